@@ -1,0 +1,37 @@
+import type { Command } from "commander";
+import { runDemo } from "../demo/run-demo.js";
+import { createProgress, type Progress, wantsProgress } from "../util/progress.js";
+import { formatSummary } from "./format-eval.js";
+import { printJson, say, warn } from "./output.js";
+
+export function registerDemo(program: Command): void {
+  program
+    .command("demo")
+    .description("offline end-to-end demo: simulated baseline + hosted open model + a tiny local GGUF on the example suites")
+    .option("--dir <dir>", "where the demo writes its config, GGUF and store", ".weightbridge-demo")
+    .option("--no-local", "skip the local node-llama-cpp model")
+    .option("--json", "print the eval summary as JSON")
+    .addHelpText("after", "\nExample:\n  npm run demo\n  weightbridge demo --dir /tmp/wb-demo --json")
+    .action(async (o: { dir: string; local: boolean; json?: boolean }) => {
+      const json = Boolean(o.json);
+      let bar: Progress | undefined;
+      const started = Date.now();
+      const r = await runDemo({
+        dir: o.dir,
+        skipLocal: !o.local,
+        log: (l) => (json ? undefined : warn(l)),
+        onStart: (total) => {
+          bar = createProgress("demo", total, wantsProgress(json));
+        },
+        onProgress: (d, t) => bar?.update(d, t),
+      });
+      bar?.stop();
+      if (json) return printJson(r.eval.summary);
+      say("");
+      say(formatSummary(r.eval.summary));
+      say(`Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+      say(`Run ${r.eval.runId} stored in ${r.eval.storeLocation}`);
+      say(`Config written to ${r.configPath}`);
+      say(`Look again: node bin/weightbridge.js runs show ${r.eval.runId} -c ${r.configPath}`);
+    });
+}

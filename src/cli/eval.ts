@@ -1,0 +1,102 @@
+import type { Command } from "commander";
+import { evaluate } from "../evaluate/session.js";
+import { createProgress, type Progress, wantsProgress } from "../util/progress.js";
+import { formatSummary } from "./format-eval.js";
+import { EXIT, list, positiveInt, printJson, say, warn } from "./output.js";
+
+interface EvalFlags {
+  config: string;
+  suite?: string[];
+  models?: string[];
+  repeat?: number;
+  concurrency?: number;
+  cache: boolean;
+  resume?: string;
+  json?: boolean;
+}
+
+/** Ctrl-C (or SIGTERM) aborts the run cleanly; a second Ctrl-C quits at once. */
+function interruptible(): { signal: AbortSignal; dispose(): void } {
+  const ctrl = new AbortController();
+  let count = 0;
+  const onSignal = () => {
+    count++;
+    if (count > 1) process.exit(EXIT.interrupted);
+    warn("\nstopping: abandoning requests in flight (Ctrl-C again to quit at once)…");
+    ctrl.abort(new Error("interrupted"));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    signal: ctrl.signal,
+    dispose() {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command("eval")
+    .description("run suites against models and compare each with the baseline, with paired statistics")
+    .option("-c, --config <file>", "config file", "weightbridge.yaml")
+    .option("--suite <names>", "only these suites (comma-separated)", list)
+    .option("--models <ids>", "only these models (comma-separated)", list)
+    .option("--repeat <k>", "ask each case K times (stability); statistics use the per-case mean", positiveInt)
+    .option("--concurrency <n>", "most requests in flight across all models (default 64)", positiveInt)
+    .option("--no-cache", "do not read or write the response cache")
+    .option("--resume <runId>", "continue an interrupted run; finished requests are not sent again")
+    .option("--json", "print exactly one JSON object (see docs/json-output.md)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  weightbridge eval -c weightbridge.yaml
+  weightbridge eval -c weightbridge.yaml --suite ticket-intent --models gpt-4o,qwen-local --repeat 3
+  weightbridge eval -c weightbridge.yaml --json > result.json
+  weightbridge eval -c weightbridge.yaml --resume 20261128-101500Z-ab12`,
+    )
+    .action(async (o: EvalFlags) => {
+      const json = Boolean(o.json);
+      const stop = interruptible();
+      let bar: Progress | undefined;
+      let retries = 0;
+      try {
+        const r = await evaluate({
+          config: o.config,
+          ...(o.suite ? { suites: o.suite } : {}),
+          ...(o.models ? { models: o.models } : {}),
+          ...(o.repeat ? { repeat: o.repeat } : {}),
+          ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+          noCache: !o.cache,
+          ...(o.resume ? { resume: o.resume } : {}),
+          signal: stop.signal,
+          onStart: ({ runId, total, resumed }) => {
+            if (!json) warn(`${resumed ? "resuming" : "starting"} run ${runId}: ${total} requests`);
+            bar = createProgress("eval", total, wantsProgress(json));
+          },
+          onProgress: (done, total) => bar?.update(done, total),
+          onRetry: () => {
+            retries++;
+          },
+        });
+        bar?.stop();
+        if (json) printJson(r.summary);
+        else {
+          say(formatSummary(r.summary));
+          if (retries) say(`${retries} request(s) were retried after 429/5xx/timeouts.`);
+          say(`Run ${r.runId} stored in ${r.storeLocation}`);
+          say(`Inspect it: weightbridge runs show ${r.runId} -c ${o.config}`);
+        }
+        if (r.outcome.status === "interrupted") {
+          const left = r.outcome.total - r.outcome.skipped - r.outcome.requested - r.outcome.cached;
+          warn(`interrupted with ${left} request(s) left. Resume with:\n  weightbridge eval -c ${o.config} --resume ${r.runId}`);
+          process.exitCode = EXIT.interrupted;
+        }
+      } finally {
+        bar?.stop();
+        stop.dispose();
+      }
+    });
+}

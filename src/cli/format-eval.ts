@@ -1,0 +1,35 @@
+/** Terminal rendering of an eval summary. */
+import type { EvalSummary } from "../evaluate/summary.js";
+import { formatPValue } from "../stats/compare.js";
+import { renderTable } from "../util/table.js";
+
+const pct = (x: number | null | undefined, digits = 1) => (x === null || x === undefined || !Number.isFinite(x) ? "—" : `${(x * 100).toFixed(digits)}%`);
+const usd = (x: number | null) => (x === null ? "—" : x < 0.01 ? `$${x.toFixed(5)}` : `$${x.toFixed(4)}`);
+const msf = (x: number | null) => (x === null ? "—" : `${Math.round(x)}`);
+
+export function formatSummary(s: EvalSummary): string {
+  const out: string[] = [];
+  for (const suite of s.suites) {
+    out.push(`Suite ${suite.name} (${suite.cases} cases${s.repeat > 1 ? ` × ${s.repeat} repeats` : ""})`);
+    const rows = suite.models.map((m) => {
+      const v = m.vsBaseline;
+      const extra =
+        m.metrics?.macroF1 !== undefined ? ` F1 ${pct(m.metrics.macroF1, 0)}` : m.metrics?.ndcg !== undefined ? ` nDCG ${pct(m.metrics.ndcg, 0)}` : "";
+      return [
+        m.id + (m.id === s.baseline ? " (baseline)" : ""),
+        `${pct(m.score.mean)} [${pct(m.score.ci95[0], 0)}–${pct(m.score.ci95[1], 0)}]${extra}`,
+        v ? `${pct(v.qualityRatio, 0)}${v.qualityRatioCi95 ? ` [${pct(v.qualityRatioCi95[0], 0)}–${pct(v.qualityRatioCi95[1], 0)}]` : ""}` : "—",
+        v ? formatPValue(v.pValue) : "—",
+        usd(m.cost.usd),
+        v?.costRatio != null ? pct(v.costRatio, 0) : "—",
+        msf(m.latency.p50Ms),
+        msf(m.latency.ttftP50Ms),
+        String(m.errors),
+      ];
+    });
+    out.push(renderTable(["model", "score [95% CI]", "vs baseline [95% CI]", "p", "cost", "cost ratio", "p50 ms", "ttft ms", "errors"], rows));
+    for (const m of suite.models) if (m.vsBaseline) out.push(`  ${m.vsBaseline.sentence}`);
+    out.push("");
+  }
+  return out.join("\n");
+}

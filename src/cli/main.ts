@@ -1,0 +1,54 @@
+/** The weightbridge command line: one file per command, each only parses, calls and prints. */
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { packagePath } from "../util/package-root.js";
+import { registerDemo } from "./demo.js";
+import { registerEval } from "./eval.js";
+import { EXIT, reportError } from "./output.js";
+import { registerPull } from "./pull.js";
+import { registerRuns } from "./runs.js";
+import { registerSimulate } from "./simulate.js";
+
+function version(): string {
+  return (JSON.parse(readFileSync(packagePath("package.json"), "utf8")) as { version: string }).version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command("weightbridge");
+  program
+    .description("Move LLM workloads from proprietary APIs to open-weight models — with evidence.")
+    .version(version(), "-V, --version")
+    .showHelpAfterError("(add --help for usage)")
+    .exitOverride()
+    .addHelpText(
+      "after",
+      `
+Quick start:
+  npm run demo                                   offline end-to-end demo
+  weightbridge eval -c weightbridge.yaml         evaluate models on your suites
+  weightbridge runs                              list stored runs
+
+Docs: README.md and docs/ in the package.`,
+    );
+  registerEval(program);
+  registerRuns(program);
+  registerSimulate(program);
+  registerPull(program);
+  registerDemo(program);
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return EXIT.ok;
+      return EXIT.usage;
+    }
+    return reportError(e);
+  }
+}

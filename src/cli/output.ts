@@ -1,0 +1,59 @@
+import { InvalidArgumentError } from "commander";
+/** How the CLI speaks: JSON to stdout, humans to stdout, diagnostics to stderr, UserError → exit 2. */
+import { isUserError } from "../util/errors.js";
+
+export const EXIT = { ok: 0, policy: 1, usage: 2, interrupted: 130 } as const;
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function say(line = ""): void {
+  process.stdout.write(`${line}\n`);
+}
+
+export function warn(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/** A UserError prints as two lines and exit 2; anything else is a bug and crashes loudly. */
+export function reportError(e: unknown): number {
+  if (isUserError(e)) {
+    process.stderr.write(`error: ${e.message}\n`);
+    if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
+    return EXIT.usage;
+  }
+  throw e;
+}
+
+export function list(value: string): string[] {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Option parsers: a bad value is a usage error that commander reports with the option's name. */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number ≥ 1");
+  return n;
+}
+
+export function fraction(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError("expected a number from 0 to 1");
+  return n;
+}
+
+export function nonNegative(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a number ≥ 0");
+  return n;
+}
+
+export function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("expected a port from 0 to 65535");
+  return n;
+}

@@ -1,0 +1,70 @@
+import type { Command } from "commander";
+import type { Plan } from "../evaluate/plan.js";
+import { openStoreFor, summariseStoredRun } from "../evaluate/session.js";
+import { listRuns } from "../store/runs.js";
+import { renderTable } from "../util/table.js";
+import { formatSummary } from "./format-eval.js";
+import { printJson, say } from "./output.js";
+
+export function registerRuns(program: Command): void {
+  const runs = program
+    .command("runs")
+    .description("list stored runs, newest first")
+    .option("-c, --config <file>", "config whose store to read (or set WEIGHTBRIDGE_DATABASE_URL)")
+    .option("--json", 'print an array of {"runId", "createdAt", "status", "suites", "models"}')
+    .addHelpText(
+      "after",
+      `
+Examples:
+  weightbridge runs -c weightbridge.yaml
+  weightbridge runs --json | jq '.[0].runId'
+  weightbridge runs show 20261128-101500Z-ab12 -c weightbridge.yaml`,
+    )
+    .action(async (o: { config?: string; json?: boolean }) => {
+      const { store } = await openStoreFor(o.config ?? (process.env.WEIGHTBRIDGE_DATABASE_URL ? undefined : "weightbridge.yaml"));
+      try {
+        const rows = (await listRuns(store.db)).map((r) => {
+          const plan = r.plan as Partial<Plan>;
+          return {
+            runId: r.id,
+            kind: r.kind,
+            createdAt: r.createdAt,
+            finishedAt: r.finishedAt,
+            status: r.status,
+            suites: (plan.suites ?? []).map((s) => s.name),
+            models: (plan.models ?? []).map((m) => m.config.id),
+          };
+        });
+        if (o.json) return printJson(rows);
+        if (rows.length === 0) return say(`no runs yet in ${store.location}`);
+        say(
+          renderTable(
+            ["run", "created", "status", "suites", "models"],
+            rows.map((r) => [r.runId, r.createdAt.replace("T", " ").slice(0, 19), r.status, r.suites.join(","), r.models.join(",")]),
+          ),
+        );
+      } finally {
+        await store.close();
+      }
+    });
+
+  runs
+    .command("show <runId>")
+    .description("show one run's summary (the same numbers as `eval`)")
+    .option("-c, --config <file>", "config whose store to read (or set WEIGHTBRIDGE_DATABASE_URL)")
+    .option("--baseline <id>", "compare against this model instead of the run's baseline")
+    .option("--json", "print the summary as JSON (the `eval --json` contract)")
+    .action(async (runId: string, o: { config?: string; json?: boolean; baseline?: string }) => {
+      const { store } = await openStoreFor(o.config ?? (process.env.WEIGHTBRIDGE_DATABASE_URL ? undefined : "weightbridge.yaml"));
+      try {
+        const { run, summary } = await summariseStoredRun(store, runId, o.baseline);
+        if (o.json) return printJson(summary);
+        say(`Run ${run.id} — ${run.status}, created ${run.createdAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ""}`);
+        say(`Config: ${run.configPath}`);
+        say("");
+        say(formatSummary(summary));
+      } finally {
+        await store.close();
+      }
+    });
+}

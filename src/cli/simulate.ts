@@ -1,0 +1,94 @@
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { loadProject } from "../config/project.js";
+import { loadSuite, type Suite } from "../config/suite.js";
+import type { Mode } from "../simulate/behaviour.js";
+import { scriptFromSuites } from "../simulate/script.js";
+import { startSimulator } from "../simulate/server.js";
+import { UserError } from "../util/errors.js";
+import { fraction, list, nonNegative, port, say, warn } from "./output.js";
+
+interface SimFlags {
+  config?: string;
+  suite?: string[];
+  host: string;
+  port: number;
+  model: string;
+  accuracy: number;
+  latency: number;
+  jitter: number;
+  tps: number;
+  errorRate: number;
+  rateLimitRate: number;
+  mode: Mode;
+  refuseTopics?: string[];
+  seed: number;
+}
+
+export function registerSimulate(program: Command): void {
+  program
+    .command("simulate")
+    .description("serve a SIMULATED OpenAI-compatible (and Anthropic) model on 127.0.0.1, for demos and offline pipeline tests")
+    .option("-c, --config <file>", "answer the cases of this config's suites")
+    .option("--suite <files>", "answer the cases of these suite files (comma-separated)", list)
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--port <n>", "port (0 = any free port)", port, 8001)
+    .option("--model <name>", "model name the server reports", "simulated")
+    .option("--accuracy <p>", "share of scripted cases answered right", fraction, 0.9)
+    .option("--latency <ms>", "mean latency before the first token", nonNegative, 20)
+    .option("--jitter <ms>", "uniform ± jitter on the latency", nonNegative, 0)
+    .option("--tps <n>", "stream at N output chunks per second (0 = all at once)", nonNegative, 0)
+    .option("--error-rate <p>", "share of requests answered with HTTP 500", fraction, 0)
+    .option("--rate-limit-rate <p>", "share of requests answered with HTTP 429 + Retry-After", fraction, 0)
+    .option("--mode <mode>", "script | echo (repeat the whole context) | refuse (refuse everything)", "script")
+    .option("--refuse-topics <words>", "refuse any request mentioning one of these (comma-separated)", list)
+    .option("--seed <n>", "seed for which cases are answered right", (v) => Number.parseInt(v, 10) || 1, 1)
+    .addHelpText(
+      "after",
+      `
+Answers are scripted from the suites' expects (or each case's "ideal"); which cases are right is
+fixed by --seed and --accuracy, so the simulated model is consistent from run to run.
+
+Examples:
+  weightbridge simulate -c examples/support/weightbridge.yaml --port 8001 --accuracy 0.92
+  weightbridge simulate --suite suite.yaml --latency 200 --jitter 50 --rate-limit-rate 0.05
+  weightbridge simulate --mode echo --port 8002`,
+    )
+    .action(async (o: SimFlags) => {
+      if (!["script", "echo", "refuse"].includes(o.mode)) throw new UserError(`--mode must be script, echo or refuse (got "${o.mode}")`);
+      const suites: Suite[] = [];
+      if (o.config) suites.push(...loadProject(o.config).suites);
+      for (const f of o.suite ?? []) suites.push(loadSuite(resolve(f)));
+      const sim = await startSimulator({
+        host: o.host,
+        port: o.port,
+        model: o.model,
+        latencyMs: o.latency,
+        jitterMs: o.jitter,
+        tokensPerSecond: o.tps,
+        errorRate: o.errorRate,
+        rateLimitRate: o.rateLimitRate,
+        seed: o.seed,
+        behaviour: {
+          mode: o.mode,
+          accuracy: o.accuracy,
+          seed: o.seed,
+          script: scriptFromSuites(suites),
+          refuseTopics: o.refuseTopics ?? [],
+          fallback: "This is a simulated answer.",
+        },
+      });
+      say(`SIMULATION — not a real model. "${o.model}" listening on ${sim.baseUrl}`);
+      say(
+        `  ${suites.reduce((a, s) => a + s.cases.length, 0)} scripted cases, accuracy ${o.accuracy}, latency ${o.latency}±${o.jitter} ms, errors ${o.errorRate}, 429s ${o.rateLimitRate}, mode ${o.mode}`,
+      );
+      warn("Ctrl-C to stop.");
+      await new Promise<void>((resolveStop) => {
+        const stop = () => resolveStop();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+      await sim.close();
+      say(`served ${sim.stats.requests} requests`);
+    });
+}

@@ -1,0 +1,15 @@
+export { DEFAULT_CONFIG, loadConfigOnly, loadProject, type Project, resolveConfigPath, resolveStoreUrl } from "./project.js";
+export {
+  type Config,
+  configSchema,
+  type GenerationParams,
+  type HttpModelConfig,
+  type LocalModelConfig,
+  type ModelConfig,
+  type Price,
+  priceSchema,
+} from "./schema.js";
+export { type Case, loadSuite, type Suite } from "./suite.js";
+export { EXPECT_TYPES, type Expect, type ExpectType } from "./suite-schema.js";
+export { renderTemplate } from "./template.js";
+export { parseWith, parseYaml, type YamlSource } from "./yaml-source.js";

@@ -1,0 +1,67 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { UserError } from "../util/errors.js";
+import { type Config, configSchema, MODEL_KEYS, type ModelConfig, type PROVIDERS } from "./schema.js";
+import { loadSuite, type Suite } from "./suite.js";
+import { parseWith, parseYaml } from "./yaml-source.js";
+
+export interface Project {
+  configPath: string;
+  dir: string;
+  config: Config;
+  models: ModelConfig[];
+  suites: Suite[];
+  /** Where the store lives: a file path, sqlite:PATH or postgres:// URL. */
+  storeUrl: string;
+}
+
+export const DEFAULT_CONFIG = "weightbridge.yaml";
+
+function knownConfigKeys(path: readonly PropertyKey[], value: unknown): string[] {
+  if (path.length === 0) return ["models", "baseline", "suites", "judge", "embedder", "defaults", "store"];
+  if (path[0] === "models" && typeof path[1] === "number") {
+    const m = (value as { models?: { provider?: string }[] }).models?.[path[1]];
+    const p = m?.provider as (typeof PROVIDERS)[number] | undefined;
+    if (path.length === 2) return p && p in MODEL_KEYS ? MODEL_KEYS[p] : [];
+    if (path[2] === "price") return ["input", "output", "cachedInput"];
+    if (path[2] === "params") return ["temperature", "maxTokens", "topP", "seed", "stop"];
+  }
+  if (path[0] === "defaults") return path.length === 1 ? ["params", "concurrency", "timeout", "retries"] : ["temperature", "maxTokens", "topP", "seed", "stop"];
+  return [];
+}
+
+export function resolveConfigPath(file?: string): string {
+  const p = resolve(file ?? DEFAULT_CONFIG);
+  if (!existsSync(p))
+    throw new UserError(`${p}: config file not found`, file ? "check the path given to -c" : `create ${DEFAULT_CONFIG} here or pass -c FILE (see examples/)`);
+  return p;
+}
+
+/** Where the store is, from the environment, the config, or beside the config. */
+export function resolveStoreUrl(configDir: string, configured?: string): string {
+  const env = process.env.WEIGHTBRIDGE_DATABASE_URL;
+  if (env) return env;
+  if (configured) return /^[a-z]+:/.test(configured) && !/^[A-Za-z]:[\\/]/.test(configured) ? configured : resolve(configDir, configured);
+  return resolve(configDir, ".weightbridge", "weightbridge.db");
+}
+
+export function loadConfigOnly(file?: string): { configPath: string; config: Config; storeUrl: string } {
+  const configPath = resolveConfigPath(file);
+  const src = parseYaml(configPath, readFileSync(configPath, "utf8"));
+  const config = parseWith(src, configSchema, (p) => knownConfigKeys(p, src.value));
+  const dir = dirname(configPath);
+  return { configPath, config, storeUrl: resolveStoreUrl(dir, config.store) };
+}
+
+export function loadProject(file?: string): Project {
+  const { configPath, config, storeUrl } = loadConfigOnly(file);
+  const dir = dirname(configPath);
+  const suites = config.suites.map((s) => loadSuite(resolve(dir, s)));
+  const names = new Set<string>();
+  for (const s of suites) {
+    if (names.has(s.name)) throw new UserError(`${s.file}: suite name "${s.name}" is used twice`, "give each suite a unique name");
+    names.add(s.name);
+  }
+  const models = config.models.map((m) => (m.provider === "local" ? { ...m, path: resolve(dir, m.path) } : m));
+  return { configPath, dir, config, models, suites, storeUrl };
+}

@@ -1,0 +1,85 @@
+/** zod schemas for suite files and their cases (YAML and JSONL). */
+import { z } from "zod";
+import { paramsSchema } from "./schema.js";
+
+const str = z.string();
+const modelRef = z.string().min(1).optional();
+
+export const expectSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("equals"), value: z.union([str, z.number(), z.boolean()]) }),
+  z.strictObject({ type: z.literal("contains"), value: str, caseSensitive: z.boolean().optional() }),
+  z.strictObject({ type: z.literal("contains-any"), values: z.array(str).min(1), caseSensitive: z.boolean().optional() }),
+  z.strictObject({ type: z.literal("contains-all"), values: z.array(str).min(1), caseSensitive: z.boolean().optional() }),
+  z.strictObject({
+    type: z.literal("regex"),
+    pattern: str,
+    flags: z
+      .string()
+      .regex(/^[imsu]*$/, "flags may be i, m, s, u")
+      .optional(),
+  }),
+  z.strictObject({ type: z.literal("json-schema"), schema: z.record(z.string(), z.unknown()) }),
+  z.strictObject({ type: z.literal("json-match"), value: z.record(z.string(), z.unknown()) }),
+  z.strictObject({
+    type: z.literal("number"),
+    value: z.number(),
+    tolerance: z.number().nonnegative().optional(),
+    relativeTolerance: z.number().nonnegative().optional(),
+  }),
+  z.strictObject({ type: z.literal("label"), value: str }),
+  z.strictObject({
+    type: z.literal("ranking"),
+    relevant: z.array(str).min(1),
+    gains: z.record(z.string(), z.number().nonnegative()).optional(),
+    k: z.int().positive().optional(),
+  }),
+  z.strictObject({
+    type: z.literal("llm-judge"),
+    rubric: str.min(1),
+    model: modelRef,
+    threshold: z.number().min(0).max(1).optional(),
+  }),
+  z.strictObject({
+    type: z.literal("similarity"),
+    value: str.min(1),
+    model: modelRef,
+    threshold: z.number().min(-1).max(1).optional(),
+  }),
+]);
+export type Expect = z.infer<typeof expectSchema>;
+export type ExpectType = Expect["type"];
+export const EXPECT_TYPES: ExpectType[] = expectSchema.options.map((o) => o.shape.type.value);
+
+const expects = z.union([expectSchema, z.array(expectSchema).min(1)]);
+
+export const inlineCaseSchema = z.strictObject({
+  id: z.string().min(1).optional(),
+  vars: z.record(z.string(), z.unknown()).default({}),
+  expect: expects,
+  ideal: z.string().optional(),
+  tags: z.array(z.string()).optional(),
+});
+export type InlineCase = z.infer<typeof inlineCaseSchema>;
+
+export const fileRefSchema = z.strictObject({ file: z.string().min(1) });
+
+export const messageTemplateSchema = z.strictObject({
+  role: z.enum(["system", "user", "assistant"]),
+  content: z.string(),
+});
+
+export const suiteSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, . _ -"),
+    description: z.string().optional(),
+    system: z.string().optional(),
+    prompt: z.string().optional(),
+    messages: z.array(messageTemplateSchema).min(1).optional(),
+    params: paramsSchema.optional(),
+    cases: z.array(z.union([fileRefSchema, inlineCaseSchema])).min(1, "add at least one case"),
+  })
+  .refine((s) => (s.prompt === undefined) !== (s.messages === undefined), {
+    message: 'give exactly one of "prompt" (a template) or "messages" (a list of role/content templates)',
+    path: ["prompt"],
+  });
+export type SuiteFile = z.infer<typeof suiteSchema>;

@@ -1,0 +1,149 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import type { Message } from "../providers/types.js";
+import { UserError } from "../util/errors.js";
+import type { GenerationParams } from "./schema.js";
+import { EXPECT_TYPES, type Expect, inlineCaseSchema, suiteSchema } from "./suite-schema.js";
+import { renderTemplate } from "./template.js";
+import { formatPath, issueToUserError, parseWith, parseYaml } from "./yaml-source.js";
+
+export interface Case {
+  /** Position within the suite: stable across runs, used to pair results and to resume. */
+  index: number;
+  id: string;
+  vars: Record<string, unknown>;
+  expects: Expect[];
+  ideal?: string;
+  tags?: string[];
+  source: string;
+  messages: Message[];
+}
+
+export interface Suite {
+  name: string;
+  file: string;
+  description?: string;
+  params: GenerationParams;
+  cases: Case[];
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(
+      `${file}: cannot read ${what} (${code ?? String(e)})`,
+      code === "ENOENT" ? "check the path; relative paths are resolved from the file that names them" : undefined,
+    );
+  }
+}
+
+const SUITE_KEYS = ["name", "description", "system", "prompt", "messages", "params", "cases"];
+const CASE_KEYS = ["id", "vars", "expect", "ideal", "tags"];
+const EXPECT_KEYS = [
+  "type",
+  "value",
+  "values",
+  "caseSensitive",
+  "pattern",
+  "flags",
+  "schema",
+  "tolerance",
+  "relativeTolerance",
+  "relevant",
+  "gains",
+  "k",
+  "rubric",
+  "model",
+  "threshold",
+];
+
+function knownSuiteKeys(path: readonly PropertyKey[]): string[] {
+  if (path.length === 0) return SUITE_KEYS;
+  if (path.includes("expect")) return EXPECT_KEYS;
+  if (path[0] === "cases") return [...CASE_KEYS, "file"];
+  if (path[0] === "params") return ["temperature", "maxTokens", "topP", "seed", "stop"];
+  return [];
+}
+
+export function loadSuite(file: string): Suite {
+  const src = parseYaml(file, readText(file, "suite file"));
+  const raw = parseWith(src, suiteSchema, knownSuiteKeys);
+  const dir = dirname(file);
+  const templates: { role: Message["role"]; content: string }[] = raw.messages
+    ? raw.messages
+    : [...(raw.system !== undefined ? [{ role: "system" as const, content: raw.system }] : []), { role: "user" as const, content: raw.prompt ?? "" }];
+
+  const cases: Case[] = [];
+  const add = (c: ReturnType<typeof inlineCaseSchema.parse>, source: string) => {
+    const index = cases.length;
+    const messages: Message[] = [];
+    for (const t of templates) {
+      const r = renderTemplate(t.content, c.vars);
+      if ("missing" in r)
+        throw new UserError(
+          `${source}: case uses {{${r.missing}}} but its vars do not define "${r.missing}"`,
+          `add "${r.missing}" to this case's vars, or remove it from the ${t.role} template`,
+        );
+      messages.push({ role: t.role, content: r.text });
+    }
+    cases.push({
+      index,
+      id: c.id ?? `${raw.name}#${index + 1}`,
+      vars: c.vars,
+      expects: Array.isArray(c.expect) ? c.expect : [c.expect],
+      ...(c.ideal !== undefined ? { ideal: c.ideal } : {}),
+      ...(c.tags ? { tags: c.tags } : {}),
+      source,
+      messages,
+    });
+  };
+
+  raw.cases.forEach((entry, i) => {
+    if ("file" in entry) {
+      const jsonl = resolve(dir, entry.file);
+      for (const { value, line } of loadJsonlCases(jsonl)) add(value, `${jsonl}:${line}`);
+    } else {
+      const line = src.lines.linePos((src.doc.getIn(["cases", i], true) as { range?: number[] } | undefined)?.range?.[0] ?? 0).line;
+      add(entry, `${file}:${line}`);
+    }
+  });
+  const ids = new Set<string>();
+  for (const c of cases) {
+    if (ids.has(c.id))
+      throw new UserError(`${c.source}: duplicate case id "${c.id}" in suite ${raw.name}`, "give each case a unique id, or leave id out to number them");
+    ids.add(c.id);
+  }
+  return { name: raw.name, file, ...(raw.description ? { description: raw.description } : {}), params: raw.params ?? {}, cases };
+}
+
+function loadJsonlCases(file: string): { value: ReturnType<typeof inlineCaseSchema.parse>; line: number }[] {
+  const out: { value: ReturnType<typeof inlineCaseSchema.parse>; line: number }[] = [];
+  const lines = readText(file, "cases file").split(/\r?\n/);
+  lines.forEach((text, i) => {
+    const line = i + 1;
+    if (text.trim() === "" || text.trimStart().startsWith("//")) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new UserError(
+        `${file}:${line}: not valid JSON (${(e as Error).message})`,
+        'each line must be one JSON object like {"vars": {...}, "expect": {...}}',
+      );
+    }
+    const r = inlineCaseSchema.safeParse(value);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      if (!issue) throw new UserError(`${file}:${line}: invalid case`);
+      const err = issueToUserError({ file, line: () => line }, issue, knownSuiteKeys.bind(null) as (p: readonly PropertyKey[]) => string[]);
+      if (issue.code === "invalid_union" && formatPath(issue.path).includes("expect"))
+        throw new UserError(`${file}:${line}: expect: "type" must be one of ${EXPECT_TYPES.join(", ")}`, "see docs/graders.md");
+      throw err;
+    }
+    out.push({ value: r.data, line });
+  });
+  if (out.length === 0) throw new UserError(`${file}: no cases in file`, "add one JSON object per line");
+  return out;
+}

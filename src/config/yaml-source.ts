@@ -1,0 +1,141 @@
+/**
+ * YAML with positions: parse a file into a plain value and keep the document, so that a schema
+ * error can be reported as file:line with what to change.
+ */
+import { type Document, isMap, isPair, isScalar, LineCounter, parseDocument } from "yaml";
+import type { z } from "zod";
+import { UserError } from "../util/errors.js";
+
+export interface YamlSource {
+  file: string;
+  doc: Document.Parsed;
+  lines: LineCounter;
+  value: unknown;
+}
+
+export function parseYaml(file: string, text: string): YamlSource {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first) {
+    const pos = lines.linePos(first.pos[0]);
+    const msg = first.message.split("\n")[0] ?? first.message;
+    throw new UserError(`${file}:${pos.line}:${pos.col}: invalid YAML: ${msg}`, yamlHint(first.code));
+  }
+  return { file, doc, lines, value: doc.toJS({ maxAliasCount: 100 }) };
+}
+
+function yamlHint(code: string): string {
+  switch (code) {
+    case "DUPLICATE_KEY":
+      return "each key may appear once per mapping; remove or rename the duplicate";
+    case "BAD_INDENT":
+    case "MISSING_CHAR":
+      return "check indentation (spaces, not tabs) and that every list item starts with '- '";
+    case "TAB_AS_INDENT":
+      return "YAML indents with spaces; replace the tab";
+    default:
+      return "fix the YAML syntax at that position";
+  }
+}
+
+type PathKey = string | number | symbol;
+
+/** Line (1-based) of the node at `path`, or of the nearest ancestor that exists. */
+export function lineOf(src: YamlSource, path: readonly PathKey[], key?: string): number {
+  for (let len = path.length; len >= 0; len--) {
+    const p = path.slice(0, len).map((k) => (typeof k === "symbol" ? String(k) : k));
+    const node = len === 0 ? src.doc.contents : src.doc.getIn(p, true);
+    if (key !== undefined && len === path.length && isMap(node)) {
+      const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && it.key.value === key);
+      const range = pair && isScalar(pair.key) ? pair.key.range : undefined;
+      if (range) return src.lines.linePos(range[0]).line;
+    }
+    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+    if (range) return src.lines.linePos(range[0]).line;
+  }
+  return 1;
+}
+
+export function formatPath(path: readonly PathKey[]): string {
+  let out = "";
+  for (const k of path) out += typeof k === "number" ? `[${k}]` : out ? `.${String(k)}` : String(k);
+  return out || "(top level)";
+}
+
+function editDistance(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0] as number;
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j] as number;
+      dp[j] = Math.min((dp[j] as number) + 1, (dp[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length] as number;
+}
+
+export function didYouMean(word: string, options: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Number.POSITIVE_INFINITY;
+  for (const o of options) {
+    const d = editDistance(word.toLowerCase(), o.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = o;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+/** Turn the first zod issue into "file:line: path: problem" with a hint. */
+export function issueToUserError(
+  src: { file: string; line: (path: readonly PathKey[], key?: string) => number },
+  issue: z.core.$ZodIssue,
+  knownKeys?: (path: readonly PathKey[]) => string[],
+): UserError {
+  const path = issue.path;
+  const where = formatPath(path);
+  switch (issue.code) {
+    case "unrecognized_keys": {
+      const key = issue.keys[0] ?? "";
+      const known = knownKeys?.(path) ?? [];
+      const guess = didYouMean(key, known);
+      return new UserError(
+        `${src.file}:${src.line(path, key)}: ${formatPath([...path, key])}: unknown key "${key}"`,
+        guess ? `did you mean "${guess}"?` : known.length ? `allowed keys here: ${known.join(", ")}` : "remove it",
+      );
+    }
+    case "invalid_type": {
+      const missing = issue.message.includes("received undefined");
+      const line = src.line(path);
+      if (missing)
+        return new UserError(`${src.file}:${line}: ${where}: required field is missing`, `add "${String(path[path.length - 1] ?? "")}" (${issue.expected})`);
+      return new UserError(`${src.file}:${line}: ${where}: ${issue.message}`, `change it to a ${issue.expected}`);
+    }
+    case "invalid_value": {
+      const values = issue.values.map((v) => JSON.stringify(v));
+      return new UserError(`${src.file}:${src.line(path)}: ${where}: ${issue.message}`, `use one of: ${values.join(", ")}`);
+    }
+    case "invalid_union": {
+      const note = (issue as { note?: string; discriminator?: string }).discriminator;
+      return new UserError(
+        `${src.file}:${src.line(path)}: ${where}: ${note ? `"${note}" is missing or not one of the allowed values` : issue.message}`,
+        "check the allowed values in docs/config.md",
+      );
+    }
+    default:
+      return new UserError(`${src.file}:${src.line(path)}: ${where}: ${issue.message}`, "see docs/config.md for this field");
+  }
+}
+
+/** Validate a parsed YAML value against a schema; the first problem becomes a file:line UserError. */
+export function parseWith<S extends z.ZodType>(src: YamlSource, schema: S, knownKeys?: (path: readonly PathKey[]) => string[]): z.output<S> {
+  const result = schema.safeParse(src.value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  if (!issue) throw new UserError(`${src.file}: invalid`);
+  throw issueToUserError({ file: src.file, line: (p, k) => lineOf(src, p, k) }, issue, knownKeys);
+}

@@ -1,0 +1,27 @@
+import type { Case } from "../../config/suite.js";
+import type { Expect, ExpectType } from "../../config/suite-schema.js";
+import type { Message } from "../../providers/types.js";
+import type { GradeRecord } from "../../store/results.js";
+
+export type { GradeRecord };
+
+/** What a grader may use besides the output. Model-backed graders get their I/O injected. */
+export interface GradeContext {
+  output: string;
+  testCase: Pick<Case, "vars" | "ideal" | "messages" | "id">;
+  /** Ask a judge model (llm-judge); `model` is the expect's model or the config's `judge`. */
+  judge?: (model: string | undefined, messages: Message[]) => Promise<string>;
+  /** Embed texts (similarity); `model` is the expect's model or the config's `embedder`. */
+  embed?: (model: string | undefined, texts: string[]) => Promise<number[][]>;
+}
+
+export type Grader<T extends ExpectType> = (expect: Extract<Expect, { type: T }>, ctx: GradeContext) => GradeRecord | Promise<GradeRecord>;
+
+/** A grader that cannot grade (judge unreachable, verdict unparseable): the case is recorded as errored. */
+export class GradeError extends Error {
+  override name = "GradeError";
+}
+
+export function binary(type: string, pass: boolean, detail?: Record<string, unknown>): GradeRecord {
+  return { type, score: pass ? 1 : 0, pass, ...(detail ? { detail } : {}) };
+}

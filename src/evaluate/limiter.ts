@@ -1,0 +1,80 @@
+/** Per-model limits: concurrency, requests per minute and tokens per minute. Owns time. */
+import { sleep } from "../util/duration.js";
+
+export class Semaphore {
+  private waiting: (() => void)[] = [];
+  private active = 0;
+  constructor(private readonly limit: number) {}
+  async acquire(): Promise<void> {
+    if (this.active < this.limit) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
+  }
+}
+
+/** Token bucket refilled continuously; `take` waits until `amount` is available. */
+export class TokenBucket {
+  private tokens: number;
+  private last = performance.now();
+  constructor(
+    private readonly perMinute: number,
+    private readonly capacity: number,
+  ) {
+    this.tokens = capacity;
+  }
+  private refill(): void {
+    const now = performance.now();
+    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) * this.perMinute) / 60000);
+    this.last = now;
+  }
+  async take(amount: number, signal?: AbortSignal): Promise<void> {
+    const want = Math.min(amount, this.capacity);
+    for (;;) {
+      this.refill();
+      if (this.tokens >= want) {
+        this.tokens -= want;
+        return;
+      }
+      const waitMs = ((want - this.tokens) * 60000) / this.perMinute;
+      await sleep(Math.max(1, Math.ceil(waitMs)), signal);
+    }
+  }
+  /** Settle the difference between an estimate taken up front and what was really used. */
+  adjust(delta: number): void {
+    this.refill();
+    this.tokens = Math.min(this.capacity, this.tokens - delta);
+  }
+}
+
+export interface LimitsConfig {
+  concurrency: number;
+  rpm?: number;
+  tpm?: number;
+}
+
+export class ModelLimiter {
+  readonly slots: Semaphore;
+  private readonly rpm?: TokenBucket;
+  private readonly tpm?: TokenBucket;
+  constructor(readonly limits: LimitsConfig) {
+    this.slots = new Semaphore(limits.concurrency);
+    // A few seconds' worth of burst, so a fresh run does not fire a whole minute's quota at once.
+    if (limits.rpm) this.rpm = new TokenBucket(limits.rpm, Math.max(1, Math.ceil(limits.rpm / 10)));
+    if (limits.tpm) this.tpm = new TokenBucket(limits.tpm, Math.max(1, Math.ceil(limits.tpm / 4)));
+  }
+  /** Wait for request and token budget before sending one request. */
+  async admit(estimatedTokens: number, signal?: AbortSignal): Promise<void> {
+    if (this.rpm) await this.rpm.take(1, signal);
+    if (this.tpm) await this.tpm.take(estimatedTokens, signal);
+  }
+  settle(estimatedTokens: number, actualTokens: number): void {
+    this.tpm?.adjust(actualTokens - estimatedTokens);
+  }
+}

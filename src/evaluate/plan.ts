@@ -1,0 +1,116 @@
+/**
+ * The plan: which cases, which models, how many repeats. It is stored with the run, so a resumed
+ * run, `runs show` and `report` work from what was planned, not from a config that has since changed.
+ */
+import type { Project } from "../config/project.js";
+import type { GenerationParams, ModelConfig } from "../config/schema.js";
+import type { Expect } from "../config/suite-schema.js";
+import { type ResolvedPrice, resolvePrice } from "../economics/catalog.js";
+import type { Message } from "../providers/types.js";
+import { UserError } from "../util/errors.js";
+
+export interface PlannedCase {
+  index: number;
+  id: string;
+  messages: Message[];
+  expects: Expect[];
+  ideal?: string;
+  vars: Record<string, unknown>;
+}
+
+export interface PlannedSuite {
+  name: string;
+  file: string;
+  params: GenerationParams;
+  cases: PlannedCase[];
+}
+
+export interface PlannedModel {
+  config: ModelConfig;
+  price: ResolvedPrice | null;
+}
+
+export interface Plan {
+  version: 1;
+  suites: PlannedSuite[];
+  models: PlannedModel[];
+  /** Judge / embedder models used by graders (may also be candidates). */
+  helpers: PlannedModel[];
+  baseline: string | undefined;
+  judge: string | undefined;
+  embedder: string | undefined;
+  repeat: number;
+  defaults: { params: GenerationParams; concurrency?: number; timeout?: string | number; retries?: number };
+}
+
+export interface PlanOptions {
+  suites?: string[];
+  models?: string[];
+  repeat?: number;
+}
+
+export function buildPlan(project: Project, opts: PlanOptions = {}): Plan {
+  const { config } = project;
+  const allIds = project.models.map((m) => m.id);
+  const pick = opts.models?.length ? opts.models : allIds;
+  for (const id of pick) if (!allIds.includes(id)) throw new UserError(`--models: unknown model "${id}"`, `known models: ${allIds.join(", ")}`);
+  const suiteNames = project.suites.map((s) => s.name);
+  for (const s of opts.suites ?? [])
+    if (!suiteNames.includes(s)) throw new UserError(`--suite: unknown suite "${s}"`, `known suites: ${suiteNames.join(", ")}`);
+  const suites = project.suites.filter((s) => !opts.suites?.length || opts.suites.includes(s.name));
+  const withPrice = (m: ModelConfig): PlannedModel => ({ config: m, price: resolvePrice(m as never) });
+  const models = project.models.filter((m) => pick.includes(m.id)).map(withPrice);
+  const helperIds = new Set<string>();
+  for (const s of suites)
+    for (const c of s.cases)
+      for (const e of c.expects) {
+        if (e.type === "llm-judge") {
+          const id = e.model ?? config.judge;
+          if (!id) throw new UserError(`${c.source}: llm-judge needs a judge model`, "set `judge: MODEL_ID` in the config or `model:` on this expect");
+          helperIds.add(id);
+        }
+        if (e.type === "similarity") {
+          const id = e.model ?? config.embedder;
+          if (!id)
+            throw new UserError(`${c.source}: similarity needs an embeddings model`, "set `embedder: MODEL_ID` in the config or `model:` on this expect");
+          helperIds.add(id);
+        }
+      }
+  for (const id of helperIds)
+    if (!allIds.includes(id)) throw new UserError(`judge/embedder model "${id}" is not in the config's models`, `known models: ${allIds.join(", ")}`);
+  const repeat = opts.repeat ?? 1;
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100) throw new UserError(`--repeat must be a whole number from 1 to 100 (got ${repeat})`);
+  const baseline = config.baseline && pick.includes(config.baseline) ? config.baseline : undefined;
+  return {
+    version: 1,
+    suites: suites.map((s) => ({
+      name: s.name,
+      file: s.file,
+      params: s.params,
+      cases: s.cases.map((c) => ({
+        index: c.index,
+        id: c.id,
+        messages: c.messages,
+        expects: c.expects,
+        vars: c.vars,
+        ...(c.ideal !== undefined ? { ideal: c.ideal } : {}),
+      })),
+    })),
+    models,
+    helpers: project.models.filter((m) => helperIds.has(m.id)).map(withPrice),
+    baseline,
+    judge: config.judge,
+    embedder: config.embedder,
+    repeat,
+    defaults: {
+      params: config.defaults?.params ?? {},
+      ...(config.defaults?.concurrency ? { concurrency: config.defaults.concurrency } : {}),
+      ...(config.defaults?.timeout !== undefined ? { timeout: config.defaults.timeout } : {}),
+      ...(config.defaults?.retries !== undefined ? { retries: config.defaults.retries } : {}),
+    },
+  };
+}
+
+export function planSize(plan: Plan): number {
+  return plan.suites.reduce((a, s) => a + s.cases.length, 0) * plan.models.length * plan.repeat;
+}

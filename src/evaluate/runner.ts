@@ -1,0 +1,302 @@
+/**
+ * The runner: schedules every (suite, case, model, repeat) of a plan with per-model limits and a
+ * global cap, retries, the response cache, grading, and one durable row per finished request.
+ * It owns time and concurrency; everything it calls is either a provider or a pure function.
+ */
+import type { ModelConfig } from "../config/schema.js";
+import { costPusd } from "../economics/money.js";
+import { createProvider } from "../providers/create.js";
+import { closeAgents } from "../providers/http.js";
+import type { ChatParams, ChatResponse, Message, Provider } from "../providers/types.js";
+import { ProviderError } from "../providers/types.js";
+import { cacheGet, cachePutMany } from "../store/cache.js";
+import type { StoreHandle } from "../store/open.js";
+import { finishedKeys, type ResultRecord, resultKey, saveResults } from "../store/results.js";
+import { parseDurationMs } from "../util/duration.js";
+import { errorMessage, UserError } from "../util/errors.js";
+import { sha256Hex, stableStringify } from "../util/hash.js";
+import { GradeError, gradeCase } from "./graders/index.js";
+import { ModelLimiter, Semaphore } from "./limiter.js";
+import type { Plan, PlannedCase, PlannedModel, PlannedSuite } from "./plan.js";
+import { DEFAULT_RETRY, type RetryPolicy, withRetries } from "./retry.js";
+
+export interface RunOptions {
+  store: StoreHandle;
+  plan: Plan;
+  runId: string;
+  /** Most requests in flight across all models. */
+  concurrency?: number;
+  noCache?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+  onRetry?: (modelId: string, err: ProviderError, attempt: number, delayMs: number) => void;
+  /** Replace provider construction (the tests' way to count requests is a real stub server instead). */
+  providerFactory?: (m: ModelConfig, connections: number) => Provider;
+}
+
+export interface RunOutcome {
+  runId: string;
+  status: "completed" | "interrupted";
+  total: number;
+  skipped: number;
+  requested: number;
+  cached: number;
+  errors: number;
+}
+
+export const DEFAULT_CONCURRENCY = 64;
+export const DEFAULT_MODEL_CONCURRENCY = 8;
+export const DEFAULT_TIMEOUT_MS = 120_000;
+
+interface CachedResponse {
+  text: string;
+  usage: ChatResponse["usage"];
+  latencyMs: number;
+  ttftMs?: number;
+  finishReason: ChatResponse["finishReason"];
+}
+
+function timeoutOf(v: string | number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  return typeof v === "number" ? v : parseDurationMs(v, "timeout");
+}
+
+function mergeParams(...layers: (ChatParams | undefined)[]): ChatParams {
+  const out: ChatParams = {};
+  for (const l of layers) if (l) Object.assign(out, Object.fromEntries(Object.entries(l).filter(([, v]) => v !== undefined)));
+  return out;
+}
+
+interface Item {
+  suite: PlannedSuite;
+  testCase: PlannedCase;
+  model: PlannedModel;
+  repeat: number;
+}
+
+function estimateTokens(messages: Message[], params: ChatParams): number {
+  return Math.ceil(messages.reduce((a, m) => a + m.content.length, 0) / 4) + (params.maxTokens ?? 256);
+}
+
+export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
+  const { plan, store, runId } = opts;
+  const signal = opts.signal;
+  const globalCap = new Semaphore(opts.concurrency ?? DEFAULT_CONCURRENCY);
+  const factory = opts.providerFactory ?? createProvider;
+  const connections = opts.concurrency ?? DEFAULT_CONCURRENCY;
+  const providers = new Map<string, Provider>();
+  const limiters = new Map<string, ModelLimiter>();
+  const allModels = new Map<string, PlannedModel>([...plan.helpers, ...plan.models].map((m) => [m.config.id, m]));
+
+  const providerFor = (id: string): Provider => {
+    let p = providers.get(id);
+    if (!p) {
+      const m = allModels.get(id);
+      if (!m) throw new UserError(`model "${id}" is not in the run's plan`);
+      p = factory(m.config, connections);
+      providers.set(id, p);
+    }
+    return p;
+  };
+  const limiterFor = (m: ModelConfig): ModelLimiter => {
+    let l = limiters.get(m.id);
+    if (!l) {
+      const concurrency = m.concurrency ?? (m.provider === "local" ? 1 : (plan.defaults.concurrency ?? DEFAULT_MODEL_CONCURRENCY));
+      l = new ModelLimiter({ concurrency, ...(m.rpm ? { rpm: m.rpm } : {}), ...(m.tpm ? { tpm: m.tpm } : {}) });
+      limiters.set(m.id, l);
+    }
+    return l;
+  };
+  const retryFor = (m: ModelConfig): RetryPolicy => ({ ...DEFAULT_RETRY, retries: m.retries ?? plan.defaults.retries ?? DEFAULT_RETRY.retries });
+
+  // Fail fast on configuration problems (missing API key env, missing GGUF) before any request.
+  for (const m of plan.models) providerFor(m.config.id);
+  for (const m of plan.helpers) providerFor(m.config.id);
+
+  /** One model call with limits, cache and retries. Used for candidates and for judges alike. */
+  const call = async (
+    m: ModelConfig,
+    messages: Message[],
+    params: ChatParams,
+    cacheSalt: string,
+  ): Promise<{ res: CachedResponse; cached: boolean; attempts: number }> => {
+    const provider = providerFor(m.id);
+    const key = sha256Hex(stableStringify({ upstream: provider.cacheIdentity, messages, params, salt: cacheSalt }));
+    if (!opts.noCache) {
+      const hit = await cacheGet(store.db, key);
+      if (hit) return { res: JSON.parse(hit) as CachedResponse, cached: true, attempts: 0 };
+    }
+    const limiter = limiterFor(m);
+    const timeoutMs = timeoutOf(m.timeout) ?? timeoutOf(plan.defaults.timeout) ?? DEFAULT_TIMEOUT_MS;
+    const est = estimateTokens(messages, params);
+    await limiter.slots.acquire();
+    await globalCap.acquire();
+    try {
+      const { value, attempts } = await withRetries(
+        async () => {
+          await limiter.admit(est, signal);
+          const r = await provider.chat({ messages, params, timeoutMs, ...(signal ? { signal } : {}) });
+          limiter.settle(est, r.usage.inputTokens + r.usage.outputTokens);
+          return r;
+        },
+        retryFor(m),
+        signal,
+        (err, attempt, delay) => opts.onRetry?.(m.id, err, attempt, delay),
+      );
+      const res: CachedResponse = {
+        text: value.text,
+        usage: value.usage,
+        latencyMs: value.latencyMs,
+        ...(value.ttftMs !== undefined ? { ttftMs: value.ttftMs } : {}),
+        finishReason: value.finishReason,
+      };
+      if (!opts.noCache) await cachePutMany(store.db, [{ key, value: JSON.stringify(res) }]);
+      return { res, cached: false, attempts };
+    } finally {
+      globalCap.release();
+      limiter.slots.release();
+    }
+  };
+
+  const judge = async (model: string | undefined, messages: Message[]): Promise<string> => {
+    const id = model ?? plan.judge;
+    const m = id ? allModels.get(id) : undefined;
+    if (!m) throw new GradeError("llm-judge: no judge model configured");
+    const r = await call(m.config, messages, { temperature: 0, maxTokens: 256 }, "judge");
+    return r.res.text;
+  };
+  const embed = async (model: string | undefined, texts: string[]): Promise<number[][]> => {
+    const id = model ?? plan.embedder;
+    const p = id ? providerFor(id) : undefined;
+    if (!p?.embed) throw new GradeError(`similarity: model ${id ?? "(none)"} has no embeddings endpoint`);
+    return p.embed(texts, signal);
+  };
+
+  const done = await finishedKeys(store.db, runId);
+  const queues = new Map<string, Item[]>();
+  let total = 0;
+  let skipped = 0;
+  for (const suite of plan.suites)
+    for (const testCase of suite.cases)
+      for (let repeat = 0; repeat < plan.repeat; repeat++)
+        for (const model of plan.models) {
+          total++;
+          if (done.has(resultKey(suite.name, testCase.index, model.config.id, repeat))) {
+            skipped++;
+            continue;
+          }
+          const q = queues.get(model.config.id) ?? [];
+          q.push({ suite, testCase, model, repeat });
+          queues.set(model.config.id, q);
+        }
+
+  let finished = skipped;
+  let requested = 0;
+  let cachedCount = 0;
+  let errors = 0;
+  opts.onProgress?.(finished, total);
+
+  const runItem = async (it: Item): Promise<void> => {
+    const m = it.model.config;
+    const params = mergeParams(plan.defaults.params, it.suite.params, m.params);
+    const base = {
+      runId,
+      suite: it.suite.name,
+      caseIndex: it.testCase.index,
+      caseId: it.testCase.id,
+      modelId: m.id,
+      repeat: it.repeat,
+      messages: it.testCase.messages,
+    };
+    let record: ResultRecord;
+    try {
+      const { res, cached, attempts } = await call(m, it.testCase.messages, params, it.repeat > 0 ? `repeat:${it.repeat}` : "");
+      if (cached) cachedCount++;
+      else requested++;
+      const cost = it.model.price ? costPusd(res.usage.inputTokens, res.usage.outputTokens, it.model.price) : null;
+      const common = {
+        ...base,
+        output: res.text,
+        inputTokens: res.usage.inputTokens,
+        outputTokens: res.usage.outputTokens,
+        costPusd: cost,
+        latencyMs: res.latencyMs,
+        ttftMs: res.ttftMs ?? null,
+        cached,
+        attempts,
+      };
+      try {
+        const g = await gradeCase(it.testCase.expects, { output: res.text, testCase: it.testCase, judge, embed });
+        record = { ...common, grades: g.grades, score: g.score, passed: g.passed, error: null };
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        errors++;
+        record = { ...common, grades: [], score: 0, passed: false, error: `grading failed: ${errorMessage(e)}` };
+      }
+    } catch (e) {
+      if (signal?.aborted || e instanceof UserError) throw e;
+      if (!(e instanceof ProviderError)) throw e;
+      errors++;
+      requested++;
+      record = {
+        ...base,
+        output: null,
+        grades: [],
+        score: 0,
+        passed: false,
+        inputTokens: 0,
+        outputTokens: 0,
+        costPusd: null,
+        latencyMs: null,
+        ttftMs: null,
+        error: e.message,
+        cached: false,
+        attempts: (e as ProviderError & { attempts?: number }).attempts ?? 1,
+      };
+    }
+    await saveResults(store.db, [record]);
+    finished++;
+    opts.onProgress?.(finished, total);
+  };
+
+  let fatal: unknown;
+  const workers: Promise<void>[] = [];
+  for (const [modelId, queue] of queues) {
+    const m = allModels.get(modelId)?.config;
+    if (!m) continue;
+    const n = Math.min(limiterFor(m).limits.concurrency, opts.concurrency ?? DEFAULT_CONCURRENCY, queue.length);
+    let next = 0;
+    for (let w = 0; w < n; w++)
+      workers.push(
+        (async () => {
+          while (!signal?.aborted && fatal === undefined) {
+            const it = queue[next++];
+            if (!it) return;
+            try {
+              await runItem(it);
+            } catch (e) {
+              if (signal?.aborted) return;
+              fatal ??= e;
+              return;
+            }
+          }
+        })(),
+      );
+  }
+  try {
+    await Promise.all(workers);
+  } finally {
+    await Promise.all([...providers.values()].map((p) => p.close().catch(() => undefined)));
+    await closeAgents();
+  }
+  if (fatal !== undefined) throw fatal;
+  return {
+    runId,
+    status: signal?.aborted ? "interrupted" : "completed",
+    total,
+    skipped,
+    requested,
+    cached: cachedCount,
+    errors,
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * One evaluation from the user's point of view: load config, plan (or reload the plan of a run
+ * being resumed), run, record the run's status, summarise from the store.
+ */
+import { dirname } from "node:path";
+import { loadConfigOnly, loadProject, resolveStoreUrl } from "../config/project.js";
+import type { ProviderError } from "../providers/types.js";
+import { openStore, type StoreHandle } from "../store/open.js";
+import { loadResults } from "../store/results.js";
+import { createRun, findRuns, finishRun, markRunning, newRunId, type RunRow } from "../store/runs.js";
+import { UserError } from "../util/errors.js";
+import { buildPlan, type Plan, planSize } from "./plan.js";
+import { type RunOutcome, runPlan } from "./runner.js";
+import { type EvalSummary, summarise } from "./summary.js";
+
+export interface EvaluateOptions {
+  config?: string;
+  suites?: string[];
+  models?: string[];
+  repeat?: number;
+  concurrency?: number;
+  noCache?: boolean;
+  resume?: string;
+  signal?: AbortSignal;
+  onStart?: (info: { runId: string; total: number; resumed: boolean; storeLocation: string }) => void;
+  onProgress?: (done: number, total: number) => void;
+  onRetry?: (modelId: string, err: ProviderError, attempt: number, delayMs: number) => void;
+}
+
+export interface EvaluateResult {
+  runId: string;
+  outcome: RunOutcome;
+  summary: EvalSummary;
+  storeLocation: string;
+  configPath: string;
+}
+
+/** Find one run by full id or unique prefix. */
+export async function resolveRun(store: StoreHandle, id: string): Promise<RunRow> {
+  const hits = await findRuns(store.db, id);
+  const exact = hits.find((r) => r.id === id);
+  if (exact) return exact;
+  if (hits.length === 1 && hits[0]) return hits[0];
+  if (hits.length === 0)
+    throw new UserError(
+      `no run "${id}" in the store at ${store.location}`,
+      "list runs with `weightbridge runs -c FILE`; each command finds the store from -c or WEIGHTBRIDGE_DATABASE_URL",
+    );
+  throw new UserError(`run id "${id}" is ambiguous (${hits.map((h) => h.id).join(", ")})`, "type more of the id");
+}
+
+/** The store of a config (without loading its suites). */
+export async function openStoreFor(config?: string): Promise<{ store: StoreHandle; configPath: string | null }> {
+  if (!config && process.env.WEIGHTBRIDGE_DATABASE_URL) return { store: await openStore(process.env.WEIGHTBRIDGE_DATABASE_URL), configPath: null };
+  const c = loadConfigOnly(config);
+  return { store: await openStore(resolveStoreUrl(dirname(c.configPath), c.config.store)), configPath: c.configPath };
+}
+
+export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
+  let plan: Plan;
+  let runId: string;
+  let store: StoreHandle;
+  let configPath: string;
+  let resumed = false;
+  if (opts.resume) {
+    const opened = await openStoreFor(opts.config);
+    store = opened.store;
+    const run = await resolveRun(store, opts.resume);
+    if (run.kind !== "eval") throw new UserError(`run ${run.id} is a ${run.kind} run, not an eval`);
+    if (run.status === "running") throw new UserError(`run ${run.id} is still running in another process`, "wait for it, or stop it first");
+    plan = run.plan as Plan;
+    runId = run.id;
+    configPath = run.configPath;
+    resumed = true;
+    await markRunning(store.db, runId);
+  } else {
+    const project = loadProject(opts.config);
+    plan = buildPlan(project, {
+      ...(opts.suites ? { suites: opts.suites } : {}),
+      ...(opts.models ? { models: opts.models } : {}),
+      ...(opts.repeat ? { repeat: opts.repeat } : {}),
+    });
+    store = await openStore(project.storeUrl);
+    runId = newRunId();
+    configPath = project.configPath;
+    await createRun(store.db, { id: runId, kind: "eval", configPath, plan });
+  }
+  try {
+    opts.onStart?.({ runId, total: planSize(plan), resumed, storeLocation: store.location });
+    let outcome: RunOutcome;
+    try {
+      outcome = await runPlan({
+        store,
+        plan,
+        runId,
+        ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+        ...(opts.noCache ? { noCache: true } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+        ...(opts.onRetry ? { onRetry: opts.onRetry } : {}),
+      });
+    } catch (e) {
+      await finishRun(store.db, runId, e instanceof UserError ? "interrupted" : "failed");
+      throw e;
+    }
+    await finishRun(store.db, runId, outcome.status);
+    const summary = summarise(plan, runId, await loadResults(store.db, runId));
+    summary.status = outcome.status;
+    return { runId, outcome, summary: summary, storeLocation: store.location, configPath };
+  } finally {
+    await store.close();
+  }
+}
+
+/** The summary of a stored run (for `runs show` and the report). */
+export async function summariseStoredRun(store: StoreHandle, id: string, baseline?: string): Promise<{ run: RunRow; summary: EvalSummary }> {
+  const run = await resolveRun(store, id);
+  const plan = run.plan as Plan;
+  if (baseline && !plan.models.some((m) => m.config.id === baseline))
+    throw new UserError(`--baseline: model "${baseline}" is not in run ${run.id}`, `models in this run: ${plan.models.map((m) => m.config.id).join(", ")}`);
+  const summary = summarise(plan, run.id, await loadResults(store.db, run.id), baseline);
+  summary.status = run.status;
+  return { run, summary };
+}

@@ -1,0 +1,179 @@
+/**
+ * From stored results to the eval summary (the `eval --json` contract). Pure: results in, numbers out.
+ * Statistics are over *cases*: with --repeat K a case's score is the mean of its K repeats, and the
+ * comparison with the baseline pairs the two models on the same cases.
+ */
+import { sumPusdToUsd } from "../economics/money.js";
+import { comparePaired, describeComparison, estimateMean } from "../stats/compare.js";
+import { quantile } from "../stats/quantile.js";
+import type { ResultRecord } from "../store/results.js";
+import { labelMetrics, normaliseLabel } from "./graders/label.js";
+import type { Plan, PlannedSuite } from "./plan.js";
+
+export interface ModelSummary {
+  id: string;
+  /** Cases scored (the unit of the statistics). */
+  n: number;
+  /** Requests recorded (cases × repeats). */
+  requests: number;
+  errors: number;
+  score: { mean: number; ci95: [number, number]; method: "wilson" | "bootstrap" };
+  passRate: number;
+  cost: { usd: number | null; inputTokens: number; outputTokens: number; priceSource: string | null };
+  latency: { p50Ms: number | null; p95Ms: number | null; ttftP50Ms: number | null };
+  metrics?: { accuracy?: number; macroF1?: number; ndcg?: number; recall?: number; mrr?: number };
+  vsBaseline?: {
+    baseline: string;
+    n: number;
+    diff: number;
+    ci95: [number, number];
+    pValue: number;
+    test: "mcnemar-exact" | "paired-permutation";
+    qualityRatio: number | null;
+    qualityRatioCi95: [number, number] | null;
+    costRatio: number | null;
+    sentence: string;
+  };
+}
+
+export interface SuiteSummary {
+  name: string;
+  cases: number;
+  models: ModelSummary[];
+}
+
+export interface EvalSummary {
+  runId: string;
+  status?: string;
+  baseline: string | null;
+  repeat: number;
+  suites: SuiteSummary[];
+}
+
+function round(x: number, digits = 6): number {
+  return Number.isFinite(x) ? Number(x.toFixed(digits)) : x;
+}
+function roundPair(p: [number, number]): [number, number] {
+  return [round(p[0]), round(p[1])];
+}
+function ms(x: number): number | null {
+  return Number.isFinite(x) ? Math.round(x * 10) / 10 : null;
+}
+
+/** Per-case mean score over repeats, keyed by case index. */
+function caseScores(rows: ResultRecord[]): Map<number, number> {
+  const acc = new Map<number, { s: number; k: number }>();
+  for (const r of rows) {
+    const a = acc.get(r.caseIndex) ?? { s: 0, k: 0 };
+    a.s += r.score;
+    a.k += 1;
+    acc.set(r.caseIndex, a);
+  }
+  return new Map([...acc].map(([i, a]) => [i, a.s / a.k]));
+}
+
+function extraMetrics(rows: ResultRecord[], suite: PlannedSuite): ModelSummary["metrics"] | undefined {
+  const labels: { gold: string; predicted: string }[] = [];
+  const rank = { ndcg: 0, recall: 0, mrr: 0, n: 0 };
+  for (const r of rows) {
+    const expects = suite.cases[r.caseIndex]?.expects ?? [];
+    if (r.error !== null) {
+      // An errored request has no grades, but it still counts against label and ranking metrics.
+      for (const e of expects) {
+        if (e.type === "label") labels.push({ gold: normaliseLabel(e.value), predicted: "(error)" });
+        if (e.type === "ranking") rank.n++;
+      }
+      continue;
+    }
+    for (const g of r.grades) {
+      if (g.type === "label" && g.detail) labels.push({ gold: String(g.detail.gold), predicted: String(g.detail.predicted) });
+      if (g.type === "ranking" && g.detail) {
+        rank.ndcg += Number(g.detail.ndcg);
+        rank.recall += Number(g.detail.recall);
+        rank.mrr += Number(g.detail.mrr);
+        rank.n++;
+      }
+    }
+  }
+  const out: NonNullable<ModelSummary["metrics"]> = {};
+  if (labels.length) {
+    const m = labelMetrics(labels);
+    out.accuracy = round(m.accuracy);
+    out.macroF1 = round(m.macroF1);
+  }
+  if (rank.n) {
+    out.ndcg = round(rank.ndcg / rank.n);
+    out.recall = round(rank.recall / rank.n);
+    out.mrr = round(rank.mrr / rank.n);
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+export function summarise(plan: Plan, runId: string, results: ResultRecord[], baselineOverride?: string): EvalSummary {
+  const baseline = baselineOverride ?? plan.baseline ?? null;
+  const suites: SuiteSummary[] = plan.suites.map((suite) => {
+    const inSuite = results.filter((r) => r.suite === suite.name);
+    const byModel = new Map<string, ResultRecord[]>();
+    for (const r of inSuite) {
+      const list = byModel.get(r.modelId) ?? [];
+      list.push(r);
+      byModel.set(r.modelId, list);
+    }
+    const costOf = (rows: ResultRecord[], priced: boolean) => (priced ? sumPusdToUsd(rows.map((r) => r.costPusd ?? 0)) : null);
+    const baseRows = baseline ? (byModel.get(baseline) ?? []) : [];
+    const baseScores = caseScores(baseRows);
+    const basePriced = plan.models.find((m) => m.config.id === baseline)?.price != null;
+    const baseCost = costOf(baseRows, basePriced);
+
+    const models: ModelSummary[] = plan.models.map((pm) => {
+      const id = pm.config.id;
+      const rows = byModel.get(id) ?? [];
+      const scores = caseScores(rows);
+      const est = estimateMean([...scores.values()]);
+      const ok = rows.filter((r) => r.error === null);
+      const lat = ok.map((r) => r.latencyMs).filter((x): x is number => x !== null);
+      const ttft = ok.map((r) => r.ttftMs).filter((x): x is number => x !== null);
+      const usd = costOf(rows, pm.price !== null);
+      const s: ModelSummary = {
+        id,
+        n: scores.size,
+        requests: rows.length,
+        errors: rows.length - ok.length,
+        score: { mean: round(est.mean), ci95: roundPair(est.ci95), method: est.method },
+        passRate: round(rows.length ? rows.filter((r) => r.passed).length / rows.length : Number.NaN),
+        cost: {
+          usd: usd === null ? null : round(usd, 9),
+          inputTokens: rows.reduce((a, r) => a + r.inputTokens, 0),
+          outputTokens: rows.reduce((a, r) => a + r.outputTokens, 0),
+          priceSource: pm.price?.source ?? null,
+        },
+        latency: { p50Ms: ms(quantile(lat, 0.5)), p95Ms: ms(quantile(lat, 0.95)), ttftP50Ms: ms(quantile(ttft, 0.5)) },
+      };
+      const metrics = extraMetrics(rows, suite);
+      if (metrics) s.metrics = metrics;
+      if (baseline && id !== baseline && baseScores.size > 0) {
+        const shared = [...scores.keys()].filter((k) => baseScores.has(k)).sort((a, b) => a - b);
+        if (shared.length > 0) {
+          const cand = shared.map((k) => scores.get(k) as number);
+          const base = shared.map((k) => baseScores.get(k) as number);
+          const c = comparePaired(cand, base);
+          s.vsBaseline = {
+            baseline,
+            n: c.n,
+            diff: round(c.diff),
+            ci95: roundPair(c.ci95),
+            pValue: round(c.pValue, 8),
+            test: c.test,
+            qualityRatio: c.qualityRatio === null ? null : round(c.qualityRatio),
+            qualityRatioCi95: c.qualityRatioCi95 ? roundPair(c.qualityRatioCi95) : null,
+            costRatio: usd !== null && baseCost !== null && baseCost > 0 ? round(usd / baseCost) : null,
+            sentence: describeComparison(id, baseline, c),
+          };
+        }
+      }
+      return s;
+    });
+    return { name: suite.name, cases: suite.cases.length, models };
+  });
+  return { runId, baseline, repeat: plan.repeat, suites };
+}

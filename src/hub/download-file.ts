@@ -1,0 +1,122 @@
+/**
+ * Download one file of a Hub model repository: resumable (HTTP Range onto a .part file) and
+ * hash-checked against the Hub's LFS sha256 (from paths-info, via @huggingface/hub).
+ */
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream, existsSync, statSync } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { dirname } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { UserError } from "../util/errors.js";
+import { hubToken, hubUrl } from "./hub-url.js";
+
+export interface DownloadOptions {
+  repo: string;
+  path: string;
+  revision?: string;
+  dest: string;
+  fetch?: typeof fetch;
+  onProgress?: (bytes: number, total: number) => void;
+}
+
+export interface DownloadResult {
+  dest: string;
+  size: number;
+  sha256: string;
+  /** The commit the revision resolved to, when the Hub said. */
+  commit?: string;
+  resumedFrom: number;
+  verified: boolean;
+}
+
+async function hashFile(file: string, hash: ReturnType<typeof createHash>): Promise<void> {
+  await pipeline(createReadStream(file), async (src: AsyncIterable<Buffer>) => {
+    for await (const c of src) hash.update(c);
+  });
+}
+
+export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> {
+  const { pathsInfo } = await import("@huggingface/hub");
+  const f = o.fetch ?? fetch;
+  const revision = o.revision ?? "main";
+  const token = hubToken();
+  let info: Awaited<ReturnType<typeof pathsInfo>>;
+  try {
+    info = await pathsInfo({
+      repo: { type: "model", name: o.repo },
+      paths: [o.path],
+      revision,
+      expand: true,
+      hubUrl: hubUrl(),
+      fetch: f,
+      ...(token ? { accessToken: token } : {}),
+    });
+  } catch (e) {
+    throw new UserError(
+      `hf:${o.repo}@${revision}: cannot read file info from ${hubUrl()}: ${(e as Error).message}`,
+      "check the repository name, the revision, HF_ENDPOINT, and HF_TOKEN for gated repositories",
+    );
+  }
+  const entry = info.find((i) => i.path === o.path && i.type === "file");
+  if (!entry) throw new UserError(`hf:${o.repo}@${revision} has no file "${o.path}"`, "check --file against the repository's file list");
+  const size = entry.lfs?.size ?? entry.size;
+  const expected = entry.lfs?.oid;
+  const commit = (entry as { lastCommit?: { id?: string } }).lastCommit?.id;
+
+  await mkdir(dirname(o.dest), { recursive: true });
+  const part = `${o.dest}.part`;
+  let have = existsSync(part) ? statSync(part).size : 0;
+  if (have > size) {
+    await rm(part);
+    have = 0;
+  }
+  const hash = createHash("sha256");
+  if (have > 0) await hashFile(part, hash);
+  const resumedFrom = have;
+  if (have < size) {
+    const url = `${hubUrl()}/${o.repo}/resolve/${encodeURIComponent(revision)}/${o.path.split("/").map(encodeURIComponent).join("/")}`;
+    const res = await f(url, {
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(have > 0 ? { range: `bytes=${have}-` } : {}) },
+      redirect: "follow",
+    });
+    if (!res.ok || !res.body)
+      throw new UserError(
+        `download of ${o.path} failed: HTTP ${res.status}`,
+        res.status === 401 || res.status === 403
+          ? "set HF_TOKEN for gated or private repositories"
+          : "try again; the partial file is kept and the download resumes",
+      );
+    let received = have;
+    if (have > 0 && res.status !== 206) {
+      // Server ignored the range: start over.
+      received = 0;
+      hash.update(Buffer.alloc(0));
+      await rm(part);
+      return downloadFile(o);
+    }
+    const out = createWriteStream(part, { flags: have > 0 ? "a" : "w" });
+    await pipeline(
+      Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>),
+      async function* (src: AsyncIterable<Buffer>) {
+        for await (const chunk of src) {
+          hash.update(chunk);
+          received += chunk.length;
+          o.onProgress?.(received, size);
+          yield chunk;
+        }
+      },
+      out,
+    );
+  }
+  const sha256 = hash.digest("hex");
+  if (expected && sha256 !== expected) {
+    await rm(part, { force: true });
+    throw new UserError(
+      `${o.path}: sha256 mismatch (got ${sha256}, the Hub says ${expected}); the download was discarded`,
+      "run the same command again; if it repeats, the mirror at HF_ENDPOINT serves different bytes",
+    );
+  }
+  await rename(part, o.dest);
+  return { dest: o.dest, size, sha256, ...(commit ? { commit } : {}), resumedFrom, verified: Boolean(expected) };
+}

@@ -1,0 +1,119 @@
+/** Anthropic Messages API, streamed (message_start / content_block_delta / message_delta events). */
+import { apiKeyFrom, httpError, postJson, sharedAgent, toProviderError } from "./http.js";
+import { parseSse } from "./sse.js";
+import { type ChatRequest, type ChatResponse, type FinishReason, type Provider, ProviderError } from "./types.js";
+
+export interface AnthropicOptions {
+  id: string;
+  baseUrl?: string;
+  model: string;
+  apiKeyEnv?: string;
+  headers?: Record<string, string>;
+  connections?: number;
+}
+
+export const ANTHROPIC_VERSION = "2023-06-01";
+const DEFAULT_MAX_TOKENS = 1024;
+
+export function mapAnthropicStopReason(r: string | null | undefined): FinishReason {
+  switch (r) {
+    case "end_turn":
+    case "stop_sequence":
+    case "tool_use":
+      return "stop";
+    case "max_tokens":
+      return "length";
+    case "refusal":
+      return "content-filter";
+    default:
+      return "other";
+  }
+}
+
+interface AnthropicEvent {
+  type?: string;
+  message?: { usage?: { input_tokens?: number; output_tokens?: number } };
+  delta?: { type?: string; text?: string; stop_reason?: string | null };
+  usage?: { output_tokens?: number; input_tokens?: number };
+  error?: { type?: string; message?: string };
+}
+
+export function createAnthropicProvider(o: AnthropicOptions): Provider {
+  const base = (o.baseUrl ?? "https://api.anthropic.com").replace(/\/+$/, "").replace(/\/v1$/, "");
+  const key = apiKeyFrom(o.apiKeyEnv ?? "ANTHROPIC_API_KEY", o.id);
+  const headers: Record<string, string> = { ...(o.headers ?? {}), "anthropic-version": ANTHROPIC_VERSION, ...(key ? { "x-api-key": key } : {}) };
+  const agent = sharedAgent(o.connections ?? 64);
+
+  return {
+    id: o.id,
+    kind: "anthropic",
+    cacheIdentity: { kind: "anthropic", baseUrl: base, model: o.model },
+    async chat(req: ChatRequest): Promise<ChatResponse> {
+      const p = req.params;
+      const system = req.messages
+        .filter((m) => m.role === "system")
+        .map((m) => m.content)
+        .join("\n\n");
+      const body = {
+        model: o.model,
+        max_tokens: p.maxTokens ?? DEFAULT_MAX_TOKENS,
+        stream: true,
+        messages: req.messages.filter((m) => m.role !== "system").map((m) => ({ role: m.role, content: m.content })),
+        ...(system ? { system } : {}),
+        ...(p.temperature !== undefined ? { temperature: Math.min(1, p.temperature) } : {}),
+        ...(p.topP !== undefined ? { top_p: p.topP } : {}),
+        ...(p.stop ? { stop_sequences: p.stop } : {}),
+      };
+      const started = performance.now();
+      const { res, done, signal } = await postJson(`${base}/v1/messages`, body, {
+        headers,
+        agent,
+        ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
+        ...(req.signal ? { signal: req.signal } : {}),
+      });
+      if (res.statusCode >= 400) throw await httpError(res, done);
+      let text = "";
+      let ttftMs: number | undefined;
+      let inputTokens: number | undefined;
+      let outputTokens: number | undefined;
+      let stop: string | null | undefined;
+      try {
+        for await (const ev of parseSse(res.body)) {
+          let e: AnthropicEvent;
+          try {
+            e = JSON.parse(ev.data) as AnthropicEvent;
+          } catch {
+            throw new ProviderError(`malformed stream event: ${ev.data.slice(0, 200)}`, { retryable: true });
+          }
+          const type = e.type ?? ev.event;
+          if (type === "message_start") {
+            inputTokens = e.message?.usage?.input_tokens;
+            outputTokens = e.message?.usage?.output_tokens;
+          } else if (type === "content_block_delta" && e.delta?.type === "text_delta" && e.delta.text) {
+            if (ttftMs === undefined) ttftMs = performance.now() - started;
+            text += e.delta.text;
+          } else if (type === "message_delta") {
+            if (e.delta?.stop_reason) stop = e.delta.stop_reason;
+            if (e.usage?.output_tokens !== undefined) outputTokens = e.usage.output_tokens;
+            if (e.usage?.input_tokens !== undefined) inputTokens = e.usage.input_tokens;
+          } else if (type === "error") {
+            const overloaded = e.error?.type === "overloaded_error" || e.error?.type === "rate_limit_error" || e.error?.type === "api_error";
+            throw new ProviderError(`stream error: ${e.error?.type ?? ""} ${e.error?.message ?? ""}`.trim(), { retryable: overloaded });
+          } else if (type === "message_stop") break;
+        }
+      } catch (err) {
+        throw toProviderError(err, signal.aborted && !req.signal?.aborted, req.signal);
+      } finally {
+        done();
+      }
+      return {
+        text,
+        usage: { inputTokens: inputTokens ?? 0, outputTokens: outputTokens ?? 0, ...(inputTokens === undefined ? { estimated: true } : {}) },
+        latencyMs: performance.now() - started,
+        ...(ttftMs !== undefined ? { ttftMs } : {}),
+        finishReason: mapAnthropicStopReason(stop),
+      };
+    },
+    async close() {},
+  };
+}

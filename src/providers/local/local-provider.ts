@@ -1,0 +1,136 @@
+/**
+ * Local inference with node-llama-cpp on a GGUF file. The library (and its native binaries) load
+ * lazily on the first request, so commands that never touch a local model don't pay for them.
+ * The prompt is rendered with the chat template stored in the GGUF; tokens are counted with the
+ * model's own tokenizer. Requests run one at a time per model (one context sequence).
+ */
+import { existsSync, statSync } from "node:fs";
+import { UserError } from "../../util/errors.js";
+import { type ChatRequest, type ChatResponse, type Provider, ProviderError } from "../types.js";
+import { renderChatTemplate, renderPlainTranscript } from "./chat-template.js";
+
+export interface LocalOptions {
+  id: string;
+  path: string;
+  contextSize?: number;
+  gpu?: boolean | "auto";
+  threads?: number;
+}
+
+const DEFAULT_MAX_TOKENS = 256;
+
+type Lib = typeof import("node-llama-cpp");
+interface Loaded {
+  model: import("node-llama-cpp").LlamaModel;
+  context: import("node-llama-cpp").LlamaContext;
+  sequence: import("node-llama-cpp").LlamaContextSequence;
+  template: string | undefined;
+}
+
+export function createLocalProvider(o: LocalOptions): Provider {
+  if (!existsSync(o.path))
+    throw new UserError(`model ${o.id}: GGUF file not found: ${o.path}`, "download one with `weightbridge pull hf:ORG/REPO --file NAME.gguf` or fix `path`");
+  const st = statSync(o.path);
+  let loading: Promise<Loaded> | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const load = async (): Promise<Loaded> => {
+    let lib: Lib;
+    try {
+      lib = await import("node-llama-cpp");
+    } catch (e) {
+      throw new UserError(`model ${o.id}: node-llama-cpp is not available: ${(e as Error).message}`, "run `npm ci` so its prebuilt binaries are installed");
+    }
+    const llama = await lib.getLlama({ gpu: o.gpu === true || o.gpu === "auto" ? "auto" : false, build: "never", logLevel: lib.LlamaLogLevel.error });
+    let model: import("node-llama-cpp").LlamaModel;
+    try {
+      model = await llama.loadModel({ modelPath: o.path });
+    } catch (e) {
+      throw new UserError(
+        `model ${o.id}: node-llama-cpp could not load ${o.path}: ${(e as Error).message}`,
+        "check that the file is a complete GGUF (re-run `weightbridge pull`)",
+      );
+    }
+    const context = await model.createContext({ contextSize: o.contextSize ?? 4096, ...(o.threads ? { threads: o.threads } : {}) });
+    const template = (model.fileInfo.metadata as { tokenizer?: { chat_template?: string } }).tokenizer?.chat_template;
+    return { model, context, sequence: context.getSequence(), template };
+  };
+
+  const run = async (req: ChatRequest): Promise<ChatResponse> => {
+    loading ??= load();
+    const m = await loading;
+    const started = performance.now();
+    const text = m.template
+      ? renderChatTemplate(m.template, req.messages, { bos: m.model.tokens.bosString ?? "", eos: m.model.tokens.eosString ?? "" })
+      : renderPlainTranscript(req.messages);
+    const prompt = m.model.tokenize(text, true);
+    const bos = m.model.tokens.bos;
+    if (bos !== null && m.model.tokens.shouldPrependBosToken && prompt[0] !== bos) prompt.unshift(bos);
+    const maxTokens = req.params.maxTokens ?? DEFAULT_MAX_TOKENS;
+    if (prompt.length + maxTokens > m.context.contextSize)
+      throw new ProviderError(`prompt of ${prompt.length} tokens + ${maxTokens} output tokens exceeds the context size ${m.context.contextSize}`, {
+        retryable: false,
+      });
+    await m.sequence.clearHistory();
+    const out: import("node-llama-cpp").Token[] = [];
+    let ttftMs: number | undefined;
+    let finish: ChatResponse["finishReason"] = "length";
+    const stops = req.params.stop ?? [];
+    let textSoFar = "";
+    try {
+      for await (const tok of m.sequence.evaluate(prompt, {
+        temperature: req.params.temperature ?? 0,
+        ...(req.params.topP !== undefined ? { topP: req.params.topP } : {}),
+        ...(req.params.seed !== undefined ? { seed: req.params.seed } : {}),
+      })) {
+        if (req.signal?.aborted) throw req.signal.reason;
+        if (m.model.isEogToken(tok)) {
+          finish = "stop";
+          break;
+        }
+        ttftMs ??= performance.now() - started;
+        out.push(tok);
+        if (stops.length) {
+          textSoFar = m.model.detokenize(out);
+          const hit = stops.find((s) => textSoFar.includes(s));
+          if (hit) {
+            textSoFar = textSoFar.slice(0, textSoFar.indexOf(hit));
+            finish = "stop";
+            break;
+          }
+        }
+        if (out.length >= maxTokens) break;
+      }
+    } catch (e) {
+      if (req.signal?.aborted) throw e;
+      throw new ProviderError(`local generation failed: ${(e as Error).message}`, { retryable: false });
+    }
+    const answer = stops.length && finish === "stop" ? textSoFar : m.model.detokenize(out);
+    return {
+      text: answer,
+      usage: { inputTokens: prompt.length, outputTokens: out.length },
+      latencyMs: performance.now() - started,
+      ...(ttftMs !== undefined ? { ttftMs } : {}),
+      finishReason: finish,
+    };
+  };
+
+  return {
+    id: o.id,
+    kind: "local",
+    cacheIdentity: { kind: "local", path: o.path, size: String(st.size), mtime: String(Math.floor(st.mtimeMs)) },
+    chat(req) {
+      const p = queue.then(() => run(req));
+      queue = p.catch(() => undefined);
+      return p;
+    },
+    async close() {
+      if (!loading) return;
+      const m = await loading.catch(() => undefined);
+      if (m) {
+        await m.context.dispose();
+        await m.model.dispose();
+      }
+    },
+  };
+}

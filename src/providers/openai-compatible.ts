@@ -1,0 +1,146 @@
+/**
+ * OpenAI-compatible chat completions: vLLM, SGLang, llama.cpp server, Ollama, LM Studio, and the
+ * hosted APIs that speak the protocol (OpenAI, DeepSeek, DashScope, Moonshot, Together, OpenRouter…).
+ * Streams to measure time-to-first-token and asks for usage in the stream.
+ */
+import { apiKeyFrom, estimateTokens, httpError, postJson, sharedAgent, toProviderError } from "./http.js";
+import { parseSse } from "./sse.js";
+import { type ChatRequest, type ChatResponse, type FinishReason, type Provider, ProviderError } from "./types.js";
+
+export interface OpenAiCompatibleOptions {
+  id: string;
+  kind?: "openai-compatible" | "openai";
+  baseUrl: string;
+  model: string;
+  apiKeyEnv?: string;
+  headers?: Record<string, string>;
+  connections?: number;
+}
+
+export function mapOpenAiFinishReason(r: string | null | undefined): FinishReason {
+  switch (r) {
+    case "stop":
+    case "tool_calls":
+    case "function_call":
+      return "stop";
+    case "length":
+      return "length";
+    case "content_filter":
+      return "content-filter";
+    case null:
+    case undefined:
+      return "other";
+    default:
+      return "other";
+  }
+}
+
+interface StreamChunk {
+  choices?: { delta?: { content?: string | null; reasoning_content?: string | null }; finish_reason?: string | null }[];
+  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+  error?: { message?: string };
+}
+
+export function createOpenAiCompatibleProvider(o: OpenAiCompatibleOptions): Provider {
+  const base = o.baseUrl.replace(/\/+$/, "");
+  const key = apiKeyFrom(o.apiKeyEnv, o.id);
+  const headers: Record<string, string> = { ...(o.headers ?? {}), ...(key ? { authorization: `Bearer ${key}` } : {}) };
+  const agent = sharedAgent(o.connections ?? 64);
+  const kind = o.kind ?? "openai-compatible";
+
+  return {
+    id: o.id,
+    kind,
+    cacheIdentity: { kind, baseUrl: base, model: o.model },
+    async chat(req: ChatRequest): Promise<ChatResponse> {
+      const p = req.params;
+      const body = {
+        model: o.model,
+        messages: req.messages,
+        stream: true,
+        stream_options: { include_usage: true },
+        ...(p.maxTokens !== undefined ? { max_tokens: p.maxTokens } : {}),
+        ...(p.temperature !== undefined ? { temperature: p.temperature } : {}),
+        ...(p.topP !== undefined ? { top_p: p.topP } : {}),
+        ...(p.seed !== undefined ? { seed: p.seed } : {}),
+        ...(p.stop ? { stop: p.stop } : {}),
+      };
+      const started = performance.now();
+      const { res, done, signal } = await postJson(`${base}/chat/completions`, body, {
+        headers: { ...headers, accept: "text/event-stream" },
+        agent,
+        ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
+        ...(req.signal ? { signal: req.signal } : {}),
+      });
+      if (res.statusCode >= 400) throw await httpError(res, done);
+      let text = "";
+      let ttftMs: number | undefined;
+      let finish: string | null | undefined;
+      let usage: StreamChunk["usage"];
+      try {
+        const ctype = String(res.headers["content-type"] ?? "");
+        if (!ctype.includes("text/event-stream")) {
+          // Server ignored stream: true; read the whole JSON answer.
+          const j = (await res.body.json()) as {
+            choices?: { message?: { content?: string | null }; finish_reason?: string }[];
+            usage?: StreamChunk["usage"];
+          };
+          text = j.choices?.[0]?.message?.content ?? "";
+          finish = j.choices?.[0]?.finish_reason;
+          usage = j.usage;
+        } else {
+          for await (const ev of parseSse(res.body)) {
+            if (ev.data === "[DONE]") break;
+            let chunk: StreamChunk;
+            try {
+              chunk = JSON.parse(ev.data) as StreamChunk;
+            } catch {
+              throw new ProviderError(`malformed stream chunk: ${ev.data.slice(0, 200)}`, { retryable: true });
+            }
+            if (chunk.error) throw new ProviderError(`stream error: ${chunk.error.message ?? "unknown"}`, { retryable: true });
+            const choice = chunk.choices?.[0];
+            const piece = choice?.delta?.content;
+            if (piece) {
+              if (ttftMs === undefined) ttftMs = performance.now() - started;
+              text += piece;
+            }
+            if (choice?.finish_reason) finish = choice.finish_reason;
+            if (chunk.usage) usage = chunk.usage;
+          }
+        }
+      } catch (e) {
+        throw toProviderError(e, signal.aborted && !req.signal?.aborted, req.signal);
+      } finally {
+        done();
+      }
+      const latencyMs = performance.now() - started;
+      const haveUsage = usage?.prompt_tokens !== undefined && usage.completion_tokens !== undefined;
+      return {
+        text,
+        usage: haveUsage
+          ? { inputTokens: usage?.prompt_tokens ?? 0, outputTokens: usage?.completion_tokens ?? 0 }
+          : {
+              inputTokens: estimateTokens(req.messages.map((m) => m.content).join("\n")),
+              outputTokens: estimateTokens(text),
+              estimated: true,
+            },
+        latencyMs,
+        ...(ttftMs !== undefined ? { ttftMs } : {}),
+        finishReason: mapOpenAiFinishReason(finish),
+      };
+    },
+    async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
+      const { res, done } = await postJson(`${base}/embeddings`, { model: o.model, input: texts }, { headers, agent, ...(signal ? { signal } : {}) });
+      if (res.statusCode >= 400) throw await httpError(res, done);
+      try {
+        const j = (await res.body.json()) as { data?: { index?: number; embedding?: number[] }[] };
+        const data = j.data ?? [];
+        if (data.length !== texts.length) throw new ProviderError(`embeddings: asked for ${texts.length}, got ${data.length}`, { retryable: false });
+        return [...data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)).map((d) => d.embedding ?? []);
+      } finally {
+        done();
+      }
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,68 @@
+/** The provider contract: one small type, every provider kind implements it. */
+
+export type Role = "system" | "user" | "assistant";
+
+export interface Message {
+  role: Role;
+  content: string;
+}
+
+export interface ChatParams {
+  temperature?: number;
+  maxTokens?: number;
+  topP?: number;
+  seed?: number;
+  stop?: string[];
+}
+
+export interface ChatRequest {
+  messages: Message[];
+  params: ChatParams;
+  signal?: AbortSignal;
+  /** Per-request timeout in ms; the provider aborts and throws a retryable timeout error. */
+  timeoutMs?: number;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  /** True when the server sent no usage and tokens were estimated locally. */
+  estimated?: boolean;
+}
+
+export type FinishReason = "stop" | "length" | "content-filter" | "error" | "other";
+
+export interface ChatResponse {
+  text: string;
+  usage: Usage;
+  /** Wall time from sending the request to the last byte. */
+  latencyMs: number;
+  /** Time to the first content token, when streaming. */
+  ttftMs?: number;
+  finishReason: FinishReason;
+}
+
+export interface Provider {
+  readonly id: string;
+  readonly kind: "openai-compatible" | "openai" | "anthropic" | "local";
+  /** What identifies the upstream for the response cache: kind, endpoint, model. */
+  readonly cacheIdentity: Record<string, string>;
+  chat(request: ChatRequest): Promise<ChatResponse>;
+  /** Embeddings, where the provider has them (used by the similarity grader). */
+  embed?(texts: string[], signal?: AbortSignal): Promise<number[][]>;
+  close(): Promise<void>;
+}
+
+/** A failed request. `retryable` marks 429, 5xx, timeouts and connection errors. */
+export class ProviderError extends Error {
+  readonly status: number | undefined;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, options: { status?: number; retryable: boolean; retryAfterMs?: number }) {
+    super(message);
+    this.name = "ProviderError";
+    this.status = options.status;
+    this.retryable = options.retryable;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}

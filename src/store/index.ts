@@ -1,0 +1,5 @@
+export { cacheGet, cachePutMany } from "./cache.js";
+export { openStore, type StoreHandle } from "./open.js";
+export { finishedKeys, type GradeRecord, loadResults, type ResultRecord, resultKey, saveResults } from "./results.js";
+export { createRun, findRuns, finishRun, getRun, listRuns, markRunning, newRunId, type RunRow, type RunStatus } from "./runs.js";
+export type { Database } from "./schema.js";

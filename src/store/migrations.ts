@@ -1,0 +1,73 @@
+/** Migrations, written once for both dialects (portable column types only). */
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+
+const migrations: Record<string, Migration> = {
+  "0001_runs_results_cache": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("runs")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("finished_at", "text")
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("config_path", "text", (c) => c.notNull())
+        .addColumn("plan_json", "text", (c) => c.notNull())
+        .addColumn("pid", "integer")
+        .addColumn("host", "text")
+        .execute();
+      await db.schema.createIndex("runs_created_at").on("runs").column("created_at").execute();
+      await db.schema
+        .createTable("results")
+        .addColumn("run_id", "text", (c) => c.notNull().references("runs.id").onDelete("cascade"))
+        .addColumn("suite", "text", (c) => c.notNull())
+        .addColumn("case_index", "integer", (c) => c.notNull())
+        .addColumn("model_id", "text", (c) => c.notNull())
+        .addColumn("repeat", "integer", (c) => c.notNull())
+        .addColumn("case_id", "text", (c) => c.notNull())
+        .addColumn("messages_json", "text", (c) => c.notNull())
+        .addColumn("output", "text")
+        .addColumn("scores_json", "text", (c) => c.notNull())
+        .addColumn("score", "double precision", (c) => c.notNull())
+        .addColumn("passed", "integer", (c) => c.notNull())
+        .addColumn("input_tokens", "integer", (c) => c.notNull())
+        .addColumn("output_tokens", "integer", (c) => c.notNull())
+        .addColumn("cost_pusd", "bigint")
+        .addColumn("latency_ms", "double precision")
+        .addColumn("ttft_ms", "double precision")
+        .addColumn("error", "text")
+        .addColumn("cached", "integer", (c) => c.notNull())
+        .addColumn("attempts", "integer", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("results_pk", ["run_id", "suite", "case_index", "model_id", "repeat"])
+        .execute();
+      await db.schema
+        .createTable("cache")
+        .addColumn("key", "text", (c) => c.primaryKey())
+        .addColumn("response_json", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable("cache").execute();
+      await db.schema.dropTable("results").execute();
+      await db.schema.dropTable("runs").execute();
+      await sql`select 1`.execute(db);
+    },
+  },
+};
+
+class InCodeProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations;
+  }
+}
+
+export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
+  const migrator = new Migrator({ db, provider: new InCodeProvider(), migrationTableName: "wb_migrations", migrationLockTableName: "wb_migrations_lock" });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error");
+    throw new Error(`store migration ${failed?.migrationName ?? ""} failed: ${(error as Error).message ?? String(error)}`);
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Open the store: SQLite file (default, embedded) or PostgreSQL (postgres:// URL). One schema,
+ * two dialects; everything above this file speaks Kysely only.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { Kysely, SqliteDialect } from "kysely";
+import { UserError } from "../util/errors.js";
+import { migrateToLatest } from "./migrations.js";
+import type { Database } from "./schema.js";
+
+export interface StoreHandle {
+  db: Kysely<Database>;
+  url: string;
+  dialect: "sqlite" | "postgres";
+  /** Human-readable location, for "the run is stored in …". */
+  location: string;
+  close(): Promise<void>;
+}
+
+export async function openStore(url: string): Promise<StoreHandle> {
+  if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url);
+  const file = url.startsWith("sqlite:") ? url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "") : url;
+  return openSqlite(resolve(file));
+}
+
+async function openSqlite(file: string): Promise<StoreHandle> {
+  const { default: BetterSqlite3 } = await import("better-sqlite3");
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+  } catch (e) {
+    throw new UserError(`store: cannot create ${dirname(file)}: ${(e as Error).message}`, "set WEIGHTBRIDGE_DATABASE_URL to a writable path");
+  }
+  let raw: import("better-sqlite3").Database;
+  try {
+    raw = new BetterSqlite3(file);
+    raw.pragma("journal_mode = WAL");
+    raw.pragma("synchronous = NORMAL");
+    raw.pragma("busy_timeout = 5000");
+    raw.pragma("foreign_keys = ON");
+  } catch (e) {
+    throw new UserError(
+      `store: cannot open SQLite database ${file}: ${(e as Error).message}`,
+      "check the file is a weightbridge database and is writable, or point WEIGHTBRIDGE_DATABASE_URL elsewhere",
+    );
+  }
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  await migrateToLatest(db as Kysely<unknown>);
+  return { db, url: file, dialect: "sqlite", location: file, close: () => db.destroy() };
+}
+
+async function openPostgres(url: string): Promise<StoreHandle> {
+  const { PostgresDialect } = await import("kysely");
+  let pg: typeof import("pg");
+  try {
+    pg = (await import("pg")).default as unknown as typeof import("pg");
+  } catch {
+    throw new UserError("store: PostgreSQL needs the `pg` package", "run `npm i pg` or use a SQLite path");
+  }
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // bigint columns (cost) come back as numbers; values stay far below 2^53.
+  pg.types.setTypeParser(20, (v: string) => Number(v));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await migrateToLatest(db as Kysely<unknown>);
+  } catch (e) {
+    await db.destroy();
+    throw new UserError(
+      `store: cannot use PostgreSQL at ${url.replace(/\/\/[^@]*@/, "//***@")}: ${(e as Error).message}`,
+      "check WEIGHTBRIDGE_DATABASE_URL and that the server is running",
+    );
+  }
+  return { db, url, dialect: "postgres", location: url.replace(/\/\/[^@]*@/, "//***@"), close: () => db.destroy() };
+}

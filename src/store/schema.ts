@@ -1,0 +1,47 @@
+/** Table types shared by both dialects. Times are ISO-8601 strings; money is integer pico-USD. */
+export interface RunsTable {
+  id: string;
+  kind: string;
+  created_at: string;
+  finished_at: string | null;
+  status: "running" | "completed" | "interrupted" | "failed";
+  config_path: string;
+  plan_json: string;
+  pid: number | null;
+  host: string | null;
+}
+
+export interface ResultsTable {
+  run_id: string;
+  suite: string;
+  case_index: number;
+  model_id: string;
+  repeat: number;
+  case_id: string;
+  messages_json: string;
+  output: string | null;
+  scores_json: string;
+  score: number;
+  passed: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_pusd: number | null;
+  latency_ms: number | null;
+  ttft_ms: number | null;
+  error: string | null;
+  cached: number;
+  attempts: number;
+  created_at: string;
+}
+
+export interface CacheTable {
+  key: string;
+  response_json: string;
+  created_at: string;
+}
+
+export interface Database {
+  runs: RunsTable;
+  results: ResultsTable;
+  cache: CacheTable;
+}

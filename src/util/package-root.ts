@@ -1,0 +1,8 @@
+import { fileURLToPath } from "node:url";
+
+/** The package root: this file sits at src/util or dist/util, two levels below it. */
+export const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+export function packagePath(...parts: string[]): string {
+  return [PACKAGE_ROOT.replace(/\/$/, ""), ...parts].join("/");
+}
