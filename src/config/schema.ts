@@ -1,5 +1,6 @@
 /** zod schemas for weightbridge.yaml: one source for the types and the validation. */
 import { z } from "zod";
+import { registerDiscriminator } from "./yaml-source.js";
 
 export const idSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/, "must start with a letter or digit and use only letters, digits and . _ : / @ -");
 
@@ -72,6 +73,7 @@ export type ModelConfig = z.infer<typeof modelSchema>;
 export type HttpModelConfig = Exclude<ModelConfig, { provider: "local" }>;
 export type LocalModelConfig = z.infer<typeof localModelSchema>;
 export const PROVIDERS = ["openai-compatible", "openai", "anthropic", "local"] as const;
+registerDiscriminator("provider", PROVIDERS);
 
 export const configSchema = z
   .strictObject({

@@ -1,6 +1,7 @@
 /** zod schemas for suite files and their cases (YAML and JSONL). */
 import { z } from "zod";
 import { paramsSchema } from "./schema.js";
+import { registerDiscriminator } from "./yaml-source.js";
 
 const str = z.string();
 const modelRef = z.string().min(1).optional();
@@ -49,6 +50,7 @@ export const expectSchema = z.discriminatedUnion("type", [
 export type Expect = z.infer<typeof expectSchema>;
 export type ExpectType = Expect["type"];
 export const EXPECT_TYPES: ExpectType[] = expectSchema.options.map((o) => o.shape.type.value);
+registerDiscriminator("type", EXPECT_TYPES);
 
 const expects = z.union([expectSchema, z.array(expectSchema).min(1)]);
 

@@ -5,7 +5,7 @@ import { UserError } from "../util/errors.js";
 import type { GenerationParams } from "./schema.js";
 import { EXPECT_TYPES, type Expect, inlineCaseSchema, suiteSchema } from "./suite-schema.js";
 import { renderTemplate } from "./template.js";
-import { formatPath, issueToUserError, parseWith, parseYaml } from "./yaml-source.js";
+import { issueToUserError, parseWith, parseYaml } from "./yaml-source.js";
 
 export interface Case {
   /** Position within the suite: stable across runs, used to pair results and to resume. */
@@ -137,10 +137,7 @@ function loadJsonlCases(file: string): { value: ReturnType<typeof inlineCaseSche
     if (!r.success) {
       const issue = r.error.issues[0];
       if (!issue) throw new UserError(`${file}:${line}: invalid case`);
-      const err = issueToUserError({ file, line: () => line }, issue, knownSuiteKeys.bind(null) as (p: readonly PropertyKey[]) => string[]);
-      if (issue.code === "invalid_union" && formatPath(issue.path).includes("expect"))
-        throw new UserError(`${file}:${line}: expect: "type" must be one of ${EXPECT_TYPES.join(", ")}`, "see docs/graders.md");
-      throw err;
+      throw issueToUserError({ file, line: () => line }, issue, (p) => knownSuiteKeys(["cases", 0, ...p]));
     }
     out.push({ value: r.data, line });
   });

@@ -90,13 +90,36 @@ export function didYouMean(word: string, options: readonly string[]): string | u
   return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }
 
+type Issue = z.core.$ZodIssue;
+
+/** Allowed values of the discriminators we use, for "use one of" hints. */
+const DISCRIMINATOR_VALUES: Record<string, readonly string[]> = {};
+export function registerDiscriminator(key: string, values: readonly string[]): void {
+  DISCRIMINATOR_VALUES[key] = values;
+}
+
+/**
+ * Zod reports a failed union as one issue holding every branch's issues (paths relative to the union).
+ * Descend into the branch that applies: skip branches where the whole value has the wrong type, prefer
+ * the fewest issues, and within a branch report an unknown key (a typo) before a missing field.
+ */
+function resolveUnion(issue: Issue, prefix: readonly PathKey[]): { issue: Issue; path: PathKey[] } {
+  const path = [...prefix, ...issue.path];
+  if (issue.code !== "invalid_union" || !("errors" in issue) || issue.errors.length === 0) return { issue, path };
+  const branches = issue.errors.filter((b) => !(b.length === 1 && b[0]?.code === "invalid_type" && b[0].path.length === 0));
+  const best = [...(branches.length ? branches : issue.errors)].sort((x, y) => x.length - y.length)[0] ?? [];
+  const ordered = [...best].sort((x, y) => (x.code === "unrecognized_keys" ? 0 : 1) - (y.code === "unrecognized_keys" ? 0 : 1));
+  const first = ordered[0];
+  return first ? resolveUnion(first, path) : { issue, path };
+}
+
 /** Turn the first zod issue into "file:line: path: problem" with a hint. */
 export function issueToUserError(
   src: { file: string; line: (path: readonly PathKey[], key?: string) => number },
-  issue: z.core.$ZodIssue,
+  raw: Issue,
   knownKeys?: (path: readonly PathKey[]) => string[],
 ): UserError {
-  const path = issue.path;
+  const { issue, path } = resolveUnion(raw, []);
   const where = formatPath(path);
   switch (issue.code) {
     case "unrecognized_keys": {
@@ -109,9 +132,8 @@ export function issueToUserError(
       );
     }
     case "invalid_type": {
-      const missing = issue.message.includes("received undefined");
       const line = src.line(path);
-      if (missing)
+      if (issue.message.includes("received undefined"))
         return new UserError(`${src.file}:${line}: ${where}: required field is missing`, `add "${String(path[path.length - 1] ?? "")}" (${issue.expected})`);
       return new UserError(`${src.file}:${line}: ${where}: ${issue.message}`, `change it to a ${issue.expected}`);
     }
@@ -120,11 +142,14 @@ export function issueToUserError(
       return new UserError(`${src.file}:${src.line(path)}: ${where}: ${issue.message}`, `use one of: ${values.join(", ")}`);
     }
     case "invalid_union": {
-      const note = (issue as { note?: string; discriminator?: string }).discriminator;
-      return new UserError(
-        `${src.file}:${src.line(path)}: ${where}: ${note ? `"${note}" is missing or not one of the allowed values` : issue.message}`,
-        "check the allowed values in docs/config.md",
-      );
+      const disc = (issue as { discriminator?: string }).discriminator;
+      const allowed = disc ? DISCRIMINATOR_VALUES[disc] : undefined;
+      if (disc)
+        return new UserError(
+          `${src.file}:${src.line(path)}: ${where}: "${disc}" is missing or not an allowed value`,
+          allowed ? `use one of: ${allowed.join(", ")}` : "see docs/config.md",
+        );
+      return new UserError(`${src.file}:${src.line(path)}: ${where}: ${issue.message}`, "see docs/config.md for the allowed shapes");
     }
     default:
       return new UserError(`${src.file}:${src.line(path)}: ${where}: ${issue.message}`, "see docs/config.md for this field");

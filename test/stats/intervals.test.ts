@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { bootstrapMeanCi, estimateMean, mcnemarExact, mcnemarExactFromCounts, pairedPermutationTest, quantile, wilsonInterval } from "../../src/stats/index.js";
+
+describe("wilsonInterval", () => {
+  it("matches published values", () => {
+    // 81/263 → [0.2553, 0.3662] (Wilson 1927 / Newcombe 1998 worked example, 95%)
+    const [lo, hi] = wilsonInterval(81, 263);
+    expect(lo).toBeCloseTo(0.2553, 3);
+    expect(hi).toBeCloseTo(0.3662, 3);
+  });
+  it("stays inside [0, 1] at the edges", () => {
+    expect(wilsonInterval(0, 10)[0]).toBe(0);
+    expect(wilsonInterval(10, 10)[1]).toBe(1);
+    expect(wilsonInterval(0, 10)[1]).toBeCloseTo(0.2775, 3);
+  });
+});
+
+describe("mcnemarExact", () => {
+  it("is the two-sided binomial test on discordant pairs", () => {
+    // b = 1, c = 9: 2 * P(X <= 1 | n = 10, p = 0.5) = 2 * 11/1024
+    expect(mcnemarExactFromCounts(1, 9)).toBeCloseTo(22 / 1024, 10);
+    expect(mcnemarExactFromCounts(5, 5)).toBe(1);
+    expect(mcnemarExactFromCounts(0, 0)).toBe(1);
+  });
+  it("counts discordant pairs from paired 0/1 scores", () => {
+    const cand = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    const base = [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
+    expect(mcnemarExact(cand, base)).toBeCloseTo(22 / 1024, 10);
+  });
+});
+
+describe("pairedPermutationTest", () => {
+  it("enumerates exactly for few differences", () => {
+    // 4 positive differences of 1: only the all-positive and all-negative sign patterns are as extreme
+    expect(pairedPermutationTest([1, 1, 1, 1], [0, 0, 0, 0])).toBeCloseTo(2 / 16, 10);
+  });
+  it("gives p = 1 when nothing differs", () => {
+    expect(pairedPermutationTest([0.5, 0.2], [0.5, 0.2])).toBe(1);
+  });
+});
+
+describe("bootstrap and estimateMean", () => {
+  it("uses Wilson for 0/1 scores and bootstrap otherwise", () => {
+    expect(estimateMean([1, 0, 1, 1]).method).toBe("wilson");
+    const e = estimateMean([0.2, 0.4, 0.6, 0.8]);
+    expect(e.method).toBe("bootstrap");
+    expect(e.mean).toBeCloseTo(0.5, 10);
+    expect(e.ci95[0]).toBeLessThan(0.5);
+    expect(e.ci95[1]).toBeGreaterThan(0.5);
+  });
+  it("is reproducible (seeded)", () => {
+    const xs = Array.from({ length: 50 }, (_, i) => (i * 37) % 11);
+    expect(bootstrapMeanCi(xs)).toEqual(bootstrapMeanCi(xs));
+  });
+  it("quantile interpolates like numpy's default", () => {
+    expect(quantile([1, 2, 3, 4], 0.5)).toBe(2.5);
+    expect(quantile([10, 20, 30], 0.95)).toBeCloseTo(29, 10);
+  });
+});
