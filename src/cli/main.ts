@@ -20,6 +20,7 @@ export function buildProgram(): Command {
     .version(version(), "-V, --version")
     .showHelpAfterError("(add --help for usage)")
     .exitOverride()
+    .enablePositionalOptions()
     .addHelpText(
       "after",
       `

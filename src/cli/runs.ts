@@ -10,6 +10,7 @@ export function registerRuns(program: Command): void {
   const runs = program
     .command("runs")
     .description("list stored runs, newest first")
+    .enablePositionalOptions()
     .option("-c, --config <file>", "config whose store to read (or set WEIGHTBRIDGE_DATABASE_URL)")
     .option("--json", 'print an array of {"runId", "createdAt", "status", "suites", "models"}')
     .addHelpText(

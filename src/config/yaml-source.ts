@@ -160,7 +160,8 @@ export function issueToUserError(
 export function parseWith<S extends z.ZodType>(src: YamlSource, schema: S, knownKeys?: (path: readonly PathKey[]) => string[]): z.output<S> {
   const result = schema.safeParse(src.value);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
+  // An unknown key usually explains a "missing" one beside it (a typo): report it first.
+  const issue = [...result.error.issues].sort((a, b) => (a.code === "unrecognized_keys" ? 0 : 1) - (b.code === "unrecognized_keys" ? 0 : 1))[0];
   if (!issue) throw new UserError(`${src.file}: invalid`);
   throw issueToUserError({ file: src.file, line: (p, k) => lineOf(src, p, k) }, issue, knownKeys);
 }

@@ -3,6 +3,7 @@
  * global cap, retries, the response cache, grading, and one durable row per finished request.
  * It owns time and concurrency; everything it calls is either a provider or a pure function.
  */
+import { setMaxListeners } from "node:events";
 import type { ModelConfig } from "../config/schema.js";
 import { costPusd } from "../economics/money.js";
 import { createProvider } from "../providers/create.js";
@@ -81,6 +82,8 @@ function estimateTokens(messages: Message[], params: ChatParams): number {
 export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
   const { plan, store, runId } = opts;
   const signal = opts.signal;
+  // Every request in flight listens on the run's signal; that is expected, not a leak.
+  if (signal) setMaxListeners(0, signal);
   const globalCap = new Semaphore(opts.concurrency ?? DEFAULT_CONCURRENCY);
   const factory = opts.providerFactory ?? createProvider;
   const connections = opts.concurrency ?? DEFAULT_CONCURRENCY;

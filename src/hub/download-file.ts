@@ -87,14 +87,13 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
           ? "set HF_TOKEN for gated or private repositories"
           : "try again; the partial file is kept and the download resumes",
       );
-    let received = have;
     if (have > 0 && res.status !== 206) {
-      // Server ignored the range: start over.
-      received = 0;
-      hash.update(Buffer.alloc(0));
+      // The server ignored the range: start over from byte 0.
+      await res.body.cancel();
       await rm(part);
       return downloadFile(o);
     }
+    let received = have;
     const out = createWriteStream(part, { flags: have > 0 ? "a" : "w" });
     await pipeline(
       Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>),

@@ -30,6 +30,9 @@ export interface SimulatorStats {
   embeddings: number;
   errors: number;
   rateLimited: number;
+  /** Chat requests being answered right now, and the most seen at once. */
+  inFlight: number;
+  maxInFlight: number;
   /** How often each distinct prompt (last user message) was asked. */
   prompts: Map<string, number>;
 }
@@ -53,7 +56,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024, keepAliveTimeout: 60_000 });
   const modelName = o.model ?? "simulated";
   const rng = seededRng(o.seed ?? 1);
-  const stats: SimulatorStats = { requests: 0, chat: 0, embeddings: 0, errors: 0, rateLimited: 0, prompts: new Map() };
+  const stats: SimulatorStats = { requests: 0, chat: 0, embeddings: 0, errors: 0, rateLimited: 0, inFlight: 0, maxInFlight: 0, prompts: new Map() };
   const latency = () => Math.max(0, (o.latencyMs ?? 20) + (o.jitterMs ? (rng() * 2 - 1) * o.jitterMs : 0));
 
   /** Injected failures: a 429 with Retry-After, or a 500. Returns true when the request was failed. */
@@ -115,7 +118,13 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
     if (messages.length === 0) return reply.code(400).send({ error: { message: "messages is required", type: "invalid_request_error" } });
     track(messages);
     if (injectFailure(reply)) return reply;
-    await sleep(latency());
+    stats.inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    try {
+      await sleep(latency());
+    } finally {
+      stats.inFlight--;
+    }
     const { text, finish } = truncate(answer(o.behaviour, messages), body.max_tokens);
     const usage = { prompt_tokens: countTokens(messages.map((m) => m.content).join("\n")), completion_tokens: countTokens(text) };
     const full = { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };

@@ -1,0 +1,179 @@
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { loadProject } from "../../src/config/project.js";
+import { runCli } from "../support/cli.js";
+import { labelSuite, tempDir, twoModelConfig, writeFiles } from "../support/project.js";
+import { behaviourFor, type Simulator, startStub } from "../support/stub-server.js";
+
+const open: Simulator[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+async function project(n: number, latencyMs = 0) {
+  const dir = tempDir();
+  writeFiles(dir, {
+    "suite.yaml": labelSuite("intent", n),
+    "weightbridge.yaml": twoModelConfig("http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1", ["suite.yaml"]),
+  });
+  const suites = loadProject(join(dir, "weightbridge.yaml")).suites;
+  const a = await startStub({ behaviour: behaviourFor(suites, 0.95, 1), latencyMs });
+  const b = await startStub({ behaviour: behaviourFor(suites, 0.8, 2), latencyMs });
+  open.push(a, b);
+  writeFiles(dir, { "weightbridge.yaml": twoModelConfig(a.baseUrl, b.baseUrl, ["suite.yaml"]) });
+  return { dir, config: join(dir, "weightbridge.yaml"), a, b };
+}
+
+describe("weightbridge CLI", () => {
+  it("lists its commands, and every command has help with examples", async () => {
+    const top = await runCli(["--help"]);
+    expect(top.code).toBe(0);
+    for (const c of ["eval", "runs", "simulate", "pull", "demo"]) expect(top.stdout).toMatch(new RegExp(`\\n  ${c}\\b`));
+    for (const c of ["eval", "runs", "simulate", "pull", "demo"]) {
+      const h = await runCli([c, "--help"]);
+      expect(h.code, c).toBe(0);
+      expect(h.stdout, c).toMatch(/Example/);
+    }
+  });
+
+  it("eval --json prints exactly one JSON object in the documented shape", async () => {
+    const { config } = await project(30);
+    const r = await runCli(["eval", "-c", config, "--json"]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(Object.keys(out)).toEqual(expect.arrayContaining(["runId", "suites"]));
+    const suite = (out.suites as { name: string; models: Record<string, unknown>[] }[])[0];
+    expect(suite?.name).toBe("intent");
+    const [alpha, beta] = suite?.models ?? [];
+    expect(alpha).toMatchObject({ id: "alpha", n: 30, errors: 0 });
+    expect(alpha).not.toHaveProperty("vsBaseline");
+    expect(beta).toMatchObject({
+      id: "beta",
+      n: 30,
+      errors: 0,
+      score: { mean: expect.any(Number), ci95: [expect.any(Number), expect.any(Number)] },
+      cost: { usd: expect.any(Number), inputTokens: expect.any(Number), outputTokens: expect.any(Number) },
+      latency: { p50Ms: expect.any(Number), p95Ms: expect.any(Number), ttftP50Ms: expect.any(Number) },
+      vsBaseline: {
+        diff: expect.any(Number),
+        ci95: [expect.any(Number), expect.any(Number)],
+        pValue: expect.any(Number),
+        qualityRatio: expect.any(Number),
+        qualityRatioCi95: [expect.any(Number), expect.any(Number)],
+        costRatio: expect.any(Number),
+      },
+    });
+    expect(r.stderr).toBe(""); // quiet under --json
+  });
+
+  it("prints a table and where the run is stored", async () => {
+    const { config, dir } = await project(10);
+    const r = await runCli(["eval", "-c", config]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Suite intent \(10 cases\)/);
+    expect(r.stdout).toMatch(/alpha \(baseline\)/);
+    expect(r.stdout).toMatch(/beta scores \d+% of alpha/);
+    expect(r.stdout).toContain(join(dir, ".weightbridge", "weightbridge.db"));
+  });
+
+  it("exits 2 with file:line and a hint, and no stack trace, on a bad config", async () => {
+    const dir = tempDir();
+    writeFiles(dir, {
+      "weightbridge.yaml": "models:\n  - id: a\n    provider: openai-compatible\n    baseUrl: http://127.0.0.1:1/v1\n    modle: x\nsuites: [s.yaml]\n",
+    });
+    const r = await runCli(["eval", "-c", join(dir, "weightbridge.yaml")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: .*weightbridge\.yaml:5: models\[0\]\.modle: unknown key "modle"\nhint: did you mean "model"\?\n$/);
+  });
+
+  it("exits 2 on bad flags", async () => {
+    const r = await runCli(["eval", "--repeat", "zero"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--repeat/);
+  });
+
+  it("runs lists newest first; runs show repeats eval's numbers", async () => {
+    const { config } = await project(12);
+    const first = JSON.parse((await runCli(["eval", "-c", config, "--json"])).stdout) as { runId: string };
+    const second = JSON.parse((await runCli(["eval", "-c", config, "--json", "--models", "beta"])).stdout) as { runId: string };
+    const list = JSON.parse((await runCli(["runs", "-c", config, "--json"])).stdout) as Record<string, unknown>[];
+    expect(list.map((r) => r.runId)).toEqual([second.runId, first.runId]);
+    expect(list[0]).toMatchObject({ runId: second.runId, status: "completed", suites: ["intent"], models: ["beta"], createdAt: expect.any(String) });
+    const shown = await runCli(["runs", "show", first.runId.slice(0, 20), "-c", config, "--json"]);
+    const again = JSON.parse(shown.stdout) as { runId: string; suites: unknown };
+    expect(again.runId).toBe(first.runId);
+    expect(again.suites).toEqual((first as unknown as { suites: unknown }).suites);
+    const missing = await runCli(["runs", "show", "nope", "-c", config]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no run "nope"/);
+  });
+
+  it("after SIGKILL, --resume requests nothing that had finished", async () => {
+    const { config, a, b } = await project(150, 40);
+    let killedAt = 0;
+    const r1 = await runCli(["eval", "-c", config, "--no-cache", "--json"], {
+      onSpawn: (p) => {
+        const t = setInterval(() => {
+          if (a.stats.chat + b.stats.chat >= 80) {
+            clearInterval(t);
+            killedAt = a.stats.chat + b.stats.chat;
+            p.kill("SIGKILL");
+          }
+        }, 5);
+      },
+    });
+    expect(r1.signal).toBe("SIGKILL");
+    expect(killedAt).toBeGreaterThanOrEqual(80);
+
+    const runs = JSON.parse((await runCli(["runs", "-c", config, "--json"])).stdout) as { runId: string; status: string }[];
+    expect(runs[0]?.status).toBe("interrupted");
+    const runId = runs[0]?.runId ?? "";
+
+    // What had finished, per model and prompt, before the kill:
+    const { openStore } = await import("../../src/store/open.js");
+    const { loadResults } = await import("../../src/store/results.js");
+    const store = await openStore(join(config, "..", ".weightbridge", "weightbridge.db"));
+    const finished = await loadResults(store.db, runId);
+    await store.close();
+    expect(finished.length).toBeGreaterThan(0);
+    expect(finished.length).toBeLessThan(300);
+
+    const r2 = await runCli(["eval", "-c", config, "--no-cache", "--resume", runId, "--json"]);
+    expect(r2.code).toBe(0);
+    const summary = JSON.parse(r2.stdout) as { runId: string; status: string; suites: { models: { n: number; requests: number }[] }[] };
+    expect(summary.runId).toBe(runId);
+    expect(summary.status).toBe("completed");
+    expect(summary.suites[0]?.models.map((m) => m.requests)).toEqual([150, 150]);
+    for (const row of finished) {
+      const sim = row.modelId === "alpha" ? a : b;
+      const prompt = row.messages[row.messages.length - 1]?.content ?? "";
+      expect(sim.stats.prompts.get(prompt), `${row.modelId} ${prompt}`).toBe(1);
+    }
+    // Everything was asked at least once; only requests in flight at the kill were asked twice.
+    const total = a.stats.chat + b.stats.chat;
+    expect(total).toBeGreaterThanOrEqual(300);
+    expect(total - 300).toBeLessThanOrEqual(killedAt - finished.length + 16);
+  });
+
+  it("Ctrl-C stops cleanly, marks the run interrupted and says how to resume", async () => {
+    const { config, a } = await project(150, 40);
+    const r = await runCli(["eval", "-c", config, "--no-cache"], {
+      onSpawn: (p) => {
+        const t = setInterval(() => {
+          if (a.stats.chat >= 20) {
+            clearInterval(t);
+            p.kill("SIGINT");
+          }
+        }, 5);
+      },
+    });
+    expect(r.code).toBe(130);
+    const m = /--resume (\S+)/.exec(r.stderr);
+    expect(m).not.toBeNull();
+    const runs = JSON.parse((await runCli(["runs", "-c", config, "--json"])).stdout) as { runId: string; status: string }[];
+    expect(runs[0]).toMatchObject({ runId: m?.[1], status: "interrupted" });
+    const resumed = await runCli(["eval", "-c", config, "--resume", m?.[1] ?? "", "--json"]);
+    expect(resumed.code).toBe(0);
+    expect((JSON.parse(resumed.stdout) as { status: string }).status).toBe("completed");
+  });
+});

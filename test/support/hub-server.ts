@@ -1,0 +1,76 @@
+/**
+ * A local server speaking the parts of the Hugging Face Hub protocol we use:
+ * POST /api/models/{repo}/paths-info/{rev} and GET /{repo}/resolve/{rev}/{path} with HTTP Range.
+ */
+import { createHash } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface HubFile {
+  path: string;
+  content: Buffer;
+  /** Serve a different sha256 than the content has (a corrupted mirror). */
+  lieAboutHash?: boolean;
+}
+
+export async function startHub(repo: string, files: HubFile[], opts: { commit?: string; failAfterBytes?: number } = {}) {
+  const commit = opts.commit ?? "0123456789abcdef0123456789abcdef01234567";
+  const requests: { method: string; url: string; range?: string; auth?: string }[] = [];
+  let failOnce = opts.failAfterBytes;
+  const server = createServer((req, res) => {
+    requests.push({
+      method: req.method ?? "",
+      url: req.url ?? "",
+      ...(req.headers.range ? { range: req.headers.range } : {}),
+      ...(req.headers.authorization ? { auth: req.headers.authorization } : {}),
+    });
+    let body = "";
+    req.on("data", (d) => {
+      body += d;
+    });
+    req.on("end", () => {
+      const info = new RegExp(`^/api/models/${repo}/paths-info/([^/]+)$`).exec(req.url ?? "");
+      if (req.method === "POST" && info) {
+        const { paths } = JSON.parse(body) as { paths: string[] };
+        const out = files
+          .filter((f) => paths.includes(f.path))
+          .map((f) => ({
+            type: "file",
+            path: f.path,
+            size: f.content.length,
+            oid: "deadbeef",
+            lfs: { oid: f.lieAboutHash ? "0".repeat(64) : createHash("sha256").update(f.content).digest("hex"), size: f.content.length, pointerSize: 134 },
+            lastCommit: { id: commit, title: "upload", date: "2026-01-01T00:00:00.000Z" },
+          }));
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify(out));
+        return;
+      }
+      const dl = new RegExp(`^/${repo}/resolve/([^/]+)/(.+)$`).exec(req.url ?? "");
+      const file = dl ? files.find((f) => f.path === decodeURIComponent(dl[2] ?? "")) : undefined;
+      if (req.method === "GET" && file) {
+        const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? "");
+        const start = m ? Number(m[1]) : 0;
+        const chunk = file.content.subarray(start);
+        res.writeHead(m ? 206 : 200, {
+          "content-length": String(chunk.length),
+          ...(m ? { "content-range": `bytes ${start}-${file.content.length - 1}/${file.content.length}` } : {}),
+        });
+        if (failOnce !== undefined) {
+          // Send part of the body, then drop the connection (an interrupted download).
+          res.write(chunk.subarray(0, failOnce));
+          failOnce = undefined;
+          setTimeout(() => res.destroy(), 20);
+          return;
+        }
+        res.end(chunk);
+        return;
+      }
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: "Repository not found" }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, requests, commit, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
