@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { runDemo } from "../demo/run-demo.js";
 import { createProgress, type Progress, wantsProgress } from "../util/progress.js";
 import { formatSummary } from "./format-eval.js";
 import { printJson, say, warn } from "./output.js";
@@ -16,6 +15,7 @@ export function registerDemo(program: Command): void {
       const json = Boolean(o.json);
       let bar: Progress | undefined;
       const started = Date.now();
+      const { runDemo } = await import("../demo/run-demo.js");
       const r = await runDemo({
         dir: o.dir,
         skipLocal: !o.local,

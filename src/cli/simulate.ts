@@ -1,10 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { loadProject } from "../config/project.js";
-import { loadSuite, type Suite } from "../config/suite.js";
+import type { Suite } from "../config/suite.js";
 import type { Mode } from "../simulate/behaviour.js";
-import { scriptFromSuites } from "../simulate/script.js";
-import { startSimulator } from "../simulate/server.js";
 import { UserError } from "../util/errors.js";
 import { fraction, list, nonNegative, port, say, warn } from "./output.js";
 
@@ -56,6 +53,12 @@ Examples:
     )
     .action(async (o: SimFlags) => {
       if (!["script", "echo", "refuse"].includes(o.mode)) throw new UserError(`--mode must be script, echo or refuse (got "${o.mode}")`);
+      const [{ loadProject }, { loadSuite }, { scriptFromSuites }, { startSimulator }] = await Promise.all([
+        import("../config/project.js"),
+        import("../config/suite.js"),
+        import("../simulate/script.js"),
+        import("../simulate/server.js"),
+      ]);
       const suites: Suite[] = [];
       if (o.config) suites.push(...loadProject(o.config).suites);
       for (const f of o.suite ?? []) suites.push(loadSuite(resolve(f)));

@@ -10,9 +10,9 @@ import { createProvider } from "../providers/create.js";
 import { closeAgents } from "../providers/http.js";
 import type { ChatParams, ChatResponse, Message, Provider } from "../providers/types.js";
 import { ProviderError } from "../providers/types.js";
-import { cacheGet, cachePutMany } from "../store/cache.js";
+import { cacheGet, cacheGetMany } from "../store/cache.js";
 import type { StoreHandle } from "../store/open.js";
-import { finishedKeys, type ResultRecord, resultKey, saveResults } from "../store/results.js";
+import { finishedKeys, type ResultRecord, resultKey } from "../store/results.js";
 import { parseDurationMs } from "../util/duration.js";
 import { errorMessage, UserError } from "../util/errors.js";
 import { sha256Hex, stableStringify } from "../util/hash.js";
@@ -20,6 +20,7 @@ import { GradeError, gradeCase } from "./graders/index.js";
 import { ModelLimiter, Semaphore } from "./limiter.js";
 import type { Plan, PlannedCase, PlannedModel, PlannedSuite } from "./plan.js";
 import { DEFAULT_RETRY, type RetryPolicy, withRetries } from "./retry.js";
+import { GroupWriter } from "./writer.js";
 
 export interface RunOptions {
   store: StoreHandle;
@@ -116,19 +117,29 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
   for (const m of plan.models) providerFor(m.config.id);
   for (const m of plan.helpers) providerFor(m.config.id);
 
-  /** One model call with limits, cache and retries. Used for candidates and for judges alike. */
+  const writer = new GroupWriter(store);
+  const cacheKey = (m: ModelConfig, messages: Message[], params: ChatParams, salt: string) =>
+    sha256Hex(stableStringify({ upstream: providerFor(m.id).cacheIdentity, messages, params, salt }));
+  /** Cache hits for the whole run, read in one pass before the first request. */
+  let cacheHits = new Map<string, string>();
+
+  /**
+   * One model call with limits, cache and retries, for candidates and judges alike. A fresh
+   * response comes back with its cache entry, which the caller commits together with the result.
+   */
   const call = async (
     m: ModelConfig,
     messages: Message[],
     params: ChatParams,
     cacheSalt: string,
-  ): Promise<{ res: CachedResponse; cached: boolean; attempts: number }> => {
-    const provider = providerFor(m.id);
-    const key = sha256Hex(stableStringify({ upstream: provider.cacheIdentity, messages, params, salt: cacheSalt }));
+  ): Promise<{ res: CachedResponse; cached: boolean; attempts: number; cacheEntry?: { key: string; value: string } }> => {
+    const key = opts.noCache ? "" : cacheKey(m, messages, params, cacheSalt);
     if (!opts.noCache) {
-      const hit = await cacheGet(store.db, key);
+      // Candidate requests were prefetched; judge requests are few and looked up one by one.
+      const hit = cacheHits.get(key) ?? (cacheSalt === "judge" ? await cacheGet(store.db, key) : undefined);
       if (hit) return { res: JSON.parse(hit) as CachedResponse, cached: true, attempts: 0 };
     }
+    const provider = providerFor(m.id);
     const limiter = limiterFor(m);
     const timeoutMs = timeoutOf(m.timeout) ?? timeoutOf(plan.defaults.timeout) ?? DEFAULT_TIMEOUT_MS;
     const est = estimateTokens(messages, params);
@@ -153,8 +164,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
         ...(value.ttftMs !== undefined ? { ttftMs: value.ttftMs } : {}),
         finishReason: value.finishReason,
       };
-      if (!opts.noCache) await cachePutMany(store.db, [{ key, value: JSON.stringify(res) }]);
-      return { res, cached: false, attempts };
+      return { res, cached: false, attempts, ...(opts.noCache ? {} : { cacheEntry: { key, value: JSON.stringify(res) } }) };
     } finally {
       globalCap.release();
       limiter.slots.release();
@@ -166,6 +176,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     const m = id ? allModels.get(id) : undefined;
     if (!m) throw new GradeError("llm-judge: no judge model configured");
     const r = await call(m.config, messages, { temperature: 0, maxTokens: 256 }, "judge");
+    if (r.cacheEntry) await writer.write({ cache: r.cacheEntry });
     return r.res.text;
   };
   const embed = async (model: string | undefined, texts: string[]): Promise<number[][]> => {
@@ -193,6 +204,16 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
           queues.set(model.config.id, q);
         }
 
+  if (!opts.noCache) {
+    const keys: string[] = [];
+    for (const q of queues.values())
+      for (const it of q) {
+        const m = it.model.config;
+        keys.push(cacheKey(m, it.testCase.messages, mergeParams(plan.defaults.params, it.suite.params, m.params), it.repeat > 0 ? `repeat:${it.repeat}` : ""));
+      }
+    cacheHits = await cacheGetMany(store.db, keys);
+  }
+
   let finished = skipped;
   let requested = 0;
   let cachedCount = 0;
@@ -212,8 +233,10 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
       messages: it.testCase.messages,
     };
     let record: ResultRecord;
+    let cacheEntry: { key: string; value: string } | undefined;
     try {
-      const { res, cached, attempts } = await call(m, it.testCase.messages, params, it.repeat > 0 ? `repeat:${it.repeat}` : "");
+      const { res, cached, attempts, cacheEntry: fresh } = await call(m, it.testCase.messages, params, it.repeat > 0 ? `repeat:${it.repeat}` : "");
+      cacheEntry = fresh;
       if (cached) cachedCount++;
       else requested++;
       const cost = it.model.price ? costPusd(res.usage.inputTokens, res.usage.outputTokens, it.model.price) : null;
@@ -257,7 +280,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
         attempts: (e as ProviderError & { attempts?: number }).attempts ?? 1,
       };
     }
-    await saveResults(store.db, [record]);
+    await writer.write({ result: record, ...(cacheEntry ? { cache: cacheEntry } : {}) });
     finished++;
     opts.onProgress?.(finished, total);
   };

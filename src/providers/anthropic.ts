@@ -1,6 +1,6 @@
 /** Anthropic Messages API, streamed (message_start / content_block_delta / message_delta events). */
-import { apiKeyFrom, httpError, postJson, sharedAgent, toProviderError } from "./http.js";
-import { parseSse } from "./sse.js";
+import { apiKeyFrom, httpError, postJson, toProviderError } from "./http.js";
+import { SseDecoder } from "./sse.js";
 import { type ChatRequest, type ChatResponse, type FinishReason, type Provider, ProviderError } from "./types.js";
 
 export interface AnthropicOptions {
@@ -42,7 +42,7 @@ export function createAnthropicProvider(o: AnthropicOptions): Provider {
   const base = (o.baseUrl ?? "https://api.anthropic.com").replace(/\/+$/, "").replace(/\/v1$/, "");
   const key = apiKeyFrom(o.apiKeyEnv ?? "ANTHROPIC_API_KEY", o.id);
   const headers: Record<string, string> = { ...(o.headers ?? {}), "anthropic-version": ANTHROPIC_VERSION, ...(key ? { "x-api-key": key } : {}) };
-  const agent = sharedAgent(o.connections ?? 64);
+  const connections = o.connections ?? 64;
 
   return {
     id: o.id,
@@ -65,47 +65,49 @@ export function createAnthropicProvider(o: AnthropicOptions): Provider {
         ...(p.stop ? { stop_sequences: p.stop } : {}),
       };
       const started = performance.now();
-      const { res, done, signal } = await postJson(`${base}/v1/messages`, body, {
-        headers,
-        agent,
-        ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
-        ...(req.signal ? { signal: req.signal } : {}),
-      });
-      if (res.statusCode >= 400) throw await httpError(res, done);
       let text = "";
       let ttftMs: number | undefined;
       let inputTokens: number | undefined;
       let outputTokens: number | undefined;
       let stop: string | null | undefined;
-      try {
-        for await (const ev of parseSse(res.body)) {
-          let e: AnthropicEvent;
-          try {
-            e = JSON.parse(ev.data) as AnthropicEvent;
-          } catch {
-            throw new ProviderError(`malformed stream event: ${ev.data.slice(0, 200)}`, { retryable: true });
-          }
-          const type = e.type ?? ev.event;
-          if (type === "message_start") {
-            inputTokens = e.message?.usage?.input_tokens;
-            outputTokens = e.message?.usage?.output_tokens;
-          } else if (type === "content_block_delta" && e.delta?.type === "text_delta" && e.delta.text) {
-            if (ttftMs === undefined) ttftMs = performance.now() - started;
-            text += e.delta.text;
-          } else if (type === "message_delta") {
-            if (e.delta?.stop_reason) stop = e.delta.stop_reason;
-            if (e.usage?.output_tokens !== undefined) outputTokens = e.usage.output_tokens;
-            if (e.usage?.input_tokens !== undefined) inputTokens = e.usage.input_tokens;
-          } else if (type === "error") {
-            const overloaded = e.error?.type === "overloaded_error" || e.error?.type === "rate_limit_error" || e.error?.type === "api_error";
-            throw new ProviderError(`stream error: ${e.error?.type ?? ""} ${e.error?.message ?? ""}`.trim(), { retryable: overloaded });
-          } else if (type === "message_stop") break;
+      const sse = new SseDecoder();
+      const onEvent = (ev: { event?: string; data: string }) => {
+        let e: AnthropicEvent;
+        try {
+          e = JSON.parse(ev.data) as AnthropicEvent;
+        } catch {
+          throw new ProviderError(`malformed stream event: ${ev.data.slice(0, 200)}`, { retryable: true });
         }
-      } catch (err) {
-        throw toProviderError(err, signal.aborted && !req.signal?.aborted, req.signal);
-      } finally {
-        done();
-      }
+        const type = e.type ?? ev.event;
+        if (type === "message_start") {
+          inputTokens = e.message?.usage?.input_tokens;
+          outputTokens = e.message?.usage?.output_tokens;
+        } else if (type === "content_block_delta" && e.delta?.type === "text_delta" && e.delta.text) {
+          ttftMs ??= performance.now() - started;
+          text += e.delta.text;
+        } else if (type === "message_delta") {
+          if (e.delta?.stop_reason) stop = e.delta.stop_reason;
+          if (e.usage?.output_tokens !== undefined) outputTokens = e.usage.output_tokens;
+          if (e.usage?.input_tokens !== undefined) inputTokens = e.usage.input_tokens;
+        } else if (type === "error") {
+          const transient = e.error?.type === "overloaded_error" || e.error?.type === "rate_limit_error" || e.error?.type === "api_error";
+          throw new ProviderError(`stream error: ${e.error?.type ?? ""} ${e.error?.message ?? ""}`.trim(), { retryable: transient });
+        }
+      };
+      const res = await postJson(`${base}/v1/messages`, body, {
+        headers,
+        connections,
+        ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
+        ...(req.signal ? { signal: req.signal } : {}),
+        onStreamText: (t) => {
+          for (const ev of sse.push(t)) onEvent(ev);
+        },
+      }).catch((e: unknown) => {
+        throw toProviderError(e);
+      });
+      if (res.status >= 400) throw httpError(res);
+      if (res.streamed) for (const ev of sse.end()) onEvent(ev);
+      else throw new ProviderError(`expected an event stream, got ${String(res.headers["content-type"] ?? "no content type")}`, { retryable: false });
       return {
         text,
         usage: { inputTokens: inputTokens ?? 0, outputTokens: outputTokens ?? 0, ...(inputTokens === undefined ? { estimated: true } : {}) },

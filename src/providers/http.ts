@@ -1,29 +1,35 @@
-/** Shared HTTP plumbing for the HTTP providers: keep-alive pools, timeouts, error mapping. */
-import { Agent, type Dispatcher, request } from "undici";
+/**
+ * Shared HTTP plumbing for the HTTP providers: one keep-alive undici Pool per origin, requests sent
+ * with the dispatch API (no Readable streams, no AbortController per request), a total timeout,
+ * caller aborts, and mapping of failures to ProviderError.
+ */
+import { type Dispatcher, Pool } from "undici";
 import { UserError } from "../util/errors.js";
 import { ProviderError } from "./types.js";
 
-const agents = new Map<number, Agent>();
+type Headers = Record<string, string | string[] | undefined>;
 
-/** One keep-alive agent per connection budget, shared by every provider in the process. */
-export function sharedAgent(connections: number): Agent {
-  const key = Math.max(1, connections);
-  let a = agents.get(key);
-  if (!a) {
-    a = new Agent({ connections: key, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
-    agents.set(key, a);
+const pools = new Map<string, Pool>();
+
+/** One keep-alive pool per origin and connection budget, shared by every provider in the process. */
+export function poolFor(origin: string, connections: number): Pool {
+  const key = `${origin}#${connections}`;
+  let p = pools.get(key);
+  if (!p) {
+    p = new Pool(origin, { connections: Math.max(1, connections), pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
+    pools.set(key, p);
   }
-  return a;
+  return p;
 }
 
 export async function closeAgents(): Promise<void> {
-  const all = [...agents.values()];
-  agents.clear();
-  await Promise.all(all.map((a) => a.close()));
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.all(all.map((p) => p.close().catch(() => undefined)));
 }
 
 /** Retry-After: seconds or an HTTP date; also the non-standard retry-after-ms. */
-export function parseRetryAfter(headers: Record<string, string | string[] | undefined>, now = Date.now()): number | undefined {
+export function parseRetryAfter(headers: Headers, now = Date.now()): number | undefined {
   const ms = headers["retry-after-ms"];
   if (typeof ms === "string" && /^\d+(\.\d+)?$/.test(ms)) return Number(ms);
   const v = headers["retry-after"];
@@ -37,83 +43,118 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 429 || status >= 500;
 }
 
+export interface PostOptions {
+  headers: Record<string, string>;
+  connections: number;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Called with decoded text as it arrives when the answer is a 2xx event stream. */
+  onStreamText?: (text: string) => void;
+}
+
 export interface PostResult {
-  statusCode: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Dispatcher.ResponseData["body"];
+  status: number;
+  headers: Headers;
+  /** The whole body, unless it was streamed to onStreamText. */
+  text: string;
+  streamed: boolean;
 }
 
-/**
- * POST JSON with a combined timeout + caller abort. The returned signal stays armed until
- * `done()` is called, so a slow stream body is cut off by the same timeout.
- */
-export async function postJson(
-  url: string,
-  body: unknown,
-  opts: { headers: Record<string, string>; agent: Agent; timeoutMs?: number; signal?: AbortSignal },
-): Promise<{ res: PostResult; done: () => void; signal: AbortSignal }> {
-  const ctrl = new AbortController();
-  let timedOut = false;
-  const timer = opts.timeoutMs
-    ? setTimeout(() => {
-        timedOut = true;
-        ctrl.abort(new ProviderError(`request timed out after ${opts.timeoutMs} ms`, { retryable: true }));
-      }, opts.timeoutMs)
-    : undefined;
-  const onAbort = () => ctrl.abort(opts.signal?.reason);
-  if (opts.signal) {
-    if (opts.signal.aborted) onAbort();
-    else opts.signal.addEventListener("abort", onAbort, { once: true });
-  }
-  const done = () => {
-    if (timer) clearTimeout(timer);
-    opts.signal?.removeEventListener("abort", onAbort);
-  };
-  try {
-    const res = await request(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...opts.headers },
-      body: JSON.stringify(body),
-      dispatcher: opts.agent,
-      signal: ctrl.signal,
-    });
-    return { res, done, signal: ctrl.signal };
-  } catch (e) {
-    done();
-    throw toProviderError(e, timedOut, opts.signal);
-  }
+/** POST JSON and read the answer: streamed to a callback for 2xx event streams, buffered otherwise. */
+export function postJson(url: string, body: unknown, opts: PostOptions): Promise<PostResult> {
+  const u = new URL(url);
+  const pool = poolFor(u.origin, opts.connections);
+  const payload = JSON.stringify(body);
+  return new Promise<PostResult>((resolve, reject) => {
+    let controller: Dispatcher.DispatchController | undefined;
+    let status = 0;
+    let headers: Headers = {};
+    let streamed = false;
+    let text = "";
+    const decoder = new TextDecoder();
+    let settled = false;
+    let failure: unknown;
+    const finish = (err?: unknown) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
+      if (err !== undefined) reject(err);
+      else resolve({ status, headers, text, streamed });
+    };
+    const abortWith = (err: unknown) => {
+      failure = err;
+      if (controller && !controller.aborted) controller.abort(err instanceof Error ? err : new Error(String(err)));
+      else finish(err);
+    };
+    const timer = opts.timeoutMs
+      ? setTimeout(() => abortWith(new ProviderError(`request timed out after ${opts.timeoutMs} ms`, { retryable: true })), opts.timeoutMs)
+      : undefined;
+    const onAbort = () => abortWith(opts.signal?.reason ?? new Error("aborted"));
+    if (opts.signal) {
+      if (opts.signal.aborted) return onAbort();
+      opts.signal.addEventListener("abort", onAbort, { once: true });
+    }
+    pool.dispatch(
+      { path: u.pathname + u.search, method: "POST", body: payload, headers: { "content-type": "application/json", ...opts.headers } },
+      {
+        onRequestStart(c) {
+          controller = c;
+          if (failure !== undefined) c.abort(failure instanceof Error ? failure : new Error(String(failure)));
+        },
+        onResponseStart(_c, statusCode, h) {
+          status = statusCode;
+          headers = h as Headers;
+          streamed = statusCode < 400 && String(h["content-type"] ?? "").includes("text/event-stream") && opts.onStreamText !== undefined;
+        },
+        onResponseData(_c, chunk) {
+          const piece = decoder.decode(chunk, { stream: true });
+          if (!streamed) text += piece;
+          else {
+            try {
+              opts.onStreamText?.(piece);
+            } catch (e) {
+              abortWith(e);
+            }
+          }
+        },
+        onResponseEnd() {
+          const rest = decoder.decode();
+          if (rest) {
+            if (streamed) opts.onStreamText?.(rest);
+            else text += rest;
+          }
+          finish(failure);
+        },
+        onResponseError(_c, err) {
+          finish(failure ?? toProviderError(err));
+        },
+      },
+    );
+  });
 }
 
-export function toProviderError(e: unknown, timedOut: boolean, callerSignal?: AbortSignal): unknown {
-  if (e instanceof ProviderError) return e;
-  if (callerSignal?.aborted) return callerSignal.reason ?? e;
-  if (timedOut) return new ProviderError("request timed out", { retryable: true });
+/** Network-level failures are retryable; our own ProviderErrors pass through. */
+export function toProviderError(e: unknown): unknown {
+  if (e instanceof ProviderError || e instanceof UserError) return e;
   const code = (e as { code?: string }).code ?? "";
   const msg = e instanceof Error ? e.message : String(e);
   return new ProviderError(`connection error: ${code ? `${code} ` : ""}${msg}`, { retryable: true });
 }
 
-/** Read an error body and turn it into a ProviderError with the server's own message. */
-export async function httpError(res: PostResult, done: () => void): Promise<ProviderError> {
-  let text = "";
+/** A non-2xx answer as a ProviderError with the server's own message. */
+export function httpError(res: PostResult): ProviderError {
+  let detail = res.text.slice(0, 500);
   try {
-    text = await res.body.text();
-  } catch {
-    /* body already gone */
-  } finally {
-    done();
-  }
-  let detail = text.slice(0, 500);
-  try {
-    const j = JSON.parse(text) as { error?: { message?: string } | string; message?: string };
+    const j = JSON.parse(res.text) as { error?: { message?: string } | string; message?: string };
     detail = (typeof j.error === "string" ? j.error : j.error?.message) ?? j.message ?? detail;
   } catch {
     /* not JSON */
   }
   const retryAfterMs = parseRetryAfter(res.headers);
-  return new ProviderError(`HTTP ${res.statusCode}: ${detail || "no body"}`, {
-    status: res.statusCode,
-    retryable: isRetryableStatus(res.statusCode),
+  return new ProviderError(`HTTP ${res.status}: ${detail || "no body"}`, {
+    status: res.status,
+    retryable: isRetryableStatus(res.status),
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
   });
 }

@@ -3,8 +3,8 @@
  * hosted APIs that speak the protocol (OpenAI, DeepSeek, DashScope, Moonshot, Together, OpenRouter…).
  * Streams to measure time-to-first-token and asks for usage in the stream.
  */
-import { apiKeyFrom, estimateTokens, httpError, postJson, sharedAgent, toProviderError } from "./http.js";
-import { parseSse } from "./sse.js";
+import { apiKeyFrom, estimateTokens, httpError, postJson, toProviderError } from "./http.js";
+import { SseDecoder } from "./sse.js";
 import { type ChatRequest, type ChatResponse, type FinishReason, type Provider, ProviderError } from "./types.js";
 
 export interface OpenAiCompatibleOptions {
@@ -45,7 +45,7 @@ export function createOpenAiCompatibleProvider(o: OpenAiCompatibleOptions): Prov
   const base = o.baseUrl.replace(/\/+$/, "");
   const key = apiKeyFrom(o.apiKeyEnv, o.id);
   const headers: Record<string, string> = { ...(o.headers ?? {}), ...(key ? { authorization: `Bearer ${key}` } : {}) };
-  const agent = sharedAgent(o.connections ?? 64);
+  const connections = o.connections ?? 64;
   const kind = o.kind ?? "openai-compatible";
 
   return {
@@ -66,52 +66,53 @@ export function createOpenAiCompatibleProvider(o: OpenAiCompatibleOptions): Prov
         ...(p.stop ? { stop: p.stop } : {}),
       };
       const started = performance.now();
-      const { res, done, signal } = await postJson(`${base}/chat/completions`, body, {
-        headers: { ...headers, accept: "text/event-stream" },
-        agent,
-        ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
-        ...(req.signal ? { signal: req.signal } : {}),
-      });
-      if (res.statusCode >= 400) throw await httpError(res, done);
       let text = "";
       let ttftMs: number | undefined;
       let finish: string | null | undefined;
       let usage: StreamChunk["usage"];
-      try {
-        const ctype = String(res.headers["content-type"] ?? "");
-        if (!ctype.includes("text/event-stream")) {
-          // Server ignored stream: true; read the whole JSON answer.
-          const j = (await res.body.json()) as {
-            choices?: { message?: { content?: string | null }; finish_reason?: string }[];
-            usage?: StreamChunk["usage"];
-          };
-          text = j.choices?.[0]?.message?.content ?? "";
-          finish = j.choices?.[0]?.finish_reason;
-          usage = j.usage;
-        } else {
-          for await (const ev of parseSse(res.body)) {
-            if (ev.data === "[DONE]") break;
-            let chunk: StreamChunk;
-            try {
-              chunk = JSON.parse(ev.data) as StreamChunk;
-            } catch {
-              throw new ProviderError(`malformed stream chunk: ${ev.data.slice(0, 200)}`, { retryable: true });
-            }
-            if (chunk.error) throw new ProviderError(`stream error: ${chunk.error.message ?? "unknown"}`, { retryable: true });
-            const choice = chunk.choices?.[0];
-            const piece = choice?.delta?.content;
-            if (piece) {
-              if (ttftMs === undefined) ttftMs = performance.now() - started;
-              text += piece;
-            }
-            if (choice?.finish_reason) finish = choice.finish_reason;
-            if (chunk.usage) usage = chunk.usage;
-          }
+      const sse = new SseDecoder();
+      const onEvent = (data: string) => {
+        if (data === "[DONE]") return;
+        let chunk: StreamChunk;
+        try {
+          chunk = JSON.parse(data) as StreamChunk;
+        } catch {
+          throw new ProviderError(`malformed stream chunk: ${data.slice(0, 200)}`, { retryable: true });
         }
-      } catch (e) {
-        throw toProviderError(e, signal.aborted && !req.signal?.aborted, req.signal);
-      } finally {
-        done();
+        if (chunk.error) throw new ProviderError(`stream error: ${chunk.error.message ?? "unknown"}`, { retryable: true });
+        const choice = chunk.choices?.[0];
+        const piece = choice?.delta?.content;
+        if (piece) {
+          ttftMs ??= performance.now() - started;
+          text += piece;
+        }
+        if (choice?.finish_reason) finish = choice.finish_reason;
+        if (chunk.usage) usage = chunk.usage;
+      };
+      const res = await postJson(`${base}/chat/completions`, body, {
+        headers: { ...headers, accept: "text/event-stream" },
+        connections,
+        ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
+        ...(req.signal ? { signal: req.signal } : {}),
+        onStreamText: (t) => {
+          for (const ev of sse.push(t)) onEvent(ev.data);
+        },
+      }).catch((e: unknown) => {
+        throw toProviderError(e);
+      });
+      if (res.status >= 400) throw httpError(res);
+      if (res.streamed) for (const ev of sse.end()) onEvent(ev.data);
+      else {
+        // The server ignored stream: true; read the whole JSON answer.
+        let j: { choices?: { message?: { content?: string | null }; finish_reason?: string }[]; usage?: StreamChunk["usage"] };
+        try {
+          j = JSON.parse(res.text) as typeof j;
+        } catch {
+          throw new ProviderError(`malformed response: ${res.text.slice(0, 200)}`, { retryable: true });
+        }
+        text = j.choices?.[0]?.message?.content ?? "";
+        finish = j.choices?.[0]?.finish_reason;
+        usage = j.usage;
       }
       const latencyMs = performance.now() - started;
       const haveUsage = usage?.prompt_tokens !== undefined && usage.completion_tokens !== undefined;
@@ -130,16 +131,21 @@ export function createOpenAiCompatibleProvider(o: OpenAiCompatibleOptions): Prov
       };
     },
     async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
-      const { res, done } = await postJson(`${base}/embeddings`, { model: o.model, input: texts }, { headers, agent, ...(signal ? { signal } : {}) });
-      if (res.statusCode >= 400) throw await httpError(res, done);
+      const res = await postJson(`${base}/embeddings`, { model: o.model, input: texts }, { headers, connections, ...(signal ? { signal } : {}) }).catch(
+        (e: unknown) => {
+          throw toProviderError(e);
+        },
+      );
+      if (res.status >= 400) throw httpError(res);
+      let j: { data?: { index?: number; embedding?: number[] }[] };
       try {
-        const j = (await res.body.json()) as { data?: { index?: number; embedding?: number[] }[] };
-        const data = j.data ?? [];
-        if (data.length !== texts.length) throw new ProviderError(`embeddings: asked for ${texts.length}, got ${data.length}`, { retryable: false });
-        return [...data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)).map((d) => d.embedding ?? []);
-      } finally {
-        done();
+        j = JSON.parse(res.text) as typeof j;
+      } catch {
+        throw new ProviderError(`malformed embeddings response: ${res.text.slice(0, 200)}`, { retryable: true });
       }
+      const data = j.data ?? [];
+      if (data.length !== texts.length) throw new ProviderError(`embeddings: asked for ${texts.length}, got ${data.length}`, { retryable: false });
+      return [...data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)).map((d) => d.embedding ?? []);
     },
     async close() {},
   };

@@ -1,38 +1,58 @@
-/** Server-sent events from a byte stream (pure parsing; the transport is the caller's). */
+/** Server-sent events (pure parsing; the transport is the caller's). */
 export interface SseEvent {
   event?: string;
   data: string;
 }
 
-export async function* parseSse(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<SseEvent> {
-  const decoder = new TextDecoder();
-  let buf = "";
-  let event: string | undefined;
-  let data: string[] = [];
-  const flush = function* (): Generator<SseEvent> {
-    if (data.length > 0) yield event !== undefined ? { event, data: data.join("\n") } : { data: data.join("\n") };
-    event = undefined;
-    data = [];
-  };
-  for await (const chunk of body) {
-    buf += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
-    let nl = buf.indexOf("\n");
+/** Incremental decoder: push text as it arrives, get the complete events back. */
+export class SseDecoder {
+  private buf = "";
+  private event: string | undefined;
+  private data: string[] = [];
+
+  push(text: string): SseEvent[] {
+    this.buf += text;
+    const out: SseEvent[] = [];
+    let start = 0;
+    let nl = this.buf.indexOf("\n", start);
     while (nl >= 0) {
-      let line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
+      let line = this.buf.slice(start, nl);
+      start = nl + 1;
       if (line.endsWith("\r")) line = line.slice(0, -1);
-      if (line === "") yield* flush();
-      else if (!line.startsWith(":")) {
+      if (line === "") this.flush(out);
+      else if (line.charCodeAt(0) !== 58 /* ':' comment */) {
         const colon = line.indexOf(":");
         const field = colon < 0 ? line : line.slice(0, colon);
         let value = colon < 0 ? "" : line.slice(colon + 1);
-        if (value.startsWith(" ")) value = value.slice(1);
-        if (field === "data") data.push(value);
-        else if (field === "event") event = value;
+        if (value.charCodeAt(0) === 32) value = value.slice(1);
+        if (field === "data") this.data.push(value);
+        else if (field === "event") this.event = value;
       }
-      nl = buf.indexOf("\n");
+      nl = this.buf.indexOf("\n", start);
     }
+    this.buf = this.buf.slice(start);
+    return out;
   }
-  if (buf.length > 0 && buf.startsWith("data:")) data.push(buf.slice(5).trimStart());
-  yield* flush();
+
+  /** End of stream: a final event without its blank line still counts. */
+  end(): SseEvent[] {
+    const out: SseEvent[] = [];
+    if (this.buf.startsWith("data:")) this.data.push(this.buf.slice(5).trimStart());
+    this.buf = "";
+    this.flush(out);
+    return out;
+  }
+
+  private flush(out: SseEvent[]): void {
+    if (this.data.length > 0) out.push(this.event !== undefined ? { event: this.event, data: this.data.join("\n") } : { data: this.data.join("\n") });
+    this.event = undefined;
+    this.data = [];
+  }
+}
+
+export async function* parseSse(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<SseEvent> {
+  const decoder = new TextDecoder();
+  const sse = new SseDecoder();
+  for await (const chunk of body) yield* sse.push(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
+  yield* sse.end();
 }

@@ -96,12 +96,16 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
 
   async function streamChunks(reply: FastifyReply, pieces: string[], write: (piece: string) => string, tail: string[]): Promise<void> {
     const tps = o.tokensPerSecond ?? 0;
+    if (tps === 0) {
+      // Everything at once: one write, as a fast server's kernel buffer would deliver it.
+      reply.raw.end(pieces.map(write).join("") + tail.join(""));
+      return;
+    }
     for (const p of pieces) {
       reply.raw.write(write(p));
-      if (tps > 0) await sleep(1000 / tps);
+      await sleep(1000 / tps);
     }
-    for (const t of tail) reply.raw.write(t);
-    reply.raw.end();
+    reply.raw.end(tail.join(""));
   }
 
   function pieces(text: string): string[] {

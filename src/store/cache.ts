@@ -6,18 +6,31 @@ export async function cacheGet(db: Kysely<Database>, key: string): Promise<strin
   return r?.response_json;
 }
 
+/** Look many keys up at once (in chunks), returning the hits. */
+export async function cacheGetMany(db: Kysely<Database>, keys: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < keys.length; i += 500) {
+    const rows = await db
+      .selectFrom("cache")
+      .select(["key", "response_json"])
+      .where("key", "in", keys.slice(i, i + 500))
+      .execute();
+    for (const r of rows) out.set(r.key, r.response_json);
+  }
+  return out;
+}
+
+/** Insert or replace cache entries. Run it inside a transaction for atomic batches. */
 export async function cachePutMany(db: Kysely<Database>, entries: { key: string; value: string }[]): Promise<void> {
   if (entries.length === 0) return;
   const now = new Date().toISOString();
-  await db.transaction().execute(async (tx) => {
-    for (let i = 0; i < entries.length; i += 300) {
-      await tx
-        .insertInto("cache")
-        .values(entries.slice(i, i + 300).map((e) => ({ key: e.key, response_json: e.value, created_at: now })))
-        .onConflict((oc) =>
-          oc.column("key").doUpdateSet((eb) => ({ response_json: eb.ref("excluded.response_json"), created_at: eb.ref("excluded.created_at") })),
-        )
-        .execute();
-    }
-  });
+  for (let i = 0; i < entries.length; i += 300) {
+    await db
+      .insertInto("cache")
+      .values(entries.slice(i, i + 300).map((e) => ({ key: e.key, response_json: e.value, created_at: now })))
+      .onConflict((oc) =>
+        oc.column("key").doUpdateSet((eb) => ({ response_json: eb.ref("excluded.response_json"), created_at: eb.ref("excluded.created_at") })),
+      )
+      .execute();
+  }
 }

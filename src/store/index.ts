@@ -1,4 +1,4 @@
-export { cacheGet, cachePutMany } from "./cache.js";
+export { cacheGet, cacheGetMany, cachePutMany } from "./cache.js";
 export { openStore, type StoreHandle } from "./open.js";
 export { finishedKeys, type GradeRecord, loadResults, type ResultRecord, resultKey, saveResults } from "./results.js";
 export { createRun, findRuns, finishRun, getRun, listRuns, markRunning, newRunId, type RunRow, type RunStatus } from "./runs.js";

@@ -6,6 +6,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Kysely, SqliteDialect } from "kysely";
 import { UserError } from "../util/errors.js";
+import { type BatchWriter, kyselyBatchWriter, sqliteBatchWriter } from "./batch.js";
 import { migrateToLatest } from "./migrations.js";
 import type { Database } from "./schema.js";
 
@@ -15,6 +16,8 @@ export interface StoreHandle {
   dialect: "sqlite" | "postgres";
   /** Human-readable location, for "the run is stored in …". */
   location: string;
+  /** Commit results and cache entries together (the runner's hot path). */
+  writeBatch: BatchWriter;
   close(): Promise<void>;
 }
 
@@ -46,7 +49,7 @@ async function openSqlite(file: string): Promise<StoreHandle> {
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
   await migrateToLatest(db as Kysely<unknown>);
-  return { db, url: file, dialect: "sqlite", location: file, close: () => db.destroy() };
+  return { db, url: file, dialect: "sqlite", location: file, writeBatch: sqliteBatchWriter(raw), close: () => db.destroy() };
 }
 
 async function openPostgres(url: string): Promise<StoreHandle> {
@@ -70,5 +73,5 @@ async function openPostgres(url: string): Promise<StoreHandle> {
       "check WEIGHTBRIDGE_DATABASE_URL and that the server is running",
     );
   }
-  return { db, url, dialect: "postgres", location: url.replace(/\/\/[^@]*@/, "//***@"), close: () => db.destroy() };
+  return { db, url, dialect: "postgres", location: url.replace(/\/\/[^@]*@/, "//***@"), writeBatch: kyselyBatchWriter(db), close: () => db.destroy() };
 }

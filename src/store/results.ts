@@ -32,7 +32,31 @@ export interface ResultRecord {
   attempts: number;
 }
 
-function toTable(r: ResultRecord): ResultsTable {
+/** Column order of the results table, for statements written by hand. */
+export const RESULT_COLUMNS: (keyof ResultsTable)[] = [
+  "run_id",
+  "suite",
+  "case_index",
+  "model_id",
+  "repeat",
+  "case_id",
+  "messages_json",
+  "output",
+  "scores_json",
+  "score",
+  "passed",
+  "input_tokens",
+  "output_tokens",
+  "cost_pusd",
+  "latency_ms",
+  "ttft_ms",
+  "error",
+  "cached",
+  "attempts",
+  "created_at",
+];
+
+export function toResultRow(r: ResultRecord): ResultsTable {
   return {
     run_id: r.runId,
     suite: r.suite,
@@ -81,38 +105,36 @@ function fromTable(t: ResultsTable): ResultRecord {
   };
 }
 
-/** Write results (insert or replace by key) in one transaction. */
+/** Write results (insert or replace by key). Run it inside a transaction for atomic batches. */
 export async function saveResults(db: Kysely<Database>, records: ResultRecord[]): Promise<void> {
   if (records.length === 0) return;
-  const rows = records.map(toTable);
-  await db.transaction().execute(async (tx) => {
-    for (let i = 0; i < rows.length; i += 200) {
-      const chunk = rows.slice(i, i + 200);
-      await tx
-        .insertInto("results")
-        .values(chunk)
-        .onConflict((oc) =>
-          oc.columns(["run_id", "suite", "case_index", "model_id", "repeat"]).doUpdateSet((eb) => ({
-            case_id: eb.ref("excluded.case_id"),
-            messages_json: eb.ref("excluded.messages_json"),
-            output: eb.ref("excluded.output"),
-            scores_json: eb.ref("excluded.scores_json"),
-            score: eb.ref("excluded.score"),
-            passed: eb.ref("excluded.passed"),
-            input_tokens: eb.ref("excluded.input_tokens"),
-            output_tokens: eb.ref("excluded.output_tokens"),
-            cost_pusd: eb.ref("excluded.cost_pusd"),
-            latency_ms: eb.ref("excluded.latency_ms"),
-            ttft_ms: eb.ref("excluded.ttft_ms"),
-            error: eb.ref("excluded.error"),
-            cached: eb.ref("excluded.cached"),
-            attempts: eb.ref("excluded.attempts"),
-            created_at: eb.ref("excluded.created_at"),
-          })),
-        )
-        .execute();
-    }
-  });
+  const rows = records.map(toResultRow);
+  for (let i = 0; i < rows.length; i += 200) {
+    const chunk = rows.slice(i, i + 200);
+    await db
+      .insertInto("results")
+      .values(chunk)
+      .onConflict((oc) =>
+        oc.columns(["run_id", "suite", "case_index", "model_id", "repeat"]).doUpdateSet((eb) => ({
+          case_id: eb.ref("excluded.case_id"),
+          messages_json: eb.ref("excluded.messages_json"),
+          output: eb.ref("excluded.output"),
+          scores_json: eb.ref("excluded.scores_json"),
+          score: eb.ref("excluded.score"),
+          passed: eb.ref("excluded.passed"),
+          input_tokens: eb.ref("excluded.input_tokens"),
+          output_tokens: eb.ref("excluded.output_tokens"),
+          cost_pusd: eb.ref("excluded.cost_pusd"),
+          latency_ms: eb.ref("excluded.latency_ms"),
+          ttft_ms: eb.ref("excluded.ttft_ms"),
+          error: eb.ref("excluded.error"),
+          cached: eb.ref("excluded.cached"),
+          attempts: eb.ref("excluded.attempts"),
+          created_at: eb.ref("excluded.created_at"),
+        })),
+      )
+      .execute();
+  }
 }
 
 export async function loadResults(db: Kysely<Database>, runId: string): Promise<ResultRecord[]> {

@@ -1,4 +1,7 @@
-import cliProgress from "cli-progress";
+import { createRequire } from "node:module";
+
+type CliProgress = typeof import("cli-progress");
+const require = createRequire(import.meta.url);
 
 export interface Progress {
   update(done: number, total?: number): void;
@@ -16,6 +19,8 @@ export function wantsProgress(json: boolean): boolean {
 /** A bar on stderr with rate and ETA, or nothing when it does not belong. */
 export function createProgress(label: string, total: number, enabled: boolean): Progress {
   if (!enabled) return silent;
+  // Loaded only when a bar is shown (a TTY), not on every start-up.
+  const cliProgress = require("cli-progress") as CliProgress;
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,

@@ -1,7 +1,7 @@
 /** Real node-llama-cpp on a tiny random-weight GGUF generated here. */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { renderChatTemplate } from "../../src/providers/local/chat-template.js";
+import { loadTemplateEngine, renderChatTemplate } from "../../src/providers/local/chat-template.js";
 import { createLocalProvider } from "../../src/providers/local/local-provider.js";
 import { TINY_CHAT_TEMPLATE } from "../../src/providers/local/tiny-gguf.js";
 import { ProviderError } from "../../src/providers/types.js";
@@ -27,6 +27,7 @@ describe("local provider (node-llama-cpp)", () => {
         { role: "user" as const, content: "Where is my parcel?" },
       ];
       const r = await p.chat({ messages, params: { maxTokens: 8, temperature: 0 } });
+      await loadTemplateEngine();
       // The rendered template is the prompt: its token count is what we report (byte-level vocab: ≈ 1 token per byte).
       const rendered = renderChatTemplate(TINY_CHAT_TEMPLATE, messages);
       expect(r.usage.inputTokens).toBeGreaterThan(rendered.length / 2);
@@ -62,7 +63,8 @@ describe("local provider (node-llama-cpp)", () => {
 });
 
 describe("chat templates", () => {
-  it("renders with @huggingface/jinja, with a generation prompt", () => {
+  it("renders with @huggingface/jinja, with a generation prompt", async () => {
+    await loadTemplateEngine();
     const out = renderChatTemplate(TINY_CHAT_TEMPLATE, [{ role: "user", content: "hi" }]);
     expect(out).toBe("<|user|>\nhi<|end|>\n<|assistant|>\n");
   });

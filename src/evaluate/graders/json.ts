@@ -1,11 +1,19 @@
 /** JSON answers: json-schema (ajv) and json-match (expected fields). */
-import AjvModule from "ajv";
 import { stableStringify } from "../../util/hash.js";
 import { binary, type Grader } from "./types.js";
 
 type AjvInstance = import("ajv").default;
-const AjvCtor = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as new (opts: object) => AjvInstance;
 let ajv: AjvInstance | undefined;
+
+/** ajv is loaded on the first json-schema grade, not at start-up. */
+async function getAjv(): Promise<AjvInstance> {
+  if (!ajv) {
+    const mod = await import("ajv");
+    const Ctor = ((mod as unknown as { default?: unknown }).default ?? mod) as new (opts: object) => AjvInstance;
+    ajv = new Ctor({ allErrors: false, strict: false });
+  }
+  return ajv;
+}
 const validators = new Map<string, ReturnType<AjvInstance["compile"]>>();
 
 /** The first JSON value in a model answer: bare, or inside a ```json fence, or the first {...}/[...] span. */
@@ -31,10 +39,10 @@ export function extractJson(output: string): { ok: true; value: unknown } | { ok
   return { ok: false };
 }
 
-export const jsonSchema: Grader<"json-schema"> = (e, { output }) => {
+export const jsonSchema: Grader<"json-schema"> = async (e, { output }) => {
   const parsed = extractJson(output);
   if (!parsed.ok) return binary("json-schema", false, { reason: "no JSON found in the answer" });
-  ajv ??= new AjvCtor({ allErrors: false, strict: false });
+  const ajv = await getAjv();
   const key = stableStringify(e.schema);
   let validate = validators.get(key);
   if (!validate) {

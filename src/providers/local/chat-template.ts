@@ -2,7 +2,7 @@
  * Render a conversation with the model's own chat template (GGUF `tokenizer.chat_template`), using
  * @huggingface/jinja — the same engine transformers.js uses. Pure: template + messages → text.
  */
-import { Template } from "@huggingface/jinja";
+import type { Template } from "@huggingface/jinja";
 import type { Message } from "../types.js";
 
 export interface TemplateTokens {
@@ -11,11 +11,19 @@ export interface TemplateTokens {
 }
 
 const compiled = new Map<string, Template>();
+let TemplateCtor: typeof Template | undefined;
 
+/** Load the template engine (only commands that run local models need it). */
+export async function loadTemplateEngine(): Promise<void> {
+  TemplateCtor ??= (await import("@huggingface/jinja")).Template;
+}
+
+/** Render with the model's template. Call loadTemplateEngine() once first. */
 export function renderChatTemplate(template: string, messages: readonly Message[], tokens: TemplateTokens = {}): string {
+  if (!TemplateCtor) throw new Error("renderChatTemplate: call loadTemplateEngine() first");
   let t = compiled.get(template);
   if (!t) {
-    t = new Template(template);
+    t = new TemplateCtor(template);
     compiled.set(template, t);
   }
   return t.render({

