@@ -214,6 +214,10 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     cacheHits = await cacheGetMany(store.db, keys);
   }
 
+  /** Per model: successes and connection failures, to stop early when an endpoint is unreachable. */
+  const health = new Map<string, { ok: number; unreachable: number }>();
+  const UNREACHABLE_AFTER = 3;
+
   let finished = skipped;
   let requested = 0;
   let cachedCount = 0;
@@ -237,6 +241,9 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     try {
       const { res, cached, attempts, cacheEntry: fresh } = await call(m, it.testCase.messages, params, it.repeat > 0 ? `repeat:${it.repeat}` : "");
       cacheEntry = fresh;
+      const h = health.get(m.id) ?? { ok: 0, unreachable: 0 };
+      h.ok++;
+      health.set(m.id, h);
       if (cached) cachedCount++;
       else requested++;
       const cost = it.model.price ? costPusd(res.usage.inputTokens, res.usage.outputTokens, it.model.price) : null;
@@ -262,6 +269,18 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     } catch (e) {
       if (signal?.aborted || e instanceof UserError) throw e;
       if (!(e instanceof ProviderError)) throw e;
+      if (e.message.startsWith("connection error")) {
+        const h = health.get(m.id) ?? { ok: 0, unreachable: 0 };
+        h.unreachable++;
+        health.set(m.id, h);
+        if (h.ok === 0 && h.unreachable >= Math.min(UNREACHABLE_AFTER, queues.get(m.id)?.length ?? 1)) {
+          const where = "baseUrl" in m ? ` at ${m.baseUrl}` : "";
+          throw new UserError(
+            `model ${m.id}: cannot reach the endpoint${where} (${e.message}); stopped after ${h.unreachable} requests failed and none succeeded`,
+            "check that the server is running and the baseUrl is right, then continue with --resume",
+          );
+        }
+      }
       errors++;
       requested++;
       record = {

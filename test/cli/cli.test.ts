@@ -86,6 +86,22 @@ describe("weightbridge CLI", () => {
     expect(r.stderr).toMatch(/^error: .*weightbridge\.yaml:5: models\[0\]\.modle: unknown key "modle"\nhint: did you mean "model"\?\n$/);
   });
 
+  it("stops early with a clear error when an endpoint cannot be reached", async () => {
+    const dir = tempDir();
+    writeFiles(dir, {
+      "suite.yaml": labelSuite("intent", 20),
+      "weightbridge.yaml": twoModelConfig("http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1", ["suite.yaml"], "defaults: { retries: 1 }"),
+    });
+    const t0 = Date.now();
+    const r = await runCli(["eval", "-c", join(dir, "weightbridge.yaml")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/error: model (alpha|beta): cannot reach the endpoint at http:\/\/127\.0\.0\.1:1\/v1 \(connection error: ECONNREFUSED/);
+    expect(r.stderr).toMatch(/hint: .*--resume/);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    const runs = JSON.parse((await runCli(["runs", "-c", join(dir, "weightbridge.yaml"), "--json"])).stdout) as { status: string }[];
+    expect(runs[0]?.status).toBe("interrupted");
+  });
+
   it("exits 2 on bad flags", async () => {
     const r = await runCli(["eval", "--repeat", "zero"]);
     expect(r.code).toBe(2);
