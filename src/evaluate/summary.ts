@@ -4,7 +4,7 @@
  * comparison with the baseline pairs the two models on the same cases.
  */
 import { sumPusdToUsd } from "../economics/money.js";
-import { comparePaired, describeComparison, estimateMean } from "../stats/compare.js";
+import { comparePaired, describeComparison, estimateMean, type PairedComparison } from "../stats/compare.js";
 import { quantile } from "../stats/quantile.js";
 import type { ResultRecord } from "../store/results.js";
 import { labelMetrics, normaliseLabel } from "./graders/label.js";
@@ -22,18 +22,7 @@ export interface ModelSummary {
   cost: { usd: number | null; inputTokens: number; outputTokens: number; priceSource: string | null };
   latency: { p50Ms: number | null; p95Ms: number | null; ttftP50Ms: number | null };
   metrics?: { accuracy?: number; macroF1?: number; ndcg?: number; recall?: number; mrr?: number };
-  vsBaseline?: {
-    baseline: string;
-    n: number;
-    diff: number;
-    ci95: [number, number];
-    pValue: number;
-    test: "mcnemar-exact" | "paired-permutation";
-    qualityRatio: number | null;
-    qualityRatioCi95: [number, number] | null;
-    costRatio: number | null;
-    sentence: string;
-  };
+  vsBaseline?: PairedComparison & { baseline: string; costRatio: number | null; sentence: string };
 }
 
 export interface SuiteSummary {

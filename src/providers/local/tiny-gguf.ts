@@ -5,6 +5,7 @@
  * Used by the demo and by the tests of the `local` provider.
  */
 import { writeFile } from "node:fs/promises";
+import { seededRng } from "../../stats/index.js";
 
 const GGUF_ALIGNMENT = 32;
 enum T {
@@ -94,24 +95,13 @@ function vocabulary(): { tokens: string[]; scores: number[]; types: number[] } {
   return { tokens, scores, types };
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function buildTinyGguf(options: TinyGgufOptions = {}): Buffer {
   const n = options.embedding ?? 64;
   const layers = options.layers ?? 2;
   const ff = options.feedForward ?? 128;
   const heads = options.heads ?? 4;
   const ctx = options.contextLength ?? 4096;
-  const rand = mulberry32(options.seed ?? 42);
+  const rand = seededRng(options.seed ?? 42);
   const vocab = vocabulary();
   const nVocab = vocab.tokens.length;
 
