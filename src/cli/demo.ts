@@ -32,6 +32,7 @@ export function registerDemo(program: Command): void {
       say(`Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
       say(`Run ${r.eval.runId} stored in ${r.eval.storeLocation}`);
       say(`Config written to ${r.configPath}`);
+      say(`HTML report: ${r.reportPath}`);
       say(`Look again: node bin/weightbridge.js runs show ${r.eval.runId} -c ${r.configPath}`);
     });
 }

@@ -5,7 +5,9 @@ import { packagePath } from "../util/package-root.js";
 import { registerDemo } from "./demo.js";
 import { registerEval } from "./eval.js";
 import { EXIT, reportError } from "./output.js";
+import { registerPrices } from "./prices.js";
 import { registerPull } from "./pull.js";
+import { registerReport } from "./report.js";
 import { registerRuns } from "./runs.js";
 import { registerSimulate } from "./simulate.js";
 
@@ -33,6 +35,8 @@ Docs: README.md and docs/ in the package.`,
     );
   registerEval(program);
   registerRuns(program);
+  registerReport(program);
+  registerPrices(program);
   registerSimulate(program);
   registerPull(program);
   registerDemo(program);

@@ -55,6 +55,15 @@ Examples:
     .option("-c, --config <file>", "config whose store to read (or set WEIGHTBRIDGE_DATABASE_URL)")
     .option("--baseline <id>", "compare against this model instead of the run's baseline")
     .option("--json", "print the summary as JSON (the `eval --json` contract)")
+    .addHelpText(
+      "after",
+      `
+A unique prefix of the run id is enough.
+
+Examples:
+  weightbridge runs show 20261128-101500Z-ab12 -c weightbridge.yaml
+  weightbridge runs show 20261128-1015 --baseline qwen3-235b --json`,
+    )
     .action(async (runId: string, o: { config?: string; json?: boolean; baseline?: string }) => {
       const { store } = await openStoreFor(o.config ?? (process.env.WEIGHTBRIDGE_DATABASE_URL ? undefined : "weightbridge.yaml"));
       try {

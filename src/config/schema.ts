@@ -91,6 +91,16 @@ export const configSchema = z
       })
       .optional(),
     store: z.string().min(1).optional(),
+    report: z
+      .strictObject({
+        criteria: z
+          .strictObject({
+            minQualityRatio: z.number().positive().max(2).optional(),
+            maxCostRatio: z.number().positive().optional(),
+          })
+          .optional(),
+      })
+      .optional(),
   })
   .superRefine((cfg, ctx) => {
     const ids = new Set<string>();

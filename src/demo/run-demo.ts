@@ -9,8 +9,10 @@ import { stringify } from "yaml";
 import { loadSuite } from "../config/suite.js";
 import { type EvaluateResult, evaluate } from "../evaluate/session.js";
 import { writeTinyGguf } from "../providers/local/tiny-gguf.js";
+import { buildReport, renderHtml } from "../report/index.js";
 import { scriptFromSuites } from "../simulate/script.js";
 import { type Simulator, startSimulator } from "../simulate/server.js";
+import { openStore } from "../store/open.js";
 import { packagePath } from "../util/package-root.js";
 
 export interface DemoOptions {
@@ -25,6 +27,7 @@ export interface DemoOptions {
 export interface DemoResult {
   eval: EvaluateResult;
   configPath: string;
+  reportPath: string;
 }
 
 export const DEMO_SUITES = ["support/intent.yaml", "support/extract.yaml", "support/reply.yaml", "recommendations/suite.yaml"];
@@ -85,7 +88,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       },
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     });
-    return { eval: result, configPath };
+    const store = await openStore(result.storeLocation);
+    let reportPath: string;
+    try {
+      const report = await buildReport(store, result.runId);
+      reportPath = join(dir, `report-${result.runId}.html`);
+      writeFileSync(reportPath, renderHtml(report));
+    } finally {
+      await store.close();
+    }
+    return { eval: result, configPath, reportPath };
   } finally {
     await Promise.all(sims.map((s) => s.close()));
   }

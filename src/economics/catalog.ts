@@ -35,12 +35,15 @@ export function lookupCatalog(model: string, provider?: string, catalog = loadCa
   return hits.find((h) => h.provider === provider) ?? hits[0];
 }
 
-/** Config `price:` wins; otherwise the catalog; otherwise unknown (null). */
-export function resolvePrice(model: { provider: string; model?: string; price?: TokenPrice }): ResolvedPrice | null {
+/** A price from outside the curated file (e.g. imported from litellm's file into the store). */
+export type PriceEntry = Omit<CatalogEntry, "kind"> & { kind?: CatalogEntry["kind"] };
+
+/** Config `price:` wins; then imported prices; then the curated catalog; otherwise unknown (null). */
+export function resolvePrice(model: { provider: string; model?: string; price?: TokenPrice }, imported: readonly PriceEntry[] = []): ResolvedPrice | null {
   if (model.price) return { ...model.price, source: "config" };
   if (!model.model) return null;
   const hint = model.provider === "openai" ? "openai" : model.provider === "anthropic" ? "anthropic" : undefined;
-  const e = lookupCatalog(model.model, hint);
+  const e = lookupCatalog(model.model, hint, imported as CatalogEntry[]) ?? lookupCatalog(model.model, hint);
   if (!e) return null;
   return { input: e.input, output: e.output, ...(e.cachedInput !== undefined ? { cachedInput: e.cachedInput } : {}), source: e.source, asOf: e.asOf };
 }

@@ -5,7 +5,7 @@
 import type { Project } from "../config/project.js";
 import type { GenerationParams, ModelConfig } from "../config/schema.js";
 import type { Expect } from "../config/suite-schema.js";
-import { type ResolvedPrice, resolvePrice } from "../economics/catalog.js";
+import { type PriceEntry, type ResolvedPrice, resolvePrice } from "../economics/catalog.js";
 import type { Message } from "../providers/types.js";
 import { UserError } from "../util/errors.js";
 
@@ -47,6 +47,8 @@ export interface PlanOptions {
   suites?: string[];
   models?: string[];
   repeat?: number;
+  /** Prices imported into the store (`weightbridge prices import`), consulted after config prices. */
+  prices?: readonly PriceEntry[];
 }
 
 export function buildPlan(project: Project, opts: PlanOptions = {}): Plan {
@@ -58,7 +60,7 @@ export function buildPlan(project: Project, opts: PlanOptions = {}): Plan {
   for (const s of opts.suites ?? [])
     if (!suiteNames.includes(s)) throw new UserError(`--suite: unknown suite "${s}"`, `known suites: ${suiteNames.join(", ")}`);
   const suites = project.suites.filter((s) => !opts.suites?.length || opts.suites.includes(s.name));
-  const withPrice = (m: ModelConfig): PlannedModel => ({ config: m, price: resolvePrice(m as never) });
+  const withPrice = (m: ModelConfig): PlannedModel => ({ config: m, price: resolvePrice(m as never, opts.prices) });
   const models = project.models.filter((m) => pick.includes(m.id)).map(withPrice);
   const helperIds = new Set<string>();
   for (const s of suites)

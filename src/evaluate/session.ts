@@ -6,6 +6,7 @@ import { dirname } from "node:path";
 import { loadConfigOnly, loadProject, resolveStoreUrl } from "../config/project.js";
 import type { ProviderError } from "../providers/types.js";
 import { openStore, type StoreHandle } from "../store/open.js";
+import { loadPrices } from "../store/prices.js";
 import { loadResults } from "../store/results.js";
 import { createRun, findRuns, finishRun, markRunning, newRunId, type RunRow } from "../store/runs.js";
 import { UserError } from "../util/errors.js";
@@ -75,12 +76,18 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     await markRunning(store.db, runId);
   } else {
     const project = loadProject(opts.config);
-    plan = buildPlan(project, {
-      ...(opts.suites ? { suites: opts.suites } : {}),
-      ...(opts.models ? { models: opts.models } : {}),
-      ...(opts.repeat ? { repeat: opts.repeat } : {}),
-    });
     store = await openStore(project.storeUrl);
+    try {
+      plan = buildPlan(project, {
+        ...(opts.suites ? { suites: opts.suites } : {}),
+        ...(opts.models ? { models: opts.models } : {}),
+        ...(opts.repeat ? { repeat: opts.repeat } : {}),
+        prices: await loadPrices(store.db),
+      });
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
     runId = newRunId();
     configPath = project.configPath;
     await createRun(store.db, { id: runId, kind: "eval", configPath, plan });

@@ -43,6 +43,7 @@ export function createAnthropicProvider(o: AnthropicOptions): Provider {
   const key = apiKeyFrom(o.apiKeyEnv ?? "ANTHROPIC_API_KEY", o.id);
   const headers: Record<string, string> = { ...(o.headers ?? {}), "anthropic-version": ANTHROPIC_VERSION, ...(key ? { "x-api-key": key } : {}) };
   const connections = o.connections ?? 64;
+  const messagesUrl = new URL(`${base}/v1/messages`);
 
   return {
     id: o.id,
@@ -94,7 +95,7 @@ export function createAnthropicProvider(o: AnthropicOptions): Provider {
           throw new ProviderError(`stream error: ${e.error?.type ?? ""} ${e.error?.message ?? ""}`.trim(), { retryable: transient });
         }
       };
-      const res = await postJson(`${base}/v1/messages`, body, {
+      const res = await postJson(messagesUrl, body, {
         headers,
         connections,
         ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),

@@ -3,6 +3,7 @@
  * with the dispatch API (no Readable streams, no AbortController per request), a total timeout,
  * caller aborts, and mapping of failures to ProviderError.
  */
+import { StringDecoder } from "node:string_decoder";
 import { type Dispatcher, Pool } from "undici";
 import { UserError } from "../util/errors.js";
 import { ProviderError } from "./types.js";
@@ -61,8 +62,8 @@ export interface PostResult {
 }
 
 /** POST JSON and read the answer: streamed to a callback for 2xx event streams, buffered otherwise. */
-export function postJson(url: string, body: unknown, opts: PostOptions): Promise<PostResult> {
-  const u = new URL(url);
+export function postJson(url: string | URL, body: unknown, opts: PostOptions): Promise<PostResult> {
+  const u = typeof url === "string" ? new URL(url) : url;
   const pool = poolFor(u.origin, opts.connections);
   const payload = JSON.stringify(body);
   return new Promise<PostResult>((resolve, reject) => {
@@ -71,7 +72,7 @@ export function postJson(url: string, body: unknown, opts: PostOptions): Promise
     let headers: Headers = {};
     let streamed = false;
     let text = "";
-    const decoder = new TextDecoder();
+    const decoder = new StringDecoder("utf8");
     let settled = false;
     let failure: unknown;
     const finish = (err?: unknown) => {
@@ -108,7 +109,7 @@ export function postJson(url: string, body: unknown, opts: PostOptions): Promise
           streamed = statusCode < 400 && String(h["content-type"] ?? "").includes("text/event-stream") && opts.onStreamText !== undefined;
         },
         onResponseData(_c, chunk) {
-          const piece = decoder.decode(chunk, { stream: true });
+          const piece = decoder.write(chunk);
           if (!streamed) text += piece;
           else {
             try {
@@ -119,7 +120,7 @@ export function postJson(url: string, body: unknown, opts: PostOptions): Promise
           }
         },
         onResponseEnd() {
-          const rest = decoder.decode();
+          const rest = decoder.end();
           if (rest) {
             if (streamed) opts.onStreamText?.(rest);
             else text += rest;

@@ -46,6 +46,8 @@ export function createOpenAiCompatibleProvider(o: OpenAiCompatibleOptions): Prov
   const key = apiKeyFrom(o.apiKeyEnv, o.id);
   const headers: Record<string, string> = { ...(o.headers ?? {}), ...(key ? { authorization: `Bearer ${key}` } : {}) };
   const connections = o.connections ?? 64;
+  const chatUrl = new URL(`${base}/chat/completions`);
+  const embeddingsUrl = new URL(`${base}/embeddings`);
   const kind = o.kind ?? "openai-compatible";
 
   return {
@@ -89,7 +91,7 @@ export function createOpenAiCompatibleProvider(o: OpenAiCompatibleOptions): Prov
         if (choice?.finish_reason) finish = choice.finish_reason;
         if (chunk.usage) usage = chunk.usage;
       };
-      const res = await postJson(`${base}/chat/completions`, body, {
+      const res = await postJson(chatUrl, body, {
         headers: { ...headers, accept: "text/event-stream" },
         connections,
         ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
@@ -131,7 +133,7 @@ export function createOpenAiCompatibleProvider(o: OpenAiCompatibleOptions): Prov
       };
     },
     async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
-      const res = await postJson(`${base}/embeddings`, { model: o.model, input: texts }, { headers, connections, ...(signal ? { signal } : {}) }).catch(
+      const res = await postJson(embeddingsUrl, { model: o.model, input: texts }, { headers, connections, ...(signal ? { signal } : {}) }).catch(
         (e: unknown) => {
           throw toProviderError(e);
         },

@@ -55,6 +55,25 @@ const migrations: Record<string, Migration> = {
       await sql`select 1`.execute(db);
     },
   },
+  "0002_prices": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("prices")
+        .addColumn("provider", "text", (c) => c.notNull())
+        .addColumn("model", "text", (c) => c.notNull())
+        .addColumn("input", "double precision", (c) => c.notNull())
+        .addColumn("output", "double precision", (c) => c.notNull())
+        .addColumn("cached_input", "double precision")
+        .addColumn("source", "text", (c) => c.notNull())
+        .addColumn("as_of", "text", (c) => c.notNull())
+        .addColumn("imported_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("prices_pk", ["provider", "model"])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable("prices").execute();
+    },
+  },
 };
 
 class InCodeProvider implements MigrationProvider {

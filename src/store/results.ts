@@ -56,6 +56,17 @@ export const RESULT_COLUMNS: (keyof ResultsTable)[] = [
   "created_at",
 ];
 
+/** A case's messages are the same array for every model and repeat: serialise them once. */
+const messagesJson = new WeakMap<readonly Message[], string>();
+function serialiseMessages(m: readonly Message[]): string {
+  let s = messagesJson.get(m);
+  if (s === undefined) {
+    s = JSON.stringify(m);
+    messagesJson.set(m, s);
+  }
+  return s;
+}
+
 export function toResultRow(r: ResultRecord): ResultsTable {
   return {
     run_id: r.runId,
@@ -64,7 +75,7 @@ export function toResultRow(r: ResultRecord): ResultsTable {
     model_id: r.modelId,
     repeat: r.repeat,
     case_id: r.caseId,
-    messages_json: JSON.stringify(r.messages),
+    messages_json: serialiseMessages(r.messages),
     output: r.output,
     scores_json: JSON.stringify(r.grades),
     score: r.score,

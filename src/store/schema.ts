@@ -40,7 +40,20 @@ export interface CacheTable {
   created_at: string;
 }
 
+export interface PricesTable {
+  provider: string;
+  model: string;
+  /** USD per 1M tokens. */
+  input: number;
+  output: number;
+  cached_input: number | null;
+  source: string;
+  as_of: string;
+  imported_at: string;
+}
+
 export interface Database {
+  prices: PricesTable;
   runs: RunsTable;
   results: ResultsTable;
   cache: CacheTable;

@@ -124,6 +124,17 @@ describe("weightbridge CLI", () => {
     expect(missing.stderr).toMatch(/no run "nope"/);
   });
 
+  it("uses WEIGHTBRIDGE_DATABASE_URL (sqlite:PATH) for eval and runs", async () => {
+    const { config } = await project(6);
+    const db = join(tempDir(), "elsewhere.db");
+    const env = { WEIGHTBRIDGE_DATABASE_URL: `sqlite:${db}` };
+    const r = await runCli(["eval", "-c", config], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`stored in ${db}`);
+    const runs = JSON.parse((await runCli(["runs", "--json"], { env, cwd: tempDir() })).stdout) as unknown[];
+    expect(runs).toHaveLength(1);
+  });
+
   it("after SIGKILL, --resume requests nothing that had finished", async () => {
     const { config, a, b } = await project(150, 40);
     let killedAt = 0;

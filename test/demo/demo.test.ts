@@ -19,6 +19,8 @@ describe("weightbridge demo", () => {
     expect(r.stdout).toMatch(/tiny-local/);
     expect(r.stdout).toContain(`stored in ${join(dir, ".weightbridge", "weightbridge.db")}`);
     expect(existsSync(join(dir, ".weightbridge", "weightbridge.db"))).toBe(true);
+    const report = /HTML report: (\S+\.html)/.exec(r.stdout)?.[1];
+    expect(report && existsSync(report)).toBe(true);
     const runs = JSON.parse((await runCli(["runs", "-c", join(dir, "weightbridge.yaml"), "--json"])).stdout) as { status: string; models: string[] }[];
     expect(runs[0]).toMatchObject({ status: "completed", models: ["gpt-4o", "qwen3-235b", "tiny-local"] });
   });

@@ -1,0 +1,157 @@
+import { readFileSync, statSync } from "node:fs";
+import { basename, resolve } from "node:path";
+import { type Command, InvalidArgumentError } from "commander";
+import { renderTable } from "../util/table.js";
+import { printJson, say, warn } from "./output.js";
+
+interface PriceRow {
+  model: string;
+  provider: string;
+  input: number;
+  output: number;
+  cachedInput: number | null;
+  source: string;
+  asOf: string | null;
+  origin: "config" | "imported" | "catalog";
+}
+
+function date(v: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new InvalidArgumentError("expected a date like 2026-07-24");
+  return v;
+}
+
+const storeConfig = (c?: string) => c ?? (process.env.WEIGHTBRIDGE_DATABASE_URL ? undefined : "weightbridge.yaml");
+
+export function registerPrices(program: Command): void {
+  const prices = program
+    .command("prices")
+    .description("what models cost (USD per 1M tokens) and where each figure comes from")
+    .enablePositionalOptions()
+    .option("--model <name>", "only models whose name or config id contains this")
+    .option("-c, --config <file>", "include this config's models and its store's imported prices")
+    .option("--json", "print an array of {model, provider, input, output, cachedInput, source, asOf, origin}")
+    .addHelpText(
+      "after",
+      `
+Order of precedence when a run prices a model: the config's price:, then imported prices, then the
+curated catalog (data/prices.json).
+
+Examples:
+  weightbridge prices --model qwen
+  weightbridge prices -c weightbridge.yaml --model gpt-4o --json
+  weightbridge prices import model_prices_and_context_window.json -c weightbridge.yaml`,
+    )
+    .action(async (o: { model?: string; config?: string; json?: boolean }) => {
+      const [{ loadCatalog, resolvePrice }, { loadConfigOnly }, { openStoreFor }, { loadPrices }] = await Promise.all([
+        import("../economics/catalog.js"),
+        import("../config/project.js"),
+        import("../evaluate/session.js"),
+        import("../store/prices.js"),
+      ]);
+      const rows: PriceRow[] = [];
+      let imported: Awaited<ReturnType<typeof loadPrices>> = [];
+      if (o.config || process.env.WEIGHTBRIDGE_DATABASE_URL) {
+        const { store } = await openStoreFor(o.config);
+        try {
+          imported = await loadPrices(store.db);
+        } finally {
+          await store.close();
+        }
+      }
+      if (o.config) {
+        for (const m of loadConfigOnly(o.config).config.models) {
+          const p = resolvePrice(m as never, imported);
+          if (p)
+            rows.push({
+              model: `${m.id} (config id)`,
+              provider: m.provider,
+              input: p.input,
+              output: p.output,
+              cachedInput: p.cachedInput ?? null,
+              source: p.source,
+              asOf: p.asOf ?? null,
+              origin: "config",
+            });
+        }
+      }
+      for (const p of imported)
+        rows.push({
+          model: p.model,
+          provider: p.provider,
+          input: p.input,
+          output: p.output,
+          cachedInput: p.cachedInput ?? null,
+          source: p.source,
+          asOf: p.asOf,
+          origin: "imported",
+        });
+      for (const p of loadCatalog())
+        rows.push({
+          model: p.model,
+          provider: p.provider,
+          input: p.input,
+          output: p.output,
+          cachedInput: p.cachedInput ?? null,
+          source: p.source,
+          asOf: p.asOf,
+          origin: "catalog",
+        });
+      const needle = o.model?.toLowerCase();
+      const shown = needle ? rows.filter((r) => r.model.toLowerCase().includes(needle)) : rows;
+      if (o.json) return printJson(shown);
+      if (shown.length === 0) return say(`no price known for "${o.model ?? ""}"; set price: in the config or import a price file`);
+      say(
+        renderTable(
+          ["model", "provider", "input $/1M", "output $/1M", "cached $/1M", "as of", "from"],
+          shown.map((r) => [
+            r.model,
+            r.provider,
+            r.input.toString(),
+            r.output.toString(),
+            r.cachedInput === null ? "—" : r.cachedInput.toString(),
+            r.asOf ?? "—",
+            r.origin,
+          ]),
+        ),
+      );
+      if (needle) for (const r of shown) say(`  ${r.model}: ${r.source}`);
+    });
+
+  prices
+    .command("import <file>")
+    .description("import prices from litellm's model_prices_and_context_window.json into the store")
+    .option("-c, --config <file>", "config whose store to write (or set WEIGHTBRIDGE_DATABASE_URL)")
+    .option("--as-of <date>", "the date the prices were published (default: the file's modification date)", date)
+    .option("--json", "print {imported, skipped}")
+    .action(async (file: string, o: { config?: string; asOf?: string; json?: boolean }) => {
+      const [{ parseLitellmPrices }, { openStoreFor }, { savePrices }] = await Promise.all([
+        import("../economics/litellm.js"),
+        import("../evaluate/session.js"),
+        import("../store/prices.js"),
+      ]);
+      const path = resolve(file);
+      let text: string;
+      try {
+        text = readFileSync(path, "utf8");
+      } catch (e) {
+        throw new InvalidArgumentError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+      }
+      const asOf = o.asOf ?? statSync(path).mtime.toISOString().slice(0, 10);
+      const parsed = parseLitellmPrices(text, basename(path), asOf);
+      const { store } = await openStoreFor(storeConfig(o.config));
+      try {
+        await savePrices(store.db, parsed.entries);
+      } finally {
+        await store.close();
+      }
+      if (o.json) return printJson({ imported: parsed.entries.length, skipped: parsed.skipped.length, asOf });
+      say(`imported ${parsed.entries.length} prices (as of ${asOf}) into ${store.location}`);
+      if (parsed.skipped.length)
+        warn(
+          `skipped ${parsed.skipped.length} entries without a per-token price (e.g. ${parsed.skipped
+            .slice(0, 3)
+            .map((s) => s.key)
+            .join(", ")})`,
+        );
+    });
+}

@@ -1,0 +1,79 @@
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { type Command, InvalidArgumentError } from "commander";
+import { EXIT, printJson, say } from "./output.js";
+
+function ratio(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a positive number, e.g. 0.9");
+  return n;
+}
+
+interface ReportFlags {
+  config?: string;
+  baseline?: string;
+  format: string;
+  out?: string;
+  minQuality?: number;
+  maxCostRatio?: number;
+}
+
+export function registerReport(program: Command): void {
+  program
+    .command("report <runId>")
+    .description("the adoption report of a run: verdicts, quality vs cost with CIs, latency, and the cases that changed")
+    .option("-c, --config <file>", "config whose store to read (or set WEIGHTBRIDGE_DATABASE_URL)")
+    .option("--baseline <id>", "compare against this model instead of the run's baseline")
+    .option("--format <format>", "html | md | json", "html")
+    .option("-o, --out <file>", "write to this file (default: stdout for md/json, report-RUNID.html for html)")
+    .option("--min-quality <ratio>", "adopt only if the quality ratio's lower 95% bound reaches this (default 0.9)", ratio)
+    .option("--max-cost-ratio <ratio>", "adopt only if candidate cost / baseline cost is at most this (default 0.5)", ratio)
+    .addHelpText(
+      "after",
+      `
+Criteria can also be set in the config:  report: { criteria: { minQualityRatio: 0.9, maxCostRatio: 0.5 } }
+
+Examples:
+  weightbridge report 20261128-101500Z-ab12 -c weightbridge.yaml                 # report-<run>.html
+  weightbridge report 20261128-1015 --format md -o report.md
+  weightbridge report 20261128-1015 --format json --baseline gpt-4o | jq '.candidates'`,
+    )
+    .action(async (runId: string, o: ReportFlags) => {
+      if (!["html", "md", "json"].includes(o.format)) throw new InvalidArgumentError(`--format must be html, md or json (got "${o.format}")`);
+      const [{ openStoreFor }, { loadConfigOnly }, { buildReport, renderHtml, renderMarkdown }] = await Promise.all([
+        import("../evaluate/session.js"),
+        import("../config/project.js"),
+        import("../report/index.js"),
+      ]);
+      const configFile = o.config ?? (process.env.WEIGHTBRIDGE_DATABASE_URL ? undefined : "weightbridge.yaml");
+      const fromConfig = configFile ? loadConfigOnly(configFile).config.report?.criteria : undefined;
+      const { store } = await openStoreFor(configFile);
+      try {
+        const report = await buildReport(store, runId, {
+          ...(o.baseline ? { baseline: o.baseline } : {}),
+          criteria: {
+            ...(fromConfig?.minQualityRatio !== undefined ? { minQualityRatio: fromConfig.minQualityRatio } : {}),
+            ...(fromConfig?.maxCostRatio !== undefined ? { maxCostRatio: fromConfig.maxCostRatio } : {}),
+            ...(o.minQuality !== undefined ? { minQualityRatio: o.minQuality } : {}),
+            ...(o.maxCostRatio !== undefined ? { maxCostRatio: o.maxCostRatio } : {}),
+          },
+        });
+        if (o.format === "json") {
+          if (o.out) writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
+          else printJson(report);
+        } else if (o.format === "md") {
+          const md = renderMarkdown(report);
+          if (o.out) writeFileSync(o.out, md);
+          else process.stdout.write(md);
+        } else {
+          const file = resolve(o.out ?? `report-${report.runId}.html`);
+          writeFileSync(file, renderHtml(report));
+          say(`Report written to ${file}`);
+        }
+        if (o.out && o.format !== "html") say(`Report written to ${resolve(o.out)}`);
+        process.exitCode = EXIT.ok;
+      } finally {
+        await store.close();
+      }
+    });
+}

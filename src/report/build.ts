@@ -1,0 +1,167 @@
+/** Build the Report of one run from the store (summary + pooled overall comparison + changed cases). */
+
+import { sumPusdToUsd } from "../economics/money.js";
+import type { Plan } from "../evaluate/plan.js";
+import { resolveRun } from "../evaluate/session.js";
+import { summarise } from "../evaluate/summary.js";
+import { comparePaired, estimateMean } from "../stats/compare.js";
+import { quantile } from "../stats/quantile.js";
+import type { StoreHandle } from "../store/open.js";
+import { loadResults, type ResultRecord } from "../store/results.js";
+import { UserError } from "../util/errors.js";
+import { paretoFrontier } from "./pareto.js";
+import { type AdoptionCriteria, type CandidateRow, type ChangedCase, DEFAULT_CRITERIA, type ModelOverall, type Report } from "./types.js";
+import { decideVerdict } from "./verdict.js";
+
+export interface BuildOptions {
+  baseline?: string;
+  criteria?: Partial<AdoptionCriteria>;
+  /** Most changed cases kept per candidate and direction (default 25). */
+  maxChanged?: number;
+}
+
+const ms = (x: number) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
+const r6 = (x: number) => Number(x.toFixed(6));
+
+/** Per (suite, case) mean score over repeats. */
+function caseScores(rows: ResultRecord[]): Map<string, number> {
+  const acc = new Map<string, { s: number; k: number }>();
+  for (const r of rows) {
+    const key = `${r.suite}\u0000${r.caseIndex}`;
+    const a = acc.get(key) ?? { s: 0, k: 0 };
+    a.s += r.score;
+    a.k++;
+    acc.set(key, a);
+  }
+  return new Map([...acc].map(([k, a]) => [k, a.s / a.k]));
+}
+
+export async function buildReport(store: StoreHandle, runId: string, opts: BuildOptions = {}): Promise<Report> {
+  const run = await resolveRun(store, runId);
+  const plan = run.plan as Plan;
+  const baseline = opts.baseline ?? plan.baseline;
+  if (!baseline)
+    throw new UserError(`run ${run.id} has no baseline`, "pass --baseline MODEL_ID (one of: " + plan.models.map((m) => m.config.id).join(", ") + ")");
+  if (!plan.models.some((m) => m.config.id === baseline))
+    throw new UserError(`--baseline: model "${baseline}" is not in run ${run.id}`, `models in this run: ${plan.models.map((m) => m.config.id).join(", ")}`);
+  const criteria: AdoptionCriteria = { ...DEFAULT_CRITERIA, ...opts.criteria };
+  const results = await loadResults(store.db, run.id);
+  const summary = summarise(plan, run.id, results, baseline);
+
+  const byModel = new Map<string, ResultRecord[]>();
+  for (const r of results) byModel.set(r.modelId, [...(byModel.get(r.modelId) ?? []), r]);
+  const priced = new Set(plan.models.filter((m) => m.price).map((m) => m.config.id));
+
+  const overall: ModelOverall[] = plan.models.map((m) => {
+    const rows = byModel.get(m.config.id) ?? [];
+    const scores = [...caseScores(rows).values()];
+    const est = estimateMean(scores);
+    const ok = rows.filter((r) => r.error === null);
+    return {
+      id: m.config.id,
+      cases: scores.length,
+      score: r6(est.mean),
+      scoreCi95: [r6(est.ci95[0]), r6(est.ci95[1])],
+      costUsd: priced.has(m.config.id) ? Number(sumPusdToUsd(rows.map((r) => r.costPusd ?? 0)).toFixed(9)) : null,
+      latencyP50Ms: ms(
+        quantile(
+          ok.flatMap((r) => (r.latencyMs === null ? [] : [r.latencyMs])),
+          0.5,
+        ),
+      ),
+      latencyP95Ms: ms(
+        quantile(
+          ok.flatMap((r) => (r.latencyMs === null ? [] : [r.latencyMs])),
+          0.95,
+        ),
+      ),
+      ttftP50Ms: ms(
+        quantile(
+          ok.flatMap((r) => (r.ttftMs === null ? [] : [r.ttftMs])),
+          0.5,
+        ),
+      ),
+      errorRate: rows.length ? r6((rows.length - ok.length) / rows.length) : 0,
+      pareto: false,
+    };
+  });
+  const points = overall.filter((o) => o.costUsd !== null && Number.isFinite(o.score)).map((o) => ({ o, cost: o.costUsd as number, quality: o.score }));
+  for (const p of paretoFrontier(points)) p.o.pareto = true;
+
+  const base = overall.find((o) => o.id === baseline);
+  const baseScores = caseScores(byModel.get(baseline) ?? []);
+  const candidates: CandidateRow[] = overall
+    .filter((o) => o.id !== baseline)
+    .map((o) => {
+      const cand = caseScores(byModel.get(o.id) ?? []);
+      const keys = [...cand.keys()].filter((k) => baseScores.has(k));
+      const c = keys.length
+        ? comparePaired(
+            keys.map((k) => cand.get(k) as number),
+            keys.map((k) => baseScores.get(k) as number),
+          )
+        : null;
+      const costRatio = o.costUsd !== null && base?.costUsd ? r6(o.costUsd / base.costUsd) : null;
+      const qualityRatio = c?.qualityRatio ?? null;
+      const qualityRatioCi95 = c?.qualityRatioCi95 ?? null;
+      const v = decideVerdict({ id: o.id, baseline, qualityRatio, qualityRatioCi95, costRatio }, criteria);
+      return {
+        id: o.id,
+        qualityRatio: qualityRatio === null ? null : r6(qualityRatio),
+        qualityRatioCi95: qualityRatioCi95 ? [r6(qualityRatioCi95[0]), r6(qualityRatioCi95[1])] : null,
+        pValue: c ? r6(c.pValue) : null,
+        diff: c ? r6(c.diff) : null,
+        costRatio,
+        latencyP50Ms: o.latencyP50Ms,
+        latencyP95Ms: o.latencyP95Ms,
+        ttftP50Ms: o.ttftP50Ms,
+        errorRate: o.errorRate,
+        verdict: v.verdict,
+        reason: v.reason,
+      };
+    });
+
+  // Cases that changed: the baseline passed and the candidate failed, or the reverse (first repeat's outputs).
+  const max = opts.maxChanged ?? 25;
+  const changedCases: ChangedCase[] = [];
+  const changedCounts: Report["changedCounts"] = {};
+  const first = (rows: ResultRecord[]) => new Map(rows.filter((r) => r.repeat === 0).map((r) => [`${r.suite}\u0000${r.caseIndex}`, r]));
+  const baseFirst = first(byModel.get(baseline) ?? []);
+  for (const c of candidates) {
+    const candFirst = first(byModel.get(c.id) ?? []);
+    const counts = { regressions: 0, improvements: 0 };
+    for (const [key, cr] of candFirst) {
+      const br = baseFirst.get(key);
+      if (!br || br.passed === cr.passed) continue;
+      const direction = br.passed ? "regression" : "improvement";
+      const n = direction === "regression" ? ++counts.regressions : ++counts.improvements;
+      if (n > max) continue;
+      changedCases.push({
+        candidate: c.id,
+        suite: cr.suite,
+        caseId: cr.caseId,
+        direction,
+        input: [...cr.messages].reverse().find((m) => m.role === "user")?.content ?? "",
+        baselineOutput: br.error ? `[error] ${br.error}` : br.output,
+        candidateOutput: cr.error ? `[error] ${cr.error}` : cr.output,
+        baselineScore: r6(br.score),
+        candidateScore: r6(cr.score),
+      });
+    }
+    changedCounts[c.id] = counts;
+  }
+
+  return {
+    version: 1,
+    runId: run.id,
+    createdAt: run.createdAt,
+    status: run.status,
+    baseline,
+    criteria,
+    candidates,
+    models: overall,
+    suites: summary.suites,
+    changedCases,
+    changedCounts,
+  };
+}

@@ -1,0 +1,76 @@
+/** Self-contained HTML report: one file, inline CSS and SVG, no scripts, no network; prints well. */
+import { latencyChart, qualityCostChart } from "./charts.js";
+import { ci, msf, pct, pv, usd, VERDICT_LABEL } from "./format.js";
+import type { Report } from "./types.js";
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+const CSS = `
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#111827;margin:2rem auto;max-width:1100px;padding:0 1rem}
+h1{font-size:1.6rem;margin:0 0 .3rem}h2{font-size:1.2rem;margin:2rem 0 .6rem;border-bottom:1px solid #e5e7eb;padding-bottom:.2rem}
+h3{font-size:1rem;margin:1.2rem 0 .4rem}.meta{color:#4b5563}
+table{border-collapse:collapse;width:100%;margin:.4rem 0 1rem}th,td{border:1px solid #e5e7eb;padding:.35rem .5rem;text-align:left;vertical-align:top}
+th{background:#f9fafb;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.v{font-weight:700;padding:.1rem .45rem;border-radius:4px}.v-adopt{background:#dcfce7;color:#166534}.v-reject{background:#fee2e2;color:#991b1b}.v-inconclusive{background:#fef9c3;color:#854d0e}
+.charts{display:flex;flex-wrap:wrap;gap:1rem}.chart{max-width:100%;height:auto;border:1px solid #e5e7eb;border-radius:6px;background:#fff}
+pre{white-space:pre-wrap;word-break:break-word;margin:0;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace}
+.reg{color:#991b1b}.imp{color:#166534}footer{margin-top:2rem;color:#6b7280;font-size:12px}
+@media print{body{margin:0;max-width:none}h2{break-after:avoid}table,svg,tr{break-inside:avoid}.chart{border:none}}
+`;
+
+export function renderHtml(r: Report): string {
+  const h: string[] = [];
+  h.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">`);
+  h.push(`<title>Model adoption report — ${esc(r.runId)}</title><style>${CSS}</style></head><body>`);
+  h.push(
+    `<h1>Model adoption report</h1><p class="meta">Run <code>${esc(r.runId)}</code> (${esc(r.status)}, ${esc(r.createdAt)}) · baseline <b>${esc(r.baseline)}</b> · adopt when the quality ratio's lower 95% bound ≥ ${pct(r.criteria.minQualityRatio)} and the cost ratio ≤ ${pct(r.criteria.maxCostRatio)}</p>`,
+  );
+  h.push(
+    `<h2>Verdicts</h2><table id="verdicts"><thead><tr><th>candidate</th><th>verdict</th><th>quality vs baseline (95% CI)</th><th>p</th><th>cost ratio</th><th>latency p50</th><th>TTFT p50</th><th>errors</th><th>reason</th></tr></thead><tbody>`,
+  );
+  for (const c of r.candidates)
+    h.push(
+      `<tr data-model="${esc(c.id)}"><td>${esc(c.id)}</td><td><span class="v v-${c.verdict}">${VERDICT_LABEL[c.verdict]}</span></td><td class="num">${pct(c.qualityRatio)} (${ci(c.qualityRatioCi95)})</td><td class="num">${pv(c.pValue)}</td><td class="num">${pct(c.costRatio)}</td><td class="num">${msf(c.latencyP50Ms)}</td><td class="num">${msf(c.ttftP50Ms)}</td><td class="num">${pct(c.errorRate, 1)}</td><td>${esc(c.reason)}</td></tr>`,
+    );
+  h.push(`</tbody></table>`);
+  h.push(`<h2>Quality, cost and latency</h2><div class="charts">${qualityCostChart(r.models, r.baseline)}${latencyChart(r.models)}</div>`);
+  h.push(
+    `<table id="models"><thead><tr><th>model</th><th>cases</th><th>mean score (95% CI)</th><th>cost</th><th>p50</th><th>p95</th><th>TTFT p50</th><th>errors</th><th>Pareto</th></tr></thead><tbody>`,
+  );
+  for (const m of r.models)
+    h.push(
+      `<tr><td>${esc(m.id)}${m.id === r.baseline ? " (baseline)" : ""}</td><td class="num">${m.cases}</td><td class="num">${pct(m.score, 1)} (${ci(m.scoreCi95)})</td><td class="num">${usd(m.costUsd)}</td><td class="num">${msf(m.latencyP50Ms)}</td><td class="num">${msf(m.latencyP95Ms)}</td><td class="num">${msf(m.ttftP50Ms)}</td><td class="num">${pct(m.errorRate, 1)}</td><td>${m.pareto ? "✓" : ""}</td></tr>`,
+    );
+  h.push(`</tbody></table>`);
+  for (const s of r.suites) {
+    h.push(
+      `<h2>Suite ${esc(s.name)} <span class="meta">(${s.cases} cases)</span></h2><table class="suite"><thead><tr><th>model</th><th>score (95% CI)</th><th>vs baseline (95% CI)</th><th>p</th><th>cost</th><th>cost ratio</th><th>p50</th><th>errors</th></tr></thead><tbody>`,
+    );
+    for (const m of s.models) {
+      const v = m.vsBaseline;
+      h.push(
+        `<tr><td>${esc(m.id)}</td><td class="num">${pct(m.score.mean, 1)} (${ci(m.score.ci95)})</td><td class="num">${v ? `${pct(v.qualityRatio)} (${ci(v.qualityRatioCi95)})` : "—"}</td><td class="num">${v ? pv(v.pValue) : "—"}</td><td class="num">${usd(m.cost.usd)}</td><td class="num">${v ? pct(v.costRatio) : "—"}</td><td class="num">${msf(m.latency.p50Ms)}</td><td class="num">${m.errors}</td></tr>`,
+      );
+    }
+    h.push(`</tbody></table>`);
+  }
+  h.push(`<h2>Cases that changed</h2><p class="meta">First-repeat outputs side by side: ▼ the baseline passed and the candidate failed, ▲ the reverse.</p>`);
+  for (const c of r.candidates) {
+    const n = r.changedCounts[c.id] ?? { regressions: 0, improvements: 0 };
+    const rows = r.changedCases.filter((x) => x.candidate === c.id);
+    h.push(`<h3>${esc(c.id)}: <span class="reg">${n.regressions} regressions</span>, <span class="imp">${n.improvements} improvements</span></h3>`);
+    if (rows.length === 0) continue;
+    h.push(
+      `<table class="changed" data-model="${esc(c.id)}"><thead><tr><th></th><th>suite / case</th><th>input</th><th>${esc(r.baseline)}</th><th>${esc(c.id)}</th></tr></thead><tbody>`,
+    );
+    for (const x of rows)
+      h.push(
+        `<tr><td class="${x.direction === "regression" ? "reg" : "imp"}">${x.direction === "regression" ? "▼" : "▲"}</td><td>${esc(x.suite)}<br><small>${esc(x.caseId)}</small></td><td><pre>${esc(x.input)}</pre></td><td><pre>${esc(x.baselineOutput ?? "—")}</pre></td><td><pre>${esc(x.candidateOutput ?? "—")}</pre></td></tr>`,
+      );
+    h.push(`</tbody></table>`);
+  }
+  h.push(
+    `<footer>Generated by weightbridge. Statistics: paired bootstrap CIs over cases, exact McNemar or paired permutation p-values (docs/statistics.md). Costs: tokens × price per 1M tokens.</footer></body></html>`,
+  );
+  return h.join("\n");
+}

@@ -1,0 +1,7 @@
+export { type BuildOptions, buildReport } from "./build.js";
+export { latencyChart, qualityCostChart } from "./charts.js";
+export { renderHtml } from "./html.js";
+export { renderMarkdown } from "./markdown.js";
+export { paretoFrontier } from "./pareto.js";
+export { type AdoptionCriteria, type CandidateRow, type ChangedCase, DEFAULT_CRITERIA, type Report, type Verdict } from "./types.js";
+export { decideVerdict } from "./verdict.js";

@@ -1,0 +1,56 @@
+/** Markdown rendering of a Report (for PRs, wikis and tickets). */
+import { ci, msf, pct, pv, usd, VERDICT_LABEL } from "./format.js";
+import type { Report } from "./types.js";
+
+const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\r?\n/g, " ⏎ ");
+const clip = (s: string | null, n = 300) => (s === null ? "—" : s.length > n ? `${s.slice(0, n)}…` : s);
+
+export function renderMarkdown(r: Report): string {
+  const out: string[] = [];
+  out.push(`# Model adoption report — run ${r.runId}`, "");
+  out.push(
+    `Baseline: **${r.baseline}** · run ${r.status}, ${r.createdAt} · criteria: quality ratio lower 95% bound ≥ ${pct(r.criteria.minQualityRatio)}, cost ratio ≤ ${pct(r.criteria.maxCostRatio)}`,
+    "",
+  );
+  out.push("## Verdicts", "");
+  out.push("| candidate | verdict | quality vs baseline (95% CI) | p | cost ratio | p50 | TTFT p50 | errors |", "|---|---|---|---|---|---|---|---|");
+  for (const c of r.candidates)
+    out.push(
+      `| ${c.id} | **${VERDICT_LABEL[c.verdict]}** | ${pct(c.qualityRatio)} (${ci(c.qualityRatioCi95)}) | ${pv(c.pValue)} | ${pct(c.costRatio)} | ${msf(c.latencyP50Ms)} | ${msf(c.ttftP50Ms)} | ${pct(c.errorRate, 1)} |`,
+    );
+  out.push("");
+  for (const c of r.candidates) out.push(`- **${c.id}**: ${c.reason}`);
+  out.push("", "## All models, all suites pooled", "");
+  out.push("| model | cases | mean score (95% CI) | cost | p50 | p95 | Pareto |", "|---|---|---|---|---|---|---|");
+  for (const m of r.models)
+    out.push(
+      `| ${m.id}${m.id === r.baseline ? " (baseline)" : ""} | ${m.cases} | ${pct(m.score, 1)} (${ci(m.scoreCi95)}) | ${usd(m.costUsd)} | ${msf(m.latencyP50Ms)} | ${msf(m.latencyP95Ms)} | ${m.pareto ? "yes" : ""} |`,
+    );
+  for (const s of r.suites) {
+    out.push("", `## Suite ${s.name} (${s.cases} cases)`, "");
+    out.push("| model | score (95% CI) | vs baseline (95% CI) | p | cost | cost ratio | p50 | errors |", "|---|---|---|---|---|---|---|---|");
+    for (const m of s.models) {
+      const v = m.vsBaseline;
+      out.push(
+        `| ${m.id} | ${pct(m.score.mean, 1)} (${ci(m.score.ci95)}) | ${v ? `${pct(v.qualityRatio)} (${ci(v.qualityRatioCi95)})` : "—"} | ${v ? pv(v.pValue) : "—"} | ${usd(m.cost.usd)} | ${v ? pct(v.costRatio) : "—"} | ${msf(m.latency.p50Ms)} | ${m.errors} |`,
+      );
+    }
+  }
+  out.push("", "## Cases that changed", "");
+  for (const c of r.candidates) {
+    const n = r.changedCounts[c.id] ?? { regressions: 0, improvements: 0 };
+    out.push(`### ${c.id}: ${n.regressions} regressions, ${n.improvements} improvements vs ${r.baseline}`, "");
+    const rows = r.changedCases.filter((x) => x.candidate === c.id);
+    if (rows.length === 0) {
+      out.push("None.", "");
+      continue;
+    }
+    out.push(`| | suite / case | input | ${r.baseline} | ${c.id} |`, "|---|---|---|---|---|");
+    for (const x of rows)
+      out.push(
+        `| ${x.direction === "regression" ? "▼" : "▲"} | ${cell(`${x.suite} / ${x.caseId}`)} | ${cell(clip(x.input, 160))} | ${cell(clip(x.baselineOutput))} | ${cell(clip(x.candidateOutput))} |`,
+      );
+    out.push("");
+  }
+  return `${out.join("\n")}\n`;
+}

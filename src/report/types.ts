@@ -1,0 +1,71 @@
+/** The Report: everything the renderers show, computed once from the store. Versioned. */
+import type { ModelSummary, SuiteSummary } from "../evaluate/summary.js";
+
+export interface AdoptionCriteria {
+  /** The lower bound of the quality ratio's 95% CI must reach this (default 0.9). */
+  minQualityRatio: number;
+  /** Candidate cost / baseline cost must not exceed this (default 0.5). */
+  maxCostRatio: number;
+}
+
+export const DEFAULT_CRITERIA: AdoptionCriteria = { minQualityRatio: 0.9, maxCostRatio: 0.5 };
+
+export type Verdict = "adopt" | "reject" | "inconclusive";
+
+export interface CandidateRow {
+  id: string;
+  qualityRatio: number | null;
+  qualityRatioCi95: [number, number] | null;
+  pValue: number | null;
+  diff: number | null;
+  costRatio: number | null;
+  latencyP50Ms: number | null;
+  latencyP95Ms: number | null;
+  ttftP50Ms: number | null;
+  errorRate: number;
+  verdict: Verdict;
+  reason: string;
+}
+
+export interface ModelOverall {
+  id: string;
+  cases: number;
+  score: number;
+  scoreCi95: [number, number];
+  costUsd: number | null;
+  latencyP50Ms: number | null;
+  latencyP95Ms: number | null;
+  ttftP50Ms: number | null;
+  errorRate: number;
+  /** On the quality-vs-cost Pareto frontier (priced models only). */
+  pareto: boolean;
+}
+
+export interface ChangedCase {
+  candidate: string;
+  suite: string;
+  caseId: string;
+  direction: "regression" | "improvement";
+  input: string;
+  baselineOutput: string | null;
+  candidateOutput: string | null;
+  baselineScore: number;
+  candidateScore: number;
+}
+
+export interface Report {
+  version: 1;
+  runId: string;
+  createdAt: string;
+  status: string;
+  baseline: string;
+  criteria: AdoptionCriteria;
+  candidates: CandidateRow[];
+  models: ModelOverall[];
+  suites: { name: string; cases: number; models: ModelSummary[] }[];
+  changedCases: ChangedCase[];
+  /** How many changed cases exist per candidate and direction (the list may be capped). */
+  changedCounts: Record<string, { regressions: number; improvements: number }>;
+}
+
+export type { ModelSummary, SuiteSummary };

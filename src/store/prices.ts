@@ -1,0 +1,61 @@
+import type { Kysely } from "kysely";
+import type { Database, PricesTable } from "./schema.js";
+
+/** USD per 1M tokens, with where the figure came from. */
+export interface StoredPrice {
+  provider: string;
+  model: string;
+  input: number;
+  output: number;
+  cachedInput?: number;
+  source: string;
+  asOf: string;
+  importedAt: string;
+}
+
+export async function savePrices(db: Kysely<Database>, rows: Omit<StoredPrice, "importedAt">[]): Promise<void> {
+  const now = new Date().toISOString();
+  await db.transaction().execute(async (tx) => {
+    for (let i = 0; i < rows.length; i += 200) {
+      await tx
+        .insertInto("prices")
+        .values(
+          rows.slice(i, i + 200).map((r) => ({
+            provider: r.provider,
+            model: r.model,
+            input: r.input,
+            output: r.output,
+            cached_input: r.cachedInput ?? null,
+            source: r.source,
+            as_of: r.asOf,
+            imported_at: now,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.columns(["provider", "model"]).doUpdateSet((eb) => ({
+            input: eb.ref("excluded.input"),
+            output: eb.ref("excluded.output"),
+            cached_input: eb.ref("excluded.cached_input"),
+            source: eb.ref("excluded.source"),
+            as_of: eb.ref("excluded.as_of"),
+            imported_at: eb.ref("excluded.imported_at"),
+          })),
+        )
+        .execute();
+    }
+  });
+}
+
+export async function loadPrices(db: Kysely<Database>): Promise<StoredPrice[]> {
+  const rows = await db.selectFrom("prices").selectAll().orderBy("model").execute();
+  return rows.map((r: PricesTable) => ({
+    provider: r.provider,
+    model: r.model,
+    input: r.input,
+    output: r.output,
+    ...(r.cached_input !== null ? { cachedInput: r.cached_input } : {}),
+    source: r.source,
+    asOf: r.as_of,
+    importedAt: r.imported_at,
+  }));
+}

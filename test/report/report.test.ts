@@ -1,0 +1,148 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { afterEach, describe, expect, it } from "vitest";
+import { loadProject } from "../../src/config/project.js";
+import { DEFAULT_CRITERIA, decideVerdict, paretoFrontier, renderHtml, renderMarkdown } from "../../src/report/index.js";
+import { runCli } from "../support/cli.js";
+import { labelSuite, tempDir, twoModelConfig, writeFiles } from "../support/project.js";
+import { behaviourFor, type Simulator, startStub } from "../support/stub-server.js";
+
+const open: Simulator[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+describe("verdict", () => {
+  const base = { id: "cand", baseline: "base" };
+  it("adopts when the lower bound and the cost pass", () => {
+    const v = decideVerdict({ ...base, qualityRatio: 0.97, qualityRatioCi95: [0.92, 1.02], costRatio: 0.1 }, DEFAULT_CRITERIA);
+    expect(v.verdict).toBe("adopt");
+    expect(v.reason).toBe("cand scores 97% of base (95% CI 92%–102%) at 10% of the cost: meets both criteria (quality ≥ 90%, cost ≤ 50%).");
+  });
+  it("rejects on cost, on clearly lower quality, and is inconclusive when the CI straddles", () => {
+    expect(decideVerdict({ ...base, qualityRatio: 0.99, qualityRatioCi95: [0.95, 1.03], costRatio: 0.8 }, DEFAULT_CRITERIA).verdict).toBe("reject");
+    expect(decideVerdict({ ...base, qualityRatio: 0.7, qualityRatioCi95: [0.6, 0.8], costRatio: 0.1 }, DEFAULT_CRITERIA).verdict).toBe("reject");
+    const s = decideVerdict({ ...base, qualityRatio: 0.93, qualityRatioCi95: [0.85, 1.01], costRatio: 0.1 }, DEFAULT_CRITERIA);
+    expect(s.verdict).toBe("inconclusive");
+    expect(s.reason).toMatch(/straddles the required 90%/);
+    expect(decideVerdict({ ...base, qualityRatio: 0.99, qualityRatioCi95: [0.95, 1.03], costRatio: null }, DEFAULT_CRITERIA).reason).toMatch(/cost is unknown/);
+  });
+  it("honours custom criteria", () => {
+    expect(
+      decideVerdict({ ...base, qualityRatio: 0.97, qualityRatioCi95: [0.92, 1.02], costRatio: 0.1 }, { minQualityRatio: 0.95, maxCostRatio: 0.5 }).verdict,
+    ).toBe("inconclusive");
+  });
+});
+
+describe("pareto frontier", () => {
+  it("keeps the points nothing else dominates", () => {
+    const a = { cost: 1, quality: 0.9 };
+    const b = { cost: 0.1, quality: 0.8 };
+    const c = { cost: 0.5, quality: 0.7 }; // dominated by b
+    const d = { cost: 2, quality: 0.9 }; // dominated by a
+    expect([...paretoFrontier([a, b, c, d])].sort((x, y) => x.cost - y.cost)).toEqual([b, a]);
+  });
+});
+
+async function runWithStubs(n: number, accA: number, accB: number) {
+  const dir = tempDir();
+  writeFiles(dir, {
+    "suite.yaml": labelSuite("intent", n),
+    "weightbridge.yaml": twoModelConfig("http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1", ["suite.yaml"]),
+  });
+  const suites = loadProject(join(dir, "weightbridge.yaml")).suites;
+  const a = await startStub({ behaviour: behaviourFor(suites, accA, 1) });
+  const b = await startStub({ behaviour: behaviourFor(suites, accB, 2) });
+  open.push(a, b);
+  writeFiles(dir, { "weightbridge.yaml": twoModelConfig(a.baseUrl, b.baseUrl, ["suite.yaml"]) });
+  const config = join(dir, "weightbridge.yaml");
+  const ev = JSON.parse((await runCli(["eval", "-c", config, "--json"])).stdout) as {
+    runId: string;
+    suites: { models: { id: string; vsBaseline?: { qualityRatio: number } }[] }[];
+  };
+  return { dir, config, ev };
+}
+
+describe("weightbridge report", () => {
+  it("--format json follows the documented contract and agrees with eval", async () => {
+    const { config, ev } = await runWithStubs(80, 0.95, 0.9);
+    const r = await runCli(["report", ev.runId, "-c", config, "--format", "json"]);
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(r.stdout) as { baseline: string; candidates: Record<string, unknown>[]; changedCases: { direction: string }[] };
+    expect(rep.baseline).toBe("alpha");
+    expect(rep.candidates).toHaveLength(1);
+    const c = rep.candidates[0];
+    expect(Object.keys(c ?? {})).toEqual(
+      expect.arrayContaining(["id", "qualityRatio", "qualityRatioCi95", "pValue", "costRatio", "latencyP50Ms", "verdict", "reason"]),
+    );
+    // One suite: the pooled comparison equals the suite's.
+    expect(c?.qualityRatio).toBeCloseTo(ev.suites[0]?.models[1]?.vsBaseline?.qualityRatio ?? -1, 5);
+    expect(["adopt", "reject", "inconclusive"]).toContain(c?.verdict);
+    expect(rep.changedCases.length).toBeGreaterThan(0);
+  });
+
+  it("writes a self-contained HTML report that renders in Chromium with its charts and tables", async () => {
+    const { config, ev, dir } = await runWithStubs(60, 0.95, 0.85);
+    const out = join(dir, "report.html");
+    const r = await runCli(["report", ev.runId, "-c", config, "-o", out]);
+    expect(r.code).toBe(0);
+    const html = readFileSync(out, "utf8");
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/); // no scripts, no network
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    });
+    try {
+      const page = await browser.newPage();
+      const requests: string[] = [];
+      page.on("request", (req) => requests.push(req.url()));
+      await page.goto(`file://${out}`);
+      expect(await page.title()).toContain(ev.runId);
+      expect(await page.locator("#verdicts tbody tr").count()).toBe(1);
+      expect(await page.locator("#verdicts .v").first().textContent()).toMatch(/ADOPT|REJECT|INCONCLUSIVE/);
+      const chart = page.locator("svg#chart-quality-cost");
+      expect(await chart.isVisible()).toBe(true);
+      expect(await chart.locator("g.point").count()).toBe(2);
+      expect(await chart.locator("polyline.pareto, circle").count()).toBeGreaterThanOrEqual(2);
+      expect(await page.locator("svg#chart-latency rect.bar").count()).toBe(2);
+      expect(await page.locator("table.suite").count()).toBe(1);
+      expect(await page.locator("table.changed tbody tr").count()).toBeGreaterThan(0);
+      expect(requests.filter((u) => !u.startsWith("file://"))).toEqual([]);
+      const pdf = await page.pdf({ format: "A4" }); // prints
+      expect(pdf.length).toBeGreaterThan(10_000);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it("renders markdown with verdicts and changed cases, and explains a bad baseline", async () => {
+    const { config, ev } = await runWithStubs(30, 1, 0.7);
+    const md = await runCli(["report", ev.runId, "-c", config, "--format", "md", "--max-cost-ratio", "0.01"]);
+    expect(md.code).toBe(0);
+    expect(md.stdout).toMatch(/^# Model adoption report/);
+    expect(md.stdout).toMatch(/\| beta \| \*\*REJECT\*\*/);
+    expect(md.stdout).toMatch(/### beta: \d+ regressions, 0 improvements vs alpha/);
+    const bad = await runCli(["report", ev.runId, "-c", config, "--baseline", "gamma"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/"gamma" is not in run/);
+  });
+
+  it("renderers accept an empty comparison without crashing", () => {
+    const empty = {
+      version: 1 as const,
+      runId: "r",
+      createdAt: "t",
+      status: "completed",
+      baseline: "a",
+      criteria: DEFAULT_CRITERIA,
+      candidates: [],
+      models: [],
+      suites: [],
+      changedCases: [],
+      changedCounts: {},
+    };
+    expect(renderHtml(empty)).toContain("<svg");
+    expect(renderMarkdown(empty)).toContain("## Verdicts");
+  });
+});
