@@ -2,6 +2,8 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { packagePath } from "../util/package-root.js";
+import { registerBench } from "./bench.js";
+import { registerCost } from "./cost.js";
 import { registerDemo } from "./demo.js";
 import { registerEval } from "./eval.js";
 import { EXIT, reportError } from "./output.js";
@@ -37,6 +39,8 @@ Docs: README.md and docs/ in the package.`,
   registerRuns(program);
   registerReport(program);
   registerPrices(program);
+  registerBench(program);
+  registerCost(program);
   registerSimulate(program);
   registerPull(program);
   registerDemo(program);

@@ -26,6 +26,7 @@ function knownConfigKeys(path: readonly PropertyKey[], value: unknown): string[]
     if (path.length === 2) return p && p in MODEL_KEYS ? MODEL_KEYS[p] : [];
     if (path[2] === "price") return ["input", "output", "cachedInput"];
     if (path[2] === "params") return ["temperature", "maxTokens", "topP", "seed", "stop"];
+    if (path[2] === "hosting") return ["gpu", "gpus", "hourlyUsd"];
   }
   if (path[0] === "defaults") return path.length === 1 ? ["params", "concurrency", "timeout", "retries"] : ["temperature", "maxTokens", "topP", "seed", "stop"];
   return [];

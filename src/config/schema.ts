@@ -23,8 +23,16 @@ export type GenerationParams = z.infer<typeof paramsSchema>;
 
 const duration = z.union([z.int().positive(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m)$/, 'a duration like "30s" or "500ms"')]);
 
+/** Where a self-hosted model runs: for `weightbridge cost`. hourlyUsd is per GPU (default: data/gpus.json). */
+export const hostingSchema = z.strictObject({
+  gpu: z.string().min(1),
+  gpus: z.int().positive().default(1),
+  hourlyUsd: z.number().positive().optional(),
+});
+
 const common = {
   id: idSchema,
+  hosting: hostingSchema.optional(),
   price: priceSchema.optional(),
   concurrency: z.int().positive().max(4096).optional(),
   rpm: z.int().positive().optional(),

@@ -64,6 +64,7 @@ export function createAnthropicProvider(o: AnthropicOptions): Provider {
         ...(p.temperature !== undefined ? { temperature: Math.min(1, p.temperature) } : {}),
         ...(p.topP !== undefined ? { top_p: p.topP } : {}),
         ...(p.stop ? { stop_sequences: p.stop } : {}),
+        ...(req.extraBody ?? {}),
       };
       const started = performance.now();
       let text = "";
@@ -86,6 +87,7 @@ export function createAnthropicProvider(o: AnthropicOptions): Provider {
         } else if (type === "content_block_delta" && e.delta?.type === "text_delta" && e.delta.text) {
           ttftMs ??= performance.now() - started;
           text += e.delta.text;
+          req.onChunk?.(e.delta.text);
         } else if (type === "message_delta") {
           if (e.delta?.stop_reason) stop = e.delta.stop_reason;
           if (e.usage?.output_tokens !== undefined) outputTokens = e.usage.output_tokens;

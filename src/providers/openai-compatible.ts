@@ -66,6 +66,7 @@ export function createOpenAiCompatibleProvider(o: OpenAiCompatibleOptions): Prov
         ...(p.topP !== undefined ? { top_p: p.topP } : {}),
         ...(p.seed !== undefined ? { seed: p.seed } : {}),
         ...(p.stop ? { stop: p.stop } : {}),
+        ...(req.extraBody ?? {}),
       };
       const started = performance.now();
       let text = "";
@@ -87,6 +88,7 @@ export function createOpenAiCompatibleProvider(o: OpenAiCompatibleOptions): Prov
         if (piece) {
           ttftMs ??= performance.now() - started;
           text += piece;
+          req.onChunk?.(piece);
         }
         if (choice?.finish_reason) finish = choice.finish_reason;
         if (chunk.usage) usage = chunk.usage;

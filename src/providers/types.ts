@@ -21,6 +21,10 @@ export interface ChatRequest {
   signal?: AbortSignal;
   /** Per-request timeout in ms; the provider aborts and throws a retryable timeout error. */
   timeoutMs?: number;
+  /** Called for every streamed content chunk (load tests measure inter-token latency with it). */
+  onChunk?: (text: string) => void;
+  /** Extra fields for the request body (e.g. vLLM's `ignore_eos` for fixed output lengths). */
+  extraBody?: Record<string, unknown>;
 }
 
 export interface Usage {

@@ -49,6 +49,8 @@ interface ChatBody {
   messages?: Message[];
   stream?: boolean;
   max_tokens?: number;
+  /** vLLM's extension: generate exactly max_tokens tokens. */
+  ignore_eos?: boolean;
   stream_options?: { include_usage?: boolean };
 }
 
@@ -108,6 +110,11 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
     reply.raw.end(tail.join(""));
   }
 
+  /** Exactly n simulated tokens (4 characters each, as countTokens counts them). */
+  function filler(n: number): string {
+    return "lore".repeat(n);
+  }
+
   function pieces(text: string): string[] {
     const out = text.match(/.{1,4}/gsu) ?? [];
     return out.length ? out : [""];
@@ -129,7 +136,8 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
     } finally {
       stats.inFlight--;
     }
-    const { text, finish } = truncate(answer(o.behaviour, messages), body.max_tokens);
+    const { text, finish } =
+      body.ignore_eos && body.max_tokens ? { text: filler(body.max_tokens), finish: "length" } : truncate(answer(o.behaviour, messages), body.max_tokens);
     const usage = { prompt_tokens: countTokens(messages.map((m) => m.content).join("\n")), completion_tokens: countTokens(text) };
     const full = { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
     const id = `chatcmpl-sim-${stats.requests}`;

@@ -1,3 +1,4 @@
+export { loadBenchLevels, saveBenchLevel } from "./bench.js";
 export { cacheGet, cacheGetMany, cachePutMany } from "./cache.js";
 export { openStore, type StoreHandle } from "./open.js";
 export { loadPrices, type StoredPrice, savePrices } from "./prices.js";

@@ -74,6 +74,20 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable("prices").execute();
     },
   },
+  "0003_bench_levels": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("bench_levels")
+        .addColumn("run_id", "text", (c) => c.notNull().references("runs.id").onDelete("cascade"))
+        .addColumn("concurrency", "integer", (c) => c.notNull())
+        .addColumn("metrics_json", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("bench_levels_pk", ["run_id", "concurrency"])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable("bench_levels").execute();
+    },
+  },
 };
 
 class InCodeProvider implements MigrationProvider {

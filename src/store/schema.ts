@@ -52,8 +52,15 @@ export interface PricesTable {
   imported_at: string;
 }
 
+export interface BenchLevelsTable {
+  run_id: string;
+  concurrency: number;
+  metrics_json: string;
+}
+
 export interface Database {
   prices: PricesTable;
+  bench_levels: BenchLevelsTable;
   runs: RunsTable;
   results: ResultsTable;
   cache: CacheTable;

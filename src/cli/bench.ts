@@ -1,0 +1,161 @@
+import { setMaxListeners } from "node:events";
+import { type Command, InvalidArgumentError } from "commander";
+import { renderTable } from "../util/table.js";
+import { printJson, say, warn } from "./output.js";
+
+function levels(v: string): number[] {
+  const xs = v.split(",").map((s) => Number(s.trim()));
+  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1 || x > 4096))
+    throw new InvalidArgumentError("expected whole numbers from 1 to 4096, e.g. 1,4,16,64");
+  return xs;
+}
+
+/** "512" (fixed) or "256:1024" (uniform). */
+function range(v: string): [number, number] {
+  const m = /^(\d+)(?::(\d+))?$/.exec(v.trim());
+  if (!m) throw new InvalidArgumentError("expected N or MIN:MAX, e.g. 512 or 256:1024");
+  const lo = Number(m[1]);
+  const hi = m[2] === undefined ? lo : Number(m[2]);
+  if (lo < 1 || hi < lo) throw new InvalidArgumentError("expected 1 ≤ MIN ≤ MAX");
+  return [lo, hi];
+}
+
+function count(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number ≥ 1");
+  return n;
+}
+
+interface BenchFlags {
+  config: string;
+  concurrency: number[];
+  requests?: number;
+  duration?: string;
+  inputTokens: [number, number];
+  outputTokens: [number, number];
+  ignoreEos?: boolean;
+  timeout: string;
+  json?: boolean;
+}
+
+const f = (x: number | null, d = 0) => (x === null ? "—" : x.toFixed(d));
+
+export function registerBench(program: Command): void {
+  program
+    .command("bench <modelId>")
+    .description("load-test a model's endpoint: TTFT, inter-token latency, tokens/s and requests/s per concurrency level")
+    .option("-c, --config <file>", "config that defines the model", "weightbridge.yaml")
+    .option("--concurrency <levels>", "concurrency levels to sweep", levels, [1, 4, 16, 64])
+    .option("--requests <n>", "requests per level (default 100)", count)
+    .option("--duration <time>", 'run each level for this long instead, e.g. "30s"')
+    .option("--input-tokens <n|min:max>", "prompt length in tokens, fixed or sampled uniformly", range, [512, 512] as [number, number])
+    .option("--output-tokens <n|min:max>", "output length (max_tokens), fixed or sampled", range, [128, 128] as [number, number])
+    .option("--ignore-eos", "ask the server for exactly max_tokens (vLLM/SGLang ignore_eos), so output lengths are fixed")
+    .option("--timeout <time>", "per-request timeout", "120s")
+    .option("--json", 'print {"runId", "model", "levels": [...]} (docs/json-output.md)')
+    .addHelpText(
+      "after",
+      `
+Results are stored as a run of kind "bench"; \`weightbridge cost\` uses them for self-hosting costs.
+
+Examples:
+  weightbridge bench qwen-vllm -c weightbridge.yaml --concurrency 1,4,16,64 --requests 200 --ignore-eos
+  weightbridge bench qwen-vllm --duration 60s --input-tokens 256:2048 --output-tokens 64:512 --json
+  weightbridge simulate --port 8001 --tps 50 &  # then bench a model pointed at it, offline`,
+    )
+    .action(async (modelId: string, o: BenchFlags) => {
+      const [
+        { loadConfigOnly },
+        { createProvider },
+        { closeAgents },
+        { openStoreFor },
+        { createRun, finishRun, newRunId },
+        { saveBenchLevel },
+        { runLoadTest },
+        { parseDurationMs },
+        { UserError },
+      ] = await Promise.all([
+        import("../config/project.js"),
+        import("../providers/create.js"),
+        import("../providers/http.js"),
+        import("../evaluate/session.js"),
+        import("../store/runs.js"),
+        import("../store/bench.js"),
+        import("../economics/loadtest.js"),
+        import("../util/duration.js"),
+        import("../util/errors.js"),
+      ]);
+      const { config, configPath } = loadConfigOnly(o.config);
+      const model = config.models.find((m) => m.id === modelId);
+      if (!model) throw new UserError(`no model "${modelId}" in ${configPath}`, `models: ${config.models.map((m) => m.id).join(", ")}`);
+      const durationMs = o.duration ? parseDurationMs(o.duration, "--duration") : undefined;
+      const provider = createProvider(model, Math.max(...o.concurrency));
+      const { store } = await openStoreFor(o.config);
+      const runId = newRunId();
+      const options = {
+        levels: o.concurrency,
+        requests: o.requests,
+        durationMs,
+        inputTokens: o.inputTokens,
+        outputTokens: o.outputTokens,
+        ignoreEos: Boolean(o.ignoreEos),
+      };
+      await createRun(store.db, { id: runId, kind: "bench", configPath, plan: { model, options } });
+      const ctrl = new AbortController();
+      setMaxListeners(0, ctrl.signal); // one listener per request in flight
+      const onSigint = () => ctrl.abort(new Error("interrupted"));
+      process.once("SIGINT", onSigint);
+      try {
+        if (!o.json)
+          warn(`bench ${modelId}: levels ${o.concurrency.join(", ")}, ${durationMs ? `${durationMs / 1000} s` : `${o.requests ?? 100} requests`} per level`);
+        const results = await runLoadTest(
+          {
+            provider,
+            levels: o.concurrency,
+            ...(o.requests ? { requests: o.requests } : {}),
+            ...(durationMs ? { durationMs } : {}),
+            inputTokens: o.inputTokens,
+            outputTokens: o.outputTokens,
+            ignoreEos: Boolean(o.ignoreEos),
+            timeoutMs: parseDurationMs(o.timeout, "--timeout"),
+            signal: ctrl.signal,
+          },
+          async (r) => {
+            await saveBenchLevel(store.db, runId, r.concurrency, r);
+            if (!o.json)
+              warn(
+                `  concurrency ${r.concurrency}: ${r.requests} requests, ${r.requestsPerS} req/s, ${r.outputTokensPerS} output tok/s, errors ${(r.errorRate * 100).toFixed(1)}%`,
+              );
+          },
+        );
+        await finishRun(store.db, runId, ctrl.signal.aborted ? "interrupted" : "completed");
+        if (o.json) return printJson({ runId, model: modelId, options, levels: results });
+        say(
+          renderTable(
+            ["concurrency", "req/s", "out tok/s", "tok/s per req p50", "TTFT p50", "TTFT p95", "TTFT p99", "ITL p50", "ITL p95", "latency p95", "errors"],
+            results.map((r) => [
+              String(r.concurrency),
+              r.requestsPerS.toFixed(2),
+              r.outputTokensPerS.toFixed(1),
+              f(r.outputTokensPerSPerRequest.p50, 1),
+              f(r.ttftMs.p50),
+              f(r.ttftMs.p95),
+              f(r.ttftMs.p99),
+              f(r.itlMs.p50, 1),
+              f(r.itlMs.p95, 1),
+              f(r.latencyMs.p95),
+              `${(r.errorRate * 100).toFixed(1)}%`,
+            ]),
+          ),
+        );
+        const failed = results.find((r) => r.firstError);
+        if (failed) warn(`first error at concurrency ${failed.concurrency}: ${failed.firstError}`);
+        say(`Bench ${runId} stored in ${store.location} (times in ms)`);
+      } finally {
+        process.off("SIGINT", onSigint);
+        await provider.close();
+        await closeAgents();
+        await store.close();
+      }
+    });
+}

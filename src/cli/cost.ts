@@ -1,0 +1,156 @@
+import { type Command, InvalidArgumentError } from "commander";
+import { renderTable } from "../util/table.js";
+import { list, printJson, say } from "./output.js";
+
+const positive = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a positive number");
+  return n;
+};
+const fraction = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n > 1) throw new InvalidArgumentError("expected a number in (0, 1]");
+  return n;
+};
+
+interface CostFlags {
+  config: string;
+  bench: string;
+  gpu?: string;
+  gpus?: number;
+  hourlyUsd?: number;
+  utilisation: number;
+  requestsPerMonth: number;
+  inputTokens: number;
+  outputTokens: number;
+  p95Ms?: number;
+  compare?: string[];
+  json?: boolean;
+}
+
+const money = (x: number) => (x >= 100 ? `$${Math.round(x).toLocaleString("en-US")}` : `$${x.toFixed(x < 0.01 ? 6 : 2)}`);
+
+export function registerCost(program: Command): void {
+  program
+    .command("cost <modelId>")
+    .description("what self-hosting a model costs, from a bench run, against API options, for a workload")
+    .option("-c, --config <file>", "config with the model (and its hosting: {gpu, gpus, hourlyUsd})", "weightbridge.yaml")
+    .requiredOption("--bench <runId>", "a `weightbridge bench` run of this model")
+    .option("--gpu <name>", "GPU type (overrides hosting.gpu), e.g. H100")
+    .option("--gpus <n>", "GPUs per replica (overrides hosting.gpus)", positive)
+    .option("--hourly-usd <usd>", "price per GPU-hour (overrides hosting.hourlyUsd and data/gpus.json)", positive)
+    .option("--utilisation <u>", "share of measured throughput you plan to use on average", fraction, 0.5)
+    .option("--requests-per-month <n>", "workload: requests per month", positive, 1_000_000)
+    .option("--input-tokens <n>", "workload: mean input tokens per request", positive, 800)
+    .option("--output-tokens <n>", "workload: mean output tokens per request", positive, 200)
+    .option("--p95-ms <ms>", "plan with the busiest bench level whose p95 latency meets this", positive)
+    .option("--compare <models>", "API options to compare: config model ids or catalog model names (comma-separated)", list)
+    .option("--json", "print the whole calculation as JSON")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  weightbridge cost qwen-vllm --bench 20261128-1015 --gpu H100 --gpus 1 --compare gpt-4o,deepseek-chat
+  weightbridge cost qwen-vllm --bench 20261128-1015 --hourly-usd 2.2 --requests-per-month 5e6 --p95-ms 4000 --json`,
+    )
+    .action(async (modelId: string, o: CostFlags) => {
+      const [{ loadConfigOnly }, { openStoreFor, resolveRun }, { loadBenchLevels }, { loadPrices }, tco, { resolvePrice }, { UserError }] = await Promise.all([
+        import("../config/project.js"),
+        import("../evaluate/session.js"),
+        import("../store/bench.js"),
+        import("../store/prices.js"),
+        import("../economics/tco.js"),
+        import("../economics/catalog.js"),
+        import("../util/errors.js"),
+      ]);
+      const { config, configPath } = loadConfigOnly(o.config);
+      const model = config.models.find((m) => m.id === modelId);
+      if (!model) throw new UserError(`no model "${modelId}" in ${configPath}`, `models: ${config.models.map((m) => m.id).join(", ")}`);
+      const gpu = o.gpu ?? model.hosting?.gpu;
+      if (!gpu) throw new UserError(`model ${modelId} has no hosting.gpu`, `add hosting: { gpu: H100, gpus: 1 } to the model, or pass --gpu`);
+      const gpus = o.gpus ?? model.hosting?.gpus ?? 1;
+      const listed = tco.loadGpuPrices().find((g) => g.gpu.toLowerCase() === gpu.toLowerCase());
+      const hourly = o.hourlyUsd ?? model.hosting?.hourlyUsd ?? listed?.hourlyUsd;
+      if (hourly === undefined)
+        throw new UserError(
+          `no price for GPU "${gpu}"`,
+          `pass --hourly-usd or set hosting.hourlyUsd; listed GPUs: ${tco
+            .loadGpuPrices()
+            .map((g) => g.gpu)
+            .join(", ")}`,
+        );
+      const hosting = {
+        gpu,
+        gpus,
+        hourlyUsd: hourly,
+        source:
+          o.hourlyUsd !== undefined
+            ? "--hourly-usd"
+            : model.hosting?.hourlyUsd !== undefined
+              ? "config"
+              : `indicative list price: ${listed?.offer}, ${listed?.source}, ${listed?.asOf}`,
+      };
+      const { store } = await openStoreFor(o.config);
+      try {
+        const run = await resolveRun(store, o.bench);
+        if (run.kind !== "bench") throw new UserError(`run ${run.id} is a ${run.kind} run, not a bench run`, "run `weightbridge bench MODEL_ID` first");
+        const benchModel = (run.plan as { model?: { id?: string } }).model?.id;
+        if (benchModel !== modelId) throw new UserError(`bench ${run.id} measured "${benchModel}", not "${modelId}"`, "pass a bench run of this model");
+        const levels = await loadBenchLevels<import("../economics/loadtest.js").LevelResult>(store.db, run.id);
+        const picked = tco.pickLevel(levels, o.p95Ms);
+        if (!picked) throw new UserError(`bench ${run.id} has no level with ≤ 1% errors and measured throughput`, "re-run the bench");
+        const imported = await loadPrices(store.db);
+        const workload = { requestsPerMonth: o.requestsPerMonth, inputTokens: o.inputTokens, outputTokens: o.outputTokens };
+        const unit = tco.selfHostUnitCosts(picked.level, hosting, o.utilisation);
+        const self = tco.selfHostedMonthly(`${modelId} (self-hosted)`, workload, picked.level, hosting, o.utilisation);
+        const apis = (o.compare ?? []).map((name) => {
+          const m = config.models.find((x) => x.id === name);
+          const p = m ? resolvePrice(m as never, imported) : resolvePrice({ provider: "openai-compatible", model: name }, imported);
+          if (!p) throw new UserError(`--compare: no price known for "${name}"`, "use a config model id with a price, or a model in `weightbridge prices`");
+          return { name, price: p, source: p.source };
+        });
+        const options = [self, ...apis.map((a) => tco.apiMonthly(workload, a))].sort((a, b) => a.monthlyUsd - b.monthlyUsd);
+        const breakEven = apis.map((a) => ({ vs: a.name, requestsPerMonth: tco.breakEvenRequestsPerMonth(workload, a, picked.level, hosting, o.utilisation) }));
+        const result = {
+          model: modelId,
+          benchRunId: run.id,
+          hosting,
+          utilisation: o.utilisation,
+          plannedLevel: {
+            concurrency: picked.level.concurrency,
+            outputTokensPerS: picked.level.outputTokensPerS,
+            latencyP95Ms: picked.level.latencyMs.p95,
+            meetsP95Target: picked.meetsTarget,
+          },
+          unitCosts: unit,
+          workload,
+          options,
+          breakEven,
+        };
+        if (o.json) return printJson(result);
+        say(`Self-hosting ${modelId} on ${gpus}x ${gpu} at $${hourly}/GPU-hour (${hosting.source})`);
+        say(
+          `planned at concurrency ${picked.level.concurrency}: ${picked.level.outputTokensPerS} output tok/s measured, p95 ${Math.round(picked.level.latencyMs.p95 ?? 0)} ms${o.p95Ms ? (picked.meetsTarget ? ` (meets ${o.p95Ms} ms)` : ` (NO level meets ${o.p95Ms} ms; the fastest is used)`) : ""}, ${Math.round(o.utilisation * 100)}% utilisation`,
+        );
+        say(
+          `  $${unit.usdPer1MOutputTokens.toFixed(3)} per 1M output tokens (all compute on output); $${unit.usdPer1MTokens.toFixed(3)} per 1M tokens in and out`,
+        );
+        say("");
+        say(`Workload: ${o.requestsPerMonth.toLocaleString("en-US")} requests/month × (${o.inputTokens} in + ${o.outputTokens} out) tokens`);
+        say(
+          renderTable(
+            ["option", "monthly", "per request", "GPUs", "source"],
+            options.map((x) => [x.name, money(x.monthlyUsd), money(x.usdPerRequest), x.gpus === undefined ? "—" : String(x.gpus), x.source]),
+          ),
+        );
+        for (const b of breakEven)
+          say(
+            b.requestsPerMonth === null
+              ? `  vs ${b.vs}: the API stays cheaper than one replica at any volume it can serve`
+              : `  vs ${b.vs}: self-hosting breaks even at ${b.requestsPerMonth.toLocaleString("en-US")} requests/month`,
+          );
+      } finally {
+        await store.close();
+      }
+    });
+}
