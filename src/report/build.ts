@@ -1,13 +1,17 @@
 /** Build the Report of one run from the store (summary + pooled overall comparison + changed cases). */
 
+import type { LevelResult } from "../economics/loadtest.js";
 import { sumPusdToUsd } from "../economics/money.js";
+import { loadGpuPrices, pickLevel, selfHostUnitCosts } from "../economics/tco.js";
 import type { Plan } from "../evaluate/plan.js";
 import { resolveRun } from "../evaluate/session.js";
 import { summarise } from "../evaluate/summary.js";
 import { comparePaired, estimateMean } from "../stats/compare.js";
 import { quantile } from "../stats/quantile.js";
+import { loadBenchLevels } from "../store/bench.js";
 import type { StoreHandle } from "../store/open.js";
 import { loadResults, type ResultRecord } from "../store/results.js";
+import { listRuns } from "../store/runs.js";
 import { UserError } from "../util/errors.js";
 import { paretoFrontier } from "./pareto.js";
 import { type AdoptionCriteria, type CandidateRow, type ChangedCase, DEFAULT_CRITERIA, type ModelOverall, type Report } from "./types.js";
@@ -15,9 +19,33 @@ import { decideVerdict } from "./verdict.js";
 
 export interface BuildOptions {
   baseline?: string;
+  /** Planned utilisation for self-hosted models priced from a bench run (default 0.5). */
+  utilisation?: number;
   criteria?: Partial<AdoptionCriteria>;
   /** Most changed cases kept per candidate and direction (default 25). */
   maxChanged?: number;
+}
+
+/** USD per 1M tokens (in and out) of a self-hosted model, from its latest bench run. */
+async function selfHostPrice(
+  store: StoreHandle,
+  modelId: string,
+  hosting: { gpu: string; gpus: number; hourlyUsd?: number | undefined },
+  utilisation: number,
+): Promise<{ usd: number; source: string } | null> {
+  const hourly = hosting.hourlyUsd ?? loadGpuPrices().find((g) => g.gpu.toLowerCase() === hosting.gpu.toLowerCase())?.hourlyUsd;
+  if (hourly === undefined) return null;
+  const bench = (await listRuns(store.db)).find(
+    (r) => r.kind === "bench" && r.status === "completed" && (r.plan as { model?: { id?: string } }).model?.id === modelId,
+  );
+  if (!bench) return null;
+  const picked = pickLevel(await loadBenchLevels<LevelResult>(store.db, bench.id));
+  if (!picked) return null;
+  const unit = selfHostUnitCosts(picked.level, { ...hosting, hourlyUsd: hourly, source: "" }, utilisation);
+  return {
+    usd: unit.usdPer1MTokens,
+    source: `self-hosted TCO: ${hosting.gpus}x ${hosting.gpu} at $${hourly}/GPU-hour, bench ${bench.id} at concurrency ${picked.level.concurrency}, ${Math.round(utilisation * 100)}% utilisation`,
+  };
 }
 
 const ms = (x: number) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
@@ -51,6 +79,18 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
   const byModel = new Map<string, ResultRecord[]>();
   for (const r of results) byModel.set(r.modelId, [...(byModel.get(r.modelId) ?? []), r]);
   const priced = new Set(plan.models.filter((m) => m.price).map((m) => m.config.id));
+  // Self-hosted models without an API price: cost from their latest bench run and hosting spec.
+  const tcoPerMTokens = new Map<string, { usd: number; source: string }>();
+  for (const m of plan.models) {
+    if (m.price || !m.config.hosting) continue;
+    const t = await selfHostPrice(store, m.config.id, m.config.hosting, opts.utilisation ?? 0.5);
+    if (t) tcoPerMTokens.set(m.config.id, t);
+  }
+  const costOf = (id: string, rows: ResultRecord[]): number | null => {
+    if (priced.has(id)) return Number(sumPusdToUsd(rows.map((r) => r.costPusd ?? 0)).toFixed(9));
+    const t = tcoPerMTokens.get(id);
+    return t ? Number(((rows.reduce((a, r) => a + r.inputTokens + r.outputTokens, 0) * t.usd) / 1e6).toFixed(9)) : null;
+  };
 
   const overall: ModelOverall[] = plan.models.map((m) => {
     const rows = byModel.get(m.config.id) ?? [];
@@ -62,7 +102,8 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
       cases: scores.length,
       score: r6(est.mean),
       scoreCi95: [r6(est.ci95[0]), r6(est.ci95[1])],
-      costUsd: priced.has(m.config.id) ? Number(sumPusdToUsd(rows.map((r) => r.costPusd ?? 0)).toFixed(9)) : null,
+      costUsd: costOf(m.config.id, rows),
+      costSource: priced.has(m.config.id) ? (m.price?.source ?? null) : (tcoPerMTokens.get(m.config.id)?.source ?? null),
       latencyP50Ms: ms(
         quantile(
           ok.flatMap((r) => (r.latencyMs === null ? [] : [r.latencyMs])),

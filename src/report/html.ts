@@ -42,6 +42,9 @@ export function renderHtml(r: Report): string {
       `<tr><td>${esc(m.id)}${m.id === r.baseline ? " (baseline)" : ""}</td><td class="num">${m.cases}</td><td class="num">${pct(m.score, 1)} (${ci(m.scoreCi95)})</td><td class="num">${usd(m.costUsd)}</td><td class="num">${msf(m.latencyP50Ms)}</td><td class="num">${msf(m.latencyP95Ms)}</td><td class="num">${msf(m.ttftP50Ms)}</td><td class="num">${pct(m.errorRate, 1)}</td><td>${m.pareto ? "✓" : ""}</td></tr>`,
     );
   h.push(`</tbody></table>`);
+  const basis = r.models.filter((m) => m.costSource);
+  if (basis.length)
+    h.push(`<p class="meta" id="cost-basis">Cost basis: ${basis.map((m) => `<b>${esc(m.id)}</b>: ${esc(m.costSource ?? "")}`).join("; ")}.</p>`);
   for (const s of r.suites) {
     h.push(
       `<h2>Suite ${esc(s.name)} <span class="meta">(${s.cases} cases)</span></h2><table class="suite"><thead><tr><th>model</th><th>score (95% CI)</th><th>vs baseline (95% CI)</th><th>p</th><th>cost</th><th>cost ratio</th><th>p50</th><th>errors</th></tr></thead><tbody>`,

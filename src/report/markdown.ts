@@ -26,6 +26,8 @@ export function renderMarkdown(r: Report): string {
     out.push(
       `| ${m.id}${m.id === r.baseline ? " (baseline)" : ""} | ${m.cases} | ${pct(m.score, 1)} (${ci(m.scoreCi95)}) | ${usd(m.costUsd)} | ${msf(m.latencyP50Ms)} | ${msf(m.latencyP95Ms)} | ${m.pareto ? "yes" : ""} |`,
     );
+  const basis = r.models.filter((m) => m.costSource);
+  if (basis.length) out.push("", `Cost basis: ${basis.map((m) => `${m.id}: ${m.costSource}`).join("; ")}.`);
   for (const s of r.suites) {
     out.push("", `## Suite ${s.name} (${s.cases} cases)`, "");
     out.push("| model | score (95% CI) | vs baseline (95% CI) | p | cost | cost ratio | p50 | errors |", "|---|---|---|---|---|---|---|---|");

@@ -33,6 +33,8 @@ export interface ModelOverall {
   score: number;
   scoreCi95: [number, number];
   costUsd: number | null;
+  /** Where the cost comes from: a price source, or the self-hosted TCO from a bench run. */
+  costSource: string | null;
   latencyP50Ms: number | null;
   latencyP95Ms: number | null;
   ttftP50Ms: number | null;

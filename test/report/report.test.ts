@@ -128,6 +128,35 @@ describe("weightbridge report", () => {
     expect(bad.stderr).toMatch(/"gamma" is not in run/);
   });
 
+  it("prices a self-hosted model from its bench run (TCO) when it has no API price", async () => {
+    const dir = tempDir();
+    writeFiles(dir, { "suite.yaml": labelSuite("intent", 20) });
+    const cfg = (url: string) =>
+      `models:\n  - id: api\n    provider: openai-compatible\n    baseUrl: ${url}\n    model: api\n    price: { input: 2.5, output: 10 }\n  - id: mine\n    provider: openai-compatible\n    baseUrl: ${url}\n    model: mine\n    hosting: { gpu: H100, gpus: 1, hourlyUsd: 2 }\nbaseline: api\nsuites: [suite.yaml]\n`;
+    writeFiles(dir, { "weightbridge.yaml": cfg("http://127.0.0.1:1/v1") });
+    const suites = loadProject(join(dir, "weightbridge.yaml")).suites;
+    const sim = await startStub({ behaviour: behaviourFor(suites, 1, 1), tokensPerSecond: 0 });
+    open.push(sim);
+    writeFiles(dir, { "weightbridge.yaml": cfg(sim.baseUrl) });
+    const config = join(dir, "weightbridge.yaml");
+    const ev = JSON.parse((await runCli(["eval", "-c", config, "--json"])).stdout) as { runId: string };
+    const before = JSON.parse((await runCli(["report", ev.runId, "-c", config, "--format", "json"])).stdout) as {
+      candidates: { costRatio: number | null; verdict: string }[];
+    };
+    expect(before.candidates[0]).toMatchObject({ costRatio: null, verdict: "inconclusive" });
+    expect(
+      (await runCli(["bench", "mine", "-c", config, "--concurrency", "2", "--requests", "10", "--output-tokens", "16", "--ignore-eos", "--json"])).code,
+    ).toBe(0);
+    const after = JSON.parse((await runCli(["report", ev.runId, "-c", config, "--format", "json"])).stdout) as {
+      candidates: { costRatio: number | null }[];
+      models: { id: string; costUsd: number | null; costSource: string | null }[];
+    };
+    expect(after.candidates[0]?.costRatio).toBeGreaterThan(0);
+    const mine = after.models.find((m) => m.id === "mine");
+    expect(mine?.costSource).toMatch(/^self-hosted TCO: 1x H100 at \$2\/GPU-hour, bench \S+ at concurrency 2, 50% utilisation$/);
+    expect(mine?.costUsd).toBeGreaterThan(0);
+  });
+
   it("renderers accept an empty comparison without crashing", () => {
     const empty = {
       version: 1 as const,
