@@ -5,12 +5,17 @@ export class Semaphore {
   private waiting: (() => void)[] = [];
   private active = 0;
   constructor(private readonly limit: number) {}
-  async acquire(): Promise<void> {
+  /** Take a slot now if one is free (no await, no microtask). */
+  tryAcquire(): boolean {
     if (this.active < this.limit) {
       this.active++;
-      return;
+      return true;
     }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return false;
+  }
+  acquire(): Promise<void> | undefined {
+    if (this.tryAcquire()) return undefined;
+    return new Promise<void>((resolve) => this.waiting.push(resolve));
   }
   release(): void {
     const next = this.waiting.shift();
@@ -68,6 +73,10 @@ export class ModelLimiter {
     // A few seconds' worth of burst, so a fresh run does not fire a whole minute's quota at once.
     if (limits.rpm) this.rpm = new TokenBucket(limits.rpm, Math.max(1, Math.ceil(limits.rpm / 10)));
     if (limits.tpm) this.tpm = new TokenBucket(limits.tpm, Math.max(1, Math.ceil(limits.tpm / 4)));
+  }
+  /** Whether requests must wait for an rpm/tpm budget at all. */
+  get paced(): boolean {
+    return this.rpm !== undefined || this.tpm !== undefined;
   }
   /** Wait for request and token budget before sending one request. */
   async admit(estimatedTokens: number, signal?: AbortSignal): Promise<void> {

@@ -117,6 +117,17 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
   for (const m of plan.models) providerFor(m.config.id);
   for (const m of plan.helpers) providerFor(m.config.id);
 
+  const paramsCache = new Map<string, ChatParams>();
+  const paramsFor = (suite: PlannedSuite, m: ModelConfig): ChatParams => {
+    const key = `${suite.name}\u0000${m.id}`;
+    let p = paramsCache.get(key);
+    if (!p) {
+      p = mergeParams(plan.defaults.params, suite.params, m.params);
+      paramsCache.set(key, p);
+    }
+    return p;
+  };
+
   const writer = new GroupWriter(store);
   const cacheKey = (m: ModelConfig, messages: Message[], params: ChatParams, salt: string) =>
     sha256Hex(stableStringify({ upstream: providerFor(m.id).cacheIdentity, messages, params, salt }));
@@ -143,12 +154,15 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     const limiter = limiterFor(m);
     const timeoutMs = timeoutOf(m.timeout) ?? timeoutOf(plan.defaults.timeout) ?? DEFAULT_TIMEOUT_MS;
     const est = estimateTokens(messages, params);
-    await limiter.slots.acquire();
-    await globalCap.acquire();
+    // Free slots are taken synchronously; only a full limiter costs an await.
+    const wait1 = limiter.slots.acquire();
+    if (wait1) await wait1;
+    const wait2 = globalCap.acquire();
+    if (wait2) await wait2;
     try {
       const { value, attempts } = await withRetries(
         async () => {
-          await limiter.admit(est, signal);
+          if (limiter.paced) await limiter.admit(est, signal);
           const r = await provider.chat({ messages, params, timeoutMs, ...(signal ? { signal } : {}) });
           limiter.settle(est, r.usage.inputTokens + r.usage.outputTokens);
           return r;
@@ -209,7 +223,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     for (const q of queues.values())
       for (const it of q) {
         const m = it.model.config;
-        keys.push(cacheKey(m, it.testCase.messages, mergeParams(plan.defaults.params, it.suite.params, m.params), it.repeat > 0 ? `repeat:${it.repeat}` : ""));
+        keys.push(cacheKey(m, it.testCase.messages, paramsFor(it.suite, m), it.repeat > 0 ? `repeat:${it.repeat}` : ""));
       }
     cacheHits = await cacheGetMany(store.db, keys);
   }
@@ -226,7 +240,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
 
   const runItem = async (it: Item): Promise<void> => {
     const m = it.model.config;
-    const params = mergeParams(plan.defaults.params, it.suite.params, m.params);
+    const params = paramsFor(it.suite, m);
     const base = {
       runId,
       suite: it.suite.name,

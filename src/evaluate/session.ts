@@ -111,7 +111,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
       throw e;
     }
     await finishRun(store.db, runId, outcome.status);
-    const summary = summarise(plan, runId, await loadResults(store.db, runId));
+    const summary = summarise(plan, runId, await loadResults(store.db, runId, { withTexts: false }));
     summary.status = outcome.status;
     return { runId, outcome, summary: summary, storeLocation: store.location, configPath };
   } finally {
@@ -125,7 +125,7 @@ export async function summariseStoredRun(store: StoreHandle, id: string, baselin
   const plan = run.plan as Plan;
   if (baseline && !plan.models.some((m) => m.config.id === baseline))
     throw new UserError(`--baseline: model "${baseline}" is not in run ${run.id}`, `models in this run: ${plan.models.map((m) => m.config.id).join(", ")}`);
-  const summary = summarise(plan, run.id, await loadResults(store.db, run.id), baseline);
+  const summary = summarise(plan, run.id, await loadResults(store.db, run.id, { withTexts: false }), baseline);
   summary.status = run.status;
   return { run, summary };
 }

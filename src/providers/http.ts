@@ -4,16 +4,17 @@
  * caller aborts, and mapping of failures to ProviderError.
  */
 import { StringDecoder } from "node:string_decoder";
-import { type Dispatcher, Pool } from "undici";
+import type { Dispatcher, Pool as PoolType } from "undici";
+import Pool from "undici/lib/dispatcher/pool.js";
 import { UserError } from "../util/errors.js";
 import { ProviderError } from "./types.js";
 
 type Headers = Record<string, string | string[] | undefined>;
 
-const pools = new Map<string, Pool>();
+const pools = new Map<string, PoolType>();
 
 /** One keep-alive pool per origin and connection budget, shared by every provider in the process. */
-export function poolFor(origin: string, connections: number): Pool {
+export function poolFor(origin: string, connections: number): PoolType {
   const key = `${origin}#${connections}`;
   let p = pools.get(key);
   if (!p) {

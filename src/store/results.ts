@@ -148,17 +148,26 @@ export async function saveResults(db: Kysely<Database>, records: ResultRecord[])
   }
 }
 
-export async function loadResults(db: Kysely<Database>, runId: string): Promise<ResultRecord[]> {
+/**
+ * A run's results. With `withTexts: false` the messages and outputs (the bulk of the bytes) are not
+ * read: summaries need only scores, grades, tokens, cost and timings.
+ */
+export async function loadResults(db: Kysely<Database>, runId: string, opts: { withTexts?: boolean } = {}): Promise<ResultRecord[]> {
+  const withTexts = opts.withTexts ?? true;
   const rows = await db
     .selectFrom("results")
-    .selectAll()
+    .select((eb) => [
+      ...RESULT_COLUMNS.filter((c) => c !== "messages_json" && c !== "output"),
+      withTexts ? "messages_json" : eb.val("[]").as("messages_json"),
+      withTexts ? "output" : eb.val(null).as("output"),
+    ])
     .where("run_id", "=", runId)
     .orderBy("suite")
     .orderBy("model_id")
     .orderBy("case_index")
     .orderBy("repeat")
     .execute();
-  return rows.map(fromTable);
+  return rows.map((r) => fromTable(r as ResultsTable));
 }
 
 /** Keys of results that finished without an error: a resumed run does not request these again. */
