@@ -33,6 +33,7 @@ export function registerDemo(program: Command): void {
       say(`Run ${r.eval.runId} stored in ${r.eval.storeLocation}`);
       say(`Config written to ${r.configPath}`);
       say(`HTML report: ${r.reportPath}`);
+      say(`${r.scoreboard.headline} (chart: ${r.scoreboard.chartPath})`);
       say(`Look again: node bin/weightbridge.js runs show ${r.eval.runId} -c ${r.configPath}`);
     });
 }

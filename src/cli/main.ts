@@ -11,6 +11,7 @@ import { registerPrices } from "./prices.js";
 import { registerPull } from "./pull.js";
 import { registerReport } from "./report.js";
 import { registerRuns } from "./runs.js";
+import { registerScoreboard } from "./scoreboard.js";
 import { registerSimulate } from "./simulate.js";
 
 function version(): string {
@@ -41,6 +42,7 @@ Docs: README.md and docs/ in the package.`,
   registerPrices(program);
   registerBench(program);
   registerCost(program);
+  registerScoreboard(program);
   registerSimulate(program);
   registerPull(program);
   registerDemo(program);

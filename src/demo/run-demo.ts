@@ -10,6 +10,9 @@ import { loadSuite } from "../config/suite.js";
 import { type EvaluateResult, evaluate } from "../evaluate/session.js";
 import { writeTinyGguf } from "../providers/local/tiny-gguf.js";
 import { buildReport, renderHtml } from "../report/index.js";
+import { stackedShareChart } from "../scoreboard/chart.js";
+import { ingestFile } from "../scoreboard/ingest.js";
+import { showScoreboard } from "../scoreboard/show.js";
 import { scriptFromSuites } from "../simulate/script.js";
 import { type Simulator, startSimulator } from "../simulate/server.js";
 import { openStore } from "../store/open.js";
@@ -28,9 +31,29 @@ export interface DemoResult {
   eval: EvaluateResult;
   configPath: string;
   reportPath: string;
+  scoreboard: { headline: string; chartPath: string };
 }
 
 export const DEMO_SUITES = ["support/intent.yaml", "support/extract.yaml", "support/reply.yaml", "recommendations/suite.yaml"];
+
+/** The ecosystem view: the shipped trending snapshots, by base-model lab over time. */
+async function demoScoreboard(storeLocation: string, dir: string): Promise<DemoResult["scoreboard"]> {
+  const store = await openStore(storeLocation);
+  try {
+    await ingestFile(store, packagePath("examples", "scoreboard", "hf-trending-2026.jsonl"));
+    const r = await showScoreboard(store, { by: "country", metric: "downloads", top: 5, since: "2026-03-01" });
+    const chartPath = join(dir, "scoreboard-labs.svg");
+    const labs = await showScoreboard(store, { by: "lab", metric: "downloads", top: 7, since: "2026-03-01" });
+    if (labs.series) writeFileSync(chartPath, stackedShareChart("Hugging Face trending downloads by base-model lab", labs.series.times, labs.series.keys));
+    const head = r.rows
+      .slice(0, 3)
+      .map((x) => `${x.key} ${(x.share * 100).toFixed(0)}%`)
+      .join(", ");
+    return { headline: `Hugging Face trending models on ${r.snapshot.slice(0, 10)}, downloads by base-model country: ${head}`, chartPath };
+  } finally {
+    await store.close();
+  }
+}
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const dir = resolve(o.dir);
@@ -97,7 +120,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     } finally {
       await store.close();
     }
-    return { eval: result, configPath, reportPath };
+    const scoreboard = await demoScoreboard(result.storeLocation, dir);
+    return { eval: result, configPath, reportPath, scoreboard };
   } finally {
     await Promise.all(sims.map((s) => s.close()));
   }

@@ -88,6 +88,39 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable("bench_levels").execute();
     },
   },
+  "0004_scoreboard": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("snapshots")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("taken_at", "text", (c) => c.notNull())
+        .addColumn("source", "text", (c) => c.notNull())
+        .addColumn("sort", "text")
+        .addColumn("models", "integer", (c) => c.notNull())
+        .addColumn("ingested_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("snapshot_models")
+        .addColumn("snapshot_id", "text", (c) => c.notNull().references("snapshots.id").onDelete("cascade"))
+        .addColumn("rank", "integer", (c) => c.notNull())
+        .addColumn("model_id", "text", (c) => c.notNull())
+        .addColumn("author", "text", (c) => c.notNull())
+        .addColumn("downloads", "bigint", (c) => c.notNull())
+        .addColumn("downloads_all_time", "bigint")
+        .addColumn("likes", "integer", (c) => c.notNull())
+        .addColumn("tags_json", "text", (c) => c.notNull())
+        .addColumn("created_at", "text")
+        .addColumn("library_name", "text")
+        .addColumn("pipeline_tag", "text")
+        .addColumn("parameters", "bigint")
+        .addPrimaryKeyConstraint("snapshot_models_pk", ["snapshot_id", "model_id"])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable("snapshot_models").execute();
+      await db.schema.dropTable("snapshots").execute();
+    },
+  },
 };
 
 class InCodeProvider implements MigrationProvider {

@@ -58,7 +58,33 @@ export interface BenchLevelsTable {
   metrics_json: string;
 }
 
+export interface SnapshotsTable {
+  id: string;
+  taken_at: string;
+  source: string;
+  sort: string | null;
+  models: number;
+  ingested_at: string;
+}
+
+export interface SnapshotModelsTable {
+  snapshot_id: string;
+  rank: number;
+  model_id: string;
+  author: string;
+  downloads: number;
+  downloads_all_time: number | null;
+  likes: number;
+  tags_json: string;
+  created_at: string | null;
+  library_name: string | null;
+  pipeline_tag: string | null;
+  parameters: number | null;
+}
+
 export interface Database {
+  snapshots: SnapshotsTable;
+  snapshot_models: SnapshotModelsTable;
   prices: PricesTable;
   bench_levels: BenchLevelsTable;
   runs: RunsTable;

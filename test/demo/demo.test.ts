@@ -19,6 +19,7 @@ describe("weightbridge demo", () => {
     expect(r.stdout).toMatch(/tiny-local/);
     expect(r.stdout).toContain(`stored in ${join(dir, ".weightbridge", "weightbridge.db")}`);
     expect(existsSync(join(dir, ".weightbridge", "weightbridge.db"))).toBe(true);
+    expect(r.stdout).toMatch(/Hugging Face trending models on 2026-08-22, downloads by base-model country: CN \d+%/);
     const report = /HTML report: (\S+\.html)/.exec(r.stdout)?.[1];
     expect(report && existsSync(report)).toBe(true);
     const runs = JSON.parse((await runCli(["runs", "-c", join(dir, "weightbridge.yaml"), "--json"])).stdout) as { status: string; models: string[] }[];

@@ -1,0 +1,19 @@
+export {
+  attributionCounts,
+  derivativesByFamily,
+  type GroupBy,
+  groupKey,
+  type Metric,
+  movers,
+  type ShareRow,
+  type SnapshotModel,
+  shares,
+  topModels,
+  UNKNOWN,
+} from "./analytics.js";
+export { type Attribution, type AttributionMethod, attribute, baseModelsFromTags } from "./attribute.js";
+export { barChart, stackedShareChart } from "./chart.js";
+export { FAMILY_RULES, matchFamily } from "./families.js";
+export { type IngestResult, ingestFile, ingestHub } from "./ingest.js";
+export { loadOrigins, type Origin, type Origins } from "./origins.js";
+export { type ShowOptions, type ShowResult, showScoreboard } from "./show.js";
