@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { type Command, InvalidArgumentError } from "commander";
 import { renderTable } from "../util/table.js";
-import { printJson, say, warn } from "./output.js";
+import { positiveInt, printJson, say, warn } from "./output.js";
 
 function levels(v: string): number[] {
   const xs = v.split(",").map((s) => Number(s.trim()));
@@ -18,12 +18,6 @@ function range(v: string): [number, number] {
   const hi = m[2] === undefined ? lo : Number(m[2]);
   if (lo < 1 || hi < lo) throw new InvalidArgumentError("expected 1 ≤ MIN ≤ MAX");
   return [lo, hi];
-}
-
-function count(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number ≥ 1");
-  return n;
 }
 
 interface BenchFlags {
@@ -46,7 +40,7 @@ export function registerBench(program: Command): void {
     .description("load-test a model's endpoint: TTFT, inter-token latency, tokens/s and requests/s per concurrency level")
     .option("-c, --config <file>", "config that defines the model", "weightbridge.yaml")
     .option("--concurrency <levels>", "concurrency levels to sweep", levels, [1, 4, 16, 64])
-    .option("--requests <n>", "requests per level (default 100)", count)
+    .option("--requests <n>", "requests per level (default 100)", positiveInt)
     .option("--duration <time>", 'run each level for this long instead, e.g. "30s"')
     .option("--input-tokens <n|min:max>", "prompt length in tokens, fixed or sampled uniformly", range, [512, 512] as [number, number])
     .option("--output-tokens <n|min:max>", "output length (max_tokens), fixed or sampled", range, [128, 128] as [number, number])

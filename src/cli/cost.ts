@@ -1,17 +1,6 @@
-import { type Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
 import { renderTable } from "../util/table.js";
-import { list, printJson, say } from "./output.js";
-
-const positive = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a positive number");
-  return n;
-};
-const fraction = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || n > 1) throw new InvalidArgumentError("expected a number in (0, 1]");
-  return n;
-};
+import { list, positiveNumber, printJson, say, share } from "./output.js";
 
 interface CostFlags {
   config: string;
@@ -37,13 +26,13 @@ export function registerCost(program: Command): void {
     .option("-c, --config <file>", "config with the model (and its hosting: {gpu, gpus, hourlyUsd})", "weightbridge.yaml")
     .requiredOption("--bench <runId>", "a `weightbridge bench` run of this model")
     .option("--gpu <name>", "GPU type (overrides hosting.gpu), e.g. H100")
-    .option("--gpus <n>", "GPUs per replica (overrides hosting.gpus)", positive)
-    .option("--hourly-usd <usd>", "price per GPU-hour (overrides hosting.hourlyUsd and data/gpus.json)", positive)
-    .option("--utilisation <u>", "share of measured throughput you plan to use on average", fraction, 0.5)
-    .option("--requests-per-month <n>", "workload: requests per month", positive, 1_000_000)
-    .option("--input-tokens <n>", "workload: mean input tokens per request", positive, 800)
-    .option("--output-tokens <n>", "workload: mean output tokens per request", positive, 200)
-    .option("--p95-ms <ms>", "plan with the busiest bench level whose p95 latency meets this", positive)
+    .option("--gpus <n>", "GPUs per replica (overrides hosting.gpus)", positiveNumber)
+    .option("--hourly-usd <usd>", "price per GPU-hour (overrides hosting.hourlyUsd and data/gpus.json)", positiveNumber)
+    .option("--utilisation <u>", "share of measured throughput you plan to use on average", share, 0.5)
+    .option("--requests-per-month <n>", "workload: requests per month", positiveNumber, 1_000_000)
+    .option("--input-tokens <n>", "workload: mean input tokens per request", positiveNumber, 800)
+    .option("--output-tokens <n>", "workload: mean output tokens per request", positiveNumber, 200)
+    .option("--p95-ms <ms>", "plan with the busiest bench level whose p95 latency meets this", positiveNumber)
     .option("--compare <models>", "API options to compare: config model ids or catalog model names (comma-separated)", list)
     .option("--json", "print the whole calculation as JSON")
     .addHelpText(

@@ -74,28 +74,21 @@ Examples:
             });
         }
       }
-      for (const p of imported)
-        rows.push({
-          model: p.model,
-          provider: p.provider,
-          input: p.input,
-          output: p.output,
-          cachedInput: p.cachedInput ?? null,
-          source: p.source,
-          asOf: p.asOf,
-          origin: "imported",
-        });
-      for (const p of loadCatalog())
-        rows.push({
-          model: p.model,
-          provider: p.provider,
-          input: p.input,
-          output: p.output,
-          cachedInput: p.cachedInput ?? null,
-          source: p.source,
-          asOf: p.asOf,
-          origin: "catalog",
-        });
+      const row = (
+        p: { model: string; provider: string; input: number; output: number; cachedInput?: number; source: string; asOf: string },
+        origin: PriceRow["origin"],
+      ): PriceRow => ({
+        model: p.model,
+        provider: p.provider,
+        input: p.input,
+        output: p.output,
+        cachedInput: p.cachedInput ?? null,
+        source: p.source,
+        asOf: p.asOf,
+        origin,
+      });
+      for (const p of imported) rows.push(row(p, "imported"));
+      for (const p of loadCatalog()) rows.push(row(p, "catalog"));
       const needle = o.model?.toLowerCase();
       const shown = needle ? rows.filter((r) => r.model.toLowerCase().includes(needle)) : rows;
       if (o.json) return printJson(shown);

@@ -1,13 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
-import { EXIT, printJson, say } from "./output.js";
-
-function ratio(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a positive number, e.g. 0.9");
-  return n;
-}
+import { EXIT, positiveNumber, printJson, say } from "./output.js";
 
 interface ReportFlags {
   config?: string;
@@ -26,8 +20,8 @@ export function registerReport(program: Command): void {
     .option("--baseline <id>", "compare against this model instead of the run's baseline")
     .option("--format <format>", "html | md | json", "html")
     .option("-o, --out <file>", "write to this file (default: stdout for md/json, report-RUNID.html for html)")
-    .option("--min-quality <ratio>", "adopt only if the quality ratio's lower 95% bound reaches this (default 0.9)", ratio)
-    .option("--max-cost-ratio <ratio>", "adopt only if candidate cost / baseline cost is at most this (default 0.5)", ratio)
+    .option("--min-quality <ratio>", "adopt only if the quality ratio's lower 95% bound reaches this (default 0.9)", positiveNumber)
+    .option("--max-cost-ratio <ratio>", "adopt only if candidate cost / baseline cost is at most this (default 0.5)", positiveNumber)
     .addHelpText(
       "after",
       `

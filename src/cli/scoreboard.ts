@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { createProgress, wantsProgress } from "../util/progress.js";
 import { renderTable } from "../util/table.js";
-import { printJson, say, warn } from "./output.js";
+import { positiveInt, printJson, say, warn } from "./output.js";
 
 const oneOf =
   <T extends string>(values: readonly T[]) =>
@@ -11,11 +11,6 @@ const oneOf =
     if (!values.includes(v as T)) throw new InvalidArgumentError(`expected one of: ${values.join(", ")}`);
     return v as T;
   };
-const count = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number ≥ 1");
-  return n;
-};
 const storeConfig = (c?: string) => c ?? (process.env.WEIGHTBRIDGE_DATABASE_URL ? undefined : "weightbridge.yaml");
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -39,7 +34,7 @@ Examples:
     .description("store a timestamped snapshot: from the Hub's /api/models, or from a JSONL file")
     .requiredOption("--from <hub|FILE>", '"hub" or a JSONL file of Hub model objects / trending rows')
     .option("--sort <sort>", "hub: downloads | trending | likes", oneOf(["downloads", "trending", "likes"] as const), "downloads")
-    .option("--limit <n>", "hub: how many models", count, 1000)
+    .option("--limit <n>", "hub: how many models", positiveInt, 1000)
     .option("--filter <tag>", "hub: only models with this tag (e.g. text-generation)")
     .option("--author <org>", "hub: only this organisation's models")
     .option("-c, --config <file>", "config whose store to write (or set WEIGHTBRIDGE_DATABASE_URL)")
@@ -88,7 +83,7 @@ Examples:
     .option("--metric <metric>", "downloads | models | likes | derivatives", oneOf(["downloads", "models", "likes", "derivatives"] as const), "downloads")
     .option("--snapshot <latest|DATE>", "which snapshot", "latest")
     .option("--since <DATE>", "add movers and a time series from this date to the snapshot")
-    .option("--top <n>", "rows and top models to print", count, 10)
+    .option("--top <n>", "rows and top models to print", positiveInt, 10)
     .option("--chart <file.svg>", "write an SVG: stacked shares over time with --since, else bars")
     .option("-c, --config <file>", "config whose store to read (or set WEIGHTBRIDGE_DATABASE_URL)")
     .option("--json", 'print {"snapshot", "by", "metric", "rows": [{"key", "downloads", "models", "share", …}], …} (docs/json-output.md)')
@@ -117,13 +112,11 @@ Examples:
               ? stackedShareChart(`${title}, ${r.series.times[0]?.slice(0, 10)} to ${r.snapshot.slice(0, 10)}`, r.series.times, r.series.keys)
               : barChart(
                   `${title}, ${r.snapshot.slice(0, 10)}`,
-                  r.rows
-                    .slice(0, o.top)
-                    .map((x) => ({
-                      key: x.key,
-                      share: x.share,
-                      value: o.metric === "models" ? x.models : o.metric === "derivatives" ? x.derivatives : x[o.metric],
-                    })),
+                  r.rows.slice(0, o.top).map((x) => ({
+                    key: x.key,
+                    share: x.share,
+                    value: o.metric === "models" ? x.models : o.metric === "derivatives" ? x.derivatives : x[o.metric],
+                  })),
                   o.metric,
                 );
             writeFileSync(resolve(o.chart), svg);

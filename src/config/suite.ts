@@ -3,7 +3,7 @@ import { dirname, resolve } from "node:path";
 import type { Message } from "../providers/types.js";
 import { UserError } from "../util/errors.js";
 import type { GenerationParams } from "./schema.js";
-import { EXPECT_TYPES, type Expect, inlineCaseSchema, suiteSchema } from "./suite-schema.js";
+import { type Expect, inlineCaseSchema, suiteSchema } from "./suite-schema.js";
 import { renderTemplate } from "./template.js";
 import { issueToUserError, parseWith, parseYaml } from "./yaml-source.js";
 

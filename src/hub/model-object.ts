@@ -26,7 +26,7 @@ const hubObject = z.looseObject({
 
 export function toHubModel(v: z.infer<typeof hubObject>): HubModel | undefined {
   const id = v.id ?? v.modelId;
-  if (!id || !id.includes("/")) return undefined;
+  if (!id?.includes("/")) return undefined;
   return {
     id,
     author: v.author ?? id.split("/")[0] ?? "",

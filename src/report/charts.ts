@@ -1,7 +1,7 @@
 /** Inline SVG charts (no scripts, no network): quality vs cost with the Pareto frontier, and latency. Pure. */
+import { escapeXml } from "../util/xml.js";
 import type { ModelOverall } from "./types.js";
 
-const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#be185d", "#4d7c0f"];
 
 function niceMax(x: number): number {
@@ -52,18 +52,20 @@ export function qualityCostChart(models: readonly ModelOverall[], baseline: stri
     const cy = y(m.score);
     const color = COLORS[i % COLORS.length];
     parts.push(
-      `<g class="point" data-model="${esc(m.id)}"><line x1="${cx}" y1="${y(m.scoreCi95[0])}" x2="${cx}" y2="${y(m.scoreCi95[1])}" stroke="${color}" stroke-width="1.5"/>`,
+      `<g class="point" data-model="${escapeXml(m.id)}"><line x1="${cx}" y1="${y(m.scoreCi95[0])}" x2="${cx}" y2="${y(m.scoreCi95[1])}" stroke="${color}" stroke-width="1.5"/>`,
     );
     parts.push(`<circle cx="${cx}" cy="${cy}" r="${m.id === baseline ? 7 : 5.5}" fill="${m.pareto ? color : "#fff"}" stroke="${color}" stroke-width="2"/>`);
     // Labels near the right edge go to the left of their point, so they are never clipped.
     const left = cx > L + (W - L - R) * 0.6;
     parts.push(
-      `<text x="${left ? cx - 9 : cx + 9}" y="${cy - 8}" text-anchor="${left ? "end" : "start"}" font-size="12" fill="${color}">${esc(m.id)}${m.id === baseline ? " (baseline)" : ""}</text></g>`,
+      `<text x="${left ? cx - 9 : cx + 9}" y="${cy - 8}" text-anchor="${left ? "end" : "start"}" font-size="12" fill="${color}">${escapeXml(m.id)}${m.id === baseline ? " (baseline)" : ""}</text></g>`,
     );
   });
   const unpriced = models.filter((m) => m.costUsd === null).map((m) => m.id);
   if (unpriced.length)
-    parts.push(`<text x="${W - R}" y="${T - 10}" text-anchor="end" font-size="11" fill="#6b7280">not shown (no price): ${esc(unpriced.join(", "))}</text>`);
+    parts.push(
+      `<text x="${W - R}" y="${T - 10}" text-anchor="end" font-size="11" fill="#6b7280">not shown (no price): ${escapeXml(unpriced.join(", "))}</text>`,
+    );
   parts.push(`<text x="${L}" y="${T - 10}" font-size="11" fill="#16a34a">filled + dashed: Pareto frontier; bars: 95% CI</text>`);
   parts.push("</svg>");
   return parts.join("");
@@ -85,7 +87,7 @@ export function latencyChart(models: readonly ModelOverall[]): string {
   parts.push("<title>Latency per model: p50 (solid) and p95 (light), TTFT p50 (tick)</title>");
   rows.forEach((m, i) => {
     const yy = T + i * rowH;
-    parts.push(`<text x="${L - 8}" y="${yy + 17}" text-anchor="end" font-size="12" fill="#111827">${esc(m.id)}</text>`);
+    parts.push(`<text x="${L - 8}" y="${yy + 17}" text-anchor="end" font-size="12" fill="#111827">${escapeXml(m.id)}</text>`);
     if (m.latencyP95Ms !== null) parts.push(`<rect x="${L}" y="${yy + 4}" width="${x(m.latencyP95Ms) - L}" height="20" fill="#bfdbfe"/>`);
     parts.push(`<rect class="bar" x="${L}" y="${yy + 4}" width="${x(m.latencyP50Ms ?? 0) - L}" height="20" fill="#2563eb"/>`);
     if (m.ttftP50Ms !== null)

@@ -1,9 +1,8 @@
 /** Self-contained HTML report: one file, inline CSS and SVG, no scripts, no network; prints well. */
+import { escapeXml } from "../util/xml.js";
 import { latencyChart, qualityCostChart } from "./charts.js";
 import { ci, msf, pct, pv, usd, VERDICT_LABEL } from "./format.js";
 import type { Report } from "./types.js";
-
-const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#111827;margin:2rem auto;max-width:1100px;padding:0 1rem}
@@ -21,16 +20,16 @@ pre{white-space:pre-wrap;word-break:break-word;margin:0;font:12px/1.4 ui-monospa
 export function renderHtml(r: Report): string {
   const h: string[] = [];
   h.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">`);
-  h.push(`<title>Model adoption report — ${esc(r.runId)}</title><style>${CSS}</style></head><body>`);
+  h.push(`<title>Model adoption report — ${escapeXml(r.runId)}</title><style>${CSS}</style></head><body>`);
   h.push(
-    `<h1>Model adoption report</h1><p class="meta">Run <code>${esc(r.runId)}</code> (${esc(r.status)}, ${esc(r.createdAt)}) · baseline <b>${esc(r.baseline)}</b> · adopt when the quality ratio's lower 95% bound ≥ ${pct(r.criteria.minQualityRatio)} and the cost ratio ≤ ${pct(r.criteria.maxCostRatio)}</p>`,
+    `<h1>Model adoption report</h1><p class="meta">Run <code>${escapeXml(r.runId)}</code> (${escapeXml(r.status)}, ${escapeXml(r.createdAt)}) · baseline <b>${escapeXml(r.baseline)}</b> · adopt when the quality ratio's lower 95% bound ≥ ${pct(r.criteria.minQualityRatio)} and the cost ratio ≤ ${pct(r.criteria.maxCostRatio)}</p>`,
   );
   h.push(
     `<h2>Verdicts</h2><table id="verdicts"><thead><tr><th>candidate</th><th>verdict</th><th>quality vs baseline (95% CI)</th><th>p</th><th>cost ratio</th><th>latency p50</th><th>TTFT p50</th><th>errors</th><th>reason</th></tr></thead><tbody>`,
   );
   for (const c of r.candidates)
     h.push(
-      `<tr data-model="${esc(c.id)}"><td>${esc(c.id)}</td><td><span class="v v-${c.verdict}">${VERDICT_LABEL[c.verdict]}</span></td><td class="num">${pct(c.qualityRatio)} (${ci(c.qualityRatioCi95)})</td><td class="num">${pv(c.pValue)}</td><td class="num">${pct(c.costRatio)}</td><td class="num">${msf(c.latencyP50Ms)}</td><td class="num">${msf(c.ttftP50Ms)}</td><td class="num">${pct(c.errorRate, 1)}</td><td>${esc(c.reason)}</td></tr>`,
+      `<tr data-model="${escapeXml(c.id)}"><td>${escapeXml(c.id)}</td><td><span class="v v-${c.verdict}">${VERDICT_LABEL[c.verdict]}</span></td><td class="num">${pct(c.qualityRatio)} (${ci(c.qualityRatioCi95)})</td><td class="num">${pv(c.pValue)}</td><td class="num">${pct(c.costRatio)}</td><td class="num">${msf(c.latencyP50Ms)}</td><td class="num">${msf(c.ttftP50Ms)}</td><td class="num">${pct(c.errorRate, 1)}</td><td>${escapeXml(c.reason)}</td></tr>`,
     );
   h.push(`</tbody></table>`);
   h.push(`<h2>Quality, cost and latency</h2><div class="charts">${qualityCostChart(r.models, r.baseline)}${latencyChart(r.models)}</div>`);
@@ -39,20 +38,20 @@ export function renderHtml(r: Report): string {
   );
   for (const m of r.models)
     h.push(
-      `<tr><td>${esc(m.id)}${m.id === r.baseline ? " (baseline)" : ""}</td><td class="num">${m.cases}</td><td class="num">${pct(m.score, 1)} (${ci(m.scoreCi95)})</td><td class="num">${usd(m.costUsd)}</td><td class="num">${msf(m.latencyP50Ms)}</td><td class="num">${msf(m.latencyP95Ms)}</td><td class="num">${msf(m.ttftP50Ms)}</td><td class="num">${pct(m.errorRate, 1)}</td><td>${m.pareto ? "✓" : ""}</td></tr>`,
+      `<tr><td>${escapeXml(m.id)}${m.id === r.baseline ? " (baseline)" : ""}</td><td class="num">${m.cases}</td><td class="num">${pct(m.score, 1)} (${ci(m.scoreCi95)})</td><td class="num">${usd(m.costUsd)}</td><td class="num">${msf(m.latencyP50Ms)}</td><td class="num">${msf(m.latencyP95Ms)}</td><td class="num">${msf(m.ttftP50Ms)}</td><td class="num">${pct(m.errorRate, 1)}</td><td>${m.pareto ? "✓" : ""}</td></tr>`,
     );
   h.push(`</tbody></table>`);
   const basis = r.models.filter((m) => m.costSource);
   if (basis.length)
-    h.push(`<p class="meta" id="cost-basis">Cost basis: ${basis.map((m) => `<b>${esc(m.id)}</b>: ${esc(m.costSource ?? "")}`).join("; ")}.</p>`);
+    h.push(`<p class="meta" id="cost-basis">Cost basis: ${basis.map((m) => `<b>${escapeXml(m.id)}</b>: ${escapeXml(m.costSource ?? "")}`).join("; ")}.</p>`);
   for (const s of r.suites) {
     h.push(
-      `<h2>Suite ${esc(s.name)} <span class="meta">(${s.cases} cases)</span></h2><table class="suite"><thead><tr><th>model</th><th>score (95% CI)</th><th>vs baseline (95% CI)</th><th>p</th><th>cost</th><th>cost ratio</th><th>p50</th><th>errors</th></tr></thead><tbody>`,
+      `<h2>Suite ${escapeXml(s.name)} <span class="meta">(${s.cases} cases)</span></h2><table class="suite"><thead><tr><th>model</th><th>score (95% CI)</th><th>vs baseline (95% CI)</th><th>p</th><th>cost</th><th>cost ratio</th><th>p50</th><th>errors</th></tr></thead><tbody>`,
     );
     for (const m of s.models) {
       const v = m.vsBaseline;
       h.push(
-        `<tr><td>${esc(m.id)}</td><td class="num">${pct(m.score.mean, 1)} (${ci(m.score.ci95)})</td><td class="num">${v ? `${pct(v.qualityRatio)} (${ci(v.qualityRatioCi95)})` : "—"}</td><td class="num">${v ? pv(v.pValue) : "—"}</td><td class="num">${usd(m.cost.usd)}</td><td class="num">${v ? pct(v.costRatio) : "—"}</td><td class="num">${msf(m.latency.p50Ms)}</td><td class="num">${m.errors}</td></tr>`,
+        `<tr><td>${escapeXml(m.id)}</td><td class="num">${pct(m.score.mean, 1)} (${ci(m.score.ci95)})</td><td class="num">${v ? `${pct(v.qualityRatio)} (${ci(v.qualityRatioCi95)})` : "—"}</td><td class="num">${v ? pv(v.pValue) : "—"}</td><td class="num">${usd(m.cost.usd)}</td><td class="num">${v ? pct(v.costRatio) : "—"}</td><td class="num">${msf(m.latency.p50Ms)}</td><td class="num">${m.errors}</td></tr>`,
       );
     }
     h.push(`</tbody></table>`);
@@ -61,14 +60,14 @@ export function renderHtml(r: Report): string {
   for (const c of r.candidates) {
     const n = r.changedCounts[c.id] ?? { regressions: 0, improvements: 0 };
     const rows = r.changedCases.filter((x) => x.candidate === c.id);
-    h.push(`<h3>${esc(c.id)}: <span class="reg">${n.regressions} regressions</span>, <span class="imp">${n.improvements} improvements</span></h3>`);
+    h.push(`<h3>${escapeXml(c.id)}: <span class="reg">${n.regressions} regressions</span>, <span class="imp">${n.improvements} improvements</span></h3>`);
     if (rows.length === 0) continue;
     h.push(
-      `<table class="changed" data-model="${esc(c.id)}"><thead><tr><th></th><th>suite / case</th><th>input</th><th>${esc(r.baseline)}</th><th>${esc(c.id)}</th></tr></thead><tbody>`,
+      `<table class="changed" data-model="${escapeXml(c.id)}"><thead><tr><th></th><th>suite / case</th><th>input</th><th>${escapeXml(r.baseline)}</th><th>${escapeXml(c.id)}</th></tr></thead><tbody>`,
     );
     for (const x of rows)
       h.push(
-        `<tr><td class="${x.direction === "regression" ? "reg" : "imp"}">${x.direction === "regression" ? "▼" : "▲"}</td><td>${esc(x.suite)}<br><small>${esc(x.caseId)}</small></td><td><pre>${esc(x.input)}</pre></td><td><pre>${esc(x.baselineOutput ?? "—")}</pre></td><td><pre>${esc(x.candidateOutput ?? "—")}</pre></td></tr>`,
+        `<tr><td class="${x.direction === "regression" ? "reg" : "imp"}">${x.direction === "regression" ? "▼" : "▲"}</td><td>${escapeXml(x.suite)}<br><small>${escapeXml(x.caseId)}</small></td><td><pre>${escapeXml(x.input)}</pre></td><td><pre>${escapeXml(x.baselineOutput ?? "—")}</pre></td><td><pre>${escapeXml(x.candidateOutput ?? "—")}</pre></td></tr>`,
       );
     h.push(`</tbody></table>`);
   }
