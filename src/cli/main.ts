@@ -9,6 +9,7 @@ import { registerEval } from "./eval.js";
 import { EXIT, reportError } from "./output.js";
 import { registerPrices } from "./prices.js";
 import { registerPull } from "./pull.js";
+import { registerRedact } from "./redact.js";
 import { registerReport } from "./report.js";
 import { registerRuns } from "./runs.js";
 import { registerScoreboard } from "./scoreboard.js";
@@ -43,6 +44,7 @@ Docs: README.md and docs/ in the package.`,
   registerBench(program);
   registerCost(program);
   registerScoreboard(program);
+  registerRedact(program);
   registerSimulate(program);
   registerPull(program);
   registerDemo(program);

@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
+import { UserError } from "../util/errors.js";
 import { renderTable } from "../util/table.js";
 import { printJson, say, warn } from "./output.js";
 
@@ -127,7 +128,10 @@ Examples:
       try {
         text = readFileSync(path, "utf8");
       } catch (e) {
-        throw new InvalidArgumentError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+        throw new UserError(
+          `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+          "pass the path of litellm's model_prices_and_context_window.json",
+        );
       }
       const asOf = o.asOf ?? statSync(path).mtime.toISOString().slice(0, 10);
       const parsed = parseLitellmPrices(text, basename(path), asOf);

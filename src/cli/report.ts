@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { type Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
+import { UserError } from "../util/errors.js";
 import { EXIT, positiveNumber, printJson, say } from "./output.js";
 
 interface ReportFlags {
@@ -33,7 +34,7 @@ Examples:
   weightbridge report 20261128-1015 --format json --baseline gpt-4o | jq '.candidates'`,
     )
     .action(async (runId: string, o: ReportFlags) => {
-      if (!["html", "md", "json"].includes(o.format)) throw new InvalidArgumentError(`--format must be html, md or json (got "${o.format}")`);
+      if (!["html", "md", "json"].includes(o.format)) throw new UserError(`--format must be html, md or json (got "${o.format}")`);
       const [{ openStoreFor }, { loadConfigOnly }, { buildReport, renderHtml, renderMarkdown }] = await Promise.all([
         import("../evaluate/session.js"),
         import("../config/project.js"),

@@ -1,0 +1,82 @@
+/** Run the detectors, resolve overlaps, and replace entities by numbered placeholders. Pure. */
+import type { CountryCode } from "libphonenumber-js";
+import { type CustomClass, customDetector, detectCreditCard, detectEmail, detectIban, detectIp, detectSecret, detectSsn, phoneDetector } from "./detectors.js";
+import { BUILTIN_CLASSES, type Detector, type Entity } from "./types.js";
+
+/** When two findings overlap, the more specific class wins. */
+const PRIORITY: Record<string, number> = { SECRET: 0, CREDIT_CARD: 1, IBAN: 2, US_SSN: 3, EMAIL: 4, IP_ADDRESS: 5, PHONE: 6 };
+
+export interface DetectOptions {
+  classes?: readonly string[];
+  custom?: readonly CustomClass[];
+  defaultCountry?: CountryCode;
+}
+
+export function buildDetectors(o: DetectOptions = {}): Detector[] {
+  const want = new Set(o.classes ?? [...BUILTIN_CLASSES, ...(o.custom ?? []).map((c) => c.name)]);
+  const all: [string, Detector][] = [
+    ["SECRET", detectSecret],
+    ["CREDIT_CARD", detectCreditCard],
+    ["IBAN", detectIban],
+    ["US_SSN", detectSsn],
+    ["EMAIL", detectEmail],
+    ["IP_ADDRESS", detectIp],
+    ["PHONE", phoneDetector(o.defaultCountry ?? "US")],
+    ...(o.custom ?? []).map((c): [string, Detector] => [c.name, customDetector(c)]),
+  ];
+  return all.filter(([name]) => want.has(name)).map(([, d]) => d);
+}
+
+/** All entities, non-overlapping, in order. */
+export function detect(text: string, detectors: readonly Detector[] = buildDetectors()): Entity[] {
+  const found = detectors.flatMap((d) => d(text));
+  found.sort((a, b) => a.start - b.start || b.end - b.start - (a.end - a.start) || (PRIORITY[a.type] ?? 9) - (PRIORITY[b.type] ?? 9));
+  const kept: Entity[] = [];
+  for (const e of found) {
+    const clash = kept.findIndex((k) => e.start < k.end && k.start < e.end);
+    if (clash < 0) kept.push(e);
+    else {
+      const k = kept[clash] as Entity;
+      // Prefer the more specific class over a longer but vaguer match (e.g. a card inside a "phone" run).
+      if ((PRIORITY[e.type] ?? 9) < (PRIORITY[k.type] ?? 9) && e.end - e.start >= (k.end - k.start) / 2) kept[clash] = e;
+    }
+  }
+  return kept.sort((a, b) => a.start - b.start);
+}
+
+export interface Redaction {
+  redacted: string;
+  entities: Entity[];
+  /** Placeholder → original text, to restore answers for the caller. */
+  placeholders: Record<string, string>;
+}
+
+/** Replace each entity by [TYPE_N]; the same value gets the same placeholder. */
+export function redact(text: string, entities: readonly Entity[], keep: (e: Entity) => boolean = () => false): Redaction {
+  const counters = new Map<string, number>();
+  const byValue = new Map<string, string>();
+  const placeholders: Record<string, string> = {};
+  let out = "";
+  let pos = 0;
+  for (const e of entities) {
+    if (keep(e)) continue;
+    const value = text.slice(e.start, e.end);
+    const key = `${e.type}\u0000${value}`;
+    let ph = byValue.get(key);
+    if (!ph) {
+      const n = (counters.get(e.type) ?? 0) + 1;
+      counters.set(e.type, n);
+      ph = `[${e.type}_${n}]`;
+      byValue.set(key, ph);
+      placeholders[ph] = value;
+    }
+    out += text.slice(pos, e.start) + ph;
+    pos = e.end;
+  }
+  return { redacted: out + text.slice(pos), entities: [...entities], placeholders };
+}
+
+/** Put the original values back where an answer repeats placeholders. */
+export function restore(text: string, placeholders: Record<string, string>): string {
+  return text.replace(/\[[A-Z][A-Z0-9_]*_\d+\]/g, (ph) => placeholders[ph] ?? ph);
+}

@@ -1,0 +1,16 @@
+/** Sensitive-data detection: shared by the gateway, `weightbridge redact` and the red-team PII checks. */
+export const BUILTIN_CLASSES = ["EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS", "SECRET"] as const;
+export type BuiltinClass = (typeof BUILTIN_CLASSES)[number];
+
+export interface Entity {
+  /** A built-in class or a custom class name from config. */
+  type: string;
+  /** Offsets index the JavaScript string (UTF-16 code units), end exclusive. */
+  start: number;
+  end: number;
+  /** Which rule found it (e.g. "luhn", "mod97", "openai-key"). */
+  rule: string;
+}
+
+/** A detector: a pure function from text to entities. Linear in the length of the text. */
+export type Detector = (text: string) => Entity[];

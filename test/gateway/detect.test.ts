@@ -1,0 +1,146 @@
+import { describe, expect, it } from "vitest";
+import { buildDetectors, detect, ibanValid, ipv6Valid, luhnValid, redact, restore, ssnValid } from "../../src/gateway/detect/index.js";
+
+const types = (text: string, opts?: Parameters<typeof buildDetectors>[0]) =>
+  detect(text, buildDetectors(opts)).map((e) => [e.type, text.slice(e.start, e.end)]);
+
+describe("validators", () => {
+  it("Luhn, IBAN mod-97, SSA rules, IPv6 structure", () => {
+    expect(luhnValid("4111111111111111")).toBe(true);
+    expect(luhnValid("4111111111111112")).toBe(false);
+    expect(ibanValid("DE89370400440532013000")).toBe(true);
+    expect(ibanValid("DE89370400440532013001")).toBe(false);
+    expect(ibanValid("GB82WEST12345698765432")).toBe(true);
+    expect(ibanValid("GB82WEST1234569876543")).toBe(false); // wrong length for GB
+    expect(ssnValid("123", "45", "6789")).toBe(true);
+    for (const [a, g, s] of [
+      ["000", "12", "3456"],
+      ["666", "12", "3456"],
+      ["912", "12", "3456"],
+      ["123", "00", "3456"],
+      ["123", "45", "0000"],
+    ])
+      expect(ssnValid(a as string, g as string, s as string)).toBe(false);
+    expect(ipv6Valid("2001:db8::8a2e:370:7334")).toBe(true);
+    expect(ipv6Valid("::ffff:192.0.2.1")).toBe(true);
+    expect(ipv6Valid("2001:db8::1::2")).toBe(false);
+    expect(ipv6Valid("12:30:45")).toBe(false);
+  });
+});
+
+describe("detectors find the real thing and skip near-misses", () => {
+  it("EMAIL", () => {
+    expect(types("write to jane.doe+tickets@example.co.uk today.")).toEqual([["EMAIL", "jane.doe+tickets@example.co.uk"]]);
+    expect(types("ping @channel or user@localhost or a@b.c1")).toEqual([]);
+  });
+  it("CREDIT_CARD: Luhn-valid numbers of real networks, with or without separators", () => {
+    expect(types("card 4111 1111 1111 1111 exp 12/29")).toEqual([["CREDIT_CARD", "4111 1111 1111 1111"]]);
+    expect(types("amex 3782-822463-10005")).toEqual([["CREDIT_CARD", "3782-822463-10005"]]);
+    expect(types("order 4111111111111112 shipped")).toEqual([]); // fails Luhn
+    expect(types("tracking 1234567812345670")).toEqual([]); // passes Luhn, no card network
+  });
+  it("IBAN with a valid checksum only", () => {
+    expect(types("pay to DE89 3704 0044 0532 0130 00 please")).toEqual([["IBAN", "DE89 3704 0044 0532 0130 00"]]);
+    expect(types("pay to DE89 3704 0044 0532 0130 01 please")).toEqual([]);
+  });
+  it("US_SSN by SSA rules", () => {
+    expect(types("SSN 123-45-6789.")).toEqual([["US_SSN", "123-45-6789"]]);
+    expect(types("SSN 666-45-6789, 123-00-6789, 900-12-3456")).toEqual([]);
+  });
+  it("IP_ADDRESS v4 and v6, not version strings", () => {
+    expect(types("server at 192.168.1.20 and 2001:db8::8a2e:370:7334.")).toEqual([
+      ["IP_ADDRESS", "192.168.1.20"],
+      ["IP_ADDRESS", "2001:db8::8a2e:370:7334"],
+    ]);
+    expect(types("upgrade to v1.2.3.4 or version 10.0.19045.1; 999.1.1.1; meeting at 12:30:45")).toEqual([]);
+  });
+  it("PHONE with real numbering plans, not order numbers", () => {
+    expect(types("call +44 20 7946 0958 or (415) 555-2671")).toEqual([
+      ["PHONE", "+44 20 7946 0958"],
+      ["PHONE", "(415) 555-2671"],
+    ]);
+    expect(types("order 20250112345678 and invoice 4155552671")).toEqual([]);
+  });
+  it("SECRET: provider keys, private keys and JWTs", () => {
+    const jwt = `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString("base64url")}.${Buffer.from('{"sub":"1234567890"}').toString("base64url")}.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c`;
+    const text = `keys: sk-proj-Ab3dEf6hIj9kLmN0pQrStUvWxYz12 AKIAIOSFODNN7EXAMPLE ghp_${"a1B2c3D4".repeat(5)} token ${jwt}\n-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----`;
+    const found = detect(text, buildDetectors({ classes: ["SECRET"] }));
+    expect(found.map((e) => e.rule)).toEqual(["openai-key", "aws-access-key", "github-token", "jwt", "private-key"]);
+    expect(types("the sk-learn docs, task-management, eyJustAWord")).toEqual([]);
+  });
+  it("custom classes: terms and regexes", () => {
+    expect(
+      types("Project Bluebird ships with ticket ACME-1234.", {
+        classes: ["CODENAME"],
+        custom: [{ name: "CODENAME", terms: ["bluebird"], patterns: ["ACME-\\d{4}"] }],
+      }),
+    ).toEqual([
+      ["CODENAME", "Bluebird"],
+      ["CODENAME", "ACME-1234"],
+    ]);
+    expect(types("bluebirds fly", { classes: ["CODENAME"], custom: [{ name: "CODENAME", terms: ["bluebird"] }] })).toEqual([]);
+  });
+});
+
+describe("redaction", () => {
+  it("numbers placeholders per class, reuses them for repeated values, and restores answers", () => {
+    const text = "Email jane@example.com or JANE@example.com; again jane@example.com. Card 4111 1111 1111 1111.";
+    const r = redact(text, detect(text));
+    expect(r.redacted).toBe("Email [EMAIL_1] or [EMAIL_2]; again [EMAIL_1]. Card [CREDIT_CARD_1].");
+    expect(restore("I wrote to [EMAIL_1] about [CREDIT_CARD_1].", r.placeholders)).toBe("I wrote to jane@example.com about 4111 1111 1111 1111.");
+  });
+  it("offsets index the JavaScript string", () => {
+    const text = "😀 mail: x@example.org";
+    const [e] = detect(text);
+    expect(text.slice(e?.start, e?.end)).toBe("x@example.org");
+  });
+});
+
+describe("linear time on adversarial inputs", () => {
+  const inputs: [string, string][] = [
+    ["many @", "a@".repeat(100_000)],
+    ["dotted labels", `x@${"a.".repeat(100_000)}`],
+    ["digit run", "4".repeat(200_000)],
+    ["separated digits", "1 ".repeat(100_000)],
+    ["hex colons", "a:".repeat(100_000)],
+    ["IBAN-like", `DE89${" 1234".repeat(50_000)}`],
+    ["BEGIN without END", "-----BEGIN PRIVATE KEY-----\n".repeat(2_000)],
+    ["eyJ runs", "eyJ".repeat(60_000)],
+  ];
+  for (const [name, text] of inputs)
+    it(`${name} (${Math.round(text.length / 1000)}k chars) in well under a second`, () => {
+      const t0 = performance.now();
+      detect(text);
+      expect(performance.now() - t0).toBeLessThan(1500);
+    });
+  it("scales linearly: 4x the input takes < 8x the time", () => {
+    const base = "Contact me at someone@example.com or +1 415 555 2671, card 4111 1111 1111 1111, ip 10.0.0.1. ";
+    const time = (n: number) => {
+      const t = base.repeat(n);
+      const t0 = performance.now();
+      detect(t);
+      return performance.now() - t0;
+    };
+    time(200); // warm up
+    const small = time(500);
+    const large = time(2000);
+    expect(large / small).toBeLessThan(8);
+  });
+});
+
+describe("weightbridge redact", () => {
+  it("redacts stdin, prints --json with offsets, and --jsonl line by line in order", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const { BIN } = await import("../support/cli.js");
+    const run = (args: string[], input: string) => spawnSync(process.execPath, [BIN, "redact", ...args], { input, encoding: "utf8" });
+    const plain = run([], "Mail jane@example.com, card 4111 1111 1111 1111\n");
+    expect(plain.stdout).toBe("Mail [EMAIL_1], card [CREDIT_CARD_1]\n");
+    const json = JSON.parse(run(["--json"], "SSN 123-45-6789").stdout) as { entities: unknown[]; redacted: string };
+    expect(json).toEqual({ entities: [{ type: "US_SSN", start: 4, end: 15 }], redacted: "SSN [US_SSN_1]" });
+    const lines = run(["--jsonl", "--classes", "EMAIL"], '{"text": "a@example.com"}\n{"text": "none here, 4111 1111 1111 1111"}\n').stdout.trim().split("\n");
+    expect(lines.map((l) => (JSON.parse(l) as { redacted: string }).redacted)).toEqual(["[EMAIL_1]", "none here, 4111 1111 1111 1111"]);
+    const bad = run(["--classes", "EMIAL"], "x");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/unknown class "EMIAL"/);
+  });
+});
