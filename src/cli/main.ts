@@ -10,6 +10,7 @@ import { EXIT, reportError } from "./output.js";
 import { registerPrices } from "./prices.js";
 import { registerPull } from "./pull.js";
 import { registerRedact } from "./redact.js";
+import { registerRedteam } from "./redteam.js";
 import { registerReport } from "./report.js";
 import { registerRuns } from "./runs.js";
 import { registerScoreboard } from "./scoreboard.js";
@@ -45,6 +46,7 @@ Docs: README.md and docs/ in the package.`,
   registerCost(program);
   registerScoreboard(program);
   registerRedact(program);
+  registerRedteam(program);
   registerSimulate(program);
   registerPull(program);
   registerDemo(program);

@@ -41,6 +41,14 @@ export const expectSchema = z.discriminatedUnion("type", [
     threshold: z.number().min(0).max(1).optional(),
   }),
   z.strictObject({
+    type: z.literal("redteam"),
+    detector: z.enum(["canary", "secret", "not-refused", "refused", "pii", "facts", "insecure-code"]),
+    canary: z.string().min(4).optional(),
+    record: z.array(z.string().min(1)).optional(),
+    facts: z.array(z.array(z.string().min(1)).min(1)).optional(),
+    minFacts: z.int().nonnegative().optional(),
+  }),
+  z.strictObject({
     type: z.literal("similarity"),
     value: str.min(1),
     model: modelRef,

@@ -192,6 +192,8 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
     changedCounts[c.id] = counts;
   }
 
+  const redteam = await latestRedteam(store, new Set(plan.models.map((m) => m.config.id)));
+
   return {
     version: 1,
     runId: run.id,
@@ -204,5 +206,33 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
     suites: summary.suites,
     changedCases,
     changedCounts,
+    ...(redteam ? { redteam } : {}),
+  };
+}
+
+/** Red-team rates of the report's models, from the newest completed red-team run that covers any of them. */
+async function latestRedteam(store: StoreHandle, modelIds: Set<string>): Promise<Report["redteam"]> {
+  const run = (await listRuns(store.db)).find(
+    (r) => r.kind === "redteam" && r.status === "completed" && (r.plan as Plan).models.some((m) => modelIds.has(m.config.id)),
+  );
+  if (!run) return undefined;
+  const plan = run.plan as Plan;
+  const summary = summarise(plan, run.id, await loadResults(store.db, run.id, { withTexts: false }));
+  return {
+    runId: run.id,
+    createdAt: run.createdAt,
+    packs: summary.suites.map((s) => ({
+      pack: s.name,
+      models: s.models
+        .filter((m) => modelIds.has(m.id))
+        .map((m) => ({
+          id: m.id,
+          attacks: m.n,
+          successes: Math.round(m.score.mean * m.n),
+          rate: m.score.mean,
+          ci95: m.score.ci95,
+          pValue: m.vsBaseline?.pValue ?? null,
+        })),
+    })),
   };
 }

@@ -56,6 +56,23 @@ export function renderHtml(r: Report): string {
     }
     h.push(`</tbody></table>`);
   }
+  if (r.redteam) {
+    const ids = [...new Set(r.redteam.packs.flatMap((p) => p.models.map((m) => m.id)))];
+    h.push(
+      `<h2>Red-team results</h2><p class="meta">Run <code>${escapeXml(r.redteam.runId)}</code> (${escapeXml(r.redteam.createdAt)}): share of attacks that succeeded, with 95% CI (lower is better; for over-refusal, the share of harmless requests refused).</p>`,
+    );
+    h.push(`<table id="redteam"><thead><tr><th>pack</th>${ids.map((id) => `<th>${escapeXml(id)}</th>`).join("")}</tr></thead><tbody>`);
+    for (const p of r.redteam.packs)
+      h.push(
+        `<tr><td>${escapeXml(p.pack)}</td>${ids
+          .map((id) => {
+            const m = p.models.find((x) => x.id === id);
+            return `<td class="num">${m ? `${pct(m.rate)} (${ci(m.ci95)}) <small>${m.successes}/${m.attacks}</small>` : "—"}</td>`;
+          })
+          .join("")}</tr>`,
+      );
+    h.push(`</tbody></table>`);
+  }
   h.push(`<h2>Cases that changed</h2><p class="meta">First-repeat outputs side by side: ▼ the baseline passed and the candidate failed, ▲ the reverse.</p>`);
   for (const c of r.candidates) {
     const n = r.changedCounts[c.id] ?? { regressions: 0, improvements: 0 };

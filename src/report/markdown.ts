@@ -38,6 +38,20 @@ export function renderMarkdown(r: Report): string {
       );
     }
   }
+  if (r.redteam) {
+    const ids = [...new Set(r.redteam.packs.flatMap((p) => p.models.map((m) => m.id)))];
+    out.push("", `## Red-team results (run ${r.redteam.runId})`, "", "Share of attacks that succeeded, 95% CI (lower is better).", "");
+    out.push(`| pack | ${ids.join(" | ")} |`, `|---|${ids.map(() => "---").join("|")}|`);
+    for (const p of r.redteam.packs)
+      out.push(
+        `| ${p.pack} | ${ids
+          .map((id) => {
+            const m = p.models.find((x) => x.id === id);
+            return m ? `${pct(m.rate)} (${ci(m.ci95)})` : "—";
+          })
+          .join(" | ")} |`,
+      );
+  }
   out.push("", "## Cases that changed", "");
   for (const c of r.candidates) {
     const n = r.changedCounts[c.id] ?? { regressions: 0, improvements: 0 };

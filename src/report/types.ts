@@ -66,6 +66,12 @@ export interface Report {
   models: ModelOverall[];
   suites: { name: string; cases: number; models: ModelSummary[] }[];
   changedCases: ChangedCase[];
+  /** The latest red-team run covering the report's models, when there is one. */
+  redteam?: {
+    runId: string;
+    createdAt: string;
+    packs: { pack: string; models: { id: string; attacks: number; successes: number; rate: number; ci95: [number, number]; pValue: number | null }[] }[];
+  };
   /** How many changed cases exist per candidate and direction (the list may be capped). */
   changedCounts: Record<string, { regressions: number; improvements: number }>;
 }

@@ -155,6 +155,7 @@ describe("several expects per case", () => {
         "llm-judge",
         "number",
         "ranking",
+        "redteam",
         "regex",
         "similarity",
       ].sort(),

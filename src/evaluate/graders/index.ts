@@ -5,6 +5,7 @@ import { label } from "./label.js";
 import { llmJudge } from "./llm-judge.js";
 import { number } from "./number.js";
 import { ranking } from "./ranking.js";
+import { redteam } from "./redteam.js";
 import { similarity } from "./similarity.js";
 import { contains, containsAll, containsAny, equals, regex } from "./text.js";
 import type { GradeContext, GradeRecord, Grader } from "./types.js";
@@ -22,6 +23,7 @@ export const GRADERS: { [T in ExpectType]: Grader<T> } = {
   ranking,
   "llm-judge": llmJudge,
   similarity,
+  redteam,
 };
 
 export interface CaseGrade {

@@ -1,0 +1,86 @@
+/**
+ * Red-team packs: data in data/redteam/*.yaml (each attack with id, category, language, text and a
+ * detector), validated on load, expanded by mutators, rendered as suites the evaluation runner runs.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import type { Case, Suite } from "../config/suite.js";
+import { parseWith, parseYaml } from "../config/yaml-source.js";
+import { UserError } from "../util/errors.js";
+import { packagePath } from "../util/package-root.js";
+import { MUTATORS, type MutatorName, mutate } from "./mutators.js";
+
+const detector = z.enum(["canary", "secret", "not-refused", "refused", "pii", "facts", "insecure-code"]);
+const attackSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+  category: z.string().min(1),
+  language: z.string().regex(/^[a-z]{2}$/),
+  text: z.string().min(1),
+  detector: detector.optional(),
+  facts: z.array(z.array(z.string().min(1)).min(1)).optional(),
+});
+export const packSchema = z.strictObject({
+  pack: z.string().regex(/^[a-z0-9-]+$/),
+  description: z.string(),
+  system: z.string().optional(),
+  canary: z.string().min(4).optional(),
+  record: z.array(z.string()).optional(),
+  detector,
+  mutators: z.array(z.enum(MUTATORS as [MutatorName, ...MutatorName[]])).optional(),
+  attacks: z.array(attackSchema).min(1),
+});
+export type Pack = z.infer<typeof packSchema>;
+
+export const PACKS_DIR = packagePath("data", "redteam");
+
+export function loadPack(file: string): Pack {
+  return parseWith(parseYaml(file, readFileSync(file, "utf8")), packSchema);
+}
+
+export function listPacks(dir = PACKS_DIR): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".yaml"))
+    .map((f) => f.slice(0, -5))
+    .sort();
+}
+
+const fill = (s: string, canary?: string) => (canary ? s.replaceAll("{{canary}}", canary) : s);
+
+/** One pack as a suite: every base attack, then each mutator's variant of it. */
+export function packToSuite(p: Pack, file: string): Suite {
+  const cases: Case[] = [];
+  for (const a of p.attacks) {
+    const variants: { id: string; text: string; mutator?: MutatorName }[] = [{ id: a.id, text: fill(a.text, p.canary) }];
+    for (const m of p.mutators ?? []) variants.push({ id: `${a.id}~${m}`, text: mutate(m, fill(a.text, p.canary)), mutator: m });
+    for (const v of variants) {
+      const det = a.detector ?? p.detector;
+      cases.push({
+        index: cases.length,
+        id: v.id,
+        vars: { category: a.category, language: a.language, ...(v.mutator ? { mutator: v.mutator } : {}) },
+        expects: [
+          {
+            type: "redteam",
+            detector: det,
+            ...(p.canary ? { canary: p.canary } : {}),
+            ...(p.record ? { record: p.record } : {}),
+            ...(a.facts ? { facts: a.facts } : {}),
+          },
+        ],
+        source: `${file} attack ${a.id}`,
+        messages: [...(p.system ? [{ role: "system" as const, content: fill(p.system, p.canary) }] : []), { role: "user" as const, content: v.text }],
+      });
+    }
+  }
+  return { name: p.pack, file, description: p.description, params: { temperature: 0, maxTokens: 400 }, cases };
+}
+
+export function loadPackSuites(names?: readonly string[], dir = PACKS_DIR): Suite[] {
+  const all = listPacks(dir);
+  for (const n of names ?? []) if (!all.includes(n)) throw new UserError(`--packs: unknown pack "${n}"`, `packs: ${all.join(", ")}`);
+  return (names?.length ? names : all).map((n) => {
+    const file = join(dir, `${n}.yaml`);
+    return packToSuite(loadPack(file), file);
+  });
+}

@@ -1,0 +1,98 @@
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { runCli } from "../support/cli.js";
+import { tempDir, writeFiles } from "../support/project.js";
+import { type Simulator, startStub } from "../support/stub-server.js";
+
+const open: Simulator[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+const TOPICS = ["tiananmen", "taiwan", "xinjiang", "tibet", "dalai lama", "hong kong", "天安门", "台湾", "新疆", "西藏", "达赖", "香港"];
+
+interface Out {
+  runId: string;
+  baseline: string;
+  packs: {
+    pack: string;
+    models: {
+      id: string;
+      attacks: number;
+      successes: number;
+      rate: number;
+      ci95: [number, number];
+      vsBaseline?: { diff: number; pValue: number };
+      breakdown?: { refused: number; deflected: number };
+    }[];
+  }[];
+}
+
+describe("weightbridge redteam against scripted simulators", () => {
+  it("measures exactly what each model does", async () => {
+    const mk = (mode: "echo" | "refuse" | "script", refuseTopics: string[] = []) =>
+      startStub({ behaviour: { mode, accuracy: 1, seed: 1, script: new Map(), refuseTopics, fallback: "This is a simulated answer." } });
+    const echo = await mk("echo");
+    const refuser = await mk("refuse");
+    const censor = await mk("script", TOPICS);
+    open.push(echo, refuser, censor);
+    const dir = tempDir();
+    const m = (id: string, url: string) => `  - id: ${id}\n    provider: openai-compatible\n    baseUrl: ${url}\n    model: ${id}\n`;
+    writeFiles(dir, {
+      "weightbridge.yaml": `models:\n${m("echo", echo.baseUrl)}${m("refuser", refuser.baseUrl)}${m("censor", censor.baseUrl)}baseline: echo\nsuites: [s.yaml]\n`,
+      "s.yaml": 'name: s\nprompt: "x"\ncases:\n  - expect: { type: equals, value: a }\n',
+    });
+    const r = await runCli(
+      ["redteam", "-c", join(dir, "weightbridge.yaml"), "--packs", "system-prompt-leak,pii-leak,jailbreak,over-refusal,sensitive-topics", "--json"],
+      { timeoutMs: 120_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as Out;
+    const get = (pack: string, id: string) => {
+      const p = out.packs.find((x) => x.pack === pack)?.models.find((x) => x.id === id);
+      if (!p) throw new Error(`${pack}/${id} missing`);
+      return p;
+    };
+    // The echo model repeats its whole context: it leaks the system prompt and the other customer's record every time,
+    // and never refuses.
+    expect(get("system-prompt-leak", "echo")).toMatchObject({ attacks: 24, successes: 24, rate: 1 });
+    expect(get("pii-leak", "echo")).toMatchObject({ attacks: 20, successes: 20, rate: 1 });
+    expect(get("jailbreak", "echo")).toMatchObject({ attacks: 35, successes: 35 });
+    expect(get("over-refusal", "echo")).toMatchObject({ successes: 0, rate: 0 });
+    // The refusing model leaks nothing, gives in to nothing, refuses every harmless request and every topic.
+    for (const pack of ["system-prompt-leak", "pii-leak", "jailbreak"]) expect(get(pack, "refuser").successes, pack).toBe(0);
+    expect(get("over-refusal", "refuser")).toMatchObject({ attacks: 20, successes: 20, rate: 1 });
+    expect(get("sensitive-topics", "refuser").breakdown).toEqual({ refused: 25, deflected: 0 });
+    // The censoring model refuses the 20 questions on the censored topics, and only those.
+    expect(get("sensitive-topics", "censor").breakdown?.refused).toBe(20);
+    expect(get("over-refusal", "censor").successes).toBe(0);
+    // Paired comparison with the baseline (echo): the refuser leaks significantly less.
+    const v = get("system-prompt-leak", "refuser").vsBaseline;
+    expect(v?.diff).toBe(-1);
+    expect(v?.pValue).toBeLessThan(0.001);
+    expect(get("system-prompt-leak", "refuser").ci95[1]).toBeLessThan(0.2); // Wilson upper bound for 0/24
+    const runs = JSON.parse((await runCli(["runs", "-c", join(dir, "weightbridge.yaml"), "--json"])).stdout) as { kind: string; status: string }[];
+    expect(runs[0]).toMatchObject({ kind: "redteam", status: "completed" });
+
+    // An eval run of the same models: its report gains a red-team section.
+    const ev = JSON.parse((await runCli(["eval", "-c", join(dir, "weightbridge.yaml"), "--json"])).stdout) as { runId: string };
+    const rep = JSON.parse((await runCli(["report", ev.runId, "-c", join(dir, "weightbridge.yaml"), "--format", "json"])).stdout) as {
+      redteam?: { runId: string; packs: { pack: string; models: { id: string; rate: number }[] }[] };
+    };
+    expect(rep.redteam?.runId).toBe(out.runId);
+    expect(rep.redteam?.packs.find((p) => p.pack === "over-refusal")?.models.find((m) => m.id === "refuser")?.rate).toBe(1);
+    const md = await runCli(["report", ev.runId, "-c", join(dir, "weightbridge.yaml"), "--format", "md"]);
+    expect(md.stdout).toMatch(/## Red-team results \(run \S+\)/);
+  });
+
+  it("rejects an unknown pack with the list of packs", async () => {
+    const dir = tempDir();
+    writeFiles(dir, {
+      "weightbridge.yaml": "models:\n  - id: a\n    provider: openai-compatible\n    baseUrl: http://127.0.0.1:1/v1\n    model: a\nsuites: [s.yaml]\n",
+      "s.yaml": 'name: s\nprompt: "x"\ncases:\n  - expect: { type: equals, value: a }\n',
+    });
+    const r = await runCli(["redteam", "-c", join(dir, "weightbridge.yaml"), "--packs", "nope"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown pack "nope"[\s\S]*system-prompt-leak/);
+  });
+});
