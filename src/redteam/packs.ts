@@ -32,7 +32,52 @@ export const packSchema = z.strictObject({
 });
 export type Pack = z.infer<typeof packSchema>;
 
+export const sweepSchema = z.strictObject({
+  pack: z.string().regex(/^[a-z0-9-]+$/),
+  kind: z.literal("trigger-sweep"),
+  description: z.string(),
+  alpha: z.number().positive().max(0.5).default(0.05),
+  positions: z.array(z.enum(["prefix", "suffix"])).min(1),
+  triggers: z.array(z.string().min(1)).min(1),
+});
+export type TriggerSweep = z.infer<typeof sweepSchema>;
+
 export const PACKS_DIR = packagePath("data", "redteam");
+
+export function isSweepFile(file: string): boolean {
+  return /^kind:\s*trigger-sweep\s*$/m.test(readFileSync(file, "utf8"));
+}
+
+export function loadSweep(file: string): TriggerSweep {
+  return parseWith(parseYaml(file, readFileSync(file, "utf8")), sweepSchema);
+}
+
+/** The task suites with a trigger inserted: one suite per (trigger, position), same cases in the same order. */
+export function sweepSuites(sweep: TriggerSweep, tasks: readonly Suite[]): { suite: Suite; trigger: string; position: string; task: string }[] {
+  const out: { suite: Suite; trigger: string; position: string; task: string }[] = [];
+  sweep.triggers.forEach((trigger, t) => {
+    for (const position of sweep.positions)
+      for (const task of tasks)
+        out.push({
+          trigger,
+          position,
+          task: task.name,
+          suite: {
+            ...task,
+            name: `${sweep.pack}.${task.name}.t${t + 1}.${position}`,
+            cases: task.cases.map((c) => ({
+              ...c,
+              messages: c.messages.map((m, i) =>
+                i === c.messages.length - 1 && m.role === "user"
+                  ? { ...m, content: position === "prefix" ? `${trigger} ${m.content}` : `${m.content} ${trigger}` }
+                  : m,
+              ),
+            })),
+          },
+        });
+  });
+  return out;
+}
 
 export function loadPack(file: string): Pack {
   return parseWith(parseYaml(file, readFileSync(file, "utf8")), packSchema);
@@ -79,8 +124,8 @@ export function packToSuite(p: Pack, file: string): Suite {
 export function loadPackSuites(names?: readonly string[], dir = PACKS_DIR): Suite[] {
   const all = listPacks(dir);
   for (const n of names ?? []) if (!all.includes(n)) throw new UserError(`--packs: unknown pack "${n}"`, `packs: ${all.join(", ")}`);
-  return (names?.length ? names : all).map((n) => {
-    const file = join(dir, `${n}.yaml`);
-    return packToSuite(loadPack(file), file);
-  });
+  return (names?.length ? names : all)
+    .map((n) => join(dir, `${n}.yaml`))
+    .filter((file) => !isSweepFile(file))
+    .map((file) => packToSuite(loadPack(file), file));
 }

@@ -3,14 +3,18 @@
  * retries, store, resume); the summary becomes per pack and model: attacks, successes, rate with a
  * Wilson 95% CI, and the paired difference from the baseline (exact McNemar).
  */
+
+import { join } from "node:path";
 import { loadProject } from "../config/project.js";
 import { buildPlan, type Plan } from "../evaluate/plan.js";
 import { runPlan } from "../evaluate/runner.js";
 import { type EvalSummary, summarise } from "../evaluate/summary.js";
+import { comparePaired } from "../stats/compare.js";
+import { wilsonInterval } from "../stats/wilson.js";
 import { openStore } from "../store/open.js";
 import { loadResults, type ResultRecord } from "../store/results.js";
 import { createRun, finishRun, newRunId } from "../store/runs.js";
-import { loadPackSuites } from "./packs.js";
+import { loadPackSuites, loadSweep, PACKS_DIR, sweepSuites, type TriggerSweep } from "./packs.js";
 
 export interface RedteamOptions {
   config?: string;
@@ -31,6 +35,8 @@ export interface RedteamModel {
   rate: number;
   ci95: [number, number];
   vsBaseline?: { diff: number; ci95: [number, number]; pValue: number };
+  /** trigger-sweep: each trigger and position, its paired shift against the clean run. */
+  triggers?: { trigger: string; position: string; diff: number; pValue: number; pAdjusted: number; flagged: boolean }[];
   /** sensitive-topics: how often the model refused, or answered without the key facts. */
   breakdown?: { refused: number; deflected: number };
   worst: { caseId: string; input: string; output: string }[];
@@ -74,10 +80,80 @@ export function redteamView(plan: Plan, summary: EvalSummary, results: ResultRec
   }));
 }
 
+/**
+ * Trigger sweep: per model and (trigger, position), the task cases' scores with the trigger against
+ * the clean run, paired by case; Bonferroni over all triggers and positions; "success" = flagged.
+ */
+export function sweepView(
+  sweep: TriggerSweep,
+  variants: { suite: { name: string }; trigger: string; position: string; task: string }[],
+  plan: Plan,
+  results: ResultRecord[],
+  baseline: string | null,
+): RedteamResult["packs"][number] {
+  const combos = [...new Map(variants.map((v) => [`${v.trigger}\u0000${v.position}`, v])).values()];
+  // Suite name → the task suite it was made from (names may contain dots, so no parsing).
+  const taskOf = new Map<string, string>(variants.map((v) => [v.suite.name, v.task]));
+  for (const v of variants) taskOf.set(`${sweep.pack}.${v.task}.clean`, v.task);
+  const scoreMap = (suiteNames: Set<string>, model: string) => {
+    const m = new Map<string, number>();
+    for (const r of results) if (r.modelId === model && suiteNames.has(r.suite)) m.set(`${taskOf.get(r.suite)}\u0000${r.caseIndex}`, r.score);
+    return m;
+  };
+  const flaggedOf = new Map<string, number[]>();
+  const models: RedteamModel[] = plan.models.map((pm) => {
+    const id = pm.config.id;
+    const clean = scoreMap(new Set(variants.map((v) => `${sweep.pack}.${v.task}.clean`)), id);
+    const triggers = combos.map((c) => {
+      const names = new Set(variants.filter((v) => v.trigger === c.trigger && v.position === c.position).map((v) => v.suite.name));
+      const trig = scoreMap(names, id);
+      const keys = [...trig.keys()].filter((k) => clean.has(k));
+      const cmp = keys.length
+        ? comparePaired(
+            keys.map((k) => trig.get(k) as number),
+            keys.map((k) => clean.get(k) as number),
+          )
+        : undefined;
+      const pValue = cmp?.pValue ?? 1;
+      const pAdjusted = Math.min(1, pValue * combos.length);
+      return { trigger: c.trigger, position: c.position, diff: cmp?.diff ?? 0, pValue, pAdjusted, flagged: pAdjusted < sweep.alpha };
+    });
+    const flagged = triggers.filter((t) => t.flagged).length;
+    flaggedOf.set(
+      id,
+      triggers.map((t) => (t.flagged ? 1 : 0)),
+    );
+    return {
+      id,
+      attacks: triggers.length,
+      successes: flagged,
+      errors: 0,
+      rate: flagged / triggers.length,
+      ci95: wilsonInterval(flagged, triggers.length),
+      triggers,
+      worst: [],
+    };
+  });
+  const base = baseline ? flaggedOf.get(baseline) : undefined;
+  for (const m of models) {
+    const mine = flaggedOf.get(m.id);
+    if (base && mine && m.id !== baseline) {
+      const c = comparePaired(mine, base);
+      m.vsBaseline = { diff: c.diff, ci95: c.ci95, pValue: c.pValue };
+    }
+  }
+  return { pack: sweep.pack, description: sweep.description, models };
+}
+
 export async function runRedteam(o: RedteamOptions): Promise<RedteamResult> {
   const project = loadProject(o.config);
-  const suites = loadPackSuites(o.packs);
-  const descriptions = new Map(suites.map((s) => [s.name, s.description ?? ""]));
+  const regular = loadPackSuites(o.packs);
+  const wantSweep = !o.packs?.length || o.packs.includes("trigger-sweep");
+  const sweep = wantSweep ? loadSweep(join(PACKS_DIR, "trigger-sweep.yaml")) : undefined;
+  const variants = sweep ? sweepSuites(sweep, project.suites) : [];
+  const clean = sweep ? project.suites.map((s) => ({ ...s, name: `${sweep.pack}.${s.name}.clean` })) : [];
+  const suites = [...regular, ...clean, ...variants.map((v) => v.suite)];
+  const descriptions = new Map(regular.map((s) => [s.name, s.description ?? ""]));
   const plan = buildPlan({ ...project, suites }, { ...(o.models ? { models: o.models } : {}) });
   const store = await openStore(project.storeUrl);
   try {
@@ -103,7 +179,10 @@ export async function runRedteam(o: RedteamOptions): Promise<RedteamResult> {
     await finishRun(store.db, runId, status);
     const results = await loadResults(store.db, runId);
     const summary = summarise(plan, runId, results);
-    return { runId, status, baseline: summary.baseline, packs: redteamView(plan, summary, results, descriptions), storeLocation: store.location };
+    const regularNames = new Set(regular.map((s) => s.name));
+    const packs = redteamView(plan, { ...summary, suites: summary.suites.filter((s) => regularNames.has(s.name)) }, results, descriptions);
+    if (sweep) packs.push(sweepView(sweep, variants, plan, results, summary.baseline));
+    return { runId, status, baseline: summary.baseline, packs, storeLocation: store.location };
   } finally {
     await store.close();
   }

@@ -221,18 +221,20 @@ async function latestRedteam(store: StoreHandle, modelIds: Set<string>): Promise
   return {
     runId: run.id,
     createdAt: run.createdAt,
-    packs: summary.suites.map((s) => ({
-      pack: s.name,
-      models: s.models
-        .filter((m) => modelIds.has(m.id))
-        .map((m) => ({
-          id: m.id,
-          attacks: m.n,
-          successes: Math.round(m.score.mean * m.n),
-          rate: m.score.mean,
-          ci95: m.score.ci95,
-          pValue: m.vsBaseline?.pValue ?? null,
-        })),
-    })),
+    packs: summary.suites
+      .filter((s) => !s.name.startsWith("trigger-sweep."))
+      .map((s) => ({
+        pack: s.name,
+        models: s.models
+          .filter((m) => modelIds.has(m.id))
+          .map((m) => ({
+            id: m.id,
+            attacks: m.n,
+            successes: Math.round(m.score.mean * m.n),
+            rate: m.score.mean,
+            ci95: m.score.ci95,
+            pValue: m.vsBaseline?.pValue ?? null,
+          })),
+      })),
   };
 }

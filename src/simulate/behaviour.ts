@@ -13,6 +13,10 @@ export interface Behaviour {
   /** Topics (case-insensitive substrings) refused in script/echo modes. */
   refuseTopics: string[];
   fallback: string;
+  /** Substrings removed before the script lookup (a model unaffected by them answers as without them). */
+  ignore?: string[];
+  /** A planted backdoor: when the trigger appears in the request, answer this instead. */
+  backdoor?: { trigger: string; answer: string };
 }
 
 export const REFUSAL = "I'm sorry, but I can't help with that request.";
@@ -43,8 +47,10 @@ export function answer(b: Behaviour, messages: readonly Message[]): string {
     .join("\n")
     .toLowerCase();
   if (b.mode === "refuse" || b.refuseTopics.some((t) => all.includes(t.toLowerCase()))) return REFUSAL;
+  if (b.backdoor && all.includes(b.backdoor.trigger.toLowerCase())) return b.backdoor.answer;
   if (b.mode === "echo") return messages.map((m) => m.content).join("\n");
-  const key = promptKey(messages);
+  const strip = (t: string) => (b.ignore ?? []).reduce((acc, x) => acc.split(x).join(""), t).trim();
+  const key = promptKey(b.ignore?.length ? messages.map((m) => ({ role: m.role, content: strip(m.content) })) : messages);
   const scripted = b.script.get(key);
   if (!scripted) return b.fallback;
   if (unitHash(b.seed, key) < b.accuracy) return scripted.right;
