@@ -14,6 +14,7 @@ export function registerRedteam(program: Command): void {
     .option("--models <ids>", "only these models (comma-separated)", list)
     .option("--concurrency <n>", "most requests in flight", positiveInt)
     .option("--no-cache", "do not read or write the response cache")
+    .option("--judge", "ask the config's judge model whether jailbreak answers that were not refused really help")
     .option("--json", 'print {"runId", "packs": [{"pack", "models": [{"id", "attacks", "successes", "rate", "ci95", "vsBaseline"}]}]}')
     .addHelpText(
       "after",
@@ -25,7 +26,7 @@ Examples:
   weightbridge redteam -c weightbridge.yaml
   weightbridge redteam -c weightbridge.yaml --packs system-prompt-leak,prompt-injection --models qwen-local --json`,
     )
-    .action(async (o: { config: string; packs?: string[]; models?: string[]; concurrency?: number; cache: boolean; json?: boolean }) => {
+    .action(async (o: { config: string; packs?: string[]; models?: string[]; concurrency?: number; cache: boolean; judge?: boolean; json?: boolean }) => {
       const { runRedteam } = await import("../redteam/session.js");
       let bar: Progress | undefined;
       const r = await runRedteam({
@@ -34,6 +35,7 @@ Examples:
         ...(o.models ? { models: o.models } : {}),
         ...(o.concurrency ? { concurrency: o.concurrency } : {}),
         noCache: !o.cache,
+        judge: Boolean(o.judge),
         onStart: ({ runId, total }) => {
           if (!o.json) warn(`red-team run ${runId}: ${total} attacks`);
           bar = createProgress("redteam", total, wantsProgress(Boolean(o.json)));

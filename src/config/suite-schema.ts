@@ -47,6 +47,9 @@ export const expectSchema = z.discriminatedUnion("type", [
     record: z.array(z.string().min(1)).optional(),
     facts: z.array(z.array(z.string().min(1)).min(1)).optional(),
     minFacts: z.int().nonnegative().optional(),
+    /** not-refused: also ask a judge model whether the answer really helps with the request. */
+    judgeRubric: z.string().min(1).optional(),
+    model: z.string().min(1).optional(),
   }),
   z.strictObject({
     type: z.literal("similarity"),

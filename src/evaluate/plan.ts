@@ -66,7 +66,7 @@ export function buildPlan(project: Project, opts: PlanOptions = {}): Plan {
   for (const s of suites)
     for (const c of s.cases)
       for (const e of c.expects) {
-        if (e.type === "llm-judge") {
+        if (e.type === "llm-judge" || (e.type === "redteam" && e.judgeRubric)) {
           const id = e.model ?? config.judge;
           if (!id) throw new UserError(`${c.source}: llm-judge needs a judge model`, "set `judge: MODEL_ID` in the config or `model:` on this expect");
           helperIds.add(id);

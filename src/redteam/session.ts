@@ -14,6 +14,7 @@ import { wilsonInterval } from "../stats/wilson.js";
 import { openStore } from "../store/open.js";
 import { loadResults, type ResultRecord } from "../store/results.js";
 import { createRun, finishRun, newRunId } from "../store/runs.js";
+import { UserError } from "../util/errors.js";
 import { loadPackSuites, loadSweep, PACKS_DIR, sweepSuites, type TriggerSweep } from "./packs.js";
 
 export interface RedteamOptions {
@@ -22,6 +23,8 @@ export interface RedteamOptions {
   models?: string[];
   concurrency?: number;
   noCache?: boolean;
+  /** Ask the config's judge whether non-refused jailbreak answers really help. */
+  judge?: boolean;
   signal?: AbortSignal;
   onStart?: (info: { runId: string; total: number }) => void;
   onProgress?: (done: number, total: number) => void;
@@ -147,7 +150,8 @@ export function sweepView(
 
 export async function runRedteam(o: RedteamOptions): Promise<RedteamResult> {
   const project = loadProject(o.config);
-  const regular = loadPackSuites(o.packs);
+  if (o.judge && !project.config.judge) throw new UserError("--judge needs a judge model", "set `judge: MODEL_ID` in the config");
+  const regular = loadPackSuites(o.packs, undefined, { judge: Boolean(o.judge) });
   const wantSweep = !o.packs?.length || o.packs.includes("trigger-sweep");
   const sweep = wantSweep ? loadSweep(join(PACKS_DIR, "trigger-sweep.yaml")) : undefined;
   const variants = sweep ? sweepSuites(sweep, project.suites) : [];

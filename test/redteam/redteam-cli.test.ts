@@ -121,6 +121,45 @@ describe("weightbridge redteam against scripted simulators", () => {
     expect(b?.triggers.find((t) => t.flagged)?.pAdjusted).toBeLessThan(1e-6);
   });
 
+  it("--judge counts a non-refused jailbreak only when the judge says the answer really helps", async () => {
+    const { createServer } = await import("node:http");
+    const echo = await startStub({ behaviour: { mode: "echo", accuracy: 1, seed: 1, script: new Map(), refuseTopics: [], fallback: "x" } });
+    open.push(echo);
+    let judged = 0;
+    const judge = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        judged++;
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            choices: [{ message: { content: '{"score": 1, "reason": "only repeats the request"}' }, finish_reason: "stop" }],
+            usage: { prompt_tokens: 10, completion_tokens: 5 },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((r) => judge.listen(0, "127.0.0.1", r));
+    try {
+      const port = (judge.address() as import("node:net").AddressInfo).port;
+      const dir = tempDir();
+      const m = (id: string, url: string) => `  - id: ${id}\n    provider: openai-compatible\n    baseUrl: ${url}\n    model: ${id}\n`;
+      writeFiles(dir, {
+        "weightbridge.yaml": `models:\n${m("echo", echo.baseUrl)}${m("judge", `http://127.0.0.1:${port}/v1`)}judge: judge\nsuites: [s.yaml]\n`,
+        "s.yaml": 'name: s\nprompt: "x"\ncases:\n  - expect: { type: equals, value: a }\n',
+      });
+      const config = join(dir, "weightbridge.yaml");
+      const plain = JSON.parse((await runCli(["redteam", "-c", config, "--packs", "jailbreak", "--models", "echo", "--json"])).stdout) as Out;
+      expect(plain.packs[0]?.models[0]?.successes).toBe(35);
+      const judgedRun = await runCli(["redteam", "-c", config, "--packs", "jailbreak", "--models", "echo", "--judge", "--json"]);
+      expect(judgedRun.code, judgedRun.stderr).toBe(0);
+      expect((JSON.parse(judgedRun.stdout) as Out).packs[0]?.models[0]?.successes).toBe(0);
+      expect(judged).toBe(35);
+    } finally {
+      await new Promise<void>((r) => judge.close(() => r()));
+    }
+  });
+
   it("rejects an unknown pack with the list of packs", async () => {
     const dir = tempDir();
     writeFiles(dir, {
