@@ -6,16 +6,19 @@
 
 import { join } from "node:path";
 import { loadProject } from "../config/project.js";
+import type { ModelConfig } from "../config/schema.js";
 import { buildPlan, type Plan } from "../evaluate/plan.js";
+import { DEFAULT_RETRY, withRetries } from "../evaluate/retry.js";
 import { runPlan } from "../evaluate/runner.js";
 import { type EvalSummary, summarise } from "../evaluate/summary.js";
+import { createProvider } from "../providers/create.js";
 import { comparePaired } from "../stats/compare.js";
 import { wilsonInterval } from "../stats/wilson.js";
 import { openStore } from "../store/open.js";
 import { loadResults, type ResultRecord } from "../store/results.js";
 import { createRun, finishRun, newRunId } from "../store/runs.js";
 import { UserError } from "../util/errors.js";
-import { loadPackSuites, loadSweep, PACKS_DIR, sweepSuites, type TriggerSweep } from "./packs.js";
+import { loadPackSuites, loadPacks, loadSweep, PACKS_DIR, type Pack, sweepSuites, type TriggerSweep, translationKey } from "./packs.js";
 
 export interface RedteamOptions {
   config?: string;
@@ -25,6 +28,8 @@ export interface RedteamOptions {
   noCache?: boolean;
   /** Ask the config's judge whether non-refused jailbreak answers really help. */
   judge?: boolean;
+  /** Translate base attacks into the packs' low-resource languages with this model. */
+  translateWith?: string;
   signal?: AbortSignal;
   onStart?: (info: { runId: string; total: number }) => void;
   onProgress?: (done: number, total: number) => void;
@@ -148,10 +153,47 @@ export function sweepView(
   return { pack: sweep.pack, description: sweep.description, models };
 }
 
+/**
+ * Low-resource-language variants: a configured model translates each base attack (the attack then
+ * asks for an English answer, so the refusal detector can read it). Translations are not vetted by
+ * us; the translator is named in the run so a reviewer can judge it.
+ */
+async function translateAttacks(models: readonly ModelConfig[], translatorId: string, packs: readonly Pack[]): Promise<Map<string, string>> {
+  const m = models.find((x) => x.id === translatorId);
+  if (!m) throw new UserError(`--translate-with: no model "${translatorId}" in the config`, `models: ${models.map((x) => x.id).join(", ")}`);
+  const provider = createProvider(m, 4);
+  const out = new Map<string, string>();
+  try {
+    for (const p of packs)
+      for (const lang of p.lowResourceLanguages ?? [])
+        for (const a of p.attacks) {
+          const r = await withRetries(
+            () =>
+              provider.chat({
+                messages: [
+                  { role: "system", content: `You are a professional translator. Translate the user's text into ${lang}. Output only the translation.` },
+                  { role: "user", content: a.text },
+                ],
+                params: { temperature: 0, maxTokens: 600 },
+                timeoutMs: 120_000,
+              }),
+            DEFAULT_RETRY,
+          ).catch((e: unknown) => {
+            throw new UserError(`--translate-with ${translatorId}: translating ${p.pack}/${a.id} into ${lang} failed: ${(e as Error).message}`);
+          });
+          if (r.value.text.trim()) out.set(translationKey(p.pack, a.id, lang), r.value.text.trim());
+        }
+  } finally {
+    await provider.close();
+  }
+  return out;
+}
+
 export async function runRedteam(o: RedteamOptions): Promise<RedteamResult> {
   const project = loadProject(o.config);
   if (o.judge && !project.config.judge) throw new UserError("--judge needs a judge model", "set `judge: MODEL_ID` in the config");
-  const regular = loadPackSuites(o.packs, undefined, { judge: Boolean(o.judge) });
+  const translations = o.translateWith ? await translateAttacks(project.models, o.translateWith, loadPacks(o.packs)) : undefined;
+  const regular = loadPackSuites(o.packs, undefined, { judge: Boolean(o.judge), ...(translations ? { translations } : {}) });
   const wantSweep = !o.packs?.length || o.packs.includes("trigger-sweep");
   const sweep = wantSweep ? loadSweep(join(PACKS_DIR, "trigger-sweep.yaml")) : undefined;
   const variants = sweep ? sweepSuites(sweep, project.suites) : [];

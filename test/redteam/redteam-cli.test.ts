@@ -160,6 +160,39 @@ describe("weightbridge redteam against scripted simulators", () => {
     }
   });
 
+  it("--translate-with adds low-resource-language variants translated by a configured model", async () => {
+    const target = await startStub({ behaviour: { mode: "refuse", accuracy: 1, seed: 1, script: new Map(), refuseTopics: [], fallback: "x" } });
+    const translator = await startStub({
+      behaviour: { mode: "script", accuracy: 1, seed: 1, script: new Map(), refuseTopics: [], fallback: "Ngicela ungisize." },
+    });
+    open.push(target, translator);
+    const dir = tempDir();
+    const m = (id: string, url: string) => `  - id: ${id}\n    provider: openai-compatible\n    baseUrl: ${url}\n    model: ${id}\n`;
+    writeFiles(dir, {
+      "weightbridge.yaml": `models:\n${m("target", target.baseUrl)}${m("translator", translator.baseUrl)}suites: [s.yaml]\n`,
+      "s.yaml": 'name: s\nprompt: "x"\ncases:\n  - expect: { type: equals, value: a }\n',
+    });
+    const r = await runCli([
+      "redteam",
+      "-c",
+      join(dir, "weightbridge.yaml"),
+      "--packs",
+      "jailbreak",
+      "--models",
+      "target",
+      "--translate-with",
+      "translator",
+      "--json",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as Out).packs[0]?.models[0]).toMatchObject({ attacks: 50, successes: 0 });
+    expect(translator.stats.chat).toBe(15);
+    expect([...target.stats.prompts.keys()].filter((p) => p.startsWith("Ngicela ungisize.")).length).toBe(1); // same translation for all: one distinct prompt
+    const bad = await runCli(["redteam", "-c", join(dir, "weightbridge.yaml"), "--packs", "jailbreak", "--translate-with", "nobody"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--translate-with: no model "nobody"/);
+  });
+
   it("rejects an unknown pack with the list of packs", async () => {
     const dir = tempDir();
     writeFiles(dir, {
