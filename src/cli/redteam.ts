@@ -16,6 +16,7 @@ export function registerRedteam(program: Command): void {
     .option("--no-cache", "do not read or write the response cache")
     .option("--judge", "ask the config's judge model whether jailbreak answers that were not refused really help")
     .option("--translate-with <modelId>", "add low-resource-language variants (Zulu, Scots Gaelic, Hmong): this model translates the base attacks")
+    .option("--resume <runId>", "continue an interrupted red-team run; finished attacks are not sent again")
     .option("--json", 'print {"runId", "packs": [{"pack", "models": [{"id", "attacks", "successes", "rate", "ci95", "vsBaseline"}]}]}')
     .addHelpText(
       "after",
@@ -36,6 +37,7 @@ Examples:
         cache: boolean;
         judge?: boolean;
         translateWith?: string;
+        resume?: string;
         json?: boolean;
       }) => {
         const { runRedteam } = await import("../redteam/session.js");
@@ -48,6 +50,7 @@ Examples:
           noCache: !o.cache,
           judge: Boolean(o.judge),
           ...(o.translateWith ? { translateWith: o.translateWith } : {}),
+          ...(o.resume ? { resume: o.resume } : {}),
           onStart: ({ runId, total }) => {
             if (!o.json) warn(`red-team run ${runId}: ${total} attacks`);
             bar = createProgress("redteam", total, wantsProgress(Boolean(o.json)));

@@ -10,13 +10,14 @@ import type { ModelConfig } from "../config/schema.js";
 import { buildPlan, type Plan } from "../evaluate/plan.js";
 import { DEFAULT_RETRY, withRetries } from "../evaluate/retry.js";
 import { runPlan } from "../evaluate/runner.js";
+import { openStoreFor, resolveRun } from "../evaluate/session.js";
 import { type EvalSummary, summarise } from "../evaluate/summary.js";
 import { createProvider } from "../providers/create.js";
 import { comparePaired } from "../stats/compare.js";
 import { wilsonInterval } from "../stats/wilson.js";
-import { openStore } from "../store/open.js";
+import { openStore, type StoreHandle } from "../store/open.js";
 import { loadResults, type ResultRecord } from "../store/results.js";
-import { createRun, finishRun, newRunId } from "../store/runs.js";
+import { createRun, finishRun, markRunning, newRunId } from "../store/runs.js";
 import { UserError } from "../util/errors.js";
 import { loadPackSuites, loadPacks, loadSweep, PACKS_DIR, type Pack, sweepSuites, type TriggerSweep, translationKey } from "./packs.js";
 
@@ -30,6 +31,8 @@ export interface RedteamOptions {
   judge?: boolean;
   /** Translate base attacks into the packs' low-resource languages with this model. */
   translateWith?: string;
+  /** Continue an interrupted red-team run; finished attacks are not sent again. */
+  resume?: string;
   signal?: AbortSignal;
   onStart?: (info: { runId: string; total: number }) => void;
   onProgress?: (done: number, total: number) => void;
@@ -57,6 +60,14 @@ export interface RedteamResult {
   packs: { pack: string; description: string; models: RedteamModel[] }[];
   storeLocation: string;
 }
+
+/** What a red-team run stores beside its plan, so that a resumed run rebuilds the same view. */
+interface RedteamMeta {
+  regular: { name: string; description: string }[];
+  sweep?: TriggerSweep;
+  variants: { suite: { name: string }; trigger: string; position: string; task: string }[];
+}
+type RedteamPlan = Plan & { redteam: RedteamMeta };
 
 const clip = (s: string, n = 400) => (s.length > n ? `${s.slice(0, n)}…` : s);
 
@@ -190,22 +201,46 @@ async function translateAttacks(models: readonly ModelConfig[], translatorId: st
 }
 
 export async function runRedteam(o: RedteamOptions): Promise<RedteamResult> {
-  const project = loadProject(o.config);
-  if (o.judge && !project.config.judge) throw new UserError("--judge needs a judge model", "set `judge: MODEL_ID` in the config");
-  const translations = o.translateWith ? await translateAttacks(project.models, o.translateWith, loadPacks(o.packs)) : undefined;
-  const regular = loadPackSuites(o.packs, undefined, { judge: Boolean(o.judge), ...(translations ? { translations } : {}) });
-  const wantSweep = !o.packs?.length || o.packs.includes("trigger-sweep");
-  const sweep = wantSweep ? loadSweep(join(PACKS_DIR, "trigger-sweep.yaml")) : undefined;
-  const variants = sweep ? sweepSuites(sweep, project.suites) : [];
-  const clean = sweep ? project.suites.map((s) => ({ ...s, name: `${sweep.pack}.${s.name}.clean` })) : [];
-  const suites = [...regular, ...clean, ...variants.map((v) => v.suite)];
-  const descriptions = new Map(regular.map((s) => [s.name, s.description ?? ""]));
-  const plan = buildPlan({ ...project, suites }, { ...(o.models ? { models: o.models } : {}) });
-  const store = await openStore(project.storeUrl);
-  try {
-    const runId = newRunId();
+  let plan: RedteamPlan;
+  let runId: string;
+  let store: StoreHandle;
+  if (o.resume) {
+    store = (await openStoreFor(o.config)).store;
+    const run = await resolveRun(store, o.resume).catch(async (e: unknown) => {
+      await store.close();
+      throw e;
+    });
+    if (run.kind !== "redteam") {
+      await store.close();
+      throw new UserError(`run ${run.id} is a ${run.kind} run, not a red-team run`);
+    }
+    plan = run.plan as RedteamPlan;
+    runId = run.id;
+    await markRunning(store.db, runId);
+  } else {
+    const project = loadProject(o.config);
+    if (o.judge && !project.config.judge) throw new UserError("--judge needs a judge model", "set `judge: MODEL_ID` in the config");
+    const translations = o.translateWith ? await translateAttacks(project.models, o.translateWith, loadPacks(o.packs)) : undefined;
+    const regular = loadPackSuites(o.packs, undefined, { judge: Boolean(o.judge), ...(translations ? { translations } : {}) });
+    const wantSweep = !o.packs?.length || o.packs.includes("trigger-sweep");
+    const sweep = wantSweep ? loadSweep(join(PACKS_DIR, "trigger-sweep.yaml")) : undefined;
+    const variants = sweep ? sweepSuites(sweep, project.suites) : [];
+    const clean = sweep ? project.suites.map((s) => ({ ...s, name: `${sweep.pack}.${s.name}.clean` })) : [];
+    const base = buildPlan({ ...project, suites: [...regular, ...clean, ...variants.map((v) => v.suite)] }, { ...(o.models ? { models: o.models } : {}) });
+    plan = {
+      ...base,
+      redteam: {
+        regular: regular.map((s) => ({ name: s.name, description: s.description ?? "" })),
+        ...(sweep ? { sweep } : {}),
+        variants: variants.map((v) => ({ suite: { name: v.suite.name }, trigger: v.trigger, position: v.position, task: v.task })),
+      },
+    };
+    store = await openStore(project.storeUrl);
+    runId = newRunId();
     await createRun(store.db, { id: runId, kind: "redteam", configPath: project.configPath, plan });
-    o.onStart?.({ runId, total: suites.reduce((a, s) => a + s.cases.length, 0) * plan.models.length });
+  }
+  try {
+    o.onStart?.({ runId, total: plan.suites.reduce((a, s) => a + s.cases.length, 0) * plan.models.length });
     let status: "completed" | "interrupted";
     try {
       const outcome = await runPlan({
@@ -219,15 +254,17 @@ export async function runRedteam(o: RedteamOptions): Promise<RedteamResult> {
       });
       status = outcome.status;
     } catch (e) {
-      await finishRun(store.db, runId, "failed");
+      await finishRun(store.db, runId, e instanceof UserError ? "interrupted" : "failed");
       throw e;
     }
     await finishRun(store.db, runId, status);
     const results = await loadResults(store.db, runId);
     const summary = summarise(plan, runId, results);
-    const regularNames = new Set(regular.map((s) => s.name));
+    const meta = plan.redteam;
+    const regularNames = new Set(meta.regular.map((s) => s.name));
+    const descriptions = new Map(meta.regular.map((s) => [s.name, s.description]));
     const packs = redteamView(plan, { ...summary, suites: summary.suites.filter((s) => regularNames.has(s.name)) }, results, descriptions);
-    if (sweep) packs.push(sweepView(sweep, variants, plan, results, summary.baseline));
+    if (meta.sweep) packs.push(sweepView(meta.sweep, meta.variants, plan, results, summary.baseline));
     return { runId, status, baseline: summary.baseline, packs, storeLocation: store.location };
   } finally {
     await store.close();

@@ -193,6 +193,42 @@ describe("weightbridge redteam against scripted simulators", () => {
     expect(bad.stderr).toMatch(/--translate-with: no model "nobody"/);
   });
 
+  it("--resume after SIGKILL sends no finished attack again and gives the same view", async () => {
+    const slow = await startStub({ behaviour: { mode: "refuse", accuracy: 1, seed: 1, script: new Map(), refuseTopics: [], fallback: "x" }, latencyMs: 60 });
+    open.push(slow);
+    const dir = tempDir();
+    writeFiles(dir, {
+      "weightbridge.yaml": `models:\n  - id: slow\n    provider: openai-compatible\n    baseUrl: ${slow.baseUrl}\n    model: slow\n    concurrency: 2\nsuites: [s.yaml]\n`,
+      "s.yaml": 'name: s\nprompt: "x"\ncases:\n  - expect: { type: equals, value: a }\n',
+    });
+    const config = join(dir, "weightbridge.yaml");
+    const first = await runCli(["redteam", "-c", config, "--packs", "over-refusal,pii-leak", "--no-cache", "--json"], {
+      onSpawn: (p) => {
+        const t = setInterval(() => {
+          if (slow.stats.chat >= 12) {
+            clearInterval(t);
+            p.kill("SIGKILL");
+          }
+        }, 5);
+      },
+    });
+    expect(first.signal).toBe("SIGKILL");
+    const runs = JSON.parse((await runCli(["runs", "-c", config, "--json"])).stdout) as { runId: string; kind: string; status: string }[];
+    expect(runs[0]).toMatchObject({ kind: "redteam", status: "interrupted" });
+    const before = slow.stats.chat;
+    const resumed = await runCli(["redteam", "-c", config, "--resume", runs[0]?.runId ?? "", "--no-cache", "--json"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const out = JSON.parse(resumed.stdout) as Out;
+    expect(out.packs.map((p) => [p.pack, p.models[0]?.attacks])).toEqual([
+      ["over-refusal", 20],
+      ["pii-leak", 20],
+    ]);
+    expect(out.packs[0]?.models[0]?.successes).toBe(20); // refuses every harmless request
+    // 40 attacks in all; only those unfinished at the kill (at most the 2 in flight) were sent twice.
+    expect(slow.stats.chat).toBeLessThanOrEqual(40 + 2);
+    expect(slow.stats.chat - before).toBeLessThan(40);
+  });
+
   it("rejects an unknown pack with the list of packs", async () => {
     const dir = tempDir();
     writeFiles(dir, {
