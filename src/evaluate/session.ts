@@ -36,6 +36,30 @@ export interface EvaluateResult {
   configPath: string;
 }
 
+export type RunControls = Pick<EvaluateOptions, "concurrency" | "noCache" | "signal" | "onProgress" | "onRetry">;
+
+/** Run a stored plan and record how the run ended (completed, interrupted, or failed). */
+export async function runAndRecord(store: StoreHandle, plan: Plan, runId: string, c: RunControls): Promise<RunOutcome> {
+  let outcome: RunOutcome;
+  try {
+    outcome = await runPlan({
+      store,
+      plan,
+      runId,
+      ...(c.concurrency ? { concurrency: c.concurrency } : {}),
+      ...(c.noCache ? { noCache: true } : {}),
+      ...(c.signal ? { signal: c.signal } : {}),
+      ...(c.onProgress ? { onProgress: c.onProgress } : {}),
+      ...(c.onRetry ? { onRetry: c.onRetry } : {}),
+    });
+  } catch (e) {
+    await finishRun(store.db, runId, e instanceof UserError ? "interrupted" : "failed");
+    throw e;
+  }
+  await finishRun(store.db, runId, outcome.status);
+  return outcome;
+}
+
 /** Find one run by full id or unique prefix. */
 export async function resolveRun(store: StoreHandle, id: string): Promise<RunRow> {
   const hits = await findRuns(store.db, id);
@@ -94,23 +118,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   }
   try {
     opts.onStart?.({ runId, total: planSize(plan), resumed, storeLocation: store.location });
-    let outcome: RunOutcome;
-    try {
-      outcome = await runPlan({
-        store,
-        plan,
-        runId,
-        ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
-        ...(opts.noCache ? { noCache: true } : {}),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-        ...(opts.onRetry ? { onRetry: opts.onRetry } : {}),
-      });
-    } catch (e) {
-      await finishRun(store.db, runId, e instanceof UserError ? "interrupted" : "failed");
-      throw e;
-    }
-    await finishRun(store.db, runId, outcome.status);
+    const outcome = await runAndRecord(store, plan, runId, opts);
     const summary = summarise(plan, runId, await loadResults(store.db, runId, { withTexts: false }));
     summary.status = outcome.status;
     return { runId, outcome, summary: summary, storeLocation: store.location, configPath };

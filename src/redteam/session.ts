@@ -9,15 +9,14 @@ import { loadProject } from "../config/project.js";
 import type { ModelConfig } from "../config/schema.js";
 import { buildPlan, type Plan } from "../evaluate/plan.js";
 import { DEFAULT_RETRY, withRetries } from "../evaluate/retry.js";
-import { runPlan } from "../evaluate/runner.js";
-import { openStoreFor, resolveRun } from "../evaluate/session.js";
+import { openStoreFor, resolveRun, runAndRecord } from "../evaluate/session.js";
 import { type EvalSummary, summarise } from "../evaluate/summary.js";
 import { createProvider } from "../providers/create.js";
 import { comparePaired } from "../stats/compare.js";
 import { wilsonInterval } from "../stats/wilson.js";
 import { openStore, type StoreHandle } from "../store/open.js";
 import { loadResults, type ResultRecord } from "../store/results.js";
-import { createRun, finishRun, markRunning, newRunId } from "../store/runs.js";
+import { createRun, markRunning, newRunId } from "../store/runs.js";
 import { UserError } from "../util/errors.js";
 import { loadPackSuites, loadPacks, loadSweep, PACKS_DIR, type Pack, sweepSuites, type TriggerSweep, translationKey } from "./packs.js";
 
@@ -241,23 +240,7 @@ export async function runRedteam(o: RedteamOptions): Promise<RedteamResult> {
   }
   try {
     o.onStart?.({ runId, total: plan.suites.reduce((a, s) => a + s.cases.length, 0) * plan.models.length });
-    let status: "completed" | "interrupted";
-    try {
-      const outcome = await runPlan({
-        store,
-        plan,
-        runId,
-        ...(o.concurrency ? { concurrency: o.concurrency } : {}),
-        ...(o.noCache ? { noCache: true } : {}),
-        ...(o.signal ? { signal: o.signal } : {}),
-        ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-      });
-      status = outcome.status;
-    } catch (e) {
-      await finishRun(store.db, runId, e instanceof UserError ? "interrupted" : "failed");
-      throw e;
-    }
-    await finishRun(store.db, runId, status);
+    const { status } = await runAndRecord(store, plan, runId, o);
     const results = await loadResults(store.db, runId);
     const summary = summarise(plan, runId, results);
     const meta = plan.redteam;
