@@ -1,0 +1,94 @@
+/** gateway.yaml: deployments, routes and data-class policy. Errors name file:line. */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { z } from "zod";
+import { parseWith, parseYaml } from "../config/yaml-source.js";
+import { UserError } from "../util/errors.js";
+import { BUILTIN_CLASSES } from "./detect/types.js";
+
+const className = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "class names are UPPER_SNAKE_CASE");
+
+export const gatewayConfigSchema = z
+  .strictObject({
+    listen: z
+      .string()
+      .regex(/^[\w.:[\]-]+:\d{1,5}$/, 'host:port, e.g. "127.0.0.1:8080"')
+      .default("127.0.0.1:8080"),
+    deployments: z
+      .array(
+        z.strictObject({
+          id: z.string().regex(/^[A-Za-z0-9][\w.-]*$/),
+          baseUrl: z.url(),
+          model: z.string().min(1),
+          apiKeyEnv: z
+            .string()
+            .regex(/^[A-Za-z_]\w*$/)
+            .optional(),
+          accepts: z.array(className).default([]),
+          price: z.strictObject({ input: z.number().nonnegative(), output: z.number().nonnegative() }).optional(),
+        }),
+      )
+      .min(1),
+    routes: z
+      .array(
+        z.strictObject({
+          model: z.string().min(1),
+          targets: z.array(z.string()).min(1),
+          onSensitive: z.enum(["reroute", "redact", "block"]).default("block"),
+          restore: z.boolean().default(false),
+        }),
+      )
+      .min(1),
+    classes: z
+      .array(z.strictObject({ name: className, terms: z.array(z.string().min(1)).optional(), patterns: z.array(z.string().min(1)).optional() }))
+      .default([]),
+    audit: z.strictObject({ bodies: z.enum(["none", "redacted", "full"]).default("none") }).default({ bodies: "none" }),
+    store: z.string().optional(),
+  })
+  .superRefine((c, ctx) => {
+    const ids = new Set(c.deployments.map((d) => d.id));
+    const known = new Set<string>([...BUILTIN_CLASSES, ...c.classes.map((k) => k.name)]);
+    c.routes.forEach((r, i) =>
+      r.targets.forEach((t, j) => {
+        if (!ids.has(t))
+          ctx.addIssue({ code: "custom", path: ["routes", i, "targets", j], message: `"${t}" is not a deployment id; known: ${[...ids].join(", ")}` });
+      }),
+    );
+    c.deployments.forEach((d, i) =>
+      d.accepts.forEach((a, j) => {
+        if (!known.has(a))
+          ctx.addIssue({ code: "custom", path: ["deployments", i, "accepts", j], message: `unknown data class "${a}"; known: ${[...known].join(", ")}` });
+      }),
+    );
+    const models = new Set<string>();
+    c.routes.forEach((r, i) => {
+      if (models.has(r.model)) ctx.addIssue({ code: "custom", path: ["routes", i, "model"], message: `route "${r.model}" is defined twice` });
+      models.add(r.model);
+    });
+    c.classes.forEach((k, i) => {
+      for (const p of k.patterns ?? [])
+        try {
+          new RegExp(p);
+        } catch (e) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["classes", i, "patterns"],
+            message: `invalid regular expression ${JSON.stringify(p)}: ${(e as Error).message}`,
+          });
+        }
+    });
+  });
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+export type Deployment = GatewayConfig["deployments"][number];
+export type Route = GatewayConfig["routes"][number];
+
+export function loadGatewayConfig(file: string): GatewayConfig {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new UserError(`${path}: cannot read gateway config (${(e as NodeJS.ErrnoException).code ?? e})`, "pass -c gateway.yaml");
+  }
+  return parseWith(parseYaml(path, text), gatewayConfigSchema);
+}
