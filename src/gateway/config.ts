@@ -48,18 +48,18 @@ export const gatewayConfigSchema = z
   .superRefine((c, ctx) => {
     const ids = new Set(c.deployments.map((d) => d.id));
     const known = new Set<string>([...BUILTIN_CLASSES, ...c.classes.map((k) => k.name)]);
-    c.routes.forEach((r, i) =>
+    c.routes.forEach((r, i) => {
       r.targets.forEach((t, j) => {
         if (!ids.has(t))
           ctx.addIssue({ code: "custom", path: ["routes", i, "targets", j], message: `"${t}" is not a deployment id; known: ${[...ids].join(", ")}` });
-      }),
-    );
-    c.deployments.forEach((d, i) =>
+      });
+    });
+    c.deployments.forEach((d, i) => {
       d.accepts.forEach((a, j) => {
         if (!known.has(a))
           ctx.addIssue({ code: "custom", path: ["deployments", i, "accepts", j], message: `unknown data class "${a}"; known: ${[...known].join(", ")}` });
-      }),
-    );
+      });
+    });
     const models = new Set<string>();
     c.routes.forEach((r, i) => {
       if (models.has(r.model)) ctx.addIssue({ code: "custom", path: ["routes", i, "model"], message: `route "${r.model}" is defined twice` });
