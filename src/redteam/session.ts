@@ -70,7 +70,7 @@ type RedteamPlan = Plan & { redteam: RedteamMeta };
 
 const clip = (s: string, n = 400) => (s.length > n ? `${s.slice(0, n)}…` : s);
 
-export function redteamView(plan: Plan, summary: EvalSummary, results: ResultRecord[], descriptions: Map<string, string>): RedteamResult["packs"] {
+export function redteamView(summary: EvalSummary, results: ResultRecord[], descriptions: Map<string, string>): RedteamResult["packs"] {
   return summary.suites.map((s) => ({
     pack: s.name,
     description: descriptions.get(s.name) ?? "",
@@ -246,7 +246,7 @@ export async function runRedteam(o: RedteamOptions): Promise<RedteamResult> {
     const meta = plan.redteam;
     const regularNames = new Set(meta.regular.map((s) => s.name));
     const descriptions = new Map(meta.regular.map((s) => [s.name, s.description]));
-    const packs = redteamView(plan, { ...summary, suites: summary.suites.filter((s) => regularNames.has(s.name)) }, results, descriptions);
+    const packs = redteamView({ ...summary, suites: summary.suites.filter((s) => regularNames.has(s.name)) }, results, descriptions);
     if (meta.sweep) packs.push(sweepView(meta.sweep, meta.variants, plan, results, summary.baseline));
     return { runId, status, baseline: summary.baseline, packs, storeLocation: store.location };
   } finally {
