@@ -6,6 +6,7 @@ import { registerBench } from "./bench.js";
 import { registerCost } from "./cost.js";
 import { registerDemo } from "./demo.js";
 import { registerEval } from "./eval.js";
+import { registerGateway } from "./gateway.js";
 import { EXIT, reportError } from "./output.js";
 import { registerPrices } from "./prices.js";
 import { registerPull } from "./pull.js";
@@ -47,6 +48,7 @@ Docs: README.md and docs/ in the package.`,
   registerScoreboard(program);
   registerRedact(program);
   registerRedteam(program);
+  registerGateway(program);
   registerSimulate(program);
   registerPull(program);
   registerDemo(program);

@@ -121,6 +121,42 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable("snapshots").execute();
     },
   },
+  "0005_gateway": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("gateway_keys")
+        .addColumn("name", "text", (c) => c.primaryKey())
+        .addColumn("key_hash", "text", (c) => c.notNull().unique())
+        .addColumn("routes_json", "text")
+        .addColumn("rpm", "integer")
+        .addColumn("tpm", "integer")
+        .addColumn("budget_usd", "double precision")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("revoked_at", "text")
+        .execute();
+      await db.schema
+        .createTable("gateway_audit")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("time", "text", (c) => c.notNull())
+        .addColumn("key_name", "text")
+        .addColumn("route", "text")
+        .addColumn("deployment", "text")
+        .addColumn("classes_json", "text", (c) => c.notNull())
+        .addColumn("action", "text", (c) => c.notNull())
+        .addColumn("status", "integer", (c) => c.notNull())
+        .addColumn("input_tokens", "integer")
+        .addColumn("output_tokens", "integer")
+        .addColumn("cost_pusd", "bigint")
+        .addColumn("latency_ms", "double precision")
+        .addColumn("body", "text")
+        .execute();
+      await db.schema.createIndex("gateway_audit_time").on("gateway_audit").column("time").execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable("gateway_audit").execute();
+      await db.schema.dropTable("gateway_keys").execute();
+    },
+  },
 };
 
 class InCodeProvider implements MigrationProvider {

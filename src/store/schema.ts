@@ -82,7 +82,36 @@ export interface SnapshotModelsTable {
   parameters: number | null;
 }
 
+export interface GatewayKeysTable {
+  name: string;
+  key_hash: string;
+  routes_json: string | null;
+  rpm: number | null;
+  tpm: number | null;
+  budget_usd: number | null;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface GatewayAuditTable {
+  id: string;
+  time: string;
+  key_name: string | null;
+  route: string | null;
+  deployment: string | null;
+  classes_json: string;
+  action: string;
+  status: number;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cost_pusd: number | null;
+  latency_ms: number | null;
+  body: string | null;
+}
+
 export interface Database {
+  gateway_keys: GatewayKeysTable;
+  gateway_audit: GatewayAuditTable;
   snapshots: SnapshotsTable;
   snapshot_models: SnapshotModelsTable;
   prices: PricesTable;

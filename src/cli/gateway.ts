@@ -1,0 +1,155 @@
+import { randomBytes } from "node:crypto";
+import { dirname, resolve } from "node:path";
+import type { Command } from "commander";
+import { renderTable } from "../util/table.js";
+import { list, positiveInt, positiveNumber, printJson, say, warn } from "./output.js";
+
+async function openGatewayStore(configFile: string) {
+  const [{ loadGatewayConfig }, { resolveStoreUrl }, { openStore }] = await Promise.all([
+    import("../gateway/config.js"),
+    import("../config/project.js"),
+    import("../store/open.js"),
+  ]);
+  const config = loadGatewayConfig(configFile);
+  const store = await openStore(resolveStoreUrl(dirname(resolve(configFile)), config.store));
+  return { config, store };
+}
+
+export function registerGateway(program: Command): void {
+  program
+    .command("gateway")
+    .description("run the OpenAI-compatible gateway: data-class policy (block/reroute/redact), fallbacks, keys, audit")
+    .option("-c, --config <file>", "gateway config", "gateway.yaml")
+    .option("--listen <host:port>", "address to listen on (overrides listen: in the config)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  weightbridge keys create -c gateway.yaml --name support-bot
+  weightbridge gateway -c gateway.yaml
+  curl http://127.0.0.1:8080/v1/chat/completions -H "Authorization: Bearer wb_…" -d '{"model":"support","messages":[…]}'`,
+    )
+    .action(async (o: { config: string; listen?: string }) => {
+      const { config, store } = await openGatewayStore(o.config);
+      const { startGateway } = await import("../gateway/server.js");
+      const listen = o.listen ?? config.listen;
+      const i = listen.lastIndexOf(":");
+      const gw = await startGateway({ config, store, host: listen.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(listen.slice(i + 1)) });
+      say(`weightbridge gateway on ${gw.url}/v1 — routes: ${config.routes.map((r) => `${r.model} → ${r.targets.join(" > ")} (${r.onSensitive})`).join("; ")}`);
+      warn("Ctrl-C to stop.");
+      await new Promise<void>((r) => {
+        process.once("SIGINT", () => r());
+        process.once("SIGTERM", () => r());
+      });
+      await gw.close();
+      await store.close();
+    });
+
+  const keys = program.command("keys").description("API keys for the gateway (only a hash is stored)").enablePositionalOptions();
+  keys
+    .command("create")
+    .description("create a key and print it once")
+    .option("-c, --config <file>", "gateway config", "gateway.yaml")
+    .requiredOption("--name <name>", "a unique name for the key (shows in the audit trail)")
+    .option("--routes <routes>", "only these routes (comma-separated)", list)
+    .option("--rpm <n>", "requests per minute (stored; enforcement comes with the next gateway release)", positiveInt)
+    .option("--tpm <n>", "tokens per minute (stored; enforcement comes with the next gateway release)", positiveInt)
+    .option("--budget-usd <usd>", "spending budget (stored; enforcement comes with the next gateway release)", positiveNumber)
+    .option("--json", 'print {"name", "key"}')
+    .action(async (o: { config: string; name: string; routes?: string[]; rpm?: number; tpm?: number; budgetUsd?: number; json?: boolean }) => {
+      const { config, store } = await openGatewayStore(o.config);
+      const [{ insertKey, listKeys }, { hashKey }, { UserError }] = await Promise.all([
+        import("../store/gateway.js"),
+        import("../gateway/server.js"),
+        import("../util/errors.js"),
+      ]);
+      try {
+        for (const r of o.routes ?? [])
+          if (!config.routes.some((x) => x.model === r))
+            throw new UserError(`--routes: no route "${r}"`, `routes: ${config.routes.map((x) => x.model).join(", ")}`);
+        if ((await listKeys(store.db)).some((k) => k.name === o.name))
+          throw new UserError(`a key named "${o.name}" exists`, "choose another name, or revoke it first");
+        const key = `wb_${randomBytes(24).toString("base64url")}`;
+        await insertKey(store.db, {
+          name: o.name,
+          keyHash: hashKey(key),
+          routes: o.routes ?? null,
+          rpm: o.rpm ?? null,
+          tpm: o.tpm ?? null,
+          budgetUsd: o.budgetUsd ?? null,
+        });
+        if (o.json) printJson({ name: o.name, key });
+        else say(`${key}\n(shown once: only its hash is stored)`);
+      } finally {
+        await store.close();
+      }
+    });
+  keys
+    .command("list")
+    .option("-c, --config <file>", "gateway config", "gateway.yaml")
+    .option("--json", "print the keys (names and limits, never the keys)")
+    .action(async (o: { config: string; json?: boolean }) => {
+      const { store } = await openGatewayStore(o.config);
+      const { listKeys } = await import("../store/gateway.js");
+      try {
+        const rows = (await listKeys(store.db)).map(({ keyHash: _, ...k }) => k);
+        if (o.json) return printJson(rows);
+        say(
+          renderTable(
+            ["name", "routes", "created", "revoked"],
+            rows.map((k) => [k.name, k.routes?.join(",") ?? "all", k.createdAt.slice(0, 19), k.revokedAt?.slice(0, 19) ?? ""]),
+          ),
+        );
+      } finally {
+        await store.close();
+      }
+    });
+  keys
+    .command("revoke <name>")
+    .option("-c, --config <file>", "gateway config", "gateway.yaml")
+    .action(async (name: string, o: { config: string }) => {
+      const { store } = await openGatewayStore(o.config);
+      const [{ revokeKey }, { UserError }] = await Promise.all([import("../store/gateway.js"), import("../util/errors.js")]);
+      try {
+        if (!(await revokeKey(store.db, name))) throw new UserError(`no active key named "${name}"`, "see `weightbridge keys list`");
+        say(`revoked ${name}`);
+      } finally {
+        await store.close();
+      }
+    });
+
+  program
+    .command("audit")
+    .description("the gateway's audit trail: one row per request (classes as counts, never values)")
+    .option("-c, --config <file>", "gateway config", "gateway.yaml")
+    .option("--since <time>", "only rows at or after this ISO time")
+    .option("--key <name>", "only this key's requests")
+    .option("--json", "print an array of rows")
+    .action(async (o: { config: string; since?: string; key?: string; json?: boolean }) => {
+      const { store } = await openGatewayStore(o.config);
+      const { listAudit } = await import("../store/gateway.js");
+      try {
+        const rows = await listAudit(store.db, { ...(o.since ? { since: o.since } : {}), ...(o.key ? { key: o.key } : {}) });
+        if (o.json) return printJson(rows);
+        say(
+          renderTable(
+            ["time", "key", "route", "deployment", "action", "status", "classes", "tokens"],
+            rows.map((r) => [
+              r.time.slice(0, 19),
+              r.key_name ?? "—",
+              r.route ?? "—",
+              r.deployment ?? "—",
+              r.action,
+              String(r.status),
+              Object.entries(r.classes)
+                .map(([k, v]) => `${k}×${v}`)
+                .join(" "),
+              r.input_tokens === null ? "—" : `${r.input_tokens}/${r.output_tokens}`,
+            ]),
+          ),
+        );
+      } finally {
+        await store.close();
+      }
+    });
+}

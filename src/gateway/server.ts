@@ -1,0 +1,226 @@
+/**
+ * The gateway's HTTP front door (first slice): OpenAI-compatible /v1/chat/completions with data-class
+ * policy (block / reroute / redact), fallback across the targets the data may reach, Bearer keys
+ * stored as hashes, and one audit row per request written before the response is sent.
+ * Not yet: rpm/tpm/budget limits, response scanning with a hold-back window, /metrics.
+ */
+import { createHash } from "node:crypto";
+import Fastify, { type FastifyReply } from "fastify";
+import { Agent, request } from "undici";
+import { costPusd } from "../economics/money.js";
+import { SseDecoder } from "../providers/sse.js";
+import { type AuditRow, auditValues, type GatewayKey, listKeys } from "../store/gateway.js";
+import type { StoreHandle } from "../store/open.js";
+import type { Deployment, GatewayConfig } from "./config.js";
+import { buildDetectors, detect, redact, restore } from "./detect/redact.js";
+import { decide } from "./policy.js";
+
+export interface Gateway {
+  url: string;
+  close(): Promise<void>;
+}
+
+interface ChatMessage {
+  role: string;
+  content: unknown;
+}
+
+export const hashKey = (key: string) => createHash("sha256").update(key).digest("hex");
+
+const textOf = (content: unknown): string =>
+  typeof content === "string"
+    ? content
+    : Array.isArray(content)
+      ? content.map((p) => (p && typeof p === "object" && "text" in p ? String((p as { text: unknown }).text) : "")).join("\n")
+      : "";
+
+function openAiError(reply: FastifyReply, status: number, message: string, code: string, extra: Record<string, unknown> = {}) {
+  return reply.code(status).send({ error: { message, type: status === 401 ? "authentication_error" : "invalid_request_error", code, param: null, ...extra } });
+}
+
+export async function startGateway(o: { config: GatewayConfig; store: StoreHandle; host?: string; port?: number }): Promise<Gateway> {
+  const { config, store } = o;
+  const detectors = buildDetectors({ custom: config.classes });
+  const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000 });
+  const app = Fastify({ logger: false, bodyLimit: 8 * 1024 * 1024 });
+  let keys: GatewayKey[] = await listKeys(store.db);
+  let keysAt = Date.now();
+  const keyFor = async (auth: string | undefined): Promise<GatewayKey | undefined> => {
+    const m = /^Bearer\s+(\S+)$/i.exec(auth ?? "");
+    if (!m) return undefined;
+    const h = hashKey(m[1] as string);
+    let k = keys.find((x) => x.keyHash === h);
+    if (!k || Date.now() - keysAt > 2000) {
+      keys = await listKeys(store.db); // new or revoked keys take effect within seconds
+      keysAt = Date.now();
+      k = keys.find((x) => x.keyHash === h);
+    }
+    return k && !k.revokedAt ? k : undefined;
+  };
+  const audit = (a: AuditRow) => store.db.insertInto("gateway_audit").values(auditValues(a)).execute();
+  const base = (key: GatewayKey | undefined, route: string | null): Omit<AuditRow, "action" | "status" | "classes"> => ({
+    time: new Date().toISOString(),
+    key_name: key?.name ?? null,
+    route,
+    deployment: null,
+    input_tokens: null,
+    output_tokens: null,
+    cost_pusd: null,
+    latency_ms: null,
+    body: null,
+  });
+
+  app.get("/healthz", async () => ({ ok: true }));
+  app.get("/v1/models", async () => ({ object: "list", data: config.routes.map((r) => ({ id: r.model, object: "model", owned_by: "weightbridge-gateway" })) }));
+
+  app.post("/v1/chat/completions", async (req, reply) => {
+    const started = performance.now();
+    const key = await keyFor(req.headers.authorization);
+    const body = (req.body ?? {}) as { model?: unknown; messages?: unknown; stream?: unknown };
+    const routeName = typeof body.model === "string" ? body.model : null;
+    if (!key) {
+      await audit({ ...base(undefined, routeName), classes: {}, action: "unauthorised", status: 401 });
+      return openAiError(
+        reply,
+        401,
+        "missing or invalid API key: send Authorization: Bearer KEY (create one with `weightbridge keys create`)",
+        "invalid_api_key",
+      );
+    }
+    const route = config.routes.find((r) => r.model === routeName);
+    if (!route || !Array.isArray(body.messages)) {
+      await audit({ ...base(key, routeName), classes: {}, action: "failed", status: route ? 400 : 404 });
+      return route
+        ? openAiError(reply, 400, "messages must be an array", "invalid_messages")
+        : openAiError(reply, 404, `no route for model "${routeName}"; routes: ${config.routes.map((r) => r.model).join(", ")}`, "model_not_found");
+    }
+    if (key.routes && !key.routes.includes(route.model)) {
+      await audit({ ...base(key, route.model), classes: {}, action: "unauthorised", status: 403 });
+      return openAiError(reply, 403, `key "${key.name}" may not use route "${route.model}"`, "route_not_allowed");
+    }
+    const messages = body.messages as ChatMessage[];
+    const perMessage = messages.map((m) => {
+      const text = textOf(m.content);
+      return { text, entities: detect(text, detectors) };
+    });
+    const counts: Record<string, number> = {};
+    for (const p of perMessage) for (const e of p.entities) counts[e.type] = (counts[e.type] ?? 0) + 1;
+    const decision = decide(route, config.deployments, Object.keys(counts));
+    if (decision.action === "block") {
+      await audit({ ...base(key, route.model), classes: counts, action: "blocked", status: 403, latency_ms: performance.now() - started });
+      return openAiError(reply, 403, `blocked: ${decision.reason}`, "sensitive_data_blocked", { classes: decision.classes });
+    }
+    const stream = body.stream === true;
+    let lastError = "no target";
+    for (const t of decision.targets) {
+      const placeholders: Record<string, string> = {};
+      const outMessages = messages.map((m, i) => {
+        const p = perMessage[i];
+        if (!p || t.redact.length === 0 || typeof m.content !== "string") return m;
+        const r = redact(p.text, p.entities, (e) => !t.redact.includes(e.type));
+        Object.assign(placeholders, r.placeholders);
+        return { ...m, content: r.redacted };
+      });
+      const upstreamBody = {
+        ...(req.body as object),
+        model: t.deployment.model,
+        messages: outMessages,
+        ...(stream ? { stream_options: { include_usage: true } } : {}),
+      };
+      const action = decision.action === "accept" ? "accepted" : decision.action === "reroute" ? "rerouted" : "redacted";
+      try {
+        const res = await forward(agent, t.deployment, upstreamBody);
+        if (res.statusCode === 429 || res.statusCode >= 500) {
+          lastError = `HTTP ${res.statusCode} from ${t.deployment.id}`;
+          await res.body.dump();
+          continue; // fall back to the next target the data may reach
+        }
+        const bodiesFor = config.audit.bodies === "full" ? JSON.stringify(messages) : config.audit.bodies === "redacted" ? JSON.stringify(outMessages) : null;
+        if (!stream || res.statusCode >= 400) {
+          const text = await res.body.text();
+          let out = text;
+          let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
+          try {
+            const j = JSON.parse(text) as { usage?: typeof usage; choices?: { message?: { content?: string } }[] };
+            usage = j.usage;
+            if (route.restore && Object.keys(placeholders).length && j.choices) {
+              for (const c of j.choices) if (c.message?.content) c.message.content = restore(c.message.content, placeholders);
+              out = JSON.stringify(j);
+            }
+          } catch {
+            /* not JSON: pass through */
+          }
+          await audit({
+            ...base(key, route.model),
+            deployment: t.deployment.id,
+            classes: counts,
+            action,
+            status: res.statusCode,
+            input_tokens: usage?.prompt_tokens ?? null,
+            output_tokens: usage?.completion_tokens ?? null,
+            cost_pusd: usage && t.deployment.price ? costPusd(usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0, t.deployment.price) : null,
+            latency_ms: performance.now() - started,
+            body: bodiesFor,
+          });
+          return reply.code(res.statusCode).header("content-type", "application/json").send(out);
+        }
+        // Streaming: pass chunks through as they come, reading usage from the stream.
+        reply.hijack();
+        reply.raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+        const sse = new SseDecoder();
+        let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
+        for await (const chunk of res.body) {
+          reply.raw.write(chunk);
+          for (const ev of sse.push((chunk as Buffer).toString("utf8"))) {
+            if (ev.data === "[DONE]") continue;
+            try {
+              const j = JSON.parse(ev.data) as { usage?: typeof usage };
+              if (j.usage) usage = j.usage;
+            } catch {
+              /* not JSON */
+            }
+          }
+        }
+        await audit({
+          ...base(key, route.model),
+          deployment: t.deployment.id,
+          classes: counts,
+          action,
+          status: 200,
+          input_tokens: usage?.prompt_tokens ?? null,
+          output_tokens: usage?.completion_tokens ?? null,
+          cost_pusd: usage && t.deployment.price ? costPusd(usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0, t.deployment.price) : null,
+          latency_ms: performance.now() - started,
+          body: bodiesFor,
+        });
+        reply.raw.end();
+        return reply;
+      } catch (e) {
+        lastError = `${t.deployment.id}: ${(e as Error).message}`;
+      }
+    }
+    await audit({ ...base(key, route.model), classes: counts, action: "failed", status: 502, latency_ms: performance.now() - started });
+    return openAiError(reply, 502, `every allowed target failed (last: ${lastError})`, "upstream_failed");
+  });
+
+  const address = await app.listen({ host: o.host ?? "127.0.0.1", port: o.port ?? 0 });
+  return {
+    url: address,
+    close: async () => {
+      await app.close();
+      await agent.close();
+    },
+  };
+}
+
+function forward(agent: Agent, d: Deployment, body: unknown) {
+  const key = d.apiKeyEnv ? process.env[d.apiKeyEnv] : undefined;
+  return request(`${d.baseUrl.replace(/\/+$/, "")}/chat/completions`, {
+    method: "POST",
+    dispatcher: agent,
+    headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: JSON.stringify(body),
+    headersTimeout: 60_000,
+    bodyTimeout: 300_000,
+  });
+}

@@ -1,0 +1,69 @@
+import { randomUUID } from "node:crypto";
+import type { Kysely } from "kysely";
+import type { Database, GatewayAuditTable, GatewayKeysTable } from "./schema.js";
+
+export interface GatewayKey {
+  name: string;
+  keyHash: string;
+  routes: string[] | null;
+  rpm: number | null;
+  tpm: number | null;
+  budgetUsd: number | null;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+const fromRow = (r: GatewayKeysTable): GatewayKey => ({
+  name: r.name,
+  keyHash: r.key_hash,
+  routes: r.routes_json ? (JSON.parse(r.routes_json) as string[]) : null,
+  rpm: r.rpm,
+  tpm: r.tpm,
+  budgetUsd: r.budget_usd,
+  createdAt: r.created_at,
+  revokedAt: r.revoked_at,
+});
+
+export async function insertKey(db: Kysely<Database>, k: Omit<GatewayKey, "createdAt" | "revokedAt">): Promise<void> {
+  await db
+    .insertInto("gateway_keys")
+    .values({
+      name: k.name,
+      key_hash: k.keyHash,
+      routes_json: k.routes ? JSON.stringify(k.routes) : null,
+      rpm: k.rpm,
+      tpm: k.tpm,
+      budget_usd: k.budgetUsd,
+      created_at: new Date().toISOString(),
+      revoked_at: null,
+    })
+    .execute();
+}
+
+export async function listKeys(db: Kysely<Database>): Promise<GatewayKey[]> {
+  return (await db.selectFrom("gateway_keys").selectAll().orderBy("created_at").execute()).map(fromRow);
+}
+
+export async function revokeKey(db: Kysely<Database>, name: string): Promise<boolean> {
+  const r = await db
+    .updateTable("gateway_keys")
+    .set({ revoked_at: new Date().toISOString() })
+    .where("name", "=", name)
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+export type AuditRow = Omit<GatewayAuditTable, "id" | "classes_json"> & { classes: Record<string, number> };
+
+export function auditValues(a: AuditRow): GatewayAuditTable {
+  const { classes, ...rest } = a;
+  return { id: randomUUID(), classes_json: JSON.stringify(classes), ...rest };
+}
+
+export async function listAudit(db: Kysely<Database>, filter: { since?: string; key?: string } = {}): Promise<(AuditRow & { id: string })[]> {
+  let q = db.selectFrom("gateway_audit").selectAll().orderBy("time");
+  if (filter.since) q = q.where("time", ">=", filter.since);
+  if (filter.key) q = q.where("key_name", "=", filter.key);
+  return (await q.execute()).map(({ classes_json, ...r }) => ({ ...r, classes: JSON.parse(classes_json) as Record<string, number> }));
+}

@@ -1,0 +1,149 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { loadGatewayConfig } from "../../src/gateway/config.js";
+import { hashKey, startGateway } from "../../src/gateway/server.js";
+import { insertKey, listAudit } from "../../src/store/gateway.js";
+import { openStore, type StoreHandle } from "../../src/store/open.js";
+import { runCli } from "../support/cli.js";
+import { tempDir, writeFiles } from "../support/project.js";
+import { startStub } from "../support/stub-server.js";
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
+});
+
+const echoStub = (extra: { errorRate?: number } = {}) =>
+  startStub({ behaviour: { mode: "echo", accuracy: 1, seed: 1, script: new Map(), refuseTopics: [], fallback: "x" }, ...extra });
+
+async function setup(onSensitive: "reroute" | "redact" | "block", opts: { failA?: boolean; failB?: boolean; restore?: boolean } = {}) {
+  const a = await echoStub(opts.failA ? { errorRate: 1 } : {});
+  const b = await echoStub(opts.failB ? { errorRate: 1 } : {});
+  const dir = tempDir();
+  writeFiles(dir, {
+    "gateway.yaml": `deployments:
+  - id: external
+    baseUrl: ${a.baseUrl}
+    model: gpt-4o
+    accepts: []
+    price: { input: 2.5, output: 10 }
+  - id: internal
+    baseUrl: ${b.baseUrl}
+    model: Qwen/Qwen3-30B-A3B
+    accepts: [EMAIL, PHONE, CREDIT_CARD, IBAN, US_SSN, IP_ADDRESS]
+routes:
+  - model: support
+    targets: [external, internal]
+    onSensitive: ${onSensitive}
+    restore: ${opts.restore ?? false}
+`,
+  });
+  const configFile = join(dir, "gateway.yaml");
+  const store: StoreHandle = await openStore(join(dir, ".weightbridge", "weightbridge.db")); // where the CLI finds it
+  await insertKey(store.db, { name: "bot", keyHash: hashKey("wb_test"), routes: null, rpm: null, tpm: null, budgetUsd: null });
+  const gw = await startGateway({ config: loadGatewayConfig(configFile), store });
+  closers.push(
+    async () => a.close(),
+    async () => b.close(),
+    () => gw.close(),
+    () => store.close(),
+  );
+  const chat = (content: string, extra: Record<string, unknown> = {}, key = "wb_test") =>
+    fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body: JSON.stringify({ model: "support", messages: [{ role: "user", content }], ...extra }),
+    });
+  return { a, b, gw, store, chat, dir, configFile };
+}
+
+const answer = async (r: Response) => ((await r.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content;
+
+describe("gateway", () => {
+  it("requires a key, and audits the refusal", async () => {
+    const { chat, store } = await setup("reroute");
+    const r = await chat("hello", {}, "");
+    expect(r.status).toBe(401);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe("invalid_api_key");
+    expect((await chat("hello", {}, "wb_wrong")).status).toBe(401);
+    expect((await listAudit(store.db)).map((x) => [x.action, x.status])).toEqual([
+      ["unauthorised", 401],
+      ["unauthorised", 401],
+    ]);
+  });
+
+  it("sends clean requests to the first target, reroutes sensitive ones, and blocks what nobody may receive", async () => {
+    const { chat, a, b, store } = await setup("reroute");
+    expect(await answer(await chat("Where is my parcel?"))).toBe("Where is my parcel?");
+    expect(a.stats.chat).toBe(1);
+    const r = await chat("My email is jane@example.com and my card 4111 1111 1111 1111");
+    expect(await answer(r)).toContain("jane@example.com"); // the internal deployment may see it
+    expect(b.stats.chat).toBe(1);
+    expect(a.stats.chat).toBe(1);
+    const blocked = await chat("Here is our key AKIAIOSFODNN7EXAMPLE and SSN 123-45-6789");
+    expect(blocked.status).toBe(403);
+    const err = (await blocked.json()) as { error: { code: string; classes: string[]; message: string } };
+    expect(err.error.code).toBe("sensitive_data_blocked");
+    expect(err.error.classes).toEqual(["SECRET", "US_SSN"]);
+    expect(a.stats.chat + b.stats.chat).toBe(2); // nothing was sent upstream
+    const rows = await listAudit(store.db);
+    expect(rows.map((x) => [x.action, x.deployment, x.status])).toEqual([
+      ["accepted", "external", 200],
+      ["rerouted", "internal", 200],
+      ["blocked", null, 403],
+    ]);
+    expect(rows[1]?.classes).toEqual({ EMAIL: 1, CREDIT_CARD: 1 });
+    expect(rows[0]?.input_tokens).toBeGreaterThan(0);
+    expect(rows[0]?.cost_pusd).toBeGreaterThan(0);
+    // counts, never values: the email appears nowhere in the audit table
+    expect(JSON.stringify(rows)).not.toContain("jane@example.com");
+  });
+
+  it("redacts what a target may not receive and can restore placeholders in the answer", async () => {
+    const { chat, a } = await setup("redact", { restore: true });
+    const r = await chat("Contact jane@example.com please");
+    expect(await answer(r)).toBe("Contact jane@example.com please"); // restored for the caller
+    expect([...a.stats.prompts.keys()]).toEqual(["Contact [EMAIL_1] please"]); // what the external model saw
+  });
+
+  it("falls back on 5xx, but never to a target the data may not reach", async () => {
+    const first = await setup("reroute", { failA: true });
+    expect(await answer(await first.chat("hello"))).toBe("hello");
+    expect((await listAudit(first.store.db)).at(-1)?.deployment).toBe("internal");
+    const second = await setup("reroute", { failB: true });
+    const r = await second.chat("my email is jane@example.com");
+    expect(r.status).toBe(502);
+    expect(second.a.stats.chat).toBe(0);
+    expect((await listAudit(second.store.db)).at(-1)).toMatchObject({ action: "failed", status: 502 });
+  });
+
+  it("streams answers through and meters tokens from the stream", async () => {
+    const { chat, store } = await setup("reroute");
+    const r = await chat("stream me", { stream: true });
+    expect(r.headers.get("content-type")).toContain("text/event-stream");
+    const text = await r.text();
+    expect(text).toContain("data: [DONE]");
+    expect(text).toContain('"usage"');
+    const row = (await listAudit(store.db)).at(-1);
+    expect(row).toMatchObject({ action: "accepted", status: 200 });
+    expect(row?.output_tokens).toBeGreaterThan(0);
+  });
+
+  it("keys are created once, listed without the key, revoked; the audit CLI lists rows", async () => {
+    const { configFile, chat } = await setup("reroute");
+    await chat("hello");
+    const created = await runCli(["keys", "create", "-c", configFile, "--name", "cli-key", "--json"]);
+    expect(created.code, created.stderr).toBe(0);
+    const { key } = JSON.parse(created.stdout) as { key: string };
+    expect(key).toMatch(/^wb_/);
+    const listed = await runCli(["keys", "list", "-c", configFile, "--json"]);
+    expect(listed.stdout).not.toContain(key);
+    expect(JSON.parse(listed.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ name: "cli-key", revokedAt: null })]));
+    expect((await runCli(["keys", "revoke", "cli-key", "-c", configFile])).code).toBe(0);
+    expect((await runCli(["keys", "revoke", "cli-key", "-c", configFile])).code).toBe(2);
+    const audit = JSON.parse((await runCli(["audit", "-c", configFile, "--json"])).stdout) as { action: string; key_name: string }[];
+    expect(audit).toEqual([expect.objectContaining({ action: "accepted", key_name: "bot" })]);
+    expect(readFileSync(configFile, "utf8")).toContain("onSensitive: reroute");
+  });
+});
