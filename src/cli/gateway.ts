@@ -52,9 +52,9 @@ Examples:
     .option("-c, --config <file>", "gateway config", "gateway.yaml")
     .requiredOption("--name <name>", "a unique name for the key (shows in the audit trail)")
     .option("--routes <routes>", "only these routes (comma-separated)", list)
-    .option("--rpm <n>", "requests per minute (stored; enforcement comes with the next gateway release)", positiveInt)
-    .option("--tpm <n>", "tokens per minute (stored; enforcement comes with the next gateway release)", positiveInt)
-    .option("--budget-usd <usd>", "spending budget (stored; enforcement comes with the next gateway release)", positiveNumber)
+    .option("--rpm <n>", "requests per minute (429 with Retry-After beyond it)", positiveInt)
+    .option("--tpm <n>", "tokens per minute (estimated before, settled from metered usage)", positiveInt)
+    .option("--budget-usd <usd>", "USD budget: tokens × the deployments' prices; 429 once spent", positiveNumber)
     .option("--json", 'print {"name", "key"}')
     .action(async (o: { config: string; name: string; routes?: string[]; rpm?: number; tpm?: number; budgetUsd?: number; json?: boolean }) => {
       const { config, store } = await openGatewayStore(o.config);

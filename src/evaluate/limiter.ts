@@ -1,5 +1,7 @@
 /** Per-model limits: concurrency, requests per minute and tokens per minute. Owns time. */
-import { sleep } from "../util/duration.js";
+import { TokenBucket } from "../util/token-bucket.js";
+
+export { TokenBucket };
 
 export class Semaphore {
   private waiting: (() => void)[] = [];
@@ -21,40 +23,6 @@ export class Semaphore {
     const next = this.waiting.shift();
     if (next) next();
     else this.active--;
-  }
-}
-
-/** Token bucket refilled continuously; `take` waits until `amount` is available. */
-export class TokenBucket {
-  private tokens: number;
-  private last = performance.now();
-  constructor(
-    private readonly perMinute: number,
-    private readonly capacity: number,
-  ) {
-    this.tokens = capacity;
-  }
-  private refill(): void {
-    const now = performance.now();
-    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) * this.perMinute) / 60000);
-    this.last = now;
-  }
-  async take(amount: number, signal?: AbortSignal): Promise<void> {
-    const want = Math.min(amount, this.capacity);
-    for (;;) {
-      this.refill();
-      if (this.tokens >= want) {
-        this.tokens -= want;
-        return;
-      }
-      const waitMs = ((want - this.tokens) * 60000) / this.perMinute;
-      await sleep(Math.max(1, Math.ceil(waitMs)), signal);
-    }
-  }
-  /** Settle the difference between an estimate taken up front and what was really used. */
-  adjust(delta: number): void {
-    this.refill();
-    this.tokens = Math.min(this.capacity, this.tokens - delta);
   }
 }
 

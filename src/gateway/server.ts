@@ -2,15 +2,18 @@
  * The gateway's HTTP front door (first slice): OpenAI-compatible /v1/chat/completions with data-class
  * policy (block / reroute / redact), fallback across the targets the data may reach, Bearer keys
  * stored as hashes, and one audit row per request written before the response is sent.
- * Not yet: rpm/tpm/budget limits, response scanning with a hold-back window, /metrics.
+ * Keys' rpm/tpm limits and USD budgets are enforced with 429s. Not yet: response scanning with a
+ * hold-back window, /metrics.
  */
 import { createHash } from "node:crypto";
 import Fastify, { type FastifyReply } from "fastify";
+import { sql } from "kysely";
 import { Agent, request } from "undici";
 import { costPusd } from "../economics/money.js";
 import { SseDecoder } from "../providers/sse.js";
 import { type AuditRow, auditValues, type GatewayKey, listKeys } from "../store/gateway.js";
 import type { StoreHandle } from "../store/open.js";
+import { TokenBucket } from "../util/token-bucket.js";
 import type { Deployment, GatewayConfig } from "./config.js";
 import { buildDetectors, detect, redact, restore } from "./detect/redact.js";
 import { decide } from "./policy.js";
@@ -57,6 +60,25 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     }
     return k && !k.revokedAt ? k : undefined;
   };
+  /** Per key: request and token buckets, and what it has spent (pico-USD, from the audit trail). */
+  const limits = new Map<string, { rpm?: TokenBucket; tpm?: TokenBucket; spentPusd: number }>();
+  const limitsFor = async (k: GatewayKey) => {
+    let l = limits.get(k.name);
+    if (!l) {
+      const spent = await store.db
+        .selectFrom("gateway_audit")
+        .select(sql<number | null>`sum(cost_pusd)`.as("s"))
+        .where("key_name", "=", k.name)
+        .executeTakeFirst();
+      l = {
+        ...(k.rpm ? { rpm: new TokenBucket(k.rpm, k.rpm) } : {}),
+        ...(k.tpm ? { tpm: new TokenBucket(k.tpm, k.tpm) } : {}),
+        spentPusd: Number(spent?.s ?? 0),
+      };
+      limits.set(k.name, l);
+    }
+    return l;
+  };
   const audit = (a: AuditRow) => store.db.insertInto("gateway_audit").values(auditValues(a)).execute();
   const base = (key: GatewayKey | undefined, route: string | null): Omit<AuditRow, "action" | "status" | "classes"> => ({
     time: new Date().toISOString(),
@@ -99,6 +121,31 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
       return openAiError(reply, 403, `key "${key.name}" may not use route "${route.model}"`, "route_not_allowed");
     }
     const messages = body.messages as ChatMessage[];
+    const lim = await limitsFor(key);
+    const limited = async (message: string, retryAfterMs?: number) => {
+      await audit({ ...base(key, route.model), classes: {}, action: "failed", status: 429, latency_ms: performance.now() - started });
+      if (retryAfterMs !== undefined) reply.header("retry-after", String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+      return openAiError(reply, 429, message, "rate_limit_exceeded");
+    };
+    if (key.budgetUsd !== null && lim.spentPusd / 1e12 >= key.budgetUsd)
+      return limited(`key "${key.name}" has spent its budget of $${key.budgetUsd} ($${(lim.spentPusd / 1e12).toFixed(6)} metered)`);
+    if (lim.rpm) {
+      const t = lim.rpm.tryTake(1);
+      if (!t.ok) return limited(`key "${key.name}" is limited to ${key.rpm} requests per minute`, t.retryAfterMs);
+    }
+    const estTokens =
+      Math.ceil(messages.reduce((a, m) => a + textOf(m.content).length, 0) / 4) +
+      (typeof (body as { max_tokens?: unknown }).max_tokens === "number" ? (body as { max_tokens: number }).max_tokens : 256);
+    if (lim.tpm) {
+      const t = lim.tpm.tryTake(estTokens);
+      if (!t.ok) return limited(`key "${key.name}" is limited to ${key.tpm} tokens per minute`, t.retryAfterMs);
+    }
+    /** Settle metering once the real usage is known. */
+    const meter = (usage: { prompt_tokens?: number; completion_tokens?: number } | undefined, cost: number | null) => {
+      if (usage) lim.tpm?.adjust((usage.prompt_tokens ?? 0) + (usage.completion_tokens ?? 0) - estTokens);
+      if (cost) lim.spentPusd += cost;
+      return cost;
+    };
     const perMessage = messages.map((m) => {
       const text = textOf(m.content);
       return { text, entities: detect(text, detectors) };
@@ -158,7 +205,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
             status: res.statusCode,
             input_tokens: usage?.prompt_tokens ?? null,
             output_tokens: usage?.completion_tokens ?? null,
-            cost_pusd: usage && t.deployment.price ? costPusd(usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0, t.deployment.price) : null,
+            cost_pusd: meter(usage, usage && t.deployment.price ? costPusd(usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0, t.deployment.price) : null),
             latency_ms: performance.now() - started,
             body: bodiesFor,
           });
@@ -189,7 +236,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
           status: 200,
           input_tokens: usage?.prompt_tokens ?? null,
           output_tokens: usage?.completion_tokens ?? null,
-          cost_pusd: usage && t.deployment.price ? costPusd(usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0, t.deployment.price) : null,
+          cost_pusd: meter(usage, usage && t.deployment.price ? costPusd(usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0, t.deployment.price) : null),
           latency_ms: performance.now() - started,
           body: bodiesFor,
         });

@@ -130,6 +130,24 @@ describe("gateway", () => {
     expect(row?.output_tokens).toBeGreaterThan(0);
   });
 
+  it("enforces a key's requests per minute and USD budget with 429s", async () => {
+    const { store, chat } = await setup("reroute");
+    await insertKey(store.db, { name: "tight", keyHash: hashKey("wb_tight"), routes: null, rpm: 2, tpm: null, budgetUsd: null });
+    await insertKey(store.db, { name: "poor", keyHash: hashKey("wb_poor"), routes: null, rpm: null, tpm: null, budgetUsd: 1e-9 });
+    expect((await chat("one", {}, "wb_tight")).status).toBe(200);
+    expect((await chat("two", {}, "wb_tight")).status).toBe(200);
+    const third = await chat("three", {}, "wb_tight");
+    expect(third.status).toBe(429);
+    expect(Number(third.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(((await third.json()) as { error: { message: string } }).error.message).toMatch(/limited to 2 requests per minute/);
+    expect((await chat("first spend", {}, "wb_poor")).status).toBe(200); // metered: more than $1e-9
+    const broke = await chat("second", {}, "wb_poor");
+    expect(broke.status).toBe(429);
+    expect(((await broke.json()) as { error: { message: string } }).error.message).toMatch(/spent its budget/);
+    const rows = await listAudit(store.db, { key: "tight" });
+    expect(rows.map((r) => r.status)).toEqual([200, 200, 429]);
+  });
+
   it("keys are created once, listed without the key, revoked; the audit CLI lists rows", async () => {
     const { configFile, chat } = await setup("reroute");
     await chat("hello");
