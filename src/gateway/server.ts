@@ -37,6 +37,41 @@ const textOf = (content: unknown): string =>
       ? content.map((p) => (p && typeof p === "object" && "text" in p ? String((p as { text: unknown }).text) : "")).join("\n")
       : "";
 
+type Kind = "chat" | "completions" | "embeddings";
+const UPSTREAM_PATH: Record<Kind, string> = { chat: "/chat/completions", completions: "/completions", embeddings: "/embeddings" };
+
+/** The texts of a request that are scanned, and how to put redacted texts back. */
+interface Extracted {
+  texts: string[];
+  rebuild(texts: string[]): Record<string, unknown>;
+}
+
+function extract(kind: Kind, body: Record<string, unknown>): Extracted | string {
+  if (kind === "chat") {
+    if (!Array.isArray(body.messages)) return "messages must be an array";
+    const messages = body.messages as ChatMessage[];
+    return {
+      texts: messages.map((m) => textOf(m.content)),
+      rebuild: (texts) => ({ ...body, messages: messages.map((m, i) => (typeof m.content === "string" ? { ...m, content: texts[i] } : m)) }),
+    };
+  }
+  const field = kind === "completions" ? "prompt" : "input";
+  const v = body[field];
+  if (typeof v === "string") return { texts: [v], rebuild: (t) => ({ ...body, [field]: t[0] }) };
+  if (Array.isArray(v) && v.every((x) => typeof x === "string")) return { texts: v as string[], rebuild: (t) => ({ ...body, [field]: t }) };
+  if (Array.isArray(v)) return { texts: [], rebuild: () => body }; // token ids: nothing to scan
+  return `${field} must be a string or an array of strings`;
+}
+
+/** Put the caller's values back where the answer repeats placeholders. */
+function restoreAnswer(kind: Kind, j: { choices?: { message?: { content?: string }; text?: string }[] }, placeholders: Record<string, string>): void {
+  if (kind === "embeddings") return;
+  for (const c of j.choices ?? []) {
+    if (c.message?.content) c.message.content = restore(c.message.content, placeholders);
+    if (typeof c.text === "string") c.text = restore(c.text, placeholders);
+  }
+}
+
 function openAiError(reply: FastifyReply, status: number, message: string, code: string, extra: Record<string, unknown> = {}) {
   return reply.code(status).send({ error: { message, type: status === 401 ? "authentication_error" : "invalid_request_error", code, param: null, ...extra } });
 }
@@ -95,10 +130,10 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
   app.get("/healthz", async () => ({ ok: true }));
   app.get("/v1/models", async () => ({ object: "list", data: config.routes.map((r) => ({ id: r.model, object: "model", owned_by: "weightbridge-gateway" })) }));
 
-  app.post("/v1/chat/completions", async (req, reply) => {
+  const handle = (kind: Kind) => async (req: import("fastify").FastifyRequest, reply: FastifyReply) => {
     const started = performance.now();
     const key = await keyFor(req.headers.authorization);
-    const body = (req.body ?? {}) as { model?: unknown; messages?: unknown; stream?: unknown };
+    const body = (req.body ?? {}) as Record<string, unknown> & { model?: unknown; stream?: unknown };
     const routeName = typeof body.model === "string" ? body.model : null;
     if (!key) {
       await audit({ ...base(undefined, routeName), classes: {}, action: "unauthorised", status: 401 });
@@ -110,17 +145,17 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
       );
     }
     const route = config.routes.find((r) => r.model === routeName);
-    if (!route || !Array.isArray(body.messages)) {
+    const ex = extract(kind, body);
+    if (!route || typeof ex === "string") {
       await audit({ ...base(key, routeName), classes: {}, action: "failed", status: route ? 400 : 404 });
       return route
-        ? openAiError(reply, 400, "messages must be an array", "invalid_messages")
+        ? openAiError(reply, 400, String(ex), "invalid_request")
         : openAiError(reply, 404, `no route for model "${routeName}"; routes: ${config.routes.map((r) => r.model).join(", ")}`, "model_not_found");
     }
     if (key.routes && !key.routes.includes(route.model)) {
       await audit({ ...base(key, route.model), classes: {}, action: "unauthorised", status: 403 });
       return openAiError(reply, 403, `key "${key.name}" may not use route "${route.model}"`, "route_not_allowed");
     }
-    const messages = body.messages as ChatMessage[];
     const lim = await limitsFor(key);
     const limited = async (message: string, retryAfterMs?: number) => {
       await audit({ ...base(key, route.model), classes: {}, action: "failed", status: 429, latency_ms: performance.now() - started });
@@ -134,7 +169,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
       if (!t.ok) return limited(`key "${key.name}" is limited to ${key.rpm} requests per minute`, t.retryAfterMs);
     }
     const estTokens =
-      Math.ceil(messages.reduce((a, m) => a + textOf(m.content).length, 0) / 4) +
+      Math.ceil(ex.texts.reduce((a, t) => a + t.length, 0) / 4) +
       (typeof (body as { max_tokens?: unknown }).max_tokens === "number" ? (body as { max_tokens: number }).max_tokens : 256);
     if (lim.tpm) {
       const t = lim.tpm.tryTake(estTokens);
@@ -146,10 +181,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
       if (cost) lim.spentPusd += cost;
       return cost;
     };
-    const perMessage = messages.map((m) => {
-      const text = textOf(m.content);
-      return { text, entities: detect(text, detectors) };
-    });
+    const perMessage = ex.texts.map((text) => ({ text, entities: detect(text, detectors) }));
     const counts: Record<string, number> = {};
     for (const p of perMessage) for (const e of p.entities) counts[e.type] = (counts[e.type] ?? 0) + 1;
     const decision = decide(route, config.deployments, Object.keys(counts));
@@ -157,41 +189,36 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
       await audit({ ...base(key, route.model), classes: counts, action: "blocked", status: 403, latency_ms: performance.now() - started });
       return openAiError(reply, 403, `blocked: ${decision.reason}`, "sensitive_data_blocked", { classes: decision.classes });
     }
-    const stream = body.stream === true;
+    const stream = kind !== "embeddings" && body.stream === true;
     let lastError = "no target";
     for (const t of decision.targets) {
       const placeholders: Record<string, string> = {};
-      const outMessages = messages.map((m, i) => {
-        const p = perMessage[i];
-        if (!p || t.redact.length === 0 || typeof m.content !== "string") return m;
+      const outTexts = perMessage.map((p) => {
+        if (t.redact.length === 0) return p.text;
         const r = redact(p.text, p.entities, (e) => !t.redact.includes(e.type));
         Object.assign(placeholders, r.placeholders);
-        return { ...m, content: r.redacted };
+        return r.redacted;
       });
-      const upstreamBody = {
-        ...(req.body as object),
-        model: t.deployment.model,
-        messages: outMessages,
-        ...(stream ? { stream_options: { include_usage: true } } : {}),
-      };
+      const rebuilt = t.redact.length ? ex.rebuild(outTexts) : body;
+      const upstreamBody = { ...rebuilt, model: t.deployment.model, ...(stream ? { stream_options: { include_usage: true } } : {}) };
       const action = decision.action === "accept" ? "accepted" : decision.action === "reroute" ? "rerouted" : "redacted";
       try {
-        const res = await forward(agent, t.deployment, upstreamBody);
+        const res = await forward(agent, t.deployment, UPSTREAM_PATH[kind], upstreamBody);
         if (res.statusCode === 429 || res.statusCode >= 500) {
           lastError = `HTTP ${res.statusCode} from ${t.deployment.id}`;
           await res.body.dump();
           continue; // fall back to the next target the data may reach
         }
-        const bodiesFor = config.audit.bodies === "full" ? JSON.stringify(messages) : config.audit.bodies === "redacted" ? JSON.stringify(outMessages) : null;
+        const bodiesFor = config.audit.bodies === "full" ? JSON.stringify(ex.texts) : config.audit.bodies === "redacted" ? JSON.stringify(outTexts) : null;
         if (!stream || res.statusCode >= 400) {
           const text = await res.body.text();
           let out = text;
           let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
           try {
-            const j = JSON.parse(text) as { usage?: typeof usage; choices?: { message?: { content?: string } }[] };
+            const j = JSON.parse(text) as { usage?: typeof usage; choices?: { message?: { content?: string }; text?: string }[] };
             usage = j.usage;
-            if (route.restore && Object.keys(placeholders).length && j.choices) {
-              for (const c of j.choices) if (c.message?.content) c.message.content = restore(c.message.content, placeholders);
+            if (route.restore && Object.keys(placeholders).length) {
+              restoreAnswer(kind, j, placeholders);
               out = JSON.stringify(j);
             }
           } catch {
@@ -248,7 +275,10 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     }
     await audit({ ...base(key, route.model), classes: counts, action: "failed", status: 502, latency_ms: performance.now() - started });
     return openAiError(reply, 502, `every allowed target failed (last: ${lastError})`, "upstream_failed");
-  });
+  };
+  app.post("/v1/chat/completions", handle("chat"));
+  app.post("/v1/completions", handle("completions"));
+  app.post("/v1/embeddings", handle("embeddings"));
 
   const address = await app.listen({ host: o.host ?? "127.0.0.1", port: o.port ?? 0 });
   return {
@@ -260,9 +290,9 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
   };
 }
 
-function forward(agent: Agent, d: Deployment, body: unknown) {
+function forward(agent: Agent, d: Deployment, path: string, body: unknown) {
   const key = d.apiKeyEnv ? process.env[d.apiKeyEnv] : undefined;
-  return request(`${d.baseUrl.replace(/\/+$/, "")}/chat/completions`, {
+  return request(`${d.baseUrl.replace(/\/+$/, "")}${path}`, {
     method: "POST",
     dispatcher: agent,
     headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },

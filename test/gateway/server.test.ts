@@ -130,6 +130,25 @@ describe("gateway", () => {
     expect(row?.output_tokens).toBeGreaterThan(0);
   });
 
+  it("applies the same policy to /v1/completions and /v1/embeddings", async () => {
+    const { gw, a, b } = await setup("redact", { restore: true });
+    const post = (path: string, body: unknown) =>
+      fetch(`${gw.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: "Bearer wb_test" },
+        body: JSON.stringify(body),
+      });
+    const c = (await (await post("/v1/completions", { model: "support", prompt: "Mail jane@example.com" })).json()) as { choices: { text: string }[] };
+    expect(c.choices[0]?.text).toBe("Mail jane@example.com"); // restored
+    expect([...a.stats.prompts.keys()]).toEqual(["Mail [EMAIL_1]"]);
+    const e = await post("/v1/embeddings", { model: "support", input: ["call +1 415 555 2671", "hello"] });
+    expect(e.status).toBe(200);
+    expect(((await e.json()) as { data: unknown[] }).data).toHaveLength(2);
+    const bad = await post("/v1/embeddings", { model: "support", input: 42 });
+    expect(bad.status).toBe(400);
+    expect(b.stats.chat).toBe(0);
+  });
+
   it("enforces a key's requests per minute and USD budget with 429s", async () => {
     const { store, chat } = await setup("reroute");
     await insertKey(store.db, { name: "tight", keyHash: hashKey("wb_tight"), routes: null, rpm: 2, tpm: null, budgetUsd: null });
