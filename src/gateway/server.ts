@@ -3,7 +3,7 @@
  * policy (block / reroute / redact), fallback across the targets the data may reach, Bearer keys
  * stored as hashes, and one audit row per request written before the response is sent.
  * Keys' rpm/tpm limits and USD budgets are enforced with 429s. Not yet: response scanning with a
- * hold-back window, /metrics.
+ * hold-back window.
  */
 import { createHash } from "node:crypto";
 import Fastify, { type FastifyReply } from "fastify";
@@ -16,6 +16,7 @@ import type { StoreHandle } from "../store/open.js";
 import { TokenBucket } from "../util/token-bucket.js";
 import type { Deployment, GatewayConfig } from "./config.js";
 import { buildDetectors, detect, redact, restore } from "./detect/redact.js";
+import { createMetrics } from "./metrics.js";
 import { decide } from "./policy.js";
 
 export interface Gateway {
@@ -114,7 +115,12 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     }
     return l;
   };
-  const audit = (a: AuditRow) => store.db.insertInto("gateway_audit").values(auditValues(a)).execute();
+  const metrics = createMetrics();
+  const audit = (a: AuditRow) => {
+    metrics.observe(a);
+    return auditInsert(a);
+  };
+  const auditInsert = (a: AuditRow) => store.db.insertInto("gateway_audit").values(auditValues(a)).execute();
   const base = (key: GatewayKey | undefined, route: string | null): Omit<AuditRow, "action" | "status" | "classes"> => ({
     time: new Date().toISOString(),
     key_name: key?.name ?? null,
@@ -128,6 +134,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
   });
 
   app.get("/healthz", async () => ({ ok: true }));
+  app.get("/metrics", async (_req, reply) => reply.header("content-type", metrics.registry.contentType).send(await metrics.registry.metrics()));
   app.get("/v1/models", async () => ({ object: "list", data: config.routes.map((r) => ({ id: r.model, object: "model", owned_by: "weightbridge-gateway" })) }));
 
   const handle = (kind: Kind) => async (req: import("fastify").FastifyRequest, reply: FastifyReply) => {

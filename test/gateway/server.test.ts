@@ -149,6 +149,17 @@ describe("gateway", () => {
     expect(b.stats.chat).toBe(0);
   });
 
+  it("exposes Prometheus metrics", async () => {
+    const { gw, chat } = await setup("reroute");
+    await chat("hello");
+    await chat("mail jane@example.com");
+    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(text).toMatch(/weightbridge_gateway_requests_total\{route="support",deployment="external",action="accepted",status="200"\} 1/);
+    expect(text).toMatch(/weightbridge_gateway_sensitive_entities_total\{class="EMAIL",action="rerouted"\} 1/);
+    expect(text).toMatch(/weightbridge_gateway_request_duration_seconds_count\{route="support",action="accepted"\} 1/);
+    expect(text).toMatch(/weightbridge_gateway_tokens_total\{deployment="internal",direction="output"\} \d+/);
+  });
+
   it("enforces a key's requests per minute and USD budget with 429s", async () => {
     const { store, chat } = await setup("reroute");
     await insertKey(store.db, { name: "tight", keyHash: hashKey("wb_tight"), routes: null, rpm: 2, tpm: null, budgetUsd: null });
