@@ -217,6 +217,20 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
           continue; // fall back to the next target the data may reach
         }
         const bodiesFor = config.audit.bodies === "full" ? JSON.stringify(ex.texts) : config.audit.bodies === "redacted" ? JSON.stringify(outTexts) : null;
+        /** The audit row (and metering) of an answered request. */
+        const served = (status: number, usage: { prompt_tokens?: number; completion_tokens?: number } | undefined) =>
+          audit({
+            ...base(key, route.model),
+            deployment: t.deployment.id,
+            classes: counts,
+            action,
+            status,
+            input_tokens: usage?.prompt_tokens ?? null,
+            output_tokens: usage?.completion_tokens ?? null,
+            cost_pusd: meter(usage, usage && t.deployment.price ? costPusd(usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0, t.deployment.price) : null),
+            latency_ms: performance.now() - started,
+            body: bodiesFor,
+          });
         if (!stream || res.statusCode >= 400) {
           const text = await res.body.text();
           let out = text;
@@ -231,18 +245,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
           } catch {
             /* not JSON: pass through */
           }
-          await audit({
-            ...base(key, route.model),
-            deployment: t.deployment.id,
-            classes: counts,
-            action,
-            status: res.statusCode,
-            input_tokens: usage?.prompt_tokens ?? null,
-            output_tokens: usage?.completion_tokens ?? null,
-            cost_pusd: meter(usage, usage && t.deployment.price ? costPusd(usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0, t.deployment.price) : null),
-            latency_ms: performance.now() - started,
-            body: bodiesFor,
-          });
+          await served(res.statusCode, usage);
           return reply.code(res.statusCode).header("content-type", "application/json").send(out);
         }
         // Streaming: pass chunks through as they come, reading usage from the stream.
@@ -262,18 +265,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
             }
           }
         }
-        await audit({
-          ...base(key, route.model),
-          deployment: t.deployment.id,
-          classes: counts,
-          action,
-          status: 200,
-          input_tokens: usage?.prompt_tokens ?? null,
-          output_tokens: usage?.completion_tokens ?? null,
-          cost_pusd: meter(usage, usage && t.deployment.price ? costPusd(usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0, t.deployment.price) : null),
-          latency_ms: performance.now() - started,
-          body: bodiesFor,
-        });
+        await served(200, usage);
         reply.raw.end();
         return reply;
       } catch (e) {
