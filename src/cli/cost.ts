@@ -58,7 +58,7 @@ Examples:
       const gpu = o.gpu ?? model.hosting?.gpu;
       if (!gpu) throw new UserError(`model ${modelId} has no hosting.gpu`, `add hosting: { gpu: H100, gpus: 1 } to the model, or pass --gpu`);
       const gpus = o.gpus ?? model.hosting?.gpus ?? 1;
-      const listed = tco.loadGpuPrices().find((g) => g.gpu.toLowerCase() === gpu.toLowerCase());
+      const listed = tco.findGpuPrice(gpu);
       const hourly = o.hourlyUsd ?? model.hosting?.hourlyUsd ?? listed?.hourlyUsd;
       if (hourly === undefined)
         throw new UserError(

@@ -21,8 +21,6 @@ function date(v: string): string {
   return v;
 }
 
-const storeConfig = (c?: string) => c ?? (process.env.WEIGHTBRIDGE_DATABASE_URL ? undefined : "weightbridge.yaml");
-
 export function registerPrices(program: Command): void {
   const prices = program
     .command("prices")
@@ -135,7 +133,7 @@ Examples:
       }
       const asOf = o.asOf ?? statSync(path).mtime.toISOString().slice(0, 10);
       const parsed = parseLitellmPrices(text, basename(path), asOf);
-      const { store } = await openStoreFor(storeConfig(o.config));
+      const { store } = await openStoreFor(o.config);
       try {
         await savePrices(store.db, parsed.entries);
       } finally {

@@ -40,9 +40,9 @@ Examples:
         import("../config/project.js"),
         import("../report/index.js"),
       ]);
-      const configFile = o.config ?? (process.env.WEIGHTBRIDGE_DATABASE_URL ? undefined : "weightbridge.yaml");
-      const fromConfig = configFile ? loadConfigOnly(configFile).config.report?.criteria : undefined;
-      const { store } = await openStoreFor(configFile);
+      // Criteria come from the config, unless only WEIGHTBRIDGE_DATABASE_URL says where the store is.
+      const fromConfig = o.config || !process.env.WEIGHTBRIDGE_DATABASE_URL ? loadConfigOnly(o.config).config.report?.criteria : undefined;
+      const { store } = await openStoreFor(o.config);
       try {
         const report = await buildReport(store, runId, {
           ...(o.baseline ? { baseline: o.baseline } : {}),

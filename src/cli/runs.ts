@@ -22,7 +22,7 @@ Examples:
   weightbridge runs show 20261128-101500Z-ab12 -c weightbridge.yaml`,
     )
     .action(async (o: { config?: string; json?: boolean }) => {
-      const { store } = await openStoreFor(o.config ?? (process.env.WEIGHTBRIDGE_DATABASE_URL ? undefined : "weightbridge.yaml"));
+      const { store } = await openStoreFor(o.config);
       try {
         const rows = (await listRuns(store.db)).map((r) => {
           const plan = r.plan as Partial<Plan>;
@@ -65,7 +65,7 @@ Examples:
   weightbridge runs show 20261128-1015 --baseline qwen3-235b --json`,
     )
     .action(async (runId: string, o: { config?: string; json?: boolean; baseline?: string }) => {
-      const { store } = await openStoreFor(o.config ?? (process.env.WEIGHTBRIDGE_DATABASE_URL ? undefined : "weightbridge.yaml"));
+      const { store } = await openStoreFor(o.config);
       try {
         const { run, summary } = await summariseStoredRun(store, runId, o.baseline);
         if (o.json) return printJson(summary);

@@ -11,7 +11,6 @@ const oneOf =
     if (!values.includes(v as T)) throw new InvalidArgumentError(`expected one of: ${values.join(", ")}`);
     return v as T;
   };
-const storeConfig = (c?: string) => c ?? (process.env.WEIGHTBRIDGE_DATABASE_URL ? undefined : "weightbridge.yaml");
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 export function registerScoreboard(program: Command): void {
@@ -51,7 +50,7 @@ Examples:
         json?: boolean;
       }) => {
         const [{ openStoreFor }, { ingestFile, ingestHub }] = await Promise.all([import("../evaluate/session.js"), import("../scoreboard/ingest.js")]);
-        const { store } = await openStoreFor(storeConfig(o.config));
+        const { store } = await openStoreFor(o.config);
         const bar = createProgress("hub", o.limit, o.from === "hub" && wantsProgress(Boolean(o.json)));
         try {
           const r =
@@ -103,7 +102,7 @@ Examples:
           import("../scoreboard/show.js"),
           import("../scoreboard/chart.js"),
         ]);
-        const { store } = await openStoreFor(storeConfig(o.config));
+        const { store } = await openStoreFor(o.config);
         try {
           const r = await showScoreboard(store, { by: o.by, metric: o.metric, snapshot: o.snapshot, top: o.top, ...(o.since ? { since: o.since } : {}) });
           if (o.chart) {

@@ -21,6 +21,11 @@ export function loadGpuPrices(): GpuPrice[] {
   return (JSON.parse(readFileSync(packagePath("data", "gpus.json"), "utf8")) as { entries: GpuPrice[] }).entries;
 }
 
+/** The listed price of a GPU type, by name (case-insensitive). */
+export function findGpuPrice(gpu: string): GpuPrice | undefined {
+  return loadGpuPrices().find((g) => g.gpu.toLowerCase() === gpu.toLowerCase());
+}
+
 export interface Hosting {
   gpu: string;
   gpus: number;

@@ -45,21 +45,24 @@ function round(x: number, digits = 6): number {
 function roundPair(p: [number, number]): [number, number] {
   return [round(p[0]), round(p[1])];
 }
-function ms(x: number): number | null {
+/** Milliseconds to one decimal; null when there is nothing to report. */
+export function ms(x: number): number | null {
   return Number.isFinite(x) ? Math.round(x * 10) / 10 : null;
 }
 
-/** Per-case mean score over repeats, keyed by case index. */
-function caseScores(rows: ResultRecord[]): Map<number, number> {
-  const acc = new Map<number, { s: number; k: number }>();
+/** Per-case mean score over repeats. The key says what a case is (its index in a suite, or suite and index). */
+export function caseScores<K>(rows: readonly ResultRecord[], keyOf: (r: ResultRecord) => K): Map<K, number> {
+  const acc = new Map<K, { s: number; k: number }>();
   for (const r of rows) {
-    const a = acc.get(r.caseIndex) ?? { s: 0, k: 0 };
+    const key = keyOf(r);
+    const a = acc.get(key) ?? { s: 0, k: 0 };
     a.s += r.score;
     a.k += 1;
-    acc.set(r.caseIndex, a);
+    acc.set(key, a);
   }
   return new Map([...acc].map(([i, a]) => [i, a.s / a.k]));
 }
+const byIndex = (r: ResultRecord) => r.caseIndex;
 
 function extraMetrics(rows: ResultRecord[], suite: PlannedSuite): ModelSummary["metrics"] | undefined {
   const labels: { gold: string; predicted: string }[] = [];
@@ -110,14 +113,14 @@ export function summarise(plan: Plan, runId: string, results: ResultRecord[], ba
     }
     const costOf = (rows: ResultRecord[], priced: boolean) => (priced ? sumPusdToUsd(rows.map((r) => r.costPusd ?? 0)) : null);
     const baseRows = baseline ? (byModel.get(baseline) ?? []) : [];
-    const baseScores = caseScores(baseRows);
+    const baseScores = caseScores(baseRows, byIndex);
     const basePriced = plan.models.find((m) => m.config.id === baseline)?.price != null;
     const baseCost = costOf(baseRows, basePriced);
 
     const models: ModelSummary[] = plan.models.map((pm) => {
       const id = pm.config.id;
       const rows = byModel.get(id) ?? [];
-      const scores = caseScores(rows);
+      const scores = caseScores(rows, byIndex);
       const est = estimateMean([...scores.values()]);
       const ok = rows.filter((r) => r.error === null);
       const lat = ok.map((r) => r.latencyMs).filter((x): x is number => x !== null);

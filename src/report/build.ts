@@ -2,10 +2,10 @@
 
 import type { LevelResult } from "../economics/loadtest.js";
 import { sumPusdToUsd } from "../economics/money.js";
-import { loadGpuPrices, pickLevel, selfHostUnitCosts } from "../economics/tco.js";
+import { findGpuPrice, pickLevel, selfHostUnitCosts } from "../economics/tco.js";
 import type { Plan } from "../evaluate/plan.js";
 import { resolveRun } from "../evaluate/session.js";
-import { summarise } from "../evaluate/summary.js";
+import { caseScores, ms, summarise } from "../evaluate/summary.js";
 import { comparePaired, estimateMean } from "../stats/compare.js";
 import { quantile } from "../stats/quantile.js";
 import { loadBenchLevels } from "../store/bench.js";
@@ -33,7 +33,7 @@ async function selfHostPrice(
   hosting: { gpu: string; gpus: number; hourlyUsd?: number | undefined },
   utilisation: number,
 ): Promise<{ usd: number; source: string } | null> {
-  const hourly = hosting.hourlyUsd ?? loadGpuPrices().find((g) => g.gpu.toLowerCase() === hosting.gpu.toLowerCase())?.hourlyUsd;
+  const hourly = hosting.hourlyUsd ?? findGpuPrice(hosting.gpu)?.hourlyUsd;
   if (hourly === undefined) return null;
   const bench = (await listRuns(store.db)).find(
     (r) => r.kind === "bench" && r.status === "completed" && (r.plan as { model?: { id?: string } }).model?.id === modelId,
@@ -48,21 +48,10 @@ async function selfHostPrice(
   };
 }
 
-const ms = (x: number) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
 const r6 = (x: number) => Number(x.toFixed(6));
 
-/** Per (suite, case) mean score over repeats. */
-function caseScores(rows: ResultRecord[]): Map<string, number> {
-  const acc = new Map<string, { s: number; k: number }>();
-  for (const r of rows) {
-    const key = `${r.suite}\u0000${r.caseIndex}`;
-    const a = acc.get(key) ?? { s: 0, k: 0 };
-    a.s += r.score;
-    a.k++;
-    acc.set(key, a);
-  }
-  return new Map([...acc].map(([k, a]) => [k, a.s / a.k]));
-}
+/** A case across suites: suite and index. */
+const bySuiteCase = (r: ResultRecord) => `${r.suite}\u0000${r.caseIndex}`;
 
 export async function buildReport(store: StoreHandle, runId: string, opts: BuildOptions = {}): Promise<Report> {
   const run = await resolveRun(store, runId);
@@ -94,7 +83,7 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
 
   const overall: ModelOverall[] = plan.models.map((m) => {
     const rows = byModel.get(m.config.id) ?? [];
-    const scores = [...caseScores(rows).values()];
+    const scores = [...caseScores(rows, bySuiteCase).values()];
     const est = estimateMean(scores);
     const ok = rows.filter((r) => r.error === null);
     return {
@@ -130,11 +119,11 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
   for (const p of paretoFrontier(points)) p.o.pareto = true;
 
   const base = overall.find((o) => o.id === baseline);
-  const baseScores = caseScores(byModel.get(baseline) ?? []);
+  const baseScores = caseScores(byModel.get(baseline) ?? [], bySuiteCase);
   const candidates: CandidateRow[] = overall
     .filter((o) => o.id !== baseline)
     .map((o) => {
-      const cand = caseScores(byModel.get(o.id) ?? []);
+      const cand = caseScores(byModel.get(o.id) ?? [], bySuiteCase);
       const keys = [...cand.keys()].filter((k) => baseScores.has(k));
       const c = keys.length
         ? comparePaired(
@@ -166,7 +155,7 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
   const max = opts.maxChanged ?? 25;
   const changedCases: ChangedCase[] = [];
   const changedCounts: Report["changedCounts"] = {};
-  const first = (rows: ResultRecord[]) => new Map(rows.filter((r) => r.repeat === 0).map((r) => [`${r.suite}\u0000${r.caseIndex}`, r]));
+  const first = (rows: ResultRecord[]) => new Map(rows.filter((r) => r.repeat === 0).map((r) => [bySuiteCase(r), r]));
   const baseFirst = first(byModel.get(baseline) ?? []);
   for (const c of candidates) {
     const candFirst = first(byModel.get(c.id) ?? []);

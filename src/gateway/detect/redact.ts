@@ -27,8 +27,15 @@ export function buildDetectors(o: DetectOptions = {}): Detector[] {
   return all.filter(([name]) => want.has(name)).map(([, d]) => d);
 }
 
+let builtins: Detector[] | undefined;
+/** The built-in detectors with default options, built once (they are pure and shareable). */
+export function defaultDetectors(): readonly Detector[] {
+  builtins ??= buildDetectors();
+  return builtins;
+}
+
 /** All entities, non-overlapping, in order. */
-export function detect(text: string, detectors: readonly Detector[] = buildDetectors()): Entity[] {
+export function detect(text: string, detectors: readonly Detector[] = defaultDetectors()): Entity[] {
   const found = detectors.flatMap((d) => d(text));
   found.sort((a, b) => a.start - b.start || b.end - b.start - (a.end - a.start) || (PRIORITY[a.type] ?? 9) - (PRIORITY[b.type] ?? 9));
   const kept: Entity[] = [];
