@@ -11,7 +11,7 @@ import { quantile } from "../stats/quantile.js";
 import { loadBenchLevels } from "../store/bench.js";
 import type { StoreHandle } from "../store/open.js";
 import { loadResults, type ResultRecord } from "../store/results.js";
-import { listRuns } from "../store/runs.js";
+import { listRuns, type RunRow } from "../store/runs.js";
 import { UserError } from "../util/errors.js";
 import { paretoFrontier } from "./pareto.js";
 import { type AdoptionCriteria, type CandidateRow, type ChangedCase, DEFAULT_CRITERIA, type ModelOverall, type Report } from "./types.js";
@@ -29,15 +29,14 @@ export interface BuildOptions {
 /** USD per 1M tokens (in and out) of a self-hosted model, from its latest bench run. */
 async function selfHostPrice(
   store: StoreHandle,
+  runs: readonly RunRow[],
   modelId: string,
   hosting: { gpu: string; gpus: number; hourlyUsd?: number | undefined },
   utilisation: number,
 ): Promise<{ usd: number; source: string } | null> {
   const hourly = hosting.hourlyUsd ?? findGpuPrice(hosting.gpu)?.hourlyUsd;
   if (hourly === undefined) return null;
-  const bench = (await listRuns(store.db)).find(
-    (r) => r.kind === "bench" && r.status === "completed" && (r.plan as { model?: { id?: string } }).model?.id === modelId,
-  );
+  const bench = runs.find((r) => r.kind === "bench" && r.status === "completed" && (r.plan as { model?: { id?: string } }).model?.id === modelId);
   if (!bench) return null;
   const picked = pickLevel(await loadBenchLevels<LevelResult>(store.db, bench.id));
   if (!picked) return null;
@@ -66,13 +65,19 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
   const summary = summarise(plan, run.id, results, baseline);
 
   const byModel = new Map<string, ResultRecord[]>();
-  for (const r of results) byModel.set(r.modelId, [...(byModel.get(r.modelId) ?? []), r]);
+  for (const r of results) {
+    const list = byModel.get(r.modelId);
+    if (list) list.push(r);
+    else byModel.set(r.modelId, [r]);
+  }
   const priced = new Set(plan.models.filter((m) => m.price).map((m) => m.config.id));
   // Self-hosted models without an API price: cost from their latest bench run and hosting spec.
   const tcoPerMTokens = new Map<string, { usd: number; source: string }>();
+  // Bench and red-team runs are looked up in one listing (each listing parses every stored plan).
+  const runs = await listRuns(store.db);
   for (const m of plan.models) {
     if (m.price || !m.config.hosting) continue;
-    const t = await selfHostPrice(store, m.config.id, m.config.hosting, opts.utilisation ?? 0.5);
+    const t = await selfHostPrice(store, runs, m.config.id, m.config.hosting, opts.utilisation ?? 0.5);
     if (t) tcoPerMTokens.set(m.config.id, t);
   }
   const costOf = (id: string, rows: ResultRecord[]): number | null => {
@@ -181,7 +186,7 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
     changedCounts[c.id] = counts;
   }
 
-  const redteam = await latestRedteam(store, new Set(plan.models.map((m) => m.config.id)));
+  const redteam = await latestRedteam(store, runs, new Set(plan.models.map((m) => m.config.id)));
 
   return {
     version: 1,
@@ -200,10 +205,8 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
 }
 
 /** Red-team rates of the report's models, from the newest completed red-team run that covers any of them. */
-async function latestRedteam(store: StoreHandle, modelIds: Set<string>): Promise<Report["redteam"]> {
-  const run = (await listRuns(store.db)).find(
-    (r) => r.kind === "redteam" && r.status === "completed" && (r.plan as Plan).models.some((m) => modelIds.has(m.config.id)),
-  );
+async function latestRedteam(store: StoreHandle, runs: readonly RunRow[], modelIds: Set<string>): Promise<Report["redteam"]> {
+  const run = runs.find((r) => r.kind === "redteam" && r.status === "completed" && (r.plan as Plan).models.some((m) => modelIds.has(m.config.id)));
   if (!run) return undefined;
   const plan = run.plan as Plan;
   const summary = summarise(plan, run.id, await loadResults(store.db, run.id, { withTexts: false }));
