@@ -3,7 +3,8 @@
  * Bundle the CLI into dist/bundle/ with esbuild (code splitting keeps each command's dependencies in
  * its own chunk). Why: start-up. Loading ~900 module files of zod, kysely, undici, yaml and ajv took
  * ~0.85 s before `weightbridge --help` printed on this machine; the bundle loads in a fraction.
- * Native and rarely used packages stay external and load from node_modules when needed.
+ * Native and rarely used packages stay external and load from node_modules when needed (the CycloneDX
+ * library also because its optional XML plug-ins require packages that are not installed).
  */
 import { rmSync } from "node:fs";
 import { build } from "esbuild";
@@ -21,6 +22,6 @@ await build({
   sourcemap: true,
   minify: true,
   logLevel: "warning",
-  external: ["better-sqlite3", "node-llama-cpp", "@huggingface/hub", "@huggingface/gguf", "fastify", "pg", "cli-progress"],
+  external: ["better-sqlite3", "node-llama-cpp", "@huggingface/hub", "@huggingface/gguf", "fastify", "pg", "cli-progress", "@cyclonedx/cyclonedx-library"],
   banner: { js: "import { createRequire as __wbCreateRequire } from 'node:module'; const require = __wbCreateRequire(import.meta.url);" },
 });

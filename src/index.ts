@@ -12,3 +12,4 @@ export * as simulate from "./simulate/index.js";
 export * as stats from "./stats/index.js";
 export * as store from "./store/index.js";
 export { UserError } from "./util/errors.js";
+export * as vet from "./vet/index.js";

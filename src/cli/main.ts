@@ -14,6 +14,7 @@ import { registerRedact } from "./redact.js";
 import { registerRedteam } from "./redteam.js";
 import { registerReport } from "./report.js";
 import { registerRuns } from "./runs.js";
+import { registerScan } from "./scan.js";
 import { registerScoreboard } from "./scoreboard.js";
 import { registerSimulate } from "./simulate.js";
 
@@ -46,6 +47,7 @@ Docs: README.md and docs/ in the package.`,
   registerBench(program);
   registerCost(program);
   registerScoreboard(program);
+  registerScan(program);
   registerRedact(program);
   registerRedteam(program);
   registerGateway(program);

@@ -1,6 +1,7 @@
 /**
  * A local server speaking the parts of the Hugging Face Hub protocol we use:
- * POST /api/models/{repo}/paths-info/{rev} and GET /{repo}/resolve/{rev}/{path} with HTTP Range.
+ * POST /api/models/{repo}/paths-info/{rev}, GET /api/models/{repo}/tree/{rev} (file listing),
+ * GET /api/models/{repo}/revision/{rev} (commit) and GET /{repo}/resolve/{rev}/{path} with HTTP Range.
  */
 import { createHash } from "node:crypto";
 import { createServer } from "node:http";
@@ -11,6 +12,14 @@ export interface HubFile {
   content: Buffer;
   /** Serve a different sha256 than the content has (a corrupted mirror). */
   lieAboutHash?: boolean;
+  /** Stored in git rather than LFS (small text files): no sha256 from the Hub. */
+  git?: boolean;
+}
+
+/** The `lfs` field the Hub reports for a file stored in LFS (none for plain git files). */
+function lfsOf(f: HubFile) {
+  if (f.git) return {};
+  return { lfs: { oid: f.lieAboutHash ? "0".repeat(64) : createHash("sha256").update(f.content).digest("hex"), size: f.content.length, pointerSize: 134 } };
 }
 
 export async function startHub(repo: string, files: HubFile[], opts: { commit?: string; failAfterBytes?: number } = {}) {
@@ -39,11 +48,32 @@ export async function startHub(repo: string, files: HubFile[], opts: { commit?: 
             path: f.path,
             size: f.content.length,
             oid: "deadbeef",
-            lfs: { oid: f.lieAboutHash ? "0".repeat(64) : createHash("sha256").update(f.content).digest("hex"), size: f.content.length, pointerSize: 134 },
+            ...lfsOf(f),
             lastCommit: { id: commit, title: "upload", date: "2026-01-01T00:00:00.000Z" },
           }));
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify(out));
+        return;
+      }
+      const tree = new RegExp(`^/api/models/${repo}/tree/([^/?]+)`).exec(req.url ?? "");
+      if (req.method === "GET" && tree) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify(
+            files.map((f) => ({
+              type: "file",
+              path: f.path,
+              size: f.content.length,
+              oid: createHash("sha1").update(`blob ${f.content.length}\0`).update(f.content).digest("hex"),
+              ...lfsOf(f),
+            })),
+          ),
+        );
+        return;
+      }
+      if (req.method === "GET" && new RegExp(`^/api/models/${repo}/revision/`).test(req.url ?? "")) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ id: repo, sha: commit }));
         return;
       }
       const dl = new RegExp(`^/${repo}/resolve/([^/]+)/(.+)$`).exec(req.url ?? "");

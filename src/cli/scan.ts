@@ -1,0 +1,191 @@
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { type Command, Option } from "commander";
+import { UserError } from "../util/errors.js";
+import { createProgress, wantsProgress } from "../util/progress.js";
+import { EXIT, printJson, say, warn } from "./output.js";
+
+interface SigOpts {
+  key?: string;
+  identity?: string;
+  issuer?: string;
+  trustRoot?: string;
+}
+
+function signatureOptions(o: SigOpts) {
+  return {
+    ...(o.key ? { key: o.key } : {}),
+    ...(o.identity ? { identity: o.identity } : {}),
+    ...(o.issuer ? { issuer: o.issuer } : {}),
+    ...(o.trustRoot ? { trustRoot: o.trustRoot } : {}),
+  };
+}
+
+function addSignatureOptions(c: Command): Command {
+  return c
+    .option("--key <pem>", "verify model.sig with this public key (PEM)")
+    .option("--identity <id>", "verify model.sig's certificate: expected identity (email or URI)")
+    .option("--issuer <url>", "with --identity: expected OIDC issuer, e.g. https://accounts.google.com")
+    .option("--trust-root <pem>", "with --identity: CA certificates the signing certificate must chain to");
+}
+
+async function version(): Promise<string> {
+  const { readFileSync } = await import("node:fs");
+  const { packagePath } = await import("../util/package-root.js");
+  return (JSON.parse(readFileSync(packagePath("package.json"), "utf8")) as { version: string }).version;
+}
+
+export function registerScan(program: Command): void {
+  addSignatureOptions(
+    program
+      .command("scan <target>")
+      .description(
+        "vet model artifacts without loading them: pickles, zips, safetensors, GGUF, NumPy, Keras, ONNX, chat templates, remote code; license, origin, hashes, policy",
+      )
+      .option("--policy <file>", "policy.yaml: licenses, origins, required formats, remote code, failOn severity, allowGlobals")
+      .addOption(new Option("--format <format>", "output format").choices(["text", "json", "sarif", "cyclonedx"]).default("text"))
+      .option("--json", "same as --format json")
+      .option("-o, --out <file>", "write the report to a file instead of stdout")
+      .option("--repo <org/name>", "the Hub repository a local folder came from (for origin)")
+      .option("--download-dir <dir>", "for hf: targets, where to download (default: the weightbridge cache)"),
+  )
+    .addHelpText(
+      "after",
+      `
+TARGET is a file, a folder (a folder of model folders works too) or hf:ORG/NAME[@REVISION]
+(downloaded with HF_ENDPOINT / HF_TOKEN, every LFS file checked against the Hub's sha256).
+Nothing from the artifact is executed or deserialised.
+
+Exit status: 0 pass or review, 1 fail, 2 usage error.
+
+Examples:
+  weightbridge scan ./models/Qwen3-8B --repo Qwen/Qwen3-8B
+  weightbridge scan hf:Qwen/Qwen3-8B@main --policy policy.yaml
+  weightbridge scan pytorch_model.bin --format json
+  weightbridge scan ./models --format sarif -o scan.sarif
+  weightbridge scan ./model --format cyclonedx -o model.cdx.json
+  weightbridge scan ./signed-model --key signer.pub.pem`,
+    )
+    .action(async (target: string, o: SigOpts & { policy?: string; format: string; json?: boolean; out?: string; repo?: string; downloadDir?: string }) => {
+      const { scan } = await import("../vet/scan.js");
+      const { loadPolicy } = await import("../vet/policy.js");
+      const { parseHfRef } = await import("../hub/hub-url.js");
+      const { existsSync } = await import("node:fs");
+      const format = o.json ? "json" : o.format;
+      if (!parseHfRef(target) && !existsSync(target))
+        throw new UserError(`${target}: no such file or folder`, "pass a model file, a folder, or hf:ORG/NAME[@REVISION]");
+      if (o.repo && !/^[\w.-]+\/[\w.-]+$/.test(o.repo)) throw new UserError(`--repo "${o.repo}" is not ORG/NAME`);
+      const policy = o.policy ? loadPolicy(o.policy) : undefined;
+      const bar = createProgress("scan", 1, wantsProgress(format !== "text" || Boolean(o.out)) && !o.json);
+      try {
+        const report = await scan(target, {
+          ...(policy ? { policy } : {}),
+          ...(o.repo ? { repo: o.repo } : {}),
+          ...(o.downloadDir ? { downloadDir: resolve(o.downloadDir) } : {}),
+          signature: signatureOptions(o),
+          onProgress: (d, t) => bar.update(d, t),
+          onDownload: (p, i, n) => {
+            if (wantsProgress(format !== "text")) warn(`downloading ${i}/${n} ${p}`);
+          },
+        });
+        bar.stop();
+        const v = await version();
+        let text: string;
+        if (format === "json") text = `${JSON.stringify(report, null, 2)}\n`;
+        else if (format === "sarif") text = (await import("../vet/output/sarif.js")).toSarif(report, v);
+        else if (format === "cyclonedx") text = (await import("../vet/output/cyclonedx.js")).toCycloneDx(report, v);
+        else text = (await import("../vet/output/text.js")).toText(report);
+        if (o.out) {
+          writeFileSync(o.out, text);
+          say(`${report.verdict}: ${report.findings.length} finding(s); ${format} report written to ${o.out}`);
+        } else process.stdout.write(text);
+        process.exitCode = report.verdict === "fail" ? EXIT.policy : EXIT.ok;
+      } finally {
+        bar.stop();
+      }
+    });
+
+  program
+    .command("lock <target>")
+    .description("write weightbridge.lock.json: every file's size and SHA-256 and the source revision")
+    .option("-o, --out <file>", "lockfile path (default: inside the folder, or ./weightbridge.lock.json for hf: targets)")
+    .option("--json", "print the lockfile as JSON too")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  weightbridge lock ./models/Qwen3-8B
+  weightbridge lock hf:Qwen/Qwen3-8B@main -o qwen3-8b.lock.json
+  weightbridge verify ./models/Qwen3-8B`,
+    )
+    .action(async (target: string, o: { out?: string; json?: boolean }) => {
+      const { hashTree, lockPathFor, writeLock } = await import("../vet/lock.js");
+      const { parseHfRef } = await import("../hub/hub-url.js");
+      const { existsSync } = await import("node:fs");
+      const hf = parseHfRef(target);
+      let path = target;
+      let source: import("../vet/lock.js").LockFile["source"] = { type: "local", path: resolve(target) };
+      if (hf) {
+        const { fetchHfRepo } = await import("../vet/hf-source.js");
+        const got = await fetchHfRepo(hf.repo, hf.revision);
+        path = got.dir;
+        source = { type: "hf", repo: hf.repo, revision: hf.revision, ...(got.commit ? { commit: got.commit } : {}) };
+      } else if (!existsSync(target)) throw new UserError(`${target}: no such file or folder`);
+      const bar = createProgress("hash", 1, wantsProgress(Boolean(o.json)));
+      const files = await hashTree(path, (d, t) => bar.update(d, t));
+      bar.stop();
+      const lock = { lockfileVersion: 1 as const, createdAt: new Date().toISOString(), source, files };
+      const out = o.out ?? (hf ? resolve("weightbridge.lock.json") : lockPathFor(target));
+      writeLock(out, lock);
+      if (o.json) return printJson(lock);
+      say(`${out}: ${files.length} files, ${files.reduce((s, f) => s + f.size, 0)} bytes`);
+    });
+
+  addSignatureOptions(
+    program
+      .command("verify <target>")
+      .description("compare files with weightbridge.lock.json (added, removed, changed) and check model.sig when present")
+      .option("--lock <file>", "lockfile (default: the one `lock` writes for this target)")
+      .option("--json", "print {ok, added, removed, changed, signature} as JSON"),
+  )
+    .addHelpText(
+      "after",
+      `
+Exit status: 0 when everything matches, 1 when a file was added, removed or changed or the
+signature does not verify, 2 on usage errors.
+
+Examples:
+  weightbridge verify ./models/Qwen3-8B
+  weightbridge verify ./models/Qwen3-8B --key signer.pub.pem --json
+  weightbridge verify ./model --identity release@example.com --issuer https://accounts.google.com`,
+    )
+    .action(async (target: string, o: SigOpts & { lock?: string; json?: boolean }) => {
+      const { compareLock, hashTree, lockPathFor, readLock } = await import("../vet/lock.js");
+      const { verifySignature } = await import("../vet/signature.js");
+      const { existsSync, statSync } = await import("node:fs");
+      if (!existsSync(target)) throw new UserError(`${target}: no such file or folder`);
+      const lockFile = o.lock ?? lockPathFor(target);
+      const hasLock = existsSync(lockFile);
+      const files = await hashTree(target);
+      const sig = signatureOptions(o);
+      const dir = statSync(target).isFile() ? resolve(target, "..") : resolve(target);
+      const wantsSig = Boolean(sig.key || sig.identity);
+      if (!hasLock && !wantsSig)
+        throw new UserError(`${lockFile}: no lockfile`, "run `weightbridge lock PATH` first, pass --lock FILE, or --key to check model.sig");
+      const result = hasLock ? compareLock(readLock(lockFile), files) : undefined;
+      const signature = wantsSig ? verifySignature(dir, files, sig) : undefined;
+      const ok = (result?.ok ?? true) && (!signature || signature.status === "valid");
+      process.exitCode = ok ? EXIT.ok : EXIT.policy;
+      if (o.json) return printJson({ ok, ...(result ? { lock: lockFile, ...result } : {}), ...(signature ? { signature } : {}) });
+      if (result) {
+        say(`${result.ok ? "OK" : "CHANGED"}  ${target} against ${lockFile}: ${result.unchanged} unchanged`);
+        for (const p of result.added) say(`  added    ${p}`);
+        for (const p of result.removed) say(`  removed  ${p}`);
+        for (const c of result.changed) say(`  changed  ${c.path}  ${c.expected.slice(0, 12)} → ${c.actual.slice(0, 12)}`);
+      }
+      if (signature) {
+        say(`signature: ${signature.status}${signature.reason ? ` — ${signature.reason}` : ""}`);
+        for (const f of signature.files.filter((x) => x.status !== "valid")) say(`  ${f.status.padEnd(8)} ${f.path}`);
+      }
+    });
+}

@@ -1,0 +1,154 @@
+/**
+ * Chat templates are Jinja run by the serving stack (transformers' sandboxed Jinja2, llama.cpp, vLLM).
+ * A hostile template reaches Python internals through dunder attributes (`__class__`, `__mro__`,
+ * `__subclasses__`, `__globals__`, …), Jinja globals that hold module references (`cycler`, `joiner`,
+ * `lipsum`), the `attr` filter with a built name, or template imports. The template is parsed with
+ * @huggingface/jinja and the syntax tree walked; the raw text is also searched, so a template the
+ * parser rejects (or hides names in escapes) is still judged.
+ */
+import { parse, tokenize } from "@huggingface/jinja";
+import type { Issue } from "../types.js";
+
+const ESCAPE_ATTRS = new Set([
+  "__class__",
+  "__mro__",
+  "__subclasses__",
+  "__globals__",
+  "__builtins__",
+  "__init__",
+  "__base__",
+  "__bases__",
+  "__import__",
+  "__getattribute__",
+  "__getattr__",
+  "__dict__",
+  "__code__",
+  "__func__",
+  "__self__",
+  "__module__",
+  "__reduce__",
+  "__reduce_ex__",
+  "__loader__",
+  "__spec__",
+  "__call__",
+]);
+const GADGETS = new Set(["cycler", "joiner", "lipsum", "self", "config", "request", "url_for", "get_flashed_messages", "g", "application"]);
+const RAW_DUNDER = /__(class|mro|subclasses|globals|builtins|init|base|bases|import|getattribute|dict|code|func|loader|spec)__/;
+
+type Node = { type?: string; [k: string]: unknown };
+
+export function analyseChatTemplate(source: string, where: string): Issue[] {
+  const issues = new Map<string, Issue>();
+  const add = (i: Issue) => {
+    const key = `${i.rule}|${i.evidence ?? i.message}`;
+    if (!issues.has(key)) issues.set(key, i);
+  };
+  let ast: Node | undefined;
+  try {
+    ast = parse(tokenize(source)) as unknown as Node;
+  } catch (e) {
+    add({
+      severity: "medium",
+      rule: "template.unparseable",
+      message: `${where}: the chat template does not parse (${(e as Error).message.slice(0, 120)}); it was judged on its raw text only`,
+    });
+  }
+  if (ast) {
+    const seen = new Set<object>();
+    const visit = (n: unknown, depth: number): void => {
+      if (depth > 500 || n === null || typeof n !== "object" || seen.has(n)) return;
+      seen.add(n);
+      if (Array.isArray(n)) {
+        for (const c of n) visit(c, depth + 1);
+        return;
+      }
+      if (n instanceof Map) {
+        for (const [k, v] of n) {
+          visit(k, depth + 1);
+          visit(v, depth + 1);
+        }
+        return;
+      }
+      const node = n as Node;
+      switch (node.type) {
+        case "MemberExpression": {
+          const prop = node.property as Node;
+          const name = prop?.type === "Identifier" ? (prop.value as string) : prop?.type === "StringLiteral" ? (prop.value as string) : undefined;
+          if (name !== undefined && /^__\w+__$/.test(name))
+            add({
+              severity: ESCAPE_ATTRS.has(name) ? "critical" : "high",
+              rule: "template.sandbox-escape",
+              message: `${where}: the chat template reads the Python internal attribute ${name}, the first step of a sandbox escape`,
+              evidence: `.${name}`,
+            });
+          else if (name?.startsWith("_"))
+            add({
+              severity: "high",
+              rule: "template.private-attribute",
+              message: `${where}: the chat template reads the private attribute ${name}`,
+              evidence: `.${name}`,
+            });
+          else if (node.computed && prop && ["BinaryExpression", "FilterExpression", "CallExpression"].includes(prop.type ?? ""))
+            add({
+              severity: "high",
+              rule: "template.computed-attribute",
+              message: `${where}: an attribute name is built at render time (e.g. "__cla" ~ "ss__"), hiding which attribute is read`,
+            });
+          break;
+        }
+        case "Identifier":
+          if (GADGETS.has(node.value as string))
+            add({
+              severity: "high",
+              rule: "template.gadget",
+              message: `${where}: the chat template uses the Jinja global "${node.value}", whose internals lead to Python modules`,
+              evidence: String(node.value),
+            });
+          break;
+        case "FilterExpression": {
+          const f = node.filter as Node;
+          const fname = f?.type === "Identifier" ? f.value : (f?.callee as Node | undefined)?.value;
+          if (fname === "attr")
+            add({
+              severity: "high",
+              rule: "template.attr-filter",
+              message: `${where}: the attr filter reads attributes by name, a common way to reach dunder attributes`,
+              evidence: "|attr(…)",
+            });
+          break;
+        }
+        case "StringLiteral":
+          if (/^__\w|\w__$/.test(node.value as string) && !RAW_DUNDER.test(node.value as string))
+            add({
+              severity: "high",
+              rule: "template.dunder-fragment",
+              message: `${where}: a string in the chat template looks like part of a dunder name, as used to build "__class__" from pieces`,
+              evidence: JSON.stringify((node.value as string).slice(0, 60)),
+            });
+          if (RAW_DUNDER.test(node.value as string))
+            add({
+              severity: "critical",
+              rule: "template.sandbox-escape",
+              message: `${where}: a string in the chat template names a Python internal attribute`,
+              evidence: JSON.stringify((node.value as string).slice(0, 60)),
+            });
+          break;
+      }
+      for (const [k, v] of Object.entries(node)) if (k !== "type" && v && typeof v === "object") visit(v, depth + 1);
+    };
+    visit(ast, 0);
+  }
+  const raw = RAW_DUNDER.exec(source);
+  if (raw && ![...issues.values()].some((i) => i.severity === "critical"))
+    add({ severity: "critical", rule: "template.sandbox-escape", message: `${where}: the chat template text names ${raw[0]}`, evidence: raw[0] });
+  if (/\\x5f|\\u005f|\\137/i.test(source))
+    add({
+      severity: "high",
+      rule: "template.obfuscated",
+      message: `${where}: the chat template spells underscores as escapes (\\x5f), hiding attribute names`,
+    });
+  const imp = /\{%-?\s*(import|from|include|extends)\b/.exec(source);
+  if (imp)
+    add({ severity: "high", rule: "template.import", message: `${where}: the chat template uses {% ${imp[1]} %}, loading other templates`, evidence: imp[0] });
+  return [...issues.values()];
+}

@@ -1,0 +1,190 @@
+/**
+ * A bounded zip reader (central directory, zip64, stored and deflated entries) for PyTorch archives,
+ * .npz and .keras files. CRCs are not enforced, as PyTorch does not enforce them. Inflation is capped:
+ * an entry that inflates past the cap is a zip-bomb finding, never an out-of-memory.
+ */
+import { constants, inflateRawSync } from "node:zlib";
+import { type ByteSource, bufferSource } from "../source.js";
+import type { Issue } from "../types.js";
+
+export interface ZipEntry {
+  name: string;
+  method: number;
+  flags: number;
+  compressedSize: number;
+  size: number;
+  localOffset: number;
+  /** Offset of the entry's data, from its local header; undefined when the header is broken. */
+  dataOffset?: number;
+}
+
+export interface ZipLimits {
+  maxEntries: number;
+  maxCentralDirectory: number;
+  /** Most bytes one entry may inflate to. */
+  maxInflated: number;
+}
+
+export const DEFAULT_ZIP_LIMITS: ZipLimits = { maxEntries: 200_000, maxCentralDirectory: 64 << 20, maxInflated: 256 << 20 };
+
+const EOCD = 0x06054b50;
+const EOCD64 = 0x06064b50;
+const EOCD64_LOCATOR = 0x07064b50;
+const CDH = 0x02014b50;
+const LFH = 0x04034b50;
+
+export function isZip(head: Buffer): boolean {
+  return head.length >= 4 && (head.readUInt32LE(0) === LFH || head.readUInt32LE(0) === EOCD);
+}
+
+export function readZip(src: ByteSource, limits: ZipLimits = DEFAULT_ZIP_LIMITS): { entries: ZipEntry[]; issues: Issue[] } {
+  const issues: Issue[] = [];
+  const tailLen = Math.min(src.size, 22 + 65_535);
+  const tail = Buffer.from(src.read(src.size - tailLen, tailLen));
+  let eocd = -1;
+  for (let i = tail.length - 22; i >= 0; i--)
+    if (tail.readUInt32LE(i) === EOCD) {
+      eocd = i;
+      break;
+    }
+  if (eocd < 0)
+    return { entries: [], issues: [{ severity: "medium", rule: "zip.malformed", message: "no zip end-of-central-directory record: truncated or not a zip" }] };
+  let count = tail.readUInt16LE(eocd + 10);
+  let cdSize = tail.readUInt32LE(eocd + 12);
+  let cdOffset = tail.readUInt32LE(eocd + 16);
+  const eocdAbs = src.size - tailLen + eocd;
+  if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
+    const loc = src.read(eocdAbs - 20, 20);
+    if (loc.length === 20 && loc.readUInt32LE(0) === EOCD64_LOCATOR) {
+      const at = Number(loc.readBigUInt64LE(8));
+      const rec = src.read(at, 56);
+      if (rec.length === 56 && rec.readUInt32LE(0) === EOCD64) {
+        count = Number(rec.readBigUInt64LE(32));
+        cdSize = Number(rec.readBigUInt64LE(40));
+        cdOffset = Number(rec.readBigUInt64LE(48));
+      } else issues.push({ severity: "medium", rule: "zip.malformed", message: "zip64 end record missing where the locator points" });
+    }
+  }
+  if (count > limits.maxEntries) {
+    issues.push({ severity: "medium", rule: "zip.too-many-entries", message: `zip declares ${count} entries; only the first ${limits.maxEntries} are read` });
+    count = limits.maxEntries;
+  }
+  if (cdSize > limits.maxCentralDirectory || cdOffset + cdSize > src.size) {
+    issues.push({
+      severity: "medium",
+      rule: "zip.malformed",
+      message: `central directory (${cdSize} bytes at ${cdOffset}) is larger than allowed or past the end of the file`,
+    });
+    return { entries: [], issues };
+  }
+  const cd = Buffer.from(src.read(cdOffset, cdSize));
+  const entries: ZipEntry[] = [];
+  let p = 0;
+  for (let i = 0; i < count; i++) {
+    if (p + 46 > cd.length || cd.readUInt32LE(p) !== CDH) {
+      issues.push({ severity: "medium", rule: "zip.malformed", message: `central directory entry ${i} is broken`, evidence: `at byte ${cdOffset + p}` });
+      break;
+    }
+    const nameLen = cd.readUInt16LE(p + 28);
+    const extraLen = cd.readUInt16LE(p + 30);
+    const commentLen = cd.readUInt16LE(p + 32);
+    if (p + 46 + nameLen + extraLen + commentLen > cd.length) {
+      issues.push({ severity: "medium", rule: "zip.malformed", message: `central directory entry ${i} runs past the directory` });
+      break;
+    }
+    const e: ZipEntry = {
+      name: cd.toString("utf8", p + 46, p + 46 + nameLen),
+      flags: cd.readUInt16LE(p + 8),
+      method: cd.readUInt16LE(p + 10),
+      compressedSize: cd.readUInt32LE(p + 20),
+      size: cd.readUInt32LE(p + 24),
+      localOffset: cd.readUInt32LE(p + 42),
+    };
+    // zip64 extended information: the 0xffffffff fields, in order.
+    let x = p + 46 + nameLen;
+    const xEnd = x + extraLen;
+    while (x + 4 <= xEnd) {
+      const id = cd.readUInt16LE(x);
+      const len = cd.readUInt16LE(x + 2);
+      if (id === 1) {
+        let q = x + 4;
+        const take = () => {
+          if (q + 8 > x + 4 + len) return undefined;
+          const v = Number(cd.readBigUInt64LE(q));
+          q += 8;
+          return v;
+        };
+        if (e.size === 0xffffffff) e.size = take() ?? e.size;
+        if (e.compressedSize === 0xffffffff) e.compressedSize = take() ?? e.compressedSize;
+        if (e.localOffset === 0xffffffff) e.localOffset = take() ?? e.localOffset;
+      }
+      x += 4 + len;
+    }
+    const lh = src.read(e.localOffset, 30);
+    if (lh.length === 30 && lh.readUInt32LE(0) === LFH) {
+      const dataOffset = e.localOffset + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28);
+      if (dataOffset + e.compressedSize <= src.size) e.dataOffset = dataOffset;
+    }
+    if (e.dataOffset === undefined)
+      issues.push({ severity: "medium", rule: "zip.malformed", message: `entry "${e.name}" has no valid local header or runs past the end of the file` });
+    entries.push(e);
+    p += 46 + nameLen + extraLen + commentLen;
+  }
+  const seen = new Set<string>();
+  for (const e of entries) {
+    if (seen.has(e.name))
+      issues.push({
+        severity: /\.(pkl|pickle)$/i.test(e.name) ? "high" : "medium",
+        rule: "zip.duplicate-entry",
+        message: `entry "${e.name}" appears more than once: different readers load different copies (both are scanned)`,
+      });
+    seen.add(e.name);
+    if (e.name.startsWith("/") || /^[A-Za-z]:/.test(e.name) || e.name.split(/[\\/]/).includes(".."))
+      issues.push({ severity: "high", rule: "zip.path-traversal", message: `entry "${e.name}" would be extracted outside its folder` });
+    if (e.method === 8 && e.size > 100 << 20 && e.size / Math.max(1, e.compressedSize) > 1000)
+      issues.push({
+        severity: "high",
+        rule: "zip.bomb",
+        message: `entry "${e.name}" declares ${e.size} bytes from ${e.compressedSize} compressed bytes`,
+        evidence: `compression ratio ${Math.floor(e.size / Math.max(1, e.compressedSize))}:1`,
+      });
+    if (e.flags & 1) issues.push({ severity: "medium", rule: "zip.encrypted", message: `entry "${e.name}" is encrypted and cannot be scanned` });
+  }
+  return { entries, issues };
+}
+
+export type EntryRead = { source: ByteSource; issue?: undefined } | { source?: undefined; issue: Issue };
+
+/** The entry's bytes: a view for stored entries, inflated (up to the cap) for deflated ones. */
+export function readEntry(src: ByteSource, e: ZipEntry, limits: ZipLimits = DEFAULT_ZIP_LIMITS, prefixOnly = 0): EntryRead {
+  if (e.dataOffset === undefined) return { issue: { severity: "medium", rule: "zip.malformed", message: `entry "${e.name}" cannot be located` } };
+  const start = e.dataOffset;
+  if (e.method === 0) {
+    const len = Math.min(e.compressedSize, src.size - start);
+    return { source: { size: len, read: (pos, n) => src.read(start + pos, Math.max(0, Math.min(n, len - pos))) } };
+  }
+  if (e.method !== 8)
+    return {
+      issue: { severity: "medium", rule: "zip.unsupported-method", message: `entry "${e.name}" uses compression method ${e.method}, which cannot be scanned` },
+    };
+  const cap = prefixOnly || limits.maxInflated;
+  const compressed = src.read(start, prefixOnly ? Math.min(e.compressedSize, 1 << 16) : Math.min(e.compressedSize, limits.maxInflated));
+  try {
+    const out = inflateRawSync(compressed, { maxOutputLength: cap, ...(prefixOnly ? { finishFlush: constants.Z_SYNC_FLUSH } : {}) });
+    return { source: bufferSource(out) };
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === "ERR_BUFFER_TOO_LARGE") {
+      if (prefixOnly) return { source: bufferSource(inflateRawSync(compressed.subarray(0, 4096), { finishFlush: constants.Z_SYNC_FLUSH })) };
+      return {
+        issue: {
+          severity: "high",
+          rule: "zip.bomb",
+          message: `entry "${e.name}" inflates past ${cap >> 20} MiB from ${e.compressedSize} compressed bytes (declared ${e.size})`,
+          evidence: `compression ratio over ${Math.floor(cap / Math.max(1, e.compressedSize))}:1`,
+        },
+      };
+    }
+    return { issue: { severity: "medium", rule: "zip.malformed", message: `entry "${e.name}" does not inflate: ${(err as Error).message}` } };
+  }
+}

@@ -1,0 +1,250 @@
+/**
+ * Which Python globals a pickle may import and call. Three tiers:
+ * - dangerous: code execution, process spawn, file system writes, network, nested deserialisers,
+ *   import machinery, code objects, attribute access machinery → critical, called or not;
+ * - allowlisted: the reconstructors that PyTorch, NumPy and plain containers need → nothing;
+ * - everything else: high when called, medium when only imported.
+ * Policy files extend the allowlist (`allowGlobals`), never the other way round.
+ */
+
+/** Python 2 and platform aliases, so `posix.system` is seen as `os.system`. */
+const MODULE_ALIASES: Record<string, string> = {
+  __builtin__: "builtins",
+  exceptions: "builtins",
+  posix: "os",
+  nt: "os",
+  _posixsubprocess: "subprocess",
+  commands: "subprocess",
+  popen2: "subprocess",
+  cPickle: "pickle",
+  _pickle: "pickle",
+  copy_reg: "copyreg",
+  urllib2: "urllib",
+  httplib: "http",
+  SocketServer: "socketserver",
+};
+
+/** Whole modules (and their submodules) whose every callable is dangerous. */
+const DANGEROUS_MODULES = new Set([
+  "os",
+  "subprocess",
+  "sys",
+  "socket",
+  "socketserver",
+  "ssl",
+  "shutil",
+  "runpy",
+  "importlib",
+  "imp",
+  "zipimport",
+  "pkgutil",
+  "pty",
+  "ctypes",
+  "_ctypes",
+  "cffi",
+  "marshal",
+  "pickle",
+  "dill",
+  "cloudpickle",
+  "shelve",
+  "code",
+  "codeop",
+  "webbrowser",
+  "urllib",
+  "requests",
+  "httpx",
+  "aiohttp",
+  "http",
+  "ftplib",
+  "smtplib",
+  "telnetlib",
+  "poplib",
+  "imaplib",
+  "nntplib",
+  "xmlrpc",
+  "asyncio",
+  "multiprocessing",
+  "concurrent",
+  "threading",
+  "_thread",
+  "signal",
+  "tempfile",
+  "pathlib",
+  "glob",
+  "fcntl",
+  "mmap",
+  "resource",
+  "platform",
+  "pdb",
+  "bdb",
+  "trace",
+  "timeit",
+  "profile",
+  "cProfile",
+  "pydoc",
+  "pip",
+  "setuptools",
+  "distutils",
+  "venv",
+  "ensurepip",
+  "types",
+  "inspect",
+  "gc",
+  "weakref",
+  "_io",
+  "io",
+  "fileinput",
+  "zipfile",
+  "tarfile",
+  "logging.config",
+  "idlelib",
+  "lib2to3",
+  "sqlite3",
+  "dbm",
+  "joblib",
+  "torch.hub",
+  "torch.jit",
+  "torch.package",
+  "torch.utils.cpp_extension",
+  "torch._C",
+  "torch.ops",
+  "torch.classes",
+  "numpy.f2py",
+  "numpy.distutils",
+  "numpy.testing",
+  "keras.src.saving",
+  "tensorflow.io",
+  "tf.io",
+]);
+
+/** Single callables that are dangerous inside otherwise ordinary modules. */
+const DANGEROUS_NAMES = new Set([
+  "builtins.eval",
+  "builtins.exec",
+  "builtins.execfile",
+  "builtins.compile",
+  "builtins.open",
+  "builtins.file",
+  "builtins.__import__",
+  "builtins.getattr",
+  "builtins.setattr",
+  "builtins.delattr",
+  "builtins.globals",
+  "builtins.locals",
+  "builtins.vars",
+  "builtins.breakpoint",
+  "builtins.input",
+  "builtins.reload",
+  "builtins.apply",
+  "builtins.help",
+  "builtins.memoryview",
+  "builtins.type",
+  "builtins.super",
+  "operator.attrgetter",
+  "operator.methodcaller",
+  "operator.itemgetter",
+  "operator.getitem",
+  "operator.setitem",
+  "functools.reduce",
+  "codecs.open",
+  "torch.load",
+  "torch.serialization.load",
+  "torch.storage._load_from_bytes",
+  "torch.save",
+  "numpy.load",
+  "numpy.save",
+  "numpy.fromfile",
+  "numpy.lib.npyio.load",
+  "pandas.read_pickle",
+  "pandas.io.pickle.read_pickle",
+]);
+
+/** Reconstructors that benign model files need. */
+const ALLOWED = new Set([
+  "collections.OrderedDict",
+  "collections.defaultdict",
+  "collections.deque",
+  "collections.Counter",
+  "builtins.set",
+  "builtins.frozenset",
+  "builtins.list",
+  "builtins.dict",
+  "builtins.tuple",
+  "builtins.bytes",
+  "builtins.bytearray",
+  "builtins.slice",
+  "builtins.complex",
+  "builtins.range",
+  "builtins.int",
+  "builtins.float",
+  "builtins.str",
+  "builtins.bool",
+  "_codecs.encode",
+  "codecs.encode",
+  "datetime.datetime",
+  "datetime.date",
+  "datetime.timedelta",
+  "decimal.Decimal",
+  "fractions.Fraction",
+  "uuid.UUID",
+  "torch._utils._rebuild_tensor",
+  "torch._utils._rebuild_tensor_v2",
+  "torch._utils._rebuild_tensor_v3",
+  "torch._utils._rebuild_parameter",
+  "torch._utils._rebuild_parameter_with_state",
+  "torch._utils._rebuild_qtensor",
+  "torch._utils._rebuild_sparse_tensor",
+  "torch._utils._rebuild_nested_tensor",
+  "torch._utils._rebuild_device_tensor_from_numpy",
+  "torch._utils._rebuild_meta_tensor_no_storage",
+  "torch._utils._rebuild_wrapper_subclass",
+  "torch._tensor._rebuild_from_type",
+  "torch._tensor._rebuild_from_type_v2",
+  "torch.Size",
+  "torch.device",
+  "torch.Tensor",
+  "torch.nn.parameter.Parameter",
+  "torch.per_tensor_affine",
+  "torch.per_channel_affine",
+  "numpy.core.multiarray._reconstruct",
+  "numpy._core.multiarray._reconstruct",
+  "numpy.core.multiarray.scalar",
+  "numpy._core.multiarray.scalar",
+  "numpy.core.numeric._frombuffer",
+  "numpy._core.numeric._frombuffer",
+  "numpy.ndarray",
+  "numpy.dtype",
+  "numpy.ma.core._mareconstruct",
+  "numpy.random._pickle.__randomstate_ctor",
+  "numpy.random._pickle.__generator_ctor",
+  "numpy.random._pickle.__bit_generator_ctor",
+]);
+
+/** Allowlisted constructors whose *arguments* get called (copyreg builds instances of the class it is given). */
+export const FORWARDING = new Set(["copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"]);
+
+const TORCH_STORAGE = /^torch\.(cuda\.)?[A-Za-z0-9]*Storage$/;
+const TORCH_DTYPE = /^torch\.(float|double|half|bfloat|int|uint|long|short|bool|complex|cfloat|cdouble|qint|quint|float8_)[a-z0-9_]*$/;
+
+export type GlobalClass = "dangerous" | "allowed" | "unknown";
+
+export function normaliseModule(module: string): string {
+  const head = module.split(".")[0] as string;
+  const alias = MODULE_ALIASES[head];
+  return alias ? alias + module.slice(head.length) : module;
+}
+
+/** Classify `module.name`; `extraAllowed` holds policy additions (exact names or `module.*`). */
+export function classifyGlobal(module: string, name: string, extraAllowed: ReadonlySet<string> = new Set()): GlobalClass {
+  const mod = normaliseModule(module.trim());
+  const full = `${mod}.${name.trim()}`;
+  if (DANGEROUS_NAMES.has(full)) return "dangerous";
+  const parts = mod.split(".");
+  for (let i = 1; i <= parts.length; i++) if (DANGEROUS_MODULES.has(parts.slice(0, i).join("."))) return "dangerous";
+  // A dunder name reached through any module (e.g. `collections.__builtins__`) is attribute machinery.
+  if (/(^|\.)__(?!newobj|newobj_ex|randomstate_ctor|generator_ctor|bit_generator_ctor)[a-z_]+__($|\.)/.test(name)) return "dangerous";
+  if (name.includes(".") && !full.startsWith("numpy.") && !full.startsWith("torch.")) return "unknown";
+  if (ALLOWED.has(full) || FORWARDING.has(full) || TORCH_STORAGE.test(full) || TORCH_DTYPE.test(full)) return "allowed";
+  if (extraAllowed.has(full) || extraAllowed.has(`${mod}.*`)) return "allowed";
+  return "unknown";
+}

@@ -1,0 +1,17 @@
+export { analyseChatTemplate } from "./checks/chat-template.js";
+export { classifyLicense, fingerprint } from "./checks/license.js";
+export { resolveOrigin } from "./checks/origin.js";
+export { scanGguf } from "./formats/gguf.js";
+export { scanNpy } from "./formats/numpy.js";
+export { scanOnnx } from "./formats/onnx.js";
+export { scanPickle } from "./formats/pickle.js";
+export { scanSafetensors } from "./formats/safetensors.js";
+export { readZip } from "./formats/zip.js";
+export { classifyGlobal } from "./globals.js";
+export { compareLock, hashTree, type LockFile, readLock } from "./lock.js";
+export { applyPolicy, loadPolicy, type Policy } from "./policy.js";
+export { type ScanReport, scan } from "./scan.js";
+export { scanFile } from "./scan-file.js";
+export { verifySignature } from "./signature.js";
+export { bufferSource, FileSource } from "./source.js";
+export * from "./types.js";

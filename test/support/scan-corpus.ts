@@ -1,0 +1,34 @@
+/** The adversarial scan corpus, written by python3 (with numpy) into a temp folder once per test file. */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { tempDir } from "./project.js";
+
+export interface CorpusEntry {
+  path: string;
+  kind: "malicious" | "benign" | "malformed";
+  technique: string;
+}
+
+export function requirePythonNumpy(): void {
+  try {
+    execFileSync("python3", ["-c", "import numpy"], { stdio: "pipe" });
+  } catch {
+    throw new Error("these tests write fixtures with python3 and numpy: install them (apt-get install -y python3 python3-numpy)");
+  }
+}
+
+export function makeScanCorpus(): { dir: string; entries: CorpusEntry[] } {
+  requirePythonNumpy();
+  const dir = tempDir();
+  const script = fileURLToPath(new URL("../fixtures/make_scan_corpus.py", import.meta.url));
+  execFileSync("python3", [script, dir], { stdio: "pipe" });
+  return { dir, entries: JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as CorpusEntry[] };
+}
+
+/** Run a python snippet (pickle, numpy available) and return its stdout bytes. */
+export function python(code: string): Buffer {
+  requirePythonNumpy();
+  return execFileSync("python3", ["-c", code], { maxBuffer: 1 << 30 });
+}
