@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { evaluate } from "../evaluate/session.js";
 import { createProgress, type Progress, wantsProgress } from "../util/progress.js";
 import { formatSummary } from "./format-eval.js";
 import { EXIT, list, positiveInt, printJson, say, warn } from "./output.js";
@@ -63,6 +62,7 @@ Examples:
       let bar: Progress | undefined;
       let retries = 0;
       try {
+        const { evaluate } = await import("../evaluate/session.js");
         const r = await evaluate({
           config: o.config,
           ...(o.suite ? { suites: o.suite } : {}),

@@ -1,7 +1,5 @@
 import type { Command } from "commander";
 import type { Plan } from "../evaluate/plan.js";
-import { openStoreFor, summariseStoredRun } from "../evaluate/session.js";
-import { listRuns } from "../store/runs.js";
 import { renderTable } from "../util/table.js";
 import { formatSummary } from "./format-eval.js";
 import { printJson, say } from "./output.js";
@@ -22,6 +20,8 @@ Examples:
   weightbridge runs show 20261128-101500Z-ab12 -c weightbridge.yaml`,
     )
     .action(async (o: { config?: string; json?: boolean }) => {
+      const { openStoreFor } = await import("../evaluate/session.js");
+      const { listRuns } = await import("../store/runs.js");
       const { store } = await openStoreFor(o.config);
       try {
         const rows = (await listRuns(store.db)).map((r) => {
@@ -65,6 +65,7 @@ Examples:
   weightbridge runs show 20261128-1015 --baseline qwen3-235b --json`,
     )
     .action(async (runId: string, o: { config?: string; json?: boolean; baseline?: string }) => {
+      const { openStoreFor, summariseStoredRun } = await import("../evaluate/session.js");
       const { store } = await openStoreFor(o.config);
       try {
         const { run, summary } = await summariseStoredRun(store, runId, o.baseline);

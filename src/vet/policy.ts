@@ -4,44 +4,33 @@
  * The verdict: fail on any finding at or above `failOn` or any deny; review on anything else a person
  * should look at (medium findings, review lists, unknown license); pass otherwise.
  */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { z } from "zod";
-import { parseWith, parseYaml } from "../config/yaml-source.js";
-import { UserError } from "../util/errors.js";
 import type { LicenseReport } from "./checks/license.js";
 import type { OriginReport } from "./checks/origin.js";
-import { atLeast, type Finding, type ScannedFile, SEVERITIES, type Severity } from "./types.js";
+import { atLeast, type Finding, type ScannedFile, type Severity } from "./types.js";
 
-const lists = z.strictObject({ allow: z.array(z.string()).optional(), review: z.array(z.string()).optional(), deny: z.array(z.string()).optional() });
-
-export const policySchema = z.strictObject({
-  failOn: z.enum(SEVERITIES).default("high"),
-  licenses: lists.extend({ requireCommercial: z.boolean().optional() }).optional(),
-  origins: lists.optional(),
-  formats: z.strictObject({ require: z.array(z.string()).min(1) }).optional(),
-  remoteCode: z.enum(["allow", "review", "deny"]).default("deny"),
-  allowGlobals: z.array(z.string().regex(/^[\w.]+(\.\*)?$/, 'a dotted Python name such as "sklearn.linear_model._logistic.LogisticRegression"')).default([]),
-});
-export type Policy = z.infer<typeof policySchema>;
-
-export const DEFAULT_POLICY: Policy = policySchema.parse({});
-
-export function loadPolicy(file: string): Policy {
-  const path = resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new UserError(`${path}: cannot read policy (${(e as NodeJS.ErrnoException).code ?? e})`, "pass --policy policy.yaml");
-  }
-  return parseWith(parseYaml(path, text), policySchema);
+/** Allow / review / deny lists; values match case-insensitively. */
+export interface PolicyLists {
+  allow?: string[] | undefined;
+  review?: string[] | undefined;
+  deny?: string[] | undefined;
 }
+
+/** The parsed policy (policy-file.ts validates the YAML into this). */
+export interface Policy {
+  failOn: Severity;
+  licenses?: (PolicyLists & { requireCommercial?: boolean | undefined }) | undefined;
+  origins?: PolicyLists | undefined;
+  formats?: { require: string[] } | undefined;
+  remoteCode: "allow" | "review" | "deny";
+  allowGlobals: string[];
+}
+
+export const DEFAULT_POLICY: Policy = { failOn: "high", remoteCode: "deny", allowGlobals: [] };
 
 const WEIGHT_FORMATS = new Set(["pickle", "pytorch-zip", "safetensors", "gguf", "numpy", "npz", "keras", "h5", "onnx"]);
 
 type Decision = "allow" | "review" | "deny" | undefined;
-function decide(l: z.infer<typeof lists> | undefined, values: (string | null | undefined)[]): Decision {
+function decide(l: PolicyLists | undefined, values: (string | null | undefined)[]): Decision {
   if (!l) return undefined;
   const v = values.filter((x): x is string => Boolean(x)).map((x) => x.toLowerCase());
   const hit = (xs?: string[]) => xs?.some((x) => v.includes(x.toLowerCase()));

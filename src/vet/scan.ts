@@ -39,6 +39,8 @@ export interface ScanOptions {
   resolveBaseModel?: BaseModelResolver;
   onProgress?: (done: number, total: number) => void;
   onDownload?: (path: string, i: number, n: number) => void;
+  /** A hash pool started earlier (see HashPool.warm); scan closes it. */
+  pool?: HashPool;
   /** Verify model.sig with this key or identity when the target has one. */
   signature?: SignatureOptions;
 }
@@ -53,6 +55,15 @@ export const hubBaseModel: BaseModelResolver = async (repo) => {
 };
 
 export async function scan(target: string, opts: ScanOptions = {}): Promise<ScanReport> {
+  const pool = opts.pool ?? new HashPool().warm();
+  try {
+    return await scanWith(pool, target, opts);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function scanWith(pool: HashPool, target: string, opts: ScanOptions): Promise<ScanReport> {
   const started = performance.now();
   const policy = opts.policy ?? DEFAULT_POLICY;
   const extra = new Set(policy.allowGlobals);
@@ -78,21 +89,21 @@ export async function scan(target: string, opts: ScanOptions = {}): Promise<Scan
   const facts: ModelFacts = {};
   let cardLicenseName: string | undefined;
   let licenseText: { file: string; text: string } | undefined;
-  const pool = new HashPool();
   const total = walked.files.reduce((s, f) => s + f.size, 0);
   let done = 0;
   try {
     // Largest first, so the longest hashes start at once and the pool stays busy.
     const order = [...walked.files].sort((a, b) => b.size - a.size);
     const hashes = new Map(
-      order.map((f) => [
-        f.rel,
-        pool.hash(f.abs, f.size).then((h) => {
+      order.map((f) => {
+        const p = pool.hash(f.abs, f.size).then((h) => {
           done += f.size;
           opts.onProgress?.(done, total);
           return h;
-        }),
-      ]),
+        });
+        p.catch(() => undefined); // awaited below; an early failure must not count as unhandled
+        return [f.rel, p] as const;
+      }),
     );
     for (const f of walked.files) {
       const r = scanFile(f.abs, f.rel, f.size, extra);
@@ -117,6 +128,7 @@ export async function scan(target: string, opts: ScanOptions = {}): Promise<Scan
       }
       files.push({ path: rel, size: f.size, sha256: "", format: r.format });
     }
+    await pool.drainOnMainThread();
     for (const file of files) {
       try {
         const h = await (hashes.get(file.path) as Promise<{ sha256: string; size: number }>);

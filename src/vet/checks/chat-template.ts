@@ -6,7 +6,7 @@
  * @huggingface/jinja and the syntax tree walked; the raw text is also searched, so a template the
  * parser rejects (or hides names in escapes) is still judged.
  */
-import { parse, tokenize } from "@huggingface/jinja";
+import { createRequire } from "node:module";
 import type { Issue } from "../types.js";
 
 const ESCAPE_ATTRS = new Set([
@@ -45,6 +45,8 @@ export function analyseChatTemplate(source: string, where: string): Issue[] {
   };
   let ast: Node | undefined;
   try {
+    // Loaded on first use: most scans have no template, and scan start-up is benchmarked.
+    const { parse, tokenize } = createRequire(import.meta.url)("@huggingface/jinja") as typeof import("@huggingface/jinja");
     ast = parse(tokenize(source)) as unknown as Node;
   } catch (e) {
     add({

@@ -3,7 +3,7 @@
  * (transformers imports the named Python modules under trust_remote_code), chat templates in
  * tokenizer_config.json and chat_template.json, model card front matter (license, base_model).
  */
-import { parse as parseYaml } from "yaml";
+import { createRequire } from "node:module";
 import type { Finding, ModelFacts } from "../types.js";
 import { analyseChatTemplate } from "./chat-template.js";
 
@@ -41,6 +41,8 @@ export function checkConfigJson(rel: string, json: unknown): Finding[] {
 export function modelCard(text: string): { facts: ModelFacts; licenseName?: string } {
   const m = /^---\r?\n([\s\S]*?)\r?\n---/.exec(text);
   if (!m) return { facts: {} };
+  // yaml is loaded only when a card has front matter (scan start-up is part of its benchmark).
+  const { parse: parseYaml } = createRequire(import.meta.url)("yaml") as typeof import("yaml");
   let fm: Record<string, unknown>;
   try {
     fm = (parseYaml(m[1] as string) ?? {}) as Record<string, unknown>;

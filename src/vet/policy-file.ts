@@ -1,0 +1,30 @@
+/** policy.yaml → Policy, validated with zod; errors name the file and line (loaded only with --policy). */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { z } from "zod";
+import { parseWith, parseYaml } from "../config/yaml-source.js";
+import { UserError } from "../util/errors.js";
+import type { Policy } from "./policy.js";
+import { SEVERITIES } from "./types.js";
+
+const lists = z.strictObject({ allow: z.array(z.string()).optional(), review: z.array(z.string()).optional(), deny: z.array(z.string()).optional() });
+
+export const policySchema = z.strictObject({
+  failOn: z.enum(SEVERITIES).default("high"),
+  licenses: lists.extend({ requireCommercial: z.boolean().optional() }).optional(),
+  origins: lists.optional(),
+  formats: z.strictObject({ require: z.array(z.string()).min(1) }).optional(),
+  remoteCode: z.enum(["allow", "review", "deny"]).default("deny"),
+  allowGlobals: z.array(z.string().regex(/^[\w.]+(\.\*)?$/, 'a dotted Python name such as "sklearn.linear_model._logistic.LogisticRegression"')).default([]),
+});
+
+export function loadPolicy(file: string): Policy {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new UserError(`${path}: cannot read policy (${(e as NodeJS.ErrnoException).code ?? e})`, "pass --policy policy.yaml");
+  }
+  return parseWith(parseYaml(path, text), policySchema);
+}
