@@ -36,12 +36,16 @@ export const gatewayConfigSchema = z
           targets: z.array(z.string()).min(1),
           onSensitive: z.enum(["reroute", "redact", "block"]).default("block"),
           restore: z.boolean().default(false),
+          /** Sensitive data in answers that the caller did not send: replace it, or only count it. */
+          onSensitiveResponse: z.enum(["redact", "audit"]).default("redact"),
         }),
       )
       .min(1),
     classes: z
       .array(z.strictObject({ name: className, terms: z.array(z.string().min(1)).optional(), patterns: z.array(z.string().min(1)).optional() }))
       .default([]),
+    /** Characters of a streamed answer held back so an entity split across chunks is caught. */
+    holdBack: z.number().int().min(0).max(4096).default(128),
     audit: z.strictObject({ bodies: z.enum(["none", "redacted", "full"]).default("none") }).default({ bodies: "none" }),
     store: z.string().optional(),
   })

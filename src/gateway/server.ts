@@ -1,9 +1,9 @@
 /**
- * The gateway's HTTP front door (first slice): OpenAI-compatible /v1/chat/completions with data-class
- * policy (block / reroute / redact), fallback across the targets the data may reach, Bearer keys
- * stored as hashes, and one audit row per request written before the response is sent.
- * Keys' rpm/tpm limits and USD budgets are enforced with 429s. Not yet: response scanning with a
- * hold-back window.
+ * The gateway's HTTP front door: OpenAI-compatible chat, completions and embeddings with data-class
+ * policy on requests (block / reroute / redact), answers scanned too (streams through a hold-back
+ * window, see response-scan.ts), fallback across the targets the data may reach, Bearer keys stored
+ * as hashes with rpm/tpm limits and USD budgets (429s), and one audit row per request written before
+ * the response is complete.
  */
 import { createHash } from "node:crypto";
 import Fastify, { type FastifyReply } from "fastify";
@@ -15,9 +15,10 @@ import { type AuditRow, auditValues, type GatewayKey, listKeys } from "../store/
 import type { StoreHandle } from "../store/open.js";
 import { TokenBucket } from "../util/token-bucket.js";
 import type { Deployment, GatewayConfig } from "./config.js";
-import { buildDetectors, detect, redact, restore } from "./detect/redact.js";
+import { buildDetectors, detect, newRedactState, redact } from "./detect/redact.js";
 import { createMetrics } from "./metrics.js";
 import { decide } from "./policy.js";
+import { ResponseScanner, type ResponseScanOptions, sentValues } from "./response-scan.js";
 
 export interface Gateway {
   url: string;
@@ -64,13 +65,27 @@ function extract(kind: Kind, body: Record<string, unknown>): Extracted | string 
   return `${field} must be a string or an array of strings`;
 }
 
-/** Put the caller's values back where the answer repeats placeholders. */
-function restoreAnswer(kind: Kind, j: { choices?: { message?: { content?: string }; text?: string }[] }, placeholders: Record<string, string>): void {
-  if (kind === "embeddings") return;
+type Choice = { index?: number; message?: { content?: unknown }; delta?: { content?: unknown }; text?: unknown; finish_reason?: unknown };
+
+/** Where a choice keeps its text: message (chat), delta (streamed chat) or the choice (completions). */
+function textHolder(kind: Kind, c: Choice, streamed: boolean): { content?: unknown; text?: unknown } | undefined {
+  if (kind === "completions") return c;
+  return streamed ? c.delta : c.message;
+}
+const textKey = (kind: Kind) => (kind === "completions" ? "text" : "content");
+
+/** Scan (and redact, restore) the text of every choice of a whole answer. */
+function scanChoices(kind: Kind, j: { choices?: Choice[] }, o: ResponseScanOptions): Record<string, number> {
+  const counts: Record<string, number> = {};
   for (const c of j.choices ?? []) {
-    if (c.message?.content) c.message.content = restore(c.message.content, placeholders);
-    if (typeof c.text === "string") c.text = restore(c.text, placeholders);
+    const h = textHolder(kind, c, false) as Record<string, unknown> | undefined;
+    const k = textKey(kind);
+    if (!h || typeof h[k] !== "string") continue;
+    const s = new ResponseScanner(o);
+    h[k] = s.push(h[k] as string) + s.flush();
+    for (const [t, n] of Object.entries(s.counts)) counts[t] = (counts[t] ?? 0) + n;
   }
+  return counts;
 }
 
 function openAiError(reply: FastifyReply, status: number, message: string, code: string, extra: Record<string, unknown> = {}) {
@@ -198,11 +213,16 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     }
     const stream = kind !== "embeddings" && body.stream === true;
     let lastError = "no target";
+    const sent = sentValues(
+      perMessage.map((p) => p.text),
+      perMessage.map((p) => p.entities),
+    );
     for (const t of decision.targets) {
       const placeholders: Record<string, string> = {};
+      const state = newRedactState(); // one numbering across the request's texts
       const outTexts = perMessage.map((p) => {
         if (t.redact.length === 0) return p.text;
-        const r = redact(p.text, p.entities, (e) => !t.redact.includes(e.type));
+        const r = redact(p.text, p.entities, (e) => !t.redact.includes(e.type), state);
         Object.assign(placeholders, r.placeholders);
         return r.redacted;
       });
@@ -216,10 +236,22 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
           await res.body.dump();
           continue; // fall back to the next target the data may reach
         }
+        const scanOpts: ResponseScanOptions = {
+          detectors,
+          window: config.holdBack,
+          redact: route.onSensitiveResponse === "redact",
+          sent,
+          ...(route.restore && Object.keys(placeholders).length ? { placeholders } : {}),
+        };
         const bodiesFor = config.audit.bodies === "full" ? JSON.stringify(ex.texts) : config.audit.bodies === "redacted" ? JSON.stringify(outTexts) : null;
         /** The audit row (and metering) of an answered request. */
-        const served = (status: number, usage: { prompt_tokens?: number; completion_tokens?: number } | undefined) =>
+        const served = (
+          status: number,
+          usage: { prompt_tokens?: number; completion_tokens?: number } | undefined,
+          responseClasses: Record<string, number> | null,
+        ) =>
           audit({
+            response_classes: responseClasses,
             ...base(key, route.model),
             deployment: t.deployment.id,
             classes: counts,
@@ -235,37 +267,83 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
           const text = await res.body.text();
           let out = text;
           let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
+          let responseClasses: Record<string, number> | null = null;
           try {
-            const j = JSON.parse(text) as { usage?: typeof usage; choices?: { message?: { content?: string }; text?: string }[] };
+            const j = JSON.parse(text) as { usage?: typeof usage; choices?: Choice[] };
             usage = j.usage;
-            if (route.restore && Object.keys(placeholders).length) {
-              restoreAnswer(kind, j, placeholders);
+            if (kind !== "embeddings" && res.statusCode < 400) {
+              responseClasses = scanChoices(kind, j, scanOpts);
               out = JSON.stringify(j);
             }
           } catch {
             /* not JSON: pass through */
           }
-          await served(res.statusCode, usage);
+          await served(res.statusCode, usage, responseClasses);
           return reply.code(res.statusCode).header("content-type", "application/json").send(out);
         }
-        // Streaming: pass chunks through as they come, reading usage from the stream.
+        // Streaming: re-emit each event with its text passed through the hold-back scanner.
         reply.hijack();
         reply.raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
         const sse = new SseDecoder();
-        let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
-        for await (const chunk of res.body) {
-          reply.raw.write(chunk);
-          for (const ev of sse.push((chunk as Buffer).toString("utf8"))) {
-            if (ev.data === "[DONE]") continue;
-            try {
-              const j = JSON.parse(ev.data) as { usage?: typeof usage };
-              if (j.usage) usage = j.usage;
-            } catch {
-              /* not JSON */
-            }
+        const utf8 = new TextDecoder();
+        const scanners = new Map<number, ResponseScanner>();
+        const scannerFor = (i: number) => {
+          let sc = scanners.get(i);
+          if (!sc) {
+            sc = new ResponseScanner(scanOpts);
+            scanners.set(i, sc);
           }
-        }
-        await served(200, usage);
+          return sc;
+        };
+        const field = textKey(kind);
+        let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
+        let template: Record<string, unknown> | undefined;
+        const send = (data: string) => reply.raw.write(`data: ${data}\n\n`);
+        /** Whatever is still held, as one more event shaped like the upstream's (before finish or [DONE]). */
+        const flushAll = () => {
+          for (const [i, sc] of scanners) {
+            const rest = sc.flush();
+            if (!rest) continue;
+            const choice: Record<string, unknown> = kind === "completions" ? { index: i, text: rest } : { index: i, delta: { content: rest } };
+            send(JSON.stringify({ ...(template ?? {}), choices: [choice], usage: null }));
+          }
+        };
+        const onEvent = (data: string) => {
+          if (data === "[DONE]") {
+            flushAll();
+            send(data);
+            return;
+          }
+          let j: { usage?: typeof usage; choices?: Choice[] } & Record<string, unknown>;
+          try {
+            j = JSON.parse(data);
+          } catch {
+            send(data);
+            return;
+          }
+          if (j.usage) usage = j.usage;
+          if (!Array.isArray(j.choices) || j.choices.length === 0) {
+            send(data);
+            return;
+          }
+          template ??= Object.fromEntries(Object.entries(j).filter(([k]) => k !== "choices" && k !== "usage"));
+          let keep = false;
+          for (const c of j.choices) {
+            const h = textHolder(kind, c, true) as Record<string, unknown> | undefined;
+            const i = c.index ?? 0;
+            let out = h && typeof h[field] === "string" ? scannerFor(i).push(h[field] as string) : "";
+            if (c.finish_reason) out += scannerFor(i).flush();
+            if (h && (typeof h[field] === "string" || out)) h[field] = out;
+            const others = h ? Object.keys(h).some((k) => k !== field && h[k] !== undefined && h[k] !== null) : false;
+            if (out || c.finish_reason || others) keep = true;
+          }
+          if (keep) send(JSON.stringify(j));
+        };
+        for await (const chunk of res.body) for (const ev of sse.push(utf8.decode(chunk as Buffer, { stream: true }))) onEvent(ev.data);
+        flushAll();
+        const responseClasses: Record<string, number> = {};
+        for (const sc of scanners.values()) for (const [c, n] of Object.entries(sc.counts)) responseClasses[c] = (responseClasses[c] ?? 0) + n;
+        await served(200, usage, responseClasses);
         reply.raw.end();
         return reply;
       } catch (e) {

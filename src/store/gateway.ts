@@ -54,16 +54,28 @@ export async function revokeKey(db: Kysely<Database>, name: string): Promise<boo
   return Number(r.numUpdatedRows) > 0;
 }
 
-export type AuditRow = Omit<GatewayAuditTable, "id" | "classes_json"> & { classes: Record<string, number> };
+export type AuditRow = Omit<GatewayAuditTable, "id" | "classes_json" | "response_classes_json"> & {
+  classes: Record<string, number>;
+  response_classes?: Record<string, number> | null;
+};
 
 export function auditValues(a: AuditRow): GatewayAuditTable {
-  const { classes, ...rest } = a;
-  return { id: randomUUID(), classes_json: JSON.stringify(classes), ...rest };
+  const { classes, response_classes, ...rest } = a;
+  return {
+    id: randomUUID(),
+    classes_json: JSON.stringify(classes),
+    response_classes_json: response_classes ? JSON.stringify(response_classes) : null,
+    ...rest,
+  };
 }
 
 export async function listAudit(db: Kysely<Database>, filter: { since?: string; key?: string } = {}): Promise<(AuditRow & { id: string })[]> {
   let q = db.selectFrom("gateway_audit").selectAll().orderBy("time");
   if (filter.since) q = q.where("time", ">=", filter.since);
   if (filter.key) q = q.where("key_name", "=", filter.key);
-  return (await q.execute()).map(({ classes_json, ...r }) => ({ ...r, classes: JSON.parse(classes_json) as Record<string, number> }));
+  return (await q.execute()).map(({ classes_json, response_classes_json, ...r }) => ({
+    ...r,
+    classes: JSON.parse(classes_json) as Record<string, number>,
+    response_classes: response_classes_json ? (JSON.parse(response_classes_json) as Record<string, number>) : null,
+  }));
 }

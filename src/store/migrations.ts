@@ -157,6 +157,14 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable("gateway_keys").execute();
     },
   },
+  "0006_gateway_response_classes": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("gateway_audit").addColumn("response_classes_json", "text").execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable("gateway_audit").dropColumn("response_classes_json").execute();
+    },
+  },
 };
 
 class InCodeProvider implements MigrationProvider {

@@ -100,6 +100,8 @@ export interface GatewayAuditTable {
   route: string | null;
   deployment: string | null;
   classes_json: string;
+  /** Sensitive classes found in the answer (counts), null when nothing was answered. */
+  response_classes_json: string | null;
   action: string;
   status: number;
   input_tokens: number | null;

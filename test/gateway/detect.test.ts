@@ -102,6 +102,8 @@ describe("linear time on adversarial inputs", () => {
     ["dotted labels", `x@${"a.".repeat(100_000)}`],
     ["digit run", "4".repeat(200_000)],
     ["separated digits", "1 ".repeat(100_000)],
+    ["card-prefix groups", "4 ".repeat(100_000)],
+    ["card-like groups", "4444 ".repeat(40_000)],
     ["hex colons", "a:".repeat(100_000)],
     ["IBAN-like", `DE89${" 1234".repeat(50_000)}`],
     ["BEGIN without END", "-----BEGIN PRIVATE KEY-----\n".repeat(2_000)],

@@ -30,15 +30,47 @@ export const detectEmail: Detector = (text) => {
   return out;
 };
 
-const CARD = /(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d])/g;
+/** A maximal run of digit groups joined by single spaces or hyphens (cards are found inside it). */
+const CARD = /(?<![\d-])\d+(?:[ -]\d+)*(?![\d])/g;
 export const detectCreditCard: Detector = (text) => {
   const out: Entity[] = [];
   for (const m of text.matchAll(CARD)) {
+    // A run of digit groups may hold a card next to other numbers ("order 12 4111 1111 1111 1111"):
+    // try spans of whole groups (at most 19 digits, so the work per group is bounded and the
+    // detector stays linear), longest first; separators within a card are all the same, and its
+    // groups have 3 or more digits.
     const raw = m[0];
-    const seps = raw.match(/[ -]/g) ?? [];
-    if (new Set(seps).size > 1) continue; // mixed separators: not a printed card number
-    const digits = raw.replace(/[ -]/g, "");
-    if (cardNetwork(digits) && luhnValid(digits)) out.push({ type: "CREDIT_CARD", start: m.index, end: m.index + raw.length, rule: "luhn" });
+    const groups = [...raw.matchAll(/\d+/g)].map((g) => ({ start: g.index, end: g.index + g[0].length, digits: g[0] }));
+    let from = 0;
+    while (from < groups.length) {
+      const first = groups[from] as (typeof groups)[number];
+      let found = -1;
+      if (first.digits[0] !== undefined && first.digits[0] >= "2" && first.digits[0] <= "6") {
+        let digits = "";
+        let sep: string | undefined;
+        const candidates: { j: number; digits: string }[] = [];
+        for (let j = from; j < groups.length; j++) {
+          const g = groups[j] as (typeof groups)[number];
+          if (j > from) {
+            const s = raw[g.start - 1] as string;
+            if (sep !== undefined && s !== sep) break; // mixed separators: not a printed card number
+            sep = s;
+          }
+          if (g.digits.length < 3 && groups.length > 1) break; // printed cards group 3+ digits (4-4-4-4, 4-6-5)
+          digits += g.digits;
+          if (digits.length > 19) break;
+          if (digits.length >= 12) candidates.push({ j, digits });
+        }
+        for (let k = candidates.length - 1; k >= 0 && found < 0; k--) {
+          const c = candidates[k] as { j: number; digits: string };
+          if (cardNetwork(c.digits) && luhnValid(c.digits)) found = c.j;
+        }
+      }
+      if (found >= 0) {
+        out.push({ type: "CREDIT_CARD", start: m.index + first.start, end: m.index + (groups[found] as (typeof groups)[number]).end, rule: "luhn" });
+        from = found + 1;
+      } else from++;
+    }
   }
   return out;
 };

@@ -58,10 +58,22 @@ export interface Redaction {
   placeholders: Record<string, string>;
 }
 
+/** Placeholder numbering shared across the texts of one request (so [EMAIL_1] means one value). */
+export interface RedactState {
+  counters: Map<string, number>;
+  byValue: Map<string, string>;
+}
+
+export const newRedactState = (): RedactState => ({ counters: new Map(), byValue: new Map() });
+
 /** Replace each entity by [TYPE_N]; the same value gets the same placeholder. */
-export function redact(text: string, entities: readonly Entity[], keep: (e: Entity) => boolean = () => false): Redaction {
-  const counters = new Map<string, number>();
-  const byValue = new Map<string, string>();
+export function redact(
+  text: string,
+  entities: readonly Entity[],
+  keep: (e: Entity) => boolean = () => false,
+  state: RedactState = newRedactState(),
+): Redaction {
+  const { counters, byValue } = state;
   const placeholders: Record<string, string> = {};
   let out = "";
   let pos = 0;
