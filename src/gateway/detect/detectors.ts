@@ -3,7 +3,7 @@
 import type { CountryCode } from "libphonenumber-js";
 import { parsePhoneNumberFromString } from "libphonenumber-js";
 import type { Detector, Entity } from "./types.js";
-import { cardNetwork, ibanValid, ipv4Valid, ipv6Valid, luhnValid, ssnValid } from "./validators.js";
+import { cardNetwork, IBAN_LENGTHS, ibanValid, ipv4Valid, ipv6Valid, luhnValid, ssnValid } from "./validators.js";
 
 const LOCAL = /[A-Za-z0-9._%+\-']/;
 const DOMAIN = /[A-Za-z0-9.-]/;
@@ -31,7 +31,7 @@ export const detectEmail: Detector = (text) => {
 };
 
 /** A maximal run of digit groups joined by single spaces or hyphens (cards are found inside it). */
-const CARD = /(?<![\d-])\d+(?:[ -]\d+)*(?![\d])/g;
+const CARD = /(?<![\w-])\d+(?:[ -]\d+)*(?![\w])/g;
 export const detectCreditCard: Detector = (text) => {
   const out: Entity[] = [];
   for (const m of text.matchAll(CARD)) {
@@ -63,7 +63,16 @@ export const detectCreditCard: Detector = (text) => {
         }
         for (let k = candidates.length - 1; k >= 0 && found < 0; k--) {
           const c = candidates[k] as { j: number; digits: string };
-          if (cardNetwork(c.digits) && luhnValid(c.digits)) found = c.j;
+          if (!cardNetwork(c.digits) || !luhnValid(c.digits)) continue;
+          // Part of a longer run of like groups ("Order 4755 6879 3747 3985"): the run is the
+          // number, and it is not a card. A neighbour that is short or joined by another
+          // separator ("order 12 4111 …", "+44 20 … 4111-1111-…") does not count.
+          const like = (n: (typeof groups)[number] | undefined, sepAt: number) =>
+            n !== undefined && n.digits.length >= 3 && (sep === undefined || raw[sepAt] === sep);
+          const before = groups[from - 1];
+          const after = groups[c.j + 1];
+          if (like(before, first.start - 1) || like(after, (after?.start ?? 0) - 1)) continue;
+          found = c.j;
         }
       }
       if (found >= 0) {
@@ -78,8 +87,21 @@ export const detectCreditCard: Detector = (text) => {
 const IBAN = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/gi;
 export const detectIban: Detector = (text) => {
   const out: Entity[] = [];
-  for (const m of text.matchAll(IBAN))
-    if (ibanValid(m[0].replace(/ /g, ""))) out.push({ type: "IBAN", start: m.index, end: m.index + m[0].length, rule: "mod97" });
+  for (const m of text.matchAll(IBAN)) {
+    // The pattern can run on into a following word ("ES04… asap"): cut the match at the country's
+    // IBAN length, and accept it only if the cut falls at a word boundary.
+    const len = IBAN_LENGTHS[m[0].slice(0, 2).toUpperCase()];
+    if (len === undefined) continue;
+    let n = 0;
+    let end = 0;
+    while (end < m[0].length && n < len) {
+      if (m[0][end] !== " ") n++;
+      end++;
+    }
+    if (n !== len || /[A-Za-z0-9]/.test(m[0][end] ?? "")) continue;
+    const candidate = m[0].slice(0, end);
+    if (ibanValid(candidate.replace(/ /g, ""))) out.push({ type: "IBAN", start: m.index, end: m.index + end, rule: "mod97" });
+  }
   return out;
 };
 
@@ -146,7 +168,7 @@ export const detectSecret: Detector = (text) => {
  * candidate against real numbering plans. (Its findNumbers over a whole text was super-linear on
  * long runs of digit groups: 4 s on 200k characters.)
  */
-const PHONE_CANDIDATE = /(?<![\w+])(?:\+\d{7,15}|(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,5}(?:[ .-]\d{1,5}){1,5})(?![\w])/g;
+const PHONE_CANDIDATE = /(?<![\w+])(?:\+\d{7,15}|(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,8}(?:[ .-]\d{1,8}){1,5})(?![\w])/g;
 
 /** Phone numbers with libphonenumber-js (real numbering plans): valid numbers only. */
 export function phoneDetector(defaultCountry: CountryCode = "US"): Detector {
@@ -156,6 +178,8 @@ export function phoneDetector(defaultCountry: CountryCode = "US"): Detector {
       const raw = m[0];
       const digits = raw.replace(/\D/g, "").length;
       if (digits < 7 || digits > 15) continue;
+      // The tail of an IBAN-shaped token ("NL39 RFGK 8438 9404 54") is not a phone number.
+      if (/\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4})+ ?$/.test(text.slice(Math.max(0, m.index - 40), m.index))) continue;
       const n = parsePhoneNumberFromString(raw, defaultCountry);
       if (n?.isValid()) out.push({ type: "PHONE", start: m.index, end: m.index + raw.length, rule: `phone-${n.country ?? "intl"}` });
     }

@@ -4,6 +4,7 @@ import { type CustomClass, customDetector, detectCreditCard, detectEmail, detect
 import { BUILTIN_CLASSES, type Detector, type Entity } from "./types.js";
 
 /** When two findings overlap, the more specific class wins. */
+const STRONG_CONTAINERS = new Set(["IBAN", "SECRET", "EMAIL"]);
 const PRIORITY: Record<string, number> = { SECRET: 0, CREDIT_CARD: 1, IBAN: 2, US_SSN: 3, EMAIL: 4, IP_ADDRESS: 5, PHONE: 6 };
 
 export interface DetectOptions {
@@ -44,6 +45,13 @@ export function detect(text: string, detectors: readonly Detector[] = defaultDet
     if (clash < 0) kept.push(e);
     else {
       const k = kept[clash] as Entity;
+      // A strongly structured container (an IBAN's mod-97, a key or an address) keeps what it
+      // contains: 16 digits inside an IBAN pass Luhn one time in ten by chance.
+      if (STRONG_CONTAINERS.has(k.type) && k.start <= e.start && e.end <= k.end) continue;
+      if (STRONG_CONTAINERS.has(e.type) && e.start <= k.start && k.end <= e.end) {
+        kept[clash] = e;
+        continue;
+      }
       // Prefer the more specific class over a longer but vaguer match (e.g. a card inside a "phone" run).
       if ((PRIORITY[e.type] ?? 9) < (PRIORITY[k.type] ?? 9) && e.end - e.start >= (k.end - k.start) / 2) kept[clash] = e;
     }

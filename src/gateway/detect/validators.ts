@@ -31,7 +31,9 @@ export function cardNetwork(digits: string): string | undefined {
   if (p4 >= 3528 && p4 <= 3589 && n >= 16 && n <= 19) return "jcb";
   if ((p2 === 36 || p2 === 38 || p2 === 39 || (p3 >= 300 && p3 <= 305)) && n >= 14 && n <= 19) return "diners";
   if (p2 === 62 && n >= 16 && n <= 19) return "unionpay";
-  if ((p2 === 50 || (p2 >= 56 && p2 <= 69)) && n >= 12 && n <= 19) return "maestro";
+  // Maestro allows 12–19 digits, but printed 12–15 digit "Maestro" numbers are mostly serials and
+  // order numbers; only 16–19 are taken as cards.
+  if ((p2 === 50 || (p2 >= 56 && p2 <= 69)) && n >= 16 && n <= 19) return "maestro";
   return undefined;
 }
 
