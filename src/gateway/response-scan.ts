@@ -7,7 +7,7 @@
  * echoed, not as new; new ones are counted and, with `redact`, replaced by [TYPE_REDACTED].
  * Work per chunk is proportional to the window plus the chunk: linear in the answer.
  */
-import { detect, restore } from "./detect/redact.js";
+import { detectUncached as detect, restore } from "./detect/redact.js";
 import type { Detector, Entity } from "./detect/types.js";
 
 export interface ResponseScanOptions {

@@ -8,17 +8,17 @@
 import { createHash } from "node:crypto";
 import Fastify, { type FastifyReply } from "fastify";
 import { sql } from "kysely";
-import { Agent, request } from "undici";
 import { costPusd } from "../economics/money.js";
-import { SseDecoder } from "../providers/sse.js";
-import { type AuditRow, auditValues, type GatewayKey, listKeys } from "../store/gateway.js";
+import { postJson } from "../providers/http.js";
+import { type AuditRow, auditWriter, type GatewayKey, listKeys } from "../store/gateway.js";
 import type { StoreHandle } from "../store/open.js";
 import { TokenBucket } from "../util/token-bucket.js";
 import type { Deployment, GatewayConfig } from "./config.js";
 import { buildDetectors, detect, newRedactState, redact } from "./detect/redact.js";
 import { createMetrics } from "./metrics.js";
 import { decide } from "./policy.js";
-import { ResponseScanner, type ResponseScanOptions, sentValues } from "./response-scan.js";
+import { type ResponseScanOptions, sentValues } from "./response-scan.js";
+import { type Choice, type Kind, StreamRelay, scanChoices, type Usage } from "./stream-relay.js";
 
 export interface Gateway {
   url: string;
@@ -39,7 +39,6 @@ const textOf = (content: unknown): string =>
       ? content.map((p) => (p && typeof p === "object" && "text" in p ? String((p as { text: unknown }).text) : "")).join("\n")
       : "";
 
-type Kind = "chat" | "completions" | "embeddings";
 const UPSTREAM_PATH: Record<Kind, string> = { chat: "/chat/completions", completions: "/completions", embeddings: "/embeddings" };
 
 /** The texts of a request that are scanned, and how to put redacted texts back. */
@@ -65,29 +64,6 @@ function extract(kind: Kind, body: Record<string, unknown>): Extracted | string 
   return `${field} must be a string or an array of strings`;
 }
 
-type Choice = { index?: number; message?: { content?: unknown }; delta?: { content?: unknown }; text?: unknown; finish_reason?: unknown };
-
-/** Where a choice keeps its text: message (chat), delta (streamed chat) or the choice (completions). */
-function textHolder(kind: Kind, c: Choice, streamed: boolean): { content?: unknown; text?: unknown } | undefined {
-  if (kind === "completions") return c;
-  return streamed ? c.delta : c.message;
-}
-const textKey = (kind: Kind) => (kind === "completions" ? "text" : "content");
-
-/** Scan (and redact, restore) the text of every choice of a whole answer. */
-function scanChoices(kind: Kind, j: { choices?: Choice[] }, o: ResponseScanOptions): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const c of j.choices ?? []) {
-    const h = textHolder(kind, c, false) as Record<string, unknown> | undefined;
-    const k = textKey(kind);
-    if (!h || typeof h[k] !== "string") continue;
-    const s = new ResponseScanner(o);
-    h[k] = s.push(h[k] as string) + s.flush();
-    for (const [t, n] of Object.entries(s.counts)) counts[t] = (counts[t] ?? 0) + n;
-  }
-  return counts;
-}
-
 function openAiError(reply: FastifyReply, status: number, message: string, code: string, extra: Record<string, unknown> = {}) {
   return reply.code(status).send({ error: { message, type: status === 401 ? "authentication_error" : "invalid_request_error", code, param: null, ...extra } });
 }
@@ -95,8 +71,17 @@ function openAiError(reply: FastifyReply, status: number, message: string, code:
 export async function startGateway(o: { config: GatewayConfig; store: StoreHandle; host?: string; port?: number }): Promise<Gateway> {
   const { config, store } = o;
   const detectors = buildDetectors({ custom: config.classes });
-  const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000 });
   const app = Fastify({ logger: false, bodyLimit: 8 * 1024 * 1024 });
+  // Plain JSON.parse: the body is only read and copied with spreads (which define own properties),
+  // never merged into prototypes, so secure-json-parse's prototype scan is not needed on this path.
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, text, done) => {
+    try {
+      done(null, text === "" ? {} : JSON.parse(text as string));
+    } catch (e) {
+      (e as { statusCode?: number }).statusCode = 400;
+      done(e as Error, undefined);
+    }
+  });
   let keys: GatewayKey[] = await listKeys(store.db);
   let keysAt = Date.now();
   const keyFor = async (auth: string | undefined): Promise<GatewayKey | undefined> => {
@@ -135,7 +120,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     metrics.observe(a);
     return auditInsert(a);
   };
-  const auditInsert = (a: AuditRow) => store.db.insertInto("gateway_audit").values(auditValues(a)).execute();
+  const auditInsert = auditWriter(store);
   const base = (key: GatewayKey | undefined, route: string | null): Omit<AuditRow, "action" | "status" | "classes"> => ({
     time: new Date().toISOString(),
     key_name: key?.name ?? null,
@@ -213,6 +198,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     }
     const stream = kind !== "embeddings" && body.stream === true;
     let lastError = "no target";
+    let streaming = false;
     const sent = sentValues(
       perMessage.map((p) => p.text),
       perMessage.map((p) => p.entities),
@@ -230,12 +216,6 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
       const upstreamBody = { ...rebuilt, model: t.deployment.model, ...(stream ? { stream_options: { include_usage: true } } : {}) };
       const action = decision.action === "accept" ? "accepted" : decision.action === "reroute" ? "rerouted" : "redacted";
       try {
-        const res = await forward(agent, t.deployment, UPSTREAM_PATH[kind], upstreamBody);
-        if (res.statusCode === 429 || res.statusCode >= 500) {
-          lastError = `HTTP ${res.statusCode} from ${t.deployment.id}`;
-          await res.body.dump();
-          continue; // fall back to the next target the data may reach
-        }
         const scanOpts: ResponseScanOptions = {
           detectors,
           window: config.holdBack,
@@ -245,11 +225,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
         };
         const bodiesFor = config.audit.bodies === "full" ? JSON.stringify(ex.texts) : config.audit.bodies === "redacted" ? JSON.stringify(outTexts) : null;
         /** The audit row (and metering) of an answered request. */
-        const served = (
-          status: number,
-          usage: { prompt_tokens?: number; completion_tokens?: number } | undefined,
-          responseClasses: Record<string, number> | null,
-        ) =>
+        const served = (status: number, usage: Usage | undefined, responseClasses: Record<string, number> | null) =>
           audit({
             response_classes: responseClasses,
             ...base(key, route.model),
@@ -263,91 +239,71 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
             latency_ms: performance.now() - started,
             body: bodiesFor,
           });
-        if (!stream || res.statusCode >= 400) {
-          const text = await res.body.text();
-          let out = text;
-          let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
-          let responseClasses: Record<string, number> | null = null;
-          try {
-            const j = JSON.parse(text) as { usage?: typeof usage; choices?: Choice[] };
-            usage = j.usage;
-            if (kind !== "embeddings" && res.statusCode < 400) {
-              responseClasses = scanChoices(kind, j, scanOpts);
-              out = JSON.stringify(j);
-            }
-          } catch {
-            /* not JSON: pass through */
+        // A 2xx event stream is relayed as it arrives (headers go out with its first bytes);
+        // anything else is read whole, so that 5xx/429 can still fall back.
+        const relay = stream ? new StreamRelay(kind, scanOpts, (data) => reply.raw.write(data)) : undefined;
+        const res = await postJson(upstreamUrl(t.deployment, kind), upstreamBody, {
+          headers: upstreamHeaders(t.deployment),
+          connections: 256,
+          timeoutMs: 300_000,
+          ...(relay
+            ? {
+                onStreamText: (piece: string) => {
+                  if (!streaming) {
+                    streaming = true;
+                    reply.hijack();
+                    reply.raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+                  }
+                  relay.push(piece);
+                },
+              }
+            : {}),
+        });
+        if (relay && res.streamed) {
+          if (!streaming) {
+            streaming = true;
+            reply.hijack();
+            reply.raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
           }
-          await served(res.statusCode, usage, responseClasses);
-          return reply.code(res.statusCode).header("content-type", "application/json").send(out);
+          const responseClasses = relay.finish();
+          await served(200, relay.usage, responseClasses);
+          reply.raw.end();
+          return reply;
         }
-        // Streaming: re-emit each event with its text passed through the hold-back scanner.
-        reply.hijack();
-        reply.raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-        const sse = new SseDecoder();
-        const utf8 = new TextDecoder();
-        const scanners = new Map<number, ResponseScanner>();
-        const scannerFor = (i: number) => {
-          let sc = scanners.get(i);
-          if (!sc) {
-            sc = new ResponseScanner(scanOpts);
-            scanners.set(i, sc);
+        if (res.status === 429 || res.status >= 500) {
+          lastError = `HTTP ${res.status} from ${t.deployment.id}`;
+          continue; // fall back to the next target the data may reach
+        }
+        let out = res.text;
+        let usage: Usage | undefined;
+        let responseClasses: Record<string, number> | null = null;
+        try {
+          const j = JSON.parse(res.text) as { usage?: Usage; choices?: Choice[] };
+          usage = j.usage;
+          if (kind !== "embeddings" && res.status < 400) {
+            responseClasses = scanChoices(kind, j, scanOpts);
+            out = JSON.stringify(j);
           }
-          return sc;
-        };
-        const field = textKey(kind);
-        let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
-        let template: Record<string, unknown> | undefined;
-        const send = (data: string) => reply.raw.write(`data: ${data}\n\n`);
-        /** Whatever is still held, as one more event shaped like the upstream's (before finish or [DONE]). */
-        const flushAll = () => {
-          for (const [i, sc] of scanners) {
-            const rest = sc.flush();
-            if (!rest) continue;
-            const choice: Record<string, unknown> = kind === "completions" ? { index: i, text: rest } : { index: i, delta: { content: rest } };
-            send(JSON.stringify({ ...(template ?? {}), choices: [choice], usage: null }));
-          }
-        };
-        const onEvent = (data: string) => {
-          if (data === "[DONE]") {
-            flushAll();
-            send(data);
-            return;
-          }
-          let j: { usage?: typeof usage; choices?: Choice[] } & Record<string, unknown>;
-          try {
-            j = JSON.parse(data);
-          } catch {
-            send(data);
-            return;
-          }
-          if (j.usage) usage = j.usage;
-          if (!Array.isArray(j.choices) || j.choices.length === 0) {
-            send(data);
-            return;
-          }
-          template ??= Object.fromEntries(Object.entries(j).filter(([k]) => k !== "choices" && k !== "usage"));
-          let keep = false;
-          for (const c of j.choices) {
-            const h = textHolder(kind, c, true) as Record<string, unknown> | undefined;
-            const i = c.index ?? 0;
-            let out = h && typeof h[field] === "string" ? scannerFor(i).push(h[field] as string) : "";
-            if (c.finish_reason) out += scannerFor(i).flush();
-            if (h && (typeof h[field] === "string" || out)) h[field] = out;
-            const others = h ? Object.keys(h).some((k) => k !== field && h[k] !== undefined && h[k] !== null) : false;
-            if (out || c.finish_reason || others) keep = true;
-          }
-          if (keep) send(JSON.stringify(j));
-        };
-        for await (const chunk of res.body) for (const ev of sse.push(utf8.decode(chunk as Buffer, { stream: true }))) onEvent(ev.data);
-        flushAll();
-        const responseClasses: Record<string, number> = {};
-        for (const sc of scanners.values()) for (const [c, n] of Object.entries(sc.counts)) responseClasses[c] = (responseClasses[c] ?? 0) + n;
-        await served(200, usage, responseClasses);
-        reply.raw.end();
-        return reply;
+        } catch {
+          /* not JSON: pass through */
+        }
+        await served(res.status, usage, responseClasses);
+        return reply.code(res.status).header("content-type", "application/json").send(out);
       } catch (e) {
         lastError = `${t.deployment.id}: ${(e as Error).message}`;
+        if (streaming) {
+          // Headers are out: the answer cannot move to another target. End it and record the failure.
+          await audit({
+            ...base(key, route.model),
+            deployment: t.deployment.id,
+            classes: counts,
+            action: "failed",
+            status: 502,
+            latency_ms: performance.now() - started,
+          });
+          reply.raw.end();
+          return reply;
+        }
       }
     }
     await audit({ ...base(key, route.model), classes: counts, action: "failed", status: 502, latency_ms: performance.now() - started });
@@ -362,19 +318,15 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     url: address,
     close: async () => {
       await app.close();
-      await agent.close();
     },
   };
 }
 
-function forward(agent: Agent, d: Deployment, path: string, body: unknown) {
+function upstreamUrl(d: Deployment, kind: Kind): string {
+  return `${d.baseUrl.replace(/\/+$/, "")}${UPSTREAM_PATH[kind]}`;
+}
+
+function upstreamHeaders(d: Deployment): Record<string, string> {
   const key = d.apiKeyEnv ? process.env[d.apiKeyEnv] : undefined;
-  return request(`${d.baseUrl.replace(/\/+$/, "")}${path}`, {
-    method: "POST",
-    dispatcher: agent,
-    headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
-    body: JSON.stringify(body),
-    headersTimeout: 60_000,
-    bodyTimeout: 300_000,
-  });
+  return key ? { authorization: `Bearer ${key}` } : {};
 }

@@ -18,6 +18,8 @@ export interface StoreHandle {
   location: string;
   /** Commit results and cache entries together (the runner's hot path). */
   writeBatch: BatchWriter;
+  /** The SQLite connection, for hot paths that use prepared statements directly (undefined on PostgreSQL). */
+  sqlite?: import("better-sqlite3").Database;
   close(): Promise<void>;
 }
 
@@ -49,7 +51,7 @@ async function openSqlite(file: string): Promise<StoreHandle> {
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
   await migrateToLatest(db as Kysely<unknown>);
-  return { db, url: file, dialect: "sqlite", location: file, writeBatch: sqliteBatchWriter(raw), close: () => db.destroy() };
+  return { db, url: file, dialect: "sqlite", location: file, writeBatch: sqliteBatchWriter(raw), sqlite: raw, close: () => db.destroy() };
 }
 
 async function openPostgres(url: string): Promise<StoreHandle> {

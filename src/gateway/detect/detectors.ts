@@ -1,7 +1,7 @@
 /** The built-in detectors. Each is linear in the text: bounded quantifiers, no nested ambiguity. Pure. */
 
 import type { CountryCode } from "libphonenumber-js";
-import { parsePhoneNumberFromString } from "libphonenumber-js";
+import { Metadata, parsePhoneNumberFromString } from "libphonenumber-js";
 import type { Detector, Entity } from "./types.js";
 import { cardNetwork, IBAN_LENGTHS, ibanValid, ipv4Valid, ipv6Valid, luhnValid, ssnValid } from "./validators.js";
 
@@ -170,14 +170,35 @@ export const detectSecret: Detector = (text) => {
  */
 const PHONE_CANDIDATE = /(?<![\w+])(?:\+\d{7,15}|(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,8}(?:[ .-]\d{1,8}){1,5})(?![\w])/g;
 
+/**
+ * Digit counts a number written without "+" can have in the default country: its national lengths,
+ * with or without the national prefix. Others cannot be valid there, so libphonenumber (the
+ * detector's largest cost) is not asked; numbers written with "+" or an IDD prefix always are.
+ */
+function nationalShape(country: CountryCode): { lengths: Set<number>; idd: string } {
+  const m = new Metadata();
+  m.selectNumberingPlan(country);
+  const plan = m.numberingPlan as unknown as { possibleLengths(): number[]; IDDPrefix(): string; nationalPrefix?(): string | undefined };
+  const prefix = plan.nationalPrefix?.() ?? "";
+  const lengths = new Set<number>();
+  for (const l of plan.possibleLengths()) {
+    lengths.add(l);
+    if (prefix) lengths.add(l + prefix.length);
+  }
+  return { lengths, idd: /^\d+$/.test(plan.IDDPrefix()) ? plan.IDDPrefix() : "00" };
+}
+
 /** Phone numbers with libphonenumber-js (real numbering plans): valid numbers only. */
 export function phoneDetector(defaultCountry: CountryCode = "US"): Detector {
+  const shape = nationalShape(defaultCountry);
   return (text) => {
     const out: Entity[] = [];
     for (const m of text.matchAll(PHONE_CANDIDATE)) {
       const raw = m[0];
-      const digits = raw.replace(/\D/g, "").length;
+      const allDigits = raw.replace(/\D/g, "");
+      const digits = allDigits.length;
       if (digits < 7 || digits > 15) continue;
+      if (!raw.startsWith("+") && !allDigits.startsWith(shape.idd) && !shape.lengths.has(digits)) continue;
       // The tail of an IBAN-shaped token ("NL39 RFGK 8438 9404 54") is not a phone number.
       if (/\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4})+ ?$/.test(text.slice(Math.max(0, m.index - 40), m.index))) continue;
       const n = parsePhoneNumberFromString(raw, defaultCountry);

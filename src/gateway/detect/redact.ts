@@ -35,8 +35,36 @@ export function defaultDetectors(): readonly Detector[] {
   return builtins;
 }
 
+/**
+ * Results for texts seen recently, per detector set: system prompts and chat histories are sent
+ * again with every request, and detection is the gateway's largest cost after HTTP itself.
+ * Bounded: texts up to 16 KiB, 4,096 entries, oldest evicted first.
+ */
+const recent = new WeakMap<readonly Detector[], Map<string, Entity[]>>();
+const CACHE_TEXT_MAX = 16_384;
+const CACHE_ENTRIES = 4096;
+
 /** All entities, non-overlapping, in order. */
 export function detect(text: string, detectors: readonly Detector[] = defaultDetectors()): Entity[] {
+  if (text.length > CACHE_TEXT_MAX) return detectUncached(text, detectors);
+  let cache = recent.get(detectors);
+  if (!cache) {
+    cache = new Map();
+    recent.set(detectors, cache);
+  }
+  const hit = cache.get(text);
+  if (hit) return hit.map((e) => ({ ...e }));
+  const found = detectUncached(text, detectors);
+  if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
+  cache.set(
+    text,
+    found.map((e) => ({ ...e })),
+  );
+  return found;
+}
+
+/** detect() without the cache, for texts that will not be seen again (a stream's moving window). */
+export function detectUncached(text: string, detectors: readonly Detector[]): Entity[] {
   const found = detectors.flatMap((d) => d(text));
   found.sort((a, b) => a.start - b.start || b.end - b.start - (a.end - a.start) || (PRIORITY[a.type] ?? 9) - (PRIORITY[b.type] ?? 9));
   const kept: Entity[] = [];

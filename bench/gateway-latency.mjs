@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+/**
+ * Added latency of `weightbridge gateway` (detection on), side by side with a direct run against the
+ * stub upstream (the floor) and Portkey's open-source gateway pointed at the same stub. autocannon
+ * at fixed offered rates, 32 connections; each server in its own process on this machine.
+ *
+ *   node bench/gateway-latency.mjs                                  # weightbridge and direct
+ *   PORTKEY_DIR=/tmp/pk-gw node bench/gateway-latency.mjs           # + Portkey (npm i @portkey-ai/gateway there)
+ *   node bench/gateway-latency.mjs --rates 500,1000 --duration 20
+ *   node bench/gateway-latency.mjs --soak 300                       # 5-minute soak at 1,000 req/s: gateway RSS over time
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const RATES = arg("rates", "500,1000").split(",").map(Number);
+const DURATION = Number(arg("duration", "15"));
+const SOAK = Number(arg("soak", "0"));
+const BIN = fileURLToPath(new URL("../bin/weightbridge.js", import.meta.url));
+const STUB = fileURLToPath(new URL("./stub.mjs", import.meta.url));
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+function start(cmd, args, ready, opts = {}) {
+  const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const onData = (d) => {
+      out += d.toString();
+      if (ready.test(out)) resolve(p);
+    };
+    p.stdout.on("data", onData);
+    p.stderr.on("data", onData);
+    p.once("exit", (code) => reject(new Error(`${cmd} ${args.join(" ")} exited (${code}): ${out.slice(-500)}`)));
+  });
+}
+
+const rssMb = (pid) => {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+};
+
+// A realistic request: a system prompt and a support ticket (~450 characters) with an email address,
+// so detection runs and the route reroutes to the deployment that accepts EMAIL.
+const body = JSON.stringify({
+  model: "support",
+  messages: [
+    { role: "system", content: "You are a support assistant for an online shop. Classify the ticket and draft a short reply." },
+    {
+      role: "user",
+      content:
+        "Hello, I ordered a pair of running shoes last Tuesday (order 58213-77) and the tracking page has not changed for four days. Could you check with the courier and let me know when it will arrive? You can reach me at jane.doe@example.com or reply here. Thanks a lot, Jane",
+    },
+  ],
+  max_tokens: 64,
+});
+
+// Each request's ticket text is unique (a counter in the order number), as real traffic is: the
+// system prompt repeats and may be served from the detector's cache, the user's text never is.
+let seq = 0;
+const requests = [{ setupRequest: (req) => ({ ...req, body: body.replace("58213-77", `58213-${seq++}`) }) }];
+
+async function measure(name, url, headers, rate) {
+  const opts = { url, method: "POST", headers: { "content-type": "application/json", ...headers }, body, requests, connections: 32, overallRate: rate };
+  await autocannon({ ...opts, duration: 3 }); // warm-up
+  const r = await autocannon({ ...opts, duration: DURATION });
+  return {
+    name,
+    rate,
+    p50: r.latency.p50,
+    p90: r.latency.p90,
+    p99: r.latency.p99,
+    achieved: r.requests.average,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+  };
+}
+
+const stubPort = await freePort();
+const stub = await start(process.execPath, [STUB, String(stubPort), "0"], /stub listening/);
+const dir = mkdtempSync(join(tmpdir(), "wb-gw-bench-"));
+const gwPort = await freePort();
+writeFileSync(
+  join(dir, "gateway.yaml"),
+  `listen: 127.0.0.1:${gwPort}
+deployments:
+  - id: external
+    baseUrl: http://127.0.0.1:${stubPort}/v1
+    model: gpt-4o
+    accepts: []
+  - id: internal
+    baseUrl: http://127.0.0.1:${stubPort}/v1
+    model: qwen
+    accepts: [EMAIL, PHONE, CREDIT_CARD, IBAN, US_SSN, IP_ADDRESS]
+routes:
+  - model: support
+    targets: [external, internal]
+    onSensitive: reroute
+`,
+);
+const key = JSON.parse(execFileSync(process.execPath, [BIN, "keys", "create", "-c", join(dir, "gateway.yaml"), "--name", "bench", "--json"]).toString()).key;
+const gw = await start(process.execPath, [BIN, "gateway", "-c", join(dir, "gateway.yaml")], /weightbridge gateway on/);
+let portkey;
+let pkPort;
+if (process.env.PORTKEY_DIR) {
+  pkPort = await freePort();
+  portkey = await start(
+    process.execPath,
+    [join(process.env.PORTKEY_DIR, "node_modules/@portkey-ai/gateway/build/start-server.js"), `--port=${pkPort}`, "--headless"],
+    /Ready for connections/,
+  );
+}
+
+const rows = [];
+try {
+  if (SOAK > 0) {
+    const samples = [];
+    const t0 = Date.now();
+    const timer = setInterval(() => samples.push([Math.round((Date.now() - t0) / 1000), rssMb(gw.pid)]), 10_000);
+    samples.push([0, rssMb(gw.pid)]);
+    const r = await autocannon({
+      url: `http://127.0.0.1:${gwPort}/v1/chat/completions`,
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      body,
+      requests,
+      connections: 32,
+      overallRate: 1000,
+      duration: SOAK,
+    });
+    clearInterval(timer);
+    samples.push([SOAK, rssMb(gw.pid)]);
+    console.log(
+      `soak ${SOAK} s at 1,000 req/s offered: achieved ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`,
+    );
+    console.log(`gateway RSS (MB) by time (s): ${samples.map(([t, m]) => `${t}:${m.toFixed(0)}`).join(" ")}`);
+    const firstMin = samples.filter(([t]) => t >= 60 && t <= 120).map(([, m]) => m);
+    const lastMin = samples.filter(([t]) => t >= SOAK - 60).map(([, m]) => m);
+    const avg = (xs) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    console.log(`mean RSS minute 2: ${avg(firstMin).toFixed(0)} MB, last minute: ${avg(lastMin).toFixed(0)} MB`);
+  } else {
+    for (const rate of RATES) {
+      const direct = await measure("direct (floor)", `http://127.0.0.1:${stubPort}/v1/chat/completions`, {}, rate);
+      const wb = await measure("weightbridge gateway", `http://127.0.0.1:${gwPort}/v1/chat/completions`, { authorization: `Bearer ${key}` }, rate);
+      rows.push(direct, wb);
+      if (portkey)
+        rows.push(
+          await measure(
+            "portkey gateway 1.15.2",
+            `http://localhost:${pkPort}/v1/chat/completions`,
+            { authorization: "Bearer x", "x-portkey-provider": "openai", "x-portkey-custom-host": `http://127.0.0.1:${stubPort}/v1` },
+            rate,
+          ),
+        );
+      for (const r of rows.filter((x) => x.rate === rate)) {
+        r.addedP50 = r.p50 - direct.p50;
+        r.addedP99 = r.p99 - direct.p99;
+      }
+    }
+    console.log("| offered | run | p50 ms | p99 ms | added p50 | added p99 | achieved req/s | non-2xx | errors |");
+    console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (const r of rows)
+      console.log(
+        `| ${r.rate} | ${r.name} | ${r.p50} | ${r.p99} | ${r.addedP50.toFixed(2)} | ${r.addedP99.toFixed(2)} | ${r.achieved.toFixed(0)} | ${r.non2xx} | ${r.errors} |`,
+      );
+    console.log(`gateway RSS after the runs: ${rssMb(gw.pid).toFixed(0)} MB`);
+  }
+} finally {
+  for (const p of [gw, stub, portkey]) p?.kill("SIGTERM");
+}
