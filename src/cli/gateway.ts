@@ -24,6 +24,8 @@ export function registerGateway(program: Command): void {
     .addHelpText(
       "after",
       `
+Reference (config, policy, streaming, audit, metrics): docs/gateway.md
+
 Examples:
   weightbridge keys create -c gateway.yaml --name support-bot
   weightbridge gateway -c gateway.yaml
@@ -133,7 +135,7 @@ Examples:
         if (o.json) return printJson(rows);
         say(
           renderTable(
-            ["time", "key", "route", "deployment", "action", "status", "classes", "tokens"],
+            ["time", "key", "route", "deployment", "action", "status", "classes", "in answer", "tokens"],
             rows.map((r) => [
               r.time.slice(0, 19),
               r.key_name ?? "—",
@@ -142,6 +144,9 @@ Examples:
               r.action,
               String(r.status),
               Object.entries(r.classes)
+                .map(([k, v]) => `${k}×${v}`)
+                .join(" "),
+              Object.entries(r.response_classes ?? {})
                 .map(([k, v]) => `${k}×${v}`)
                 .join(" "),
               r.input_tokens === null ? "—" : `${r.input_tokens}/${r.output_tokens}`,
