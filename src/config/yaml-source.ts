@@ -2,6 +2,8 @@
  * YAML with positions: parse a file into a plain value and keep the document, so that a schema
  * error can be reported as file:line with what to change.
  */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { type Document, isMap, isPair, isScalar, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { UserError } from "../util/errors.js";
@@ -164,4 +166,16 @@ export function parseWith<S extends z.ZodType>(src: YamlSource, schema: S, known
   const issue = [...result.error.issues].sort((a, b) => (a.code === "unrecognized_keys" ? 0 : 1) - (b.code === "unrecognized_keys" ? 0 : 1))[0];
   if (!issue) throw new UserError(`${src.file}: invalid`);
   throw issueToUserError({ file: src.file, line: (p, k) => lineOf(src, p, k) }, issue, knownKeys);
+}
+
+/** Read a YAML file and validate it: unreadable files and invalid content are UserErrors with file:line. */
+export function loadYamlFile<S extends z.ZodType>(file: string, schema: S, what: string, hint: string): z.output<S> {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new UserError(`${path}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? e})`, hint);
+  }
+  return parseWith(parseYaml(path, text), schema);
 }

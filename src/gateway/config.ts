@@ -1,9 +1,6 @@
 /** gateway.yaml: deployments, routes and data-class policy. Errors name file:line. */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { z } from "zod";
-import { parseWith, parseYaml } from "../config/yaml-source.js";
-import { UserError } from "../util/errors.js";
+import { loadYamlFile } from "../config/yaml-source.js";
 import { BUILTIN_CLASSES } from "./detect/types.js";
 
 const className = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "class names are UPPER_SNAKE_CASE");
@@ -87,12 +84,5 @@ export type Deployment = GatewayConfig["deployments"][number];
 export type Route = GatewayConfig["routes"][number];
 
 export function loadGatewayConfig(file: string): GatewayConfig {
-  const path = resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new UserError(`${path}: cannot read gateway config (${(e as NodeJS.ErrnoException).code ?? e})`, "pass -c gateway.yaml");
-  }
-  return parseWith(parseYaml(path, text), gatewayConfigSchema);
+  return loadYamlFile(file, gatewayConfigSchema, "gateway config", "pass -c gateway.yaml");
 }

@@ -96,6 +96,23 @@ export class HashPool {
     }
   }
 
+  /**
+   * Queue every file, largest first (the longest hashes start at once and the pool stays busy);
+   * the promises by key. Early failures are not "unhandled": the caller awaits each one.
+   */
+  hashAll<K>(files: readonly { key: K; abs: string; size: number }[], onDone?: (size: number) => void): Map<K, Promise<{ sha256: string; size: number }>> {
+    const out = new Map<K, Promise<{ sha256: string; size: number }>>();
+    for (const f of [...files].sort((a, b) => b.size - a.size)) {
+      const p = this.hash(f.abs, f.size).then((h) => {
+        onDone?.(f.size);
+        return h;
+      });
+      p.catch(() => undefined);
+      out.set(f.key, p);
+    }
+    return out;
+  }
+
   hash(path: string, knownSize: number): Promise<{ sha256: string; size: number }> {
     if (knownSize <= INLINE_LIMIT) {
       try {

@@ -23,14 +23,7 @@ export async function hashTree(path: string, onProgress?: (done: number, total: 
   const total = w.files.reduce((s, f) => s + f.size, 0);
   let done = 0;
   try {
-    const order = [...w.files].sort((a, b) => b.size - a.size);
-    const hashes = new Map(
-      order.map((f) => {
-        const p = pool.hash(f.abs, f.size);
-        p.catch(() => undefined); // awaited below
-        return [f.rel, p] as const;
-      }),
-    );
+    const hashes = pool.hashAll(w.files.map((f) => ({ key: f.rel, abs: f.abs, size: f.size })));
     await pool.drainOnMainThread();
     return await Promise.all(
       w.files.map(async (f) => {

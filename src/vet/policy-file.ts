@@ -1,9 +1,6 @@
 /** policy.yaml → Policy, validated with zod; errors name the file and line (loaded only with --policy). */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { z } from "zod";
-import { parseWith, parseYaml } from "../config/yaml-source.js";
-import { UserError } from "../util/errors.js";
+import { loadYamlFile } from "../config/yaml-source.js";
 import type { Policy } from "./policy.js";
 import { SEVERITIES } from "./types.js";
 
@@ -19,12 +16,5 @@ export const policySchema = z.strictObject({
 });
 
 export function loadPolicy(file: string): Policy {
-  const path = resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new UserError(`${path}: cannot read policy (${(e as NodeJS.ErrnoException).code ?? e})`, "pass --policy policy.yaml");
-  }
-  return parseWith(parseYaml(path, text), policySchema);
+  return loadYamlFile(file, policySchema, "policy", "pass --policy policy.yaml");
 }

@@ -92,18 +92,12 @@ async function scanWith(pool: HashPool, target: string, opts: ScanOptions): Prom
   const total = walked.files.reduce((s, f) => s + f.size, 0);
   let done = 0;
   try {
-    // Largest first, so the longest hashes start at once and the pool stays busy.
-    const order = [...walked.files].sort((a, b) => b.size - a.size);
-    const hashes = new Map(
-      order.map((f) => {
-        const p = pool.hash(f.abs, f.size).then((h) => {
-          done += f.size;
-          opts.onProgress?.(done, total);
-          return h;
-        });
-        p.catch(() => undefined); // awaited below; an early failure must not count as unhandled
-        return [f.rel, p] as const;
-      }),
+    const hashes = pool.hashAll(
+      walked.files.map((f) => ({ key: f.rel, abs: f.abs, size: f.size })),
+      (size) => {
+        done += size;
+        opts.onProgress?.(done, total);
+      },
     );
     for (const f of walked.files) {
       const r = scanFile(f.abs, f.rel, f.size, extra);
