@@ -101,7 +101,6 @@ const DANGEROUS_MODULES = new Set([
   "lib2to3",
   "sqlite3",
   "dbm",
-  "joblib",
   "torch.hub",
   "torch.jit",
   "torch.package",
@@ -156,6 +155,8 @@ const DANGEROUS_NAMES = new Set([
   "numpy.fromfile",
   "numpy.lib.npyio.load",
   "pandas.read_pickle",
+  "joblib.load",
+  "joblib.numpy_pickle.load",
   "pandas.io.pickle.read_pickle",
 ]);
 
@@ -218,6 +219,9 @@ const ALLOWED = new Set([
   "numpy.random._pickle.__randomstate_ctor",
   "numpy.random._pickle.__generator_ctor",
   "numpy.random._pickle.__bit_generator_ctor",
+  // joblib stores arrays as these wrappers, the array bytes following in the file.
+  "joblib.numpy_pickle.NumpyArrayWrapper",
+  "joblib.numpy_pickle.NDArrayWrapper",
 ]);
 
 /** Allowlisted constructors whose *arguments* get called (copyreg builds instances of the class it is given). */

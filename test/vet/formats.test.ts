@@ -84,6 +84,8 @@ describe("globals", () => {
     expect(classifyGlobal("sklearn.linear_model._logistic", "LogisticRegression")).toBe("unknown");
     expect(classifyGlobal("sklearn.linear_model._logistic", "LogisticRegression", new Set(["sklearn.linear_model._logistic.*"]))).toBe("allowed");
     expect(classifyGlobal("collections", "__builtins__")).toBe("dangerous");
+    expect(classifyGlobal("joblib.numpy_pickle", "NumpyArrayWrapper")).toBe("allowed");
+    expect(classifyGlobal("joblib", "load")).toBe("dangerous");
   });
 });
 
