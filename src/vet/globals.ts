@@ -222,10 +222,20 @@ const ALLOWED = new Set([
   // joblib stores arrays as these wrappers, the array bytes following in the file.
   "joblib.numpy_pickle.NumpyArrayWrapper",
   "joblib.numpy_pickle.NDArrayWrapper",
+  "sklearn.tree._tree.Tree",
+  "sklearn.utils._bunch.Bunch",
 ]);
 
 /** Allowlisted constructors whose *arguments* get called (copyreg builds instances of the class it is given). */
 export const FORWARDING = new Set(["copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"]);
+
+/**
+ * scikit-learn estimators and transformers: classes (CamelCase names) of the estimator packages,
+ * rebuilt with copyreg and __setstate__. Functions of those packages, and every other sklearn
+ * module, stay unknown.
+ */
+const SKLEARN_CLASS =
+  /^sklearn\.(linear_model|svm|tree|ensemble|neighbors|naive_bayes|preprocessing|pipeline|compose|decomposition|feature_extraction|feature_selection|cluster|impute|neural_network|calibration|discriminant_analysis|kernel_ridge|gaussian_process|cross_decomposition|multiclass|multioutput|isotonic|mixture|manifold|semi_supervised|dummy)(\.[a-z_][\w]*)*\.[A-Z]\w*$/;
 
 const TORCH_STORAGE = /^torch\.(cuda\.)?[A-Za-z0-9]*Storage$/;
 const TORCH_DTYPE = /^torch\.(float|double|half|bfloat|int|uint|long|short|bool|complex|cfloat|cdouble|qint|quint|float8_)[a-z0-9_]*$/;
@@ -248,7 +258,7 @@ export function classifyGlobal(module: string, name: string, extraAllowed: Reado
   // A dunder name reached through any module (e.g. `collections.__builtins__`) is attribute machinery.
   if (/(^|\.)__(?!newobj|newobj_ex|randomstate_ctor|generator_ctor|bit_generator_ctor)[a-z_]+__($|\.)/.test(name)) return "dangerous";
   if (name.includes(".") && !full.startsWith("numpy.") && !full.startsWith("torch.")) return "unknown";
-  if (ALLOWED.has(full) || FORWARDING.has(full) || TORCH_STORAGE.test(full) || TORCH_DTYPE.test(full)) return "allowed";
+  if (ALLOWED.has(full) || FORWARDING.has(full) || TORCH_STORAGE.test(full) || TORCH_DTYPE.test(full) || SKLEARN_CLASS.test(full)) return "allowed";
   if (extraAllowed.has(full) || extraAllowed.has(`${mod}.*`)) return "allowed";
   return "unknown";
 }

@@ -111,9 +111,9 @@ describe("weightbridge scan (CLI)", () => {
     expect(review.code).toBe(0);
     expect(JSON.parse(review.stdout).verdict).toBe("review");
 
-    const unknown = modelDir({ "clf.pkl": Buffer.from("\x80\x02csklearn.linear_model._logistic\nLogisticRegression\n)\x81}b.", "latin1") });
+    const unknown = modelDir({ "clf.pkl": Buffer.from("\x80\x02cxgboost.core\nBooster\n)\x81}b.", "latin1") });
     expect((await runCli(["scan", unknown])).code).toBe(1);
-    const allowed = await runCli(["scan", unknown, "--policy", policy("a.yaml", 'allowGlobals: ["sklearn.linear_model._logistic.*"]\n')]);
+    const allowed = await runCli(["scan", unknown, "--policy", policy("a.yaml", 'allowGlobals: ["xgboost.core.*"]\n')]);
     expect(allowed.code).toBe(0);
 
     const remote = modelDir({ "modeling_x.py": "print(1)\n" });

@@ -81,8 +81,12 @@ describe("globals", () => {
     expect(classifyGlobal("torch._utils", "_rebuild_tensor_v2")).toBe("allowed");
     expect(classifyGlobal("torch", "BFloat16Storage")).toBe("allowed");
     expect(classifyGlobal("numpy.core.multiarray", "_reconstruct")).toBe("allowed");
-    expect(classifyGlobal("sklearn.linear_model._logistic", "LogisticRegression")).toBe("unknown");
-    expect(classifyGlobal("sklearn.linear_model._logistic", "LogisticRegression", new Set(["sklearn.linear_model._logistic.*"]))).toBe("allowed");
+    expect(classifyGlobal("sklearn.linear_model._logistic", "LogisticRegression")).toBe("allowed");
+    expect(classifyGlobal("sklearn.ensemble._forest", "RandomForestClassifier")).toBe("allowed");
+    expect(classifyGlobal("sklearn.utils._testing", "assert_run_python_script")).toBe("unknown");
+    expect(classifyGlobal("sklearn.linear_model._base", "make_dataset")).toBe("unknown");
+    expect(classifyGlobal("xgboost.core", "Booster")).toBe("unknown");
+    expect(classifyGlobal("xgboost.core", "Booster", new Set(["xgboost.core.*"]))).toBe("allowed");
     expect(classifyGlobal("collections", "__builtins__")).toBe("dangerous");
     expect(classifyGlobal("joblib.numpy_pickle", "NumpyArrayWrapper")).toBe("allowed");
     expect(classifyGlobal("joblib", "load")).toBe("dangerous");
