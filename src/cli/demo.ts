@@ -34,6 +34,10 @@ export function registerDemo(program: Command): void {
       say(`Config written to ${r.configPath}`);
       say(`HTML report: ${r.reportPath}`);
       say(`${r.scoreboard.headline} (chart: ${r.scoreboard.chartPath})`);
+      if (r.artifact)
+        say(
+          `Artifact scan of ${r.artifact.path}: ${r.artifact.verdict.toUpperCase()} (${r.artifact.reasons.join("; ")}); sha256 ${r.artifact.sha256.slice(0, 16)}…; worst: ${r.artifact.worst}. Full report: node bin/weightbridge.js scan ${r.artifact.path}`,
+        );
       say(`Look again: node bin/weightbridge.js runs show ${r.eval.runId} -c ${r.configPath}`);
     });
 }

@@ -32,6 +32,8 @@ export interface DemoResult {
   configPath: string;
   reportPath: string;
   scoreboard: { headline: string; chartPath: string };
+  /** The local model file vetted by `scan` (absent with skipLocal). */
+  artifact?: { path: string; verdict: string; sha256: string; worst: string; reasons: string[] };
 }
 
 export const DEMO_SUITES = ["support/intent.yaml", "support/extract.yaml", "support/reply.yaml", "recommendations/suite.yaml"];
@@ -53,6 +55,20 @@ async function demoScoreboard(storeLocation: string, dir: string): Promise<DemoR
   } finally {
     await store.close();
   }
+}
+
+/** Vet the local model file as a security review would: formats, chat template, license, hash. */
+async function demoScan(path: string): Promise<NonNullable<DemoResult["artifact"]>> {
+  const { scan } = await import("../vet/scan.js");
+  const r = await scan(path);
+  const worst = r.findings[0];
+  return {
+    path,
+    verdict: r.verdict,
+    sha256: r.files[0]?.sha256 ?? "",
+    worst: worst ? `${worst.severity} ${worst.rule}: ${worst.message}` : "no findings",
+    reasons: r.reasons,
+  };
 }
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
@@ -121,7 +137,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       await store.close();
     }
     const scoreboard = await demoScoreboard(result.storeLocation, dir);
-    return { eval: result, configPath, reportPath, scoreboard };
+    const artifact = o.skipLocal ? undefined : await demoScan(join(dir, "tiny-random.gguf"));
+    return { eval: result, configPath, reportPath, scoreboard, ...(artifact ? { artifact } : {}) };
   } finally {
     await Promise.all(sims.map((s) => s.close()));
   }

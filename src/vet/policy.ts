@@ -101,5 +101,6 @@ export function applyPolicy(
     if (medium.length) reasons.push(`${medium.length} finding(s) to review`);
     return { findings: all, verdict: { verdict: "review", reasons } };
   }
-  return { findings: all, verdict: { verdict: "pass", reasons: ["no findings at or above medium; license and origin allowed"] } };
+  const checked = [`license ${license.id}${policy.licenses ? " allowed" : ""}`, ...(policy.origins ? ["origin allowed"] : [])];
+  return { findings: all, verdict: { verdict: "pass", reasons: [`no findings at or above medium; ${checked.join(", ")}`] } };
 }

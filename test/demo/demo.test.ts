@@ -20,6 +20,10 @@ describe("weightbridge demo", () => {
     expect(r.stdout).toContain(`stored in ${join(dir, ".weightbridge", "weightbridge.db")}`);
     expect(existsSync(join(dir, ".weightbridge", "weightbridge.db"))).toBe(true);
     expect(r.stdout).toMatch(/Hugging Face trending models on 2026-08-22, downloads by base-model country: CN \d+%/);
+    // The local model file is vetted: a well-formed GGUF whose metadata names Apache-2.0 passes.
+    expect(r.stdout).toMatch(
+      /Artifact scan of .*tiny-random\.gguf: PASS \(no findings at or above medium; license apache-2\.0\); sha256 [0-9a-f]{16}…; worst: no findings/,
+    );
     const report = /HTML report: (\S+\.html)/.exec(r.stdout)?.[1];
     expect(report && existsSync(report)).toBe(true);
     const runs = JSON.parse((await runCli(["runs", "-c", join(dir, "weightbridge.yaml"), "--json"])).stdout) as { status: string; models: string[] }[];
