@@ -23,6 +23,8 @@ export const gatewayConfigSchema = z
             .optional(),
           accepts: z.array(className).default([]),
           price: z.strictObject({ input: z.number().nonnegative(), output: z.number().nonnegative() }).optional(),
+          /** Wait for the answer's response head (a non-streamed answer's whole generation) before falling back. */
+          timeout: z.union([z.int().positive(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m)$/, 'a duration like "30s" or "500ms"')]).default("120s"),
         }),
       )
       .min(1),

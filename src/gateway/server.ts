@@ -9,9 +9,10 @@ import { createHash } from "node:crypto";
 import Fastify, { type FastifyReply } from "fastify";
 import { sql } from "kysely";
 import { costPusd } from "../economics/money.js";
-import { postJson } from "../providers/http.js";
+import { closeAgents, type PoolRegistry, parseRetryAfter, postJson } from "../providers/http.js";
 import { type AuditRow, auditWriter, type GatewayKey, listKeys } from "../store/gateway.js";
 import type { StoreHandle } from "../store/open.js";
+import { parseDurationMs } from "../util/duration.js";
 import { TokenBucket } from "../util/token-bucket.js";
 import type { Deployment, GatewayConfig } from "./config.js";
 import { buildDetectors, detect, newRedactState, redact } from "./detect/redact.js";
@@ -116,6 +117,12 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     return l;
   };
   const metrics = createMetrics();
+  const upstreams: PoolRegistry = new Map();
+  /** Deployments that answered 429/503 with Retry-After are skipped until then (while another may serve). */
+  const coolingUntil = new Map<string, number>();
+  const timeoutMs = new Map(
+    config.deployments.map((d) => [d.id, typeof d.timeout === "number" ? d.timeout : parseDurationMs(d.timeout, `deployment ${d.id} timeout`)]),
+  );
   const audit = (a: AuditRow) => {
     metrics.observe(a);
     return auditInsert(a);
@@ -203,7 +210,21 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
       perMessage.map((p) => p.text),
       perMessage.map((p) => p.entities),
     );
-    for (const t of decision.targets) {
+    const now = Date.now();
+    const ready = decision.targets.filter((t) => (coolingUntil.get(t.deployment.id) ?? 0) <= now);
+    if (ready.length === 0) {
+      // Every target the data may reach asked us to wait: pass that on rather than hammer them.
+      const waitMs = Math.min(...decision.targets.map((t) => (coolingUntil.get(t.deployment.id) ?? now) - now));
+      await audit({ ...base(key, route.model), classes: counts, action: "failed", status: 429, latency_ms: performance.now() - started });
+      reply.header("retry-after", String(Math.max(1, Math.ceil(waitMs / 1000))));
+      return openAiError(
+        reply,
+        429,
+        `every deployment route "${route.model}" may use is rate-limited upstream; retry after ${Math.ceil(waitMs / 1000)} s`,
+        "upstream_rate_limited",
+      );
+    }
+    for (const t of ready) {
       const placeholders: Record<string, string> = {};
       const state = newRedactState(); // one numbering across the request's texts
       const outTexts = perMessage.map((p) => {
@@ -245,7 +266,9 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
         const res = await postJson(upstreamUrl(t.deployment, kind), upstreamBody, {
           headers: upstreamHeaders(t.deployment),
           connections: 256,
-          timeoutMs: 300_000,
+          pools: upstreams,
+          timeoutMs: timeoutMs.get(t.deployment.id) ?? 120_000,
+          timeoutUntilHeaders: true,
           ...(relay
             ? {
                 onStreamText: (piece: string) => {
@@ -272,6 +295,8 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
         }
         if (res.status === 429 || res.status >= 500) {
           lastError = `HTTP ${res.status} from ${t.deployment.id}`;
+          const wait = parseRetryAfter(res.headers);
+          if (wait !== undefined && (res.status === 429 || res.status === 503)) coolingUntil.set(t.deployment.id, Date.now() + Math.min(wait, 600_000));
           continue; // fall back to the next target the data may reach
         }
         let out = res.text;
@@ -318,6 +343,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     url: address,
     close: async () => {
       await app.close();
+      await closeAgents(upstreams);
     },
   };
 }

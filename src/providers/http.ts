@@ -11,22 +11,25 @@ import { ProviderError } from "./types.js";
 
 type Headers = Record<string, string | string[] | undefined>;
 
-const pools = new Map<string, PoolType>();
+/** Keep-alive pools by origin and connection budget. */
+export type PoolRegistry = Map<string, PoolType>;
 
-/** One keep-alive pool per origin and connection budget, shared by every provider in the process. */
-export function poolFor(origin: string, connections: number): PoolType {
+const pools: PoolRegistry = new Map();
+
+/** One keep-alive pool per origin and connection budget, shared by every provider in the process (or in `registry`). */
+export function poolFor(origin: string, connections: number, registry: PoolRegistry = pools): PoolType {
   const key = `${origin}#${connections}`;
-  let p = pools.get(key);
+  let p = registry.get(key);
   if (!p) {
     p = new Pool(origin, { connections: Math.max(1, connections), pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
-    pools.set(key, p);
+    registry.set(key, p);
   }
   return p;
 }
 
-export async function closeAgents(): Promise<void> {
-  const all = [...pools.values()];
-  pools.clear();
+export async function closeAgents(registry: PoolRegistry = pools): Promise<void> {
+  const all = [...registry.values()];
+  registry.clear();
   await Promise.all(all.map((p) => p.close().catch(() => undefined)));
 }
 
@@ -49,6 +52,10 @@ export interface PostOptions {
   headers: Record<string, string>;
   connections: number;
   timeoutMs?: number;
+  /** Pools to use instead of the process-wide ones (a gateway closes its own on shutdown). */
+  pools?: PoolRegistry;
+  /** The timeout covers the wait for the response head only (a stream may then run as long as it needs). */
+  timeoutUntilHeaders?: boolean;
   signal?: AbortSignal;
   /** Called with decoded text as it arrives when the answer is a 2xx event stream. */
   onStreamText?: (text: string) => void;
@@ -65,7 +72,7 @@ export interface PostResult {
 /** POST JSON and read the answer: streamed to a callback for 2xx event streams, buffered otherwise. */
 export function postJson(url: string | URL, body: unknown, opts: PostOptions): Promise<PostResult> {
   const u = typeof url === "string" ? new URL(url) : url;
-  const pool = poolFor(u.origin, opts.connections);
+  const pool = poolFor(u.origin, opts.connections, opts.pools);
   const payload = JSON.stringify(body);
   return new Promise<PostResult>((resolve, reject) => {
     let controller: Dispatcher.DispatchController | undefined;
@@ -105,6 +112,7 @@ export function postJson(url: string | URL, body: unknown, opts: PostOptions): P
           if (failure !== undefined) c.abort(failure instanceof Error ? failure : new Error(String(failure)));
         },
         onResponseStart(_c, statusCode, h) {
+          if (opts.timeoutUntilHeaders && timer) clearTimeout(timer);
           status = statusCode;
           headers = h as Headers;
           streamed = statusCode < 400 && String(h["content-type"] ?? "").includes("text/event-stream") && opts.onStreamText !== undefined;

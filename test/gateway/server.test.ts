@@ -195,3 +195,68 @@ describe("gateway", () => {
     expect(readFileSync(configFile, "utf8")).toContain("onSensitive: reroute");
   });
 });
+
+describe("gateway: upstream timeouts and Retry-After", () => {
+  async function two(aOpts: Record<string, unknown>, yaml: (a: string, b: string) => string) {
+    const behaviour = { mode: "echo" as const, accuracy: 1, seed: 1, script: new Map(), refuseTopics: [], fallback: "x" };
+    const a = await startStub({ behaviour, ...aOpts });
+    const b = await startStub({ behaviour });
+    const dir = tempDir();
+    writeFiles(dir, { "gateway.yaml": yaml(a.baseUrl, b.baseUrl) });
+    const store = await openStore(join(dir, "db.sqlite"));
+    await insertKey(store.db, { name: "bot", keyHash: hashKey("wb_test"), routes: null, rpm: null, tpm: null, budgetUsd: null });
+    const gw = await startGateway({ config: loadGatewayConfig(join(dir, "gateway.yaml")), store });
+    closers.push(
+      async () => a.close(),
+      async () => b.close(),
+      () => gw.close(),
+      () => store.close(),
+    );
+    const chat = (content: string) =>
+      fetch(`${gw.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: "Bearer wb_test" },
+        body: JSON.stringify({ model: "support", messages: [{ role: "user", content }] }),
+      });
+    return { a, b, store, chat };
+  }
+
+  it("falls back when a deployment does not answer within its timeout", async () => {
+    const { a, store, chat } = await two(
+      { latencyMs: 3000 },
+      (a, b) => `deployments:
+  - { id: slow, baseUrl: ${a}, model: m, timeout: 200ms }
+  - { id: fast, baseUrl: ${b}, model: m }
+routes:
+  - { model: support, targets: [slow, fast] }
+`,
+    );
+    const t0 = Date.now();
+    const r = await chat("hello");
+    expect(r.status).toBe(200);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(a.stats.chat).toBe(1);
+    expect((await listAudit(store.db)).at(-1)).toMatchObject({ deployment: "fast", status: 200 });
+  });
+
+  it("skips a deployment that answered 429 with Retry-After until then, and passes the wait on when nothing else may serve", async () => {
+    const { a, b, chat } = await two(
+      { rateLimitRate: 1, retryAfterSeconds: 30 },
+      (a, b) => `deployments:
+  - { id: limited, baseUrl: ${a}, model: m, accepts: [EMAIL] }
+  - { id: other, baseUrl: ${b}, model: m }
+routes:
+  - { model: support, targets: [limited, other], onSensitive: reroute }
+`,
+    );
+    expect((await chat("hello")).status).toBe(200); // 429 from "limited", answered by "other"
+    expect((await chat("hello again")).status).toBe(200);
+    expect(a.stats.chat).toBe(1); // not asked again while it cools down
+    expect(b.stats.chat).toBe(2);
+    const onlyLimited = await chat("mail jane@example.com"); // EMAIL may only go to "limited"
+    expect(onlyLimited.status).toBe(429);
+    expect(Number(onlyLimited.headers.get("retry-after"))).toBeGreaterThan(20);
+    expect(((await onlyLimited.json()) as { error: { code: string } }).error.code).toBe("upstream_rate_limited");
+    expect(a.stats.chat).toBe(1);
+  });
+});
