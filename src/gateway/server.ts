@@ -10,7 +10,7 @@ import Fastify, { type FastifyReply } from "fastify";
 import { sql } from "kysely";
 import { costPusd } from "../economics/money.js";
 import { closeAgents, type PoolRegistry, parseRetryAfter, postJson } from "../providers/http.js";
-import { type AuditRow, auditWriter, type GatewayKey, listKeys } from "../store/gateway.js";
+import { type AuditRow, auditWriter, findKey, type GatewayKey, listKeys } from "../store/gateway.js";
 import type { StoreHandle } from "../store/open.js";
 import { parseDurationMs } from "../util/duration.js";
 import { TokenBucket } from "../util/token-bucket.js";
@@ -90,10 +90,14 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     if (!m) return undefined;
     const h = hashKey(m[1] as string);
     let k = keys.find((x) => x.keyHash === h);
-    if (!k || Date.now() - keysAt > 2000) {
-      keys = await listKeys(store.db); // new or revoked keys take effect within seconds
+    if (Date.now() - keysAt > 2000) {
+      keys = await listKeys(store.db); // revocations and limit changes take effect within seconds
       keysAt = Date.now();
       k = keys.find((x) => x.keyHash === h);
+    } else if (!k) {
+      // A key created since the last reload: one indexed lookup, not a reload of every key.
+      k = await findKey(store.db, h);
+      if (k) keys = [...keys, k];
     }
     return k && !k.revokedAt ? k : undefined;
   };

@@ -45,6 +45,11 @@ export async function listKeys(db: Kysely<Database>): Promise<GatewayKey[]> {
   return (await db.selectFrom("gateway_keys").selectAll().orderBy("created_at").execute()).map(fromRow);
 }
 
+export async function findKey(db: Kysely<Database>, keyHash: string): Promise<GatewayKey | undefined> {
+  const r = await db.selectFrom("gateway_keys").selectAll().where("key_hash", "=", keyHash).executeTakeFirst();
+  return r ? fromRow(r) : undefined;
+}
+
 export async function revokeKey(db: Kysely<Database>, name: string): Promise<boolean> {
   const r = await db
     .updateTable("gateway_keys")
