@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { type Command, InvalidArgumentError } from "commander";
 import { renderTable } from "../util/table.js";
-import { positiveInt, printJson, say, warn } from "./output.js";
+import { interruptible, positiveInt, printJson, say, warn } from "./output.js";
 
 function levels(v: string): number[] {
   const xs = v.split(",").map((s) => Number(s.trim()));
@@ -95,10 +95,9 @@ Examples:
         ignoreEos: Boolean(o.ignoreEos),
       };
       await createRun(store.db, { id: runId, kind: "bench", configPath, plan: { model, options } });
-      const ctrl = new AbortController();
+      const stop = interruptible();
+      const ctrl = { signal: stop.signal };
       setMaxListeners(0, ctrl.signal); // one listener per request in flight
-      const onSigint = () => ctrl.abort(new Error("interrupted"));
-      process.once("SIGINT", onSigint);
       try {
         if (!o.json)
           warn(`bench ${modelId}: levels ${o.concurrency.join(", ")}, ${durationMs ? `${durationMs / 1000} s` : `${o.requests ?? 100} requests`} per level`);
@@ -146,7 +145,7 @@ Examples:
         if (failed) warn(`first error at concurrency ${failed.concurrency}: ${failed.firstError}`);
         say(`Bench ${runId} stored in ${store.location} (times in ms)`);
       } finally {
-        process.off("SIGINT", onSigint);
+        stop.dispose();
         await provider.close();
         await closeAgents();
         await store.close();

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { createProgress, type Progress, wantsProgress } from "../util/progress.js";
 import { formatSummary } from "./format-eval.js";
-import { EXIT, list, positiveInt, printJson, say, warn } from "./output.js";
+import { EXIT, interruptible, list, positiveInt, printJson, say, warn } from "./output.js";
 
 interface EvalFlags {
   config: string;
@@ -15,26 +15,6 @@ interface EvalFlags {
 }
 
 /** Ctrl-C (or SIGTERM) aborts the run cleanly; a second Ctrl-C quits at once. */
-function interruptible(): { signal: AbortSignal; dispose(): void } {
-  const ctrl = new AbortController();
-  let count = 0;
-  const onSignal = () => {
-    count++;
-    if (count > 1) process.exit(EXIT.interrupted);
-    warn("\nstopping: abandoning requests in flight (Ctrl-C again to quit at once)…");
-    ctrl.abort(new Error("interrupted"));
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  return {
-    signal: ctrl.signal,
-    dispose() {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    },
-  };
-}
-
 export function registerEval(program: Command): void {
   program
     .command("eval")

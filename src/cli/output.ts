@@ -70,3 +70,27 @@ export function port(value: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("expected a port from 0 to 65535");
   return n;
 }
+
+/**
+ * Ctrl-C (or SIGTERM) aborts the returned signal so a long command can stop cleanly and say how to
+ * resume; a second Ctrl-C quits at once.
+ */
+export function interruptible(): { signal: AbortSignal; dispose(): void } {
+  const ctrl = new AbortController();
+  let count = 0;
+  const onSignal = () => {
+    count++;
+    if (count > 1) process.exit(EXIT.interrupted);
+    warn("\nstopping: abandoning requests in flight (Ctrl-C again to quit at once)…");
+    ctrl.abort(new Error("interrupted"));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    signal: ctrl.signal,
+    dispose() {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+}

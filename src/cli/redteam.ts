@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { createProgress, type Progress, wantsProgress } from "../util/progress.js";
 import { renderTable } from "../util/table.js";
-import { list, positiveInt, printJson, say, warn } from "./output.js";
+import { EXIT, interruptible, list, positiveInt, printJson, say, warn } from "./output.js";
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -42,22 +42,34 @@ Examples:
       }) => {
         const { runRedteam } = await import("../redteam/session.js");
         let bar: Progress | undefined;
-        const r = await runRedteam({
-          config: o.config,
-          ...(o.packs ? { packs: o.packs } : {}),
-          ...(o.models ? { models: o.models } : {}),
-          ...(o.concurrency ? { concurrency: o.concurrency } : {}),
-          noCache: !o.cache,
-          judge: Boolean(o.judge),
-          ...(o.translateWith ? { translateWith: o.translateWith } : {}),
-          ...(o.resume ? { resume: o.resume } : {}),
-          onStart: ({ runId, total }) => {
-            if (!o.json) warn(`red-team run ${runId}: ${total} attacks`);
-            bar = createProgress("redteam", total, wantsProgress(Boolean(o.json)));
-          },
-          onProgress: (d, t) => bar?.update(d, t),
-        });
-        bar?.stop();
+        const stop = interruptible();
+        let r: Awaited<ReturnType<typeof runRedteam>>;
+        try {
+          r = await runRedteam({
+            config: o.config,
+            ...(o.packs ? { packs: o.packs } : {}),
+            ...(o.models ? { models: o.models } : {}),
+            ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+            noCache: !o.cache,
+            judge: Boolean(o.judge),
+            ...(o.translateWith ? { translateWith: o.translateWith } : {}),
+            ...(o.resume ? { resume: o.resume } : {}),
+            signal: stop.signal,
+            onStart: ({ runId, total }) => {
+              if (!o.json) warn(`red-team run ${runId}: ${total} attacks`);
+              bar = createProgress("redteam", total, wantsProgress(Boolean(o.json)));
+            },
+            onProgress: (d, t) => bar?.update(d, t),
+          });
+        } finally {
+          bar?.stop();
+          stop.dispose();
+        }
+        if (r.status === "interrupted") {
+          warn(`interrupted. Resume with:\n  weightbridge redteam -c ${o.config} --resume ${r.runId}`);
+          process.exitCode = EXIT.interrupted;
+          if (!o.json) return;
+        }
         if (o.json) {
           const { storeLocation: _, ...contract } = r;
           return printJson(contract);

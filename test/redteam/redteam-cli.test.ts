@@ -229,6 +229,35 @@ describe("weightbridge redteam against scripted simulators", () => {
     expect(slow.stats.chat - before).toBeLessThan(40);
   });
 
+  it("Ctrl-C stops cleanly, marks the run interrupted and says how to resume", async () => {
+    const slow = await startStub({ behaviour: { mode: "refuse", accuracy: 1, seed: 1, script: new Map(), refuseTopics: [], fallback: "x" }, latencyMs: 60 });
+    open.push(slow);
+    const dir = tempDir();
+    writeFiles(dir, {
+      "weightbridge.yaml": `models:\n  - id: slow\n    provider: openai-compatible\n    baseUrl: ${slow.baseUrl}\n    model: slow\n    concurrency: 2\nsuites: [s.yaml]\n`,
+      "s.yaml": 'name: s\nprompt: "x"\ncases:\n  - expect: { type: equals, value: a }\n',
+    });
+    const config = join(dir, "weightbridge.yaml");
+    const r = await runCli(["redteam", "-c", config, "--packs", "over-refusal", "--no-cache"], {
+      onSpawn: (p) => {
+        const t = setInterval(() => {
+          if (slow.stats.chat >= 6) {
+            clearInterval(t);
+            p.kill("SIGINT");
+          }
+        }, 5);
+      },
+    });
+    expect(r.code).toBe(130);
+    const m = /--resume (\S+)/.exec(r.stderr);
+    expect(m).not.toBeNull();
+    const runs = JSON.parse((await runCli(["runs", "-c", config, "--json"])).stdout) as { runId: string; status: string }[];
+    expect(runs[0]).toMatchObject({ runId: m?.[1], status: "interrupted" });
+    const resumed = await runCli(["redteam", "-c", config, "--resume", m?.[1] ?? "", "--no-cache", "--json"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect((JSON.parse(resumed.stdout) as Out).packs[0]?.models[0]?.attacks).toBe(20);
+  });
+
   it("rejects an unknown pack with the list of packs", async () => {
     const dir = tempDir();
     writeFiles(dir, {
