@@ -12,7 +12,7 @@ import { scanOnnx } from "./formats/onnx.js";
 import { scanPickle } from "./formats/pickle.js";
 import { looksLikeSafetensors, scanSafetensors } from "./formats/safetensors.js";
 import { isZip, readEntry, readZip } from "./formats/zip.js";
-import { FileSource } from "./source.js";
+import { type ByteSource, FileSource } from "./source.js";
 import type { FileFormat, Issue, ModelFacts } from "./types.js";
 
 export interface FileScan {
@@ -58,7 +58,10 @@ function sniff(head: Buffer, size: number, name: string): FileFormat {
   return "other";
 }
 
-function scanZipContainer(src: FileSource, name: string, extraAllowed: ReadonlySet<string>): { format: FileFormat; issues: Issue[] } {
+/** Zips inside zips are opened this deep (a model folder zipped up holds a PyTorch zip). */
+const MAX_ZIP_DEPTH = 3;
+
+function scanZipContainer(src: ByteSource, name: string, extraAllowed: ReadonlySet<string>, depth = 0): { format: FileFormat; issues: Issue[] } {
   const { entries, issues } = readZip(src);
   let format: FileFormat = /\.npz$/i.test(name) ? "npz" : /\.keras$/i.test(name) ? "keras" : "zip";
   for (const e of entries) {
@@ -95,9 +98,19 @@ function scanZipContainer(src: FileSource, name: string, extraAllowed: ReadonlyS
     let head: Buffer | undefined;
     if (!named) {
       const p = readEntry(src, e, undefined, 1 << 16);
-      head = p.source?.read(0, 2);
+      head = p.source?.read(0, 4);
     }
-    if (named || (head && head.length === 2 && head[0] === 0x80 && (head[1] as number) <= 5)) {
+    if (head && isZip(head)) {
+      if (depth + 1 >= MAX_ZIP_DEPTH) {
+        issues.push({ severity: "medium", rule: "zip.too-deep", message: `zip "${e.name}" is nested more than ${MAX_ZIP_DEPTH} deep and was not opened` });
+        continue;
+      }
+      const r = readEntry(src, e);
+      if (r.issue) issues.push(r.issue);
+      else issues.push(...prefix(e.name, scanZipContainer(r.source, base, extraAllowed, depth + 1).issues));
+      continue;
+    }
+    if (named || (head && head.length >= 2 && head[0] === 0x80 && (head[1] as number) <= 5)) {
       const r = readEntry(src, e);
       if (r.issue) {
         issues.push(r.issue);
