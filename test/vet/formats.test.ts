@@ -62,9 +62,13 @@ describe("pickle disassembler", () => {
     const body = (n: number) =>
       Buffer.concat([Buffer.from([0x80, 0x04, 0x5d, 0x94, 0x28]), Buffer.alloc(2 * n, 0).fill(Buffer.from([0x4b, 0x01])), Buffer.from("e.")]);
     const time = (b: Buffer) => {
-      const t0 = performance.now();
-      scanPickle(bufferSource(b));
-      return performance.now() - t0;
+      let best = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        scanPickle(bufferSource(b));
+        best = Math.min(best, performance.now() - t0);
+      }
+      return best;
     };
     time(body(100_000));
     const small = Math.max(1, time(body(200_000)));
