@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { UserError } from "../util/errors.js";
-import { EXIT, positiveNumber, printJson, say } from "./output.js";
+import { EXIT, list, positiveNumber, printJson, say } from "./output.js";
 
 interface ReportFlags {
   config?: string;
@@ -11,6 +11,7 @@ interface ReportFlags {
   out?: string;
   minQuality?: number;
   maxCostRatio?: number;
+  scan?: string[];
 }
 
 export function registerReport(program: Command): void {
@@ -22,6 +23,7 @@ export function registerReport(program: Command): void {
     .option("--format <format>", "html | md | json", "html")
     .option("-o, --out <file>", "write to this file (default: stdout for md/json, report-RUNID.html for html)")
     .option("--min-quality <ratio>", "adopt only if the quality ratio's lower 95% bound reaches this (default 0.9)", positiveNumber)
+    .option("--scan <files>", "add artifact vetting from `weightbridge scan --format json` reports (comma-separated)", list)
     .option("--max-cost-ratio <ratio>", "adopt only if candidate cost / baseline cost is at most this (default 0.5)", positiveNumber)
     .addHelpText(
       "after",
@@ -31,20 +33,22 @@ Criteria can also be set in the config:  report: { criteria: { minQualityRatio: 
 Examples:
   weightbridge report 20261128-101500Z-ab12 -c weightbridge.yaml                 # report-<run>.html
   weightbridge report 20261128-1015 --format md -o report.md
-  weightbridge report 20261128-1015 --format json --baseline gpt-4o | jq '.candidates'`,
+  weightbridge report 20261128-1015 --format json --baseline gpt-4o | jq '.candidates'
+  weightbridge scan ./models/qwen3 --format json -o scan.json && weightbridge report 20261128-1015 --scan scan.json`,
     )
     .action(async (runId: string, o: ReportFlags) => {
       if (!["html", "md", "json"].includes(o.format)) throw new UserError(`--format must be html, md or json (got "${o.format}")`);
-      const [{ openStoreFor }, { loadConfigOnly }, { buildReport, renderHtml, renderMarkdown }] = await Promise.all([
+      const [{ openStoreFor }, { loadConfigOnly }, { buildReport, loadScanSummary, renderHtml, renderMarkdown }] = await Promise.all([
         import("../evaluate/session.js"),
         import("../config/project.js"),
         import("../report/index.js"),
       ]);
+      const artifacts = (o.scan ?? []).map((f) => loadScanSummary(f));
       // Criteria come from the config, unless only WEIGHTBRIDGE_DATABASE_URL says where the store is.
       const fromConfig = o.config || !process.env.WEIGHTBRIDGE_DATABASE_URL ? loadConfigOnly(o.config).config.report?.criteria : undefined;
       const { store } = await openStoreFor(o.config);
       try {
-        const report = await buildReport(store, runId, {
+        const built = await buildReport(store, runId, {
           ...(o.baseline ? { baseline: o.baseline } : {}),
           criteria: {
             ...(fromConfig?.minQualityRatio !== undefined ? { minQualityRatio: fromConfig.minQualityRatio } : {}),
@@ -53,6 +57,7 @@ Examples:
             ...(o.maxCostRatio !== undefined ? { maxCostRatio: o.maxCostRatio } : {}),
           },
         });
+        const report = artifacts.length ? { ...built, artifacts } : built;
         if (o.format === "json") {
           if (o.out) writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
           else printJson(report);

@@ -73,6 +73,21 @@ export function renderHtml(r: Report): string {
       );
     h.push(`</tbody></table>`);
   }
+  if (r.artifacts?.length) {
+    h.push(`<h2>Artifact vetting</h2><p class="meta">From <code>weightbridge scan</code>: pass, review or fail under the scan's policy.</p>`);
+    h.push(
+      `<table id="artifacts"><thead><tr><th>artifact</th><th>verdict</th><th>license</th><th>origin</th><th>findings</th><th>most severe</th></tr></thead><tbody>`,
+    );
+    for (const a of r.artifacts)
+      h.push(
+        `<tr><td><code>${escapeXml(a.target)}</code> <small>${a.files} files</small></td><td>${escapeXml(a.verdict.toUpperCase())}<br><small>${escapeXml(a.reasons.join("; "))}</small></td><td>${escapeXml(a.license.name ?? a.license.id)}${a.license.commercial ? `<br><small>commercial: ${escapeXml(a.license.commercial)}</small>` : ""}</td><td>${a.origin ? escapeXml(`${a.origin.lab ?? "?"} (${a.origin.country ?? "?"})`) : "unknown"}</td><td>${escapeXml(
+          Object.entries(a.counts)
+            .map(([k, n]) => `${n} ${k}`)
+            .join(", ") || "none",
+        )}</td><td>${a.top.length ? escapeXml(`${a.top[0]?.severity} ${a.top[0]?.rule} (${a.top[0]?.file || "."}): ${a.top[0]?.message}`) : "—"}</td></tr>`,
+      );
+    h.push(`</tbody></table>`);
+  }
   h.push(`<h2>Cases that changed</h2><p class="meta">First-repeat outputs side by side: ▼ the baseline passed and the candidate failed, ▲ the reverse.</p>`);
   for (const c of r.candidates) {
     const n = r.changedCounts[c.id] ?? { regressions: 0, improvements: 0 };

@@ -1,3 +1,4 @@
+export { loadScanSummary } from "./artifacts.js";
 export { type BuildOptions, buildReport } from "./build.js";
 export { latencyChart, qualityCostChart } from "./charts.js";
 export { renderHtml } from "./html.js";

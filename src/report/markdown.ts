@@ -52,6 +52,18 @@ export function renderMarkdown(r: Report): string {
           .join(" | ")} |`,
       );
   }
+  if (r.artifacts?.length) {
+    out.push("", "## Artifact vetting", "", "| artifact | verdict | license | origin | findings | most severe |", "|---|---|---|---|---|---|");
+    for (const a of r.artifacts) {
+      const counts = Object.entries(a.counts)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(", ");
+      const worst = a.top[0];
+      out.push(
+        `| ${a.target} | ${a.verdict.toUpperCase()} | ${a.license.name ?? a.license.id}${a.license.commercial ? ` (commercial: ${a.license.commercial})` : ""} | ${a.origin ? `${a.origin.lab ?? "?"} (${a.origin.country ?? "?"})` : "unknown"} | ${counts || "none"} | ${worst ? `${worst.severity} ${worst.rule}: ${worst.message}` : "—"} |`,
+      );
+    }
+  }
   out.push("", "## Cases that changed", "");
   for (const c of r.candidates) {
     const n = r.changedCounts[c.id] ?? { regressions: 0, improvements: 0 };

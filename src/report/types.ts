@@ -72,8 +72,22 @@ export interface Report {
     createdAt: string;
     packs: { pack: string; models: { id: string; attacks: number; successes: number; rate: number; ci95: [number, number]; pValue: number | null }[] }[];
   };
+  /** Artifact vetting: `weightbridge scan --format json` reports passed with `report --scan`. */
+  artifacts?: ArtifactSummary[];
   /** How many changed cases exist per candidate and direction (the list may be capped). */
   changedCounts: Record<string, { regressions: number; improvements: number }>;
+}
+
+export interface ArtifactSummary {
+  target: string;
+  verdict: string;
+  reasons: string[];
+  files: number;
+  license: { id: string; name?: string; commercial?: string };
+  origin: { lab: string | null; country: string | null; chain: string[] } | null;
+  counts: Record<string, number>;
+  /** The most severe findings (at most five). */
+  top: { severity: string; rule: string; file: string; message: string }[];
 }
 
 export type { ModelSummary, SuiteSummary };

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { afterEach, describe, expect, it } from "vitest";
@@ -126,6 +126,30 @@ describe("weightbridge report", () => {
     const bad = await runCli(["report", ev.runId, "-c", config, "--baseline", "gamma"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/"gamma" is not in run/);
+  });
+
+  it("adds artifact vetting from scan reports (--scan), and explains a file that is not one", async () => {
+    const { dir, config, ev } = await runWithStubs(12, 1, 0.9);
+    const model = join(dir, "model");
+    mkdirSync(model);
+    writeFileSync(join(model, "README.md"), "---\nlicense: apache-2.0\nbase_model: Qwen/Qwen3-8B\n---\n");
+    writeFileSync(join(model, "pytorch_model.bin"), Buffer.from("\x80\x02cos\nsystem\nX\x02\x00\x00\x00id\x85R.", "latin1"));
+    const scanFile = join(dir, "scan.json");
+    expect((await runCli(["scan", model, "--format", "json", "-o", scanFile])).code).toBe(1);
+    const md = await runCli(["report", ev.runId, "-c", config, "--format", "md", "--scan", scanFile]);
+    expect(md.code, md.stderr).toBe(0);
+    expect(md.stdout).toContain("## Artifact vetting");
+    expect(md.stdout).toMatch(/\| FAIL \| Apache License 2\.0 \(commercial: yes\) \| .* \(CN\) \| 1 critical.* \| critical pickle\.dangerous-call: os\.system/);
+    const json = JSON.parse((await runCli(["report", ev.runId, "-c", config, "--format", "json", "--scan", scanFile])).stdout) as {
+      artifacts: { verdict: string; counts: Record<string, number> }[];
+    };
+    expect(json.artifacts[0]).toMatchObject({ verdict: "fail", counts: { critical: 1 } });
+    const html = join(dir, "r.html");
+    expect((await runCli(["report", ev.runId, "-c", config, "--scan", scanFile, "-o", html])).code).toBe(0);
+    expect(readFileSync(html, "utf8")).toMatch(/<table id="artifacts">[\s\S]*FAIL[\s\S]*pickle\.dangerous-call/);
+    const bad = await runCli(["report", ev.runId, "-c", config, "--scan", config]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("cannot read a scan report");
   });
 
   it("prices a self-hosted model from its bench run (TCO) when it has no API price", async () => {
