@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
+import { UserError } from "../util/errors.js";
 import { renderTable } from "../util/table.js";
 import { list, positiveInt, positiveNumber, printJson, say, warn } from "./output.js";
 
@@ -126,11 +127,35 @@ Examples:
     .option("-c, --config <file>", "gateway config", "gateway.yaml")
     .option("--since <time>", "only rows at or after this ISO time")
     .option("--key <name>", "only this key's requests")
-    .option("--json", "print an array of rows")
-    .action(async (o: { config: string; since?: string; key?: string; json?: boolean }) => {
+    .option("--by <group>", "metering totals per key, deployment or route instead of rows")
+    .option("--json", "print an array of rows (with --by: of totals)")
+    .action(async (o: { config: string; since?: string; key?: string; by?: string; json?: boolean }) => {
+      if (o.by && !["key", "deployment", "route"].includes(o.by)) throw new UserError(`--by must be key, deployment or route (got "${o.by}")`);
       const { store } = await openGatewayStore(o.config);
-      const { listAudit } = await import("../store/gateway.js");
+      const { listAudit, summariseAudit } = await import("../store/gateway.js");
       try {
+        if (o.by) {
+          const totals = await summariseAudit(store.db, o.by as "key" | "deployment" | "route", {
+            ...(o.since ? { since: o.since } : {}),
+            ...(o.key ? { key: o.key } : {}),
+          });
+          if (o.json) return printJson(totals);
+          say(
+            renderTable(
+              [o.by, "requests", "blocked", "failed", "input tokens", "output tokens", "cost USD"],
+              totals.map((t) => [
+                t.group ?? "—",
+                String(t.requests),
+                String(t.blocked),
+                String(t.failed),
+                String(t.inputTokens),
+                String(t.outputTokens),
+                t.costUsd.toFixed(6),
+              ]),
+            ),
+          );
+          return;
+        }
         const rows = await listAudit(store.db, { ...(o.since ? { since: o.since } : {}), ...(o.key ? { key: o.key } : {}) });
         if (o.json) return printJson(rows);
         say(

@@ -128,6 +128,49 @@ export function auditWriter(store: StoreHandle): (a: AuditRow) => Promise<void> 
   };
 }
 
+export interface AuditTotals {
+  group: string | null;
+  requests: number;
+  blocked: number;
+  failed: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+/** Metering totals per key, deployment or route (optionally since a time / for one key). */
+export async function summariseAudit(
+  db: Kysely<Database>,
+  by: "key" | "deployment" | "route",
+  filter: { since?: string; key?: string } = {},
+): Promise<AuditTotals[]> {
+  const col = by === "key" ? "key_name" : by;
+  let q = db
+    .selectFrom("gateway_audit")
+    .select((eb) => [
+      eb.ref(col).as("grp"),
+      eb.fn.countAll<number>().as("requests"),
+      eb.fn.sum<number>(eb.case().when("action", "=", "blocked").then(1).else(0).end()).as("blocked"),
+      eb.fn.sum<number>(eb.case().when("action", "=", "failed").then(1).else(0).end()).as("failed"),
+      eb.fn.sum<number>("input_tokens").as("input"),
+      eb.fn.sum<number>("output_tokens").as("output"),
+      eb.fn.sum<number>("cost_pusd").as("cost"),
+    ])
+    .groupBy(col)
+    .orderBy(col);
+  if (filter.since) q = q.where("time", ">=", filter.since);
+  if (filter.key) q = q.where("key_name", "=", filter.key);
+  return (await q.execute()).map((r) => ({
+    group: (r.grp as string | null) ?? null,
+    requests: Number(r.requests),
+    blocked: Number(r.blocked ?? 0),
+    failed: Number(r.failed ?? 0),
+    inputTokens: Number(r.input ?? 0),
+    outputTokens: Number(r.output ?? 0),
+    costUsd: Number(r.cost ?? 0) / 1e12,
+  }));
+}
+
 export async function listAudit(db: Kysely<Database>, filter: { since?: string; key?: string } = {}): Promise<(AuditRow & { id: string })[]> {
   let q = db.selectFrom("gateway_audit").selectAll().orderBy("time");
   if (filter.since) q = q.where("time", ">=", filter.since);

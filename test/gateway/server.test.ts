@@ -178,9 +178,10 @@ describe("gateway", () => {
     expect(rows.map((r) => r.status)).toEqual([200, 200, 429]);
   });
 
-  it("keys are created once, listed without the key, revoked; the audit CLI lists rows", async () => {
-    const { configFile, chat } = await setup("reroute");
+  it("keys are created once, listed without the key, revoked; the audit CLI lists rows and metering totals", async () => {
+    const { configFile, chat } = await setup("block");
     await chat("hello");
+    await chat("my SSN is 078-05-1120"); // blocked
     const created = await runCli(["keys", "create", "-c", configFile, "--name", "cli-key", "--json"]);
     expect(created.code, created.stderr).toBe(0);
     const { key } = JSON.parse(created.stdout) as { key: string };
@@ -191,8 +192,24 @@ describe("gateway", () => {
     expect((await runCli(["keys", "revoke", "cli-key", "-c", configFile])).code).toBe(0);
     expect((await runCli(["keys", "revoke", "cli-key", "-c", configFile])).code).toBe(2);
     const audit = JSON.parse((await runCli(["audit", "-c", configFile, "--json"])).stdout) as { action: string; key_name: string }[];
-    expect(audit).toEqual([expect.objectContaining({ action: "accepted", key_name: "bot" })]);
-    expect(readFileSync(configFile, "utf8")).toContain("onSensitive: reroute");
+    expect(audit).toEqual([expect.objectContaining({ action: "accepted", key_name: "bot" }), expect.objectContaining({ action: "blocked", key_name: "bot" })]);
+    const totals = JSON.parse((await runCli(["audit", "-c", configFile, "--by", "deployment", "--json"])).stdout) as {
+      group: string | null;
+      requests: number;
+      blocked: number;
+      costUsd: number;
+      outputTokens: number;
+    }[];
+    expect(totals).toEqual([
+      expect.objectContaining({ group: null, requests: 1, blocked: 1 }),
+      expect.objectContaining({ group: "external", requests: 1, blocked: 0 }),
+    ]);
+    expect(totals[1]?.outputTokens).toBeGreaterThan(0);
+    expect(totals[1]?.costUsd).toBeGreaterThan(0); // tokens × the external deployment's price
+    const byKey = await runCli(["audit", "-c", configFile, "--by", "key"]);
+    expect(byKey.stdout).toMatch(/bot\s+│?\s*2/);
+    expect((await runCli(["audit", "-c", configFile, "--by", "model"])).code).toBe(2);
+    expect(readFileSync(configFile, "utf8")).toContain("onSensitive: block");
   });
 });
 
