@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadProject } from "../../src/config/project.js";
-import { runCli } from "../support/cli.js";
+import { killWhen, runCli } from "../support/cli.js";
 import { labelSuite, tempDir, twoModelConfig, writeFiles } from "../support/project.js";
 import { behaviourFor, type Simulator, startStub } from "../support/stub-server.js";
 
@@ -139,15 +139,13 @@ describe("weightbridge CLI", () => {
     const { config, a, b } = await project(150, 40);
     let killedAt = 0;
     const r1 = await runCli(["eval", "-c", config, "--no-cache", "--json"], {
-      onSpawn: (p) => {
-        const t = setInterval(() => {
-          if (a.stats.chat + b.stats.chat >= 80) {
-            clearInterval(t);
-            killedAt = a.stats.chat + b.stats.chat;
-            p.kill("SIGKILL");
-          }
-        }, 5);
-      },
+      onSpawn: killWhen(
+        () => a.stats.chat + b.stats.chat >= 80,
+        "SIGKILL",
+        () => {
+          killedAt = a.stats.chat + b.stats.chat;
+        },
+      ),
     });
     expect(r1.signal).toBe("SIGKILL");
     expect(killedAt).toBeGreaterThanOrEqual(80);
@@ -185,14 +183,7 @@ describe("weightbridge CLI", () => {
   it("Ctrl-C stops cleanly, marks the run interrupted and says how to resume", async () => {
     const { config, a } = await project(150, 40);
     const r = await runCli(["eval", "-c", config, "--no-cache"], {
-      onSpawn: (p) => {
-        const t = setInterval(() => {
-          if (a.stats.chat >= 20) {
-            clearInterval(t);
-            p.kill("SIGINT");
-          }
-        }, 5);
-      },
+      onSpawn: killWhen(() => a.stats.chat >= 20, "SIGINT"),
     });
     expect(r.code).toBe(130);
     const m = /--resume (\S+)/.exec(r.stderr);

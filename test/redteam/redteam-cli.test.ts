@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli } from "../support/cli.js";
+import { killWhen, runCli } from "../support/cli.js";
 import { tempDir, writeFiles } from "../support/project.js";
 import { type Simulator, startStub } from "../support/stub-server.js";
 
@@ -26,6 +26,18 @@ interface Out {
       breakdown?: { refused: number; deflected: number };
     }[];
   }[];
+}
+
+/** A model that refuses everything, 60 ms per answer, 2 at a time: slow enough to interrupt. */
+async function slowRefuser() {
+  const slow = await startStub({ behaviour: { mode: "refuse", accuracy: 1, seed: 1, script: new Map(), refuseTopics: [], fallback: "x" }, latencyMs: 60 });
+  open.push(slow);
+  const dir = tempDir();
+  writeFiles(dir, {
+    "weightbridge.yaml": `models:\n  - id: slow\n    provider: openai-compatible\n    baseUrl: ${slow.baseUrl}\n    model: slow\n    concurrency: 2\nsuites: [s.yaml]\n`,
+    "s.yaml": 'name: s\nprompt: "x"\ncases:\n  - expect: { type: equals, value: a }\n',
+  });
+  return { slow, config: join(dir, "weightbridge.yaml") };
 }
 
 describe("weightbridge redteam against scripted simulators", () => {
@@ -194,23 +206,9 @@ describe("weightbridge redteam against scripted simulators", () => {
   });
 
   it("--resume after SIGKILL sends no finished attack again and gives the same view", async () => {
-    const slow = await startStub({ behaviour: { mode: "refuse", accuracy: 1, seed: 1, script: new Map(), refuseTopics: [], fallback: "x" }, latencyMs: 60 });
-    open.push(slow);
-    const dir = tempDir();
-    writeFiles(dir, {
-      "weightbridge.yaml": `models:\n  - id: slow\n    provider: openai-compatible\n    baseUrl: ${slow.baseUrl}\n    model: slow\n    concurrency: 2\nsuites: [s.yaml]\n`,
-      "s.yaml": 'name: s\nprompt: "x"\ncases:\n  - expect: { type: equals, value: a }\n',
-    });
-    const config = join(dir, "weightbridge.yaml");
+    const { slow, config } = await slowRefuser();
     const first = await runCli(["redteam", "-c", config, "--packs", "over-refusal,pii-leak", "--no-cache", "--json"], {
-      onSpawn: (p) => {
-        const t = setInterval(() => {
-          if (slow.stats.chat >= 12) {
-            clearInterval(t);
-            p.kill("SIGKILL");
-          }
-        }, 5);
-      },
+      onSpawn: killWhen(() => slow.stats.chat >= 12, "SIGKILL"),
     });
     expect(first.signal).toBe("SIGKILL");
     const runs = JSON.parse((await runCli(["runs", "-c", config, "--json"])).stdout) as { runId: string; kind: string; status: string }[];
@@ -230,23 +228,9 @@ describe("weightbridge redteam against scripted simulators", () => {
   });
 
   it("Ctrl-C stops cleanly, marks the run interrupted and says how to resume", async () => {
-    const slow = await startStub({ behaviour: { mode: "refuse", accuracy: 1, seed: 1, script: new Map(), refuseTopics: [], fallback: "x" }, latencyMs: 60 });
-    open.push(slow);
-    const dir = tempDir();
-    writeFiles(dir, {
-      "weightbridge.yaml": `models:\n  - id: slow\n    provider: openai-compatible\n    baseUrl: ${slow.baseUrl}\n    model: slow\n    concurrency: 2\nsuites: [s.yaml]\n`,
-      "s.yaml": 'name: s\nprompt: "x"\ncases:\n  - expect: { type: equals, value: a }\n',
-    });
-    const config = join(dir, "weightbridge.yaml");
+    const { slow, config } = await slowRefuser();
     const r = await runCli(["redteam", "-c", config, "--packs", "over-refusal", "--no-cache"], {
-      onSpawn: (p) => {
-        const t = setInterval(() => {
-          if (slow.stats.chat >= 6) {
-            clearInterval(t);
-            p.kill("SIGINT");
-          }
-        }, 5);
-      },
+      onSpawn: killWhen(() => slow.stats.chat >= 6, "SIGINT"),
     });
     expect(r.code).toBe(130);
     const m = /--resume (\S+)/.exec(r.stderr);

@@ -38,3 +38,16 @@ export function runCli(
     opts.onSpawn?.(p);
   });
 }
+
+/** runCli's onSpawn: send `signal` to the child once `when()` holds (polled every 5 ms). */
+export function killWhen(when: () => boolean, signal: NodeJS.Signals, onKill?: () => void): (p: ChildProcess) => void {
+  return (p) => {
+    const t = setInterval(() => {
+      if (when()) {
+        clearInterval(t);
+        onKill?.();
+        p.kill(signal);
+      }
+    }, 5);
+  };
+}
