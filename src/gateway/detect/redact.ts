@@ -67,9 +67,13 @@ export function detect(text: string, detectors: readonly Detector[] = defaultDet
 export function detectUncached(text: string, detectors: readonly Detector[]): Entity[] {
   const found = detectors.flatMap((d) => d(text));
   found.sort((a, b) => a.start - b.start || b.end - b.start - (a.end - a.start) || (PRIORITY[a.type] ?? 9) - (PRIORITY[b.type] ?? 9));
+  // `kept` stays sorted and non-overlapping, and no kept entity starts after `e`: only the last one
+  // can overlap it (checking all of them made detection quadratic in the number of entities).
   const kept: Entity[] = [];
   for (const e of found) {
-    const clash = kept.findIndex((k) => e.start < k.end && k.start < e.end);
+    const last = kept.length - 1;
+    const tail = kept[last];
+    const clash = tail && e.start < tail.end && tail.start < e.end ? last : -1;
     if (clash < 0) kept.push(e);
     else {
       const k = kept[clash] as Entity;
