@@ -20,7 +20,9 @@ export function toText(r: ScanReport, maxFindings = 12): string {
     .map((s) => [s, r.findings.filter((f) => f.severity === s).length] as const)
     .filter(([, n]) => n > 0)
     .map(([s, n]) => `${n} ${s}`);
-  out.push(`${r.verdict.toUpperCase()}  ${r.target}  (${r.stats.files} file${r.stats.files === 1 ? "" : "s"}, ${human(r.stats.bytes)}, ${r.stats.seconds.toFixed(1)} s)`);
+  out.push(
+    `${r.verdict.toUpperCase()}  ${r.target}  (${r.stats.files} file${r.stats.files === 1 ? "" : "s"}, ${human(r.stats.bytes)}, ${r.stats.seconds.toFixed(1)} s)`,
+  );
   out.push(`  why: ${r.reasons.join("; ")}`);
   if (r.signature) out.push(`  signature: ${r.signature.status}${r.signature.reason ? ` — ${r.signature.reason}` : ""}`);
   if (r.source?.type === "hf")
