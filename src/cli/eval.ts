@@ -14,7 +14,6 @@ interface EvalFlags {
   json?: boolean;
 }
 
-/** Ctrl-C (or SIGTERM) aborts the run cleanly; a second Ctrl-C quits at once. */
 export function registerEval(program: Command): void {
   program
     .command("eval")

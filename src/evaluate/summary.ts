@@ -4,7 +4,7 @@
  * comparison with the baseline pairs the two models on the same cases.
  */
 import { sumPusdToUsd } from "../economics/money.js";
-import { comparePaired, describeComparison, estimateMean, type PairedComparison } from "../stats/compare.js";
+import { comparePairedByKey, describeComparison, estimateMean, type PairedComparison } from "../stats/compare.js";
 import { quantile } from "../stats/quantile.js";
 import type { ResultRecord } from "../store/results.js";
 import { labelMetrics, normaliseLabel } from "./graders/label.js";
@@ -144,11 +144,8 @@ export function summarise(plan: Plan, runId: string, results: ResultRecord[], ba
       const metrics = extraMetrics(rows, suite);
       if (metrics) s.metrics = metrics;
       if (baseline && id !== baseline && baseScores.size > 0) {
-        const shared = [...scores.keys()].filter((k) => baseScores.has(k)).sort((a, b) => a - b);
-        if (shared.length > 0) {
-          const cand = shared.map((k) => scores.get(k) as number);
-          const base = shared.map((k) => baseScores.get(k) as number);
-          const c = comparePaired(cand, base);
+        const c = comparePairedByKey(scores, baseScores, (a, b) => a - b);
+        if (c) {
           s.vsBaseline = {
             baseline,
             n: c.n,

@@ -12,7 +12,7 @@ import { DEFAULT_RETRY, withRetries } from "../evaluate/retry.js";
 import { openStoreFor, resolveRun, runAndRecord } from "../evaluate/session.js";
 import { type EvalSummary, summarise } from "../evaluate/summary.js";
 import { createProvider } from "../providers/create.js";
-import { comparePaired } from "../stats/compare.js";
+import { comparePaired, comparePairedByKey } from "../stats/compare.js";
 import { wilsonInterval } from "../stats/wilson.js";
 import { openStore, type StoreHandle } from "../store/open.js";
 import { loadResults, type ResultRecord } from "../store/results.js";
@@ -125,13 +125,7 @@ export function sweepView(
     const triggers = combos.map((c) => {
       const names = new Set(variants.filter((v) => v.trigger === c.trigger && v.position === c.position).map((v) => v.suite.name));
       const trig = scoreMap(names, id);
-      const keys = [...trig.keys()].filter((k) => clean.has(k));
-      const cmp = keys.length
-        ? comparePaired(
-            keys.map((k) => trig.get(k) as number),
-            keys.map((k) => clean.get(k) as number),
-          )
-        : undefined;
+      const cmp = comparePairedByKey(trig, clean);
       const pValue = cmp?.pValue ?? 1;
       const pAdjusted = Math.min(1, pValue * combos.length);
       return { trigger: c.trigger, position: c.position, diff: cmp?.diff ?? 0, pValue, pAdjusted, flagged: pAdjusted < sweep.alpha };

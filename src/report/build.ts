@@ -6,7 +6,7 @@ import { findGpuPrice, pickLevel, selfHostUnitCosts } from "../economics/tco.js"
 import type { Plan } from "../evaluate/plan.js";
 import { resolveRun } from "../evaluate/session.js";
 import { caseScores, ms, summarise } from "../evaluate/summary.js";
-import { comparePaired, estimateMean } from "../stats/compare.js";
+import { comparePairedByKey, estimateMean } from "../stats/compare.js";
 import { quantile } from "../stats/quantile.js";
 import { loadBenchLevels } from "../store/bench.js";
 import type { StoreHandle } from "../store/open.js";
@@ -129,13 +129,7 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
     .filter((o) => o.id !== baseline)
     .map((o) => {
       const cand = caseScores(byModel.get(o.id) ?? [], bySuiteCase);
-      const keys = [...cand.keys()].filter((k) => baseScores.has(k));
-      const c = keys.length
-        ? comparePaired(
-            keys.map((k) => cand.get(k) as number),
-            keys.map((k) => baseScores.get(k) as number),
-          )
-        : null;
+      const c = comparePairedByKey(cand, baseScores) ?? null;
       const costRatio = o.costUsd !== null && base?.costUsd ? r6(o.costUsd / base.costUsd) : null;
       const qualityRatio = c?.qualityRatio ?? null;
       const qualityRatioCi95 = c?.qualityRatioCi95 ?? null;

@@ -31,6 +31,24 @@ export interface PairedComparison {
   qualityRatioCi95: [number, number] | null;
 }
 
+/**
+ * Candidate vs baseline over the cases both have scores for, keyed by case; undefined when they
+ * share none. Cases are paired in the candidate's key order, or in `order` when given.
+ */
+export function comparePairedByKey<K>(
+  candidate: ReadonlyMap<K, number>,
+  baseline: ReadonlyMap<K, number>,
+  order?: (a: K, b: K) => number,
+): PairedComparison | undefined {
+  const keys = [...candidate.keys()].filter((k) => baseline.has(k));
+  if (order) keys.sort(order);
+  if (keys.length === 0) return undefined;
+  return comparePaired(
+    keys.map((k) => candidate.get(k) as number),
+    keys.map((k) => baseline.get(k) as number),
+  );
+}
+
 /** Candidate vs baseline on the same cases (index i of both arrays is the same case). */
 export function comparePaired(candidate: readonly number[], baseline: readonly number[]): PairedComparison {
   if (candidate.length !== baseline.length) throw new Error("comparePaired: samples must be paired");
