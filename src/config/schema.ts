@@ -21,7 +21,8 @@ export const paramsSchema = z.strictObject({
 });
 export type GenerationParams = z.infer<typeof paramsSchema>;
 
-const duration = z.union([z.int().positive(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m)$/, 'a duration like "30s" or "500ms"')]);
+/** A duration in config: milliseconds, or "500ms", "30s", "5m" (read with parseDurationMs). */
+export const duration = z.union([z.int().positive(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m)$/, 'a duration like "30s" or "500ms"')]);
 
 /** Where a self-hosted model runs: for `weightbridge cost`. hourlyUsd is per GPU (default: data/gpus.json). */
 export const hostingSchema = z.strictObject({

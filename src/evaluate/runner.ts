@@ -59,8 +59,7 @@ interface CachedResponse {
 }
 
 function timeoutOf(v: string | number | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  return typeof v === "number" ? v : parseDurationMs(v, "timeout");
+  return v === undefined ? undefined : parseDurationMs(v, "timeout");
 }
 
 function mergeParams(...layers: (ChatParams | undefined)[]): ChatParams {

@@ -1,5 +1,6 @@
 /** gateway.yaml: deployments, routes and data-class policy. Errors name file:line. */
 import { z } from "zod";
+import { duration } from "../config/schema.js";
 import { loadYamlFile } from "../config/yaml-source.js";
 import { BUILTIN_CLASSES } from "./detect/types.js";
 
@@ -24,7 +25,7 @@ export const gatewayConfigSchema = z
           accepts: z.array(className).default([]),
           price: z.strictObject({ input: z.number().nonnegative(), output: z.number().nonnegative() }).optional(),
           /** Wait for the answer's response head (a non-streamed answer's whole generation) before falling back. */
-          timeout: z.union([z.int().positive(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m)$/, 'a duration like "30s" or "500ms"')]).default("120s"),
+          timeout: duration.default("120s"),
         }),
       )
       .min(1),

@@ -124,9 +124,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
   const upstreams: PoolRegistry = new Map();
   /** Deployments that answered 429/503 with Retry-After are skipped until then (while another may serve). */
   const coolingUntil = new Map<string, number>();
-  const timeoutMs = new Map(
-    config.deployments.map((d) => [d.id, typeof d.timeout === "number" ? d.timeout : parseDurationMs(d.timeout, `deployment ${d.id} timeout`)]),
-  );
+  const timeoutMs = new Map(config.deployments.map((d) => [d.id, parseDurationMs(d.timeout, `deployment ${d.id} timeout`)]));
   const audit = (a: AuditRow) => {
     metrics.observe(a);
     return auditInsert(a);

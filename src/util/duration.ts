@@ -1,7 +1,8 @@
 import { UserError } from "./errors.js";
 
-/** Parse "30s", "5m", "1h", "250ms" or a bare number of milliseconds. */
-export function parseDurationMs(text: string, what: string): number {
+/** Parse "30s", "5m", "1h", "250ms" or a bare number of milliseconds (as text or a number). */
+export function parseDurationMs(text: string | number, what: string): number {
+  if (typeof text === "number") return text;
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
   if (!m) throw new UserError(`${what}: "${text}" is not a duration`, 'write e.g. "500ms", "30s", "5m" or "1h"');
   const v = Number(m[1]);
