@@ -91,49 +91,44 @@ async function scanWith(pool: HashPool, target: string, opts: ScanOptions): Prom
   let licenseText: { file: string; text: string } | undefined;
   const total = walked.files.reduce((s, f) => s + f.size, 0);
   let done = 0;
-  try {
-    const hashes = pool.hashAll(
-      walked.files.map((f) => ({ key: f.rel, abs: f.abs, size: f.size })),
-      (size) => {
-        done += size;
-        opts.onProgress?.(done, total);
-      },
-    );
-    for (const f of walked.files) {
-      const r = scanFile(f.abs, f.rel, f.size, extra);
-      const rel = f.rel;
-      for (const i of r.issues) findings.push({ ...i, file: rel });
-      if (r.json !== undefined) findings.push(...checkConfigJson(rel, r.json));
-      const base = rel.split("/").pop() ?? rel;
-      if (r.text !== undefined && /^readme\.md$/i.test(base) && !rel.includes("/")) {
-        const card = modelCard(r.text);
-        facts.license ??= card.facts.license;
-        if (card.facts.baseModel) facts.baseModel ??= card.facts.baseModel;
-        cardLicenseName ??= card.licenseName;
-      }
-      if (r.text !== undefined && /^(licen[cs]e|copying)(\.(md|txt))?$/i.test(base) && (!licenseText || !rel.includes("/")))
-        licenseText = { file: rel, text: r.text };
-      if (base === "chat_template.json" && r.json && typeof r.json === "object") findings.push(...checkConfigJson(rel, r.json));
-      if (r.facts) {
-        facts.architecture ??= r.facts.architecture;
-        facts.name ??= r.facts.name;
-        if (r.facts.license) facts.ggufLicense = r.facts.license;
-        if (r.facts.baseModel) facts.baseModel ??= r.facts.baseModel;
-      }
-      files.push({ path: rel, size: f.size, sha256: "", format: r.format });
+  const hashes = pool.hashAll(
+    walked.files.map((f) => ({ key: f.rel, abs: f.abs, size: f.size })),
+    (size) => {
+      done += size;
+      opts.onProgress?.(done, total);
+    },
+  );
+  for (const f of walked.files) {
+    const r = scanFile(f.abs, f.rel, f.size, extra);
+    const rel = f.rel;
+    for (const i of r.issues) findings.push({ ...i, file: rel });
+    if (r.json !== undefined) findings.push(...checkConfigJson(rel, r.json));
+    const base = rel.split("/").pop() ?? rel;
+    if (r.text !== undefined && /^readme\.md$/i.test(base) && !rel.includes("/")) {
+      const card = modelCard(r.text);
+      facts.license ??= card.facts.license;
+      if (card.facts.baseModel) facts.baseModel ??= card.facts.baseModel;
+      cardLicenseName ??= card.licenseName;
     }
-    await pool.drainOnMainThread();
-    for (const file of files) {
-      try {
-        const h = await (hashes.get(file.path) as Promise<{ sha256: string; size: number }>);
-        file.sha256 = h.sha256;
-        file.size = h.size;
-      } catch (e) {
-        findings.push({ severity: "medium", rule: "scan.unreadable", file: file.path, message: `cannot read the file: ${errorMessage(e)}` });
-      }
+    if (r.text !== undefined && /^(licen[cs]e|copying)(\.(md|txt))?$/i.test(base) && (!licenseText || !rel.includes("/")))
+      licenseText = { file: rel, text: r.text };
+    if (r.facts) {
+      facts.architecture ??= r.facts.architecture;
+      facts.name ??= r.facts.name;
+      if (r.facts.license) facts.ggufLicense = r.facts.license;
+      if (r.facts.baseModel) facts.baseModel ??= r.facts.baseModel;
     }
-  } finally {
-    await pool.close();
+    files.push({ path: rel, size: f.size, sha256: "", format: r.format });
+  }
+  await pool.drainOnMainThread();
+  for (const file of files) {
+    try {
+      const h = await (hashes.get(file.path) as Promise<{ sha256: string; size: number }>);
+      file.sha256 = h.sha256;
+      file.size = h.size;
+    } catch (e) {
+      findings.push({ severity: "medium", rule: "scan.unreadable", file: file.path, message: `cannot read the file: ${errorMessage(e)}` });
+    }
   }
 
   let signature: SignatureReport | undefined;

@@ -126,6 +126,14 @@ describe("weightbridge scan (CLI)", () => {
   });
 });
 
+describe("repository files", () => {
+  it("reports a chat_template.json escape once", async () => {
+    const dir = modelDir({ "chat_template.json": JSON.stringify({ chat_template: "{{ messages.__class__ }}" }) });
+    const r = await scan(dir);
+    expect(r.findings.filter((f) => f.rule === "template.sandbox-escape").map((f) => f.file)).toEqual(["chat_template.json"]);
+  });
+});
+
 describe("lock and verify", () => {
   it("records hashes and reports added, removed and changed files", async () => {
     const dir = modelDir({ "a.bin": Buffer.alloc(3 << 20, 1) });
