@@ -4,7 +4,7 @@
  * one more event shaped like the upstream's before finish_reason or [DONE]. Usage is read on the way.
  */
 import { SseDecoder } from "../providers/sse.js";
-import { ResponseScanner, type ResponseScanOptions } from "./response-scan.js";
+import { ResponseScanner, type ResponseScanOptions, scanAnswer } from "./response-scan.js";
 
 export type Kind = "chat" | "completions" | "embeddings";
 export type Choice = { index?: number; message?: { content?: unknown }; delta?: { content?: unknown }; text?: unknown; finish_reason?: unknown };
@@ -17,6 +17,10 @@ export function textHolder(kind: Kind, c: Choice, streamed: boolean): Record<str
 }
 export const textKey = (kind: Kind) => (kind === "completions" ? "text" : "content");
 
+function addCounts(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [c, n] of Object.entries(from)) into[c] = (into[c] ?? 0) + n;
+}
+
 /** Scan (and redact, restore) the text of every choice of a whole answer, in place. */
 export function scanChoices(kind: Kind, j: { choices?: Choice[] }, o: ResponseScanOptions): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -24,9 +28,9 @@ export function scanChoices(kind: Kind, j: { choices?: Choice[] }, o: ResponseSc
   for (const c of j.choices ?? []) {
     const h = textHolder(kind, c, false);
     if (!h || typeof h[k] !== "string") continue;
-    const s = new ResponseScanner(o);
-    h[k] = s.push(h[k] as string) + s.flush();
-    for (const [t, n] of Object.entries(s.counts)) counts[t] = (counts[t] ?? 0) + n;
+    const r = scanAnswer(h[k] as string, o);
+    h[k] = r.text;
+    addCounts(counts, r.counts);
   }
   return counts;
 }
@@ -55,7 +59,7 @@ export class StreamRelay {
   finish(): Record<string, number> {
     this.flushAll();
     const counts: Record<string, number> = {};
-    for (const sc of this.scanners.values()) for (const [c, n] of Object.entries(sc.counts)) counts[c] = (counts[c] ?? 0) + n;
+    for (const sc of this.scanners.values()) addCounts(counts, sc.counts);
     return counts;
   }
 
