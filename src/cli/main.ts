@@ -1,7 +1,6 @@
 /** The weightbridge command line: one file per command, each only parses, calls and prints. */
-import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { packagePath } from "../util/package-root.js";
+import { packageVersion } from "../util/package-root.js";
 import { registerBench } from "./bench.js";
 import { registerCost } from "./cost.js";
 import { registerDemo } from "./demo.js";
@@ -18,15 +17,11 @@ import { registerScan } from "./scan.js";
 import { registerScoreboard } from "./scoreboard.js";
 import { registerSimulate } from "./simulate.js";
 
-function version(): string {
-  return (JSON.parse(readFileSync(packagePath("package.json"), "utf8")) as { version: string }).version;
-}
-
 export function buildProgram(): Command {
   const program = new Command("weightbridge");
   program
     .description("Move LLM workloads from proprietary APIs to open-weight models — with evidence.")
-    .version(version(), "-V, --version")
+    .version(packageVersion(), "-V, --version")
     .showHelpAfterError("(add --help for usage)")
     .exitOverride()
     .enablePositionalOptions()

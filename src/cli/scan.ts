@@ -29,12 +29,6 @@ function addSignatureOptions(c: Command): Command {
     .option("--trust-root <pem>", "with --identity: CA certificates the signing certificate must chain to");
 }
 
-async function version(): Promise<string> {
-  const { readFileSync } = await import("node:fs");
-  const { packagePath } = await import("../util/package-root.js");
-  return (JSON.parse(readFileSync(packagePath("package.json"), "utf8")) as { version: string }).version;
-}
-
 export function registerScan(program: Command): void {
   addSignatureOptions(
     program
@@ -92,7 +86,7 @@ Examples:
           },
         });
         bar.stop();
-        const v = await version();
+        const v = (await import("../util/package-root.js")).packageVersion();
         let text: string;
         if (format === "json") text = `${JSON.stringify(report, null, 2)}\n`;
         else if (format === "sarif") text = (await import("../vet/output/sarif.js")).toSarif(report, v);
