@@ -23,13 +23,17 @@ export async function hashTree(path: string, onProgress?: (done: number, total: 
   const total = w.files.reduce((s, f) => s + f.size, 0);
   let done = 0;
   try {
-    const hashes = pool.hashAll(w.files.map((f) => ({ key: f.rel, abs: f.abs, size: f.size })));
+    const hashes = pool.hashAll(
+      w.files.map((f) => ({ key: f.rel, abs: f.abs, size: f.size })),
+      (size) => {
+        done += size;
+        onProgress?.(done, total);
+      },
+    );
     await pool.drainOnMainThread();
     return await Promise.all(
       w.files.map(async (f) => {
         const h = await (hashes.get(f.rel) as Promise<{ sha256: string; size: number }>);
-        done += f.size;
-        onProgress?.(done, total);
         return { path: f.rel, size: h.size, sha256: h.sha256 };
       }),
     );
