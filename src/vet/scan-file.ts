@@ -9,7 +9,7 @@ import { scanGguf } from "./formats/gguf.js";
 import { scanH5, scanKerasConfig } from "./formats/keras.js";
 import { isNpy, scanNpy } from "./formats/numpy.js";
 import { scanOnnx } from "./formats/onnx.js";
-import { scanPickle } from "./formats/pickle.js";
+import { isPickleHead, scanPickle } from "./formats/pickle.js";
 import { looksLikeSafetensors, scanSafetensors } from "./formats/safetensors.js";
 import { isZip, readEntry, readZip } from "./formats/zip.js";
 import { type ByteSource, FileSource } from "./source.js";
@@ -35,7 +35,7 @@ function sniff(head: Buffer, size: number, name: string): FileFormat {
   if (isNpy(head)) return "numpy";
   if (head.length >= 8 && head.subarray(0, 8).equals(Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]))) return "h5";
   if (looksLikeSafetensors(head, size)) return "safetensors";
-  if (head.length >= 2 && head[0] === 0x80 && (head[1] as number) <= 5) return "pickle";
+  if (isPickleHead(head)) return "pickle";
   if (
     head.length >= 4 &&
     (head.readUInt32BE(0) === 0x7f454c46 || head.readUInt32BE(0) === 0xcafebabe || head.readUInt32LE(0) === 0xfeedfacf || head.readUInt32LE(0) === 0xfeedface)
@@ -110,7 +110,7 @@ function scanZipContainer(src: ByteSource, name: string, extraAllowed: ReadonlyS
       else issues.push(...prefix(e.name, scanZipContainer(r.source, base, extraAllowed, depth + 1).issues));
       continue;
     }
-    if (named || (head && head.length >= 2 && head[0] === 0x80 && (head[1] as number) <= 5)) {
+    if (named || isPickleHead(head)) {
       const r = readEntry(src, e);
       if (r.issue) {
         issues.push(r.issue);

@@ -11,6 +11,11 @@ import { classifyGlobal, FORWARDING, type GlobalClass, normaliseModule } from ".
 import type { ByteSource } from "../source.js";
 import type { Issue } from "../types.js";
 
+/** A protocol 2–5 pickle starts with PROTO and its version (protocols 0–1 have no header). */
+export function isPickleHead(head: Buffer | undefined): boolean {
+  return head !== undefined && head.length >= 2 && head[0] === 0x80 && (head[1] as number) <= 5;
+}
+
 export interface PickleLimits {
   maxOps: number;
   maxStack: number;
