@@ -20,7 +20,7 @@ await build({
   platform: "node",
   target: "node20",
   sourcemap: true,
-  minify: true,
+  minify: process.env.WB_NOMINIFY !== "1",
   logLevel: "warning",
   external: ["better-sqlite3", "node-llama-cpp", "@huggingface/hub", "@huggingface/gguf", "fastify", "pg", "cli-progress", "@cyclonedx/cyclonedx-library"],
   banner: { js: "import { createRequire as __wbCreateRequire } from 'node:module'; const require = __wbCreateRequire(import.meta.url);" },
