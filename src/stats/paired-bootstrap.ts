@@ -1,6 +1,5 @@
 import { type BootstrapOptions, DEFAULT_RESAMPLES, DEFAULT_SEED } from "./bootstrap.js";
 import { quantileSorted } from "./quantile.js";
-import { seededRng } from "./rng.js";
 
 export interface PairedBootstrapResult {
   /** CI of mean(candidate) - mean(baseline). */
@@ -19,18 +18,26 @@ export function pairedBootstrap(candidate: readonly number[], baseline: readonly
   if (n !== baseline.length) throw new Error("pairedBootstrap: samples must be paired (same length)");
   const b = Math.max(2000, options.resamples ?? DEFAULT_RESAMPLES);
   if (n === 0) return { diffCi95: [Number.NaN, Number.NaN], ratioCi95: null, resamples: b };
-  const rng = seededRng(options.seed ?? DEFAULT_SEED);
   const alpha = 1 - (options.level ?? 0.95);
+  const c = Float64Array.from(candidate);
+  const bl = Float64Array.from(baseline);
   const diffs = new Float64Array(b);
   const ratios = new Float64Array(b);
   let ratioDefined = true;
+  // The hot loop (b × n draws, 4M for 1,000 cases): seededRng's mulberry32 step written inline, so
+  // the draws, and every interval, are exactly those of seededRng(seed).
+  let state = (options.seed ?? DEFAULT_SEED) >>> 0;
   for (let r = 0; r < b; r++) {
     let sc = 0;
     let sb = 0;
     for (let i = 0; i < n; i++) {
-      const k = Math.floor(rng() * n);
-      sc += candidate[k] as number;
-      sb += baseline[k] as number;
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      const k = Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+      sc += c[k] as number;
+      sb += bl[k] as number;
     }
     diffs[r] = (sc - sb) / n;
     if (sb === 0) ratioDefined = false;

@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { bootstrapMeanCi, estimateMean, mcnemarExact, mcnemarExactFromCounts, pairedPermutationTest, quantile, wilsonInterval } from "../../src/stats/index.js";
+import {
+  bootstrapMeanCi,
+  estimateMean,
+  mcnemarExact,
+  mcnemarExactFromCounts,
+  pairedBootstrap,
+  pairedPermutationTest,
+  quantile,
+  seededRng,
+  wilsonInterval,
+} from "../../src/stats/index.js";
 
 describe("wilsonInterval", () => {
   it("matches published values", () => {
@@ -55,5 +65,33 @@ describe("bootstrap and estimateMean", () => {
   it("quantile interpolates like numpy's default", () => {
     expect(quantile([1, 2, 3, 4], 0.5)).toBe(2.5);
     expect(quantile([10, 20, 30], 0.95)).toBeCloseTo(29, 10);
+  });
+});
+
+describe("pairedBootstrap", () => {
+  it("draws exactly the resamples of seededRng(seed): same intervals as the plain percentile bootstrap", () => {
+    const rng = seededRng(3);
+    const cand = Array.from({ length: 57 }, () => Math.round(rng() * 10) / 10);
+    const base = Array.from({ length: 57 }, () => Math.round(rng() * 10) / 10);
+    const b = 2000;
+    const draw = seededRng(99);
+    const diffs: number[] = [];
+    const ratios: number[] = [];
+    for (let r = 0; r < b; r++) {
+      let sc = 0;
+      let sb = 0;
+      for (let i = 0; i < cand.length; i++) {
+        const k = Math.floor(draw() * cand.length);
+        sc += cand[k] as number;
+        sb += base[k] as number;
+      }
+      diffs.push((sc - sb) / cand.length);
+      ratios.push(sc / sb);
+    }
+    const got = pairedBootstrap(cand, base, { resamples: b, seed: 99 });
+    const want = [quantile(diffs, 0.025), quantile(diffs, 0.975), quantile(ratios, 0.025), quantile(ratios, 0.975)];
+    const have = [...got.diffCi95, ...(got.ratioCi95 ?? [])];
+    expect(have).toHaveLength(4);
+    for (const [i, v] of have.entries()) expect(v).toBeCloseTo(want[i] as number, 12);
   });
 });
