@@ -5,7 +5,6 @@ import { label } from "./label.js";
 import { llmJudge } from "./llm-judge.js";
 import { number } from "./number.js";
 import { ranking } from "./ranking.js";
-import { redteam } from "./redteam.js";
 import { similarity } from "./similarity.js";
 import { contains, containsAll, containsAny, equals, regex } from "./text.js";
 import type { GradeContext, GradeRecord, Grader } from "./types.js";
@@ -23,7 +22,8 @@ export const GRADERS: { [T in ExpectType]: Grader<T> } = {
   ranking,
   "llm-judge": llmJudge,
   similarity,
-  redteam,
+  // Loaded on first use: its PII detector brings libphonenumber's metadata (130 KB) to start-up.
+  redteam: async (e, ctx) => (await import("./redteam.js")).redteam(e, ctx),
 };
 
 export interface CaseGrade {
