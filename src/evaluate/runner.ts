@@ -32,6 +32,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
   onRetry?: (modelId: string, err: ProviderError, attempt: number, delayMs: number) => void;
+  /** Rows committed by this call are appended here (a fresh run's summary needs no read-back). */
+  keep?: ResultRecord[];
   /** Replace provider construction (the tests' way to count requests is a real stub server instead). */
   providerFactory?: (m: ModelConfig, connections: number) => Provider;
 }
@@ -321,6 +323,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     const commit = writer.write({ result: record, ...(cacheEntry ? { cache: cacheEntry } : {}) }).then(
       () => {
         finished++;
+        opts.keep?.push(record);
         opts.onProgress?.(finished, total);
       },
       (e: unknown) => {

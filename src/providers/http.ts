@@ -1,42 +1,35 @@
 /**
- * Shared HTTP plumbing for the HTTP providers and the gateway: one keep-alive node:http(s) Agent per
- * origin and connection budget, a total timeout, caller aborts, and mapping of failures to
- * ProviderError. node:http rather than undici (DESIGN.md's pick): on bench/eval-throughput.mjs's
- * 2,000 streamed requests at concurrency 32 a bare loop took 1.39 s on node:http against 1.56 s on
- * an undici Pool (native llhttp vs. the WebAssembly one), and the 280 KB undici chunk no longer has
- * to be compiled at start-up.
+ * Shared HTTP plumbing for the HTTP providers and the gateway: one keep-alive Http1Pool per origin
+ * and connection budget (http1.ts; DESIGN.md names undici, see there for why neither undici nor
+ * node:http), a total timeout, caller aborts, and mapping of failures to ProviderError.
  */
-import http from "node:http";
-import https from "node:https";
+import { StringDecoder } from "node:string_decoder";
 import { UserError } from "../util/errors.js";
+import { Http1Pool, type ResponseHeaders } from "./http1.js";
 import { ProviderError } from "./types.js";
 
-type Headers = Record<string, string | string[] | undefined>;
+type Headers = ResponseHeaders;
 
-/** Keep-alive agents by origin and connection budget. */
-export type PoolRegistry = Map<string, http.Agent>;
+/** Keep-alive pools by origin and connection budget. */
+export type PoolRegistry = Map<string, Http1Pool>;
 
 const pools: PoolRegistry = new Map();
 
-/** Idle keep-alive sockets close after this long (or 1 s before the server's own Keep-Alive timeout, if shorter). */
-const IDLE_SOCKET_MS = 30_000;
-
-/** One keep-alive agent per origin and connection budget, shared by every provider in the process (or in `registry`). */
-export function poolFor(u: URL, connections: number, registry: PoolRegistry = pools): http.Agent {
-  const key = `${u.origin}#${connections}`;
-  let a = registry.get(key);
-  if (!a) {
-    const Agent = u.protocol === "https:" ? https.Agent : http.Agent;
-    a = new Agent({ keepAlive: true, maxSockets: Math.max(1, connections), timeout: IDLE_SOCKET_MS, scheduling: "lifo" });
-    registry.set(key, a);
+/** One keep-alive pool per origin and connection budget, shared by every provider in the process (or in `registry`). */
+export function poolFor(u: URL, connections: number, registry: PoolRegistry = pools): Http1Pool {
+  const key = `${u.protocol}//${u.username}:${u.password}@${u.host}#${connections}`;
+  let p = registry.get(key);
+  if (!p) {
+    p = new Http1Pool(u, { connections });
+    registry.set(key, p);
   }
-  return a;
+  return p;
 }
 
 export async function closeAgents(registry: PoolRegistry = pools): Promise<void> {
   const all = [...registry.values()];
   registry.clear();
-  for (const a of all) a.destroy();
+  for (const p of all) p.close();
 }
 
 /** Retry-After: seconds or an HTTP date; also the non-standard retry-after-ms. */
@@ -78,32 +71,25 @@ export interface PostResult {
 /** POST JSON and read the answer: streamed to a callback for 2xx event streams, buffered otherwise. */
 export function postJson(url: string | URL, body: unknown, opts: PostOptions): Promise<PostResult> {
   const u = typeof url === "string" ? new URL(url) : url;
-  const agent = poolFor(u, opts.connections, opts.pools);
+  const pool = poolFor(u, opts.connections, opts.pools);
   const payload = JSON.stringify(body);
-  const request = u.protocol === "https:" ? https.request : http.request;
-  const reqOptions: http.RequestOptions = {
-    agent,
-    protocol: u.protocol,
-    hostname: u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname,
-    port: u.port || undefined,
-    path: u.pathname + u.search,
-    method: "POST",
-    headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload), ...opts.headers },
-  };
-  if (u.username || u.password) reqOptions.auth = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
   return new Promise<PostResult>((resolve, reject) => {
-    let req: http.ClientRequest | undefined;
-    let responded = false;
+    let status = 0;
+    let headers: Headers = {};
+    let streamed = false;
+    let text = "";
+    const decoder = new StringDecoder("utf8");
     let settled = false;
-    const finish = (err?: unknown, res?: PostResult) => {
+    let control: { abort(err: Error): void } | undefined;
+    const finish = (err?: unknown) => {
       if (settled) return;
       settled = true;
       if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener("abort", onAbort);
       if (err !== undefined) {
-        req?.destroy();
+        control?.abort(err instanceof Error ? err : new Error(String(err)));
         reject(err);
-      } else if (res) resolve(res);
+      } else resolve({ status, headers, text, streamed });
     };
     const timer = opts.timeoutMs
       ? setTimeout(() => finish(new ProviderError(`request timed out after ${opts.timeoutMs} ms`, { retryable: true })), opts.timeoutMs)
@@ -113,17 +99,17 @@ export function postJson(url: string | URL, body: unknown, opts: PostOptions): P
       if (opts.signal.aborted) return onAbort();
       opts.signal.addEventListener("abort", onAbort, { once: true });
     }
-    const send = (retried: boolean) => {
-      const r = request(reqOptions, (res) => {
-        responded = true;
-        if (opts.timeoutUntilHeaders && timer) clearTimeout(timer);
-        const status = res.statusCode ?? 0;
-        const headers = res.headers as Headers;
-        const streamed = status < 400 && String(headers["content-type"] ?? "").includes("text/event-stream") && opts.onStreamText !== undefined;
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (piece: string) => {
+    try {
+      control = pool.post(u.pathname + u.search, { "Content-Type": "application/json", ...opts.headers }, payload, {
+        onHead(statusCode, h) {
+          if (opts.timeoutUntilHeaders && timer) clearTimeout(timer);
+          status = statusCode;
+          headers = h;
+          streamed = statusCode < 400 && String(h["content-type"] ?? "").includes("text/event-stream") && opts.onStreamText !== undefined;
+        },
+        onData(chunk) {
           if (settled) return;
+          const piece = decoder.write(chunk);
           if (!streamed) text += piece;
           else {
             try {
@@ -132,22 +118,24 @@ export function postJson(url: string | URL, body: unknown, opts: PostOptions): P
               finish(e);
             }
           }
-        });
-        res.on("end", () => finish(undefined, { status, headers, text, streamed }));
-        res.on("error", (e) => finish(toProviderError(e)));
-        res.on("close", () => {
-          if (!res.complete) finish(new ProviderError("connection error: the connection closed before the answer ended", { retryable: true }));
-        });
+        },
+        onEnd() {
+          const rest = decoder.end();
+          try {
+            if (rest && streamed) opts.onStreamText?.(rest);
+            else text += rest;
+          } catch (e) {
+            return finish(e);
+          }
+          finish();
+        },
+        onError(err) {
+          finish(toProviderError(err));
+        },
       });
-      req = r;
-      r.on("error", (e: NodeJS.ErrnoException) => {
-        // A keep-alive socket the server had just closed: the request never reached it, send it again once.
-        if (!responded && !settled && r.reusedSocket && e.code === "ECONNRESET" && !retried) send(true);
-        else finish(toProviderError(e));
-      });
-      r.end(payload);
-    };
-    send(false);
+    } catch (e) {
+      finish(new UserError(`cannot send to ${u.origin}: ${(e as Error).message}`));
+    }
   });
 }
 

@@ -170,6 +170,12 @@ export async function loadResults(db: Kysely<Database>, runId: string, opts: { w
   return rows.map((r) => fromTable(r as ResultsTable));
 }
 
+/** Results in loadResults' order: suite, model, case, repeat. */
+export function sortedResults(rows: ResultRecord[]): ResultRecord[] {
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return rows.sort((a, b) => cmp(a.suite, b.suite) || cmp(a.modelId, b.modelId) || a.caseIndex - b.caseIndex || a.repeat - b.repeat);
+}
+
 /** Keys of results that finished without an error: a resumed run does not request these again. */
 export async function finishedKeys(db: Kysely<Database>, runId: string): Promise<Set<string>> {
   const rows = await db

@@ -110,7 +110,8 @@ describe("weightbridge CLI", () => {
 
   it("runs lists newest first; runs show repeats eval's numbers", async () => {
     const { config } = await project(12);
-    const first = JSON.parse((await runCli(["eval", "-c", config, "--json"])).stdout) as { runId: string };
+    // With repeats, so the per-case means and paired statistics read back from the store must match too.
+    const first = JSON.parse((await runCli(["eval", "-c", config, "--json", "--repeat", "3"])).stdout) as { runId: string };
     const second = JSON.parse((await runCli(["eval", "-c", config, "--json", "--models", "beta"])).stdout) as { runId: string };
     const list = JSON.parse((await runCli(["runs", "-c", config, "--json"])).stdout) as Record<string, unknown>[];
     expect(list.map((r) => r.runId)).toEqual([second.runId, first.runId]);

@@ -1,0 +1,418 @@
+/**
+ * A lean HTTP/1.1 client for the providers' and the gateway's hot path: keep-alive connections per
+ * origin over net/tls sockets, one write per request, and an incremental response parser
+ * (Content-Length, chunked with extensions and trailers, close-delimited bodies; 1xx skipped).
+ * Why not node:http: on bench/eval-throughput.mjs's stub, 2,000 streamed requests cost 1.07 s of CPU
+ * through node:http (ClientRequest, the Agent, IncomingMessage streams) against 0.30 s on bare
+ * sockets, and a 2-core machine running an eval is CPU-bound on exactly that.
+ */
+import net from "node:net";
+import tls from "node:tls";
+
+export type ResponseHeaders = Record<string, string | string[] | undefined>;
+
+export interface ResponseHandler {
+  onHead(status: number, headers: ResponseHeaders): void;
+  onData(chunk: Buffer): void;
+  onEnd(): void;
+  onError(err: Error): void;
+}
+
+/** Thrown for responses that do not parse as HTTP/1.x. */
+export class HttpParseError extends Error {}
+
+const MAX_HEAD_BYTES = 64 * 1024;
+const CRLF = Buffer.from("\r\n");
+const HEAD_END = Buffer.from("\r\n\r\n");
+
+type BodyMode = "none" | "length" | "chunked" | "close";
+
+/**
+ * Incremental HTTP/1.x response parser. `execute` takes bytes as they arrive; `finish` is called when
+ * the connection ends (completing a close-delimited body, or failing a truncated one).
+ */
+export class ResponseParser {
+  private buf: Buffer | undefined;
+  private state: "head" | "body" | "chunk-size" | "chunk-data" | "chunk-crlf" | "trailers" | "done" = "head";
+  private mode: BodyMode = "none";
+  private left = 0;
+  /** The response lets the connection be reused. */
+  keepAlive = true;
+  /** Bytes of the response seen so far (a reset before any is safe to retry). */
+  seen = 0;
+
+  constructor(private readonly h: { onHead(status: number, headers: ResponseHeaders): void; onData(b: Buffer): void; onComplete(): void }) {}
+
+  get done(): boolean {
+    return this.state === "done";
+  }
+
+  execute(chunk: Buffer): void {
+    this.seen += chunk.length;
+    const b = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
+    this.buf = undefined;
+    let i = 0;
+    while (i < b.length && this.state !== "done") {
+      switch (this.state) {
+        case "head": {
+          const end = b.indexOf(HEAD_END, i);
+          if (end < 0) {
+            if (b.length - i > MAX_HEAD_BYTES) throw new HttpParseError(`response head larger than ${MAX_HEAD_BYTES} bytes`);
+            this.buf = b.subarray(i);
+            return;
+          }
+          const informational = this.head(b.toString("latin1", i, end));
+          i = end + 4;
+          if (informational) continue;
+          if (this.mode === "none") this.complete();
+          break;
+        }
+        case "body": {
+          if (this.mode === "close") {
+            this.h.onData(b.subarray(i));
+            i = b.length;
+            break;
+          }
+          const n = Math.min(this.left, b.length - i);
+          this.h.onData(b.subarray(i, i + n));
+          i += n;
+          this.left -= n;
+          if (this.left === 0) this.complete();
+          break;
+        }
+        case "chunk-size":
+        case "trailers": {
+          const eol = b.indexOf(CRLF, i);
+          if (eol < 0) {
+            if (b.length - i > 8192) throw new HttpParseError("chunk size or trailer line too long");
+            this.buf = b.subarray(i);
+            return;
+          }
+          const line = b.toString("latin1", i, eol);
+          i = eol + 2;
+          if (this.state === "trailers") {
+            if (line === "") this.complete();
+            break;
+          }
+          const hex = line.split(";", 1)[0]?.trim() ?? "";
+          if (!/^[0-9a-fA-F]{1,8}$/.test(hex)) throw new HttpParseError(`bad chunk size line: ${JSON.stringify(line.slice(0, 40))}`);
+          this.left = Number.parseInt(hex, 16);
+          this.state = this.left === 0 ? "trailers" : "chunk-data";
+          break;
+        }
+        case "chunk-data": {
+          const n = Math.min(this.left, b.length - i);
+          this.h.onData(b.subarray(i, i + n));
+          i += n;
+          this.left -= n;
+          if (this.left === 0) this.state = "chunk-crlf";
+          break;
+        }
+        case "chunk-crlf": {
+          if (b.length - i < 2) {
+            this.buf = b.subarray(i);
+            return;
+          }
+          if (b[i] !== 13 || b[i + 1] !== 10) throw new HttpParseError("chunk data not followed by CRLF");
+          i += 2;
+          this.state = "chunk-size";
+          break;
+        }
+      }
+    }
+    // Bytes after a complete response on a connection that sent one request: the server misbehaves.
+    if (i < b.length && this.state === "done") this.keepAlive = false;
+  }
+
+  /** The connection ended. A close-delimited body is complete; anything else unfinished is an error. */
+  finish(): void {
+    if (this.state === "done") return;
+    if (this.state !== "body" || this.mode !== "close")
+      throw new HttpParseError(this.seen === 0 ? "the connection closed before the answer began" : "the connection closed before the answer ended");
+    this.complete();
+  }
+
+  /** Parse a head; true when it was a 1xx to skip. */
+  private head(text: string): boolean {
+    const lines = text.split("\r\n");
+    const m = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/.exec(lines[0] ?? "");
+    if (!m) throw new HttpParseError(`not an HTTP/1.x status line: ${JSON.stringify((lines[0] ?? "").slice(0, 60))}`);
+    const minor = Number(m[1]);
+    const status = Number(m[2]);
+    const headers: ResponseHeaders = {};
+    for (let k = 1; k < lines.length; k++) {
+      const line = lines[k] as string;
+      const colon = line.indexOf(":");
+      if (colon <= 0) throw new HttpParseError(`bad header line: ${JSON.stringify(line.slice(0, 60))}`);
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      const prev = headers[name];
+      if (name === "set-cookie") headers[name] = [...((prev as string[] | undefined) ?? []), value];
+      else headers[name] = prev === undefined ? value : `${prev as string}, ${value}`;
+    }
+    if (status >= 100 && status < 200 && status !== 101) return true;
+    const connection = String(headers.connection ?? "").toLowerCase();
+    this.keepAlive = minor === 1 ? !connection.includes("close") : connection.includes("keep-alive");
+    const te = String(headers["transfer-encoding"] ?? "").toLowerCase();
+    const cl = headers["content-length"];
+    if (status === 204 || status === 304 || status < 200) this.mode = "none";
+    else if (te) {
+      if (!/(^|,)\s*chunked\s*$/.test(te)) {
+        this.mode = "close";
+        this.keepAlive = false;
+      } else this.mode = "chunked";
+    } else if (cl !== undefined) {
+      const v = String(cl).split(",")[0]?.trim() ?? "";
+      if (
+        !/^\d{1,15}$/.test(v) ||
+        String(cl)
+          .split(",")
+          .some((x) => x.trim() !== v)
+      )
+        throw new HttpParseError(`bad content-length: ${String(cl)}`);
+      this.left = Number(v);
+      this.mode = this.left === 0 ? "none" : "length";
+    } else {
+      this.mode = "close";
+      this.keepAlive = false;
+    }
+    this.h.onHead(status, headers);
+    this.state = this.mode === "chunked" ? "chunk-size" : "body";
+    return false;
+  }
+
+  private complete(): void {
+    this.state = "done";
+    this.h.onComplete();
+  }
+}
+
+interface Conn {
+  socket: net.Socket;
+  /** The socket's error, reported when it closes under a request. */
+  error?: Error;
+  /** Requests this connection has carried (a reset on a reused one is retried). */
+  uses: number;
+  idleMs: number;
+  active?: Active;
+}
+
+interface Active {
+  conn: Conn;
+  parser: ResponseParser;
+  handler: ResponseHandler;
+  retry: (() => void) | undefined;
+  settled: boolean;
+}
+
+interface Queued {
+  payload: string;
+  handler: ResponseHandler;
+  control: RequestControl;
+  retried: boolean;
+}
+
+/** What a caller can do with a request in progress. */
+export interface RequestControl {
+  abort(err: Error): void;
+}
+
+export interface PoolOptions {
+  connections: number;
+  /** Idle connections close after this long (or 1 s before the server's own Keep-Alive timeout). */
+  idleTimeoutMs?: number;
+  /** Extra TLS options (a private CA for tests or self-hosted endpoints). */
+  tls?: tls.ConnectionOptions;
+}
+
+/** Keep-alive connections to one origin, at most `connections` at a time; further requests wait in order. */
+export class Http1Pool {
+  private readonly idle: Conn[] = [];
+  private readonly queue: Queued[] = [];
+  private open = 0;
+  private closed = false;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly secure: boolean;
+  private readonly hostHeader: string;
+  private readonly basicAuth: string | undefined;
+
+  constructor(
+    origin: URL,
+    private readonly opts: PoolOptions,
+  ) {
+    this.secure = origin.protocol === "https:";
+    if (!this.secure && origin.protocol !== "http:") throw new Error(`unsupported protocol ${origin.protocol}`);
+    this.host = origin.hostname.startsWith("[") ? origin.hostname.slice(1, -1) : origin.hostname;
+    this.port = Number(origin.port || (this.secure ? 443 : 80));
+    this.hostHeader = origin.host;
+    this.basicAuth =
+      origin.username || origin.password
+        ? `Basic ${Buffer.from(`${decodeURIComponent(origin.username)}:${decodeURIComponent(origin.password)}`).toString("base64")}`
+        : undefined;
+  }
+
+  /** POST `body` to `path`. Headers must not contain CR or LF. */
+  post(path: string, headers: Record<string, string>, body: string, handler: ResponseHandler): RequestControl {
+    let head = `POST ${path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
+    if (this.basicAuth && !Object.keys(headers).some((k) => k.toLowerCase() === "authorization")) head += `Authorization: ${this.basicAuth}\r\n`;
+    for (const k in headers) {
+      const v = headers[k] as string;
+      if (/[\r\n]/.test(k) || /[\r\n]/.test(v)) throw new Error(`header ${JSON.stringify(k)} contains a line break`);
+      head += `${k}: ${v}\r\n`;
+    }
+    const q: Queued = { payload: `${head}\r\n${body}`, handler, control: { abort: () => undefined }, retried: false };
+    q.control = { abort: (err) => this.abort(q, err) };
+    this.dispatch(q);
+    return q.control;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const c of this.idle.splice(0)) c.socket.destroy();
+    for (const q of this.queue.splice(0)) q.handler.onError(new Error("the client was closed"));
+  }
+
+  private abort(q: Queued, err: Error): void {
+    const at = this.queue.indexOf(q);
+    if (at >= 0) this.queue.splice(at, 1);
+    const a = (q as Queued & { active?: Active }).active;
+    if (a && !a.settled) {
+      a.settled = true;
+      a.conn.socket.destroy();
+    }
+    q.handler.onError(err);
+  }
+
+  private dispatch(q: Queued): void {
+    const conn = this.closed ? undefined : this.idle.pop();
+    if (this.closed) q.handler.onError(new Error("the client was closed"));
+    else if (conn) this.start(conn, q);
+    else if (this.open < Math.max(1, this.opts.connections)) this.start(this.connect(), q);
+    else this.queue.push(q);
+  }
+
+  private connect(): Conn {
+    this.open++;
+    const socket = this.secure
+      ? tls.connect({
+          host: this.host,
+          port: this.port,
+          servername: net.isIP(this.host) ? undefined : this.host,
+          ALPNProtocols: ["http/1.1"],
+          ...this.opts.tls,
+        })
+      : net.connect({ host: this.host, port: this.port });
+    socket.setNoDelay(true);
+    const conn: Conn = { socket, uses: 0, idleMs: this.opts.idleTimeoutMs ?? 30_000 };
+    socket.on("data", (d: Buffer) => this.onData(conn, d));
+    socket.on("error", (e) => {
+      conn.error = e; // reported through "close"
+    });
+    socket.on("timeout", () => {
+      if (!conn.active) socket.destroy();
+    });
+    socket.on("close", () => this.onClose(conn));
+    return conn;
+  }
+
+  private start(conn: Conn, q: Queued): void {
+    conn.uses++;
+    const a: Active = {
+      conn,
+      handler: q.handler,
+      settled: false,
+      retry: undefined,
+      parser: new ResponseParser({
+        onHead: (status, headers) => {
+          const hint = /(?:^|,)\s*timeout=(\d+)/.exec(String(headers["keep-alive"] ?? ""))?.[1];
+          if (hint) conn.idleMs = Math.min(conn.idleMs, Math.max(0, Number(hint) * 1000 - 1000));
+          if (!a.settled) q.handler.onHead(status, headers);
+        },
+        onData: (b) => {
+          if (!a.settled) q.handler.onData(b);
+        },
+        onComplete: () => this.onComplete(a),
+      }),
+    };
+    // A reused connection the server closed as we sent: the request never reached it; send it again once.
+    if (conn.uses > 1 && !q.retried)
+      a.retry = () => {
+        q.retried = true;
+        this.dispatch(q);
+      };
+    (q as Queued & { active?: Active }).active = a;
+    conn.active = a;
+    conn.socket.setTimeout(0);
+    conn.socket.ref();
+    conn.socket.write(q.payload);
+  }
+
+  private onData(conn: Conn, d: Buffer): void {
+    const a = conn.active;
+    if (!a) {
+      conn.socket.destroy(); // bytes nobody asked for
+      return;
+    }
+    try {
+      a.parser.execute(d);
+    } catch (e) {
+      this.fail(a, e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private onComplete(a: Active): void {
+    const conn = a.conn;
+    conn.active = undefined;
+    const reusable = a.parser.keepAlive && !this.closed && conn.idleMs > 0 && !a.settled;
+    if (!a.settled) {
+      a.settled = true;
+      a.handler.onEnd();
+    }
+    if (!reusable) {
+      conn.socket.destroy();
+      return;
+    }
+    const next = this.queue.shift();
+    if (next) {
+      this.start(conn, next);
+      return;
+    }
+    conn.socket.setTimeout(conn.idleMs);
+    conn.socket.unref();
+    this.idle.push(conn);
+  }
+
+  private fail(a: Active, err: Error): void {
+    a.conn.active = undefined;
+    a.conn.socket.destroy();
+    if (a.settled) return;
+    a.settled = true;
+    a.handler.onError(err);
+  }
+
+  private onClose(conn: Conn): void {
+    this.open--;
+    const at = this.idle.indexOf(conn);
+    if (at >= 0) this.idle.splice(at, 1);
+    const a = conn.active;
+    if (a && !a.settled) {
+      conn.active = undefined;
+      if (a.parser.seen === 0 && a.retry) {
+        a.settled = true;
+        a.retry();
+      } else {
+        try {
+          a.parser.finish(); // completes a close-delimited body
+          if (!a.settled) throw new HttpParseError("the connection closed before the answer ended");
+        } catch (e) {
+          a.settled = true;
+          a.handler.onError(conn.error ?? (e instanceof Error ? e : new Error(String(e))));
+        }
+      }
+    }
+    // A slot freed: start a waiting request on a new connection.
+    const next = this.queue.length > 0 && this.open < Math.max(1, this.opts.connections) ? this.queue.shift() : undefined;
+    if (next) this.start(this.connect(), next);
+  }
+}

@@ -1,0 +1,227 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { createServer as createTlsServer } from "node:https";
+import { createServer as createTcpServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { Http1Pool, HttpParseError, type ResponseHeaders, ResponseParser } from "../../src/providers/http1.js";
+
+function parseAll(pieces: Buffer[], close = false): { status: number; headers: ResponseHeaders; body: string; complete: boolean } {
+  let status = 0;
+  let headers: ResponseHeaders = {};
+  const body: Buffer[] = [];
+  let complete = false;
+  const p = new ResponseParser({
+    onHead: (s, h) => {
+      status = s;
+      headers = h;
+    },
+    onData: (b) => body.push(Buffer.from(b)),
+    onComplete: () => {
+      complete = true;
+    },
+  });
+  for (const piece of pieces) p.execute(piece);
+  if (close) p.finish();
+  return { status, headers, body: Buffer.concat(body).toString("utf8"), complete };
+}
+
+/** Every way of cutting `raw` in two, plus byte by byte. */
+function splits(raw: string): Buffer[][] {
+  const b = Buffer.from(raw);
+  const out: Buffer[][] = [[...b].map((x) => Buffer.from([x]))];
+  for (let i = 1; i < b.length; i++) out.push([b.subarray(0, i), b.subarray(i)]);
+  return out;
+}
+
+describe("ResponseParser", () => {
+  const chunked =
+    "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-Two: 1\r\nX-Two: 2\r\n\r\n" +
+    '7;ext=1\r\ndata: {\r\n3\r\n"é\r\n2\r\n}\n\r\n0\r\nX-Trailer: yes\r\n\r\n';
+
+  it("reads a chunked body with extensions and trailers, however the bytes are cut", () => {
+    for (const pieces of splits(chunked)) {
+      const r = parseAll(pieces);
+      expect(r).toEqual({
+        status: 200,
+        headers: { "content-type": "text/event-stream", "transfer-encoding": "chunked", "set-cookie": ["a=1", "b=2"], "x-two": "1, 2" },
+        body: 'data: {"é}\n',
+        complete: true,
+      });
+    }
+  });
+
+  it("reads Content-Length bodies, skips 100 Continue, and knows 204 has no body", () => {
+    for (const pieces of splits("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 5\r\n\r\nhello"))
+      expect(parseAll(pieces)).toMatchObject({ status: 201, body: "hello", complete: true });
+    expect(parseAll([Buffer.from("HTTP/1.1 204 No Content\r\n\r\n")])).toMatchObject({ status: 204, body: "", complete: true });
+  });
+
+  it("ends a body without length at the close, and marks the connection not reusable", () => {
+    const p = new ResponseParser({ onHead: () => undefined, onData: () => undefined, onComplete: () => undefined });
+    p.execute(Buffer.from("HTTP/1.0 200 OK\r\n\r\npartial"));
+    expect(p.done).toBe(false);
+    p.finish();
+    expect(p.done).toBe(true);
+    expect(p.keepAlive).toBe(false);
+    expect(parseAll([Buffer.from("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok")])).toMatchObject({ body: "ok", complete: true });
+  });
+
+  it("rejects what is not HTTP/1.x, and truncated answers", () => {
+    const bad = [
+      "SSH-2.0-OpenSSH\r\n\r\n",
+      "HTTP/2 200\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: 3, 4\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXY",
+    ];
+    for (const raw of bad) expect(() => parseAll([Buffer.from(raw)]), raw).toThrow(HttpParseError);
+    expect(() => parseAll([Buffer.from(`HTTP/1.1 200 OK\r\nX: ${"a".repeat(70_000)}`)])).toThrow(/head larger than/);
+    expect(() => parseAll([Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")], true)).toThrow(/closed before the answer ended/);
+    expect(() => parseAll([], true)).toThrow(/closed before the answer began/);
+  });
+});
+
+describe("Http1Pool", () => {
+  let server: Server | ReturnType<typeof createTcpServer> | undefined;
+  afterEach(async () => {
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    server = undefined;
+  });
+
+  const call = (pool: Http1Pool, body = "{}", headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      let status = 0;
+      const parts: Buffer[] = [];
+      pool.post("/v1/x", headers, body, {
+        onHead: (s) => {
+          status = s;
+        },
+        onData: (b) => parts.push(Buffer.from(b)),
+        onEnd: () => resolve({ status, text: Buffer.concat(parts).toString() }),
+        onError: reject,
+      });
+    });
+
+  async function httpServer(handler: (req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse, body: string) => void) {
+    const sockets = new Set<Socket>();
+    let open = 0;
+    let maxOpen = 0;
+    const s = createServer((req, res) => {
+      let body = "";
+      req.on("data", (d) => {
+        body += d;
+      });
+      req.on("end", () => handler(req, res, body));
+    });
+    s.on("connection", (c: Socket) => {
+      sockets.add(c);
+      maxOpen = Math.max(maxOpen, ++open);
+      c.on("close", () => open--);
+    });
+    server = s;
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    return { url: new URL(`http://127.0.0.1:${(s.address() as import("node:net").AddressInfo).port}`), sockets, maxOpen: () => maxOpen };
+  }
+
+  it("keeps one connection alive across requests, sends Host, Content-Length and the body in order", async () => {
+    const seen: string[] = [];
+    const srv = await httpServer((req, res, body) => {
+      seen.push(`${req.headers.host} ${req.headers["content-length"]} ${req.headers["x-key"]} ${body}`);
+      res.end(`echo ${body}`);
+    });
+    const pool = new Http1Pool(srv.url, { connections: 4 });
+    for (let i = 0; i < 5; i++) expect(await call(pool, `{"i":${i}}`, { "x-key": "k" })).toEqual({ status: 200, text: `echo {"i":${i}}` });
+    expect(srv.sockets.size).toBe(1);
+    expect(seen[4]).toBe(`${srv.url.host} 7 k {"i":4}`);
+    pool.close();
+  });
+
+  it("opens no more than `connections`; the rest wait their turn", async () => {
+    const srv = await httpServer((_req, res, body) => setTimeout(() => res.end(body), 20));
+    const pool = new Http1Pool(srv.url, { connections: 2 });
+    const answers = await Promise.all(Array.from({ length: 9 }, (_, i) => call(pool, String(i))));
+    expect(answers.map((a) => a.text)).toEqual(Array.from({ length: 9 }, (_, i) => String(i)));
+    expect(srv.maxOpen()).toBe(2);
+    pool.close();
+  });
+
+  it("does not reuse a connection the server said to close", async () => {
+    const srv = await httpServer((_req, res) => {
+      res.setHeader("connection", "close");
+      res.end("bye");
+    });
+    const pool = new Http1Pool(srv.url, { connections: 1 });
+    expect((await call(pool)).text).toBe("bye");
+    expect((await call(pool)).text).toBe("bye");
+    expect(srv.sockets.size).toBe(2);
+    pool.close();
+  });
+
+  it("turns a server speaking something else into an error, not a hang", async () => {
+    const s = createTcpServer((c) => {
+      c.resume(); // read (and drop) the request, so the client's close is seen
+      c.end("SSH-2.0-OpenSSH_9.6\r\n\r\n");
+    });
+    server = s;
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    const pool = new Http1Pool(new URL(`http://127.0.0.1:${(s.address() as import("node:net").AddressInfo).port}`), { connections: 1 });
+    await expect(call(pool)).rejects.toThrow(/not an HTTP\/1.x status line/);
+    pool.close();
+  });
+
+  it("refuses header values with line breaks (no header injection from an API key)", async () => {
+    const srv = await httpServer((_req, res) => res.end("x"));
+    const pool = new Http1Pool(srv.url, { connections: 1 });
+    expect(() => pool.post("/", { authorization: "Bearer a\r\nX-Evil: 1" }, "{}", { onHead() {}, onData() {}, onEnd() {}, onError() {} })).toThrow(
+      /line break/,
+    );
+    pool.close();
+  });
+
+  it("speaks TLS: verifies the certificate (refused when untrusted, accepted with its CA)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wb-tls-"));
+    try {
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:P-256",
+          "-nodes",
+          "-keyout",
+          join(dir, "key.pem"),
+          "-out",
+          join(dir, "cert.pem"),
+          "-days",
+          "1",
+          "-subj",
+          "/CN=localhost",
+          "-addext",
+          "subjectAltName=DNS:localhost",
+        ],
+        { stdio: "ignore" },
+      );
+    } catch {
+      throw new Error("this test needs the openssl command (apt-get install -y openssl)");
+    }
+    const cert = readFileSync(join(dir, "cert.pem"));
+    const s = createTlsServer({ key: readFileSync(join(dir, "key.pem")), cert }, (_req, res) => res.end("secure"));
+    server = s;
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    const url = new URL(`https://localhost:${(s.address() as import("node:net").AddressInfo).port}`);
+    const untrusted = new Http1Pool(url, { connections: 1 });
+    await expect(call(untrusted)).rejects.toThrow(/self-signed certificate/);
+    untrusted.close();
+    const trusted = new Http1Pool(url, { connections: 1, tls: { ca: cert } });
+    expect(await call(trusted)).toEqual({ status: 200, text: "secure" });
+    trusted.close();
+  });
+});
