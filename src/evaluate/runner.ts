@@ -115,6 +115,15 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     }
     return l;
   };
+  const timeouts = new Map<string, number>();
+  const timeoutFor = (m: ModelConfig): number => {
+    let t = timeouts.get(m.id);
+    if (t === undefined) {
+      t = timeoutOf(m.timeout) ?? timeoutOf(plan.defaults.timeout) ?? DEFAULT_TIMEOUT_MS;
+      timeouts.set(m.id, t);
+    }
+    return t;
+  };
   const retryFor = (m: ModelConfig): RetryPolicy => ({ ...DEFAULT_RETRY, retries: m.retries ?? plan.defaults.retries ?? DEFAULT_RETRY.retries });
 
   // Fail fast on configuration problems (missing API key env, missing GGUF) before any request.
@@ -156,8 +165,9 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     }
     const provider = providerFor(m.id);
     const limiter = limiterFor(m);
-    const timeoutMs = timeoutOf(m.timeout) ?? timeoutOf(plan.defaults.timeout) ?? DEFAULT_TIMEOUT_MS;
-    const est = estimateTokens(messages, params);
+    const timeoutMs = timeoutFor(m);
+    // Only a tpm budget needs the estimate; it is computed once per request, not per attempt.
+    const est = limiter.paced ? estimateTokens(messages, params) : 0;
     // Free slots are taken synchronously; only a full limiter costs an await.
     const wait1 = limiter.slots.acquire();
     if (wait1) await wait1;

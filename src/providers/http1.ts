@@ -134,18 +134,21 @@ export class ResponseParser {
 
   /** Parse a head; true when it was a 1xx to skip. */
   private head(text: string): boolean {
-    const lines = text.split("\r\n");
-    const m = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/.exec(lines[0] ?? "");
-    if (!m) throw new HttpParseError(`not an HTTP/1.x status line: ${JSON.stringify((lines[0] ?? "").slice(0, 60))}`);
+    let eol = text.indexOf("\r\n");
+    if (eol < 0) eol = text.length;
+    const m = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/.exec(text.slice(0, eol));
+    if (!m) throw new HttpParseError(`not an HTTP/1.x status line: ${JSON.stringify(text.slice(0, Math.min(eol, 60)))}`);
     const minor = Number(m[1]);
     const status = Number(m[2]);
     const headers: ResponseHeaders = {};
-    for (let k = 1; k < lines.length; k++) {
-      const line = lines[k] as string;
-      const colon = line.indexOf(":");
-      if (colon <= 0) throw new HttpParseError(`bad header line: ${JSON.stringify(line.slice(0, 60))}`);
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
+    for (let at = eol + 2; at < text.length; ) {
+      let end = text.indexOf("\r\n", at);
+      if (end < 0) end = text.length;
+      const colon = text.indexOf(":", at);
+      if (colon <= at || colon > end) throw new HttpParseError(`bad header line: ${JSON.stringify(text.slice(at, Math.min(end, at + 60)))}`);
+      const name = text.slice(at, colon).trim().toLowerCase();
+      const value = text.slice(colon + 1, end).trim();
+      at = end + 2;
       const prev = headers[name];
       if (name === "set-cookie") headers[name] = [...((prev as string[] | undefined) ?? []), value];
       else headers[name] = prev === undefined ? value : `${prev as string}, ${value}`;

@@ -37,7 +37,7 @@ export function sqliteBatchWriter(raw: import("better-sqlite3").Database): Batch
   const write = raw.transaction((results: ResultRecord[], cache: CacheEntry[]) => {
     const now = new Date().toISOString();
     for (const c of cache) insertCache.run(c.key, c.value, now);
-    for (const r of results) insertResult.run(toResultRow(r));
+    for (const r of results) insertResult.run(toResultRow(r, now));
   });
   return async (results, cache) => {
     write(results, cache);
