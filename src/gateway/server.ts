@@ -85,10 +85,21 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
   });
   let keys: GatewayKey[] = await listKeys(store.db);
   let keysAt = Date.now();
+  /** SHA-256 of the keys seen lately (the hash, not the key, is what is stored and compared). */
+  const hashes = new Map<string, string>();
+  const hashOf = (token: string): string => {
+    let h = hashes.get(token);
+    if (h === undefined) {
+      if (hashes.size >= 10_000) hashes.clear(); // bounded: random bearer tokens must not grow memory
+      h = hashKey(token);
+      hashes.set(token, h);
+    }
+    return h;
+  };
   const keyFor = async (auth: string | undefined): Promise<GatewayKey | undefined> => {
     const m = /^Bearer\s+(\S+)$/i.exec(auth ?? "");
     if (!m) return undefined;
-    const h = hashKey(m[1] as string);
+    const h = hashOf(m[1] as string);
     let k = keys.find((x) => x.keyHash === h);
     if (Date.now() - keysAt > 2000) {
       keys = await listKeys(store.db); // revocations and limit changes take effect within seconds
@@ -308,8 +319,9 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
           const j = JSON.parse(res.text) as { usage?: Usage; choices?: Choice[] };
           usage = j.usage;
           if (kind !== "embeddings" && res.status < 400) {
-            responseClasses = scanChoices(kind, j, scanOpts);
-            out = JSON.stringify(j);
+            const scanned = scanChoices(kind, j, scanOpts);
+            responseClasses = scanned.counts;
+            if (scanned.changed) out = JSON.stringify(j);
           }
         } catch {
           /* not JSON: pass through */

@@ -21,18 +21,25 @@ function addCounts(into: Record<string, number>, from: Record<string, number>): 
   for (const [c, n] of Object.entries(from)) into[c] = (into[c] ?? 0) + n;
 }
 
-/** Scan (and redact, restore) the text of every choice of a whole answer, in place. */
-export function scanChoices(kind: Kind, j: { choices?: Choice[] }, o: ResponseScanOptions): Record<string, number> {
+/**
+ * Scan (and redact, restore) the text of every choice of a whole answer, in place. `changed` says
+ * whether any text changed, so an unchanged answer can be passed on as the upstream sent it.
+ */
+export function scanChoices(kind: Kind, j: { choices?: Choice[] }, o: ResponseScanOptions): { counts: Record<string, number>; changed: boolean } {
   const counts: Record<string, number> = {};
+  let changed = false;
   const k = textKey(kind);
   for (const c of j.choices ?? []) {
     const h = textHolder(kind, c, false);
     if (!h || typeof h[k] !== "string") continue;
     const r = scanAnswer(h[k] as string, o);
-    h[k] = r.text;
+    if (r.text !== h[k]) {
+      h[k] = r.text;
+      changed = true;
+    }
     addCounts(counts, r.counts);
   }
-  return counts;
+  return { counts, changed };
 }
 
 export class StreamRelay {

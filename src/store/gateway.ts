@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { StoreHandle } from "./open.js";
 import type { Database, GatewayAuditTable, GatewayKeysTable } from "./schema.js";
@@ -65,10 +65,23 @@ export type AuditRow = Omit<GatewayAuditTable, "id" | "classes_json" | "response
   response_classes?: Record<string, number> | null;
 };
 
+/**
+ * A time-ordered UUID (version 7: 48-bit milliseconds, then random bits), so audit rows are appended
+ * at the end of the id index instead of at random places in it (fewer pages written per commit).
+ */
+export function uuidV7(now = Date.now()): string {
+  const b = randomBytes(16);
+  b.writeUIntBE(now, 0, 6);
+  b[6] = 0x70 | ((b[6] as number) & 0x0f);
+  b[8] = 0x80 | ((b[8] as number) & 0x3f);
+  const h = b.toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
 export function auditValues(a: AuditRow): GatewayAuditTable {
   const { classes, response_classes, ...rest } = a;
   return {
-    id: randomUUID(),
+    id: uuidV7(),
     classes_json: JSON.stringify(classes),
     response_classes_json: response_classes ? JSON.stringify(response_classes) : null,
     ...rest,
