@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /**
- * Bundle the CLI into dist/bundle/ with esbuild (code splitting keeps each command's dependencies in
- * its own chunk). Why: start-up. Loading ~900 module files of zod, kysely, undici, yaml and ajv took
- * ~0.85 s before `weightbridge --help` printed on this machine; the bundle loads in a fraction.
- * Native and rarely used packages stay external and load from node_modules when needed (the CycloneDX
- * library also because its optional XML plug-ins require packages that are not installed).
+ * Bundle the CLI into dist/bundle/ with esbuild. Why: start-up. Loading ~900 module files of zod,
+ * kysely, yaml and ajv took ~0.85 s before `weightbridge --help` printed on this machine; one bundle
+ * run from a V8 code cache (src/cli/cached-main.ts) needs a fraction. Native and rarely used packages
+ * stay external and load from node_modules when needed (the CycloneDX library also because its
+ * optional XML plug-ins require packages that are not installed).
  */
 import { rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -32,18 +32,35 @@ const zodEnglishOnly = {
 
 rmSync("dist/bundle", { recursive: true, force: true });
 
+const external = ["better-sqlite3", "node-llama-cpp", "@huggingface/hub", "@huggingface/gguf", "fastify", "pg", "cli-progress", "@cyclonedx/cyclonedx-library"];
+
+// The CLI as one CommonJS file: src/cli/cached-main.ts runs it through vm.Script with a V8 code cache
+// (Node 20 has no code cache for ES modules). Lazy imports of our own modules stay lazy (each is a
+// function in the file, run on first use); import.meta.url is the bundle's own URL, passed in.
 await build({
-  entryPoints: { main: "src/cli/main.ts" },
+  entryPoints: { cli: "src/cli/main.ts" },
   outdir: "dist/bundle",
+  outExtension: { ".js": ".cjs" },
   bundle: true,
-  splitting: true,
-  format: "esm",
+  format: "cjs",
   platform: "node",
   target: "node20",
   sourcemap: true,
   minify: process.env.WB_NOMINIFY !== "1",
   logLevel: "warning",
   plugins: [zodEnglishOnly],
-  external: ["better-sqlite3", "node-llama-cpp", "@huggingface/hub", "@huggingface/gguf", "fastify", "pg", "cli-progress", "@cyclonedx/cyclonedx-library"],
-  banner: { js: "import { createRequire as __wbCreateRequire } from 'node:module'; const require = __wbCreateRequire(import.meta.url);" },
+  define: { "import.meta.url": "__wbImportMetaUrl" },
+  supported: { "dynamic-import": false },
+  external,
+});
+
+// The entry bin/weightbridge.js imports: the loader.
+await build({
+  entryPoints: { main: "src/cli/cached-main.ts" },
+  outdir: "dist/bundle",
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  logLevel: "warning",
 });

@@ -6,6 +6,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { UserError } from "../../util/errors.js";
+import { importEsm } from "../../util/import-esm.js";
 import { type ChatRequest, type ChatResponse, type Provider, ProviderError } from "../types.js";
 import { loadTemplateEngine, renderChatTemplate, renderPlainTranscript } from "./chat-template.js";
 
@@ -37,7 +38,7 @@ export function createLocalProvider(o: LocalOptions): Provider {
   const load = async (): Promise<Loaded> => {
     let lib: Lib;
     try {
-      lib = await import("node-llama-cpp");
+      lib = await importEsm<Lib>("node-llama-cpp");
     } catch (e) {
       throw new UserError(`model ${o.id}: node-llama-cpp is not available: ${(e as Error).message}`, "run `npm ci` so its prebuilt binaries are installed");
     }

@@ -1,0 +1,83 @@
+/**
+ * The CLI's entry: runs the single-file bundle (dist/bundle/cli.cjs) through vm.Script with a V8
+ * code cache, so a repeated command does not compile its code again. What it saves, measured on
+ * bench/eval-throughput.mjs: ~110 ms of the ~300 ms an eval spends before its first request
+ * (compiling zod, yaml, kysely and our code, and the functions they call once). Node 22 does this
+ * itself (module.enableCompileCache); Node 20 has no code cache for ES modules, hence a CommonJS
+ * bundle and this loader.
+ *
+ * The cache is per command (each keeps the functions it compiled) and per bundle build; it lives in
+ * dist/bundle/.v8-cache, or under $XDG_CACHE_HOME (~/.cache)/weightbridge where the package is not
+ * writable. A cache V8 rejects (another Node version or flags) is rewritten; a missing or unwritable
+ * cache only costs the compile. WEIGHTBRIDGE_NO_COMPILE_CACHE=1 turns it off.
+ */
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import vm from "node:vm";
+
+type Main = (argv: string[]) => Promise<number | undefined>;
+
+const BUNDLE = fileURLToPath(new URL("./cli.cjs", import.meta.url));
+
+function cacheDirs(): string[] {
+  const user = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  return [join(dirname(BUNDLE), ".v8-cache"), join(user, "weightbridge")];
+}
+
+function tryRead(file: string): Buffer | undefined {
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+function tryWrite(file: string, data: Buffer): boolean {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, data);
+    renameSync(tmp, file); // atomic: concurrent commands never read half a cache
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Load the bundle and return its main(). */
+export function loadMain(argv: string[]): Main {
+  const source = readFileSync(BUNDLE, "utf8");
+  const st = statSync(BUNDLE);
+  const command = argv.slice(2).find((a) => !a.startsWith("-")) ?? "none";
+  const name = `${/^[a-z-]{1,32}$/.test(command) ? command : "other"}-${st.size}-${Math.round(st.mtimeMs)}-${process.version}-${process.arch}.v8`;
+  const enabled = process.env.WEIGHTBRIDGE_NO_COMPILE_CACHE !== "1";
+  let cached: Buffer | undefined;
+  if (enabled)
+    for (const d of cacheDirs()) {
+      cached = tryRead(join(d, name));
+      if (cached) break;
+    }
+  const wrapper = `(function (exports, require, module, __filename, __dirname, __wbImportMetaUrl, __wbImportEsm) {${source}\n})`;
+  const script = new vm.Script(wrapper, { filename: BUNDLE, ...(cached ? { cachedData: cached } : {}) });
+  const fn = script.runInThisContext() as (...args: unknown[]) => void;
+  const mod = { exports: {} as { main?: Main } };
+  // import() in code compiled from a cache cannot reach Node's loader on Node 20, so ES-module-only
+  // packages (node-llama-cpp) are imported through this function, which lives outside the script.
+  const importEsm = (specifier: string) => import(specifier);
+  fn(mod.exports, createRequire(BUNDLE), mod, BUNDLE, dirname(BUNDLE), pathToFileURL(BUNDLE).href, importEsm);
+  if (enabled && (!cached || script.cachedDataRejected))
+    process.once("exit", () => {
+      // At exit the cache holds every function this command compiled, not only the top level.
+      const data = script.createCachedData();
+      for (const d of cacheDirs()) if (tryWrite(join(d, name), data)) break;
+    });
+  if (!mod.exports.main) throw new Error(`${BUNDLE} does not export main()`);
+  return mod.exports.main;
+}
+
+export function main(argv: string[]): Promise<number | undefined> {
+  return loadMain(argv)(argv);
+}
