@@ -74,11 +74,19 @@ const body = JSON.stringify({
 let seq = 0;
 const requests = [{ setupRequest: (req) => ({ ...req, body: body.replace("58213-77", `58213-${seq++}`) }) }];
 
-async function measure(name, url, headers, rate) {
+/** CPU time (user + system, ms) a process has used, from /proc. */
+const cpuMs = (pid) => {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(f[11]) + Number(f[12])) * (1000 / 100); // clock ticks of 10 ms
+};
+
+async function measure(name, url, headers, rate, pid) {
   const opts = { url, method: "POST", headers: { "content-type": "application/json", ...headers }, body, requests, connections: 32, overallRate: rate };
   await autocannon({ ...opts, duration: 3 }); // warm-up
+  const cpu0 = cpuMs(pid);
   const r = await autocannon({ ...opts, duration: DURATION });
   return {
+    cpuMsPerRequest: (cpuMs(pid) - cpu0) / Math.max(1, r.requests.total),
     name,
     rate,
     p50: r.latency.p50,
@@ -154,8 +162,8 @@ try {
     console.log(`mean RSS minute 2: ${avg(firstMin).toFixed(0)} MB, last minute: ${avg(lastMin).toFixed(0)} MB`);
   } else {
     for (const rate of RATES) {
-      const direct = await measure("direct (floor)", `http://127.0.0.1:${stubPort}/v1/chat/completions`, {}, rate);
-      const wb = await measure("weightbridge gateway", `http://127.0.0.1:${gwPort}/v1/chat/completions`, { authorization: `Bearer ${key}` }, rate);
+      const direct = await measure("direct (floor)", `http://127.0.0.1:${stubPort}/v1/chat/completions`, {}, rate, stub.pid);
+      const wb = await measure("weightbridge gateway", `http://127.0.0.1:${gwPort}/v1/chat/completions`, { authorization: `Bearer ${key}` }, rate, gw.pid);
       rows.push(direct, wb);
       if (portkey)
         rows.push(
@@ -164,6 +172,7 @@ try {
             `http://localhost:${pkPort}/v1/chat/completions`,
             { authorization: "Bearer x", "x-portkey-provider": "openai", "x-portkey-custom-host": `http://127.0.0.1:${stubPort}/v1` },
             rate,
+            portkey.pid,
           ),
         );
       for (const r of rows.filter((x) => x.rate === rate)) {
@@ -171,11 +180,12 @@ try {
         r.addedP99 = r.p99 - direct.p99;
       }
     }
-    console.log("| offered | run | p50 ms | p99 ms | added p50 | added p99 | achieved req/s | non-2xx | errors |");
-    console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    // CPU per request: of the server measured (the stub for the direct run, else the gateway).
+    console.log("| offered | run | p50 ms | p99 ms | added p50 | added p99 | achieved req/s | non-2xx | errors | server CPU ms/req |");
+    console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (const r of rows)
       console.log(
-        `| ${r.rate} | ${r.name} | ${r.p50} | ${r.p99} | ${r.addedP50.toFixed(2)} | ${r.addedP99.toFixed(2)} | ${r.achieved.toFixed(0)} | ${r.non2xx} | ${r.errors} |`,
+        `| ${r.rate} | ${r.name} | ${r.p50} | ${r.p99} | ${r.addedP50.toFixed(2)} | ${r.addedP99.toFixed(2)} | ${r.achieved.toFixed(0)} | ${r.non2xx} | ${r.errors} | ${r.cpuMsPerRequest.toFixed(3)} |`,
       );
     console.log(`gateway RSS after the runs: ${rssMb(gw.pid).toFixed(0)} MB`);
   }
