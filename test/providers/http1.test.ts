@@ -1,12 +1,11 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import { createServer as createTcpServer, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Http1Pool, HttpParseError, type ResponseHeaders, ResponseParser } from "../../src/providers/http1.js";
+import { selfSignedCert } from "../support/certs.js";
+import { tempDir } from "../support/project.js";
 
 function parseAll(pieces: Buffer[], close = false): { status: number; headers: ResponseHeaders; body: string; complete: boolean } {
   let status = 0;
@@ -184,36 +183,9 @@ describe("Http1Pool", () => {
   });
 
   it("speaks TLS: verifies the certificate (refused when untrusted, accepted with its CA)", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "wb-tls-"));
-    try {
-      execFileSync(
-        "openssl",
-        [
-          "req",
-          "-x509",
-          "-newkey",
-          "ec",
-          "-pkeyopt",
-          "ec_paramgen_curve:P-256",
-          "-nodes",
-          "-keyout",
-          join(dir, "key.pem"),
-          "-out",
-          join(dir, "cert.pem"),
-          "-days",
-          "1",
-          "-subj",
-          "/CN=localhost",
-          "-addext",
-          "subjectAltName=DNS:localhost",
-        ],
-        { stdio: "ignore" },
-      );
-    } catch {
-      throw new Error("this test needs the openssl command (apt-get install -y openssl)");
-    }
-    const cert = readFileSync(join(dir, "cert.pem"));
-    const s = createTlsServer({ key: readFileSync(join(dir, "key.pem")), cert }, (_req, res) => res.end("secure"));
+    const made = selfSignedCert(tempDir(), "localhost", "/CN=localhost", ["-addext", "subjectAltName=DNS:localhost"]);
+    const cert = readFileSync(made.cert);
+    const s = createTlsServer({ key: readFileSync(made.key), cert }, (_req, res) => res.end("secure"));
     server = s;
     await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
     const url = new URL(`https://localhost:${(s.address() as import("node:net").AddressInfo).port}`);

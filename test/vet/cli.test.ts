@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { resolveOrigin } from "../../src/vet/checks/origin.js";
 import { scan } from "../../src/vet/scan.js";
 import { pae } from "../../src/vet/signature.js";
+import { selfSignedCert } from "../support/certs.js";
 import { runCli } from "../support/cli.js";
 import { startHub } from "../support/hub-server.js";
 import { tempDir, writeFiles } from "../support/project.js";
@@ -255,23 +256,7 @@ describe("model signing (model.sig, Sigstore bundle with an in-toto statement)",
   it("verifies a certificate's identity, OIDC issuer and chain", async () => {
     const d = tempDir();
     const ssl = (args: string[]) => execFileSync("openssl", args, { cwd: d, stdio: "pipe" });
-    ssl([
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.pem",
-      "-subj",
-      "/CN=test-ca",
-      "-days",
-      "2",
-    ]);
+    selfSignedCert(d, "ca", "/CN=test-ca");
     ssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=signer"]);
     writeFileSync(join(d, "ext.cnf"), "subjectAltName=email:release@example.com\n1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:https://accounts.example.com\n");
     ssl(["x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "leaf.pem", "-days", "2", "-extfile", "ext.cnf"]);
