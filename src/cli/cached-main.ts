@@ -6,12 +6,12 @@
  * itself (module.enableCompileCache); Node 20 has no code cache for ES modules, hence a CommonJS
  * bundle and this loader.
  *
- * The cache is per command (each keeps the functions it compiled) and per bundle build; it lives in
- * dist/bundle/.v8-cache, or under $XDG_CACHE_HOME (~/.cache)/weightbridge where the package is not
- * writable. A cache V8 rejects (another Node version or flags) is rewritten; a missing or unwritable
+ * The cache is per command (each keeps the functions it compiled) and per bundle build (a new build
+ * replaces a command's old cache); it lives in dist/bundle/.v8-cache, or under $XDG_CACHE_HOME
+ * (~/.cache)/weightbridge where the package is not writable. A cache V8 rejects (another Node version or flags) is rewritten; a missing or unwritable
  * cache only costs the compile. WEIGHTBRIDGE_NO_COMPILE_CACHE=1 turns it off.
  */
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
@@ -35,24 +35,31 @@ function tryRead(file: string): Buffer | undefined {
   }
 }
 
-function tryWrite(file: string, data: Buffer): boolean {
+/** Write a command's cache atomically and drop that command's caches of other builds. */
+function tryWrite(dir: string, command: string, name: string, data: Buffer): boolean {
   try {
-    mkdirSync(dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
+    mkdirSync(dir, { recursive: true });
+    const tmp = join(dir, `${name}.${process.pid}.tmp`);
     writeFileSync(tmp, data);
-    renameSync(tmp, file); // atomic: concurrent commands never read half a cache
-    return true;
+    renameSync(tmp, join(dir, name)); // atomic: concurrent commands never read half a cache
   } catch {
     return false;
   }
+  try {
+    for (const f of readdirSync(dir)) if (f.startsWith(`${command}-`) && f !== name && f.endsWith(".v8")) rmSync(join(dir, f), { force: true });
+  } catch {
+    /* another process is cleaning up too */
+  }
+  return true;
 }
 
 /** Load the bundle and return its main(). */
 export function loadMain(argv: string[]): Main {
   const source = readFileSync(BUNDLE, "utf8");
   const st = statSync(BUNDLE);
-  const command = argv.slice(2).find((a) => !a.startsWith("-")) ?? "none";
-  const name = `${/^[a-z-]{1,32}$/.test(command) ? command : "other"}-${st.size}-${Math.round(st.mtimeMs)}-${process.version}-${process.arch}.v8`;
+  const arg = argv.slice(2).find((a) => !a.startsWith("-")) ?? "none";
+  const command = /^[a-z][a-z-]{0,31}$/.test(arg) ? arg : "other";
+  const name = `${command}-${st.size}-${Math.round(st.mtimeMs)}-${process.version}-${process.arch}.v8`;
   const enabled = process.env.WEIGHTBRIDGE_NO_COMPILE_CACHE !== "1";
   let cached: Buffer | undefined;
   if (enabled)
@@ -72,7 +79,7 @@ export function loadMain(argv: string[]): Main {
     process.once("exit", () => {
       // At exit the cache holds every function this command compiled, not only the top level.
       const data = script.createCachedData();
-      for (const d of cacheDirs()) if (tryWrite(join(d, name), data)) break;
+      for (const d of cacheDirs()) if (tryWrite(d, command, name, data)) break;
     });
   if (!mod.exports.main) throw new Error(`${BUNDLE} does not export main()`);
   return mod.exports.main;

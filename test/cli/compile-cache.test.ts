@@ -44,6 +44,19 @@ describe("compile cache", () => {
     expect(readdirSync(dir).filter((f) => f.startsWith("eval-"))).toHaveLength(1);
   });
 
+  it("replaces a command's cache of an older build", () => {
+    const pkg = packageCopy();
+    const dir = join(pkg, "dist", "bundle", ".v8-cache");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "none-1-2-v0.0.0-x64.v8"), "an older build's cache");
+    writeFileSync(join(dir, "eval-1-2-v0.0.0-x64.v8"), "another command's cache");
+    run(pkg, ["--version"]);
+    const files = readdirSync(dir).sort();
+    expect(files).toHaveLength(2);
+    expect(files[0]).toBe("eval-1-2-v0.0.0-x64.v8");
+    expect(files[1]).toMatch(/^none-\d+-\d+-v[\d.]+-\w+\.v8$/);
+  });
+
   it("rewrites a cache V8 rejects, and still runs", () => {
     const pkg = packageCopy();
     run(pkg, ["--version"]);
