@@ -15,12 +15,41 @@ export type PoolRegistry = Map<string, Http1Pool>;
 
 const pools: PoolRegistry = new Map();
 
-/** One keep-alive pool per origin and connection budget, shared by every provider in the process (or in `registry`). */
+/**
+ * The proxy for a URL from the environment, as curl and Go read it: https_proxy / HTTPS_PROXY for
+ * https, http_proxy / HTTP_PROXY for http (lower case first), unless NO_PROXY / no_proxy names the host
+ * (exact, or a domain suffix with or without a leading dot or `*.`, optionally `:port`; `*` for all).
+ * Loopback hosts are never proxied.
+ */
+export function proxyFor(u: URL, env: NodeJS.ProcessEnv = process.env): URL | undefined {
+  const host = (u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname).toLowerCase();
+  if (host === "localhost" || host.endsWith(".localhost") || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host)) return undefined;
+  const port = u.port || (u.protocol === "https:" ? "443" : "80");
+  for (const entry of (env.no_proxy ?? env.NO_PROXY ?? "").split(/[\s,]+/)) {
+    const e = entry.trim().toLowerCase();
+    if (!e) continue;
+    if (e === "*") return undefined;
+    const m = /^(.*?)(?::(\d+))?$/.exec(e.startsWith("[") ? e.replace(/^\[([^\]]*)\]/, "$1") : e);
+    const domain = (m?.[1] ?? e).replace(/^\*?\./, "");
+    if ((host === domain || host.endsWith(`.${domain}`)) && (!m?.[2] || m[2] === port)) return undefined;
+  }
+  const name = u.protocol === "https:" ? "https_proxy" : "http_proxy";
+  const v = env[name] ?? env[name.toUpperCase()];
+  if (!v) return undefined;
+  try {
+    return new URL(v.includes("://") ? v : `http://${v}`);
+  } catch {
+    throw new UserError(`${env[name] ? name : name.toUpperCase()} is not a URL: ${v}`, "set it like http://proxy.example.com:3128, or unset it");
+  }
+}
+
+/** One keep-alive pool per origin and connection budget, shared by every provider in the process (or in `registry`); the proxy is read from the environment when the pool is made. */
 export function poolFor(u: URL, connections: number, registry: PoolRegistry = pools): Http1Pool {
   const key = `${u.protocol}//${u.username}:${u.password}@${u.host}#${connections}`;
   let p = registry.get(key);
   if (!p) {
-    p = new Http1Pool(u, { connections });
+    const proxy = proxyFor(u);
+    p = new Http1Pool(u, { connections, ...(proxy ? { proxy } : {}) });
     registry.set(key, p);
   }
   return p;

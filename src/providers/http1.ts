@@ -2,6 +2,8 @@
  * A lean HTTP/1.1 client for the providers' and the gateway's hot path: keep-alive connections per
  * origin over net/tls sockets, one write per request, and an incremental response parser
  * (Content-Length, chunked with extensions and trailers, close-delimited bodies; 1xx skipped).
+ * Through an HTTP proxy (PoolOptions.proxy): https targets over a CONNECT tunnel, http targets with
+ * absolute-form requests; http.ts picks the proxy from HTTPS_PROXY / HTTP_PROXY / NO_PROXY.
  * Why not node:http: on bench/eval-throughput.mjs's stub, 2,000 streamed requests cost 1.07 s of CPU
  * through node:http (ClientRequest, the Agent, IncomingMessage streams) against 0.30 s on bare
  * sockets, and a 2-core machine running an eval is CPU-bound on exactly that.
@@ -194,6 +196,11 @@ interface Conn {
   socket: net.Socket;
   /** The socket's error, reported when it closes under a request. */
   error?: Error;
+  /** False while a CONNECT tunnel is being set up; a request then waits in `pending`. */
+  ready: boolean;
+  pending?: string;
+  tunnelHead?: Buffer;
+  closed?: boolean;
   /** Requests this connection has carried (a reset on a reused one is retried). */
   uses: number;
   idleMs: number;
@@ -226,6 +233,8 @@ export interface PoolOptions {
   idleTimeoutMs?: number;
   /** Extra TLS options (a private CA for tests or self-hosted endpoints). */
   tls?: tls.ConnectionOptions;
+  /** An HTTP(S) proxy to go through (credentials in the URL become Proxy-Authorization). */
+  proxy?: URL;
 }
 
 /** Keep-alive connections to one origin, at most `connections` at a time; further requests wait in order. */
@@ -239,6 +248,9 @@ export class Http1Pool {
   private readonly secure: boolean;
   private readonly hostHeader: string;
   private readonly basicAuth: string | undefined;
+  private readonly proxyAuth: string | undefined;
+  /** Origin-form path, or the absolute URL a plain-http request through a proxy needs. */
+  private readonly targetPrefix: string;
 
   constructor(
     origin: URL,
@@ -253,11 +265,18 @@ export class Http1Pool {
       origin.username || origin.password
         ? `Basic ${Buffer.from(`${decodeURIComponent(origin.username)}:${decodeURIComponent(origin.password)}`).toString("base64")}`
         : undefined;
+    const proxy = opts.proxy;
+    this.proxyAuth =
+      proxy && (proxy.username || proxy.password)
+        ? `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString("base64")}`
+        : undefined;
+    this.targetPrefix = proxy && !this.secure ? `http://${this.hostHeader}` : "";
   }
 
   /** POST `body` to `path`. Headers must not contain CR or LF. */
   post(path: string, headers: Record<string, string>, body: string, handler: ResponseHandler): RequestControl {
-    let head = `POST ${path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
+    let head = `POST ${this.targetPrefix}${path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
+    if (this.proxyAuth && this.targetPrefix) head += `Proxy-Authorization: ${this.proxyAuth}\r\n`;
     if (this.basicAuth && !Object.keys(headers).some((k) => k.toLowerCase() === "authorization")) head += `Authorization: ${this.basicAuth}\r\n`;
     for (const k in headers) {
       const v = headers[k] as string;
@@ -297,18 +316,36 @@ export class Http1Pool {
 
   private connect(): Conn {
     this.open++;
-    const socket = this.secure
-      ? tls.connect({
-          host: this.host,
-          port: this.port,
-          servername: net.isIP(this.host) ? undefined : this.host,
-          ALPNProtocols: ["http/1.1"],
-          ...this.opts.tls,
-        })
-      : net.connect({ host: this.host, port: this.port });
+    const conn: Conn = { socket: undefined as unknown as net.Socket, uses: 0, idleMs: this.opts.idleTimeoutMs ?? 30_000, ready: true };
+    const proxy = this.opts.proxy;
+    if (!proxy) {
+      this.attach(conn, this.secure ? this.tlsTo({ host: this.host, port: this.port }) : net.connect({ host: this.host, port: this.port }));
+      return conn;
+    }
+    const ph = proxy.hostname.startsWith("[") ? proxy.hostname.slice(1, -1) : proxy.hostname;
+    const pport = Number(proxy.port || (proxy.protocol === "https:" ? 443 : 80));
+    const toProxy =
+      proxy.protocol === "https:"
+        ? tls.connect({ host: ph, port: pport, servername: net.isIP(ph) ? undefined : ph, ...this.opts.tls })
+        : net.connect({ host: ph, port: pport });
+    this.attach(conn, toProxy);
+    if (this.secure) {
+      // https through the proxy: a CONNECT tunnel, then TLS with the target inside it.
+      conn.ready = false;
+      const authority = `${this.host.includes(":") ? `[${this.host}]` : this.host}:${this.port}`;
+      toProxy.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${this.proxyAuth ? `Proxy-Authorization: ${this.proxyAuth}\r\n` : ""}\r\n`);
+    }
+    return conn;
+  }
+
+  private tlsTo(o: { host: string; port: number; socket?: net.Socket }): tls.TLSSocket {
+    return tls.connect({ ...o, servername: net.isIP(this.host) ? undefined : this.host, ALPNProtocols: ["http/1.1"], ...this.opts.tls });
+  }
+
+  private attach(conn: Conn, socket: net.Socket): void {
+    conn.socket = socket;
     socket.setNoDelay(true);
-    const conn: Conn = { socket, uses: 0, idleMs: this.opts.idleTimeoutMs ?? 30_000 };
-    socket.on("data", (d: Buffer) => this.onData(conn, d));
+    socket.on("data", (d: Buffer) => (conn.ready ? this.onData(conn, d) : this.onTunnelData(conn, d)));
     socket.on("error", (e) => {
       conn.error = e; // reported through "close"
     });
@@ -316,7 +353,35 @@ export class Http1Pool {
       if (!conn.active) socket.destroy();
     });
     socket.on("close", () => this.onClose(conn));
-    return conn;
+  }
+
+  /** The proxy's answer to CONNECT: 2xx opens the tunnel (TLS with the target starts), else the request fails. */
+  private onTunnelData(conn: Conn, d: Buffer): void {
+    const buf = conn.tunnelHead ? Buffer.concat([conn.tunnelHead, d]) : d;
+    const end = buf.indexOf(HEAD_END);
+    if (end < 0) {
+      if (buf.length > MAX_HEAD_BYTES) {
+        conn.error = new HttpParseError("the proxy's answer to CONNECT is too long");
+        conn.socket.destroy();
+      } else conn.tunnelHead = buf;
+      return;
+    }
+    const statusLine = buf.toString("latin1", 0, buf.indexOf(CRLF));
+    if (!/^HTTP\/1\.[01] 2\d\d/.test(statusLine)) {
+      conn.error = new Error(`the proxy refused the tunnel to ${this.hostHeader}: ${statusLine.slice(0, 80)}`);
+      conn.socket.destroy();
+      return;
+    }
+    const raw = conn.socket;
+    raw.removeAllListeners("data");
+    raw.removeAllListeners("timeout");
+    this.attach(conn, this.tlsTo({ host: this.host, port: this.port, socket: raw }));
+    conn.ready = true;
+    conn.tunnelHead = undefined;
+    if (conn.pending !== undefined) {
+      conn.socket.write(conn.pending);
+      conn.pending = undefined;
+    }
   }
 
   private start(conn: Conn, q: Queued): void {
@@ -348,7 +413,8 @@ export class Http1Pool {
     conn.active = a;
     conn.socket.setTimeout(0);
     conn.socket.ref();
-    conn.socket.write(q.payload);
+    if (conn.ready) conn.socket.write(q.payload);
+    else conn.pending = q.payload;
   }
 
   private onData(conn: Conn, d: Buffer): void {
@@ -395,6 +461,8 @@ export class Http1Pool {
   }
 
   private onClose(conn: Conn): void {
+    if (conn.closed) return; // a tunnel's TLS socket and the socket under it both close
+    conn.closed = true;
     this.open--;
     const at = this.idle.indexOf(conn);
     if (at >= 0) this.idle.splice(at, 1);

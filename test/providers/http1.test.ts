@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, request as httpRequest, type Server } from "node:http";
 import { createServer as createTlsServer } from "node:https";
-import { createServer as createTcpServer, type Socket } from "node:net";
+import { connect, createServer as createTcpServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { proxyFor } from "../../src/providers/http.js";
 import { Http1Pool, HttpParseError, type ResponseHeaders, ResponseParser } from "../../src/providers/http1.js";
 import { selfSignedCert } from "../support/certs.js";
 import { tempDir } from "../support/project.js";
@@ -195,5 +196,122 @@ describe("Http1Pool", () => {
     const trusted = new Http1Pool(url, { connections: 1, tls: { ca: cert } });
     expect(await call(trusted)).toEqual({ status: 200, text: "secure" });
     trusted.close();
+  });
+});
+
+describe("through a proxy", () => {
+  const servers: { close(cb: () => void): void }[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
+  });
+  const listen = async <S extends import("node:net").Server>(s: S): Promise<number> => {
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    return (s.address() as import("node:net").AddressInfo).port;
+  };
+  const post = (pool: Http1Pool) =>
+    new Promise<string>((resolve, reject) => {
+      const parts: Buffer[] = [];
+      pool.post("/v1/x", {}, '{"q":1}', {
+        onHead() {},
+        onData: (b) => parts.push(Buffer.from(b)),
+        onEnd: () => resolve(Buffer.concat(parts).toString()),
+        onError: reject,
+      });
+    });
+
+  /** A forward proxy: CONNECT tunnels (counted, credentials checked) and absolute-form http requests. */
+  async function proxyServer(opts: { refuse?: boolean } = {}) {
+    const seen = { connects: [] as string[], auth: [] as (string | undefined)[], forwarded: [] as string[] };
+    const proxy = createServer((req, res) => {
+      seen.forwarded.push(`${req.method} ${req.url}`);
+      seen.auth.push(req.headers["proxy-authorization"]);
+      const target = new URL(req.url ?? "");
+      const up = httpRequest(
+        { host: target.hostname, port: target.port, path: target.pathname, method: req.method, headers: req.headers },
+        (r: import("node:http").IncomingMessage) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
+      req.pipe(up);
+    });
+    proxy.on("connect", (req: import("node:http").IncomingMessage, socket: Socket, head: Buffer) => {
+      seen.connects.push(req.url ?? "");
+      seen.auth.push(req.headers["proxy-authorization"]);
+      if (opts.refuse) {
+        socket.end("HTTP/1.1 407 Proxy Authentication Required\r\n\r\n");
+        return;
+      }
+      const [host, port] = (req.url ?? "").split(":");
+      const up = connect(Number(port), host === "localhost" ? "127.0.0.1" : (host as string), () => {
+        socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        up.write(head);
+        up.pipe(socket);
+        socket.pipe(up);
+      });
+      up.on("error", () => socket.destroy());
+      socket.on("error", () => up.destroy());
+    });
+    const port = await listen(proxy);
+    return { url: new URL(`http://user:secret@127.0.0.1:${port}`), seen };
+  }
+
+  it("tunnels https with CONNECT (credentials sent, one tunnel reused) and verifies the target's certificate", async () => {
+    const made = selfSignedCert(tempDir(), "localhost", "/CN=localhost", ["-addext", "subjectAltName=DNS:localhost"]);
+    const cert = readFileSync(made.cert);
+    const port = await listen(createTlsServer({ key: readFileSync(made.key), cert }, (req, res) => req.resume().on("end", () => res.end(`tls ${req.url}`))));
+    const proxy = await proxyServer();
+    const pool = new Http1Pool(new URL(`https://localhost:${port}`), { connections: 1, proxy: proxy.url, tls: { ca: cert } });
+    expect(await post(pool)).toBe("tls /v1/x");
+    expect(await post(pool)).toBe("tls /v1/x");
+    expect(proxy.seen.connects).toEqual([`localhost:${port}`]);
+    expect(proxy.seen.auth[0]).toBe(`Basic ${Buffer.from("user:secret").toString("base64")}`);
+    pool.close();
+    const untrusted = new Http1Pool(new URL(`https://localhost:${port}`), { connections: 1, proxy: proxy.url });
+    await expect(post(untrusted)).rejects.toThrow(/self-signed certificate/);
+    untrusted.close();
+  });
+
+  it("fails clearly when the proxy refuses the tunnel", async () => {
+    const proxy = await proxyServer({ refuse: true });
+    const pool = new Http1Pool(new URL("https://api.example.com"), { connections: 1, proxy: proxy.url });
+    await expect(post(pool)).rejects.toThrow(/the proxy refused the tunnel to api\.example\.com: HTTP\/1\.1 407/);
+    pool.close();
+  });
+
+  it("sends plain-http requests in absolute form", async () => {
+    const port = await listen(createServer((req, res) => req.resume().on("end", () => res.end(`plain ${req.url} ${req.headers.host}`))));
+    const proxy = await proxyServer();
+    const pool = new Http1Pool(new URL(`http://127.0.0.1:${port}`), { connections: 1, proxy: proxy.url });
+    expect(await post(pool)).toBe(`plain /v1/x 127.0.0.1:${port}`);
+    expect(proxy.seen.forwarded).toEqual([`POST http://127.0.0.1:${port}/v1/x`]);
+    expect(proxy.seen.auth[0]).toMatch(/^Basic /);
+    pool.close();
+  });
+});
+
+describe("proxyFor (the environment, as curl reads it)", () => {
+  const u = (s: string) => new URL(s);
+  it("uses https_proxy for https and http_proxy for http, lower case first", () => {
+    const env = { HTTPS_PROXY: "http://upper:1", https_proxy: "http://lower:2", HTTP_PROXY: "proxy.local:3128" };
+    expect(proxyFor(u("https://api.example.com/v1"), env)?.href).toBe("http://lower:2/");
+    expect(proxyFor(u("http://api.example.com/v1"), env)?.href).toBe("http://proxy.local:3128/");
+    expect(proxyFor(u("https://api.example.com"), {})).toBeUndefined();
+  });
+  it("honours NO_PROXY (exact, suffixes, ports, *) and never proxies loopback", () => {
+    const env = { HTTPS_PROXY: "http://p:1", NO_PROXY: "internal.example.com, .corp, *.lab, vllm:8443" };
+    expect(proxyFor(u("https://internal.example.com"), env)).toBeUndefined();
+    expect(proxyFor(u("https://a.internal.example.com"), env)).toBeUndefined();
+    expect(proxyFor(u("https://gpu.corp"), env)).toBeUndefined();
+    expect(proxyFor(u("https://x.lab"), env)).toBeUndefined();
+    expect(proxyFor(u("https://vllm:8443"), env)).toBeUndefined();
+    expect(proxyFor(u("https://vllm"), env)?.host).toBe("p:1");
+    expect(proxyFor(u("https://example.com"), env)?.host).toBe("p:1");
+    expect(proxyFor(u("https://notinternal.example.com.evil"), env)?.host).toBe("p:1");
+    for (const h of ["http://localhost:8000", "http://127.0.0.1:8000", "http://[::1]:8000"])
+      expect(proxyFor(u(h), { HTTP_PROXY: "http://p:1" })).toBeUndefined();
+    expect(proxyFor(u("https://anything"), { HTTPS_PROXY: "http://p:1", no_proxy: "*" })).toBeUndefined();
+    expect(() => proxyFor(u("https://a"), { HTTPS_PROXY: "http://[bad" })).toThrow(/HTTPS_PROXY is not a URL/);
   });
 });
