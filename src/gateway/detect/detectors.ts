@@ -170,22 +170,80 @@ export const detectSecret: Detector = (text) => {
  */
 const PHONE_CANDIDATE = /(?<![\w+])(?:\+\d{7,15}|(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,8}(?:[ .-]\d{1,8}){1,5})(?![\w])/g;
 
+const NUMBER_TYPES = ["FIXED_LINE", "MOBILE", "TOLL_FREE", "PREMIUM_RATE", "PERSONAL_NUMBER", "VOICEMAIL", "UAN", "PAGER", "VOIP", "SHARED_COST"];
+
+export interface NationalShape {
+  /** Digit counts a national number can have, with or without the national prefix. */
+  lengths: Set<number>;
+  idd: string;
+  /** Every number-type pattern of the country in one expression (undefined: prefix rules too involved to pre-check). */
+  valid: RegExp | undefined;
+  prefix: string;
+  callingCode: string;
+}
+
 /**
- * Digit counts a number written without "+" can have in the default country: its national lengths,
- * with or without the national prefix. Others cannot be valid there, so libphonenumber (the
- * detector's largest cost) is not asked; numbers written with "+" or an IDD prefix always are.
+ * What a number written without "+" must look like to be valid in the default country: its national
+ * lengths, and its number-type patterns. Others cannot be valid there, so libphonenumber (~60 µs a
+ * candidate here, the detector's largest cost) is not asked; numbers written with "+" or an IDD
+ * prefix always are.
  */
-function nationalShape(country: CountryCode): { lengths: Set<number>; idd: string } {
+export function nationalShape(country: CountryCode): NationalShape {
   const m = new Metadata();
   m.selectNumberingPlan(country);
-  const plan = m.numberingPlan as unknown as { possibleLengths(): number[]; IDDPrefix(): string; nationalPrefix?(): string | undefined };
+  const plan = m.numberingPlan as unknown as {
+    possibleLengths(): number[];
+    IDDPrefix(): string;
+    nationalPrefix?(): string | undefined;
+    nationalPrefixForParsing?(): string | undefined;
+    nationalPrefixTransformRule?(): string | undefined;
+    callingCode(): string;
+    type(t: string): { pattern(): string } | undefined;
+  };
   const prefix = plan.nationalPrefix?.() ?? "";
   const lengths = new Set<number>();
   for (const l of plan.possibleLengths()) {
     lengths.add(l);
     if (prefix) lengths.add(l + prefix.length);
   }
-  return { lengths, idd: /^\d+$/.test(plan.IDDPrefix()) ? plan.IDDPrefix() : "00" };
+  const forParsing = plan.nationalPrefixForParsing?.() ?? prefix;
+  const simplePrefix = !plan.nationalPrefixTransformRule?.() && /^\d*$/.test(forParsing) && (!prefix || forParsing === prefix);
+  // A national number may belong to any country sharing the calling code (NANP: US, CA and the
+  // Caribbean), so every one of them contributes its patterns.
+  const sharing = (m as unknown as { countryCallingCodes(): Record<string, string[]> }).countryCallingCodes()[plan.callingCode()] ?? [country];
+  const patterns: string[] = [];
+  for (const c of sharing) {
+    const cm = new Metadata();
+    cm.selectNumberingPlan(c as CountryCode);
+    const cp = cm.numberingPlan as unknown as typeof plan & { nationalNumberPattern(): string; leadingDigits(): string | undefined };
+    // Without number types in the metadata, libphonenumber checks the general pattern only; a
+    // country with leading digits (PR: 787|939) only gets numbers that start with them.
+    const typed = NUMBER_TYPES.map((t) => cp.type(t)?.pattern()).filter((p): p is string => Boolean(p));
+    const own = (cm as unknown as { hasTypes(): boolean }).hasTypes() && typed.length ? typed.join("|") : cp.nationalNumberPattern();
+    const lead = cp.leadingDigits();
+    patterns.push(lead ? `(?=${lead})(?:${own})` : own);
+  }
+  return {
+    lengths,
+    idd: /^\d+$/.test(plan.IDDPrefix()) ? plan.IDDPrefix() : "00",
+    valid: simplePrefix && patterns.length > 0 ? new RegExp(`^(?:${patterns.join("|")})$`) : undefined,
+    prefix: forParsing,
+    callingCode: plan.callingCode(),
+  };
+}
+
+/**
+ * False only when no reading of the digits (as written, without the national prefix, without the
+ * country calling code) matches a number type of the default country, so libphonenumber would find
+ * no valid number either.
+ */
+export function mayBeNationalNumber(shape: NationalShape, digits: string): boolean {
+  const v = shape.valid;
+  if (!v) return true;
+  if (v.test(digits)) return true;
+  if (shape.prefix && digits.startsWith(shape.prefix) && v.test(digits.slice(shape.prefix.length))) return true;
+  const rest = digits.startsWith(shape.callingCode) ? digits.slice(shape.callingCode.length) : undefined;
+  return rest !== undefined && (v.test(rest) || (shape.prefix !== "" && rest.startsWith(shape.prefix) && v.test(rest.slice(shape.prefix.length))));
 }
 
 /** Phone numbers with libphonenumber-js (real numbering plans): valid numbers only. */
@@ -198,7 +256,8 @@ export function phoneDetector(defaultCountry: CountryCode = "US"): Detector {
       const allDigits = raw.replace(/\D/g, "");
       const digits = allDigits.length;
       if (digits < 7 || digits > 15) continue;
-      if (!raw.startsWith("+") && !allDigits.startsWith(shape.idd) && !shape.lengths.has(digits)) continue;
+      const international = raw.startsWith("+") || allDigits.startsWith(shape.idd);
+      if (!international && (!shape.lengths.has(digits) || !mayBeNationalNumber(shape, allDigits))) continue;
       // The tail of an IBAN-shaped token ("NL39 RFGK 8438 9404 54") is not a phone number.
       if (/\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4})+ ?$/.test(text.slice(Math.max(0, m.index - 40), m.index))) continue;
       const n = parsePhoneNumberFromString(raw, defaultCountry);
