@@ -10,6 +10,7 @@ import Fastify, { type FastifyReply } from "fastify";
 import { sql } from "kysely";
 import { costPusd } from "../economics/money.js";
 import { closeAgents, type PoolRegistry, parseRetryAfter, postJson } from "../providers/http.js";
+import { startCheckpointer } from "../store/checkpointer.js";
 import { type AuditRow, auditWriter, findKey, type GatewayKey, listKeys } from "../store/gateway.js";
 import type { StoreHandle } from "../store/open.js";
 import { parseDurationMs } from "../util/duration.js";
@@ -141,6 +142,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     return auditInsert(a);
   };
   const auditInsert = auditWriter(store);
+  const checkpointer = startCheckpointer(store);
   const base = (key: GatewayKey | undefined, route: string | null): Omit<AuditRow, "action" | "status" | "classes"> => ({
     time: new Date().toISOString(),
     key_name: key?.name ?? null,
@@ -358,6 +360,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     close: async () => {
       await app.close();
       await closeAgents(upstreams);
+      await checkpointer?.close();
     },
   };
 }

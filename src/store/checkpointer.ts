@@ -1,0 +1,58 @@
+/**
+ * WAL checkpoints on a worker thread, for long-running writers (the gateway). SQLite otherwise
+ * checkpoints inside the commit that crosses 1,000 WAL pages: at 1,000 audited requests a second that
+ * is a 6–7 ms stall of the event loop (copying pages back and two fsyncs) every ~0.6 s, which every
+ * request in flight waits out. Here the writer's connection never checkpoints; a second connection on
+ * a worker runs PASSIVE checkpoints (they never block the writer) every `everyMs`. If the worker
+ * fails, the writer goes back to checkpointing itself.
+ */
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
+import type { StoreHandle } from "./open.js";
+
+const CODE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const Database = require(workerData.driver);
+const db = new Database(workerData.file);
+db.pragma("busy_timeout = 5000");
+const checkpoint = () => {
+  try { db.pragma("wal_checkpoint(PASSIVE)"); } catch { /* busy: the next tick tries again */ }
+};
+const timer = setInterval(checkpoint, workerData.everyMs);
+parentPort.on("message", (m) => {
+  if (m !== "close") return;
+  clearInterval(timer);
+  checkpoint();
+  db.close();
+  parentPort.close();
+});`;
+
+export interface Checkpointer {
+  close(): Promise<void>;
+}
+
+/** Start background checkpoints for a SQLite store (undefined for PostgreSQL). */
+export function startCheckpointer(store: StoreHandle, everyMs = 250): Checkpointer | undefined {
+  const raw = store.sqlite;
+  if (!raw) return undefined;
+  const driver = createRequire(import.meta.url).resolve("better-sqlite3");
+  const worker = new Worker(CODE, { eval: true, workerData: { driver, file: store.url, everyMs } });
+  raw.pragma("wal_autocheckpoint = 0");
+  let exited = false;
+  const exit = new Promise<void>((resolve) =>
+    worker.once("exit", () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  worker.on("error", () => {
+    if (raw.open) raw.pragma("wal_autocheckpoint = 1000");
+  });
+  return {
+    close: async () => {
+      if (!exited) worker.postMessage("close");
+      await exit;
+      if (raw.open) raw.pragma("wal_autocheckpoint = 1000");
+    },
+  };
+}
