@@ -156,10 +156,18 @@ try {
       `soak ${SOAK} s at 1,000 req/s offered: achieved ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`,
     );
     console.log(`gateway RSS (MB) by time (s): ${samples.map(([t, m]) => `${t}:${m.toFixed(0)}`).join(" ")}`);
+    // Medians (a garbage collection can lift one sample by 30 MB) and the least-squares slope after
+    // the first minute (warm-up): a leak shows as a steady slope, GC as scatter around a flat line.
     const firstMin = samples.filter(([t]) => t >= 60 && t <= 120).map(([, m]) => m);
     const lastMin = samples.filter(([t]) => t >= SOAK - 60).map(([, m]) => m);
-    const avg = (xs) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-    console.log(`mean RSS minute 2: ${avg(firstMin).toFixed(0)} MB, last minute: ${avg(lastMin).toFixed(0)} MB`);
+    const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+    const after = samples.filter(([t]) => t >= 60);
+    const mt = after.reduce((a, [t]) => a + t, 0) / after.length;
+    const mm = after.reduce((a, [, m]) => a + m, 0) / after.length;
+    const slope = after.reduce((a, [t, m]) => a + (t - mt) * (m - mm), 0) / after.reduce((a, [t]) => a + (t - mt) ** 2, 0);
+    console.log(
+      `median RSS minute 2: ${med(firstMin).toFixed(0)} MB, last minute: ${med(lastMin).toFixed(0)} MB; slope after minute 1: ${(slope * 60).toFixed(2)} MB/min`,
+    );
   } else {
     for (const rate of RATES) {
       const direct = await measure("direct (floor)", `http://127.0.0.1:${stubPort}/v1/chat/completions`, {}, rate, stub.pid);
