@@ -9,12 +9,12 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import v8 from "node:v8";
 import autocannon from "autocannon";
+import { body, freePort, gatewayYaml, uniqueTickets } from "./gateway-fixture.mjs";
 
 if (typeof global.gc !== "function") {
   console.error("run with node --expose-gc bench/gateway-heap.mjs");
@@ -31,52 +31,20 @@ const { startGateway } = await import(join(root, "dist/gateway/server.js"));
 const { loadGatewayConfig } = await import(join(root, "dist/gateway/config.js"));
 const { openStore } = await import(join(root, "dist/store/open.js"));
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 const stubPort = await freePort();
 const stub = spawn(process.execPath, [join(root, "bench/stub.mjs"), String(stubPort), "0"], { stdio: ["ignore", "pipe", "inherit"] });
 await new Promise((resolve) => stub.stdout.once("data", resolve));
 const dir = mkdtempSync(join(tmpdir(), "wb-gw-heap-"));
 const file = join(dir, "gateway.yaml");
-writeFileSync(
-  file,
-  `deployments:
-  - id: external
-    baseUrl: http://127.0.0.1:${stubPort}/v1
-    model: gpt-4o
-    accepts: []
-  - id: internal
-    baseUrl: http://127.0.0.1:${stubPort}/v1
-    model: qwen
-    accepts: [EMAIL, PHONE, CREDIT_CARD, IBAN, US_SSN, IP_ADDRESS]
-routes:
-  - model: support
-    targets: [external, internal]
-    onSensitive: reroute
-`,
-);
+writeFileSync(file, gatewayYaml(stubPort));
 const key = JSON.parse(
   execFileSync(process.execPath, [join(root, "bin/weightbridge.js"), "keys", "create", "-c", file, "--name", "heap", "--json"]).toString(),
 ).key;
 const store = await openStore(join(dir, ".weightbridge", "weightbridge.db"));
 const gw = await startGateway({ config: loadGatewayConfig(file), store, host: "127.0.0.1", port: 0 });
 
-// Unique ticket text per request, as in gateway-latency.mjs: nothing is served from a cache forever.
-const body = JSON.stringify({
-  model: "support",
-  messages: [
-    { role: "system", content: "You are a support assistant for an online shop. Classify the ticket and draft a short reply." },
-    { role: "user", content: "Hello, my order 58213-77 has not arrived. You can reach me at jane.doe@example.com. Thanks, Jane" },
-  ],
-  max_tokens: 64,
-});
-let seq = 0;
-const requests = [{ setupRequest: (req) => ({ ...req, body: body.replace("58213-77", `58213-${seq++}`) }) }];
+const tickets = uniqueTickets();
+const { requests } = tickets;
 const liveMb = () => {
   global.gc();
   global.gc();
@@ -96,11 +64,11 @@ try {
       duration: 10,
     });
     heap.push(liveMb());
-    console.log(`after ${seq} requests: live heap ${heap.at(-1).toFixed(1)} MB`);
+    console.log(`after ${tickets.state.sent} requests: live heap ${heap.at(-1).toFixed(1)} MB`);
   }
   const growth = heap.at(-1) - heap[1];
   console.log(
-    `live heap (MB) after each round: ${heap.map((m) => m.toFixed(1)).join(" ")}; from round 1 to ${ROUNDS}: ${growth >= 0 ? "+" : ""}${growth.toFixed(1)} MB over ${seq} requests`,
+    `live heap (MB) after each round: ${heap.map((m) => m.toFixed(1)).join(" ")}; from round 1 to ${ROUNDS}: ${growth >= 0 ? "+" : ""}${growth.toFixed(1)} MB over ${tickets.state.sent} requests`,
   );
 } finally {
   await gw.close();

@@ -11,11 +11,11 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { body, freePort, gatewayYaml, uniqueTickets } from "./gateway-fixture.mjs";
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,14 +26,6 @@ const DURATION = Number(arg("duration", "15"));
 const SOAK = Number(arg("soak", "0"));
 const BIN = fileURLToPath(new URL("../bin/weightbridge.js", import.meta.url));
 const STUB = fileURLToPath(new URL("./stub.mjs", import.meta.url));
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 function start(cmd, args, ready, opts = {}) {
   const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts });
@@ -54,25 +46,7 @@ const rssMb = (pid) => {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 };
 
-// A realistic request: a system prompt and a support ticket (~450 characters) with an email address,
-// so detection runs and the route reroutes to the deployment that accepts EMAIL.
-const body = JSON.stringify({
-  model: "support",
-  messages: [
-    { role: "system", content: "You are a support assistant for an online shop. Classify the ticket and draft a short reply." },
-    {
-      role: "user",
-      content:
-        "Hello, I ordered a pair of running shoes last Tuesday (order 58213-77) and the tracking page has not changed for four days. Could you check with the courier and let me know when it will arrive? You can reach me at jane.doe@example.com or reply here. Thanks a lot, Jane",
-    },
-  ],
-  max_tokens: 64,
-});
-
-// Each request's ticket text is unique (a counter in the order number), as real traffic is: the
-// system prompt repeats and may be served from the detector's cache, the user's text never is.
-let seq = 0;
-const requests = [{ setupRequest: (req) => ({ ...req, body: body.replace("58213-77", `58213-${seq++}`) }) }];
+const { requests } = uniqueTickets();
 
 /** CPU time (user + system, ms) a process has used, from /proc. */
 const cpuMs = (pid) => {
@@ -102,24 +76,7 @@ const stubPort = await freePort();
 const stub = await start(process.execPath, [STUB, String(stubPort), "0"], /stub listening/);
 const dir = mkdtempSync(join(tmpdir(), "wb-gw-bench-"));
 const gwPort = await freePort();
-writeFileSync(
-  join(dir, "gateway.yaml"),
-  `listen: 127.0.0.1:${gwPort}
-deployments:
-  - id: external
-    baseUrl: http://127.0.0.1:${stubPort}/v1
-    model: gpt-4o
-    accepts: []
-  - id: internal
-    baseUrl: http://127.0.0.1:${stubPort}/v1
-    model: qwen
-    accepts: [EMAIL, PHONE, CREDIT_CARD, IBAN, US_SSN, IP_ADDRESS]
-routes:
-  - model: support
-    targets: [external, internal]
-    onSensitive: reroute
-`,
-);
+writeFileSync(join(dir, "gateway.yaml"), gatewayYaml(stubPort, `127.0.0.1:${gwPort}`));
 const key = JSON.parse(execFileSync(process.execPath, [BIN, "keys", "create", "-c", join(dir, "gateway.yaml"), "--name", "bench", "--json"]).toString()).key;
 const gw = await start(process.execPath, [BIN, "gateway", "-c", join(dir, "gateway.yaml")], /weightbridge gateway on/);
 let portkey;
