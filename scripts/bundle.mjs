@@ -6,7 +6,8 @@
  * stay external and load from node_modules when needed (the CycloneDX library also because its
  * optional XML plug-ins require packages that are not installed).
  */
-import { rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { build } from "esbuild";
@@ -54,9 +55,12 @@ await build({
   external,
 });
 
-// The entry bin/weightbridge.js imports: the loader.
+// The entry bin/weightbridge.js imports: the loader. It names code caches by the bundle's hash (V8
+// checks only a cache's source length, and npm gives installed files one fixed mtime).
+const bundleHash = createHash("sha256").update(readFileSync("dist/bundle/cli.cjs")).digest("hex").slice(0, 16);
 await build({
   entryPoints: { main: "src/cli/cached-main.ts" },
+  define: { __WB_BUNDLE_HASH__: JSON.stringify(bundleHash) },
   outdir: "dist/bundle",
   bundle: true,
   format: "esm",

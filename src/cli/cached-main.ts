@@ -6,12 +6,12 @@
  * itself (module.enableCompileCache); Node 20 has no code cache for ES modules, hence a CommonJS
  * bundle and this loader.
  *
- * The cache is per command (each keeps the functions it compiled) and per bundle build (a new build
+ * The cache is per command (each keeps the functions it compiled) and per bundle content (a new build
  * replaces a command's old cache); it lives in dist/bundle/.v8-cache, or under $XDG_CACHE_HOME
  * (~/.cache)/weightbridge where the package is not writable. A cache V8 rejects (another Node version or flags) is rewritten; a missing or unwritable
  * cache only costs the compile. WEIGHTBRIDGE_NO_COMPILE_CACHE=1 turns it off.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
@@ -19,6 +19,10 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import vm from "node:vm";
 
 type Main = (argv: string[]) => Promise<number | undefined>;
+
+/** The bundle's content hash, set by scripts/bundle.mjs (a cache must never meet another build's code). */
+declare const __WB_BUNDLE_HASH__: string;
+const bundleHash = (): string => (typeof __WB_BUNDLE_HASH__ === "string" ? __WB_BUNDLE_HASH__ : "unbuilt");
 
 const BUNDLE = fileURLToPath(new URL("./cli.cjs", import.meta.url));
 
@@ -56,10 +60,10 @@ function tryWrite(dir: string, command: string, name: string, data: Buffer): boo
 /** Load the bundle and return its main(). */
 export function loadMain(argv: string[]): Main {
   const source = readFileSync(BUNDLE, "utf8");
-  const st = statSync(BUNDLE);
+
   const arg = argv.slice(2).find((a) => !a.startsWith("-")) ?? "none";
   const command = /^[a-z][a-z-]{0,31}$/.test(arg) ? arg : "other";
-  const name = `${command}-${st.size}-${Math.round(st.mtimeMs)}-${process.version}-${process.arch}.v8`;
+  const name = `${command}-${bundleHash()}-${source.length}-${process.version}-${process.arch}.v8`;
   const enabled = process.env.WEIGHTBRIDGE_NO_COMPILE_CACHE !== "1";
   let cached: Buffer | undefined;
   if (enabled)
