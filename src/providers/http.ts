@@ -5,7 +5,7 @@
  */
 import { StringDecoder } from "node:string_decoder";
 import { UserError } from "../util/errors.js";
-import { Http1Pool, type ResponseHeaders } from "./http1.js";
+import { bareHost, Http1Pool, type ResponseHeaders } from "./http1.js";
 import { ProviderError } from "./types.js";
 
 type Headers = ResponseHeaders;
@@ -22,7 +22,7 @@ const pools: PoolRegistry = new Map();
  * Loopback hosts are never proxied.
  */
 export function proxyFor(u: URL, env: NodeJS.ProcessEnv = process.env): URL | undefined {
-  const host = (u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname).toLowerCase();
+  const host = bareHost(u).toLowerCase();
   if (host === "localhost" || host.endsWith(".localhost") || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host)) return undefined;
   const port = u.port || (u.protocol === "https:" ? "443" : "80");
   for (const entry of (env.no_proxy ?? env.NO_PROXY ?? "").split(/[\s,]+/)) {
@@ -80,7 +80,7 @@ export interface PostOptions {
   headers: Record<string, string>;
   connections: number;
   timeoutMs?: number;
-  /** Agents to use instead of the process-wide ones (a gateway closes its own on shutdown). */
+  /** Pools to use instead of the process-wide ones (a gateway closes its own on shutdown). */
   pools?: PoolRegistry;
   /** The timeout covers the wait for the response head only (a stream may then run as long as it needs). */
   timeoutUntilHeaders?: boolean;

@@ -29,6 +29,17 @@ const HEAD_END = Buffer.from("\r\n\r\n");
 
 type BodyMode = "none" | "length" | "chunked" | "close";
 
+/** A URL's host as sockets want it: IPv6 without its brackets. */
+export function bareHost(u: URL): string {
+  return u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname;
+}
+
+/** `Basic …` for the credentials in a URL, if it has any. */
+function basicAuthOf(u: URL): string | undefined {
+  if (!u.username && !u.password) return undefined;
+  return `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString("base64")}`;
+}
+
 /**
  * Incremental HTTP/1.x response parser. `execute` takes bytes as they arrive; `finish` is called when
  * the connection ends (completing a close-delimited body, or failing a truncated one).
@@ -167,14 +178,12 @@ export class ResponseParser {
         this.keepAlive = false;
       } else this.mode = "chunked";
     } else if (cl !== undefined) {
-      const v = String(cl).split(",")[0]?.trim() ?? "";
-      if (
-        !/^\d{1,15}$/.test(v) ||
-        String(cl)
-          .split(",")
-          .some((x) => x.trim() !== v)
-      )
-        throw new HttpParseError(`bad content-length: ${String(cl)}`);
+      // Repeated Content-Length values (joined with ", ") must all agree.
+      const values = String(cl)
+        .split(",")
+        .map((x) => x.trim());
+      const v = values[0] ?? "";
+      if (!/^\d{1,15}$/.test(v) || values.some((x) => x !== v)) throw new HttpParseError(`bad content-length: ${String(cl)}`);
       this.left = Number(v);
       this.mode = this.left === 0 ? "none" : "length";
     } else {
@@ -218,8 +227,9 @@ interface Active {
 interface Queued {
   payload: string;
   handler: ResponseHandler;
-  control: RequestControl;
   retried: boolean;
+  /** Set once the request is on a connection. */
+  active?: Active;
 }
 
 /** What a caller can do with a request in progress. */
@@ -242,6 +252,7 @@ export class Http1Pool {
   private readonly idle: Conn[] = [];
   private readonly queue: Queued[] = [];
   private open = 0;
+  private readonly maxOpen: number;
   private closed = false;
   private readonly host: string;
   private readonly port: number;
@@ -258,19 +269,13 @@ export class Http1Pool {
   ) {
     this.secure = origin.protocol === "https:";
     if (!this.secure && origin.protocol !== "http:") throw new Error(`unsupported protocol ${origin.protocol}`);
-    this.host = origin.hostname.startsWith("[") ? origin.hostname.slice(1, -1) : origin.hostname;
+    this.host = bareHost(origin);
     this.port = Number(origin.port || (this.secure ? 443 : 80));
+    this.maxOpen = Math.max(1, opts.connections);
     this.hostHeader = origin.host;
-    this.basicAuth =
-      origin.username || origin.password
-        ? `Basic ${Buffer.from(`${decodeURIComponent(origin.username)}:${decodeURIComponent(origin.password)}`).toString("base64")}`
-        : undefined;
-    const proxy = opts.proxy;
-    this.proxyAuth =
-      proxy && (proxy.username || proxy.password)
-        ? `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString("base64")}`
-        : undefined;
-    this.targetPrefix = proxy && !this.secure ? `http://${this.hostHeader}` : "";
+    this.basicAuth = basicAuthOf(origin);
+    this.proxyAuth = opts.proxy ? basicAuthOf(opts.proxy) : undefined;
+    this.targetPrefix = opts.proxy && !this.secure ? `http://${this.hostHeader}` : "";
   }
 
   /** POST `body` to `path`. Headers must not contain CR or LF. */
@@ -283,10 +288,9 @@ export class Http1Pool {
       if (/[\r\n]/.test(k) || /[\r\n]/.test(v)) throw new Error(`header ${JSON.stringify(k)} contains a line break`);
       head += `${k}: ${v}\r\n`;
     }
-    const q: Queued = { payload: `${head}\r\n${body}`, handler, control: { abort: () => undefined }, retried: false };
-    q.control = { abort: (err) => this.abort(q, err) };
+    const q: Queued = { payload: `${head}\r\n${body}`, handler, retried: false };
     this.dispatch(q);
-    return q.control;
+    return { abort: (err) => this.abort(q, err) };
   }
 
   close(): void {
@@ -298,7 +302,7 @@ export class Http1Pool {
   private abort(q: Queued, err: Error): void {
     const at = this.queue.indexOf(q);
     if (at >= 0) this.queue.splice(at, 1);
-    const a = (q as Queued & { active?: Active }).active;
+    const a = q.active;
     if (a && !a.settled) {
       a.settled = true;
       a.conn.socket.destroy();
@@ -307,10 +311,13 @@ export class Http1Pool {
   }
 
   private dispatch(q: Queued): void {
-    const conn = this.closed ? undefined : this.idle.pop();
-    if (this.closed) q.handler.onError(new Error("the client was closed"));
-    else if (conn) this.start(conn, q);
-    else if (this.open < Math.max(1, this.opts.connections)) this.start(this.connect(), q);
+    if (this.closed) {
+      q.handler.onError(new Error("the client was closed"));
+      return;
+    }
+    const conn = this.idle.pop();
+    if (conn) this.start(conn, q);
+    else if (this.open < this.maxOpen) this.start(this.connect(), q);
     else this.queue.push(q);
   }
 
@@ -319,15 +326,13 @@ export class Http1Pool {
     const conn: Conn = { socket: undefined as unknown as net.Socket, uses: 0, idleMs: this.opts.idleTimeoutMs ?? 30_000, ready: true };
     const proxy = this.opts.proxy;
     if (!proxy) {
-      this.attach(conn, this.secure ? this.tlsTo({ host: this.host, port: this.port }) : net.connect({ host: this.host, port: this.port }));
+      this.attach(conn, this.secure ? this.tlsTo(this.host, this.port) : net.connect({ host: this.host, port: this.port }));
       return conn;
     }
-    const ph = proxy.hostname.startsWith("[") ? proxy.hostname.slice(1, -1) : proxy.hostname;
-    const pport = Number(proxy.port || (proxy.protocol === "https:" ? 443 : 80));
-    const toProxy =
-      proxy.protocol === "https:"
-        ? tls.connect({ host: ph, port: pport, servername: net.isIP(ph) ? undefined : ph, ...this.opts.tls })
-        : net.connect({ host: ph, port: pport });
+    const ph = bareHost(proxy);
+    const proxySecure = proxy.protocol === "https:";
+    const pport = Number(proxy.port || (proxySecure ? 443 : 80));
+    const toProxy = proxySecure ? this.tlsTo(ph, pport) : net.connect({ host: ph, port: pport });
     this.attach(conn, toProxy);
     if (this.secure) {
       // https through the proxy: a CONNECT tunnel, then TLS with the target inside it.
@@ -338,8 +343,16 @@ export class Http1Pool {
     return conn;
   }
 
-  private tlsTo(o: { host: string; port: number; socket?: net.Socket }): tls.TLSSocket {
-    return tls.connect({ ...o, servername: net.isIP(this.host) ? undefined : this.host, ALPNProtocols: ["http/1.1"], ...this.opts.tls });
+  /** TLS to `host` (the target, or an https proxy), over `socket` when given (a CONNECT tunnel). */
+  private tlsTo(host: string, port: number, socket?: net.Socket): tls.TLSSocket {
+    return tls.connect({
+      host,
+      port,
+      ...(socket ? { socket } : {}),
+      servername: net.isIP(host) ? undefined : host,
+      ALPNProtocols: ["http/1.1"],
+      ...this.opts.tls,
+    });
   }
 
   private attach(conn: Conn, socket: net.Socket): void {
@@ -375,7 +388,7 @@ export class Http1Pool {
     const raw = conn.socket;
     raw.removeAllListeners("data");
     raw.removeAllListeners("timeout");
-    this.attach(conn, this.tlsTo({ host: this.host, port: this.port, socket: raw }));
+    this.attach(conn, this.tlsTo(this.host, this.port, raw));
     conn.ready = true;
     conn.tunnelHead = undefined;
     if (conn.pending !== undefined) {
@@ -409,7 +422,7 @@ export class Http1Pool {
         q.retried = true;
         this.dispatch(q);
       };
-    (q as Queued & { active?: Active }).active = a;
+    q.active = a;
     conn.active = a;
     conn.socket.setTimeout(0);
     conn.socket.ref();
@@ -483,7 +496,7 @@ export class Http1Pool {
       }
     }
     // A slot freed: start a waiting request on a new connection.
-    const next = this.queue.length > 0 && this.open < Math.max(1, this.opts.connections) ? this.queue.shift() : undefined;
+    const next = this.open < this.maxOpen ? this.queue.shift() : undefined;
     if (next) this.start(this.connect(), next);
   }
 }
