@@ -8,8 +8,9 @@
  *
  * The cache is per command (each keeps the functions it compiled) and per bundle content (a new build
  * replaces a command's old cache); it lives in dist/bundle/.v8-cache, or under $XDG_CACHE_HOME
- * (~/.cache)/weightbridge where the package is not writable. A cache V8 rejects (another Node version or flags) is rewritten; a missing or unwritable
- * cache only costs the compile. WEIGHTBRIDGE_NO_COMPILE_CACHE=1 turns it off.
+ * (~/.cache)/weightbridge where the package is not writable. A cache V8 rejects (another Node version
+ * or flags) is rewritten; a missing or unwritable cache only costs the compile.
+ * WEIGHTBRIDGE_NO_COMPILE_CACHE=1 turns it off.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -60,7 +61,6 @@ function tryWrite(dir: string, command: string, name: string, data: Buffer): boo
 /** Load the bundle and return its main(). */
 export function loadMain(argv: string[]): Main {
   const source = readFileSync(BUNDLE, "utf8");
-
   const arg = argv.slice(2).find((a) => !a.startsWith("-")) ?? "none";
   const command = /^[a-z][a-z-]{0,31}$/.test(arg) ? arg : "other";
   const name = `${command}-${bundleHash()}-${source.length}-${process.version}-${process.arch}.v8`;

@@ -38,6 +38,10 @@ export function startCheckpointer(store: StoreHandle, everyMs = 250): Checkpoint
   const driver = createRequire(import.meta.url).resolve("better-sqlite3");
   const worker = new Worker(CODE, { eval: true, workerData: { driver, file: store.url, everyMs } });
   raw.pragma("wal_autocheckpoint = 0");
+  /** The writer checkpoints itself again (SQLite's default threshold). */
+  const selfCheckpoint = () => {
+    if (raw.open) raw.pragma("wal_autocheckpoint = 1000");
+  };
   let exited = false;
   const exit = new Promise<void>((resolve) =>
     worker.once("exit", () => {
@@ -45,14 +49,12 @@ export function startCheckpointer(store: StoreHandle, everyMs = 250): Checkpoint
       resolve();
     }),
   );
-  worker.on("error", () => {
-    if (raw.open) raw.pragma("wal_autocheckpoint = 1000");
-  });
+  worker.on("error", selfCheckpoint);
   return {
     close: async () => {
       if (!exited) worker.postMessage("close");
       await exit;
-      if (raw.open) raw.pragma("wal_autocheckpoint = 1000");
+      selfCheckpoint();
     },
   };
 }
