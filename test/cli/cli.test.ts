@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadProject } from "../../src/config/project.js";
-import { killWhen, runCli } from "../support/cli.js";
+import { expectInterrupted, killWhen, newestRun, runCli, storedResults } from "../support/cli.js";
 import { labelSuite, tempDir, twoModelConfig, writeFiles } from "../support/project.js";
 import { behaviourFor, type Simulator, startStub } from "../support/stub-server.js";
 
@@ -151,16 +151,12 @@ describe("weightbridge CLI", () => {
     expect(r1.signal).toBe("SIGKILL");
     expect(killedAt).toBeGreaterThanOrEqual(80);
 
-    const runs = JSON.parse((await runCli(["runs", "-c", config, "--json"])).stdout) as { runId: string; status: string }[];
-    expect(runs[0]?.status).toBe("interrupted");
-    const runId = runs[0]?.runId ?? "";
+    const run = await newestRun(config);
+    expect(run?.status).toBe("interrupted");
+    const runId = run?.runId ?? "";
 
     // What had finished, per model and prompt, before the kill:
-    const { openStore } = await import("../../src/store/open.js");
-    const { loadResults } = await import("../../src/store/results.js");
-    const store = await openStore(join(config, "..", ".weightbridge", "weightbridge.db"));
-    const finished = await loadResults(store.db, runId);
-    await store.close();
+    const finished = await storedResults(config, runId);
     expect(finished.length).toBeGreaterThan(0);
     expect(finished.length).toBeLessThan(300);
 
@@ -186,12 +182,8 @@ describe("weightbridge CLI", () => {
     const r = await runCli(["eval", "-c", config, "--no-cache"], {
       onSpawn: killWhen(() => a.stats.chat >= 20, "SIGINT"),
     });
-    expect(r.code).toBe(130);
-    const m = /--resume (\S+)/.exec(r.stderr);
-    expect(m).not.toBeNull();
-    const runs = JSON.parse((await runCli(["runs", "-c", config, "--json"])).stdout) as { runId: string; status: string }[];
-    expect(runs[0]).toMatchObject({ runId: m?.[1], status: "interrupted" });
-    const resumed = await runCli(["eval", "-c", config, "--resume", m?.[1] ?? "", "--json"]);
+    const runId = await expectInterrupted(r, config);
+    const resumed = await runCli(["eval", "-c", config, "--resume", runId, "--json"]);
     expect(resumed.code).toBe(0);
     expect((JSON.parse(resumed.stdout) as { status: string }).status).toBe("completed");
   });

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { killWhen, runCli } from "../support/cli.js";
+import { expectInterrupted, killWhen, newestRun, runCli, storedResults } from "../support/cli.js";
 import { tempDir, writeFiles } from "../support/project.js";
 import { type Simulator, startStub } from "../support/stub-server.js";
 
@@ -211,16 +211,12 @@ describe("weightbridge redteam against scripted simulators", () => {
       onSpawn: killWhen(() => slow.stats.chat >= 12, "SIGKILL"),
     });
     expect(first.signal).toBe("SIGKILL");
-    const runs = JSON.parse((await runCli(["runs", "-c", config, "--json"])).stdout) as { runId: string; kind: string; status: string }[];
-    expect(runs[0]).toMatchObject({ kind: "redteam", status: "interrupted" });
+    const run = await newestRun(config);
+    expect(run).toMatchObject({ kind: "redteam", status: "interrupted" });
     const before = slow.stats.chat;
-    const { openStore } = await import("../../src/store/open.js");
-    const { loadResults } = await import("../../src/store/results.js");
-    const store = await openStore(join(config, "..", ".weightbridge", "weightbridge.db"));
-    const committed = (await loadResults(store.db, runs[0]?.runId ?? "")).length;
-    await store.close();
+    const committed = (await storedResults(config, run?.runId ?? "")).length;
     expect(committed).toBeGreaterThan(0);
-    const resumed = await runCli(["redteam", "-c", config, "--resume", runs[0]?.runId ?? "", "--no-cache", "--json"]);
+    const resumed = await runCli(["redteam", "-c", config, "--resume", run?.runId ?? "", "--no-cache", "--json"]);
     expect(resumed.code, resumed.stderr).toBe(0);
     const out = JSON.parse(resumed.stdout) as Out;
     expect(out.packs.map((p) => [p.pack, p.models[0]?.attacks])).toEqual([
@@ -239,12 +235,8 @@ describe("weightbridge redteam against scripted simulators", () => {
     const r = await runCli(["redteam", "-c", config, "--packs", "over-refusal", "--no-cache"], {
       onSpawn: killWhen(() => slow.stats.chat >= 6, "SIGINT"),
     });
-    expect(r.code).toBe(130);
-    const m = /--resume (\S+)/.exec(r.stderr);
-    expect(m).not.toBeNull();
-    const runs = JSON.parse((await runCli(["runs", "-c", config, "--json"])).stdout) as { runId: string; status: string }[];
-    expect(runs[0]).toMatchObject({ runId: m?.[1], status: "interrupted" });
-    const resumed = await runCli(["redteam", "-c", config, "--resume", m?.[1] ?? "", "--no-cache", "--json"]);
+    const runId = await expectInterrupted(r, config);
+    const resumed = await runCli(["redteam", "-c", config, "--resume", runId, "--no-cache", "--json"]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect((JSON.parse(resumed.stdout) as Out).packs[0]?.models[0]?.attacks).toBe(20);
   });

@@ -1,6 +1,9 @@
 /** Run the built CLI (dist/, built by `pretest`) as a real child process. */
 import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
+import type { ResultRecord } from "../../src/store/results.js";
 
 export const BIN = fileURLToPath(new URL("../../bin/weightbridge.js", import.meta.url));
 
@@ -50,4 +53,30 @@ export function killWhen(when: () => boolean, signal: NodeJS.Signals, onKill?: (
       }
     }, 5);
   };
+}
+
+/** The newest run in the store of `config`, as `weightbridge runs --json` lists it. */
+export async function newestRun(config: string): Promise<{ runId: string; kind: string; status: string } | undefined> {
+  return (JSON.parse((await runCli(["runs", "-c", config, "--json"])).stdout) as { runId: string; kind: string; status: string }[])[0];
+}
+
+/** After Ctrl-C: exit 130, a resume hint on stderr, the run marked interrupted. Returns its id. */
+export async function expectInterrupted(r: CliResult, config: string): Promise<string> {
+  expect(r.code).toBe(130);
+  const m = /--resume (\S+)/.exec(r.stderr);
+  expect(m).not.toBeNull();
+  expect(await newestRun(config)).toMatchObject({ runId: m?.[1], status: "interrupted" });
+  return m?.[1] ?? "";
+}
+
+/** The result rows a run has committed to the store beside `config` (its default location). */
+export async function storedResults(config: string, runId: string): Promise<ResultRecord[]> {
+  const { openStore } = await import("../../src/store/open.js");
+  const { loadResults } = await import("../../src/store/results.js");
+  const store = await openStore(join(config, "..", ".weightbridge", "weightbridge.db"));
+  try {
+    return await loadResults(store.db, runId);
+  } finally {
+    await store.close();
+  }
 }
