@@ -11,6 +11,11 @@
  * (~/.cache)/weightbridge where the package is not writable. A cache V8 rejects (another Node version
  * or flags) is rewritten; a missing or unwritable cache only costs the compile.
  * WEIGHTBRIDGE_NO_COMPILE_CACHE=1 turns it off.
+ *
+ * A cache holds what its writing run compiled, so one written by a run that stopped early (a usage
+ * error, --help) would leave later full runs compiling the rest every time. Each cache therefore
+ * starts with the CPU time of the run that wrote it, and a run that used over twice as much writes
+ * it again (serialising costs ~15 ms, so it is not done on every run).
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -58,6 +63,15 @@ function tryWrite(dir: string, command: string, name: string, data: Buffer): boo
   return true;
 }
 
+/** Cache file layout: "WBC1", the writing run's CPU time in ms (uint32 BE), then V8's data. */
+const MAGIC = "WBC1";
+const HEADER = 8;
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return Math.round((u.user + u.system) / 1000);
+}
+
 /** Load the bundle and return its main(). */
 export function loadMain(argv: string[]): Main {
   const source = readFileSync(BUNDLE, "utf8");
@@ -66,10 +80,15 @@ export function loadMain(argv: string[]): Main {
   const name = `${command}-${bundleHash()}-${source.length}-${process.version}-${process.arch}.v8`;
   const enabled = process.env.WEIGHTBRIDGE_NO_COMPILE_CACHE !== "1";
   let cached: Buffer | undefined;
+  let writerCpuMs = 0;
   if (enabled)
     for (const d of cacheDirs()) {
-      cached = tryRead(join(d, name));
-      if (cached) break;
+      const file = tryRead(join(d, name));
+      if (file && file.length > HEADER && file.toString("latin1", 0, 4) === MAGIC) {
+        writerCpuMs = file.readUInt32BE(4);
+        cached = file.subarray(HEADER);
+        break;
+      }
     }
   const wrapper = `(function (exports, require, module, __filename, __dirname, __wbImportMetaUrl, __wbImportEsm) {${source}\n})`;
   const script = new vm.Script(wrapper, { filename: BUNDLE, ...(cached ? { cachedData: cached } : {}) });
@@ -79,10 +98,15 @@ export function loadMain(argv: string[]): Main {
   // packages (node-llama-cpp) are imported through this function, which lives outside the script.
   const importEsm = (specifier: string) => import(specifier);
   fn(mod.exports, createRequire(BUNDLE), mod, BUNDLE, dirname(BUNDLE), pathToFileURL(BUNDLE).href, importEsm);
-  if (enabled && (!cached || script.cachedDataRejected))
+  if (enabled)
     process.once("exit", () => {
+      const used = cpuMs();
+      if (cached && !script.cachedDataRejected && used <= 2 * writerCpuMs) return;
       // At exit the cache holds every function this command compiled, not only the top level.
-      const data = script.createCachedData();
+      const header = Buffer.alloc(HEADER);
+      header.write(MAGIC, 0, "latin1");
+      header.writeUInt32BE(Math.min(used, 0xffffffff), 4);
+      const data = Buffer.concat([header, script.createCachedData()]);
       for (const d of cacheDirs()) if (tryWrite(d, command, name, data)) break;
     });
   if (!mod.exports.main) throw new Error(`${BUNDLE} does not export main()`);

@@ -57,6 +57,21 @@ describe("compile cache", () => {
     expect(files[1]).toMatch(/^none-[0-9a-f]{16}-\d+-v[\d.]+-\w+\.v8$/);
   });
 
+  it("is written again by a run that did over twice the work of the run that wrote it", () => {
+    const pkg = packageCopy();
+    run(pkg, ["--version"]);
+    const dir = join(pkg, "dist", "bundle", ".v8-cache");
+    const file = join(dir, readdirSync(dir)[0] as string);
+    const written = readFileSync(file);
+    expect(written.toString("latin1", 0, 4)).toBe("WBC1");
+    expect(written.readUInt32BE(4)).toBeGreaterThan(0); // the writing run's CPU time, in ms
+    const early = Buffer.from(written);
+    early.writeUInt32BE(1, 4); // as if written by a run that stopped almost at once
+    writeFileSync(file, early);
+    expect(run(pkg, ["--version"]).trim()).toBe(version);
+    expect(readFileSync(file).readUInt32BE(4)).toBeGreaterThan(1);
+  });
+
   it("rewrites a cache V8 rejects, and still runs", () => {
     const pkg = packageCopy();
     run(pkg, ["--version"]);
