@@ -68,6 +68,23 @@ describe("detectors find the real thing and skip near-misses", () => {
     expect(found.map((e) => e.rule)).toEqual(["openai-key", "aws-access-key", "github-token", "jwt", "private-key"]);
     expect(types("the sk-learn docs, task-management, eyJustAWord")).toEqual([]);
   });
+  it("SECRET: every rule fires on its own (each is skipped only when its anchor is absent)", () => {
+    const samples: Record<string, string> = {
+      "anthropic-key": `sk-ant-api03-${"Ab3dEf6hIj".repeat(3)}`,
+      "openai-key": "sk-svcacct-Ab3dEf6hIj9kLmN0pQrStUvWxYz12",
+      "aws-access-key": "ASIAIOSFODNN7EXAMPLE",
+      "github-token": `github_pat_${"A1b2C3d4E5".repeat(3)}`,
+      "slack-token": "xoxb-1234567890-abcdefghij",
+      "google-api-key": `AIza${"Sy".repeat(17)}A`,
+      "stripe-key": "rk_live_0123456789abcdefABCD",
+      "huggingface-token": `hf_${"aBcDeFgHiJ".repeat(3)}x`,
+      "private-key": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH PRIVATE KEY-----",
+    };
+    for (const [rule, token] of Object.entries(samples)) {
+      const text = `before ${token} after`;
+      expect(detect(text, buildDetectors({ classes: ["SECRET"] })).map((e) => [e.rule, text.slice(e.start, e.end)])).toEqual([[rule, token]]);
+    }
+  });
   it("custom classes: terms and regexes", () => {
     expect(
       types("Project Bluebird ships with ticket ACME-1234.", {
@@ -79,6 +96,18 @@ describe("detectors find the real thing and skip near-misses", () => {
       ["CODENAME", "ACME-1234"],
     ]);
     expect(types("bluebirds fly", { classes: ["CODENAME"], custom: [{ name: "CODENAME", terms: ["bluebird"] }] })).toEqual([]);
+  });
+  it("custom classes: a pattern that can match empty text steps on, also past astral characters", () => {
+    const opts = { classes: ["REF"], custom: [{ name: "REF", patterns: ["\\d*"] }] };
+    expect(types("a12b3 😀 45", opts)).toEqual([
+      ["REF", "12"],
+      ["REF", "3"],
+      ["REF", "45"],
+    ]);
+    expect(types("Café 😀 Ærø ships; ærø again", { classes: ["CODENAME"], custom: [{ name: "CODENAME", terms: ["ærø"] }] })).toEqual([
+      ["CODENAME", "Ærø"],
+      ["CODENAME", "ærø"],
+    ]);
   });
 });
 

@@ -8,6 +8,22 @@ import { cardNetwork, IBAN_LENGTHS, ibanValid, ipv4Valid, ipv6Valid, luhnValid, 
 const LOCAL = /[A-Za-z0-9._%+\-']/;
 const DOMAIN = /[A-Za-z0-9.-]/;
 
+/**
+ * Every match of a global (or sticky) expression, in order: exec() on the shared expression from
+ * the start, so no clone per call as matchAll makes. The callback must not run `re` itself.
+ */
+function eachMatch(re: RegExp, text: string, f: (m: RegExpExecArray) => void): void {
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    // An empty match: step on by one character (a whole code point under /u), as matchAll does.
+    if (m[0].length === 0) re.lastIndex += re.unicode && (text.codePointAt(re.lastIndex) ?? 0) > 0xffff ? 2 : 1;
+    const next = re.lastIndex;
+    f(m);
+    re.lastIndex = next;
+  }
+  re.lastIndex = 0;
+}
+
 /** Emails by scanning out from each "@" (no regex backtracking), then validating the domain. */
 export const detectEmail: Detector = (text) => {
   const out: Entity[] = [];
@@ -34,7 +50,7 @@ export const detectEmail: Detector = (text) => {
 const CARD = /(?<![\w-])\d+(?:[ -]\d+)*(?![\w])/g;
 export const detectCreditCard: Detector = (text) => {
   const out: Entity[] = [];
-  for (const m of text.matchAll(CARD)) {
+  eachMatch(CARD, text, (m) => {
     // A run of digit groups may hold a card next to other numbers ("order 12 4111 1111 1111 1111"):
     // try spans of whole groups (at most 19 digits, so the work per group is bounded and the
     // detector stays linear), longest first; separators within a card are all the same, and its
@@ -80,36 +96,37 @@ export const detectCreditCard: Detector = (text) => {
         from = found + 1;
       } else from++;
     }
-  }
+  });
   return out;
 };
 
 const IBAN = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/gi;
 export const detectIban: Detector = (text) => {
   const out: Entity[] = [];
-  for (const m of text.matchAll(IBAN)) {
+  eachMatch(IBAN, text, (m) => {
     // The pattern can run on into a following word ("ES04… asap"): cut the match at the country's
     // IBAN length, and accept it only if the cut falls at a word boundary.
     const len = IBAN_LENGTHS[m[0].slice(0, 2).toUpperCase()];
-    if (len === undefined) continue;
+    if (len === undefined) return;
     let n = 0;
     let end = 0;
     while (end < m[0].length && n < len) {
       if (m[0][end] !== " ") n++;
       end++;
     }
-    if (n !== len || /[A-Za-z0-9]/.test(m[0][end] ?? "")) continue;
+    if (n !== len || /[A-Za-z0-9]/.test(m[0][end] ?? "")) return;
     const candidate = m[0].slice(0, end);
     if (ibanValid(candidate.replace(/ /g, ""))) out.push({ type: "IBAN", start: m.index, end: m.index + end, rule: "mod97" });
-  }
+  });
   return out;
 };
 
 const SSN = /(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])/g;
 export const detectSsn: Detector = (text) => {
   const out: Entity[] = [];
-  for (const m of text.matchAll(SSN))
+  eachMatch(SSN, text, (m) => {
     if (ssnValid(m[1] as string, m[3] as string, m[4] as string)) out.push({ type: "US_SSN", start: m.index, end: m.index + m[0].length, rule: "ssa" });
+  });
   return out;
 };
 
@@ -117,33 +134,46 @@ const IPV4 = /(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)/g;
 const IPV6 = /(?<![\w:.])(?:[0-9a-f]{0,4}:){2,7}(?:[0-9a-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?![\w:])/gi;
 export const detectIp: Detector = (text) => {
   const out: Entity[] = [];
-  for (const m of text.matchAll(IPV4)) {
+  eachMatch(IPV4, text, (m) => {
     const before = text.slice(Math.max(0, m.index - 10), m.index).toLowerCase();
-    if (/(?:\bv|version\s*|ver\.?\s*)$/.test(before)) continue; // "v1.2.3.4", "version 10.0.19045.1"
+    if (/(?:\bv|version\s*|ver\.?\s*)$/.test(before)) return; // "v1.2.3.4", "version 10.0.19045.1"
     if (ipv4Valid(m[0])) out.push({ type: "IP_ADDRESS", start: m.index, end: m.index + m[0].length, rule: "ipv4" });
-  }
-  for (const m of text.matchAll(IPV6)) {
+  });
+  const colon = text.indexOf(":");
+  if (colon < 0 || text.indexOf(":", colon + 1) < 0) return out; // an IPv6 address has two colons or more
+  eachMatch(IPV6, text, (m) => {
     const s = m[0];
     const groups = s.split(":").filter((g) => g !== "").length;
     if (groups >= 2 && ipv6Valid(s)) out.push({ type: "IP_ADDRESS", start: m.index, end: m.index + s.length, rule: "ipv6" });
-  }
+  });
   return out;
 };
 
-const SECRET_RULES: { rule: string; re: RegExp; check?: (s: string) => boolean }[] = [
-  { rule: "anthropic-key", re: /\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{20,200}/g },
-  { rule: "openai-key", re: /\bsk-(?:proj-|svcacct-|admin-)?(?!ant-)[A-Za-z0-9_-]{20,200}/g, check: (s) => /[A-Z]/.test(s) && /[a-z]/.test(s) && /\d/.test(s) },
-  { rule: "aws-access-key", re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g },
-  { rule: "github-token", re: /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})/g },
-  { rule: "slack-token", re: /\bxox[baprs]-[A-Za-z0-9-]{10,250}/g },
-  { rule: "google-api-key", re: /\bAIza[0-9A-Za-z_-]{35}/g },
-  { rule: "stripe-key", re: /\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,247}/g },
-  { rule: "huggingface-token", re: /\bhf_[A-Za-z0-9]{30,40}\b/g },
+/** Each rule runs only if its text holds one of its literal anchors (most texts hold none). */
+const SECRET_RULES: { rule: string; anchors: string[]; re: RegExp; check?: (s: string) => boolean }[] = [
+  { rule: "anthropic-key", anchors: ["sk-ant-"], re: /\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{20,200}/g },
+  {
+    rule: "openai-key",
+    anchors: ["sk-"],
+    re: /\bsk-(?:proj-|svcacct-|admin-)?(?!ant-)[A-Za-z0-9_-]{20,200}/g,
+    check: (s) => /[A-Z]/.test(s) && /[a-z]/.test(s) && /\d/.test(s),
+  },
+  { rule: "aws-access-key", anchors: ["AKIA", "ASIA"], re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g },
+  {
+    rule: "github-token",
+    anchors: ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
+    re: /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})/g,
+  },
+  { rule: "slack-token", anchors: ["xox"], re: /\bxox[baprs]-[A-Za-z0-9-]{10,250}/g },
+  { rule: "google-api-key", anchors: ["AIza"], re: /\bAIza[0-9A-Za-z_-]{35}/g },
+  { rule: "stripe-key", anchors: ["_live_", "_test_"], re: /\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,247}/g },
+  { rule: "huggingface-token", anchors: ["hf_"], re: /\bhf_[A-Za-z0-9]{30,40}\b/g },
   {
     rule: "private-key",
+    anchors: ["-----BEGIN "],
     re: /-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----[\s\S]{1,20000}?-----END (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----/g,
   },
-  { rule: "jwt", re: /\beyJ[A-Za-z0-9_-]{8,4096}\.eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{8,4096}/g, check: jwtHeaderValid },
+  { rule: "jwt", anchors: ["eyJ"], re: /\beyJ[A-Za-z0-9_-]{8,4096}\.eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{8,4096}/g, check: jwtHeaderValid },
 ];
 
 function jwtHeaderValid(token: string): boolean {
@@ -158,7 +188,10 @@ function jwtHeaderValid(token: string): boolean {
 export const detectSecret: Detector = (text) => {
   const out: Entity[] = [];
   for (const r of SECRET_RULES)
-    for (const m of text.matchAll(r.re)) if (!r.check || r.check(m[0])) out.push({ type: "SECRET", start: m.index, end: m.index + m[0].length, rule: r.rule });
+    if (r.anchors.some((a) => text.includes(a)))
+      eachMatch(r.re, text, (m) => {
+        if (!r.check || r.check(m[0])) out.push({ type: "SECRET", start: m.index, end: m.index + m[0].length, rule: r.rule });
+      });
   return out;
 };
 
@@ -251,18 +284,18 @@ export function phoneDetector(defaultCountry: CountryCode = "US"): Detector {
   const shape = nationalShape(defaultCountry);
   return (text) => {
     const out: Entity[] = [];
-    for (const m of text.matchAll(PHONE_CANDIDATE)) {
+    eachMatch(PHONE_CANDIDATE, text, (m) => {
       const raw = m[0];
       const allDigits = raw.replace(/\D/g, "");
       const digits = allDigits.length;
-      if (digits < 7 || digits > 15) continue;
+      if (digits < 7 || digits > 15) return;
       const international = raw.startsWith("+") || allDigits.startsWith(shape.idd);
-      if (!international && (!shape.lengths.has(digits) || !mayBeNationalNumber(shape, allDigits))) continue;
+      if (!international && (!shape.lengths.has(digits) || !mayBeNationalNumber(shape, allDigits))) return;
       // The tail of an IBAN-shaped token ("NL39 RFGK 8438 9404 54") is not a phone number.
-      if (/\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4})+ ?$/.test(text.slice(Math.max(0, m.index - 40), m.index))) continue;
+      if (/\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4})+ ?$/.test(text.slice(Math.max(0, m.index - 40), m.index))) return;
       const n = parsePhoneNumberFromString(raw, defaultCountry);
       if (n?.isValid()) out.push({ type: "PHONE", start: m.index, end: m.index + raw.length, rule: `phone-${n.country ?? "intl"}` });
-    }
+    });
     return out;
   };
 }
@@ -282,7 +315,9 @@ export function customDetector(c: CustomClass): Detector {
   return (text) => {
     const out: Entity[] = [];
     for (const re of res)
-      for (const m of text.matchAll(re)) if (m[0].length > 0) out.push({ type: c.name, start: m.index, end: m.index + m[0].length, rule: "custom" });
+      eachMatch(re, text, (m) => {
+        if (m[0].length > 0) out.push({ type: c.name, start: m.index, end: m.index + m[0].length, rule: "custom" });
+      });
     return out;
   };
 }
