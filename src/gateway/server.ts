@@ -6,7 +6,8 @@
  * the response is complete.
  */
 import { createHash } from "node:crypto";
-import Fastify, { type FastifyReply } from "fastify";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { sql } from "kysely";
 import { costPusd } from "../economics/money.js";
 import { closeAgents, type PoolRegistry, parseRetryAfter, postJson } from "../providers/http.js";
@@ -66,24 +67,51 @@ function extract(kind: Kind, body: Record<string, unknown>): Extracted | string 
   return `${field} must be a string or an array of strings`;
 }
 
-function openAiError(reply: FastifyReply, status: number, message: string, code: string, extra: Record<string, unknown> = {}) {
-  return reply.code(status).send({ error: { message, type: status === 401 ? "authentication_error" : "invalid_request_error", code, param: null, ...extra } });
+const JSON_TYPE = "application/json; charset=utf-8";
+
+function sendJson(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": JSON_TYPE, "content-length": Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+function openAiError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  code: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): void {
+  const type = status === 401 ? "authentication_error" : status >= 500 ? "server_error" : "invalid_request_error";
+  sendJson(res, status, JSON.stringify({ error: { message, type, code, param: null, ...extra } }), headers);
+}
+
+const BODY_LIMIT = 8 * 1024 * 1024;
+
+/** The request body, whole, or `tooLarge` once it is over BODY_LIMIT (the rest is read and dropped). */
+function readBody(req: IncomingMessage, then: (body: Buffer) => void, tooLarge: () => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let over = false;
+  req.on("data", (c: Buffer) => {
+    size += c.length;
+    if (over) return;
+    if (size > BODY_LIMIT) {
+      over = true;
+      chunks.length = 0;
+      tooLarge();
+      return;
+    }
+    chunks.push(c);
+  });
+  req.on("end", () => {
+    if (!over) then(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+  });
 }
 
 export async function startGateway(o: { config: GatewayConfig; store: StoreHandle; host?: string; port?: number }): Promise<Gateway> {
   const { config, store } = o;
   const detectors = buildDetectors({ custom: config.classes });
-  const app = Fastify({ logger: false, bodyLimit: 8 * 1024 * 1024 });
-  // Plain JSON.parse: the body is only read and copied with spreads (which define own properties),
-  // never merged into prototypes, so secure-json-parse's prototype scan is not needed on this path.
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, text, done) => {
-    try {
-      done(null, text === "" ? {} : JSON.parse(text as string));
-    } catch (e) {
-      (e as { statusCode?: number }).statusCode = 400;
-      done(e as Error, undefined);
-    }
-  });
   let keys: GatewayKey[] = await listKeys(store.db);
   let keysAt = Date.now();
   /** SHA-256 of the keys seen lately (the hash, not the key, is what is stored and compared). */
@@ -155,24 +183,29 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     body: null,
   });
 
-  app.get("/healthz", async () => ({ ok: true }));
-  app.get("/metrics", async (_req, reply) => reply.header("content-type", metrics.registry.contentType).send(await metrics.registry.metrics()));
-  app.get("/v1/models", async () => ({ object: "list", data: config.routes.map((r) => ({ id: r.model, object: "model", owned_by: "weightbridge-gateway" })) }));
-
-  const handle = (kind: Kind) => async (req: import("fastify").FastifyRequest, reply: FastifyReply) => {
+  const unauthorised = async (reply: ServerResponse, routeName: string | null) => {
+    await audit({ ...base(undefined, routeName), classes: {}, action: "unauthorised", status: 401 });
+    openAiError(reply, 401, "missing or invalid API key: send Authorization: Bearer KEY (create one with `weightbridge keys create`)", "invalid_api_key");
+  };
+  /** A request refused before it could be read as one (bad JSON, wrong type, too large): audited as failed. */
+  const malformed = async (
+    req: IncomingMessage,
+    reply: ServerResponse,
+    status: number,
+    message: string,
+    code: string,
+    headers: Record<string, string> = {},
+  ) => {
+    const key = await keyFor(req.headers.authorization);
+    if (!key) return unauthorised(reply, null);
+    await audit({ ...base(key, null), classes: {}, action: "failed", status });
+    openAiError(reply, status, message, code, {}, headers);
+  };
+  const handle = async (kind: Kind, req: IncomingMessage, reply: ServerResponse, body: Record<string, unknown> & { model?: unknown; stream?: unknown }) => {
     const started = performance.now();
     const key = await keyFor(req.headers.authorization);
-    const body = (req.body ?? {}) as Record<string, unknown> & { model?: unknown; stream?: unknown };
     const routeName = typeof body.model === "string" ? body.model : null;
-    if (!key) {
-      await audit({ ...base(undefined, routeName), classes: {}, action: "unauthorised", status: 401 });
-      return openAiError(
-        reply,
-        401,
-        "missing or invalid API key: send Authorization: Bearer KEY (create one with `weightbridge keys create`)",
-        "invalid_api_key",
-      );
-    }
+    if (!key) return unauthorised(reply, routeName);
     const route = config.routes.find((r) => r.model === routeName);
     const ex = extract(kind, body);
     if (!route || typeof ex === "string") {
@@ -188,8 +221,8 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     const lim = await limitsFor(key);
     const limited = async (message: string, retryAfterMs?: number) => {
       await audit({ ...base(key, route.model), classes: {}, action: "failed", status: 429, latency_ms: performance.now() - started });
-      if (retryAfterMs !== undefined) reply.header("retry-after", String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
-      return openAiError(reply, 429, message, "rate_limit_exceeded");
+      const headers: Record<string, string> = retryAfterMs === undefined ? {} : { "retry-after": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) };
+      return openAiError(reply, 429, message, "rate_limit_exceeded", {}, headers);
     };
     if (key.budgetUsd !== null && lim.spentPusd / 1e12 >= key.budgetUsd)
       return limited(`key "${key.name}" has spent its budget of $${key.budgetUsd} ($${(lim.spentPusd / 1e12).toFixed(6)} metered)`);
@@ -231,12 +264,13 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
       // Every target the data may reach asked us to wait: pass that on rather than hammer them.
       const waitMs = Math.min(...decision.targets.map((t) => (coolingUntil.get(t.deployment.id) ?? now) - now));
       await audit({ ...base(key, route.model), classes: counts, action: "failed", status: 429, latency_ms: performance.now() - started });
-      reply.header("retry-after", String(Math.max(1, Math.ceil(waitMs / 1000))));
       return openAiError(
         reply,
         429,
         `every deployment route "${route.model}" may use is rate-limited upstream; retry after ${Math.ceil(waitMs / 1000)} s`,
         "upstream_rate_limited",
+        {},
+        { "retry-after": String(Math.max(1, Math.ceil(waitMs / 1000))) },
       );
     }
     for (const t of ready) {
@@ -277,7 +311,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
           });
         // A 2xx event stream is relayed as it arrives (headers go out with its first bytes);
         // anything else is read whole, so that 5xx/429 can still fall back.
-        const relay = stream ? new StreamRelay(kind, scanOpts, (data) => reply.raw.write(data)) : undefined;
+        const relay = stream ? new StreamRelay(kind, scanOpts, (data) => reply.write(data)) : undefined;
         const res = await postJson(upstreamUrl(t.deployment, kind), upstreamBody, {
           headers: upstreamHeaders(t.deployment),
           connections: 256,
@@ -289,8 +323,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
                 onStreamText: (piece: string) => {
                   if (!streaming) {
                     streaming = true;
-                    reply.hijack();
-                    reply.raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+                    reply.writeHead(200, SSE_HEADERS);
                   }
                   relay.push(piece);
                 },
@@ -300,13 +333,12 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
         if (relay && res.streamed) {
           if (!streaming) {
             streaming = true;
-            reply.hijack();
-            reply.raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+            reply.writeHead(200, SSE_HEADERS);
           }
           const responseClasses = relay.finish();
           await served(200, relay.usage, responseClasses);
-          reply.raw.end();
-          return reply;
+          reply.end();
+          return;
         }
         if (res.status === 429 || res.status >= 500) {
           lastError = `HTTP ${res.status} from ${t.deployment.id}`;
@@ -329,7 +361,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
           /* not JSON: pass through */
         }
         await served(res.status, usage, responseClasses);
-        return reply.code(res.status).header("content-type", "application/json").send(out);
+        return sendJson(reply, res.status, out);
       } catch (e) {
         lastError = `${t.deployment.id}: ${(e as Error).message}`;
         if (streaming) {
@@ -342,28 +374,87 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
             status: 502,
             latency_ms: performance.now() - started,
           });
-          reply.raw.end();
-          return reply;
+          reply.end();
+          return;
         }
       }
     }
     await audit({ ...base(key, route.model), classes: counts, action: "failed", status: 502, latency_ms: performance.now() - started });
     return openAiError(reply, 502, `every allowed target failed (last: ${lastError})`, "upstream_failed");
   };
-  app.post("/v1/chat/completions", handle("chat"));
-  app.post("/v1/completions", handle("completions"));
-  app.post("/v1/embeddings", handle("embeddings"));
-
-  const address = await app.listen({ host: o.host ?? "127.0.0.1", port: o.port ?? 0 });
+  const models = JSON.stringify({ object: "list", data: config.routes.map((r) => ({ id: r.model, object: "model", owned_by: "weightbridge-gateway" })) });
+  const onError = (reply: ServerResponse, e: unknown) => {
+    if (!reply.headersSent) openAiError(reply, 500, `gateway error: ${(e as Error).message}`, "internal_error");
+    else reply.destroy();
+  };
+  const server = createServer((req, reply) => {
+    const q = req.url?.indexOf("?") ?? -1;
+    const path = q < 0 ? (req.url ?? "/") : (req.url as string).slice(0, q);
+    const kind = POST_PATHS[path];
+    if (kind && req.method === "POST") {
+      const type = req.headers["content-type"];
+      const refuse = (status: number, message: string, code: string, headers?: Record<string, string>) =>
+        void malformed(req, reply, status, message, code, headers).catch((e) => onError(reply, e));
+      if (type !== undefined && !/\bjson\b/i.test(type)) {
+        req.resume();
+        return refuse(415, `send the body as application/json, not ${type}`, "unsupported_media_type");
+      }
+      return readBody(
+        req,
+        (raw) => {
+          let body: unknown;
+          try {
+            body = raw.length === 0 ? {} : JSON.parse(raw.toString("utf8"));
+          } catch (e) {
+            return refuse(400, `the body is not valid JSON: ${(e as Error).message}`, "invalid_json");
+          }
+          if (body === null || typeof body !== "object" || Array.isArray(body)) return refuse(400, "the body must be a JSON object", "invalid_request");
+          handle(kind, req, reply, body as Record<string, unknown>).catch((e) => onError(reply, e));
+        },
+        () => refuse(413, `the request body is over ${BODY_LIMIT / 1024 / 1024} MiB`, "request_too_large", { connection: "close" }),
+      );
+    }
+    req.resume();
+    if (req.method === "GET" || req.method === "HEAD") {
+      if (path === "/healthz") return sendJson(reply, 200, '{"ok":true}');
+      if (path === "/v1/models") return sendJson(reply, 200, models);
+      if (path === "/metrics")
+        return void metrics.registry.metrics().then(
+          (text) => {
+            reply.writeHead(200, { "content-type": metrics.registry.contentType });
+            reply.end(text);
+          },
+          (e) => onError(reply, e),
+        );
+    }
+    const known = kind !== undefined || path === "/healthz" || path === "/v1/models" || path === "/metrics";
+    if (known) return openAiError(reply, 405, `${req.method} is not allowed on ${path}`, "method_not_allowed", {}, { allow: kind ? "POST" : "GET" });
+    openAiError(reply, 404, `no such endpoint: ${req.method} ${path}`, "not_found");
+  });
+  server.keepAliveTimeout = 72_000; // longer than the usual client idle time, so clients close first
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.port ?? 0, o.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
   return {
-    url: address,
+    url: `http://${host}:${addr.port}`,
     close: async () => {
-      await app.close();
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      await closed;
       await closeAgents(upstreams);
       await checkpointer?.close();
     },
   };
 }
+
+const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
+const POST_PATHS: Record<string, Kind | undefined> = { "/v1/chat/completions": "chat", "/v1/completions": "completions", "/v1/embeddings": "embeddings" };
 
 function upstreamUrl(d: Deployment, kind: Kind): string {
   return `${d.baseUrl.replace(/\/+$/, "")}${UPSTREAM_PATH[kind]}`;

@@ -149,6 +149,41 @@ describe("gateway", () => {
     expect(b.stats.chat).toBe(0);
   });
 
+  it("answers malformed requests with OpenAI-style errors and sends nothing upstream", async () => {
+    const { a, b, gw, store } = await setup("reroute");
+    const send = (path: string, init: RequestInit = {}) =>
+      fetch(`${gw.url}${path}`, { method: "POST", ...init, headers: { authorization: "Bearer wb_test", "content-type": "application/json", ...init.headers } });
+    const expectError = async (r: Response, status: number, code: string) => {
+      expect(r.status).toBe(status);
+      expect(r.headers.get("content-type")).toMatch(/^application\/json/);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe(code);
+    };
+    await expectError(await send("/v1/chat/completions", { body: '{"model": "support", "messages": [' }), 400, "invalid_json");
+    await expectError(await send("/v1/chat/completions", { body: "[1, 2]" }), 400, "invalid_request");
+    await expectError(await send("/v1/chat/completions", { body: "model=support", headers: { "content-type": "text/plain" } }), 415, "unsupported_media_type");
+    await expectError(
+      await send("/v1/chat/completions", { body: JSON.stringify({ model: "support", messages: [{ role: "user", content: "x".repeat(9 * 1024 * 1024) }] }) }),
+      413,
+      "request_too_large",
+    );
+    await expectError(await send("/v1/nothing-here", { body: "{}" }), 404, "not_found");
+    await expectError(await fetch(`${gw.url}/v1/chat/completions`), 405, "method_not_allowed");
+    const keyless = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: "{" });
+    await expectError(keyless, 401, "invalid_api_key");
+    expect(a.stats.chat + b.stats.chat).toBe(0);
+    // Each API request has its audit row, the key's name on those that carried one.
+    expect((await listAudit(store.db)).map((r) => [r.key_name, r.action, r.status])).toEqual([
+      ["bot", "failed", 400],
+      ["bot", "failed", 400],
+      ["bot", "failed", 415],
+      ["bot", "failed", 413],
+      [null, "unauthorised", 401],
+    ]);
+    // The gateway still serves after all of these.
+    expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
+    expect(((await (await fetch(`${gw.url}/v1/models`)).json()) as { data: { id: string }[] }).data.map((m) => m.id)).toEqual(["support"]);
+  });
+
   it("exposes Prometheus metrics", async () => {
     const { gw, chat } = await setup("reroute");
     await chat("hello");
