@@ -11,8 +11,9 @@ import type { AddressInfo } from "node:net";
 import { sql } from "kysely";
 import { costPusd } from "../economics/money.js";
 import { closeAgents, type PoolRegistry, parseRetryAfter, postJson } from "../providers/http.js";
+import { auditWriter } from "../store/audit-writer.js";
 import { startCheckpointer } from "../store/checkpointer.js";
-import { type AuditRow, auditWriter, findKey, type GatewayKey, listKeys } from "../store/gateway.js";
+import { type AuditRow, findKey, type GatewayKey, listKeys } from "../store/gateway.js";
 import type { StoreHandle } from "../store/open.js";
 import { parseDurationMs } from "../util/duration.js";
 import { TokenBucket } from "../util/token-bucket.js";
@@ -169,8 +170,9 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     metrics.observe(a);
     return auditInsert(a);
   };
-  const auditInsert = auditWriter(store);
   const checkpointer = startCheckpointer(store);
+  const auditLog = auditWriter(store);
+  const auditInsert = auditLog.write;
   const base = (key: GatewayKey | undefined, route: string | null): Omit<AuditRow, "action" | "status" | "classes"> => ({
     time: new Date().toISOString(),
     key_name: key?.name ?? null,
@@ -448,6 +450,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
       server.closeIdleConnections();
       await closed;
       await closeAgents(upstreams);
+      await auditLog.close();
       await checkpointer?.close();
     },
   };

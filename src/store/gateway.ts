@@ -96,59 +96,6 @@ export function auditValues(a: AuditRow): GatewayAuditTable {
   };
 }
 
-const AUDIT_COLUMNS: (keyof GatewayAuditTable)[] = [
-  "id",
-  "time",
-  "key_name",
-  "route",
-  "deployment",
-  "classes_json",
-  "response_classes_json",
-  "action",
-  "status",
-  "input_tokens",
-  "output_tokens",
-  "cost_pusd",
-  "latency_ms",
-  "body",
-];
-
-/**
- * Write audit rows, each committed before its promise resolves (the gateway awaits it before
- * answering). On SQLite rows that arrive in the same turn of the event loop are committed together in
- * one transaction (group commit, one WAL write for many requests under load) with a prepared
- * statement; WAL makes a committed row durable across kill -9. Kysely compiled and prepared the
- * insert on every request, ~0.2 ms of the gateway's budget.
- */
-export function auditWriter(store: StoreHandle): (a: AuditRow) => Promise<void> {
-  const raw = store.sqlite;
-  if (raw) {
-    const insert = raw.prepare(`INSERT INTO gateway_audit (${AUDIT_COLUMNS.join(", ")}) VALUES (${AUDIT_COLUMNS.map((c) => `@${c}`).join(", ")})`);
-    const writeAll = raw.transaction((rows: GatewayAuditTable[]) => {
-      for (const r of rows) insert.run(r);
-    });
-    let queue: { row: GatewayAuditTable; done: (e?: unknown) => void }[] = [];
-    const flush = () => {
-      const batch = queue;
-      queue = [];
-      try {
-        writeAll(batch.map((q) => q.row));
-        for (const q of batch) q.done();
-      } catch (e) {
-        for (const q of batch) q.done(e);
-      }
-    };
-    return (a) =>
-      new Promise<void>((resolve, reject) => {
-        if (queue.length === 0) setImmediate(flush);
-        queue.push({ row: auditValues(a), done: (e) => (e === undefined ? resolve() : reject(e)) });
-      });
-  }
-  return async (a) => {
-    await store.db.insertInto("gateway_audit").values(auditValues(a)).execute();
-  };
-}
-
 export interface AuditTotals {
   group: string | null;
   requests: number;
