@@ -118,6 +118,20 @@ describe("redaction", () => {
     expect(r.redacted).toBe("Email [EMAIL_1] or [EMAIL_2]; again [EMAIL_1]. Card [CREDIT_CARD_1].");
     expect(restore("I wrote to [EMAIL_1] about [CREDIT_CARD_1].", r.placeholders)).toBe("I wrote to jane@example.com about 4111 1111 1111 1111.");
   });
+  it("repeated texts give the same entities, as copies the caller may change", () => {
+    const d = buildDetectors();
+    const text = "Reach jane@example.com or 4111 1111 1111 1111";
+    const first = detect(text, d);
+    for (let i = 0; i < 3; i++) {
+      const again = detect(text, d); // 2nd sighting caches the result, 3rd and 4th come from the cache
+      expect(again).toEqual(first);
+      (again[0] as { start: number }).start = -1;
+    }
+    // Many unique texts between sightings (past the cache's bounds) change nothing either.
+    for (let i = 0; i < 10_000; i++) detect(`ticket ${i}: mail a${i}@example.com`, d);
+    expect(detect(text, d)).toEqual(first);
+    expect(detect("ticket 42: mail a42@example.com", d).map((e) => e.type)).toEqual(["EMAIL"]);
+  });
   it("offsets index the JavaScript string", () => {
     const text = "😀 mail: x@example.org";
     const [e] = detect(text);

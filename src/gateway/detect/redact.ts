@@ -38,25 +38,51 @@ export function defaultDetectors(): readonly Detector[] {
 /**
  * Results for texts seen recently, per detector set: system prompts and chat histories are sent
  * again with every request, and detection is the gateway's largest cost after HTTP itself.
- * Bounded: texts up to 16 KiB, 4,096 entries, oldest evicted first.
+ * A text is kept only once it has been seen twice (a 30-bit hash of each text seen once is kept in
+ * a ring, not the text): caching every unique ticket made each young-generation GC copy and promote
+ * them, 4–7 ms pauses every ~0.1 s at 1,000 req/s. Bounded: texts up to 16 KiB, 4,096 results,
+ * 8,192 hashes, oldest evicted first.
  */
-const recent = new WeakMap<readonly Detector[], Map<string, Entity[]>>();
+interface DetectCache {
+  results: Map<string, Entity[]>;
+  seen: Set<number>;
+  ring: Int32Array;
+  at: number;
+}
+const recent = new WeakMap<readonly Detector[], DetectCache>();
 const CACHE_TEXT_MAX = 16_384;
 const CACHE_ENTRIES = 4096;
+const SEEN_ENTRIES = 8192;
+
+/** FNV-1a over the UTF-16 code units, folded to 30 bits (a small integer: no heap object in a Set). */
+function hash30(text: string): number {
+  let h = 0x811c9dc5 ^ text.length;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h ^ (h >>> 30)) & 0x3fffffff;
+}
 
 /** All entities, non-overlapping, in order. */
 export function detect(text: string, detectors: readonly Detector[] = defaultDetectors()): Entity[] {
   if (text.length > CACHE_TEXT_MAX) return detectUncached(text, detectors);
   let cache = recent.get(detectors);
   if (!cache) {
-    cache = new Map();
+    cache = { results: new Map(), seen: new Set(), ring: new Int32Array(SEEN_ENTRIES).fill(-1), at: 0 };
     recent.set(detectors, cache);
   }
-  const hit = cache.get(text);
+  const hit = cache.results.get(text);
   if (hit) return hit.map((e) => ({ ...e }));
   const found = detectUncached(text, detectors);
-  if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
-  cache.set(
+  const h = hash30(text);
+  if (!cache.seen.has(h)) {
+    const old = cache.ring[cache.at] as number;
+    if (old >= 0) cache.seen.delete(old);
+    cache.ring[cache.at] = h;
+    cache.at = (cache.at + 1) % SEEN_ENTRIES;
+    cache.seen.add(h);
+    return found;
+  }
+  if (cache.results.size >= CACHE_ENTRIES) cache.results.delete(cache.results.keys().next().value as string);
+  cache.results.set(
     text,
     found.map((e) => ({ ...e })),
   );
