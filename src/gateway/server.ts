@@ -6,7 +6,6 @@
  * the response is complete.
  */
 import { createHash } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { sql } from "kysely";
 import { costPusd } from "../economics/money.js";
@@ -19,6 +18,7 @@ import { parseDurationMs } from "../util/duration.js";
 import { TokenBucket } from "../util/token-bucket.js";
 import type { Deployment, GatewayConfig } from "./config.js";
 import { buildDetectors, detect, newRedactState, redact } from "./detect/redact.js";
+import { createLeanServer, type Reply, type Request } from "./http-server.js";
 import { createMetrics } from "./metrics.js";
 import { decide } from "./policy.js";
 import { type ResponseScanOptions, sentValues } from "./response-scan.js";
@@ -70,13 +70,13 @@ function extract(kind: Kind, body: Record<string, unknown>): Extracted | string 
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
-function sendJson(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+function sendJson(res: Reply, status: number, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { "content-type": JSON_TYPE, "content-length": Buffer.byteLength(body), ...headers });
   res.end(body);
 }
 
 function openAiError(
-  res: ServerResponse,
+  res: Reply,
   status: number,
   message: string,
   code: string,
@@ -88,27 +88,6 @@ function openAiError(
 }
 
 const BODY_LIMIT = 8 * 1024 * 1024;
-
-/** The request body, whole, or `tooLarge` once it is over BODY_LIMIT (the rest is read and dropped). */
-function readBody(req: IncomingMessage, then: (body: Buffer) => void, tooLarge: () => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let over = false;
-  req.on("data", (c: Buffer) => {
-    size += c.length;
-    if (over) return;
-    if (size > BODY_LIMIT) {
-      over = true;
-      chunks.length = 0;
-      tooLarge();
-      return;
-    }
-    chunks.push(c);
-  });
-  req.on("end", () => {
-    if (!over) then(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
-  });
-}
 
 export async function startGateway(o: { config: GatewayConfig; store: StoreHandle; host?: string; port?: number }): Promise<Gateway> {
   const { config, store } = o;
@@ -185,25 +164,18 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     body: null,
   });
 
-  const unauthorised = async (reply: ServerResponse, routeName: string | null) => {
+  const unauthorised = async (reply: Reply, routeName: string | null) => {
     await audit({ ...base(undefined, routeName), classes: {}, action: "unauthorised", status: 401 });
     openAiError(reply, 401, "missing or invalid API key: send Authorization: Bearer KEY (create one with `weightbridge keys create`)", "invalid_api_key");
   };
   /** A request refused before it could be read as one (bad JSON, wrong type, too large): audited as failed. */
-  const malformed = async (
-    req: IncomingMessage,
-    reply: ServerResponse,
-    status: number,
-    message: string,
-    code: string,
-    headers: Record<string, string> = {},
-  ) => {
+  const malformed = async (req: Request, reply: Reply, status: number, message: string, code: string, headers: Record<string, string> = {}) => {
     const key = await keyFor(req.headers.authorization);
     if (!key) return unauthorised(reply, null);
     await audit({ ...base(key, null), classes: {}, action: "failed", status });
     openAiError(reply, status, message, code, {}, headers);
   };
-  const handle = async (kind: Kind, req: IncomingMessage, reply: ServerResponse, body: Record<string, unknown> & { model?: unknown; stream?: unknown }) => {
+  const handle = async (kind: Kind, req: Request, reply: Reply, body: Record<string, unknown> & { model?: unknown; stream?: unknown }) => {
     const started = performance.now();
     const key = await keyFor(req.headers.authorization);
     const routeName = typeof body.model === "string" ? body.model : null;
@@ -385,45 +357,35 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     return openAiError(reply, 502, `every allowed target failed (last: ${lastError})`, "upstream_failed");
   };
   const models = JSON.stringify({ object: "list", data: config.routes.map((r) => ({ id: r.model, object: "model", owned_by: "weightbridge-gateway" })) });
-  const onError = (reply: ServerResponse, e: unknown) => {
+  const onError = (reply: Reply, e: unknown) => {
     if (!reply.headersSent) openAiError(reply, 500, `gateway error: ${(e as Error).message}`, "internal_error");
     else reply.destroy();
   };
-  const server = createServer((req, reply) => {
-    const q = req.url?.indexOf("?") ?? -1;
-    const path = q < 0 ? (req.url ?? "/") : (req.url as string).slice(0, q);
+  const onRequest = (req: Request, reply: Reply) => {
+    const q = req.url.indexOf("?");
+    const path = q < 0 ? req.url : req.url.slice(0, q);
     const kind = POST_PATHS[path];
     if (kind && req.method === "POST") {
       const type = req.headers["content-type"];
-      const refuse = (status: number, message: string, code: string, headers?: Record<string, string>) =>
-        void malformed(req, reply, status, message, code, headers).catch((e) => onError(reply, e));
-      if (type !== undefined && !/\bjson\b/i.test(type)) {
-        req.resume();
-        return refuse(415, `send the body as application/json, not ${type}`, "unsupported_media_type");
+      const refuse = (status: number, message: string, code: string) => void malformed(req, reply, status, message, code).catch((e) => onError(reply, e));
+      if (req.tooLarge) return refuse(413, `the request body is over ${BODY_LIMIT / 1024 / 1024} MiB`, "request_too_large");
+      if (type !== undefined && !/\bjson\b/i.test(type)) return refuse(415, `send the body as application/json, not ${type}`, "unsupported_media_type");
+      let body: unknown;
+      try {
+        body = req.body.length === 0 ? {} : JSON.parse(req.body.toString("utf8"));
+      } catch (e) {
+        return refuse(400, `the body is not valid JSON: ${(e as Error).message}`, "invalid_json");
       }
-      return readBody(
-        req,
-        (raw) => {
-          let body: unknown;
-          try {
-            body = raw.length === 0 ? {} : JSON.parse(raw.toString("utf8"));
-          } catch (e) {
-            return refuse(400, `the body is not valid JSON: ${(e as Error).message}`, "invalid_json");
-          }
-          if (body === null || typeof body !== "object" || Array.isArray(body)) return refuse(400, "the body must be a JSON object", "invalid_request");
-          handle(kind, req, reply, body as Record<string, unknown>).catch((e) => onError(reply, e));
-        },
-        () => refuse(413, `the request body is over ${BODY_LIMIT / 1024 / 1024} MiB`, "request_too_large", { connection: "close" }),
-      );
+      if (body === null || typeof body !== "object" || Array.isArray(body)) return refuse(400, "the body must be a JSON object", "invalid_request");
+      return void handle(kind, req, reply, body as Record<string, unknown>).catch((e) => onError(reply, e));
     }
-    req.resume();
     if (req.method === "GET" || req.method === "HEAD") {
       if (path === "/healthz") return sendJson(reply, 200, '{"ok":true}');
       if (path === "/v1/models") return sendJson(reply, 200, models);
       if (path === "/metrics")
         return void metrics.registry.metrics().then(
           (text) => {
-            reply.writeHead(200, { "content-type": metrics.registry.contentType });
+            reply.writeHead(200, { "content-type": metrics.registry.contentType, "content-length": Buffer.byteLength(text) });
             reply.end(text);
           },
           (e) => onError(reply, e),
@@ -432,8 +394,9 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     const known = kind !== undefined || path === "/healthz" || path === "/v1/models" || path === "/metrics";
     if (known) return openAiError(reply, 405, `${req.method} is not allowed on ${path}`, "method_not_allowed", {}, { allow: kind ? "POST" : "GET" });
     openAiError(reply, 404, `no such endpoint: ${req.method} ${path}`, "not_found");
-  });
-  server.keepAliveTimeout = 72_000; // longer than the usual client idle time, so clients close first
+  };
+  const lean = createLeanServer({ bodyLimit: BODY_LIMIT, keepAliveMs: 72_000, onRequest });
+  const server = lean.server;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(o.port ?? 0, o.host ?? "127.0.0.1", () => {
@@ -446,9 +409,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
   return {
     url: `http://${host}:${addr.port}`,
     close: async () => {
-      const closed = new Promise<void>((r) => server.close(() => r()));
-      server.closeIdleConnections();
-      await closed;
+      await lean.close();
       await closeAgents(upstreams);
       await auditLog.close();
       await checkpointer?.close();

@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
-import type { StoreHandle } from "./open.js";
 import type { Database, GatewayAuditTable, GatewayKeysTable } from "./schema.js";
 
 export interface GatewayKey {
