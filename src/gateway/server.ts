@@ -15,6 +15,7 @@ import { startCheckpointer } from "../store/checkpointer.js";
 import { type AuditRow, findKey, type GatewayKey, listKeys } from "../store/gateway.js";
 import type { StoreHandle } from "../store/open.js";
 import { parseDurationMs } from "../util/duration.js";
+import { UserError } from "../util/errors.js";
 import { TokenBucket } from "../util/token-bucket.js";
 import type { Deployment, GatewayConfig } from "./config.js";
 import { buildDetectors, detect, newRedactState, redact } from "./detect/redact.js";
@@ -397,13 +398,22 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
   };
   const lean = createLeanServer({ bodyLimit: BODY_LIMIT, keepAliveMs: 72_000, onRequest });
   const server = lean.server;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(o.port ?? 0, o.host ?? "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(o.port ?? 0, o.host ?? "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (e) {
+    // Not serving: stop the threads started for it, so the process can end with the error.
+    await auditLog.close();
+    await checkpointer?.close();
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === "EADDRINUSE") throw new UserError(`cannot listen on ${o.host ?? "127.0.0.1"}:${o.port ?? 0}: the address is in use (another gateway?)`);
+    throw e;
+  }
   const addr = server.address() as AddressInfo;
   const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
   return {
