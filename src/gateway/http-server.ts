@@ -280,7 +280,7 @@ class Connection {
       if (minor === 0) throw new Refusal(400, "chunked Transfer-Encoding in an HTTP/1.0 request");
       this.body = { kind: "chunked", step: "size", left: 0 };
     } else if (cl !== undefined) {
-      const values = cl.split(",").map((x) => x.trim());
+      const values = /^\d{1,15}$/.test(cl) ? [cl] : cl.split(",").map((x) => x.trim()); // repeated: joined with ", "
       const v = values[0] as string;
       if (!/^\d{1,15}$/.test(v) || values.some((x) => x !== v)) throw new Refusal(400, `bad Content-Length ${JSON.stringify(cl.slice(0, 40))}`);
       const n = Number(v);

@@ -16,6 +16,7 @@ import { type AuditRow, findKey, type GatewayKey, listKeys } from "../store/gate
 import type { StoreHandle } from "../store/open.js";
 import { parseDurationMs } from "../util/duration.js";
 import { UserError } from "../util/errors.js";
+import { isoNow } from "../util/iso-now.js";
 import { TokenBucket } from "../util/token-bucket.js";
 import type { Deployment, GatewayConfig } from "./config.js";
 import { buildDetectors, detect, newRedactState, redact } from "./detect/redact.js";
@@ -154,7 +155,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
   const auditLog = auditWriter(store);
   const auditInsert = auditLog.write;
   const base = (key: GatewayKey | undefined, route: string | null): Omit<AuditRow, "action" | "status" | "classes"> => ({
-    time: new Date().toISOString(),
+    time: isoNow(),
     key_name: key?.name ?? null,
     route,
     deployment: null,

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Message } from "../providers/types.js";
+import { isoNow } from "../util/iso-now.js";
 import type { Database, ResultsTable } from "./schema.js";
 
 export interface GradeRecord {
@@ -68,7 +69,7 @@ function serialiseMessages(m: readonly Message[]): string {
 }
 
 /** `createdAt`: one timestamp for a whole batch saves a Date per row on the hot path. */
-export function toResultRow(r: ResultRecord, createdAt = new Date().toISOString()): ResultsTable {
+export function toResultRow(r: ResultRecord, createdAt = isoNow()): ResultsTable {
   return {
     run_id: r.runId,
     suite: r.suite,
