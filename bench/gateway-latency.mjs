@@ -6,7 +6,7 @@
  *
  *   node bench/gateway-latency.mjs                                  # weightbridge and direct
  *   PORTKEY_DIR=/tmp/pk-gw node bench/gateway-latency.mjs           # + Portkey (npm i @portkey-ai/gateway there)
- *   node bench/gateway-latency.mjs --rates 500,1000 --duration 20
+ *   node bench/gateway-latency.mjs --rates 500,1000 --duration 20 --warmup 10    # seconds; warm-up per server before the first rate
  *   node bench/gateway-latency.mjs --soak 300                       # 5-minute soak at 1,000 req/s: gateway RSS over time
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -24,6 +24,7 @@ const arg = (name, dflt) => {
 const RATES = arg("rates", "500,1000").split(",").map(Number);
 const DURATION = Number(arg("duration", "15"));
 const SOAK = Number(arg("soak", "0"));
+const WARMUP = Number(arg("warmup", "10"));
 const BIN = fileURLToPath(new URL("../bin/weightbridge.js", import.meta.url));
 const STUB = fileURLToPath(new URL("./stub.mjs", import.meta.url));
 
@@ -126,6 +127,31 @@ try {
       `median RSS minute 2: ${med(firstMin).toFixed(0)} MB, last minute: ${med(lastMin).toFixed(0)} MB; slope after minute 1: ${(slope * 60).toFixed(2)} MB/min`,
     );
   } else {
+    // Warm every server (and autocannon in this process) first: the first rate measured used to come
+    // out ~1.5x slower than the same rate measured later, the direct run included (JIT, heap sizing).
+    const targets = [
+      [`http://127.0.0.1:${stubPort}/v1/chat/completions`, {}],
+      [`http://127.0.0.1:${gwPort}/v1/chat/completions`, { authorization: `Bearer ${key}` }],
+      ...(portkey
+        ? [
+            [
+              `http://localhost:${pkPort}/v1/chat/completions`,
+              { authorization: "Bearer x", "x-portkey-provider": "openai", "x-portkey-custom-host": `http://127.0.0.1:${stubPort}/v1` },
+            ],
+          ]
+        : []),
+    ];
+    for (const [url, headers] of targets)
+      await autocannon({
+        url,
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body,
+        requests,
+        connections: 32,
+        overallRate: Math.max(...RATES),
+        duration: WARMUP,
+      });
     for (const rate of RATES) {
       const direct = await measure("direct (floor)", `http://127.0.0.1:${stubPort}/v1/chat/completions`, {}, rate, stub.pid);
       const wb = await measure("weightbridge gateway", `http://127.0.0.1:${gwPort}/v1/chat/completions`, { authorization: `Bearer ${key}` }, rate, gw.pid);
