@@ -292,6 +292,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
           headers: upstreamHeaders(t.deployment),
           connections: 256,
           pools: upstreams,
+          batchWrites: true,
           timeoutMs: timeoutMs.get(t.deployment.id) ?? 120_000,
           timeoutUntilHeaders: true,
           ...(relay

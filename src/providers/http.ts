@@ -44,12 +44,12 @@ export function proxyFor(u: URL, env: NodeJS.ProcessEnv = process.env): URL | un
 }
 
 /** One keep-alive pool per origin and connection budget, shared by every provider in the process (or in `registry`); the proxy is read from the environment when the pool is made. */
-export function poolFor(u: URL, connections: number, registry: PoolRegistry = pools): Http1Pool {
-  const key = `${u.protocol}//${u.username}:${u.password}@${u.host}#${connections}`;
+export function poolFor(u: URL, connections: number, registry: PoolRegistry = pools, batchWrites = false): Http1Pool {
+  const key = `${u.protocol}//${u.username}:${u.password}@${u.host}#${connections}${batchWrites ? "#batched" : ""}`;
   let p = registry.get(key);
   if (!p) {
     const proxy = proxyFor(u);
-    p = new Http1Pool(u, { connections, ...(proxy ? { proxy } : {}) });
+    p = new Http1Pool(u, { connections, batchWrites, ...(proxy ? { proxy } : {}) });
     registry.set(key, p);
   }
   return p;
@@ -82,6 +82,8 @@ export interface PostOptions {
   timeoutMs?: number;
   /** Pools to use instead of the process-wide ones (a gateway closes its own on shutdown). */
   pools?: PoolRegistry;
+  /** Send request writes back to back at the end of the event-loop turn (see PoolOptions.batchWrites). */
+  batchWrites?: boolean;
   /** The timeout covers the wait for the response head only (a stream may then run as long as it needs). */
   timeoutUntilHeaders?: boolean;
   signal?: AbortSignal;
@@ -100,7 +102,7 @@ export interface PostResult {
 /** POST JSON and read the answer: streamed to a callback for 2xx event streams, buffered otherwise. */
 export function postJson(url: string | URL, body: unknown, opts: PostOptions): Promise<PostResult> {
   const u = typeof url === "string" ? new URL(url) : url;
-  const pool = poolFor(u, opts.connections, opts.pools);
+  const pool = poolFor(u, opts.connections, opts.pools, opts.batchWrites);
   const payload = JSON.stringify(body);
   return new Promise<PostResult>((resolve, reject) => {
     let status = 0;

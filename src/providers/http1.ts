@@ -245,6 +245,12 @@ export interface PoolOptions {
   tls?: tls.ConnectionOptions;
   /** An HTTP(S) proxy to go through (credentials in the URL become Proxy-Authorization). */
   proxy?: URL;
+  /**
+   * Hold request writes to the end of the event-loop turn and send them back to back (a gateway
+   * that reads many requests a turn wakes its upstream once per turn, see deferWrite). Off for
+   * clients that send one request per turn, where it only adds a turn.
+   */
+  batchWrites?: boolean;
 }
 
 /** Keep-alive connections to one origin, at most `connections` at a time; further requests wait in order. */
@@ -426,8 +432,9 @@ export class Http1Pool {
     conn.active = a;
     conn.socket.setTimeout(0);
     conn.socket.ref();
-    if (conn.ready) deferWrite(conn.socket, q.payload);
-    else conn.pending = q.payload;
+    if (!conn.ready) conn.pending = q.payload;
+    else if (this.opts.batchWrites) deferWrite(conn.socket, q.payload);
+    else conn.socket.write(q.payload);
   }
 
   private onData(conn: Conn, d: Buffer): void {
