@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { hashKey } from "../../src/gateway/server.js";
 import { insertKey, listAudit } from "../../src/store/gateway.js";
 import { openStore } from "../../src/store/open.js";
 import { BIN } from "../support/cli.js";
+import { freePort } from "../support/ports.js";
 import { tempDir, writeFiles } from "../support/project.js";
 import { startStub } from "../support/stub-server.js";
 
@@ -13,14 +13,6 @@ const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of closers.splice(0).reverse()) await c();
 });
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 describe("audit durability", () => {
   it("after kill -9 under load, every request that got a response has its audit row", async () => {
