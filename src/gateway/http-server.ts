@@ -9,7 +9,8 @@
  * heads over 64 KiB get 431; obsolete line folding and malformed lines get 400. Keep-alive per
  * HTTP/1.0 and 1.1, pipelined requests answered in order, `Expect: 100-continue` honoured. Answers go
  * out in one write (head and body), or chunked when streamed. Idle connections close after
- * `keepAliveMs`; a request must arrive whole within `requestTimeoutMs`.
+ * `keepAliveMs`; a request must arrive whole within `requestTimeoutMs` (408 otherwise, also for a
+ * client that keeps dribbling bytes).
  */
 import net from "node:net";
 
@@ -55,6 +56,15 @@ const REASONS: Record<number, string> = {
   504: "Gateway Timeout",
   505: "HTTP Version Not Supported",
 };
+
+/** A control character other than tab (header values may hold tabs and obs-text, nothing else below 0x20). */
+function hasControl(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if ((c < 0x20 && c !== 9) || c === 0x7f) return true;
+  }
+  return false;
+}
 
 let dateSecond = -1;
 let dateText = "";
@@ -164,6 +174,8 @@ class Connection {
   /** An answer is being produced: further bytes wait (pipelining). */
   busy = false;
   closed = false;
+  /** When the first bytes of the request being read arrived (0: none being read). */
+  private readingSince = 0;
 
   constructor(
     readonly socket: net.Socket,
@@ -212,6 +224,12 @@ class Connection {
       if (e instanceof Refusal) this.refuse(e);
       else throw e;
     }
+    if (!this.busy) this.readingSince = this.req || this.buf ? this.readingSince || Date.now() : 0;
+  }
+
+  /** A request still arriving after `limitMs` (a client dribbling bytes to hold the connection): 408. */
+  checkDeadline(now: number, limitMs: number): void {
+    if (!this.busy && this.readingSince > 0 && now - this.readingSince > limitMs) this.refuse(new Refusal(408, "the request did not arrive in time"));
   }
 
   private parse(chunk: Buffer): void {
@@ -243,9 +261,9 @@ class Connection {
   private startRequest(head: string): void {
     const eol = head.indexOf("\r\n");
     const line = eol < 0 ? head : head.slice(0, eol);
-    const m = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\S+) HTTP\/1\.([01])$/.exec(line);
+    const m = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e\x80-\xff]+) HTTP\/1\.([01])$/.exec(line);
     if (!m) {
-      if (/^\S+ \S+ HTTP\/\d/.test(line)) throw new Refusal(505, "only HTTP/1.0 and HTTP/1.1 are served");
+      if (/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [\x21-\x7e\x80-\xff]+ HTTP\/\d/.test(line)) throw new Refusal(505, "only HTTP/1.0 and HTTP/1.1 are served");
       throw new Refusal(400, "not an HTTP/1.x request line");
     }
     const headers: Record<string, string | undefined> = {};
@@ -260,7 +278,7 @@ class Connection {
         const name = head.slice(at, colon).toLowerCase();
         if (!TOKEN.test(name)) throw new Refusal(400, `bad header name ${JSON.stringify(name.slice(0, 40))}`);
         const value = head.slice(colon + 1, end).trim();
-        if (/[\0\n\r]/.test(value)) throw new Refusal(400, "a header value with a control character");
+        if (hasControl(value)) throw new Refusal(400, "a header value with a control character");
         const prev = headers[name];
         headers[name] = prev === undefined ? value : `${prev}, ${value}`;
         at = end + 2;
@@ -355,6 +373,7 @@ class Connection {
     const req = this.req as Request;
     this.req = undefined;
     this.body = undefined;
+    this.readingSince = 0;
     if (!req.tooLarge) req.body = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts);
     this.parts = [];
     this.busy = true;
@@ -379,6 +398,7 @@ class Connection {
     this.buf = undefined;
     this.req = undefined;
     this.body = undefined;
+    this.readingSince = 0;
     this.busy = true;
     const body = JSON.stringify({ error: { message: r.message, type: "invalid_request_error", code: "bad_http_request", param: null } });
     const reply = new Reply(this, false, false);
@@ -399,10 +419,21 @@ export function createLeanServer(o: ServerOptions): LeanServer {
     conns.add(c);
     socket.once("close", () => conns.delete(c));
   });
+  // Whole-request deadline (the socket's own timeout only measures silence).
+  const limit = o.requestTimeoutMs ?? 60_000;
+  const sweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const c of conns) c.checkDeadline(now, limit);
+    },
+    Math.min(1000, Math.max(10, limit / 4)),
+  );
+  sweep.unref();
   return {
     server,
     close: () =>
       new Promise<void>((resolve) => {
+        clearInterval(sweep);
         server.close(() => resolve());
         // Idle keep-alive connections go now; those with an answer in progress finish it first.
         for (const c of conns) if (!c.busy) c.socket.end();

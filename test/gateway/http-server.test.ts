@@ -8,10 +8,11 @@ afterEach(async () => {
 });
 
 /** A server that answers each request with what it saw, as JSON; `stream` answers in pieces. */
-async function serve(onRequest?: (req: Request, reply: Reply) => void, bodyLimit = 1024) {
+async function serve(onRequest?: (req: Request, reply: Reply) => void, bodyLimit = 1024, requestTimeoutMs?: number) {
   const seen: Request[] = [];
   const lean = createLeanServer({
     bodyLimit,
+    ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
     onRequest:
       onRequest ??
       ((req, reply) => {
@@ -105,6 +106,8 @@ describe("lean HTTP/1.1 server", () => {
       ["GET / HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\n\r\n", 400],
       ["GET / HTTP/1.1\r\nHost x\r\n\r\n", 400],
       ["GARBAGE\r\n\r\n", 400],
+      ["GET /a\x01b HTTP/1.1\r\nHost: x\r\n\r\n", 400],
+      ["GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x1bb\r\n\r\n", 400],
       ["GET / HTTP/2.0\r\n\r\n", 505],
       ["POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400],
       [`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(70 * 1024)}\r\n\r\n`, 431],
@@ -141,6 +144,17 @@ describe("lean HTTP/1.1 server", () => {
     const kept = await raw(port, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 300);
     expect(kept.closed).toBe(false);
     expect(kept.text).toMatch(/connection: keep-alive/i);
+  });
+
+  it("answers 408 to a request that keeps dribbling in past the deadline", async () => {
+    const { port, seen } = await serve(undefined, 1024, 400);
+    const parts = Array.from({ length: 40 }, (_, i) => (i === 0 ? "POST / HTTP/1.1\r\nHost: x\r\nX-Slow: " : "a"));
+    const started = Date.now();
+    const r = await raw(port, parts, 3000); // a byte every 20 ms: never silent long enough for an idle timeout
+    expect(statuses(r.text)).toEqual([408]);
+    expect(r.closed).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(seen).toHaveLength(0);
   });
 
   it("answers 500 when the handler throws, and keeps serving", async () => {
