@@ -288,8 +288,9 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
         // A 2xx event stream is relayed as it arrives (headers go out with its first bytes);
         // anything else is read whole, so that 5xx/429 can still fall back.
         const relay = stream ? new StreamRelay(kind, scanOpts, (data) => reply.write(data)) : undefined;
-        const res = await postJson(upstreamUrl(t.deployment, kind), upstreamBody, {
-          headers: upstreamHeaders(t.deployment),
+        const target = upstreamOf(t.deployment);
+        const res = await postJson(target.urls[kind], upstreamBody, {
+          headers: target.headers,
           connections: 256,
           pools: upstreams,
           batchWrites: true,
@@ -432,11 +433,22 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
 const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
 const POST_PATHS: Record<string, Kind | undefined> = { "/v1/chat/completions": "chat", "/v1/completions": "completions", "/v1/embeddings": "embeddings" };
 
-function upstreamUrl(d: Deployment, kind: Kind): string {
-  return `${d.baseUrl.replace(/\/+$/, "")}${UPSTREAM_PATH[kind]}`;
-}
-
-function upstreamHeaders(d: Deployment): Record<string, string> {
-  const key = d.apiKeyEnv ? process.env[d.apiKeyEnv] : undefined;
-  return key ? { authorization: `Bearer ${key}` } : {};
+/** Each deployment's endpoint URLs and headers, parsed once (not on every request). */
+const endpoints = new WeakMap<Deployment, { urls: Record<Kind, URL>; headers: Record<string, string> }>();
+function upstreamOf(d: Deployment): { urls: Record<Kind, URL>; headers: Record<string, string> } {
+  let u = endpoints.get(d);
+  if (!u) {
+    const base = d.baseUrl.replace(/\/+$/, "");
+    const key = d.apiKeyEnv ? process.env[d.apiKeyEnv] : undefined;
+    u = {
+      urls: {
+        chat: new URL(`${base}${UPSTREAM_PATH.chat}`),
+        completions: new URL(`${base}${UPSTREAM_PATH.completions}`),
+        embeddings: new URL(`${base}${UPSTREAM_PATH.embeddings}`),
+      },
+      headers: key ? { authorization: `Bearer ${key}` } : {},
+    };
+    endpoints.set(d, u);
+  }
+  return u;
 }
