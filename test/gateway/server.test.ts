@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadGatewayConfig } from "../../src/gateway/config.js";
@@ -182,6 +184,59 @@ describe("gateway", () => {
     // The gateway still serves after all of these.
     expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
     expect(((await (await fetch(`${gw.url}/v1/models`)).json()) as { data: { id: string }[] }).data.map((m) => m.id)).toEqual(["support"]);
+  });
+
+  it("sends the deployment's own API key upstream (apiKeyEnv), never the caller's", async () => {
+    const seen: (string | undefined)[] = [];
+    const upstream = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
+            usage: { prompt_tokens: 1, completion_tokens: 1 },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", () => r()));
+    closers.push(() => new Promise<void>((r) => upstream.close(() => r())));
+    process.env.WB_GW_TEST_UPSTREAM_KEY = "sk-upstream-123";
+    closers.push(async () => {
+      delete process.env.WB_GW_TEST_UPSTREAM_KEY;
+    });
+    const dir = tempDir();
+    writeFiles(dir, {
+      "gateway.yaml": `deployments:
+  - id: hosted
+    baseUrl: http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1/
+    model: m
+    apiKeyEnv: WB_GW_TEST_UPSTREAM_KEY
+    accepts: []
+routes:
+  - model: support
+    targets: [hosted]
+    onSensitive: block
+`,
+    });
+    const store = await openStore(join(dir, "wb.db"));
+    await insertKey(store.db, { name: "bot", keyHash: hashKey("wb_test"), routes: null, rpm: null, tpm: null, budgetUsd: null });
+    const gw = await startGateway({ config: loadGatewayConfig(join(dir, "gateway.yaml")), store });
+    closers.push(
+      () => gw.close(),
+      () => store.close(),
+    );
+    for (let i = 0; i < 2; i++) {
+      const r = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: "Bearer wb_test" },
+        body: JSON.stringify({ model: "support", messages: [{ role: "user", content: "hi" }] }),
+      });
+      expect(r.status).toBe(200);
+    }
+    expect(seen).toEqual(["Bearer sk-upstream-123", "Bearer sk-upstream-123"]);
   });
 
   it("exposes Prometheus metrics", async () => {
