@@ -55,8 +55,19 @@ const cpuMs = (pid) => {
   return (Number(f[11]) + Number(f[12])) * (1000 / 100); // clock ticks of 10 ms
 };
 
-async function measure(name, url, headers, rate, pid) {
-  const opts = { url, method: "POST", headers: { "content-type": "application/json", ...headers }, body, requests, connections: 32, overallRate: rate };
+/** autocannon's options for one server at one offered rate (32 connections, unique tickets). */
+const load = (url, headers, rate) => ({
+  url,
+  method: "POST",
+  headers: { "content-type": "application/json", ...headers },
+  body,
+  requests,
+  connections: 32,
+  overallRate: rate,
+});
+
+async function measure({ name, url, headers, pid }, rate) {
+  const opts = load(url, headers, rate);
   await autocannon({ ...opts, duration: 3 }); // warm-up
   const cpu0 = cpuMs(pid);
   const r = await autocannon({ ...opts, duration: DURATION });
@@ -98,16 +109,7 @@ try {
     const t0 = Date.now();
     const timer = setInterval(() => samples.push([Math.round((Date.now() - t0) / 1000), rssMb(gw.pid)]), 10_000);
     samples.push([0, rssMb(gw.pid)]);
-    const r = await autocannon({
-      url: `http://127.0.0.1:${gwPort}/v1/chat/completions`,
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-      body,
-      requests,
-      connections: 32,
-      overallRate: 1000,
-      duration: SOAK,
-    });
+    const r = await autocannon({ ...load(`http://127.0.0.1:${gwPort}/v1/chat/completions`, { authorization: `Bearer ${key}` }, 1000), duration: SOAK });
     clearInterval(timer);
     samples.push([SOAK, rssMb(gw.pid)]);
     console.log(
@@ -127,46 +129,29 @@ try {
       `median RSS minute 2: ${med(firstMin).toFixed(0)} MB, last minute: ${med(lastMin).toFixed(0)} MB; slope after minute 1: ${(slope * 60).toFixed(2)} MB/min`,
     );
   } else {
-    // Warm every server (and autocannon in this process) first: the first rate measured used to come
-    // out ~1.5x slower than the same rate measured later, the direct run included (JIT, heap sizing).
-    const targets = [
-      [`http://127.0.0.1:${stubPort}/v1/chat/completions`, {}],
-      [`http://127.0.0.1:${gwPort}/v1/chat/completions`, { authorization: `Bearer ${key}` }],
+    const servers = [
+      { name: "direct (floor)", url: `http://127.0.0.1:${stubPort}/v1/chat/completions`, headers: {}, pid: stub.pid },
+      { name: "weightbridge gateway", url: `http://127.0.0.1:${gwPort}/v1/chat/completions`, headers: { authorization: `Bearer ${key}` }, pid: gw.pid },
       ...(portkey
         ? [
-            [
-              `http://localhost:${pkPort}/v1/chat/completions`,
-              { authorization: "Bearer x", "x-portkey-provider": "openai", "x-portkey-custom-host": `http://127.0.0.1:${stubPort}/v1` },
-            ],
+            {
+              name: "portkey gateway 1.15.2",
+              url: `http://localhost:${pkPort}/v1/chat/completions`,
+              headers: { authorization: "Bearer x", "x-portkey-provider": "openai", "x-portkey-custom-host": `http://127.0.0.1:${stubPort}/v1` },
+              pid: portkey.pid,
+            },
           ]
         : []),
     ];
-    for (const [url, headers] of targets)
-      await autocannon({
-        url,
-        method: "POST",
-        headers: { "content-type": "application/json", ...headers },
-        body,
-        requests,
-        connections: 32,
-        overallRate: Math.max(...RATES),
-        duration: WARMUP,
-      });
+    // Warm every server (and autocannon in this process) first: the first rate measured used to come
+    // out ~1.5x slower than the same rate measured later, the direct run included (JIT, heap sizing).
+    for (const sv of servers) await autocannon({ ...load(sv.url, sv.headers, Math.max(...RATES)), duration: WARMUP });
     for (const rate of RATES) {
-      const direct = await measure("direct (floor)", `http://127.0.0.1:${stubPort}/v1/chat/completions`, {}, rate, stub.pid);
-      const wb = await measure("weightbridge gateway", `http://127.0.0.1:${gwPort}/v1/chat/completions`, { authorization: `Bearer ${key}` }, rate, gw.pid);
-      rows.push(direct, wb);
-      if (portkey)
-        rows.push(
-          await measure(
-            "portkey gateway 1.15.2",
-            `http://localhost:${pkPort}/v1/chat/completions`,
-            { authorization: "Bearer x", "x-portkey-provider": "openai", "x-portkey-custom-host": `http://127.0.0.1:${stubPort}/v1` },
-            rate,
-            portkey.pid,
-          ),
-        );
-      for (const r of rows.filter((x) => x.rate === rate)) {
+      const measured = [];
+      for (const sv of servers) measured.push(await measure(sv, rate));
+      rows.push(...measured);
+      const direct = measured[0];
+      for (const r of measured) {
         r.addedP50 = r.p50 - direct.p50;
         r.addedP99 = r.p99 - direct.p99;
       }
