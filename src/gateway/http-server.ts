@@ -13,6 +13,7 @@
  * client that keeps dribbling bytes).
  */
 import net from "node:net";
+import { parseChunkSize, parseContentLength } from "../providers/http1.js";
 
 export interface Request {
   method: string;
@@ -298,10 +299,8 @@ class Connection {
       if (minor === 0) throw new Refusal(400, "chunked Transfer-Encoding in an HTTP/1.0 request");
       this.body = { kind: "chunked", step: "size", left: 0 };
     } else if (cl !== undefined) {
-      const values = /^\d{1,15}$/.test(cl) ? [cl] : cl.split(",").map((x) => x.trim()); // repeated: joined with ", "
-      const v = values[0] as string;
-      if (!/^\d{1,15}$/.test(v) || values.some((x) => x !== v)) throw new Refusal(400, `bad Content-Length ${JSON.stringify(cl.slice(0, 40))}`);
-      const n = Number(v);
+      const n = parseContentLength(cl);
+      if (n === undefined) throw new Refusal(400, `bad Content-Length ${JSON.stringify(cl.slice(0, 40))}`);
       if (n > this.o.bodyLimit) {
         // Read past and dropped, then answered (a client still sending would otherwise see a reset).
         this.req.tooLarge = true;
@@ -347,9 +346,9 @@ class Connection {
           return i;
         }
       } else {
-        const hex = (line.split(";", 1)[0] as string).trim();
-        if (!/^[0-9a-fA-F]{1,8}$/.test(hex)) throw new Refusal(400, "bad chunk size");
-        body.left = Number.parseInt(hex, 16);
+        const size = parseChunkSize(line);
+        if (size === undefined) throw new Refusal(400, "bad chunk size");
+        body.left = size;
         body.step = body.left === 0 ? "trailers" : "data";
       }
     }

@@ -29,6 +29,22 @@ const HEAD_END = Buffer.from("\r\n\r\n");
 
 type BodyMode = "none" | "length" | "chunked" | "close";
 
+/**
+ * A Content-Length header's value: repeated headers arrive joined with ", " and must all agree
+ * (RFC 9110 §8.6). Undefined when it is not a length (the message cannot be framed safely).
+ */
+export function parseContentLength(value: string): number | undefined {
+  const values = /^\d{1,15}$/.test(value) ? [value] : value.split(",").map((x) => x.trim());
+  const v = values[0] ?? "";
+  return /^\d{1,15}$/.test(v) && values.every((x) => x === v) ? Number(v) : undefined;
+}
+
+/** The size on a chunked-coding size line (extensions after ";" ignored); undefined if malformed. */
+export function parseChunkSize(line: string): number | undefined {
+  const hex = (line.split(";", 1)[0] ?? "").trim();
+  return /^[0-9a-fA-F]{1,8}$/.test(hex) ? Number.parseInt(hex, 16) : undefined;
+}
+
 /** A URL's host as sockets want it: IPv6 without its brackets. */
 export function bareHost(u: URL): string {
   return u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname;
@@ -107,9 +123,9 @@ export class ResponseParser {
             if (line === "") this.complete();
             break;
           }
-          const hex = line.split(";", 1)[0]?.trim() ?? "";
-          if (!/^[0-9a-fA-F]{1,8}$/.test(hex)) throw new HttpParseError(`bad chunk size line: ${JSON.stringify(line.slice(0, 40))}`);
-          this.left = Number.parseInt(hex, 16);
+          const size = parseChunkSize(line);
+          if (size === undefined) throw new HttpParseError(`bad chunk size line: ${JSON.stringify(line.slice(0, 40))}`);
+          this.left = size;
           this.state = this.left === 0 ? "trailers" : "chunk-data";
           break;
         }
@@ -178,13 +194,9 @@ export class ResponseParser {
         this.keepAlive = false;
       } else this.mode = "chunked";
     } else if (cl !== undefined) {
-      // Repeated Content-Length values (joined with ", ") must all agree.
-      const values = String(cl)
-        .split(",")
-        .map((x) => x.trim());
-      const v = values[0] ?? "";
-      if (!/^\d{1,15}$/.test(v) || values.some((x) => x !== v)) throw new HttpParseError(`bad content-length: ${String(cl)}`);
-      this.left = Number(v);
+      const n = parseContentLength(String(cl));
+      if (n === undefined) throw new HttpParseError(`bad content-length: ${String(cl)}`);
+      this.left = n;
       this.mode = this.left === 0 ? "none" : "length";
     } else {
       this.mode = "close";
