@@ -382,15 +382,16 @@ class Connection {
     } catch (e) {
       // A handler that throws must not take the process down: a 500 if nothing was sent, else the connection goes.
       if (reply.headersSent) reply.destroy();
-      else {
-        const body = JSON.stringify({
-          error: { message: `internal error: ${(e as Error).message}`, type: "server_error", code: "internal_error", param: null },
-        });
-        const r = new Reply(this, this.isHead, false);
-        r.writeHead(500, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-        r.end(body);
-      }
+      else this.answerError(500, `internal error: ${(e as Error).message}`, "server_error", "internal_error", this.isHead);
     }
+  }
+
+  /** An OpenAI-style JSON error, then the connection closes. */
+  private answerError(status: number, message: string, type: string, code: string, isHead: boolean): void {
+    const body = JSON.stringify({ error: { message, type, code, param: null } });
+    const reply = new Reply(this, isHead, false);
+    reply.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+    reply.end(body);
   }
 
   private refuse(r: Refusal): void {
@@ -399,10 +400,7 @@ class Connection {
     this.body = undefined;
     this.readingSince = 0;
     this.busy = true;
-    const body = JSON.stringify({ error: { message: r.message, type: "invalid_request_error", code: "bad_http_request", param: null } });
-    const reply = new Reply(this, false, false);
-    reply.writeHead(r.status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-    reply.end(body);
+    this.answerError(r.status, r.message, "invalid_request_error", "bad_http_request", false);
   }
 }
 

@@ -171,11 +171,11 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     openAiError(reply, 401, "missing or invalid API key: send Authorization: Bearer KEY (create one with `weightbridge keys create`)", "invalid_api_key");
   };
   /** A request refused before it could be read as one (bad JSON, wrong type, too large): audited as failed. */
-  const malformed = async (req: Request, reply: Reply, status: number, message: string, code: string, headers: Record<string, string> = {}) => {
+  const malformed = async (req: Request, reply: Reply, status: number, message: string, code: string) => {
     const key = await keyFor(req.headers.authorization);
     if (!key) return unauthorised(reply, null);
     await audit({ ...base(key, null), classes: {}, action: "failed", status });
-    openAiError(reply, status, message, code, {}, headers);
+    openAiError(reply, status, message, code);
   };
   const handle = async (kind: Kind, req: Request, reply: Reply, body: Record<string, unknown> & { model?: unknown; stream?: unknown }) => {
     const started = performance.now();
