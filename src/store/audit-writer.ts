@@ -8,11 +8,11 @@
  * request queued behind it waited out. The loop now only hands over each turn's rows. If the worker
  * fails, its unacknowledged rows and all later ones are written on the calling thread instead.
  */
-import { createRequire } from "node:module";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { type AuditRow, auditValues } from "./gateway.js";
 import type { StoreHandle } from "./open.js";
 import type { GatewayAuditTable } from "./schema.js";
+import { sqliteWorker } from "./sqlite-worker.js";
 
 const AUDIT_COLUMNS: (keyof GatewayAuditTable)[] = [
   "id",
@@ -33,10 +33,6 @@ const AUDIT_COLUMNS: (keyof GatewayAuditTable)[] = [
 const INSERT = `INSERT INTO gateway_audit (${AUDIT_COLUMNS.join(", ")}) VALUES (${AUDIT_COLUMNS.map(() => "?").join(", ")})`;
 
 const WORKER = `
-const { parentPort, workerData } = require("node:worker_threads");
-const Database = require(workerData.driver);
-const db = new Database(workerData.file);
-db.pragma("busy_timeout = 5000");
 db.pragma("synchronous = NORMAL");
 db.pragma("wal_autocheckpoint = " + workerData.autocheckpoint);
 const insert = db.prepare(workerData.sql);
@@ -112,15 +108,7 @@ export function auditWriter(store: StoreHandle, o: { worker?: boolean } = {}): A
   };
   const onDisk = store.url !== "" && store.url !== ":memory:" && !store.url.startsWith("file::memory:");
   if (o.worker !== false && onDisk) {
-    const w = new Worker(WORKER, {
-      eval: true,
-      workerData: {
-        driver: createRequire(import.meta.url).resolve("better-sqlite3"),
-        file: store.url,
-        sql: INSERT,
-        autocheckpoint: Number(raw.pragma("wal_autocheckpoint", { simple: true })),
-      },
-    });
+    const w = sqliteWorker(store, WORKER, { sql: INSERT, autocheckpoint: Number(raw.pragma("wal_autocheckpoint", { simple: true })) });
     worker = w;
     w.on("message", (m: { id: number; error?: string }) => {
       const p = inFlight.get(m.id);

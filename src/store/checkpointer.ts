@@ -6,15 +6,10 @@
  * a worker runs PASSIVE checkpoints (they never block the writer) every `everyMs`. If the worker
  * fails, the writer goes back to checkpointing itself.
  */
-import { createRequire } from "node:module";
-import { Worker } from "node:worker_threads";
 import type { StoreHandle } from "./open.js";
+import { sqliteWorker } from "./sqlite-worker.js";
 
 const CODE = `
-const { parentPort, workerData } = require("node:worker_threads");
-const Database = require(workerData.driver);
-const db = new Database(workerData.file);
-db.pragma("busy_timeout = 5000");
 const checkpoint = () => {
   try { db.pragma("wal_checkpoint(PASSIVE)"); } catch { /* busy: the next tick tries again */ }
 };
@@ -35,8 +30,7 @@ export interface Checkpointer {
 export function startCheckpointer(store: StoreHandle, everyMs = 250): Checkpointer | undefined {
   const raw = store.sqlite;
   if (!raw) return undefined;
-  const driver = createRequire(import.meta.url).resolve("better-sqlite3");
-  const worker = new Worker(CODE, { eval: true, workerData: { driver, file: store.url, everyMs } });
+  const worker = sqliteWorker(store, CODE, { everyMs });
   raw.pragma("wal_autocheckpoint = 0");
   /** The writer checkpoints itself again (SQLite's default threshold). */
   const selfCheckpoint = () => {
