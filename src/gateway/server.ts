@@ -441,11 +441,7 @@ function upstreamOf(d: Deployment): { urls: Record<Kind, URL>; headers: Record<s
     const base = d.baseUrl.replace(/\/+$/, "");
     const key = d.apiKeyEnv ? process.env[d.apiKeyEnv] : undefined;
     u = {
-      urls: {
-        chat: new URL(`${base}${UPSTREAM_PATH.chat}`),
-        completions: new URL(`${base}${UPSTREAM_PATH.completions}`),
-        embeddings: new URL(`${base}${UPSTREAM_PATH.embeddings}`),
-      },
+      urls: Object.fromEntries(Object.entries(UPSTREAM_PATH).map(([kind, path]) => [kind, new URL(`${base}${path}`)])) as Record<Kind, URL>,
       headers: key ? { authorization: `Bearer ${key}` } : {},
     };
     endpoints.set(d, u);
