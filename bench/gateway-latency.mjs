@@ -6,7 +6,8 @@
  *
  *   node bench/gateway-latency.mjs                                  # weightbridge and direct
  *   PORTKEY_DIR=/tmp/pk-gw node bench/gateway-latency.mjs           # + Portkey (npm i @portkey-ai/gateway there)
- *   node bench/gateway-latency.mjs --rates 500,1000 --duration 20 --warmup 10    # seconds; warm-up per server before the first rate
+ *   node bench/gateway-latency.mjs --rates 500,1000 --rounds 5 --duration 10 --warmup 10
+ *       # rounds of `duration` s per rate, servers in alternating order; warm-up (s) per server first
  *   node bench/gateway-latency.mjs --soak 300                       # 5-minute soak at 1,000 req/s: gateway RSS over time
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -22,7 +23,8 @@ const arg = (name, dflt) => {
   return i > 0 ? process.argv[i + 1] : dflt;
 };
 const RATES = arg("rates", "500,1000").split(",").map(Number);
-const DURATION = Number(arg("duration", "15"));
+const DURATION = Number(arg("duration", "10"));
+const ROUNDS = Number(arg("rounds", "5"));
 const SOAK = Number(arg("soak", "0"));
 const WARMUP = Number(arg("warmup", "10"));
 const BIN = fileURLToPath(new URL("../bin/weightbridge.js", import.meta.url));
@@ -146,23 +148,44 @@ try {
     // Warm every server (and autocannon in this process) first: the first rate measured used to come
     // out ~1.5x slower than the same rate measured later, the direct run included (JIT, heap sizing).
     for (const sv of servers) await autocannon({ ...load(sv.url, sv.headers, Math.max(...RATES)), duration: WARMUP });
+    // Rounds, each measuring every server once, in alternating order: this machine's speed drifts by
+    // 10-20% over minutes, so a server is compared with the direct run of its own round, and the
+    // figures reported are medians over the rounds (every round is printed too).
     for (const rate of RATES) {
-      const measured = [];
-      for (const sv of servers) measured.push(await measure(sv, rate));
-      rows.push(...measured);
-      const direct = measured[0];
-      for (const r of measured) {
-        r.addedP50 = r.p50 - direct.p50;
-        r.addedP99 = r.p99 - direct.p99;
+      for (let round = 1; round <= ROUNDS; round++) {
+        const order = round % 2 ? servers : [...servers].reverse();
+        const measured = new Map();
+        for (const sv of order) measured.set(sv, await measure(sv, rate));
+        const direct = measured.get(servers[0]);
+        for (const sv of servers) {
+          const r = measured.get(sv);
+          rows.push({ ...r, round, addedP50: r.p50 - direct.p50, addedP99: r.p99 - direct.p99 });
+        }
       }
     }
+    const med = (xs) => {
+      const s = [...xs].sort((a, b) => a - b);
+      return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    };
     // CPU per request: of the server measured (the stub for the direct run, else the gateway).
-    console.log("| offered | run | p50 ms | p99 ms | added p50 | added p99 | achieved req/s | non-2xx | errors | server CPU ms/req |");
-    console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    console.log("Every round:\n");
+    console.log("| offered | round | run | p50 ms | p99 ms | added p50 | added p99 | achieved req/s | non-2xx | errors | server CPU ms/req |");
+    console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (const r of rows)
       console.log(
-        `| ${r.rate} | ${r.name} | ${r.p50} | ${r.p99} | ${r.addedP50.toFixed(2)} | ${r.addedP99.toFixed(2)} | ${r.achieved.toFixed(0)} | ${r.non2xx} | ${r.errors} | ${r.cpuMsPerRequest.toFixed(3)} |`,
+        `| ${r.rate} | ${r.round} | ${r.name} | ${r.p50} | ${r.p99} | ${r.addedP50} | ${r.addedP99} | ${r.achieved.toFixed(0)} | ${r.non2xx} | ${r.errors} | ${r.cpuMsPerRequest.toFixed(3)} |`,
       );
+    console.log(`\nMedians over ${ROUNDS} rounds of ${DURATION} s (added: against the direct run of the same round; range in brackets):\n`);
+    console.log("| offered | run | p50 ms | p99 ms | added p50 | added p99 | achieved req/s | non-2xx | errors | server CPU ms/req |");
+    console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (const rate of RATES)
+      for (const sv of servers) {
+        const rs = rows.filter((r) => r.rate === rate && r.name === sv.name);
+        const span = (k) => `${med(rs.map((r) => r[k]))} [${Math.min(...rs.map((r) => r[k]))}, ${Math.max(...rs.map((r) => r[k]))}]`;
+        console.log(
+          `| ${rate} | ${sv.name} | ${med(rs.map((r) => r.p50))} | ${med(rs.map((r) => r.p99))} | ${span("addedP50")} | ${span("addedP99")} | ${med(rs.map((r) => r.achieved)).toFixed(0)} | ${rs.reduce((a, r) => a + r.non2xx, 0)} | ${rs.reduce((a, r) => a + r.errors, 0)} | ${med(rs.map((r) => r.cpuMsPerRequest)).toFixed(3)} |`,
+        );
+      }
     console.log(`gateway RSS after the runs: ${rssMb(gw.pid).toFixed(0)} MB`);
   }
 } finally {
