@@ -9,6 +9,7 @@ import { dirname } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { UserError } from "../util/errors.js";
+import { hubFetch } from "./hub-fetch.js";
 import { hubToken, hubUrl } from "./hub-url.js";
 
 export interface DownloadOptions {
@@ -38,7 +39,7 @@ async function hashFile(file: string, hash: ReturnType<typeof createHash>): Prom
 
 export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> {
   const { pathsInfo } = await import("@huggingface/hub");
-  const f = o.fetch ?? fetch;
+  const f = o.fetch ?? hubFetch;
   const revision = o.revision ?? "main";
   const token = hubToken();
   let info: Awaited<ReturnType<typeof pathsInfo>>;
@@ -55,7 +56,7 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
   } catch (e) {
     throw new UserError(
       `hf:${o.repo}@${revision}: cannot read file info from ${hubUrl()}: ${(e as Error).message}`,
-      "check the repository name, the revision, HF_ENDPOINT, and HF_TOKEN for gated repositories",
+      "check the repository name, the revision, HF_ENDPOINT, HTTPS_PROXY / NO_PROXY, and HF_TOKEN for gated repositories",
     );
   }
   const entry = info.find((i) => i.path === o.path && i.type === "file");

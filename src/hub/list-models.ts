@@ -7,6 +7,7 @@
 import type { HubModel } from "../store/snapshots.js";
 import { sleep } from "../util/duration.js";
 import { UserError } from "../util/errors.js";
+import { hubFetch } from "./hub-fetch.js";
 import { hubToken, hubUrl } from "./hub-url.js";
 import { parseHubModel } from "./model-object.js";
 
@@ -49,7 +50,7 @@ export function rateLimitWaitMs(headers: Headers, now = Date.now()): number {
 }
 
 export async function listModels(o: ListModelsOptions = {}): Promise<HubModel[]> {
-  const f = o.fetch ?? fetch;
+  const f = o.fetch ?? hubFetch;
   const limit = o.limit ?? 1000;
   const params = new URLSearchParams({ sort: SORT_FIELD[o.sort ?? "downloads"], direction: "-1", limit: String(Math.min(100, limit)) });
   for (const e of EXPAND) params.append("expand[]", e);
@@ -79,7 +80,7 @@ export async function listModels(o: ListModelsOptions = {}): Promise<HubModel[]>
     if (!res.ok)
       throw new UserError(
         `listing models at ${hubUrl()} failed: HTTP ${res.status} ${await res.text().then((t) => t.slice(0, 200))}`,
-        "check HF_ENDPOINT, HF_TOKEN and the --filter/--author values",
+        "check HF_ENDPOINT, HTTPS_PROXY / NO_PROXY, HF_TOKEN and the --filter/--author values",
       );
     retries = 0;
     const page = (await res.json()) as unknown;

@@ -7,6 +7,7 @@ import { existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { downloadFile } from "../hub/download-file.js";
+import { hubFetch } from "../hub/hub-fetch.js";
 import { hubToken, hubUrl } from "../hub/hub-url.js";
 import { UserError } from "../util/errors.js";
 
@@ -24,7 +25,7 @@ export function cacheDir(): string {
 
 async function commitOf(repo: string, revision: string): Promise<string | undefined> {
   const token = hubToken();
-  const res = await fetch(`${hubUrl()}/api/models/${repo}/revision/${encodeURIComponent(revision)}`, {
+  const res = await hubFetch(`${hubUrl()}/api/models/${repo}/revision/${encodeURIComponent(revision)}`, {
     headers: { accept: "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
   }).catch(() => undefined);
   if (!res?.ok) return undefined;
@@ -47,13 +48,14 @@ export async function fetchHfRepo(
       revision,
       recursive: true,
       hubUrl: hubUrl(),
+      fetch: hubFetch,
       ...(token ? { accessToken: token } : {}),
     }))
       if (f.type === "file") entries.push({ path: f.path, size: f.lfs?.size ?? f.size, ...(f.lfs ? { lfs: { oid: f.lfs.oid, size: f.lfs.size } } : {}) });
   } catch (e) {
     throw new UserError(
       `hf:${repo}@${revision}: cannot list files at ${hubUrl()}: ${(e as Error).message}`,
-      "check the repository name and revision, HF_ENDPOINT, and HF_TOKEN for gated repositories",
+      "check the repository name and revision, HF_ENDPOINT, HTTPS_PROXY / NO_PROXY, and HF_TOKEN for gated repositories",
     );
   }
   const dir = opts.dest ?? join(cacheDir(), "hf", ...repo.split("/"), commit ?? revision);

@@ -48,8 +48,9 @@ export interface ScanOptions {
 /** base_model of a Hub repo, read from its model card through HF_ENDPOINT. */
 export const hubBaseModel: BaseModelResolver = async (repo) => {
   const { hubUrl, hubToken } = await import("../hub/hub-url.js");
+  const { hubFetch } = await import("../hub/hub-fetch.js");
   const token = hubToken();
-  const res = await fetch(`${hubUrl()}/${repo}/resolve/main/README.md`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const res = await hubFetch(`${hubUrl()}/${repo}/resolve/main/README.md`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   if (!res.ok) return undefined;
   return modelCard(await res.text()).facts.baseModel;
 };
