@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadProject } from "../../src/config/project.js";
 import { expectInterrupted, killWhen, newestRun, runCli, storedResults } from "../support/cli.js";
+import { twoModelProject } from "../support/eval-project.js";
 import { labelSuite, tempDir, twoModelConfig, writeFiles } from "../support/project.js";
-import { behaviourFor, type Simulator, startStub } from "../support/stub-server.js";
+import type { Simulator } from "../support/stub-server.js";
 
 const open: Simulator[] = [];
 afterEach(async () => {
@@ -11,17 +11,9 @@ afterEach(async () => {
 });
 
 async function project(n: number, latencyMs = 0) {
-  const dir = tempDir();
-  writeFiles(dir, {
-    "suite.yaml": labelSuite("intent", n),
-    "weightbridge.yaml": twoModelConfig("http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1", ["suite.yaml"]),
-  });
-  const suites = loadProject(join(dir, "weightbridge.yaml")).suites;
-  const a = await startStub({ behaviour: behaviourFor(suites, 0.95, 1), latencyMs });
-  const b = await startStub({ behaviour: behaviourFor(suites, 0.8, 2), latencyMs });
-  open.push(a, b);
-  writeFiles(dir, { "weightbridge.yaml": twoModelConfig(a.baseUrl, b.baseUrl, ["suite.yaml"]) });
-  return { dir, config: join(dir, "weightbridge.yaml"), a, b };
+  const p = await twoModelProject(n, latencyMs);
+  open.push(p.a, p.b);
+  return p;
 }
 
 describe("weightbridge CLI", () => {

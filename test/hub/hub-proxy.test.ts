@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
-import { request as httpRequest, createServer as httpServer, type IncomingMessage, type Server } from "node:http";
-import { type AddressInfo, connect, type Socket } from "node:net";
+import type { Server } from "node:http";
+import { type AddressInfo, connect } from "node:net";
 import { join } from "node:path";
 import { createServer as tlsServer } from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
 import { selfSignedCert } from "../support/certs.js";
 import { runCli } from "../support/cli.js";
+import { startForwardProxy } from "../support/forward-proxy.js";
 import { startHub } from "../support/hub-server.js";
 import { tempDir } from "../support/project.js";
 
@@ -23,53 +24,24 @@ const listen = async (s: Server | import("node:tls").Server) => {
 /** The fake Hub host: it does not resolve, so only a proxy that maps it can reach the local Hub. */
 const HUB_HOST = "hub.weightbridge.test";
 
-/**
- * A forward proxy that knows HUB_HOST: absolute-form http requests are relayed to the local Hub,
- * CONNECT tunnels to `tunnelPort` (a TLS front of the Hub). Records what it saw, checks credentials.
- */
+/** A forward proxy that alone knows HUB_HOST: http to the local Hub, CONNECT to `tunnelPort` (a TLS front of it). */
 async function proxyFor(hubPort: number, tunnelPort?: number) {
-  const seen: { forwarded: string[]; connects: string[]; auth: (string | undefined)[] } = { forwarded: [], connects: [], auth: [] };
-  const server = httpServer((req, res) => {
-    seen.auth.push(req.headers["proxy-authorization"]);
-    const target = new URL(req.url ?? "");
-    seen.forwarded.push(`${req.method} ${target.host}${target.pathname}`);
-    if (target.hostname !== HUB_HOST) {
-      res.writeHead(502).end();
-      return;
-    }
-    const headers = { ...req.headers };
-    delete headers["proxy-authorization"];
-    const up = httpRequest({ host: "127.0.0.1", port: hubPort, method: req.method, path: target.pathname + target.search, headers }, (r: IncomingMessage) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    req.pipe(up);
+  const proxy = await startForwardProxy({
+    route: (host, port) => {
+      if (host !== HUB_HOST) return undefined;
+      if (port === 443) return tunnelPort === undefined ? undefined : { host: "127.0.0.1", port: tunnelPort };
+      return { host: "127.0.0.1", port: hubPort };
+    },
   });
-  server.on("connect", (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    seen.auth.push(req.headers["proxy-authorization"]);
-    seen.connects.push(req.url ?? "");
-    if (tunnelPort === undefined || !(req.url ?? "").startsWith(`${HUB_HOST}:`)) {
-      socket.end("HTTP/1.1 403 Forbidden\r\n\r\n");
-      return;
-    }
-    const up = connect(tunnelPort, "127.0.0.1", () => {
-      socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      up.write(head);
-      up.pipe(socket);
-      socket.pipe(up);
-    });
-    up.on("error", () => socket.destroy());
-    socket.on("error", () => up.destroy());
-  });
-  const port = await listen(server);
-  return { url: `http://user:s3cret@127.0.0.1:${port}`, seen };
+  closers.push(() => proxy.close());
+  return { url: proxy.url.href, seen: proxy.seen };
 }
 
 const files = [
   { path: "README.md", content: Buffer.from("---\nlicense: mit\n---\n"), git: true },
   { path: "model.bin", content: Buffer.from("weights".repeat(100)) },
 ];
-const basic = `Basic ${Buffer.from("user:s3cret").toString("base64")}`;
+const basic = `Basic ${Buffer.from("user:secret").toString("base64")}`;
 
 describe("Hub requests through a proxy (HTTP_PROXY / HTTPS_PROXY, as for providers)", () => {
   it("reaches an http Hub only through http_proxy, with the proxy's credentials", async () => {
@@ -87,11 +59,11 @@ describe("Hub requests through a proxy (HTTP_PROXY / HTTPS_PROXY, as for provide
     expect(lock.source.commit).toBe(hub.commit);
     expect(lock.files.map((f) => f.path).sort()).toEqual(["README.md", "model.bin"]);
     // Every Hub call went through the proxy: revision, listing, file info and downloads (pinned to the commit).
-    const at = `${HUB_HOST}:${hubPort}`;
+    const at = `http://${HUB_HOST}:${hubPort}`;
     expect([...proxy.seen.forwarded].sort()).toEqual(
       [
         `GET ${at}/api/models/acme/tiny/revision/main`,
-        `GET ${at}/api/models/acme/tiny/tree/main`,
+        `GET ${at}/api/models/acme/tiny/tree/main?recursive=true&expand=false`,
         `POST ${at}/api/models/acme/tiny/paths-info/${hub.commit}`,
         `POST ${at}/api/models/acme/tiny/paths-info/${hub.commit}`,
         `GET ${at}/acme/tiny/resolve/${hub.commit}/README.md`,
@@ -129,7 +101,7 @@ describe("Hub requests through a proxy (HTTP_PROXY / HTTPS_PROXY, as for provide
     const untrusted = await runCli(["lock", "hf:acme/tiny", "-o", join(dir, "l2.json")], { env });
     expect(untrusted.code).not.toBe(0);
     expect(untrusted.stderr).toMatch(/hf:acme\/tiny.*(certificate|self.signed).*through the proxy http:\/\/127\.0\.0\.1:\d+\)/i);
-    expect(untrusted.stderr).not.toContain("s3cret");
+    expect(untrusted.stderr).not.toContain("secret");
   }, 30_000);
 
   it("never proxies a loopback Hub, and goes direct to hosts NO_PROXY names", async () => {

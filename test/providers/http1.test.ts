@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
-import { createServer, request as httpRequest, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { createServer as createTlsServer } from "node:https";
-import { connect, createServer as createTcpServer, type Socket } from "node:net";
+import { createServer as createTcpServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { proxyFor } from "../../src/providers/http.js";
 import { Http1Pool, HttpParseError, type ResponseHeaders, ResponseParser } from "../../src/providers/http1.js";
 import { selfSignedCert } from "../support/certs.js";
+import { startForwardProxy } from "../support/forward-proxy.js";
 import { tempDir } from "../support/project.js";
 
 function parseAll(pieces: Buffer[], close = false): { status: number; headers: ResponseHeaders; body: string; complete: boolean } {
@@ -220,41 +221,10 @@ describe("through a proxy", () => {
       });
     });
 
-  /** A forward proxy: CONNECT tunnels (counted, credentials checked) and absolute-form http requests. */
   async function proxyServer(opts: { refuse?: boolean } = {}) {
-    const seen = { connects: [] as string[], auth: [] as (string | undefined)[], forwarded: [] as string[] };
-    const proxy = createServer((req, res) => {
-      seen.forwarded.push(`${req.method} ${req.url}`);
-      seen.auth.push(req.headers["proxy-authorization"]);
-      const target = new URL(req.url ?? "");
-      const up = httpRequest(
-        { host: target.hostname, port: target.port, path: target.pathname, method: req.method, headers: req.headers },
-        (r: import("node:http").IncomingMessage) => {
-          res.writeHead(r.statusCode ?? 502, r.headers);
-          r.pipe(res);
-        },
-      );
-      req.pipe(up);
-    });
-    proxy.on("connect", (req: import("node:http").IncomingMessage, socket: Socket, head: Buffer) => {
-      seen.connects.push(req.url ?? "");
-      seen.auth.push(req.headers["proxy-authorization"]);
-      if (opts.refuse) {
-        socket.end("HTTP/1.1 407 Proxy Authentication Required\r\n\r\n");
-        return;
-      }
-      const [host, port] = (req.url ?? "").split(":");
-      const up = connect(Number(port), host === "localhost" ? "127.0.0.1" : (host as string), () => {
-        socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-        up.write(head);
-        up.pipe(socket);
-        socket.pipe(up);
-      });
-      up.on("error", () => socket.destroy());
-      socket.on("error", () => up.destroy());
-    });
-    const port = await listen(proxy);
-    return { url: new URL(`http://user:secret@127.0.0.1:${port}`), seen };
+    const proxy = await startForwardProxy(opts);
+    servers.push({ close: (cb) => void proxy.close().then(cb) });
+    return proxy;
   }
 
   it("tunnels https with CONNECT (credentials sent, one tunnel reused) and verifies the target's certificate", async () => {

@@ -5,14 +5,14 @@
  */
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { loadProject } from "../../src/config/project.js";
 import { loadGatewayConfig } from "../../src/gateway/config.js";
 import { startGateway } from "../../src/gateway/server.js";
 import { openStore } from "../../src/store/open.js";
 import { killWhen, runCli } from "../support/cli.js";
+import { twoModelProject } from "../support/eval-project.js";
 import { type Postgres, startPostgres } from "../support/postgres.js";
-import { labelSuite, tempDir, twoModelConfig, writeFiles } from "../support/project.js";
-import { behaviourFor, type Simulator, startStub } from "../support/stub-server.js";
+import { tempDir, writeFiles } from "../support/project.js";
+import { startStub } from "../support/stub-server.js";
 
 const TRENDING = join(import.meta.dirname, "../../../shared/data/hf-trending-2026.jsonl");
 
@@ -28,20 +28,12 @@ afterEach(async () => {
 });
 
 async function project(n: number, latencyMs = 0) {
-  const dir = tempDir();
-  writeFiles(dir, {
-    "suite.yaml": labelSuite("intent", n),
-    "weightbridge.yaml": twoModelConfig("http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1", ["suite.yaml"]),
-  });
-  const suites = loadProject(join(dir, "weightbridge.yaml")).suites;
-  const a: Simulator = await startStub({ behaviour: behaviourFor(suites, 0.95, 1), latencyMs });
-  const b: Simulator = await startStub({ behaviour: behaviourFor(suites, 0.8, 2), latencyMs });
+  const p = await twoModelProject(n, latencyMs);
   closers.push(
-    () => a.close(),
-    () => b.close(),
+    () => p.a.close(),
+    () => p.b.close(),
   );
-  writeFiles(dir, { "weightbridge.yaml": twoModelConfig(a.baseUrl, b.baseUrl, ["suite.yaml"]) });
-  return { config: join(dir, "weightbridge.yaml"), a, b };
+  return p;
 }
 
 /** Drop what differs between two stores by nature: ids, times, latencies. */
