@@ -1,7 +1,7 @@
 /**
  * fetch for the Hugging Face Hub that honours the same proxy settings as the providers and the
  * gateway (`https_proxy` / `HTTPS_PROXY`, `http_proxy` / `HTTP_PROXY`, `NO_PROXY`; see proxyFor):
- * Node 20's own fetch ignores them, which left `pull`, `scan hf:` and `scoreboard --fetch` unable to
+ * Node 20's own fetch ignores them, which left `pull`, `scan hf:` and `scoreboard ingest --from hub` unable to
  * reach the Hub from behind a corporate proxy. A proxied request goes through undici's ProxyAgent
  * (https in a CONNECT tunnel, TLS checked end to end; http as absolute-form requests; credentials in
  * the proxy URL sent as Proxy-Authorization); anything else through Node's fetch, unchanged.
@@ -22,8 +22,6 @@ function agentFor(proxy: URL, target: URL): ProxyAgent {
   return a;
 }
 
-const urlOf = (input: Parameters<typeof fetch>[0]): URL => new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
-
 /** fetch's own message is "fetch failed"; the reason (refused, not found, certificate) is in its cause. */
 function explained(e: unknown, proxy: URL | undefined): Error {
   const err = e as Error & { cause?: { message?: string; code?: string } };
@@ -34,17 +32,15 @@ function explained(e: unknown, proxy: URL | undefined): Error {
 }
 
 export const hubFetch: typeof fetch = (input, init) => {
-  const target = urlOf(input);
+  const request = typeof input === "string" || input instanceof URL ? undefined : input;
+  const url = request ? request.url : String(input);
+  const target = new URL(url);
   const proxy = proxyFor(target);
   if (!proxy)
     return fetch(input, init).catch((e) => {
       throw explained(e, undefined);
     });
-  const asRequest =
-    typeof input === "string" || input instanceof URL
-      ? {}
-      : { method: input.method, headers: Object.fromEntries(input.headers), body: input.body, duplex: "half" };
-  const url = typeof input === "string" || input instanceof URL ? input : input.url;
+  const asRequest = request ? { method: request.method, headers: Object.fromEntries(request.headers), body: request.body, duplex: "half" } : {};
   // undici's own Response is the same shape as Node's (web streams, headers, json()).
   const options = { ...asRequest, ...(init as object), dispatcher: agentFor(proxy, target) } as Parameters<typeof undiciFetch>[1];
   return (undiciFetch(url, options) as unknown as Promise<Response>).catch((e) => {
