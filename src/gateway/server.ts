@@ -72,10 +72,12 @@ function extract(kind: Kind, body: Record<string, unknown>): Extracted | string 
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
-function sendJson(res: Reply, status: number, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { "content-type": JSON_TYPE, "content-length": Buffer.byteLength(body), ...headers });
+function send(res: Reply, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body), ...headers });
   res.end(body);
 }
+
+const sendJson = (res: Reply, status: number, body: string, headers: Record<string, string> = {}) => send(res, status, JSON_TYPE, body, headers);
 
 function openAiError(
   res: Reply,
@@ -388,14 +390,11 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
       if (path === "/v1/models") return sendJson(reply, 200, models);
       if (path === "/metrics")
         return void metrics.registry.metrics().then(
-          (text) => {
-            reply.writeHead(200, { "content-type": metrics.registry.contentType, "content-length": Buffer.byteLength(text) });
-            reply.end(text);
-          },
+          (text) => send(reply, 200, metrics.registry.contentType, text),
           (e) => onError(reply, e),
         );
     }
-    const known = kind !== undefined || path === "/healthz" || path === "/v1/models" || path === "/metrics";
+    const known = kind !== undefined || GET_PATHS.has(path);
     if (known) return openAiError(reply, 405, `${req.method} is not allowed on ${path}`, "method_not_allowed", {}, { allow: kind ? "POST" : "GET" });
     openAiError(reply, 404, `no such endpoint: ${req.method} ${path}`, "not_found");
   };
@@ -431,6 +430,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
 }
 
 const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
+const GET_PATHS = new Set(["/healthz", "/v1/models", "/metrics"]);
 const POST_PATHS: Record<string, Kind | undefined> = { "/v1/chat/completions": "chat", "/v1/completions": "completions", "/v1/embeddings": "embeddings" };
 
 /** Each deployment's endpoint URLs and headers, parsed once (not on every request). */
