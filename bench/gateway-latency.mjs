@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { quantile } from "../dist/stats/quantile.js";
 import { body, freePort, gatewayYaml, uniqueTickets } from "./gateway-fixture.mjs";
 
 const arg = (name, dflt) => {
@@ -27,6 +28,7 @@ const DURATION = Number(arg("duration", "10"));
 const ROUNDS = Number(arg("rounds", "5"));
 const SOAK = Number(arg("soak", "0"));
 const WARMUP = Number(arg("warmup", "10"));
+const med = (xs) => quantile(xs, 0.5);
 const BIN = fileURLToPath(new URL("../bin/weightbridge.js", import.meta.url));
 const STUB = fileURLToPath(new URL("./stub.mjs", import.meta.url));
 
@@ -122,7 +124,6 @@ try {
     // the first minute (warm-up): a leak shows as a steady slope, GC as scatter around a flat line.
     const firstMin = samples.filter(([t]) => t >= 60 && t <= 120).map(([, m]) => m);
     const lastMin = samples.filter(([t]) => t >= SOAK - 60).map(([, m]) => m);
-    const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
     const after = samples.filter(([t]) => t >= 60);
     const mt = after.reduce((a, [t]) => a + t, 0) / after.length;
     const mm = after.reduce((a, [, m]) => a + m, 0) / after.length;
@@ -163,10 +164,6 @@ try {
         }
       }
     }
-    const med = (xs) => {
-      const s = [...xs].sort((a, b) => a - b);
-      return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    };
     // CPU per request: of the server measured (the stub for the direct run, else the gateway).
     console.log("Every round:\n");
     console.log("| offered | round | run | p50 ms | p99 ms | added p50 | added p99 | achieved req/s | non-2xx | errors | server CPU ms/req |");
