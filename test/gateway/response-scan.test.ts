@@ -1,14 +1,11 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadGatewayConfig } from "../../src/gateway/config.js";
 import { buildDetectors, detect } from "../../src/gateway/detect/redact.js";
 import { ResponseScanner, scanAnswer, sentValues } from "../../src/gateway/response-scan.js";
-import { hashKey, startGateway } from "../../src/gateway/server.js";
-import { insertKey, listAudit } from "../../src/store/gateway.js";
-import { openStore } from "../../src/store/open.js";
+import { listAudit } from "../../src/store/gateway.js";
 import { tempDir, writeFiles } from "../support/project.js";
+import { startTestGateway } from "../support/test-gateway.js";
 
 const detectors = buildDetectors();
 const opts = (o: Partial<ConstructorParameters<typeof ResponseScanner>[0]> = {}) => ({ detectors, window: 64, redact: true, sent: new Set<string>(), ...o });
@@ -154,13 +151,8 @@ routes:
     onSensitive: reroute
 ${route}`,
     });
-    const store = await openStore(join(dir, "db.sqlite"));
-    await insertKey(store.db, { name: "bot", keyHash: hashKey("wb_test"), routes: null, rpm: null, tpm: null, budgetUsd: null });
-    const gw = await startGateway({ config: loadGatewayConfig(join(dir, "gateway.yaml")), store });
-    closers.push(
-      () => store.close(),
-      () => gw.close(),
-    );
+    const { gw, store, close } = await startTestGateway(dir, "db.sqlite");
+    closers.push(close);
     return { gw, store };
   }
 

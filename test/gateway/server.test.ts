@@ -3,13 +3,12 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadGatewayConfig } from "../../src/gateway/config.js";
-import { hashKey, startGateway } from "../../src/gateway/server.js";
+import { hashKey } from "../../src/gateway/server.js";
 import { insertKey, listAudit } from "../../src/store/gateway.js";
-import { openStore, type StoreHandle } from "../../src/store/open.js";
 import { runCli } from "../support/cli.js";
 import { tempDir, writeFiles } from "../support/project.js";
 import { startStub } from "../support/stub-server.js";
+import { startTestGateway } from "../support/test-gateway.js";
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -42,14 +41,11 @@ routes:
 `,
   });
   const configFile = join(dir, "gateway.yaml");
-  const store: StoreHandle = await openStore(join(dir, ".weightbridge", "weightbridge.db")); // where the CLI finds it
-  await insertKey(store.db, { name: "bot", keyHash: hashKey("wb_test"), routes: null, rpm: null, tpm: null, budgetUsd: null });
-  const gw = await startGateway({ config: loadGatewayConfig(configFile), store });
+  const { gw, store, close } = await startTestGateway(dir, join(".weightbridge", "weightbridge.db")); // where the CLI finds it
   closers.push(
     async () => a.close(),
     async () => b.close(),
-    () => gw.close(),
-    () => store.close(),
+    close,
   );
   const chat = (content: string, extra: Record<string, unknown> = {}, key = "wb_test") =>
     fetch(`${gw.url}/v1/chat/completions`, {
@@ -221,13 +217,8 @@ routes:
     onSensitive: block
 `,
     });
-    const store = await openStore(join(dir, "wb.db"));
-    await insertKey(store.db, { name: "bot", keyHash: hashKey("wb_test"), routes: null, rpm: null, tpm: null, budgetUsd: null });
-    const gw = await startGateway({ config: loadGatewayConfig(join(dir, "gateway.yaml")), store });
-    closers.push(
-      () => gw.close(),
-      () => store.close(),
-    );
+    const { gw, close } = await startTestGateway(dir, "wb.db");
+    closers.push(close);
     for (let i = 0; i < 2; i++) {
       const r = await fetch(`${gw.url}/v1/chat/completions`, {
         method: "POST",
@@ -310,14 +301,11 @@ describe("gateway: upstream timeouts and Retry-After", () => {
     const b = await startStub({ behaviour });
     const dir = tempDir();
     writeFiles(dir, { "gateway.yaml": yaml(a.baseUrl, b.baseUrl) });
-    const store = await openStore(join(dir, "db.sqlite"));
-    await insertKey(store.db, { name: "bot", keyHash: hashKey("wb_test"), routes: null, rpm: null, tpm: null, budgetUsd: null });
-    const gw = await startGateway({ config: loadGatewayConfig(join(dir, "gateway.yaml")), store });
+    const { gw, store, close } = await startTestGateway(dir, "db.sqlite");
     closers.push(
       async () => a.close(),
       async () => b.close(),
-      () => gw.close(),
-      () => store.close(),
+      close,
     );
     const chat = (content: string) =>
       fetch(`${gw.url}/v1/chat/completions`, {

@@ -6,7 +6,7 @@ import { createServer as tlsServer } from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
 import { selfSignedCert } from "../support/certs.js";
 import { runCli } from "../support/cli.js";
-import { startForwardProxy } from "../support/forward-proxy.js";
+import { relay, startForwardProxy } from "../support/forward-proxy.js";
 import { startHub } from "../support/hub-server.js";
 import { tempDir } from "../support/project.js";
 
@@ -80,13 +80,7 @@ describe("Hub requests through a proxy (HTTP_PROXY / HTTPS_PROXY, as for provide
     const dir = tempDir();
     const cert = selfSignedCert(dir, "hub", `/CN=${HUB_HOST}`, ["-addext", `subjectAltName=DNS:${HUB_HOST}`]);
     // The Hub's TLS front: decrypts and relays to the local (plain http) Hub.
-    const front = tlsServer({ key: readFileSync(cert.key), cert: readFileSync(cert.cert) }, (s) => {
-      const up = connect(hubPort, "127.0.0.1");
-      s.pipe(up);
-      up.pipe(s);
-      up.on("error", () => s.destroy());
-      s.on("error", () => up.destroy());
-    });
+    const front = tlsServer({ key: readFileSync(cert.key), cert: readFileSync(cert.cert) }, (s) => relay(s, connect(hubPort, "127.0.0.1")));
     const proxy = await proxyFor(hubPort, await listen(front));
     const env = { HF_ENDPOINT: `https://${HUB_HOST}`, HTTPS_PROXY: proxy.url, WEIGHTBRIDGE_CACHE: tempDir(), NO_PROXY: "" };
     const out = join(dir, "lock.json");

@@ -10,7 +10,7 @@ import { startGateway } from "../../src/gateway/server.js";
 import { openStore } from "../../src/store/open.js";
 import { killWhen, runCli } from "../support/cli.js";
 import { twoModelProject } from "../support/eval-project.js";
-import { type Postgres, startPostgres } from "../support/postgres.js";
+import { type Postgres, queryPostgres, startPostgres } from "../support/postgres.js";
 import { tempDir, writeFiles } from "../support/project.js";
 import { startStub } from "../support/stub-server.js";
 
@@ -64,12 +64,11 @@ describe("PostgreSQL store (WEIGHTBRIDGE_DATABASE_URL=postgres://…)", () => {
     const shown = JSON.parse((await runCli(["runs", "show", pgSummary.runId, "--json"], { env: onPg, cwd: tempDir() })).stdout);
     expect(stable(shown)).toEqual(stable(pgSummary));
     // Read back with PostgreSQL's own client: the rows are really there.
-    const { default: pgClient } = await import("pg");
-    const c = new pgClient.Client({ connectionString: onPg.WEIGHTBRIDGE_DATABASE_URL });
-    await c.connect();
-    const counts = await c.query("SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM results) AS results");
-    await c.end();
-    expect(counts.rows[0]).toEqual({ runs: "2", results: "80" });
+    const [counts] = await queryPostgres(
+      onPg.WEIGHTBRIDGE_DATABASE_URL,
+      "SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM results) AS results",
+    );
+    expect(counts).toEqual({ runs: "2", results: "80" });
   }, 60_000);
 
   it("after SIGKILL, --resume finishes the run and asks only what had not finished", async () => {
@@ -80,11 +79,7 @@ describe("PostgreSQL store (WEIGHTBRIDGE_DATABASE_URL=postgres://…)", () => {
     const asked = a.stats.chat + b.stats.chat;
     const [run] = JSON.parse((await runCli(["runs", "--json"], { env, cwd: tempDir() })).stdout) as { runId: string; status: string }[];
     expect(run?.status).toBe("interrupted");
-    const { default: pgClient } = await import("pg");
-    const c = new pgClient.Client({ connectionString: env.WEIGHTBRIDGE_DATABASE_URL });
-    await c.connect();
-    const finished = Number((await c.query("SELECT count(*) AS n FROM results")).rows[0].n);
-    await c.end();
+    const finished = Number((await queryPostgres(env.WEIGHTBRIDGE_DATABASE_URL, "SELECT count(*) AS n FROM results"))[0]?.n);
     expect(finished).toBeGreaterThan(0);
     expect(finished).toBeLessThan(200);
     const resumed = await runCli(["eval", "-c", config, "--no-cache", "--resume", run?.runId ?? "", "--json"], { env });

@@ -5,6 +5,15 @@
  */
 import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
 import { type AddressInfo, connect, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
+
+/** Bytes both ways between two sockets; an error on either ends both. */
+export function relay(a: Duplex, b: Duplex): void {
+  a.pipe(b);
+  b.pipe(a);
+  a.on("error", () => b.destroy());
+  b.on("error", () => a.destroy());
+}
 
 export interface ProxySeen {
   /** `METHOD absolute-URL` of each relayed http request. */
@@ -50,10 +59,9 @@ export async function startForwardProxy(opts: { route?: Route; refuse?: boolean 
     const up = connect(to.port, to.host, () => {
       socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
       up.write(head);
-      up.pipe(socket);
-      socket.pipe(up);
+      relay(socket, up);
     });
-    up.on("error", () => socket.destroy());
+    up.on("error", () => socket.destroy()); // before the tunnel is up, too
     socket.on("error", () => up.destroy());
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));

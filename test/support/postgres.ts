@@ -55,14 +55,22 @@ export async function startPostgres(): Promise<Postgres> {
   return {
     url,
     database: async () => {
-      const { default: pg } = await import("pg");
       const name = `wb_${process.pid}_${n++}`;
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`CREATE DATABASE ${name}`);
-      await c.end();
+      await queryPostgres(url, `CREATE DATABASE ${name}`);
       return url.replace(/\/postgres$/, `/${name}`);
     },
     stop: () => run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]),
   };
+}
+
+/** Run one query with PostgreSQL's own client (to read back what weightbridge wrote); its rows. */
+export async function queryPostgres(url: string, text: string): Promise<Record<string, unknown>[]> {
+  const { default: pg } = await import("pg");
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(text)).rows as Record<string, unknown>[];
+  } finally {
+    await c.end();
+  }
 }

@@ -1,0 +1,23 @@
+/** A gateway started in this process for tests: the `gateway.yaml` in `dir`, a SQLite store, and the key `wb_test` (named "bot"). */
+import { join } from "node:path";
+import { loadGatewayConfig } from "../../src/gateway/config.js";
+import { hashKey, startGateway } from "../../src/gateway/server.js";
+import { insertKey } from "../../src/store/gateway.js";
+import { openStore } from "../../src/store/open.js";
+
+export const TEST_KEY = "wb_test";
+
+/** `storeFile` is relative to `dir`; close() stops the gateway, then the store. */
+export async function startTestGateway(dir: string, storeFile: string) {
+  const store = await openStore(join(dir, storeFile));
+  await insertKey(store.db, { name: "bot", keyHash: hashKey(TEST_KEY), routes: null, rpm: null, tpm: null, budgetUsd: null });
+  const gw = await startGateway({ config: loadGatewayConfig(join(dir, "gateway.yaml")), store });
+  return {
+    gw,
+    store,
+    close: async () => {
+      await gw.close();
+      await store.close();
+    },
+  };
+}
