@@ -38,6 +38,10 @@ export const gatewayConfigSchema = z
           restore: z.boolean().default(false),
           /** Sensitive data in answers that the caller did not send: replace it, or only count it. */
           onSensitiveResponse: z.enum(["redact", "audit"]).default("redact"),
+          /** A request the gateway does not understand (unknown field, content of an unknown type): refuse it (400), or forward it with every string scanned. */
+          onUnknownShape: z.enum(["refuse", "pass"]).default("refuse"),
+          /** An answer the gateway cannot read as text (compressed, binary): withhold it (502), or pass it unscanned. */
+          onUnscannableResponse: z.enum(["withhold", "pass"]).default("withhold"),
         }),
       )
       .min(1),
@@ -48,6 +52,8 @@ export const gatewayConfigSchema = z
     holdBack: z.number().int().min(0).max(4096).default(128),
     audit: z.strictObject({ bodies: z.enum(["none", "redacted", "full"]).default("none") }).default({ bodies: "none" }),
     store: z.string().optional(),
+    /** /v1/models and /metrics answer without a key (they name the routes and the traffic). */
+    public: z.boolean().default(false),
   })
   .superRefine((c, ctx) => {
     const ids = new Set(c.deployments.map((d) => d.id));

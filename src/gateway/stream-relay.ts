@@ -1,80 +1,70 @@
 /**
- * Re-emits an upstream's server-sent events with each choice's text passed through a
- * ResponseScanner (hold-back window), keeping every other field; what is still held is flushed as
- * one more event shaped like the upstream's before finish_reason or [DONE]. Usage is read on the way.
+ * Re-emits an upstream's server-sent events with every string scanned. The texts a model writes
+ * piece by piece — a choice's content, reasoning and refusal, each tool call's arguments, a
+ * completion's text — go through a ResponseScanner each (hold-back window), so a value split
+ * across chunks is seen whole; every other string of an event (ids, names, error messages) is
+ * scanned as it comes, and data that is not JSON is scanned as text. What is still held is flushed
+ * as one more event shaped like the upstream's before finish_reason or the end. `[DONE]` is not
+ * passed on: the caller writes it once the audit row is committed, so a client that saw `[DONE]`
+ * has an audit row.
  */
 import { SseDecoder } from "../providers/sse.js";
+import type { Usage } from "./answer-scan.js";
+import { replaceSlots, walkJson } from "./json-walk.js";
 import { ResponseScanner, type ResponseScanOptions, scanAnswer } from "./response-scan.js";
 
 export type Kind = "chat" | "completions" | "embeddings";
-export type Choice = { index?: number; message?: { content?: unknown }; delta?: { content?: unknown }; text?: unknown; finish_reason?: unknown };
-export type Usage = { prompt_tokens?: number; completion_tokens?: number };
+export type { Usage } from "./answer-scan.js";
 
-/** Where a choice keeps its text: message (chat), delta (streamed chat) or the choice (completions). */
-export function textHolder(kind: Kind, c: Choice, streamed: boolean): Record<string, unknown> | undefined {
-  if (kind === "completions") return c as Record<string, unknown>;
-  return (streamed ? c.delta : c.message) as Record<string, unknown> | undefined;
-}
-export const textKey = (kind: Kind) => (kind === "completions" ? "text" : "content");
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** Streamed text fields of a chat delta. */
+const DELTA_FIELDS = ["content", "reasoning_content", "reasoning", "refusal"] as const;
 
 function addCounts(into: Record<string, number>, from: Record<string, number>): void {
   for (const [c, n] of Object.entries(from)) into[c] = (into[c] ?? 0) + n;
 }
 
-/**
- * Scan (and redact, restore) the text of every choice of a whole answer, in place. `changed` says
- * whether any text changed, so an unchanged answer can be passed on as the upstream sent it.
- */
-export function scanChoices(kind: Kind, j: { choices?: Choice[] }, o: ResponseScanOptions): { counts: Record<string, number>; changed: boolean } {
-  const counts: Record<string, number> = {};
-  let changed = false;
-  const k = textKey(kind);
-  for (const c of j.choices ?? []) {
-    const h = textHolder(kind, c, false);
-    if (!h || typeof h[k] !== "string") continue;
-    const r = scanAnswer(h[k] as string, o);
-    if (r.text !== h[k]) {
-      h[k] = r.text;
-      changed = true;
-    }
-    addCounts(counts, r.counts);
-  }
-  return { counts, changed };
-}
-
 export class StreamRelay {
   private readonly sse = new SseDecoder();
-  private readonly scanners = new Map<number, ResponseScanner>();
-  private readonly field: string;
-  private template: Record<string, unknown> | undefined;
+  /** One scanner per choice and streamed field ("content", "tool:2", …). */
+  private readonly scanners = new Map<number, Map<string, ResponseScanner>>();
+  private readonly counts: Record<string, number> = {};
+  private template: Obj | undefined;
   usage: Usage | undefined;
+  /** The upstream sent `[DONE]`. */
+  done = false;
 
   constructor(
     private readonly kind: Kind,
     private readonly opts: ResponseScanOptions,
     private readonly write: (data: string) => void,
-  ) {
-    this.field = textKey(kind);
-  }
+  ) {}
 
   /** Decoded upstream text, as it arrives. */
   push(text: string): void {
-    for (const ev of this.sse.push(text)) this.onEvent(ev.data);
+    for (const ev of this.sse.push(text)) if (!this.done) this.onEvent(ev.data);
   }
 
   /** The upstream ended: flush what is held; the classes found in the answer. */
   finish(): Record<string, number> {
-    this.flushAll();
-    const counts: Record<string, number> = {};
-    for (const sc of this.scanners.values()) addCounts(counts, sc.counts);
+    for (const i of this.scanners.keys()) this.flushChoice(i);
+    const counts: Record<string, number> = { ...this.counts };
+    for (const byField of this.scanners.values()) for (const sc of byField.values()) addCounts(counts, sc.counts);
     return counts;
   }
 
-  private scannerFor(i: number): ResponseScanner {
-    let sc = this.scanners.get(i);
+  private scanner(i: number, field: string): ResponseScanner {
+    let byField = this.scanners.get(i);
+    if (!byField) {
+      byField = new Map();
+      this.scanners.set(i, byField);
+    }
+    let sc = byField.get(field);
     if (!sc) {
       sc = new ResponseScanner(this.opts);
-      this.scanners.set(i, sc);
+      byField.set(field, sc);
     }
     return sc;
   }
@@ -83,45 +73,121 @@ export class StreamRelay {
     this.write(`data: ${data}\n\n`);
   }
 
-  private flushAll(): void {
-    for (const [i, sc] of this.scanners) {
+  /** Everything still held for choice i, as one event shaped like the upstream's. */
+  private flushChoice(i: number): void {
+    const choice = this.heldOf(i);
+    if (choice) this.send(JSON.stringify({ ...(this.template ?? {}), choices: [choice], usage: null }));
+  }
+
+  /** A choice object carrying what is still held for choice i, or undefined when nothing is. */
+  private heldOf(i: number): Obj | undefined {
+    const byField = this.scanners.get(i);
+    if (!byField) return undefined;
+    const delta: Obj = {};
+    const calls: Obj[] = [];
+    for (const [field, sc] of byField) {
       const rest = sc.flush();
       if (!rest) continue;
-      const choice: Record<string, unknown> = this.kind === "completions" ? { index: i, text: rest } : { index: i, delta: { content: rest } };
-      this.send(JSON.stringify({ ...(this.template ?? {}), choices: [choice], usage: null }));
+      if (field.startsWith("tool:")) calls.push({ index: Number(field.slice(5)), function: { arguments: rest } });
+      else delta[field] = rest;
     }
+    if (calls.length) delta.tool_calls = calls;
+    if (Object.keys(delta).length === 0) return undefined;
+    return this.kind === "completions" ? { index: i, text: delta.text ?? "" } : { index: i, delta };
   }
 
   private onEvent(data: string): void {
     if (data === "[DONE]") {
-      this.flushAll();
-      this.send(data);
+      this.done = true;
       return;
     }
-    let j: { usage?: Usage; choices?: Choice[] } & Record<string, unknown>;
+    let j: unknown;
     try {
       j = JSON.parse(data);
     } catch {
-      this.send(data);
+      const r = scanAnswer(data, this.opts);
+      addCounts(this.counts, r.counts);
+      this.send(r.text);
       return;
     }
-    if (j.usage) this.usage = j.usage;
-    if (!Array.isArray(j.choices) || j.choices.length === 0) {
-      this.send(data);
+    if (!isObj(j)) {
+      this.sendScanned(j, new Set());
       return;
     }
-    this.template ??= Object.fromEntries(Object.entries(j).filter(([k]) => k !== "choices" && k !== "usage"));
-    const field = this.field;
-    let keep = false;
-    for (const c of j.choices) {
-      const h = textHolder(this.kind, c, true);
-      const i = c.index ?? 0;
-      let out = h && typeof h[field] === "string" ? this.scannerFor(i).push(h[field] as string) : "";
-      if (c.finish_reason) out += this.scannerFor(i).flush();
-      if (h && (typeof h[field] === "string" || out)) h[field] = out;
-      const others = h ? Object.keys(h).some((k) => k !== field && h[k] !== undefined && h[k] !== null) : false;
-      if (out || c.finish_reason || others) keep = true;
+    if (isObj(j.usage)) this.usage = j.usage as Usage;
+    const held = new Set<string>();
+    let keep = !Array.isArray(j.choices) || j.choices.length === 0;
+    if (Array.isArray(j.choices)) {
+      this.template ??= Object.fromEntries(Object.entries(j).filter(([k]) => k !== "choices" && k !== "usage"));
+      j.choices.forEach((c, n) => {
+        if (isObj(c) && this.relayChoice(c, n, held)) keep = true;
+      });
     }
-    if (keep) this.send(JSON.stringify(j));
+    if (keep) this.sendScanned(j, held);
+  }
+
+  /** Pass a choice's streamed texts through their scanners; whether the event still says something. */
+  private relayChoice(c: Obj, n: number, held: Set<string>): boolean {
+    const i = typeof c.index === "number" ? c.index : 0;
+    let says = Boolean(c.finish_reason);
+    const through = (holder: Obj, field: string, scannerField: string, path: string) => {
+      if (typeof holder[field] !== "string") return;
+      holder[field] = this.scanner(i, scannerField).push(holder[field] as string);
+      held.add(path);
+      if (holder[field]) says = true;
+    };
+    if (this.kind === "completions") through(c, "text", "text", `choices.${n}.text`);
+    const delta = c.delta;
+    if (isObj(delta)) {
+      for (const f of DELTA_FIELDS) through(delta, f, f, `choices.${n}.delta.${f}`);
+      if (Array.isArray(delta.tool_calls)) {
+        delta.tool_calls.forEach((tc, k) => {
+          if (!isObj(tc)) return;
+          const fn = tc.function;
+          if (isObj(fn))
+            through(fn, "arguments", `tool:${typeof tc.index === "number" ? tc.index : k}`, `choices.${n}.delta.tool_calls.${k}.function.arguments`);
+          says = true; // a call's id and name are news even when its arguments are held
+        });
+      }
+      if (Object.keys(delta).some((k) => !(DELTA_FIELDS as readonly string[]).includes(k) && k !== "tool_calls" && delta[k] != null)) says = true;
+    }
+    if (c.finish_reason) this.mergeHeld(c, i, `choices.${n}`, held);
+    return says;
+  }
+
+  /** Before a finish_reason: put what choice i still holds into this choice. */
+  private mergeHeld(c: Obj, i: number, at: string, held: Set<string>): void {
+    const rest = this.heldOf(i);
+    if (!rest) return;
+    if (this.kind === "completions") {
+      c.text = `${typeof c.text === "string" ? c.text : ""}${rest.text as string}`;
+      held.add(`${at}.text`);
+      return;
+    }
+    if (!isObj(c.delta)) c.delta = {};
+    const delta = c.delta as Obj;
+    for (const [k, v] of Object.entries(rest.delta as Obj)) {
+      if (k !== "tool_calls") {
+        delta[k] = `${typeof delta[k] === "string" ? delta[k] : ""}${v as string}`;
+        held.add(`${at}.delta.${k}`);
+        continue;
+      }
+      const calls = Array.isArray(delta.tool_calls) ? delta.tool_calls : [];
+      for (const call of v as Obj[]) held.add(`${at}.delta.tool_calls.${calls.push(call) - 1}.function.arguments`);
+      delta.tool_calls = calls;
+    }
+  }
+
+  /** Send an event with every string not already held scanned now. */
+  private sendScanned(j: unknown, held: ReadonlySet<string>): void {
+    const slots = walkJson(j, { numbers: false, maxDepth: 256 }).filter((s) => !(s.at === "value" && held.has(s.path.join("."))));
+    let changed = false;
+    const texts = slots.map((s) => {
+      const r = scanAnswer(s.text, this.opts);
+      addCounts(this.counts, r.counts);
+      if (r.text !== s.text) changed = true;
+      return r.text;
+    });
+    this.send(JSON.stringify(changed ? replaceSlots(j, slots, texts) : j));
   }
 }

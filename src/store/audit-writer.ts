@@ -29,6 +29,8 @@ const AUDIT_COLUMNS: (keyof GatewayAuditTable)[] = [
   "cost_pusd",
   "latency_ms",
   "body",
+  "upstream_sha256",
+  "attempts_json",
 ];
 const INSERT = `INSERT INTO gateway_audit (${AUDIT_COLUMNS.join(", ")}) VALUES (${AUDIT_COLUMNS.map(() => "?").join(", ")})`;
 

@@ -59,9 +59,18 @@ export async function revokeKey(db: Kysely<Database>, name: string): Promise<boo
   return Number(r.numUpdatedRows) > 0;
 }
 
-export type AuditRow = Omit<GatewayAuditTable, "id" | "classes_json" | "response_classes_json"> & {
+/** An upstream attempt that sent the request and failed before another deployment answered. */
+export interface AuditAttempt {
+  deployment: string;
+  sha256: string;
+  error: string;
+}
+
+export type AuditRow = Omit<GatewayAuditTable, "id" | "classes_json" | "response_classes_json" | "upstream_sha256" | "attempts_json"> & {
   classes: Record<string, number>;
   response_classes?: Record<string, number> | null;
+  upstream_sha256?: string | null;
+  attempts?: AuditAttempt[] | null;
 };
 
 /**
@@ -86,11 +95,13 @@ export function uuidV7(now = Date.now()): string {
 }
 
 export function auditValues(a: AuditRow): GatewayAuditTable {
-  const { classes, response_classes, ...rest } = a;
+  const { classes, response_classes, attempts, upstream_sha256, ...rest } = a;
   return {
     id: uuidV7(),
     classes_json: JSON.stringify(classes),
     response_classes_json: response_classes ? JSON.stringify(response_classes) : null,
+    upstream_sha256: upstream_sha256 ?? null,
+    attempts_json: attempts?.length ? JSON.stringify(attempts) : null,
     ...rest,
   };
 }
@@ -142,8 +153,9 @@ export async function listAudit(db: Kysely<Database>, filter: { since?: string; 
   let q = db.selectFrom("gateway_audit").selectAll().orderBy("time");
   if (filter.since) q = q.where("time", ">=", filter.since);
   if (filter.key) q = q.where("key_name", "=", filter.key);
-  return (await q.execute()).map(({ classes_json, response_classes_json, ...r }) => ({
+  return (await q.execute()).map(({ classes_json, response_classes_json, attempts_json, ...r }) => ({
     ...r,
+    attempts: attempts_json ? (JSON.parse(attempts_json) as AuditAttempt[]) : null,
     classes: JSON.parse(classes_json) as Record<string, number>,
     response_classes: response_classes_json ? (JSON.parse(response_classes_json) as Record<string, number>) : null,
   }));

@@ -165,6 +165,16 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable("gateway_audit").dropColumn("response_classes_json").execute();
     },
   },
+  "0007_gateway_upstream_body": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("gateway_audit").addColumn("upstream_sha256", "text").execute();
+      await db.schema.alterTable("gateway_audit").addColumn("attempts_json", "text").execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable("gateway_audit").dropColumn("attempts_json").execute();
+      await db.schema.alterTable("gateway_audit").dropColumn("upstream_sha256").execute();
+    },
+  },
 };
 
 class InCodeProvider implements MigrationProvider {

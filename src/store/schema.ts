@@ -109,6 +109,10 @@ export interface GatewayAuditTable {
   cost_pusd: number | null;
   latency_ms: number | null;
   body: string | null;
+  /** SHA-256 (hex) of the exact body sent upstream by the attempt that answered; null when nothing was sent. */
+  upstream_sha256: string | null;
+  /** Earlier attempts that sent the request to another deployment and failed: [{deployment, sha256, error}]. */
+  attempts_json: string | null;
 }
 
 export interface Database {

@@ -179,7 +179,11 @@ describe("gateway", () => {
     ]);
     // The gateway still serves after all of these.
     expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
-    expect(((await (await fetch(`${gw.url}/v1/models`)).json()) as { data: { id: string }[] }).data.map((m) => m.id)).toEqual(["support"]);
+    const auth = { headers: { authorization: "Bearer wb_test" } };
+    expect(((await (await fetch(`${gw.url}/v1/models`, auth)).json()) as { data: { id: string }[] }).data.map((m) => m.id)).toEqual(["support"]);
+    // The route list and the metrics are not public unless the config says so.
+    expect((await fetch(`${gw.url}/v1/models`)).status).toBe(401);
+    expect((await fetch(`${gw.url}/metrics`, { headers: { authorization: "Bearer wb_wrong" } })).status).toBe(401);
   });
 
   it("sends the deployment's own API key upstream (apiKeyEnv), never the caller's", async () => {
@@ -234,7 +238,7 @@ routes:
     const { gw, chat } = await setup("reroute");
     await chat("hello");
     await chat("mail jane@example.com");
-    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    const text = await (await fetch(`${gw.url}/metrics`, { headers: { authorization: "Bearer wb_test" } })).text();
     expect(text).toMatch(/weightbridge_gateway_requests_total\{route="support",deployment="external",action="accepted",status="200"\} 1/);
     expect(text).toMatch(/weightbridge_gateway_sensitive_entities_total\{class="EMAIL",action="rerouted"\} 1/);
     expect(text).toMatch(/weightbridge_gateway_request_duration_seconds_count\{route="support",action="accepted"\} 1/);

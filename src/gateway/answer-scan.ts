@@ -1,0 +1,49 @@
+/**
+ * Whole (non-streamed) upstream answers, whatever their status or content type: a JSON answer has
+ * every string scanned wherever it sits (choices, tool-call arguments, error messages, keys); any
+ * other text (an HTML error page, plain text) is scanned as text. An answer the gateway cannot read
+ * as text (compressed, binary) cannot be scanned and is withheld, unless the route passes it.
+ */
+import { replaceSlots, walkJson } from "./json-walk.js";
+import { type ResponseScanOptions, scanAnswer } from "./response-scan.js";
+
+export type Usage = { prompt_tokens?: number; completion_tokens?: number };
+
+export type ScannedAnswer = { scanned: true; text: string; counts: Record<string, number>; usage: Usage | undefined } | { scanned: false; reason: string };
+
+const BINARY_TYPE = /^(image|audio|video|font)\/|^application\/(octet-stream|pdf|zip|gzip|x-|vnd\.)/i;
+
+function add(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [c, n] of Object.entries(from)) into[c] = (into[c] ?? 0) + n;
+}
+
+/** Why an answer with these headers cannot be scanned as text, or undefined. */
+export function unscannableReason(contentType: string | undefined, contentEncoding: string | undefined): string | undefined {
+  const enc = (contentEncoding ?? "").trim().toLowerCase();
+  if (enc && enc !== "identity") return `the answer is encoded (${enc})`;
+  if (contentType && BINARY_TYPE.test(contentType.trim())) return `the answer is ${contentType.split(";")[0]}, not text`;
+  return undefined;
+}
+
+export function scanWholeAnswer(text: string, headers: { contentType?: string; contentEncoding?: string }, o: ResponseScanOptions): ScannedAnswer {
+  const why = unscannableReason(headers.contentType, headers.contentEncoding);
+  if (why) return { scanned: false, reason: why };
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch {
+    const r = scanAnswer(text, o);
+    return { scanned: true, text: r.text, counts: r.counts, usage: undefined };
+  }
+  const counts: Record<string, number> = {};
+  const slots = walkJson(j, { numbers: false, maxDepth: 256 });
+  let changed = false;
+  const texts = slots.map((s) => {
+    const r = scanAnswer(s.text, o);
+    add(counts, r.counts);
+    if (r.text !== s.text) changed = true;
+    return r.text;
+  });
+  const usage = j !== null && typeof j === "object" && "usage" in j ? ((j as { usage?: Usage }).usage ?? undefined) : undefined;
+  return { scanned: true, text: changed ? JSON.stringify(replaceSlots(j, slots, texts)) : text, counts, usage };
+}

@@ -1,0 +1,88 @@
+/**
+ * Every string in a JSON value, wherever it sits, and a way to put changed strings back. The
+ * gateway scans what it forwards and what it answers through this walk, not through a list of the
+ * fields an API is known to carry text in: a field nobody thought of (a message `name`, tool
+ * arguments, `user`, `stop`, an object key) is scanned all the same. Numbers long enough to hold a
+ * card, phone or SSN are scanned as their decimal text. Iterative, with a depth bound, so a hostile
+ * body cannot overflow the stack. Pure.
+ */
+
+export type JsonPath = readonly (string | number)[];
+
+export interface Slot {
+  path: JsonPath;
+  /** The text scanned: the string, the object key, or a number's decimal form. */
+  text: string;
+  /** Where it sits: a string value, an object key (path ends at the key's value) or a number. */
+  at: "value" | "key" | "number";
+  /** The key the value sits under (or the key itself), for callers that treat some fields as structural. */
+  field: string | number | undefined;
+}
+
+export class JsonTooDeep extends Error {
+  constructor(readonly limit: number) {
+    super(`the JSON is nested deeper than ${limit} levels`);
+  }
+}
+
+/** Numbers from 100,000 up can be an SSN, a card, a phone number or an IBAN's digits. */
+const SCAN_NUMBERS_FROM = 100_000;
+
+/**
+ * The scannable slots of `value` in document order (a key before its value). `numbers: false` for
+ * answers, whose large numbers are timestamps and counts the gateway must not turn into text.
+ */
+export function walkJson(value: unknown, o: { maxDepth?: number; numbers?: boolean } = {}): Slot[] {
+  const maxDepth = o.maxDepth ?? 64;
+  const numbers = o.numbers ?? true;
+  const slots: Slot[] = [];
+  const stack: { v: unknown; path: (string | number)[] }[] = [{ v: value, path: [] }];
+  while (stack.length > 0) {
+    const { v, path } = stack.pop() as { v: unknown; path: (string | number)[] };
+    const field = path[path.length - 1];
+    if (typeof v === "string") slots.push({ path, text: v, at: "value", field });
+    else if (typeof v === "number") {
+      if (numbers && Math.abs(v) >= SCAN_NUMBERS_FROM) slots.push({ path, text: String(v), at: "number", field });
+    } else if (v !== null && typeof v === "object") {
+      if (path.length >= maxDepth) throw new JsonTooDeep(maxDepth);
+      // Pushed in reverse so that they pop in document order.
+      if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], path: [...path, i] });
+      else {
+        const keys = Object.keys(v);
+        for (let i = keys.length - 1; i >= 0; i--) {
+          const k = keys[i] as string;
+          stack.push({ v: (v as Record<string, unknown>)[k], path: [...path, k] });
+          stack.push({ v: KEY, path: [...path, k] });
+        }
+      }
+    } else if (v === KEY) slots.push({ path, text: String(field), at: "key", field });
+  }
+  return slots;
+}
+const KEY = Symbol("key");
+
+/**
+ * A copy of `value` with the slots whose text changed replaced: string values by the new string,
+ * numbers by the new text (a redacted number becomes a string), keys renamed. Slots must come from
+ * walkJson(value); `texts[i]` is the new text of `slots[i]`.
+ */
+export function replaceSlots(value: unknown, slots: readonly Slot[], texts: readonly string[]): unknown {
+  const copy = structuredClone(value);
+  // Keys last and deepest first, so that renaming a key does not move a path still to be replaced.
+  const order = slots.map((_, i) => i).sort((a, b) => rank(slots[a] as Slot) - rank(slots[b] as Slot));
+  for (const i of order) {
+    const s = slots[i] as Slot;
+    const t = texts[i] as string;
+    if (t === s.text) continue;
+    const parent = s.path.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], copy) as Record<string | number, unknown>;
+    const last = s.path[s.path.length - 1] as string | number;
+    if (s.at === "key") {
+      const entries = Object.entries(parent).map(([k, v]) => (k === last ? [t, v] : [k, v]));
+      for (const k of Object.keys(parent)) delete parent[k];
+      for (const [k, v] of entries) parent[k as string] = v;
+    } else if (s.path.length === 0) return t;
+    else parent[last] = t;
+  }
+  return copy;
+}
+const rank = (s: Slot) => (s.at === "key" ? 1_000_000 - s.path.length : 0);

@@ -1,0 +1,222 @@
+/**
+ * One API request through the gateway, as a list of steps: key ring → route → shape → inspect
+ * (every string scanned) → meter → router (policy, cool-downs) → forwarder (one attempt per
+ * target) → answer scan → audit. Every way out of it commits an audit row before the caller is
+ * answered; a client that got a complete answer (or `[DONE]`) has one.
+ */
+import { costPusd } from "../economics/money.js";
+import type { AuditAttempt, GatewayKey } from "../store/gateway.js";
+import { scanWholeAnswer, type Usage } from "./answer-scan.js";
+import { type AuditFields, type AuditLog, auditRow, sha256Hex } from "./audit-log.js";
+import type { GatewayConfig, Route } from "./config.js";
+import type { Detector } from "./detect/index.js";
+import type { Forwarder } from "./forwarder.js";
+import { type DetectTexts, type Inspection, inspectBody, redactBody, sentValuesOf, textLength } from "./inspect.js";
+import { JsonTooDeep } from "./json-walk.js";
+import type { KeyRing } from "./keyring.js";
+import type { Meter } from "./meter.js";
+import { JSON_TYPE, openAiError, type Reply, retryAfterHeader, SSE_HEADERS, send } from "./replies.js";
+import { type Kind, shapeProblem } from "./request-shape.js";
+import type { ResponseScanOptions } from "./response-scan.js";
+import type { Router, Target } from "./router.js";
+import { StreamRelay } from "./stream-relay.js";
+
+export interface GatewayUnits {
+  config: GatewayConfig;
+  detectors: readonly Detector[];
+  detectAcross: DetectTexts;
+  keys: KeyRing;
+  meter: Meter;
+  router: Router;
+  forwarder: Forwarder;
+  audit: AuditLog;
+}
+
+export type ApiBody = Record<string, unknown>;
+
+/** What every step knows about the request in flight. */
+interface Ctx {
+  kind: Kind;
+  body: ApiBody;
+  res: Reply;
+  started: number;
+  key: GatewayKey | undefined;
+  routeName: string | null;
+  /** Commit an audit row for this request (key, route and latency filled in). */
+  record(f: AuditFields): Promise<void>;
+}
+
+export function createApiHandler(u: GatewayUnits) {
+  return async (kind: Kind, authorization: string | undefined, res: Reply, body: ApiBody): Promise<void> => {
+    const started = performance.now();
+    const key = await u.keys.lookup(authorization);
+    const routeName = typeof body.model === "string" ? body.model : null;
+    const record = (f: AuditFields) =>
+      u.audit.record(auditRow({ key_name: key?.name ?? null, route: routeName, latency_ms: performance.now() - started, ...f }));
+    const ctx: Ctx = { kind, body, res, started, key, routeName, record };
+    if (!key) return unauthorised(ctx);
+    const route = await admitRoute(u, ctx, key);
+    if (!route) return;
+    const ins = await inspect(u, ctx, route);
+    if (!ins) return;
+    const admitted = await u.meter.admit(key, Math.ceil(textLength(ins) / 4) + (typeof body.max_tokens === "number" ? body.max_tokens : 256));
+    if (!admitted.ok) {
+      await record({ classes: {}, action: "failed", status: 429 });
+      return openAiError(
+        res,
+        429,
+        admitted.message,
+        "rate_limit_exceeded",
+        {},
+        admitted.retryAfterMs === undefined ? {} : retryAfterHeader(admitted.retryAfterMs),
+      );
+    }
+    const routing = u.router.route(route, Object.keys(ins.counts));
+    if (routing.action === "block") {
+      await record({ classes: ins.counts, action: "blocked", status: 403 });
+      return openAiError(res, 403, `blocked: ${routing.reason}`, "sensitive_data_blocked", { classes: routing.classes });
+    }
+    if (routing.action === "wait") {
+      await record({ classes: ins.counts, action: "failed", status: 429 });
+      const s = Math.ceil(routing.retryAfterMs / 1000);
+      return openAiError(
+        res,
+        429,
+        `every deployment route "${route.model}" may use is rate-limited upstream; retry after ${s} s`,
+        "upstream_rate_limited",
+        {},
+        retryAfterHeader(routing.retryAfterMs),
+      );
+    }
+    const action = routing.action === "accept" ? "accepted" : routing.action === "reroute" ? "rerouted" : "redacted";
+    return forward(u, ctx, route, ins, routing.targets, action, admitted.settle);
+  };
+}
+
+async function unauthorised(ctx: Ctx): Promise<void> {
+  await ctx.record({ action: "unauthorised", status: 401 });
+  openAiError(ctx.res, 401, "missing or invalid API key: send Authorization: Bearer KEY (create one with `weightbridge keys create`)", "invalid_api_key");
+}
+
+/** The request's route, if it exists and the key may use it; otherwise answered and audited. */
+async function admitRoute(u: GatewayUnits, ctx: Ctx, key: GatewayKey): Promise<Route | undefined> {
+  const route = u.config.routes.find((r) => r.model === ctx.routeName);
+  if (!route) {
+    await ctx.record({ action: "failed", status: 404 });
+    openAiError(ctx.res, 404, `no route for model "${ctx.routeName}"; routes: ${u.config.routes.map((r) => r.model).join(", ")}`, "model_not_found");
+    return undefined;
+  }
+  if (key.routes && !key.routes.includes(route.model)) {
+    await ctx.record({ action: "unauthorised", status: 403 });
+    openAiError(ctx.res, 403, `key "${key.name}" may not use route "${route.model}"`, "route_not_allowed");
+    return undefined;
+  }
+  return route;
+}
+
+/** Every string of the body scanned; a shape the gateway does not understand is refused unless the route passes it. */
+async function inspect(u: GatewayUnits, ctx: Ctx, route: Route): Promise<Inspection | undefined> {
+  const problem = route.onUnknownShape === "pass" ? undefined : shapeProblem(ctx.kind, ctx.body);
+  if (problem) {
+    await ctx.record({ action: "failed", status: 400 });
+    openAiError(
+      ctx.res,
+      400,
+      `the gateway does not understand this request (${problem}); fix the request, or set onUnknownShape: pass on route "${route.model}" to forward shapes it does not know (every string is still scanned)`,
+      "unknown_request_shape",
+    );
+    return undefined;
+  }
+  try {
+    return await inspectBody(ctx.body, u.detectors, u.detectAcross);
+  } catch (e) {
+    if (!(e instanceof JsonTooDeep)) throw e;
+    await ctx.record({ action: "failed", status: 400 });
+    openAiError(ctx.res, 400, e.message, "invalid_request");
+    return undefined;
+  }
+}
+
+/** Try the targets in order until one answers; audit what was sent where. */
+async function forward(
+  u: GatewayUnits,
+  ctx: Ctx,
+  route: Route,
+  ins: Inspection,
+  targets: Target[],
+  action: "accepted" | "rerouted" | "redacted",
+  settle: (usage: Usage | undefined, cost: number | null) => void,
+): Promise<void> {
+  const { res, kind, body } = ctx;
+  const stream = kind !== "embeddings" && body.stream === true;
+  const sent = sentValuesOf(ins);
+  const attempts: AuditAttempt[] = [];
+  for (const t of targets) {
+    const d = t.deployment;
+    const redacted = redactBody(body, ins, t.redact);
+    const upstreamBody = { ...(redacted.body as ApiBody), model: d.model, ...(stream ? { stream_options: { include_usage: true } } : {}) };
+    const bytes = JSON.stringify(upstreamBody);
+    const sha = sha256Hex(bytes);
+    const scanOpts: ResponseScanOptions = {
+      detectors: u.detectors,
+      window: u.config.holdBack,
+      redact: route.onSensitiveResponse === "redact",
+      sent,
+      ...(route.restore && Object.keys(redacted.placeholders).length ? { placeholders: redacted.placeholders } : {}),
+    };
+    const sentTo = { deployment: d.id, classes: ins.counts, upstream_sha256: sha, attempts };
+    const served = (status: number, usage: Usage | undefined, responseClasses: Record<string, number> | null) => {
+      const cost = usage && d.price ? costPusd(usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0, d.price) : null;
+      settle(usage, cost);
+      return ctx.record({
+        ...sentTo,
+        action,
+        status,
+        response_classes: responseClasses,
+        input_tokens: usage?.prompt_tokens ?? null,
+        output_tokens: usage?.completion_tokens ?? null,
+        cost_pusd: cost,
+        body: u.config.audit.bodies === "full" ? JSON.stringify(body) : u.config.audit.bodies === "redacted" ? bytes : null,
+      });
+    };
+    const relay = stream ? new StreamRelay(kind, scanOpts, (data) => res.write(data)) : undefined;
+    const a = await u.forwarder.send({
+      deployment: d,
+      kind,
+      body: upstreamBody,
+      ...(relay ? { stream: { onStart: () => res.writeHead(200, SSE_HEADERS), onText: (piece: string) => relay.push(piece) } } : {}),
+    });
+    if (a.kind === "fallback") {
+      attempts.push({ deployment: d.id, sha256: sha, error: a.error });
+      if (a.retryAfterMs !== undefined) u.router.coolDown(d.id, a.retryAfterMs);
+      continue; // the next target the data may reach
+    }
+    if (a.kind === "broken") {
+      // The head is out: the answer cannot move to another target. End it (no [DONE]) and record the failure.
+      await ctx.record({ ...sentTo, action: "failed", status: 502 });
+      res.end();
+      return;
+    }
+    if (a.kind === "streamed" && relay) {
+      const responseClasses = relay.finish();
+      await served(200, relay.usage, responseClasses); // committed before the client sees [DONE]
+      res.end(relay.done ? "data: [DONE]\n\n" : undefined);
+      return;
+    }
+    if (a.kind !== "answer") continue;
+    const scanned = scanWholeAnswer(a.text, { contentType: a.contentType, contentEncoding: a.contentEncoding }, scanOpts);
+    if (!scanned.scanned) {
+      if (route.onUnscannableResponse !== "pass") {
+        await ctx.record({ ...sentTo, action: "failed", status: 502 });
+        return openAiError(res, 502, `the answer of ${d.id} was withheld: ${scanned.reason}, so it could not be scanned`, "unscannable_response");
+      }
+      await served(a.status, undefined, null);
+      return send(res, a.status, a.contentType ?? "application/octet-stream", a.text);
+    }
+    await served(a.status, scanned.usage, scanned.counts);
+    return send(res, a.status, a.contentType ?? JSON_TYPE, scanned.text);
+  }
+  await ctx.record({ classes: ins.counts, action: "failed", status: 502, attempts });
+  const last = attempts[attempts.length - 1]?.error ?? "no target";
+  return openAiError(res, 502, `every allowed target failed (last: ${last})`, "upstream_failed");
+}
