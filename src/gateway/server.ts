@@ -19,7 +19,7 @@ import { UserError } from "../util/errors.js";
 import { isoNow } from "../util/iso-now.js";
 import { TokenBucket } from "../util/token-bucket.js";
 import type { Deployment, GatewayConfig } from "./config.js";
-import { buildDetectors, detect, newRedactState, redact } from "./detect/redact.js";
+import { buildDetectors, detect, newRedactState, redact } from "../detect/index.js";
 import { createLeanServer, type Reply, type Request } from "./http-server.js";
 import { createMetrics } from "./metrics.js";
 import { decide } from "./policy.js";
