@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { sql } from "kysely";
+import { buildDetectors, detect, newRedactState, redact } from "../detect/index.js";
 import { costPusd } from "../economics/money.js";
 import { closeAgents, type PoolRegistry, parseRetryAfter, postJson } from "../providers/http.js";
 import { auditWriter } from "../store/audit-writer.js";
@@ -19,7 +20,6 @@ import { UserError } from "../util/errors.js";
 import { isoNow } from "../util/iso-now.js";
 import { TokenBucket } from "../util/token-bucket.js";
 import type { Deployment, GatewayConfig } from "./config.js";
-import { buildDetectors, detect, newRedactState, redact } from "../detect/index.js";
 import { createLeanServer, type Reply, type Request } from "./http-server.js";
 import { createMetrics } from "./metrics.js";
 import { decide } from "./policy.js";
