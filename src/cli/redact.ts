@@ -29,7 +29,7 @@ Examples:
   weightbridge redact --jsonl --classes EMAIL,PHONE < tickets.jsonl > redacted.jsonl`,
     )
     .action(async (o: { json?: boolean; jsonl?: boolean; classes?: string[]; region: string }) => {
-      const { BUILTIN_CLASSES, buildDetectors, detect, redact } = await import("../gateway/detect/index.js");
+      const { BUILTIN_CLASSES, buildDetectors, detect, redact } = await import("../detect/index.js");
       for (const c of o.classes ?? [])
         if (!(BUILTIN_CLASSES as readonly string[]).includes(c))
           throw new UserError(`--classes: unknown class "${c}"`, `known classes: ${BUILTIN_CLASSES.join(", ")}`);

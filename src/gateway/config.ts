@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { duration } from "../config/schema.js";
 import { loadYamlFile } from "../config/yaml-source.js";
-import { BUILTIN_CLASSES } from "./detect/types.js";
+import { BUILTIN_CLASSES } from "../detect/index.js";
 
 const className = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "class names are UPPER_SNAKE_CASE");
 

@@ -4,7 +4,7 @@
  * in order, so a value split across messages or parts is found; then, per target, the body with
  * exactly the places where values were found replaced. Pure apart from the detection it is given.
  */
-import { type Detector, detect, type Entity, newRedactState, redact } from "./detect/index.js";
+import { type Detector, detect, type Entity, newRedactState, redact } from "../detect/index.js";
 import { replaceSlots, type Slot, walkJson } from "./json-walk.js";
 import { STRUCTURAL_FIELDS } from "./request-shape.js";
 

@@ -4,12 +4,13 @@
  * target) → answer scan → audit. Every way out of it commits an audit row before the caller is
  * answered; a client that got a complete answer (or `[DONE]`) has one.
  */
+
+import type { Detector } from "../detect/index.js";
 import { costPusd } from "../economics/money.js";
 import type { AuditAttempt, GatewayKey } from "../store/gateway.js";
 import { scanWholeAnswer, type Usage } from "./answer-scan.js";
 import { type AuditFields, type AuditLog, auditRow, sha256Hex } from "./audit-log.js";
 import type { GatewayConfig, Route } from "./config.js";
-import type { Detector } from "./detect/index.js";
 import type { Forwarder } from "./forwarder.js";
 import { type DetectTexts, type Inspection, inspectBody, redactBody, sentValuesOf, textLength } from "./inspect.js";
 import { JsonTooDeep } from "./json-walk.js";

@@ -7,8 +7,7 @@
  * echoed, not as new; new ones are counted and, with `redact`, replaced by [TYPE_REDACTED].
  * Work per chunk is proportional to the window plus the chunk: linear in the answer.
  */
-import { detectUncached as detect, restore } from "./detect/redact.js";
-import type { Detector, Entity } from "./detect/types.js";
+import { type Detector, detectUncached as detect, type Entity, restore } from "../detect/index.js";
 
 export interface ResponseScanOptions {
   detectors: readonly Detector[];

@@ -5,6 +5,7 @@
  * large) with an audited OpenAI-style error. A handler that throws is answered 500 and audited.
  */
 import type { AddressInfo } from "node:net";
+import { buildDetectors } from "../detect/index.js";
 import { closeAgents, type PoolRegistry } from "../providers/http.js";
 import { startCheckpointer } from "../store/checkpointer.js";
 import type { StoreHandle } from "../store/open.js";
@@ -12,7 +13,6 @@ import { parseDurationMs } from "../util/duration.js";
 import { UserError } from "../util/errors.js";
 import { auditRow, createAuditLog } from "./audit-log.js";
 import type { GatewayConfig } from "./config.js";
-import { buildDetectors } from "./detect/index.js";
 import { createForwarder } from "./forwarder.js";
 import { createLeanServer, type Request } from "./http-server.js";
 import { detectEach } from "./inspect.js";

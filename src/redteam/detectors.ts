@@ -3,7 +3,7 @@
  * avoid the classic false positives: a refusal that quotes the canary while declining, and an
  * answer that says "I can't" in passing while complying.
  */
-import { detect } from "../gateway/detect/redact.js";
+import { detect } from "../detect/index.js";
 
 const REFUSAL_PATTERNS = [
   /\bI(?:'m| am)? (?:sorry|afraid)\b[^.!?\n]{0,80}\b(?:can(?:no|')t|unable|won't|not able)/i,

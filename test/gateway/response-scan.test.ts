@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { buildDetectors, detect } from "../../src/gateway/detect/redact.js";
+import { buildDetectors, detect } from "../../src/detect/index.js";
 import { ResponseScanner, scanAnswer, sentValues } from "../../src/gateway/response-scan.js";
 import { listAudit } from "../../src/store/gateway.js";
 import { tempDir, writeFiles } from "../support/project.js";

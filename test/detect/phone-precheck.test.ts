@@ -5,7 +5,7 @@
  */
 import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js";
 import { describe, expect, it } from "vitest";
-import { mayBeNationalNumber, nationalShape } from "../../src/gateway/detect/detectors.js";
+import { mayBeNationalNumber, nationalShape } from "../../src/detect/index.js";
 import { seededRng } from "../../src/stats/rng.js";
 
 const COUNTRIES: CountryCode[] = ["US", "GB", "DE", "FR", "IN", "JP", "BR", "AR", "AU", "NL"];

@@ -1,11 +1,8 @@
-/** Run the detectors, resolve overlaps, and replace entities by numbered placeholders. Pure. */
+/** Build detector sets, detect (with a cache for repeated texts), and replace entities by numbered placeholders. Pure. */
 import type { CountryCode } from "libphonenumber-js";
 import { type CustomClass, customDetector, detectCreditCard, detectEmail, detectIban, detectIp, detectSecret, detectSsn, phoneDetector } from "./detectors.js";
+import { scanText } from "./pipeline.js";
 import { BUILTIN_CLASSES, type Detector, type Entity } from "./types.js";
-
-/** When two findings overlap, the more specific class wins. */
-const STRONG_CONTAINERS = new Set(["IBAN", "SECRET", "EMAIL"]);
-const PRIORITY: Record<string, number> = { SECRET: 0, CREDIT_CARD: 1, IBAN: 2, US_SSN: 3, EMAIL: 4, IP_ADDRESS: 5, PHONE: 6 };
 
 export interface DetectOptions {
   classes?: readonly string[];
@@ -91,30 +88,7 @@ export function detect(text: string, detectors: readonly Detector[] = defaultDet
 
 /** detect() without the cache, for texts that will not be seen again (a stream's moving window). */
 export function detectUncached(text: string, detectors: readonly Detector[]): Entity[] {
-  const found = detectors.flatMap((d) => d(text));
-  found.sort((a, b) => a.start - b.start || b.end - b.start - (a.end - a.start) || (PRIORITY[a.type] ?? 9) - (PRIORITY[b.type] ?? 9));
-  // `kept` stays sorted and non-overlapping, and no kept entity starts after `e`: only the last one
-  // can overlap it (checking all of them made detection quadratic in the number of entities).
-  const kept: Entity[] = [];
-  for (const e of found) {
-    const last = kept.length - 1;
-    const tail = kept[last];
-    const clash = tail && e.start < tail.end && tail.start < e.end ? last : -1;
-    if (clash < 0) kept.push(e);
-    else {
-      const k = kept[clash] as Entity;
-      // A strongly structured container (an IBAN's mod-97, a key or an address) keeps what it
-      // contains: 16 digits inside an IBAN pass Luhn one time in ten by chance.
-      if (STRONG_CONTAINERS.has(k.type) && k.start <= e.start && e.end <= k.end) continue;
-      if (STRONG_CONTAINERS.has(e.type) && e.start <= k.start && k.end <= e.end) {
-        kept[clash] = e;
-        continue;
-      }
-      // Prefer the more specific class over a longer but vaguer match (e.g. a card inside a "phone" run).
-      if ((PRIORITY[e.type] ?? 9) < (PRIORITY[k.type] ?? 9) && e.end - e.start >= (k.end - k.start) / 2) kept[clash] = e;
-    }
-  }
-  return kept.sort((a, b) => a.start - b.start);
+  return scanText(text, detectors);
 }
 
 export interface Redaction {

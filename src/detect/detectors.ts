@@ -131,7 +131,8 @@ export const detectSsn: Detector = (text) => {
 };
 
 const IPV4 = /(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)/g;
-const IPV6 = /(?<![\w:.])(?:[0-9a-f]{0,4}:){2,7}(?:[0-9a-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?![\w:])/gi;
+// Not inside a longer token; a ":" just before is a label's ("地址：2001:db8::1", NFKC turns "：" into ":").
+const IPV6 = /(?<![\w.]|[\w.:]:)(?!:[^:])(?:[0-9a-f]{0,4}:){2,7}(?:[0-9a-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?![\w:])/gi;
 export const detectIp: Detector = (text) => {
   const out: Entity[] = [];
   eachMatch(IPV4, text, (m) => {

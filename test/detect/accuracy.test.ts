@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BUILTIN_CLASSES, detect } from "../../src/gateway/detect/index.js";
+import { BUILTIN_CLASSES, detect } from "../../src/detect/index.js";
 import { generateCorpus } from "../support/pii-corpus.js";
 
 /** Per-class precision and recall: a detection counts when its class matches and its span overlaps a label. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildDetectors, detect, ibanValid, ipv6Valid, luhnValid, redact, restore, ssnValid } from "../../src/gateway/detect/index.js";
+import { buildDetectors, detect, ibanValid, ipv6Valid, luhnValid, redact, restore, ssnValid } from "../../src/detect/index.js";
 
 const types = (text: string, opts?: Parameters<typeof buildDetectors>[0]) =>
   detect(text, buildDetectors(opts)).map((e) => [e.type, text.slice(e.start, e.end)]);

@@ -1,0 +1,67 @@
+/**
+ * Bounded decoding of base64, base64url and hex runs, so that a value sent encoded ("NDExMSAxMTEx…")
+ * is scanned too. Why here: a model decodes base64 on request, so an encoded card is as much a leak
+ * as a plain one. One level deep only: what a decoded run holds is scanned, but runs inside it are
+ * not decoded again (a double-encoded value is not caught; docs/gateway.md says so).
+ *
+ * Bounds: a run is 16 or more characters of the alphabet and at most 64 KiB once decoded (longer
+ * runs, e.g. images in data URLs, are not decoded); the decoded bytes must be valid UTF-8 and at
+ * least 95% printable. Linear: runs are maximal and disjoint, so all decoding together touches each
+ * character once.
+ */
+
+export interface EncodedRun {
+  /** Offsets of the encoded run in the text that was searched. */
+  start: number;
+  end: number;
+  kind: "base64" | "hex";
+  decoded: string;
+}
+
+export const MIN_RUN = 16;
+export const MAX_DECODED = 64 * 1024;
+
+/** A maximal run of the base64/base64url alphabet (hex is a subset), with its padding. */
+const RUN = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}/g;
+const HEX = /^[0-9a-fA-F]+$/;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The decoded text if it is mostly printable UTF-8, else undefined. */
+export function printable(bytes: Uint8Array): string | undefined {
+  let s: string;
+  try {
+    s = utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+  let bad = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 0x20 && c !== 9 && c !== 10 && c !== 13) || c === 0x7f || c === 0xfffd) bad++;
+  }
+  return s.length >= 8 && bad * 20 <= s.length ? s : undefined;
+}
+
+function decodeRun(run: string): { kind: "base64" | "hex"; decoded: string } | undefined {
+  if (HEX.test(run) && run.length % 2 === 0) {
+    if (run.length / 2 > MAX_DECODED) return undefined;
+    const decoded = printable(Buffer.from(run, "hex"));
+    if (decoded !== undefined) return { kind: "hex", decoded };
+  }
+  if (Math.floor((run.length * 3) / 4) > MAX_DECODED || run.replace(/=+$/, "").length % 4 === 1) return undefined;
+  // Node's base64 decoder takes both alphabets (+/ and -_) and padding or none.
+  const decoded = printable(Buffer.from(run, "base64"));
+  return decoded === undefined ? undefined : { kind: "base64", decoded };
+}
+
+/** Every run in `text` that decodes to mostly printable text. */
+export function findEncodedRuns(text: string): EncodedRun[] {
+  const out: EncodedRun[] = [];
+  RUN.lastIndex = 0;
+  for (let m = RUN.exec(text); m !== null; m = RUN.exec(text)) {
+    const d = decodeRun(m[0]);
+    if (d) out.push({ start: m.index, end: m.index + m[0].length, ...d });
+  }
+  RUN.lastIndex = 0;
+  return out;
+}

@@ -1,0 +1,29 @@
+/** Sensitive-data detection (PII and secrets), the public face: gateway, `weightbridge redact`, red-team graders and evaluate import only this. */
+export {
+  type CustomClass,
+  customDetector,
+  detectCreditCard,
+  detectEmail,
+  detectIban,
+  detectIp,
+  detectSecret,
+  detectSsn,
+  mayBeNationalNumber,
+  type NationalShape,
+  nationalShape,
+  phoneDetector,
+} from "./detectors.js";
+export {
+  buildDetectors,
+  type DetectOptions,
+  defaultDetectors,
+  detect,
+  detectUncached,
+  newRedactState,
+  type Redaction,
+  type RedactState,
+  redact,
+  restore,
+} from "./redact.js";
+export { BUILTIN_CLASSES, type BuiltinClass, type Detector, type Entity } from "./types.js";
+export { cardNetwork, ibanValid, ipv4Valid, ipv6Valid, luhnValid, ssnValid } from "./validators.js";

@@ -1,0 +1,123 @@
+/**
+ * Text normalisation before detection, with a map back to the original offsets. Why: a value
+ * written with zero-width spaces, soft hyphens, fullwidth digits or a fullwidth "＠" reads the same
+ * to a model as the plain value, so detection must see the plain value, while redaction must
+ * replace the characters the caller actually sent. Pure, linear, one pass over the code points.
+ *
+ * What it does, per code point (not whole-string NFKC: combining sequences are not recomposed,
+ * since no detected format is written with them):
+ * - format characters (Unicode Cf: U+200B–U+200F, U+2060–U+2064, U+00AD, U+FEFF, U+180E, bidi
+ *   controls, tags…) are removed;
+ * - decimal digits of any script (\p{Nd}: Arabic-Indic, Devanagari, fullwidth…) become ASCII digits;
+ * - dashes and minus signs (U+2010–U+2015, U+2212, U+FE58, U+FE63, U+FF0D) become "-";
+ * - everything else is replaced by its NFKC form (fullwidth ＠ ． letters, ligatures, superscripts,
+ *   circled digits, no-break and ideographic spaces).
+ * ASCII text (the common case) is returned as it is, without a map.
+ */
+
+export interface Normalised {
+  text: string;
+  /**
+   * For each UTF-16 unit of `text`, the original offset where the code point it came from starts
+   * (`from`) and ends (`to`). Undefined when `text` is the original.
+   */
+  from?: Int32Array;
+  to?: Int32Array;
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+const FORMAT = /^\p{Cf}$/u;
+const DIGIT = /^\p{Nd}$/u;
+const DASHES = new Set([0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0xfe58, 0xfe63, 0xff0d]);
+
+let digitZeros: number[] | undefined;
+/** The first code point of every run of ten decimal digits (Unicode keeps each script's 0–9 contiguous). */
+function zeros(): number[] {
+  if (digitZeros) return digitZeros;
+  const z: number[] = [];
+  for (let c = 0x80; c < 0x20000; c++) if (DIGIT.test(String.fromCodePoint(c)) && (z.length === 0 || c - (z[z.length - 1] as number) >= 10)) z.push(c);
+  digitZeros = z;
+  return z;
+}
+
+/** ASCII value of a non-ASCII decimal digit. */
+function digitValue(cp: number): number {
+  const z = zeros();
+  let lo = 0;
+  let hi = z.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((z[mid] as number) <= cp) lo = mid;
+    else hi = mid - 1;
+  }
+  return (cp - (z[lo] as number)) % 10;
+}
+
+/** What one non-ASCII code point becomes ("" when removed); memoised, texts reuse few distinct characters. */
+const memo = new Map<number, string>();
+function mapCodePoint(cp: number): string {
+  const hit = memo.get(cp);
+  if (hit !== undefined) return hit;
+  const ch = String.fromCodePoint(cp);
+  let out: string;
+  if (FORMAT.test(ch)) out = "";
+  else if (DIGIT.test(ch)) out = String(digitValue(cp));
+  else if (DASHES.has(cp)) out = "-";
+  else out = ch.normalize("NFKC");
+  if (memo.size < 65_536) memo.set(cp, out);
+  return out;
+}
+
+export function normalise(text: string): Normalised {
+  if (!NON_ASCII.test(text)) return { text };
+  const from = new Int32Array(text.length + 8);
+  const to = new Int32Array(text.length + 8);
+  let f = from;
+  let t = to;
+  let n = 0;
+  const parts: string[] = [];
+  let runStart = 0; // start of the current stretch of ASCII, copied as one slice
+  const grow = (need: number) => {
+    if (need <= f.length) return;
+    const size = Math.max(need, f.length * 2);
+    const nf = new Int32Array(size);
+    nf.set(f);
+    const nt = new Int32Array(size);
+    nt.set(t);
+    f = nf;
+    t = nt;
+  };
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) {
+      if (n >= f.length) grow(n + 1);
+      f[n] = i;
+      t[n] = i + 1;
+      n++;
+      i++;
+      continue;
+    }
+    if (runStart < i) parts.push(text.slice(runStart, i));
+    const cp = text.codePointAt(i) as number;
+    const w = cp > 0xffff ? 2 : 1;
+    const m = mapCodePoint(cp);
+    grow(n + m.length + 1);
+    for (let k = 0; k < m.length; k++) {
+      f[n] = i;
+      t[n] = i + w;
+      n++;
+    }
+    parts.push(m);
+    i += w;
+    runStart = i;
+  }
+  if (runStart < text.length) parts.push(text.slice(runStart));
+  return { text: parts.join(""), from: f.subarray(0, n), to: t.subarray(0, n) };
+}
+
+/** Original [start, end) of the normalised span [start, end). */
+export function originalSpan(n: Normalised, start: number, end: number): [number, number] {
+  if (!n.from || !n.to) return [start, end];
+  return [n.from[start] as number, n.to[end - 1] as number];
+}
