@@ -20,6 +20,8 @@ export interface LocalOptions {
 
 const DEFAULT_MAX_TOKENS = 256;
 
+/** The node-llama-cpp release weightbridge is tested with (package.json pins it exactly). */
+const LLAMA_VERSION = "3.21.1";
 type Lib = typeof import("node-llama-cpp");
 interface Loaded {
   model: import("node-llama-cpp").LlamaModel;
@@ -40,7 +42,10 @@ export function createLocalProvider(o: LocalOptions): Provider {
     try {
       lib = await importEsm<Lib>("node-llama-cpp");
     } catch (e) {
-      throw new UserError(`model ${o.id}: node-llama-cpp is not available: ${(e as Error).message}`, "run `npm ci` so its prebuilt binaries are installed");
+      // An optional peer dependency (issue 17: ~700 MB of prebuilt binaries nobody but provider: local needs).
+      const missing = (e as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" || /Cannot find (module|package) 'node-llama-cpp'/.test(String(e));
+      if (missing) throw new UserError(`model ${o.id}: provider: local needs node-llama-cpp, which is not installed`, `add it with \`npm i node-llama-cpp@${LLAMA_VERSION}\``);
+      throw new UserError(`model ${o.id}: node-llama-cpp could not be loaded: ${(e as Error).message}`, `reinstall it with \`npm i node-llama-cpp@${LLAMA_VERSION}\``);
     }
     const llama = await lib.getLlama({ gpu: o.gpu === true || o.gpu === "auto" ? "auto" : false, build: "never", logLevel: lib.LlamaLogLevel.error });
     let model: import("node-llama-cpp").LlamaModel;
