@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { sql } from "kysely";
 import { costPusd } from "../economics/money.js";
+import { createHttpServer, type Reply, type InboundRequest as Request } from "../net/index.js";
 import { closeAgents, type PoolRegistry, parseRetryAfter, postJson } from "../providers/http.js";
 import { auditWriter } from "../store/audit-writer.js";
 import { startCheckpointer } from "../store/checkpointer.js";
@@ -20,7 +21,6 @@ import { isoNow } from "../util/iso-now.js";
 import { TokenBucket } from "../util/token-bucket.js";
 import type { Deployment, GatewayConfig } from "./config.js";
 import { buildDetectors, detect, newRedactState, redact } from "./detect/redact.js";
-import { createLeanServer, type Reply, type Request } from "./http-server.js";
 import { createMetrics } from "./metrics.js";
 import { decide } from "./policy.js";
 import { type ResponseScanOptions, sentValues } from "./response-scan.js";
@@ -398,7 +398,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     if (known) return openAiError(reply, 405, `${req.method} is not allowed on ${path}`, "method_not_allowed", {}, { allow: kind ? "POST" : "GET" });
     openAiError(reply, 404, `no such endpoint: ${req.method} ${path}`, "not_found");
   };
-  const lean = createLeanServer({ bodyLimit: BODY_LIMIT, keepAliveMs: 72_000, onRequest });
+  const lean = createHttpServer({ bodyLimit: BODY_LIMIT, keepAliveMs: 72_000, onRequest });
   const server = lean.server;
   try {
     await new Promise<void>((resolve, reject) => {
