@@ -9,8 +9,7 @@ import { createHash } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { sql } from "kysely";
 import { costPusd } from "../economics/money.js";
-import { createHttpServer, type Reply, type InboundRequest as Request } from "../net/index.js";
-import { closeAgents, type PoolRegistry, parseRetryAfter, postJson } from "../providers/http.js";
+import { closeAgents, createHttpServer, type PoolRegistry, parseRetryAfter, postJson, type Reply, type InboundRequest as Request } from "../net/index.js";
 import { auditWriter } from "../store/audit-writer.js";
 import { startCheckpointer } from "../store/checkpointer.js";
 import { type AuditRow, findKey, type GatewayKey, listKeys } from "../store/gateway.js";
@@ -295,7 +294,6 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
           headers: target.headers,
           connections: 256,
           pools: upstreams,
-          batchWrites: true,
           timeoutMs: timeoutMs.get(t.deployment.id) ?? 120_000,
           timeoutUntilHeaders: true,
           ...(relay
