@@ -71,7 +71,7 @@ Examples:
       ] = await Promise.all([
         import("../config/project.js"),
         import("../providers/create.js"),
-        import("../providers/http.js"),
+        import("../net/index.js"),
         import("../evaluate/session.js"),
         import("../store/runs.js"),
         import("../store/bench.js"),

@@ -6,8 +6,8 @@
 import { setMaxListeners } from "node:events";
 import type { ModelConfig } from "../config/schema.js";
 import { costPusd } from "../economics/money.js";
+import { closeAgents } from "../net/index.js";
 import { createProvider } from "../providers/create.js";
-import { closeAgents } from "../providers/http.js";
 import type { ChatParams, ChatResponse, Message, Provider } from "../providers/types.js";
 import { ProviderError } from "../providers/types.js";
 import { cacheGet, cacheGetMany } from "../store/cache.js";

@@ -4,7 +4,7 @@
  * through the caller's relay, anything else is read whole. The outcome says whether the caller may
  * fall back to another target (nothing has reached the client yet) or not.
  */
-import { type PoolRegistry, parseRetryAfter, postJson } from "../providers/http.js";
+import { type PoolRegistry, parseRetryAfter, postJson } from "../net/index.js";
 import type { Deployment } from "./config.js";
 import type { Kind } from "./stream-relay.js";
 
@@ -55,7 +55,6 @@ export function createForwarder(pools: PoolRegistry, timeoutMs: (d: Deployment) 
           headers: target.headers,
           connections: 256,
           pools,
-          batchWrites: true,
           timeoutMs: timeoutMs(deployment),
           timeoutUntilHeaders: true,
           ...(stream

@@ -6,7 +6,7 @@
  */
 import type { AddressInfo } from "node:net";
 import { buildDetectors } from "../detect/index.js";
-import { closeAgents, type PoolRegistry } from "../providers/http.js";
+import { closeAgents, createHttpServer, type PoolRegistry, type InboundRequest as Request } from "../net/index.js";
 import { startCheckpointer } from "../store/checkpointer.js";
 import type { StoreHandle } from "../store/open.js";
 import { parseDurationMs } from "../util/duration.js";
@@ -14,7 +14,6 @@ import { UserError } from "../util/errors.js";
 import { auditRow, createAuditLog } from "./audit-log.js";
 import type { GatewayConfig } from "./config.js";
 import { createForwarder } from "./forwarder.js";
-import { createLeanServer, type Request } from "./http-server.js";
 import { detectEach } from "./inspect.js";
 import { KeyRing } from "./keyring.js";
 import { Meter } from "./meter.js";
@@ -108,7 +107,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
       return openAiError(reply, 405, `${req.method} is not allowed on ${path}`, "method_not_allowed", {}, { allow: kind ? "POST" : "GET" });
     openAiError(reply, 404, `no such endpoint: ${req.method} ${path}`, "not_found");
   };
-  const lean = createLeanServer({ bodyLimit: BODY_LIMIT, keepAliveMs: 72_000, onRequest });
+  const lean = createHttpServer({ bodyLimit: BODY_LIMIT, keepAliveMs: 72_000, onRequest });
   const server = lean.server;
   try {
     await new Promise<void>((resolve, reject) => {

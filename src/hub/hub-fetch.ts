@@ -7,7 +7,7 @@
  * the proxy URL sent as Proxy-Authorization); anything else through Node's fetch, unchanged.
  */
 import { ProxyAgent, fetch as undiciFetch } from "undici";
-import { proxyFor } from "../providers/http.js";
+import { proxyFor } from "../net/index.js";
 
 const agents = new Map<string, ProxyAgent>();
 

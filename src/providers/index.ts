@@ -1,6 +1,6 @@
+export { closeAgents, parseRetryAfter } from "../net/index.js";
 export { createAnthropicProvider, mapAnthropicStopReason } from "./anthropic.js";
 export { createProvider, OPENAI_BASE_URL } from "./create.js";
-export { closeAgents, parseRetryAfter } from "./http.js";
 export { buildTinyGguf, createLocalProvider, writeTinyGguf } from "./local/index.js";
 export { createOpenAiCompatibleProvider, mapOpenAiFinishReason } from "./openai-compatible.js";
 export { parseSse, type SseEvent } from "./sse.js";

@@ -57,13 +57,16 @@ export interface Provider {
   close(): Promise<void>;
 }
 
-/** A failed request. `retryable` marks 429, 5xx, timeouts and connection errors. */
+/**
+ * A failed request. `retryable` marks 429, 5xx, timeouts and connection errors. When the transport
+ * failed, `cause` is the typed net/ error (its `code` and `sent` say what happened).
+ */
 export class ProviderError extends Error {
   readonly status: number | undefined;
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
-  constructor(message: string, options: { status?: number; retryable: boolean; retryAfterMs?: number }) {
-    super(message);
+  constructor(message: string, options: { status?: number; retryable: boolean; retryAfterMs?: number; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ProviderError";
     this.status = options.status;
     this.retryable = options.retryable;

@@ -1,7 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { closeAgents, type PoolRegistry, postJson } from "../../src/providers/http.js";
+import { AnswerCutOffError, ClosedWithoutAnswerError } from "../../src/net/index.js";
+import { closeAgents, type PoolRegistry, postJson, toProviderError } from "../../src/providers/http.js";
 import { ProviderError } from "../../src/providers/types.js";
 
 let server: Server | undefined;
@@ -16,19 +17,19 @@ async function listen(s: Server): Promise<string> {
   return `http://127.0.0.1:${(s.address() as AddressInfo).port}/v1/chat/completions`;
 }
 
-describe("postJson (keep-alive node:http agents)", () => {
-  it("sends a request again, once, when the server reset the kept-alive socket it reused", async () => {
+describe("postJson (net/ undici pools) as the providers see it", () => {
+  it("never sends a request again when the server closed the kept-alive socket it reused after reading it; the provider error is retryable for the eval runner and keeps the typed cause", async () => {
     const served = new Map<Socket, number>();
-    let resets = 0;
+    let seen = 0;
     const url = await listen(
       createServer((req, res) => {
         const n = (served.get(req.socket) ?? 0) + 1;
         served.set(req.socket, n);
         req.resume();
         req.on("end", () => {
-          // The second request on a socket meets a server that has just closed it.
+          seen++;
+          // The second request on a socket meets a server that closes it without an answer.
           if (n === 2) {
-            resets++;
             req.socket.destroy();
             return;
           }
@@ -39,11 +40,15 @@ describe("postJson (keep-alive node:http agents)", () => {
     );
     const pools: PoolRegistry = new Map();
     const first = await postJson(url, { a: 1 }, { headers: {}, connections: 1, pools });
-    const second = await postJson(url, { a: 2 }, { headers: {}, connections: 1, pools });
     expect(JSON.parse(first.text)).toEqual({ n: 1 });
-    expect(resets).toBe(1);
-    expect(JSON.parse(second.text)).toEqual({ n: 1 }); // answered on a fresh connection
-    expect(served.size).toBe(2);
+    const err = await postJson(url, { a: 2 }, { headers: {}, connections: 1, pools }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen).toBe(2); // the second request reached the server exactly once
+    expect(err).toBeInstanceOf(ClosedWithoutAnswerError);
+    const pe = toProviderError(err) as ProviderError;
+    expect(pe).toBeInstanceOf(ProviderError);
+    expect(pe.retryable).toBe(true);
+    expect(pe.cause).toBe(err);
     await closeAgents(pools);
   });
 
@@ -57,10 +62,11 @@ describe("postJson (keep-alive node:http agents)", () => {
       }),
     );
     const pools: PoolRegistry = new Map();
-    const err = await postJson(url, {}, { headers: {}, connections: 1, pools }).catch((e: unknown) => e);
+    const err = toProviderError(await postJson(url, {}, { headers: {}, connections: 1, pools }).catch((e: unknown) => e));
     expect(err).toBeInstanceOf(ProviderError);
     expect((err as ProviderError).message).toMatch(/^connection error/);
     expect((err as ProviderError).retryable).toBe(true);
+    expect((err as ProviderError).cause).toBeInstanceOf(AnswerCutOffError);
     await closeAgents(pools);
   });
 

@@ -1,0 +1,188 @@
+/**
+ * Outbound HTTP on undici: one keep-alive Pool per origin and connection budget (a ProxyAgent when the
+ * environment names a proxy, see proxy.ts; TLS checked, never turned off), a total or head-only
+ * timeout, caller aborts, 2xx event streams handed over as they arrive, and every failure as a typed
+ * NetError (errors.ts).
+ *
+ * A POST is never sent twice: undici only replays requests that never left its queue, and this layer
+ * adds no retry of its own. A request whose connection closes after it went out fails with
+ * ClosedWithoutAnswerError (`sent: true`); whether to try again, and where, is the caller's decision.
+ */
+import { createHash } from "node:crypto";
+import { StringDecoder } from "node:string_decoder";
+import tls from "node:tls";
+import { type Dispatcher, Pool, ProxyAgent } from "undici";
+import { UserError } from "../util/errors.js";
+import { BodyTimeoutError, classify, HeadTimeoutError, MalformedBodyError } from "./errors.js";
+import { proxyFor } from "./proxy.js";
+
+export type ResponseHeaders = Record<string, string | string[] | undefined>;
+
+/** Keep-alive pools by origin and connection budget. */
+export type PoolRegistry = Map<string, Dispatcher>;
+
+const pools: PoolRegistry = new Map();
+
+/** How long a connection may take to open (TCP and TLS). */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * One dispatcher per origin, credentials, connection budget and trusted CA, shared by every caller in
+ * the process (or in `registry`); the proxy is read from the environment when it is made. `ca` adds
+ * to the CAs TLS trusts (a private CA); certificates are always verified.
+ */
+export function dispatcherFor(u: URL, connections: number, registry: PoolRegistry = pools, ca?: string | Buffer): Dispatcher {
+  const caKey = ca ? createHash("sha256").update(ca).digest("hex").slice(0, 16) : "";
+  const key = `${u.protocol}//${u.username}:${u.password}@${u.host}#${connections}#${caKey}`;
+  let d = registry.get(key);
+  if (!d) {
+    const proxy = proxyFor(u);
+    const connect = { timeout: CONNECT_TIMEOUT_MS, ...(ca ? { ca: [...tls.rootCertificates, ca.toString()] } : {}) };
+    const common = { connections, pipelining: 1, connect };
+    d = proxy
+      ? new ProxyAgent({
+          uri: proxy.href,
+          proxyTunnel: u.protocol === "https:",
+          connections,
+          pipelining: 1,
+          requestTls: connect,
+          connect: { timeout: CONNECT_TIMEOUT_MS },
+        })
+      : new Pool(u.origin, common);
+    registry.set(key, d);
+  }
+  return d;
+}
+
+/** Close every pool in the registry (answers in progress finish; new requests are refused). */
+export async function closeAgents(registry: PoolRegistry = pools): Promise<void> {
+  const all = [...registry.values()];
+  registry.clear();
+  await Promise.all(all.map((d) => d.close().catch(() => d.destroy())));
+}
+
+/** Retry-After: seconds or an HTTP date; also the non-standard retry-after-ms. */
+export function parseRetryAfter(headers: ResponseHeaders, now = Date.now()): number | undefined {
+  const ms = headers["retry-after-ms"];
+  if (typeof ms === "string" && /^\d+(\.\d+)?$/.test(ms)) return Number(ms);
+  const v = headers["retry-after"];
+  if (typeof v !== "string") return undefined;
+  if (/^\d+(\.\d+)?$/.test(v.trim())) return Number(v) * 1000;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}
+
+export interface PostOptions {
+  headers: Record<string, string>;
+  connections: number;
+  /** A total deadline, or (with timeoutUntilHeaders) one for the response head only. */
+  timeoutMs?: number;
+  /** Pools to use instead of the process-wide ones (a gateway closes its own on shutdown). */
+  pools?: PoolRegistry;
+  /** The timeout covers the wait for the response head only (a stream may then run as long as it needs). */
+  timeoutUntilHeaders?: boolean;
+  signal?: AbortSignal;
+  /** Called with decoded text as it arrives when the answer is a 2xx event stream. */
+  onStreamText?: (text: string) => void;
+  /** A CA to trust besides the system's (PEM), for servers with a private CA. */
+  ca?: string | Buffer;
+  /** The most bytes of an answer read whole (not streamed); default 64 MiB. */
+  maxAnswerBytes?: number;
+}
+
+export interface PostResult {
+  status: number;
+  headers: ResponseHeaders;
+  /** The whole body, unless it was streamed to onStreamText. */
+  text: string;
+  streamed: boolean;
+}
+
+/** `Basic …` for the credentials in a URL, if it has any. */
+function basicAuthOf(u: URL): Record<string, string> {
+  if (!u.username && !u.password) return {};
+  return { authorization: `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString("base64")}` };
+}
+
+/**
+ * POST JSON and read the answer: streamed to onStreamText for 2xx event streams, read whole otherwise
+ * (any status: the caller decides what a 4xx/5xx means). Fails with a NetError, the caller's abort
+ * reason, or what onStreamText threw.
+ */
+export async function postJson(url: string | URL, body: unknown, opts: PostOptions): Promise<PostResult> {
+  const u = typeof url === "string" ? new URL(url) : url;
+  let dispatcher: Dispatcher;
+  try {
+    dispatcher = dispatcherFor(u, opts.connections, opts.pools, opts.ca);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`cannot send to ${u.origin}: ${(e as Error).message}`);
+  }
+  opts.signal?.throwIfAborted();
+  const ac = new AbortController();
+  let answered = false;
+  let failure: unknown;
+  const fail = (e: unknown) => {
+    failure ??= e;
+    ac.abort(e);
+  };
+  const onAbort = () => fail(opts.signal?.reason ?? new Error("aborted"));
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  const timer = opts.timeoutMs
+    ? setTimeout(() => {
+        const what = answered ? BodyTimeoutError : HeadTimeoutError;
+        fail(new what(`timed out after ${opts.timeoutMs} ms waiting for ${answered ? "the rest of the answer" : "an answer"} from ${u.origin}`, u.origin));
+      }, opts.timeoutMs)
+    : undefined;
+  try {
+    const res = await dispatcher.request({
+      origin: u.origin,
+      path: u.pathname + u.search,
+      method: "POST",
+      headers: { "content-type": "application/json", ...basicAuthOf(u), ...opts.headers },
+      body: JSON.stringify(body),
+      signal: ac.signal,
+      ...(opts.timeoutMs ? { headersTimeout: opts.timeoutMs } : {}),
+    });
+    answered = true;
+    if (opts.timeoutUntilHeaders && timer) clearTimeout(timer);
+    const streamed = res.statusCode < 300 && String(res.headers["content-type"] ?? "").includes("text/event-stream") && opts.onStreamText !== undefined;
+    const decoder = new StringDecoder("utf8");
+    let text = "";
+    let size = 0;
+    const limit = opts.maxAnswerBytes ?? 64 * 1024 * 1024;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (!streamed && size > limit) throw new MalformedBodyError(`${u.origin}: the answer is over ${limit} bytes`, u.origin);
+      const piece = decoder.write(chunk as Buffer);
+      if (streamed) opts.onStreamText?.(piece);
+      else text += piece;
+    }
+    const rest = decoder.end();
+    if (streamed && rest) opts.onStreamText?.(rest);
+    else text += rest;
+    return { status: res.statusCode, headers: res.headers, text, streamed };
+  } catch (e) {
+    if (failure !== undefined) throw failure;
+    if (e instanceof MalformedBodyError) {
+      ac.abort(e);
+      throw e;
+    }
+    // What onStreamText threw is the caller's own error: passed on as it is.
+    if ((e as { code?: unknown })?.code === "UND_ERR_INVALID_ARG")
+      throw new UserError(`cannot send to ${u.origin}: ${(e as Error).message}`, "check the headers (an API key with a line break?)");
+    if (answered && !isUndiciError(e)) {
+      ac.abort(e);
+      throw e;
+    }
+    throw classify(e, u.origin, answered);
+  } finally {
+    if (timer) clearTimeout(timer);
+    opts.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+function isUndiciError(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === "string" && (code.startsWith("UND_ERR") || /^E[A-Z]+$/.test(code));
+}

@@ -1,0 +1,283 @@
+/**
+ * Inbound HTTP/1.1 servers on node:http (llhttp does the framing; nothing here parses bytes), with
+ * the limits a server in front of customer data needs and node:http leaves open:
+ *
+ * - heads: `maxHeaderSize` 16 KiB (llhttp answers 431 above it); more than `maxHeaders` header lines
+ *   is a 431 too (node:http's own `maxHeadersCount` silently drops the extra ones: refused instead);
+ *   a request with more than one Host header is a 400 (RFC 9112 §3.2; llhttp lets it through); a
+ *   missing Host is a 400 too (checked here: node's `requireHostHeader` answers 400 but still dispatches a
+ *   request pipelined behind it); `insecureHTTPParser` stays off.
+ * - time: `headersTimeout`, `requestTimeout` (408) and the keep-alive timeout, checked every second.
+ * - bodies: read whole up to `bodyLimit`; a longer one is read past (not kept), answered by the
+ *   handler with `tooLarge` set, and the connection closes after that answer.
+ * - order and backpressure: node:http dispatches every pipelined request it parses at once (one 64 KiB
+ *   segment can hold a thousand) and only pauses a socket when answers pile up unwritten. Here a
+ *   connection serves one request at a time, in order; while more than `maxPipelined` wait, the socket
+ *   stops being read. Once an answer closes the connection (Connection: close from either side, a
+ *   refusal, a body over the limit), nothing after it on that connection is dispatched.
+ * - a handler that throws or rejects gets a 500 in the OpenAI error shape (if nothing was sent yet),
+ *   reported to `onHandlerError`.
+ */
+import http from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+
+/** A request read whole. */
+export interface InboundRequest {
+  method: string;
+  /** The request target as sent (path and query). */
+  url: string;
+  /** Lower-case names; repeated headers joined with ", " (node:http keeps the first of single-value ones). */
+  headers: Record<string, string | undefined>;
+  body: Buffer;
+  /** The body was over the limit: `body` is empty, and the connection closes after the answer. */
+  tooLarge: boolean;
+}
+
+/** One answer: `writeHead`, then `end(body)`, or `write` pieces (sent chunked) and `end()`. */
+export interface Reply {
+  readonly headersSent: boolean;
+  writeHead(status: number, headers?: Record<string, string | number>): void;
+  write(data: string): void;
+  end(data?: string): void;
+  /** Drop the connection (an answer that cannot be finished). */
+  destroy(): void;
+}
+
+export interface HttpServerOptions {
+  bodyLimit: number;
+  onRequest(req: InboundRequest, reply: Reply): void | Promise<void>;
+  /** Told about a handler that threw (the 500 has been sent, or the connection dropped). */
+  onHandlerError?(err: unknown, req: InboundRequest): void;
+  maxHeaderSize?: number;
+  maxHeaders?: number;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  keepAliveMs?: number;
+  maxPipelined?: number;
+  /** How long close() lets answers in progress finish before it drops their connections. */
+  closeGraceMs?: number;
+}
+
+export interface HttpServer {
+  server: http.Server;
+  listen(port: number, host: string): Promise<AddressInfo>;
+  /** Stop accepting, close idle connections, let answers in progress finish (up to closeGraceMs). */
+  close(): Promise<void>;
+}
+
+export const SERVER_DEFAULTS = {
+  maxHeaderSize: 16 * 1024,
+  maxHeaders: 100,
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 60_000,
+  keepAliveMs: 72_000,
+  maxPipelined: 8,
+  closeGraceMs: 10_000,
+} as const;
+
+/** Per connection: requests parsed but not yet answered, in order. */
+interface Conn {
+  queue: { req: http.IncomingMessage; res: http.ServerResponse }[];
+  busy: boolean;
+  /** An answer closes this connection: nothing more is dispatched on it. */
+  closing: boolean;
+  paused: boolean;
+}
+
+/** The OpenAI-style error body the gateway uses for what it refuses. */
+export function errorBody(status: number, message: string, code: string): string {
+  const type = status === 401 ? "authentication_error" : status >= 500 ? "server_error" : "invalid_request_error";
+  return JSON.stringify({ error: { message, type, code, param: null } });
+}
+
+function plainHeaders(h: http.IncomingHttpHeaders): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const name in h) {
+    const v = h[name];
+    out[name] = Array.isArray(v) ? v.join(", ") : v;
+  }
+  return out;
+}
+
+/** `last()` says the server is stopping: the answer then closes its connection. */
+function replyOf(res: http.ServerResponse, last: () => boolean): Reply {
+  const decide = () => {
+    if (last()) res.shouldKeepAlive = false;
+  };
+  return {
+    get headersSent() {
+      return res.headersSent;
+    },
+    writeHead(status, headers = {}) {
+      const h: Record<string, string | number> = {};
+      for (const name in headers) if (name.toLowerCase() !== "connection") h[name] = headers[name] as string | number; // the server decides
+      decide();
+      res.writeHead(status, h);
+    },
+    write(data) {
+      if (!res.headersSent) {
+        decide();
+        res.writeHead(200);
+      }
+      if (data !== "") res.write(data);
+    },
+    end(data) {
+      if (res.writableEnded) return;
+      if (!res.headersSent && data !== undefined) res.setHeader("content-length", Buffer.byteLength(data));
+      if (!res.headersSent) decide();
+      res.end(data);
+    },
+    destroy() {
+      res.destroy();
+    },
+  };
+}
+
+/** Answer a refusal of our own (not llhttp's): JSON error, then the connection closes. */
+function refuse(res: http.ServerResponse, status: number, message: string, code: string): void {
+  const body = errorBody(status, message, code);
+  res.shouldKeepAlive = false;
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Read the body whole, up to `limit` bytes kept; past that it is drained and dropped. */
+function readBody(req: http.IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"] ?? 0);
+    let tooLarge = declared > limit;
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      if (tooLarge) return;
+      size += chunk.length;
+      if (size > limit) {
+        tooLarge = true;
+        parts.length = 0;
+      } else parts.push(chunk);
+    });
+    req.once("end", () => resolve({ body: tooLarge ? Buffer.alloc(0) : parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts), tooLarge }));
+    req.once("error", reject);
+    req.once("close", () => {
+      if (!req.complete) reject(new Error("the client went away before the body arrived"));
+    });
+  });
+}
+
+export function createHttpServer(opts: HttpServerOptions): HttpServer {
+  const o = { ...SERVER_DEFAULTS, ...opts };
+  const server = http.createServer({
+    maxHeaderSize: o.maxHeaderSize,
+    // Checked in serve() instead: node:http's own check answers 400 but still dispatches what follows.
+    requireHostHeader: false,
+    insecureHTTPParser: false,
+    headersTimeout: Math.min(o.headersTimeoutMs, o.requestTimeoutMs), // node refuses a head deadline past the request's
+    requestTimeout: o.requestTimeoutMs,
+    keepAliveTimeout: o.keepAliveMs,
+    connectionsCheckingInterval: Math.min(1000, Math.max(50, o.requestTimeoutMs / 4)),
+    noDelay: true,
+  });
+  // node:http drops header lines past maxHeadersCount; one more than our limit lets us see and refuse them.
+  server.maxHeadersCount = o.maxHeaders + 1;
+  const conns = new WeakMap<Socket, Conn>();
+  let stopping = false;
+
+  const pump = (socket: Socket, c: Conn): void => {
+    if (c.busy) return;
+    const next = c.queue.shift();
+    if (!next) return;
+    if (c.paused && c.queue.length < o.maxPipelined) {
+      c.paused = false;
+      socket.resume();
+    }
+    c.busy = true;
+    next.res.once("close", () => {
+      c.busy = false;
+      if (!next.res.shouldKeepAlive || !next.res.writableFinished) c.closing = true;
+      if (c.closing) {
+        // Never dispatched; node:http ends the socket after a closing answer (or it is gone already).
+        for (const q of c.queue) q.req.resume();
+        c.queue.length = 0;
+        return;
+      }
+      pump(socket, c);
+    });
+    void serve(next.req, next.res);
+  };
+
+  const serve = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    if (stopping) res.shouldKeepAlive = false;
+    if (req.rawHeaders.length / 2 > o.maxHeaders) return refuse(res, 431, `more than ${o.maxHeaders} header lines`, "bad_http_request");
+    if (req.httpVersionMinor === 1 && req.headers.host === undefined) return refuse(res, 400, "an HTTP/1.1 request without a Host header", "bad_http_request");
+    if (req.headersDistinct.host && req.headersDistinct.host.length > 1) return refuse(res, 400, "more than one Host header", "bad_http_request");
+    let read: { body: Buffer; tooLarge: boolean };
+    try {
+      read = await readBody(req, o.bodyLimit);
+    } catch {
+      return void res.destroy();
+    }
+    if (read.tooLarge) res.shouldKeepAlive = false;
+    const request: InboundRequest = {
+      method: req.method ?? "GET",
+      url: req.url ?? "/",
+      headers: plainHeaders(req.headers),
+      body: read.body,
+      tooLarge: read.tooLarge,
+    };
+    const failed = (e: unknown) => {
+      if (!res.headersSent) refuse(res, 500, `internal error: ${(e as Error)?.message ?? String(e)}`, "internal_error");
+      else res.destroy();
+      o.onHandlerError?.(e, request);
+    };
+    try {
+      await o.onRequest(
+        request,
+        replyOf(res, () => stopping),
+      );
+    } catch (e) {
+      failed(e);
+    }
+  };
+
+  server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const socket = req.socket;
+    let c = conns.get(socket);
+    if (!c) {
+      c = { queue: [], busy: false, closing: false, paused: false };
+      conns.set(socket, c);
+    }
+    if (c.closing) {
+      req.resume(); // after a closing answer: never dispatched
+      return;
+    }
+    c.queue.push({ req, res });
+    if (c.queue.length > o.maxPipelined && !c.paused) {
+      c.paused = true;
+      socket.pause();
+    }
+    pump(socket, c);
+  });
+
+  return {
+    server,
+    listen: (port, host) =>
+      new Promise<AddressInfo>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => {
+          server.off("error", reject);
+          resolve(server.address() as AddressInfo);
+        });
+      }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        stopping = true;
+        const grace = setTimeout(() => server.closeAllConnections(), o.closeGraceMs);
+        grace.unref();
+        server.close(() => {
+          clearTimeout(grace);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}
