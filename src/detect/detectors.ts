@@ -5,8 +5,14 @@ import { Metadata, parsePhoneNumberFromString } from "libphonenumber-js";
 import type { Detector, Entity } from "./types.js";
 import { cardNetwork, IBAN_LENGTHS, ibanValid, ipv4Valid, ipv6Valid, luhnValid, ssnValid } from "./validators.js";
 
-const LOCAL = /[A-Za-z0-9._%+\-']/;
-const DOMAIN = /[A-Za-z0-9.-]/;
+/** Local parts and domains may hold letters of any script (IDN: "用户@例子.中国", "info@münchen.de"). */
+const LOCAL = /[\p{L}\p{N}\p{M}._%+\-']/u;
+const DOMAIN = /[\p{L}\p{N}\p{M}.-]/u;
+const ASCII_LETTERS = /^[A-Za-z]{2,24}$/;
+const OTHER_LETTERS = /^[\u0080-\uffff]{2,24}$/;
+/** Scripts written without spaces: an ASCII address is not glued to the words around it ("邮箱jane@example.com谢谢"). */
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+const isAscii = (c: string) => c.charCodeAt(0) < 0x80;
 
 /**
  * Every match of a global (or sticky) expression, in order: exec() on the shared expression from
@@ -24,75 +30,131 @@ function eachMatch(re: RegExp, text: string, f: (m: RegExpExecArray) => void): v
   re.lastIndex = 0;
 }
 
-/** Emails by scanning out from each "@" (no regex backtracking), then validating the domain. */
+/** Start of the local part ending before "@" at `at` (quoted: `"john doe"@…`), or `at` when none. */
+function localStart(text: string, at: number): number {
+  if (text[at - 1] === '"') {
+    const q = text.lastIndexOf('"', at - 2);
+    if (q >= 0 && at - q <= 66 && at - q > 2 && !/[\n@"]/.test(text.slice(q + 1, at - 1))) return q;
+    return at;
+  }
+  let s = at;
+  let ascii = false;
+  while (s > 0 && at - s < 64) {
+    const c = text[s - 1] as string;
+    if (!LOCAL.test(c) || (ascii && UNSPACED.test(c))) break;
+    if (isAscii(c)) ascii = true;
+    s--;
+  }
+  while (s < at && (text[s] === "." || text[s] === "'")) s++;
+  return s;
+}
+
+/** End of a valid domain starting at `from`, or -1. The top-level label is ASCII letters, other letters, or xn--. */
+function domainEnd(text: string, from: number): number {
+  let e = from;
+  while (e < text.length && e - from <= 253 && DOMAIN.test(text[e] as string)) e++;
+  while (e > from && (text[e - 1] === "." || text[e - 1] === "-")) e--;
+  if (e === from) return -1;
+  const dot = from + text.slice(from, e).lastIndexOf("."); // within the domain: lastIndexOf on the text would scan back to its start
+  if (dot < from) return -1;
+  let tld = text.slice(dot + 1, e);
+  // ".com谢谢": the address ends where the letters change script.
+  const mixed = /^[A-Za-z]+(?=[\u0080-\uffff])/.exec(tld);
+  if (mixed && UNSPACED.test(tld)) {
+    tld = mixed[0];
+    e = dot + 1 + tld.length;
+  }
+  if (!(ASCII_LETTERS.test(tld) || OTHER_LETTERS.test(tld) || /^xn--[a-z0-9-]{2,59}$/i.test(tld))) return -1;
+  const labels = text.slice(from, e).split(".");
+  if (labels.some((l) => l === "" || l.length > 63 || l.startsWith("-") || l.endsWith("-"))) return -1;
+  return e;
+}
+
+/**
+ * Emails by scanning out from each "@" (no regex backtracking): at most 64 characters back and 253
+ * on, so the work per "@" is bounded and the whole scan linear. A fullwidth "＠" or "．" was made
+ * ASCII by normalisation before this runs.
+ */
 export const detectEmail: Detector = (text) => {
   const out: Entity[] = [];
   let from = 0;
   for (let at = text.indexOf("@", from); at >= 0; at = text.indexOf("@", from)) {
     from = at + 1;
-    let s = at;
-    while (s > 0 && at - s < 64 && LOCAL.test(text[s - 1] as string)) s--;
-    while (s < at && (text[s] === "." || text[s] === "'")) s++;
-    let e = at + 1;
-    while (e < text.length && e - at <= 253 && DOMAIN.test(text[e] as string)) e++;
-    while (e > at + 1 && (text[e - 1] === "." || text[e - 1] === "-")) e--;
-    if (s === at || e === at + 1) continue;
-    const labels = text.slice(at + 1, e).split(".");
-    const tld = labels[labels.length - 1] ?? "";
-    if (labels.length < 2 || !/^[A-Za-z]{2,24}$/.test(tld) || labels.some((l) => l === "" || l.length > 63 || l.startsWith("-") || l.endsWith("-"))) continue;
-    out.push({ type: "EMAIL", start: s, end: e, rule: "email" });
+    const s = localStart(text, at);
+    if (s === at) continue;
+    const e = domainEnd(text, at + 1);
+    if (e < 0) continue;
+    out.push({ type: "EMAIL", start: s, end: e, rule: text[s] === '"' ? "email-quoted" : "email" });
     from = e;
   }
   return out;
 };
 
-/** A maximal run of digit groups joined by single spaces or hyphens (cards are found inside it). */
-const CARD = /(?<![\w-])\d+(?:[ -]\d+)*(?![\w])/g;
+/**
+ * A maximal run of digit groups joined by what people type between them: one or two spaces or tabs,
+ * a dash, dot or slash (with a space either side or not), or a line break. Each separator holds a
+ * non-digit, so the pattern cannot split a digit run two ways (linear). Not inside a longer dotted
+ * or slashed number ("1.4111…", "10/4111…").
+ */
+const CARD = /(?<![\w-]|\d[./])\d+(?:(?:[ \t]{1,2}|[ \t]?[-./][ \t]?|[ \t]{0,3}\r?\n[ \t]{0,3})\d+)*(?!\w)/g;
+interface Group {
+  start: number;
+  end: number;
+  digits: string;
+  /** The kind of separator before this group ("" for the first): " ", "-", ".", "/" or "\n". */
+  sep: string;
+}
+const sepKind = (s: string) => (s.includes("\n") ? "\n" : (s.match(/[-./]/)?.[0] ?? " "));
+
+function digitGroups(raw: string): Group[] {
+  const groups: Group[] = [];
+  let prevEnd = -1;
+  for (const g of raw.matchAll(/\d+/g)) {
+    groups.push({ start: g.index, end: g.index + g[0].length, digits: g[0], sep: prevEnd < 0 ? "" : sepKind(raw.slice(prevEnd, g.index)) });
+    prevEnd = g.index + g[0].length;
+  }
+  return groups;
+}
+
+/** The last group of the longest card starting at group `from`, or -1. */
+function cardAt(groups: Group[], from: number): number {
+  const first = groups[from] as Group;
+  if (first.digits[0] === undefined || first.digits[0] < "2" || first.digits[0] > "6") return -1;
+  let digits = "";
+  const seps = new Set<string>();
+  const candidates: { j: number; digits: string }[] = [];
+  for (let j = from; j < groups.length; j++) {
+    const g = groups[j] as Group;
+    if (j > from) seps.add(g.sep);
+    // Printed cards group 3+ digits (4-4-4-4, 4-6-5): shorter groups are dates, versions, phone parts.
+    if (g.digits.length < 3 && groups.length > 1) break;
+    digits += g.digits;
+    if (digits.length > 19) break; // at most 19 digits: bounded work per group, linear overall
+    if (digits.length >= 12) candidates.push({ j, digits });
+  }
+  for (let k = candidates.length - 1; k >= 0; k--) {
+    const c = candidates[k] as { j: number; digits: string };
+    if (!cardNetwork(c.digits) || !luhnValid(c.digits)) continue;
+    // Part of a longer run of like groups ("Order 4755 6879 3747 3985 0012"): the run is the number,
+    // and it is not a card. A neighbour that is short or joined by another kind of separator
+    // ("order 12 4111 …", "+44 20 … 4111-1111-…") does not count.
+    const like = (n: Group | undefined, sep: string) => n !== undefined && n.digits.length >= 3 && (seps.size === 0 || seps.has(sep));
+    if (like(groups[from - 1], first.sep) || like(groups[c.j + 1], groups[c.j + 1]?.sep ?? "")) continue;
+    return c.j;
+  }
+  return -1;
+}
+
+/** Cards: Luhn and the networks' prefixes and lengths decide, whatever the separators. */
 export const detectCreditCard: Detector = (text) => {
   const out: Entity[] = [];
   eachMatch(CARD, text, (m) => {
-    // A run of digit groups may hold a card next to other numbers ("order 12 4111 1111 1111 1111"):
-    // try spans of whole groups (at most 19 digits, so the work per group is bounded and the
-    // detector stays linear), longest first; separators within a card are all the same, and its
-    // groups have 3 or more digits.
-    const raw = m[0];
-    const groups = [...raw.matchAll(/\d+/g)].map((g) => ({ start: g.index, end: g.index + g[0].length, digits: g[0] }));
+    const groups = digitGroups(m[0]);
     let from = 0;
     while (from < groups.length) {
-      const first = groups[from] as (typeof groups)[number];
-      let found = -1;
-      if (first.digits[0] !== undefined && first.digits[0] >= "2" && first.digits[0] <= "6") {
-        let digits = "";
-        let sep: string | undefined;
-        const candidates: { j: number; digits: string }[] = [];
-        for (let j = from; j < groups.length; j++) {
-          const g = groups[j] as (typeof groups)[number];
-          if (j > from) {
-            const s = raw[g.start - 1] as string;
-            if (sep !== undefined && s !== sep) break; // mixed separators: not a printed card number
-            sep = s;
-          }
-          if (g.digits.length < 3 && groups.length > 1) break; // printed cards group 3+ digits (4-4-4-4, 4-6-5)
-          digits += g.digits;
-          if (digits.length > 19) break;
-          if (digits.length >= 12) candidates.push({ j, digits });
-        }
-        for (let k = candidates.length - 1; k >= 0 && found < 0; k--) {
-          const c = candidates[k] as { j: number; digits: string };
-          if (!cardNetwork(c.digits) || !luhnValid(c.digits)) continue;
-          // Part of a longer run of like groups ("Order 4755 6879 3747 3985"): the run is the
-          // number, and it is not a card. A neighbour that is short or joined by another
-          // separator ("order 12 4111 …", "+44 20 … 4111-1111-…") does not count.
-          const like = (n: (typeof groups)[number] | undefined, sepAt: number) =>
-            n !== undefined && n.digits.length >= 3 && (sep === undefined || raw[sepAt] === sep);
-          const before = groups[from - 1];
-          const after = groups[c.j + 1];
-          if (like(before, first.start - 1) || like(after, (after?.start ?? 0) - 1)) continue;
-          found = c.j;
-        }
-      }
+      const found = cardAt(groups, from);
       if (found >= 0) {
-        out.push({ type: "CREDIT_CARD", start: m.index + first.start, end: m.index + (groups[found] as (typeof groups)[number]).end, rule: "luhn" });
+        out.push({ type: "CREDIT_CARD", start: m.index + (groups[from] as Group).start, end: m.index + (groups[found] as Group).end, rule: "luhn" });
         from = found + 1;
       } else from++;
     }
@@ -100,7 +162,8 @@ export const detectCreditCard: Detector = (text) => {
   return out;
 };
 
-const IBAN = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/gi;
+/** IBANs as printed or typed: groups of four joined by nothing, a space, two spaces or a dash. */
+const IBAN = /\b[A-Z]{2}\d{2}(?:[ -]{0,2}[A-Z0-9]{4}){2,7}(?:[ -]{0,2}[A-Z0-9]{1,4})?\b/gi;
 export const detectIban: Detector = (text) => {
   const out: Entity[] = [];
   eachMatch(IBAN, text, (m) => {
@@ -111,21 +174,29 @@ export const detectIban: Detector = (text) => {
     let n = 0;
     let end = 0;
     while (end < m[0].length && n < len) {
-      if (m[0][end] !== " ") n++;
+      if (m[0][end] !== " " && m[0][end] !== "-") n++;
       end++;
     }
     if (n !== len || /[A-Za-z0-9]/.test(m[0][end] ?? "")) return;
     const candidate = m[0].slice(0, end);
-    if (ibanValid(candidate.replace(/ /g, ""))) out.push({ type: "IBAN", start: m.index, end: m.index + end, rule: "mod97" });
+    if (ibanValid(candidate.replace(/[ -]/g, ""))) out.push({ type: "IBAN", start: m.index, end: m.index + end, rule: "mod97" });
   });
   return out;
 };
 
 const SSN = /(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])/g;
+/** Nine digits written together are an SSN only next to a word that says so (in English, German, French or Chinese). */
+const SSN_BARE = /(?<![\w-])(\d{3})(\d{2})(\d{4})(?![\w-])/g;
+const SSN_CONTEXT = /\bssn\b|\bss#|\bsoc(?:ial)?\.?[ -]?sec(?:urity)?\b|sozialversicherung|s[ée]curit[ée] sociale|社会安全|社會安全|社会保障号/i;
 export const detectSsn: Detector = (text) => {
   const out: Entity[] = [];
   eachMatch(SSN, text, (m) => {
     if (ssnValid(m[1] as string, m[3] as string, m[4] as string)) out.push({ type: "US_SSN", start: m.index, end: m.index + m[0].length, rule: "ssa" });
+  });
+  eachMatch(SSN_BARE, text, (m) => {
+    if (!ssnValid(m[1] as string, m[2] as string, m[3] as string)) return;
+    const near = text.slice(Math.max(0, m.index - 48), Math.min(text.length, m.index + 9 + 24));
+    if (SSN_CONTEXT.test(near)) out.push({ type: "US_SSN", start: m.index, end: m.index + 9, rule: "ssa-context" });
   });
   return out;
 };
@@ -280,11 +351,23 @@ export function mayBeNationalNumber(shape: NationalShape, digits: string): boole
   return rest !== undefined && (v.test(rest) || (shape.prefix !== "" && rest.startsWith(shape.prefix) && v.test(rest.slice(shape.prefix.length))));
 }
 
+/**
+ * Regions where mobile numbers are commonly written as one unbroken run of digits ("13812345678"):
+ * there such a run is a candidate too. Elsewhere a bare run is more often an order or invoice number.
+ */
+const BARE_MOBILE: Partial<Record<CountryCode, RegExp>> = { CN: /(?<![\w+.-])1[3-9]\d{9}(?![\w])/g };
+
 /** Phone numbers with libphonenumber-js (real numbering plans): valid numbers only. */
 export function phoneDetector(defaultCountry: CountryCode = "US"): Detector {
   const shape = nationalShape(defaultCountry);
+  const bare = BARE_MOBILE[defaultCountry];
   return (text) => {
     const out: Entity[] = [];
+    if (bare)
+      eachMatch(bare, text, (m) => {
+        if (parsePhoneNumberFromString(m[0], defaultCountry)?.isValid())
+          out.push({ type: "PHONE", start: m.index, end: m.index + m[0].length, rule: `phone-${defaultCountry}` });
+      });
     eachMatch(PHONE_CANDIDATE, text, (m) => {
       const raw = m[0];
       const allDigits = raw.replace(/\D/g, "");

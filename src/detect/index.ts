@@ -1,4 +1,7 @@
 /** Sensitive-data detection (PII and secrets), the public face: gateway, `weightbridge redact`, red-team graders and evaluate import only this. */
+
+export { detectAcross } from "./across.js";
+export { type EncodedRun, findEncodedRuns } from "./decode.js";
 export {
   type CustomClass,
   customDetector,
@@ -13,6 +16,7 @@ export {
   nationalShape,
   phoneDetector,
 } from "./detectors.js";
+export { type Normalised, normalise, originalSpan } from "./normalise.js";
 export {
   buildDetectors,
   type DetectOptions,

@@ -25,7 +25,7 @@ export interface Normalised {
   to?: Int32Array;
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 const FORMAT = /^\p{Cf}$/u;
 const DIGIT = /^\p{Nd}$/u;
 const DASHES = new Set([0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0xfe58, 0xfe63, 0xff0d]);

@@ -19,7 +19,7 @@ export function buildDetectors(o: DetectOptions = {}): Detector[] {
     ["US_SSN", detectSsn],
     ["EMAIL", detectEmail],
     ["IP_ADDRESS", detectIp],
-    ["PHONE", phoneDetector(o.defaultCountry ?? "US")],
+    ["PHONE", phoneDetector((o.defaultCountry?.toUpperCase() ?? "US") as CountryCode)],
     ...(o.custom ?? []).map((c): [string, Detector] => [c.name, customDetector(c)]),
   ];
   return all.filter(([name]) => want.has(name)).map(([, d]) => d);
