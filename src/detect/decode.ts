@@ -22,7 +22,7 @@ export const MIN_RUN = 16;
 export const MAX_DECODED = 64 * 1024;
 
 /** A maximal run of the base64/base64url alphabet (hex is a subset), with its padding. */
-const RUN = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}/g;
+const RUN = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{12,}={0,2}/g;
 const HEX = /^[0-9a-fA-F]+$/;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -59,7 +59,7 @@ export function findEncodedRuns(text: string): EncodedRun[] {
   const out: EncodedRun[] = [];
   RUN.lastIndex = 0;
   for (let m = RUN.exec(text); m !== null; m = RUN.exec(text)) {
-    const d = decodeRun(m[0]);
+    const d = m[0].length >= MIN_RUN ? decodeRun(m[0]) : undefined;
     if (d) out.push({ start: m.index, end: m.index + m[0].length, ...d });
   }
   RUN.lastIndex = 0;
