@@ -18,7 +18,7 @@ const isAscii = (c: string) => c.charCodeAt(0) < 0x80;
  * Every match of a global (or sticky) expression, in order: exec() on the shared expression from
  * the start, so no clone per call as matchAll makes. The callback must not run `re` itself.
  */
-function eachMatch(re: RegExp, text: string, f: (m: RegExpExecArray) => void): void {
+export function eachMatch(re: RegExp, text: string, f: (m: RegExpExecArray) => void): void {
   re.lastIndex = 0;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     // An empty match: step on by one character (a whole code point under /u), as matchAll does.
@@ -218,52 +218,6 @@ export const detectIp: Detector = (text) => {
     const groups = s.split(":").filter((g) => g !== "").length;
     if (groups >= 2 && ipv6Valid(s)) out.push({ type: "IP_ADDRESS", start: m.index, end: m.index + s.length, rule: "ipv6" });
   });
-  return out;
-};
-
-/** Each rule runs only if its text holds one of its literal anchors (most texts hold none). */
-const SECRET_RULES: { rule: string; anchors: string[]; re: RegExp; check?: (s: string) => boolean }[] = [
-  { rule: "anthropic-key", anchors: ["sk-ant-"], re: /\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{20,200}/g },
-  {
-    rule: "openai-key",
-    anchors: ["sk-"],
-    re: /\bsk-(?:proj-|svcacct-|admin-)?(?!ant-)[A-Za-z0-9_-]{20,200}/g,
-    check: (s) => /[A-Z]/.test(s) && /[a-z]/.test(s) && /\d/.test(s),
-  },
-  { rule: "aws-access-key", anchors: ["AKIA", "ASIA"], re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g },
-  {
-    rule: "github-token",
-    anchors: ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
-    re: /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})/g,
-  },
-  { rule: "slack-token", anchors: ["xox"], re: /\bxox[baprs]-[A-Za-z0-9-]{10,250}/g },
-  { rule: "google-api-key", anchors: ["AIza"], re: /\bAIza[0-9A-Za-z_-]{35}/g },
-  { rule: "stripe-key", anchors: ["_live_", "_test_"], re: /\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,247}/g },
-  { rule: "huggingface-token", anchors: ["hf_"], re: /\bhf_[A-Za-z0-9]{30,40}\b/g },
-  {
-    rule: "private-key",
-    anchors: ["-----BEGIN "],
-    re: /-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----[\s\S]{1,20000}?-----END (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----/g,
-  },
-  { rule: "jwt", anchors: ["eyJ"], re: /\beyJ[A-Za-z0-9_-]{8,4096}\.eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{8,4096}/g, check: jwtHeaderValid },
-];
-
-function jwtHeaderValid(token: string): boolean {
-  try {
-    const header = JSON.parse(Buffer.from(token.slice(0, token.indexOf(".")), "base64url").toString("utf8")) as { alg?: unknown };
-    return typeof header.alg === "string";
-  } catch {
-    return false;
-  }
-}
-
-export const detectSecret: Detector = (text) => {
-  const out: Entity[] = [];
-  for (const r of SECRET_RULES)
-    if (r.anchors.some((a) => text.includes(a)))
-      eachMatch(r.re, text, (m) => {
-        if (!r.check || r.check(m[0])) out.push({ type: "SECRET", start: m.index, end: m.index + m[0].length, rule: r.rule });
-      });
   return out;
 };
 

@@ -9,7 +9,6 @@ export {
   detectEmail,
   detectIban,
   detectIp,
-  detectSecret,
   detectSsn,
   mayBeNationalNumber,
   type NationalShape,
@@ -29,5 +28,6 @@ export {
   redact,
   restore,
 } from "./redact.js";
+export { detectSecret } from "./secrets.js";
 export { BUILTIN_CLASSES, type BuiltinClass, type Detector, type Entity } from "./types.js";
 export { cardNetwork, ibanValid, ipv4Valid, ipv6Valid, luhnValid, ssnValid } from "./validators.js";
