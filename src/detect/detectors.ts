@@ -1,7 +1,5 @@
 /** The built-in detectors. Each is linear in the text: bounded quantifiers, no nested ambiguity. Pure. */
 
-import type { CountryCode } from "libphonenumber-js";
-import { Metadata, parsePhoneNumberFromString } from "libphonenumber-js";
 import type { Detector, Entity } from "./types.js";
 import { cardNetwork, IBAN_LENGTHS, ibanValid, ipv4Valid, ipv6Valid, luhnValid, ssnValid } from "./validators.js";
 
@@ -104,14 +102,22 @@ interface Group {
   /** The kind of separator before this group ("" for the first): " ", "-", ".", "/" or "\n". */
   sep: string;
 }
-const sepKind = (s: string) => (s.includes("\n") ? "\n" : (s.match(/[-./]/)?.[0] ?? " "));
-
-function digitGroups(raw: string): Group[] {
+/** Digit groups of a CARD match, with the kind of separator before each, in one pass over its characters. */
+function digitGroups(raw: string, at: number): Group[] {
   const groups: Group[] = [];
-  let prevEnd = -1;
-  for (const g of raw.matchAll(/\d+/g)) {
-    groups.push({ start: g.index, end: g.index + g[0].length, digits: g[0], sep: prevEnd < 0 ? "" : sepKind(raw.slice(prevEnd, g.index)) });
-    prevEnd = g.index + g[0].length;
+  let i = 0;
+  let sep = "";
+  while (i < raw.length) {
+    const start = i;
+    while (i < raw.length && raw.charCodeAt(i) >= 48 && raw.charCodeAt(i) <= 57) i++;
+    groups.push({ start: at + start, end: at + i, digits: raw.slice(start, i), sep });
+    sep = " ";
+    while (i < raw.length && (raw.charCodeAt(i) < 48 || raw.charCodeAt(i) > 57)) {
+      const c = raw[i] as string;
+      if (c === "\n") sep = "\n";
+      else if (sep !== "\n" && (c === "-" || c === "." || c === "/")) sep = c;
+      i++;
+    }
   }
   return groups;
 }
@@ -121,11 +127,11 @@ function cardAt(groups: Group[], from: number): number {
   const first = groups[from] as Group;
   if (first.digits[0] === undefined || first.digits[0] < "2" || first.digits[0] > "6") return -1;
   let digits = "";
-  const seps = new Set<string>();
+  let seps = ""; // the kinds of separator inside the card
   const candidates: { j: number; digits: string }[] = [];
   for (let j = from; j < groups.length; j++) {
     const g = groups[j] as Group;
-    if (j > from) seps.add(g.sep);
+    if (j > from && !seps.includes(g.sep)) seps += g.sep;
     // Printed cards group 3+ digits (4-4-4-4, 4-6-5): shorter groups are dates, versions, phone parts.
     if (g.digits.length < 3 && groups.length > 1) break;
     digits += g.digits;
@@ -138,7 +144,7 @@ function cardAt(groups: Group[], from: number): number {
     // Part of a longer run of like groups ("Order 4755 6879 3747 3985 0012"): the run is the number,
     // and it is not a card. A neighbour that is short or joined by another kind of separator
     // ("order 12 4111 …", "+44 20 … 4111-1111-…") does not count.
-    const like = (n: Group | undefined, sep: string) => n !== undefined && n.digits.length >= 3 && (seps.size === 0 || seps.has(sep));
+    const like = (n: Group | undefined, sep: string) => n !== undefined && n.digits.length >= 3 && (seps === "" || seps.includes(sep));
     if (like(groups[from - 1], first.sep) || like(groups[c.j + 1], groups[c.j + 1]?.sep ?? "")) continue;
     return c.j;
   }
@@ -149,12 +155,13 @@ function cardAt(groups: Group[], from: number): number {
 export const detectCreditCard: Detector = (text) => {
   const out: Entity[] = [];
   eachMatch(CARD, text, (m) => {
-    const groups = digitGroups(m[0]);
+    if (m[0].length < 12) return; // fewer than 12 digits: no card (most digit runs: dates, amounts, ids)
+    const groups = digitGroups(m[0], m.index);
     let from = 0;
     while (from < groups.length) {
       const found = cardAt(groups, from);
       if (found >= 0) {
-        out.push({ type: "CREDIT_CARD", start: m.index + (groups[from] as Group).start, end: m.index + (groups[found] as Group).end, rule: "luhn" });
+        out.push({ type: "CREDIT_CARD", start: (groups[from] as Group).start, end: (groups[found] as Group).end, rule: "luhn" });
         from = found + 1;
       } else from++;
     }
@@ -220,123 +227,6 @@ export const detectIp: Detector = (text) => {
   });
   return out;
 };
-
-/**
- * Phone-number candidates by a linear pattern of the written forms (+CC, (area), groups separated by
- * space, dot or dash, or +digits), 7–15 digits as E.164 allows; libphonenumber-js then parses each
- * candidate against real numbering plans. (Its findNumbers over a whole text was super-linear on
- * long runs of digit groups: 4 s on 200k characters.)
- */
-const PHONE_CANDIDATE = /(?<![\w+])(?:\+\d{7,15}|(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,8}(?:[ .-]\d{1,8}){1,5})(?![\w])/g;
-
-const NUMBER_TYPES = ["FIXED_LINE", "MOBILE", "TOLL_FREE", "PREMIUM_RATE", "PERSONAL_NUMBER", "VOICEMAIL", "UAN", "PAGER", "VOIP", "SHARED_COST"];
-
-export interface NationalShape {
-  /** Digit counts a national number can have, with or without the national prefix. */
-  lengths: Set<number>;
-  idd: string;
-  /** Every number-type pattern of the country in one expression (undefined: prefix rules too involved to pre-check). */
-  valid: RegExp | undefined;
-  prefix: string;
-  callingCode: string;
-}
-
-/**
- * What a number written without "+" must look like to be valid in the default country: its national
- * lengths, and its number-type patterns. Others cannot be valid there, so libphonenumber (~60 µs a
- * candidate here, the detector's largest cost) is not asked; numbers written with "+" or an IDD
- * prefix always are.
- */
-export function nationalShape(country: CountryCode): NationalShape {
-  const m = new Metadata();
-  m.selectNumberingPlan(country);
-  const plan = m.numberingPlan as unknown as {
-    possibleLengths(): number[];
-    IDDPrefix(): string;
-    nationalPrefix?(): string | undefined;
-    nationalPrefixForParsing?(): string | undefined;
-    nationalPrefixTransformRule?(): string | undefined;
-    callingCode(): string;
-    type(t: string): { pattern(): string } | undefined;
-  };
-  const prefix = plan.nationalPrefix?.() ?? "";
-  const lengths = new Set<number>();
-  for (const l of plan.possibleLengths()) {
-    lengths.add(l);
-    if (prefix) lengths.add(l + prefix.length);
-  }
-  const forParsing = plan.nationalPrefixForParsing?.() ?? prefix;
-  const simplePrefix = !plan.nationalPrefixTransformRule?.() && /^\d*$/.test(forParsing) && (!prefix || forParsing === prefix);
-  // A national number may belong to any country sharing the calling code (NANP: US, CA and the
-  // Caribbean), so every one of them contributes its patterns.
-  const sharing = (m as unknown as { countryCallingCodes(): Record<string, string[]> }).countryCallingCodes()[plan.callingCode()] ?? [country];
-  const patterns: string[] = [];
-  for (const c of sharing) {
-    const cm = new Metadata();
-    cm.selectNumberingPlan(c as CountryCode);
-    const cp = cm.numberingPlan as unknown as typeof plan & { nationalNumberPattern(): string; leadingDigits(): string | undefined };
-    // Without number types in the metadata, libphonenumber checks the general pattern only; a
-    // country with leading digits (PR: 787|939) only gets numbers that start with them.
-    const typed = NUMBER_TYPES.map((t) => cp.type(t)?.pattern()).filter((p): p is string => Boolean(p));
-    const own = (cm as unknown as { hasTypes(): boolean }).hasTypes() && typed.length ? typed.join("|") : cp.nationalNumberPattern();
-    const lead = cp.leadingDigits();
-    patterns.push(lead ? `(?=${lead})(?:${own})` : own);
-  }
-  return {
-    lengths,
-    idd: /^\d+$/.test(plan.IDDPrefix()) ? plan.IDDPrefix() : "00",
-    valid: simplePrefix && patterns.length > 0 ? new RegExp(`^(?:${patterns.join("|")})$`) : undefined,
-    prefix: forParsing,
-    callingCode: plan.callingCode(),
-  };
-}
-
-/**
- * False only when no reading of the digits (as written, without the national prefix, without the
- * country calling code) matches a number type of the default country, so libphonenumber would find
- * no valid number either.
- */
-export function mayBeNationalNumber(shape: NationalShape, digits: string): boolean {
-  const v = shape.valid;
-  if (!v) return true;
-  if (v.test(digits)) return true;
-  if (shape.prefix && digits.startsWith(shape.prefix) && v.test(digits.slice(shape.prefix.length))) return true;
-  const rest = digits.startsWith(shape.callingCode) ? digits.slice(shape.callingCode.length) : undefined;
-  return rest !== undefined && (v.test(rest) || (shape.prefix !== "" && rest.startsWith(shape.prefix) && v.test(rest.slice(shape.prefix.length))));
-}
-
-/**
- * Regions where mobile numbers are commonly written as one unbroken run of digits ("13812345678"):
- * there such a run is a candidate too. Elsewhere a bare run is more often an order or invoice number.
- */
-const BARE_MOBILE: Partial<Record<CountryCode, RegExp>> = { CN: /(?<![\w+.-])1[3-9]\d{9}(?![\w])/g };
-
-/** Phone numbers with libphonenumber-js (real numbering plans): valid numbers only. */
-export function phoneDetector(defaultCountry: CountryCode = "US"): Detector {
-  const shape = nationalShape(defaultCountry);
-  const bare = BARE_MOBILE[defaultCountry];
-  return (text) => {
-    const out: Entity[] = [];
-    if (bare)
-      eachMatch(bare, text, (m) => {
-        if (parsePhoneNumberFromString(m[0], defaultCountry)?.isValid())
-          out.push({ type: "PHONE", start: m.index, end: m.index + m[0].length, rule: `phone-${defaultCountry}` });
-      });
-    eachMatch(PHONE_CANDIDATE, text, (m) => {
-      const raw = m[0];
-      const allDigits = raw.replace(/\D/g, "");
-      const digits = allDigits.length;
-      if (digits < 7 || digits > 15) return;
-      const international = raw.startsWith("+") || allDigits.startsWith(shape.idd);
-      if (!international && (!shape.lengths.has(digits) || !mayBeNationalNumber(shape, allDigits))) return;
-      // The tail of an IBAN-shaped token ("NL39 RFGK 8438 9404 54") is not a phone number.
-      if (/\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4})+ ?$/.test(text.slice(Math.max(0, m.index - 40), m.index))) return;
-      const n = parsePhoneNumberFromString(raw, defaultCountry);
-      if (n?.isValid()) out.push({ type: "PHONE", start: m.index, end: m.index + raw.length, rule: `phone-${n.country ?? "intl"}` });
-    });
-    return out;
-  };
-}
 
 export interface CustomClass {
   name: string;

@@ -10,12 +10,9 @@ export {
   detectIban,
   detectIp,
   detectSsn,
-  mayBeNationalNumber,
-  type NationalShape,
-  nationalShape,
-  phoneDetector,
 } from "./detectors.js";
 export { type Normalised, normalise, originalSpan } from "./normalise.js";
+export { mayBeNationalNumber, type NationalShape, nationalShape, phoneDetector } from "./phone.js";
 export {
   buildDetectors,
   type DetectOptions,

@@ -1,6 +1,7 @@
 /** Build detector sets, detect (with a cache for repeated texts), and replace entities by numbered placeholders. Pure. */
 import type { CountryCode } from "libphonenumber-js";
-import { type CustomClass, customDetector, detectCreditCard, detectEmail, detectIban, detectIp, detectSsn, phoneDetector } from "./detectors.js";
+import { type CustomClass, customDetector, detectCreditCard, detectEmail, detectIban, detectIp, detectSsn } from "./detectors.js";
+import { phoneDetector } from "./phone.js";
 import { scanText } from "./pipeline.js";
 import { detectSecret } from "./secrets.js";
 import { BUILTIN_CLASSES, type Detector, type Entity } from "./types.js";
