@@ -1,5 +1,6 @@
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
+import type { CountryCode } from "libphonenumber-js";
 import { UserError } from "../util/errors.js";
 import { list } from "./output.js";
 
@@ -9,6 +10,16 @@ async function readAll(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** A region code as libphonenumber knows it, in any case ("cn" is CN); anything else is a UserError naming the valid ones. */
+async function phoneRegion(raw: string): Promise<CountryCode> {
+  const { getCountries } = await import("libphonenumber-js");
+  const code = raw.trim().toUpperCase();
+  const known = getCountries();
+  if (!(known as string[]).includes(code))
+    throw new UserError(`--region: unknown region "${raw}"`, `use an ISO 3166 alpha-2 code with a phone numbering plan (any case): ${known.join(", ")}`);
+  return code as CountryCode;
+}
+
 export function registerRedact(program: Command): void {
   program
     .command("redact")
@@ -16,7 +27,7 @@ export function registerRedact(program: Command): void {
     .option("--json", 'print {"entities": [{"type", "start", "end"}], "redacted": "..."} (offsets index the JavaScript string)')
     .option("--jsonl", 'read one {"text": "..."} per line, write one result per line, in order')
     .option("--classes <names>", "only these classes: EMAIL, PHONE, CREDIT_CARD, IBAN, US_SSN, IP_ADDRESS, SECRET", list)
-    .option("--region <CC>", "default country for phone numbers without +code (ISO 3166 alpha-2)", "US")
+    .option("--region <CC>", "default country for phone numbers without +code (ISO 3166 alpha-2, any case; CN also finds unbroken mobile numbers)", "US")
     .addHelpText(
       "after",
       `
@@ -33,8 +44,8 @@ Examples:
       for (const c of o.classes ?? [])
         if (!(BUILTIN_CLASSES as readonly string[]).includes(c))
           throw new UserError(`--classes: unknown class "${c}"`, `known classes: ${BUILTIN_CLASSES.join(", ")}`);
-      if (!/^[A-Z]{2}$/.test(o.region)) throw new UserError(`--region must be a two-letter country code (got "${o.region}")`, "e.g. US, GB or DE");
-      const detectors = buildDetectors({ ...(o.classes ? { classes: o.classes } : {}), defaultCountry: o.region as never });
+      const region = await phoneRegion(o.region);
+      const detectors = buildDetectors({ ...(o.classes ? { classes: o.classes } : {}), defaultCountry: region });
       const one = (text: string) => {
         const entities = detect(text, detectors);
         return { entities: entities.map((e) => ({ type: e.type, start: e.start, end: e.end })), redacted: redact(text, entities).redacted };

@@ -1,4 +1,7 @@
 /** Sensitive-data detection (PII and secrets), the public face: gateway, `weightbridge redact`, red-team graders and evaluate import only this. */
+
+export { detectAcross } from "./across.js";
+export { type EncodedRun, findEncodedRuns } from "./decode.js";
 export {
   type CustomClass,
   customDetector,
@@ -6,13 +9,10 @@ export {
   detectEmail,
   detectIban,
   detectIp,
-  detectSecret,
   detectSsn,
-  mayBeNationalNumber,
-  type NationalShape,
-  nationalShape,
-  phoneDetector,
 } from "./detectors.js";
+export { type Normalised, normalise, originalSpan } from "./normalise.js";
+export { mayBeNationalNumber, type NationalShape, nationalShape, phoneDetector } from "./phone.js";
 export {
   buildDetectors,
   type DetectOptions,
@@ -25,5 +25,6 @@ export {
   redact,
   restore,
 } from "./redact.js";
+export { detectSecret } from "./secrets.js";
 export { BUILTIN_CLASSES, type BuiltinClass, type Detector, type Entity } from "./types.js";
 export { cardNetwork, ibanValid, ipv4Valid, ipv6Valid, luhnValid, ssnValid } from "./validators.js";

@@ -25,7 +25,7 @@ export interface Normalised {
   to?: Int32Array;
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 const FORMAT = /^\p{Cf}$/u;
 const DIGIT = /^\p{Nd}$/u;
 const DASHES = new Set([0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0xfe58, 0xfe63, 0xff0d]);
@@ -68,52 +68,62 @@ function mapCodePoint(cp: number): string {
   return out;
 }
 
+/** Per BMP code unit: 0 not yet known, 1 maps to itself, 2 changes (removed, replaced, expanded). */
+const identity = new Uint8Array(0x10000);
+
+/**
+ * One pass over the code units: output, `from` and `to` are typed arrays grown by doubling, and the
+ * output is turned into a string once at the end (per-character string pieces cost 10× more on
+ * text that is all fullwidth or CJK).
+ */
 export function normalise(text: string): Normalised {
   if (!NON_ASCII.test(text)) return { text };
-  const from = new Int32Array(text.length + 8);
-  const to = new Int32Array(text.length + 8);
-  let f = from;
-  let t = to;
-  let n = 0;
-  const parts: string[] = [];
-  let runStart = 0; // start of the current stretch of ASCII, copied as one slice
+  let cap = text.length + 16;
+  let out = new Uint16Array(cap);
+  let from = new Int32Array(cap);
+  let to = new Int32Array(cap);
   const grow = (need: number) => {
-    if (need <= f.length) return;
-    const size = Math.max(need, f.length * 2);
-    const nf = new Int32Array(size);
-    nf.set(f);
-    const nt = new Int32Array(size);
-    nt.set(t);
-    f = nf;
-    t = nt;
+    cap = Math.max(need, cap * 2);
+    const o = new Uint16Array(cap);
+    o.set(out);
+    out = o;
+    const f = new Int32Array(cap);
+    f.set(from);
+    from = f;
+    const t = new Int32Array(cap);
+    t.set(to);
+    to = t;
   };
-  let i = 0;
-  while (i < text.length) {
+  let n = 0;
+  for (let i = 0; i < text.length; ) {
     const c = text.charCodeAt(i);
-    if (c < 0x80) {
-      if (n >= f.length) grow(n + 1);
-      f[n] = i;
-      t[n] = i + 1;
+    let kind = c < 0x80 ? 1 : identity[c];
+    if (kind === 0 && (c < 0xd800 || c > 0xdfff)) {
+      kind = mapCodePoint(c) === String.fromCharCode(c) ? 1 : 2;
+      identity[c] = kind;
+    }
+    if (kind === 1) {
+      if (n >= cap) grow(n + 1);
+      out[n] = c;
+      from[n] = i;
+      to[n] = i + 1;
       n++;
       i++;
       continue;
     }
-    if (runStart < i) parts.push(text.slice(runStart, i));
     const cp = text.codePointAt(i) as number;
     const w = cp > 0xffff ? 2 : 1;
     const m = mapCodePoint(cp);
-    grow(n + m.length + 1);
+    if (n + m.length > cap) grow(n + m.length);
     for (let k = 0; k < m.length; k++) {
-      f[n] = i;
-      t[n] = i + w;
+      out[n] = m.charCodeAt(k);
+      from[n] = i;
+      to[n] = i + w;
       n++;
     }
-    parts.push(m);
     i += w;
-    runStart = i;
   }
-  if (runStart < text.length) parts.push(text.slice(runStart));
-  return { text: parts.join(""), from: f.subarray(0, n), to: t.subarray(0, n) };
+  return { text: Buffer.from(out.buffer, 0, n * 2).toString("utf16le"), from: from.subarray(0, n), to: to.subarray(0, n) };
 }
 
 /** Original [start, end) of the normalised span [start, end). */

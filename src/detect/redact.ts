@@ -1,7 +1,9 @@
 /** Build detector sets, detect (with a cache for repeated texts), and replace entities by numbered placeholders. Pure. */
 import type { CountryCode } from "libphonenumber-js";
-import { type CustomClass, customDetector, detectCreditCard, detectEmail, detectIban, detectIp, detectSecret, detectSsn, phoneDetector } from "./detectors.js";
+import { type CustomClass, customDetector, detectCreditCard, detectEmail, detectIban, detectIp, detectSsn } from "./detectors.js";
+import { phoneDetector } from "./phone.js";
 import { scanText } from "./pipeline.js";
+import { detectSecret } from "./secrets.js";
 import { BUILTIN_CLASSES, type Detector, type Entity } from "./types.js";
 
 export interface DetectOptions {
@@ -19,7 +21,7 @@ export function buildDetectors(o: DetectOptions = {}): Detector[] {
     ["US_SSN", detectSsn],
     ["EMAIL", detectEmail],
     ["IP_ADDRESS", detectIp],
-    ["PHONE", phoneDetector(o.defaultCountry ?? "US")],
+    ["PHONE", phoneDetector((o.defaultCountry?.toUpperCase() ?? "US") as CountryCode)],
     ...(o.custom ?? []).map((c): [string, Detector] => [c.name, customDetector(c)]),
   ];
   return all.filter(([name]) => want.has(name)).map(([, d]) => d);
