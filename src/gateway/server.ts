@@ -5,7 +5,7 @@
  * large) with an audited OpenAI-style error. A handler that throws is answered 500 and audited.
  */
 import type { AddressInfo } from "node:net";
-import { buildDetectors } from "../detect/index.js";
+import { buildDetectors, detectAcross } from "../detect/index.js";
 import { closeAgents, createHttpServer, type PoolRegistry, type InboundRequest as Request } from "../net/index.js";
 import { startCheckpointer } from "../store/checkpointer.js";
 import type { StoreHandle } from "../store/open.js";
@@ -14,7 +14,6 @@ import { UserError } from "../util/errors.js";
 import { auditRow, createAuditLog } from "./audit-log.js";
 import type { GatewayConfig } from "./config.js";
 import { createForwarder } from "./forwarder.js";
-import { detectEach } from "./inspect.js";
 import { KeyRing } from "./keyring.js";
 import { Meter } from "./meter.js";
 import { createMetrics } from "./metrics.js";
@@ -46,7 +45,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
   const handle = createApiHandler({
     config,
     detectors: buildDetectors({ custom: config.classes }),
-    detectAcross: detectEach,
+    detectAcross,
     keys,
     meter: new Meter(store),
     router: new Router(config.deployments),

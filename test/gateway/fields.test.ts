@@ -208,3 +208,90 @@ describe("numbers and keys", () => {
     expect((await s.post("chat/completions", { messages: [{ role: "user", content: "hi" }] })).status).toBe(200);
   });
 });
+
+/** Obfuscated and unusual formats: [class, how it is sent, pieces that must not reach a deployment that may not see it]. */
+const ZW = "\u200b";
+const TRICKS: { name: string; cls: string; body: Record<string, unknown>; path?: string; pieces: string[] }[] = [
+  { name: "zero-width spaces in an email", cls: "EMAIL", body: msg(`mail jane${ZW}.doe@exa${ZW}mple.com`), pieces: ["jane", "mple.com"] },
+  { name: "soft hyphens in a card", cls: "CREDIT_CARD", body: msg("card 4111\u00ad1111\u00ad1111\u00ad1111"), pieces: ["4111\u00ad1111"] },
+  { name: "fullwidth digits", cls: "CREDIT_CARD", body: msg("card ４１１１ １１１１ １１１１ １１１１"), pieces: ["４１１１ １１１１"] },
+  { name: "fullwidth @", cls: "EMAIL", body: msg("mail jane.doe＠example.com"), pieces: ["jane.doe＠"] },
+  {
+    name: "base64",
+    cls: "EMAIL",
+    body: msg(`blob ${Buffer.from("contact jane.doe@example.com now").toString("base64")}`),
+    pieces: [Buffer.from("contact jane.doe@example.com now").toString("base64")],
+  },
+  {
+    name: "hex",
+    cls: "CREDIT_CARD",
+    body: msg(`hex ${Buffer.from("4111111111111111").toString("hex")}`),
+    pieces: [Buffer.from("4111111111111111").toString("hex")],
+  },
+  {
+    name: "split across messages",
+    cls: "CREDIT_CARD",
+    body: {
+      messages: [
+        { role: "user", content: "my card is 4111 1111" },
+        { role: "user", content: " 1111 1111 thanks" },
+      ],
+    },
+    pieces: ["4111 1111", " 1111 1111"],
+  },
+  {
+    name: "split across content parts",
+    cls: "EMAIL",
+    body: {
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "write to jane.doe@exa" },
+            { type: "text", text: "mple.com please" },
+          ],
+        },
+      ],
+    },
+    pieces: ["jane.doe@exa"],
+  },
+  { name: "card with dots", cls: "CREDIT_CARD", body: msg("card 4111.1111.1111.1111"), pieces: ["4111.1111"] },
+  { name: "card across a line break", cls: "CREDIT_CARD", body: msg("card 4111 1111\n1111 1111"), pieces: ["4111 1111\n1111"] },
+  { name: "IBAN with dashes", cls: "IBAN", body: msg("iban DE89-3704-0044-0532-0130-00"), pieces: ["DE89-3704"] },
+  { name: "SSN without dashes next to 'SSN'", cls: "US_SSN", body: msg("my SSN is 123456789"), pieces: ["123456789"] },
+  { name: "quoted local part", cls: "EMAIL", body: msg('mail "jane doe"@example.com'), pieces: ['"jane doe"@'] },
+  {
+    name: "split across completions prompts",
+    cls: "CREDIT_CARD",
+    path: "completions",
+    body: { prompt: ["card 4111 1111", "1111 1111"] },
+    pieces: ["4111 1111"],
+  },
+  { name: "zero-width in embeddings input", cls: "EMAIL", path: "embeddings", body: { input: [`jane.doe@exa${ZW}mple.com`] }, pieces: ["jane.doe@exa"] },
+];
+function msg(content: string) {
+  return { messages: [{ role: "user", content }] };
+}
+
+describe.each(["block", "redact", "reroute"] as const)("obfuscations and formats, onSensitive: %s", (mode) => {
+  let s: Awaited<ReturnType<typeof setup>>;
+  beforeAll(async () => {
+    s = await setup(mode, "refuse");
+  });
+  afterAll(async () => s.close());
+
+  for (const t of TRICKS)
+    it(t.name, async () => {
+      const before = { ext: s.ext.received.length, int: s.int.received.length };
+      const r = await s.post(t.path ?? "chat/completions", t.body);
+      const rows = await listAudit(s.g.store.db);
+      const row = rows[rows.length - 1] as (typeof rows)[number];
+      expect(row.classes[t.cls], JSON.stringify(row.classes)).toBeGreaterThan(0);
+      const toExt = s.ext.received.slice(before.ext);
+      for (const req of toExt) for (const p of t.pieces) expect(JSON.parse(req.body) && req.body).not.toContain(JSON.stringify(p).slice(1, -1));
+      if (mode === "block") return expect([r.status, toExt.length, s.int.received.length - before.int]).toEqual([403, 0, 0]);
+      expect(r.status).toBe(200);
+      expect(mode === "redact" ? toExt.length : s.int.received.length - before.int).toBe(1);
+      if (mode === "reroute") expect(toExt).toHaveLength(0);
+    });
+});
