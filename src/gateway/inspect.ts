@@ -45,9 +45,6 @@ export async function inspectBody(body: unknown, detectors: readonly Detector[],
   return { slots, entities, counts };
 }
 
-/** Detection of each text alone: the fallback when nothing joins texts. */
-export const detectEach: DetectTexts = (texts, detectors) => texts.map((t) => detect(t, detectors));
-
 export interface Redacted {
   body: unknown;
   /** Placeholder → original value, to restore in answers (route `restore: true`). */
