@@ -92,9 +92,9 @@ export const detectEmail: Detector = (text) => {
  * A maximal run of digit groups joined by what people type between them: one or two spaces or tabs,
  * a dash, dot or slash (with a space either side or not), or a line break. Each separator holds a
  * non-digit, so the pattern cannot split a digit run two ways (linear). Not inside a longer dotted
- * or slashed number ("1.4111…", "10/4111…").
+ * or slashed number ("1.4111…", "10/4111…"), nor after "+" (a phone number in E.164).
  */
-const CARD = /(?<![\w-]|\d[./])\d+(?:(?:[ \t]{1,2}|[ \t]?[-./][ \t]?|[ \t]{0,3}\r?\n[ \t]{0,3})\d+)*(?!\w)/g;
+const CARD = /(?<![\w+-]|\d[./])\d+(?:(?:[ \t]{1,2}|[ \t]?[-./][ \t]?|[ \t]{0,3}\r?\n[ \t]{0,3})\d+)*(?!\w)/g;
 /**
  * The digit groups of one CARD match in typed arrays (a match can be a whole megabyte of "1-2.3 4/…":
  * an object per group made the garbage collector's work grow faster than the text). `sep[i]` is the
@@ -162,6 +162,8 @@ export const detectCreditCard: Detector = (text) => {
   const out: Entity[] = [];
   eachMatch(CARD, text, (m) => {
     if (m[0].length < 12) return; // fewer than 12 digits: no card (most digit runs: dates, amounts, ids)
+    // The body of an IBAN-shaped token ("DE28 2398 9719 1195 1125 34", its checksum wrong) is not a card.
+    if (/\b[A-Z]{2}\d{2}[ -]{0,2}$/.test(text.slice(Math.max(0, m.index - 7), m.index))) return;
     const raw = m[0];
     const g = digitGroups(raw);
     let from = 0;
