@@ -55,6 +55,19 @@ await build({
   external,
 });
 
+// The detection worker (src/detect/pool.ts starts it from beside the CLI bundle: import.meta.url there
+// is the bundle's URL): its own ES module entry, since a worker thread loads a file, not a function.
+await build({
+  entryPoints: { "detect-worker": "src/detect/detect-worker.ts" },
+  outdir: "dist/bundle",
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  minify: process.env.WB_NOMINIFY !== "1",
+  logLevel: "warning",
+});
+
 // The entry bin/weightbridge.js imports: the loader. It names code caches by the bundle's hash (V8
 // checks only a cache's source length, and npm gives installed files one fixed mtime).
 const bundleHash = createHash("sha256").update(readFileSync("dist/bundle/cli.cjs")).digest("hex").slice(0, 16);

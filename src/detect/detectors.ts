@@ -92,63 +92,69 @@ export const detectEmail: Detector = (text) => {
  * A maximal run of digit groups joined by what people type between them: one or two spaces or tabs,
  * a dash, dot or slash (with a space either side or not), or a line break. Each separator holds a
  * non-digit, so the pattern cannot split a digit run two ways (linear). Not inside a longer dotted
- * or slashed number ("1.4111…", "10/4111…").
+ * or slashed number ("1.4111…", "10/4111…"), nor after "+" (a phone number in E.164).
  */
-const CARD = /(?<![\w-]|\d[./])\d+(?:(?:[ \t]{1,2}|[ \t]?[-./][ \t]?|[ \t]{0,3}\r?\n[ \t]{0,3})\d+)*(?!\w)/g;
-interface Group {
-  start: number;
-  end: number;
-  digits: string;
-  /** The kind of separator before this group ("" for the first): " ", "-", ".", "/" or "\n". */
-  sep: string;
+const CARD = /(?<![\w+-]|\d[./])\d+(?:(?:[ \t]{1,2}|[ \t]?[-./][ \t]?|[ \t]{0,3}\r?\n[ \t]{0,3})\d+)*(?!\w)/g;
+/**
+ * The digit groups of one CARD match in typed arrays (a match can be a whole megabyte of "1-2.3 4/…":
+ * an object per group made the garbage collector's work grow faster than the text). `sep[i]` is the
+ * kind of separator before group i as a bit: 1 space, 2 dash, 4 dot, 8 slash, 16 line break (0 for
+ * the first).
+ */
+interface Groups {
+  start: Int32Array;
+  end: Int32Array;
+  sep: Uint8Array;
+  count: number;
 }
-/** Digit groups of a CARD match, with the kind of separator before each, in one pass over its characters. */
-function digitGroups(raw: string, at: number): Group[] {
-  const groups: Group[] = [];
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const SEP_BIT: Record<string, number> = { " ": 1, "\t": 1, "\r": 1, "-": 2, ".": 4, "/": 8 };
+
+function digitGroups(raw: string): Groups {
+  const cap = (raw.length >> 1) + 1;
+  const g: Groups = { start: new Int32Array(cap), end: new Int32Array(cap), sep: new Uint8Array(cap), count: 0 };
   let i = 0;
-  let sep = "";
+  let sep = 0;
   while (i < raw.length) {
-    const start = i;
-    while (i < raw.length && raw.charCodeAt(i) >= 48 && raw.charCodeAt(i) <= 57) i++;
-    groups.push({ start: at + start, end: at + i, digits: raw.slice(start, i), sep });
-    sep = " ";
-    while (i < raw.length && (raw.charCodeAt(i) < 48 || raw.charCodeAt(i) > 57)) {
+    const k = g.count++;
+    g.start[k] = i;
+    while (i < raw.length && isDigit(raw.charCodeAt(i))) i++;
+    g.end[k] = i;
+    g.sep[k] = sep;
+    sep = 1;
+    for (; i < raw.length && !isDigit(raw.charCodeAt(i)); i++) {
       const c = raw[i] as string;
-      if (c === "\n") sep = "\n";
-      else if (sep !== "\n" && (c === "-" || c === "." || c === "/")) sep = c;
-      i++;
+      if (c === "\n") sep = 16;
+      else if (sep !== 16 && (SEP_BIT[c] ?? 1) > 1) sep = SEP_BIT[c] as number;
     }
   }
-  return groups;
+  return g;
 }
 
 /** The last group of the longest card starting at group `from`, or -1. */
-function cardAt(groups: Group[], from: number): number {
-  const first = groups[from] as Group;
-  if (first.digits[0] === undefined || first.digits[0] < "2" || first.digits[0] > "6") return -1;
+function cardAt(raw: string, g: Groups, from: number): number {
+  const lead = raw.charCodeAt(g.start[from] as number);
+  if (lead < 50 || lead > 54) return -1; // cards start with 2–6
   let digits = "";
-  let seps = ""; // the kinds of separator inside the card
-  const candidates: { j: number; digits: string }[] = [];
-  for (let j = from; j < groups.length; j++) {
-    const g = groups[j] as Group;
-    if (j > from && !seps.includes(g.sep)) seps += g.sep;
+  let seps = 0; // the kinds of separator inside the card
+  let best = -1;
+  for (let j = from; j < g.count; j++) {
+    const len = (g.end[j] as number) - (g.start[j] as number);
     // Printed cards group 3+ digits (4-4-4-4, 4-6-5): shorter groups are dates, versions, phone parts.
-    if (g.digits.length < 3 && groups.length > 1) break;
-    digits += g.digits;
+    if (len < 3 && g.count > 1) break;
+    if (j > from) seps |= g.sep[j] as number;
+    digits += raw.slice(g.start[j], g.end[j]);
     if (digits.length > 19) break; // at most 19 digits: bounded work per group, linear overall
-    if (digits.length >= 12) candidates.push({ j, digits });
+    if (digits.length >= 12 && cardNetwork(digits) && luhnValid(digits)) best = j;
   }
-  for (let k = candidates.length - 1; k >= 0; k--) {
-    const c = candidates[k] as { j: number; digits: string };
-    if (!cardNetwork(c.digits) || !luhnValid(c.digits)) continue;
-    // Part of a longer run of like groups ("Order 4755 6879 3747 3985 0012"): the run is the number,
-    // and it is not a card. A neighbour that is short or joined by another kind of separator
-    // ("order 12 4111 …", "+44 20 … 4111-1111-…") does not count.
-    const like = (n: Group | undefined, sep: string) => n !== undefined && n.digits.length >= 3 && (seps === "" || seps.includes(sep));
-    if (like(groups[from - 1], first.sep) || like(groups[c.j + 1], groups[c.j + 1]?.sep ?? "")) continue;
-    return c.j;
-  }
-  return -1;
+  if (best < 0) return -1;
+  // Part of a longer run of like groups ("Order 4755 6879 3747 3985 0012"): the run is the number,
+  // and it is not a card. A neighbour that is short or joined by another kind of separator
+  // ("order 12 4111 …", "+44 20 … 4111-1111-…") does not count.
+  const like = (n: number, sep: number) => n >= 0 && n < g.count && (g.end[n] as number) - (g.start[n] as number) >= 3 && (seps === 0 || (seps & sep) !== 0);
+  if (like(from - 1, g.sep[from] as number) || like(best + 1, g.sep[best + 1] as number)) return -1;
+  return best;
 }
 
 /** Cards: Luhn and the networks' prefixes and lengths decide, whatever the separators. */
@@ -156,12 +162,15 @@ export const detectCreditCard: Detector = (text) => {
   const out: Entity[] = [];
   eachMatch(CARD, text, (m) => {
     if (m[0].length < 12) return; // fewer than 12 digits: no card (most digit runs: dates, amounts, ids)
-    const groups = digitGroups(m[0], m.index);
+    // The body of an IBAN-shaped token ("DE28 2398 9719 1195 1125 34", its checksum wrong) is not a card.
+    if (/\b[A-Z]{2}\d{2}[ -]{0,2}$/.test(text.slice(Math.max(0, m.index - 7), m.index))) return;
+    const raw = m[0];
+    const g = digitGroups(raw);
     let from = 0;
-    while (from < groups.length) {
-      const found = cardAt(groups, from);
+    while (from < g.count) {
+      const found = cardAt(raw, g, from);
       if (found >= 0) {
-        out.push({ type: "CREDIT_CARD", start: (groups[from] as Group).start, end: (groups[found] as Group).end, rule: "luhn" });
+        out.push({ type: "CREDIT_CARD", start: m.index + (g.start[from] as number), end: m.index + (g.end[found] as number), rule: "luhn" });
         from = found + 1;
       } else from++;
     }

@@ -13,6 +13,7 @@ export {
 } from "./detectors.js";
 export { type Normalised, normalise, originalSpan } from "./normalise.js";
 export { mayBeNationalNumber, type NationalShape, nationalShape, phoneDetector } from "./phone.js";
+export { createDetectPool, type DetectPool, type DetectPoolOptions } from "./pool.js";
 export {
   buildDetectors,
   type DetectOptions,

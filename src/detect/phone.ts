@@ -141,7 +141,7 @@ export function phoneDetector(defaultCountry: CountryCode = "US"): Detector {
       if (intl === undefined && (!shape.lengths.has(digits) || !mayBeNationalNumber(shape, allDigits))) return;
       if (intl !== undefined && !mayBeInternationalNumber(intl)) return;
       // The tail of an IBAN-shaped token ("NL39 RFGK 8438 9404 54") is not a phone number.
-      if (/\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4})+ ?$/.test(text.slice(Math.max(0, m.index - 40), m.index))) return;
+      if (/\b[A-Z]{2}\d{2}(?:[ -]{0,2}[A-Z0-9]{4})+[ -]{0,2}$/.test(text.slice(Math.max(0, m.index - 48), m.index))) return;
       if (budget-- <= 0) {
         out.push({ type: "PHONE", start: m.index, end: m.index + raw.length, rule: "phone-shape" });
         return;

@@ -32,7 +32,8 @@ function encodedEntities(n: Normalised, detectors: readonly Detector[]): Entity[
   }
   const inner = normalise(joined);
   const best = new Map<number, Entity>();
-  for (const e of runAll(inner.text, detectors)) {
+  // Overlaps are resolved inside the decoded text first: an IBAN there keeps the digits it holds.
+  for (const e of resolveOverlaps(runAll(inner.text, detectors))) {
     const [s] = originalSpan(inner, e.start, e.end);
     let lo = 0;
     let hi = starts.length - 1;

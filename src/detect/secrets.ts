@@ -86,7 +86,7 @@ function findJwts(text: string, out: Entity[]): void {
 const PEM_BEGIN = /-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----/g;
 const PEM_END = /-----END (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----/g;
 /** Characters of a PEM body: base64, whitespace and the "Proc-Type: 4,ENCRYPTED" header lines. */
-const PEM_BODY = /[A-Za-z0-9+/=\s:,-]{0,20000}/y;
+const PEM_BODY = /(?:[A-Za-z0-9+/=\s:,]|-(?!-)){0,20000}/y; // ends at a "--" (the next BEGIN or END line)
 const MAX_PEM_BODY = 20_000;
 
 /**

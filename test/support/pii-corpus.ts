@@ -4,7 +4,11 @@
  * be flagged (order numbers failing Luhn, IBANs with a bad checksum, invalid SSNs, version strings,
  * dates, tracking numbers, UUIDs, hashes). Values are generated, not copied: valid card numbers by
  * Luhn, IBANs by mod-97, phone numbers perturbed from libphonenumber's examples and kept only when
- * they are valid numbers, SSNs by the SSA rules.
+ * they are valid numbers, SSNs by the SSA rules. Besides the plain forms: the formats people type
+ * (cards with dots, slashes, mixed separators and line breaks; IBANs with dashes or double spaces;
+ * nine-digit SSNs beside a context word; quoted and IDN emails) and obfuscated values (zero-width
+ * and format characters, soft hyphens, fullwidth and Arabic-Indic digits, fullwidth forms, base64,
+ * hex), with near-misses for each.
  */
 import { type CountryCode, getExampleNumber, parsePhoneNumberFromString } from "libphonenumber-js";
 import examples from "libphonenumber-js/examples.mobile.json" with { type: "json" };
@@ -57,6 +61,16 @@ function card(r: Rng): string {
   return sep ? (num.match(/.{4}/g) as string[]).join(sep) : num;
 }
 
+/** A card as people type it: dots, slashes, double spaces, mixed separators, a line break. */
+function typedCard(r: Rng): string {
+  const num = luhnComplete(pick(r, ["4", "51", "6011"]), 16, r);
+  const g = num.match(/.{4}/g) as string[];
+  const style = pick(r, [".", "/", "  ", "mixed", "newline", " - "]);
+  if (style === "mixed") return `${g[0]}-${g[1]} ${g[2]}.${g[3]}`;
+  if (style === "newline") return `${g[0]} ${g[1]}\n${g[2]} ${g[3]}`;
+  return g.join(style);
+}
+
 function mod97(s: string): number {
   let rem = 0;
   for (const ch of s) {
@@ -91,6 +105,19 @@ function iban(r: Rng, valid = true): string {
   if (!valid) check = ((check + 1 + Math.floor(r() * 90)) % 97) + 2;
   const raw = `${c}${String(check).padStart(2, "0")}${b}`;
   return r() < 0.5 ? raw : (raw.match(/.{1,4}/g) as string[]).join(" ");
+}
+
+/** An IBAN typed with dashes or double spaces between its groups. */
+function typedIban(r: Rng): string {
+  const groups = iban(r)
+    .replace(/ /g, "")
+    .match(/.{1,4}/g) as string[];
+  return groups.join(pick(r, ["-", "  "]));
+}
+
+/** Nine digits together, with the word that makes them an SSN before them. */
+function bareSsn(r: Rng): string {
+  return `${pick(r, ["SSN ", "SSN: ", "social security number ", "Soc. Sec. #", "Sozialversicherungsnummer ", "numéro de sécurité sociale ", "社会安全号码"])}${ssn(r).replace(/-/g, "")}`;
 }
 
 function ssn(r: Rng): string {
@@ -132,6 +159,15 @@ function email(r: Rng): string {
   return `${first}${n}@${dom}`;
 }
 
+/** Quoted local parts, internationalised domains, a fullwidth at sign. */
+function typedEmail(r: Rng): string {
+  return pick(r, [
+    `"${pick(r, ["john doe", "o.brien", "support team"])}"@${pick(r, ["example.com", "corp.example.io"])}`,
+    `${pick(r, ["用户", "李伟", "info"])}@${pick(r, ["例子.中国", "münchen.de", "bücher.example"])}`,
+    `${pick(r, ["jane", "max.mustermann"])}＠example.${pick(r, ["com", "de"])}`,
+  ]);
+}
+
 function ipv4(r: Rng): string {
   const o = () => Math.floor(r() * 256);
   return pick(r, [`10.${o()}.${o()}.${o()}`, `192.168.${o()}.${o()}`, `${1 + Math.floor(r() * 223)}.${o()}.${o()}.${o()}`]);
@@ -164,6 +200,21 @@ function secret(r: Rng): string {
   ]);
 }
 
+/** Ways a value is hidden from a plain pattern; each keeps it readable to a model. */
+const OBFUSCATIONS: ((v: string, r: Rng) => string)[] = [
+  (v) => [...v].join("\u200b"),
+  (v, r) => [...v].map((c, i) => (i === 0 ? c : pick(r, ["\u200c", "\u2060", "\ufeff", "\u00ad", ""]) + c)).join(""),
+  (v) => v.replace(/\d/g, (d) => String.fromCharCode(0xff10 + Number(d))),
+  (v) => v.replace(/\d/g, (d) => String.fromCharCode(0x0660 + Number(d))),
+  (v) => v.replace(/[!-~]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)),
+  (v) => Buffer.from(v).toString("base64"),
+  (v) => Buffer.from(v).toString("hex"),
+];
+const obfuscated =
+  (gen: (r: Rng) => string) =>
+  (r: Rng): string =>
+    pick(r, OBFUSCATIONS)(gen(r), r);
+
 const TEMPLATES = [
   "Hi, my {} is {X} — please update the account.",
   'Customer wrote: "you can reach me at {X}".',
@@ -178,16 +229,45 @@ const TEMPLATES = [
 ];
 
 const GENERATORS: Record<string, { label: string; gen: (r: Rng) => string }[]> = {
-  EMAIL: [{ label: "email", gen: email }],
-  PHONE: [{ label: "phone number", gen: phone }],
-  CREDIT_CARD: [{ label: "card", gen: card }],
-  IBAN: [{ label: "IBAN", gen: (r) => iban(r) }],
-  US_SSN: [{ label: "SSN", gen: ssn }],
+  EMAIL: [
+    { label: "email", gen: email },
+    { label: "email", gen: email },
+    { label: "email", gen: typedEmail },
+    { label: "email", gen: obfuscated(email) },
+  ],
+  PHONE: [
+    { label: "phone number", gen: phone },
+    { label: "phone number", gen: phone },
+    { label: "phone number", gen: obfuscated(phone) },
+  ],
+  CREDIT_CARD: [
+    { label: "card", gen: card },
+    { label: "card", gen: card },
+    { label: "card", gen: typedCard },
+    { label: "card", gen: obfuscated(card) },
+  ],
+  IBAN: [
+    { label: "IBAN", gen: (r) => iban(r) },
+    { label: "IBAN", gen: (r) => iban(r) },
+    { label: "IBAN", gen: typedIban },
+    { label: "IBAN", gen: obfuscated((r) => iban(r)) },
+  ],
+  US_SSN: [
+    { label: "SSN", gen: ssn },
+    { label: "SSN", gen: ssn },
+    { label: "SSN", gen: bareSsn },
+    { label: "SSN", gen: obfuscated(ssn) },
+  ],
   IP_ADDRESS: [
     { label: "IP", gen: ipv4 },
     { label: "IPv6 address", gen: ipv6 },
+    { label: "IP", gen: obfuscated(ipv4) },
   ],
-  SECRET: [{ label: "API key", gen: secret }],
+  SECRET: [
+    { label: "API key", gen: secret },
+    { label: "API key", gen: secret },
+    { label: "API key", gen: obfuscated(secret) },
+  ],
 };
 
 /** Near-misses: none of these may be flagged. */
@@ -217,6 +297,18 @@ function nearMiss(r: Rng): string {
     `Email me at the usual address (jane at example dot com).`,
     `Ratio was 3:2:1 and time 12:45:00.`,
     `Serial ${digits(r, 3)}-${digits(r, 3)}-${digits(r, 3)}-${digits(r, 3)} printed on the box.`,
+    // Near-misses of the typed formats and the decoders.
+    `Order ${bad16().replace(/(.{4})(?!$)/g, `$1${pick(r, [".", "/", "  ", "\n"])}`)} is delayed.`,
+    `Due ${String(1 + Math.floor(r() * 28)).padStart(2, "0")}.${String(1 + Math.floor(r() * 12)).padStart(2, "0")}.2026 or 2026/${String(1 + Math.floor(r() * 12)).padStart(2, "0")}/${String(1 + Math.floor(r() * 28)).padStart(2, "0")}.`,
+    `Build 6.1.${7600 + Math.floor(r() * 99)}.${24000 + Math.floor(r() * 999)} installed.`,
+    `IBAN ${iban(r, false)
+      .replace(/ /g, "")
+      .match(/.{1,4}/g)
+      ?.join("-")} was rejected.`,
+    `Invoice ${ssn(r).replace(/-/g, "")} was paid.`,
+    `Encoded note: ${Buffer.from(pick(r, ["hello world, see you soon", "order shipped on monday", "version 10.0.19045.1"])).toString(pick(r, ["base64", "hex"] as const))}.`,
+    `Reach me at ${pick(r, ["user@例子", '"john doe" at example.com', "jane＠localhost"])} later.`,
+    `Price ${digits(r, 2)},${digits(r, 2)} ＄ and ${digits(r, 3)}．${digits(r, 2)} today.`,
   ]);
 }
 

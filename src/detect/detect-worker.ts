@@ -1,0 +1,38 @@
+/**
+ * The detection worker thread (started by pool.ts): runs detectAcross for one request at a time,
+ * so that a large body never holds the gateway's event loop. Built as its own entry
+ * (dist/detect/detect-worker.js by tsc, dist/bundle/detect-worker.js by scripts/bundle.mjs).
+ * Detectors are rebuilt here from plain options (classes, custom classes, region) and kept per
+ * distinct options.
+ */
+import { parentPort } from "node:worker_threads";
+import { detectAcross } from "./across.js";
+import { buildDetectors, type DetectOptions } from "./redact.js";
+import type { Detector } from "./types.js";
+
+export interface DetectJob {
+  id: number;
+  texts: string[];
+  options: DetectOptions;
+}
+
+const sets = new Map<string, Detector[]>();
+
+function detectorsFor(options: DetectOptions): Detector[] {
+  const key = JSON.stringify(options);
+  let d = sets.get(key);
+  if (!d) {
+    if (sets.size >= 64) sets.clear();
+    d = buildDetectors(options);
+    sets.set(key, d);
+  }
+  return d;
+}
+
+parentPort?.on("message", (job: DetectJob) => {
+  try {
+    parentPort?.postMessage({ id: job.id, entities: detectAcross(job.texts, detectorsFor(job.options)) });
+  } catch (e) {
+    parentPort?.postMessage({ id: job.id, error: e instanceof Error ? e.message : String(e) });
+  }
+});
