@@ -8,6 +8,9 @@ import { type Detector, detect, type Entity, newRedactState, redact } from "../d
 import { replaceSlots, type Slot, walkJson } from "./json-walk.js";
 import { STRUCTURAL_FIELDS } from "./request-shape.js";
 
+/** A structural string or key longer than this is handed to `across` too (which may run off the event loop). */
+const LARGE_ALONE = 4096;
+
 /** Detection over the texts of one request, joined where adjacent (see detectAcross in detect/). */
 export type DetectTexts = (texts: readonly string[], detectors: readonly Detector[]) => Entity[][] | Promise<Entity[][]>;
 
@@ -26,13 +29,15 @@ export interface Inspection {
 export async function inspectBody(body: unknown, detectors: readonly Detector[], across: DetectTexts): Promise<Inspection> {
   const slots = walkJson(body);
   const prose: number[] = [];
+  const large: number[] = [];
   const entities: Entity[][] = slots.map((s, i) => {
-    if (s.at === "value" && !STRUCTURAL_FIELDS.has(s.field)) {
-      prose.push(i);
-      return [];
-    }
-    return detect(s.text, detectors);
+    if (s.at === "value" && !STRUCTURAL_FIELDS.has(s.field)) prose.push(i);
+    else if (s.text.length > LARGE_ALONE) large.push(i);
+    else return detect(s.text, detectors);
+    return [];
   });
+  // A long key or structural value is scanned alone, but like the texts (off the event loop when large).
+  for (const i of large) entities[i] = (await across([(slots[i] as Slot).text], detectors))[0] ?? [];
   const found = await across(
     prose.map((i) => (slots[i] as Slot).text),
     detectors,

@@ -5,7 +5,7 @@
  * large) with an audited OpenAI-style error. A handler that throws is answered 500 and audited.
  */
 import type { AddressInfo } from "node:net";
-import { buildDetectors, detectAcross } from "../detect/index.js";
+import { buildDetectors, createDetectPool } from "../detect/index.js";
 import { closeAgents, createHttpServer, type PoolRegistry, type InboundRequest as Request } from "../net/index.js";
 import { startCheckpointer } from "../store/checkpointer.js";
 import type { StoreHandle } from "../store/open.js";
@@ -42,10 +42,13 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
   const checkpointer = startCheckpointer(store);
   const pools: PoolRegistry = new Map();
   const timeouts = new Map(config.deployments.map((d) => [d.id, parseDurationMs(d.timeout, `deployment ${d.id} timeout`)]));
+  // Requests with 256 KiB of text or more are scanned on a worker thread: one large body must not stall the others.
+  const detectPool = createDetectPool({ size: 1 });
+  const detectOptions = { custom: config.classes };
   const handle = createApiHandler({
     config,
     detectors: buildDetectors({ custom: config.classes }),
-    detectAcross,
+    detectAcross: (texts) => detectPool.detectAcross(texts, detectOptions),
     keys,
     meter: new Meter(store),
     router: new Router(config.deployments),
@@ -119,6 +122,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
   } catch (e) {
     // Not serving: stop the threads started for it, so the process can end with the error.
     await audit.close();
+    await detectPool.close();
     await checkpointer?.close();
     const err = e as NodeJS.ErrnoException;
     if (err.code === "EADDRINUSE") throw new UserError(`cannot listen on ${o.host ?? "127.0.0.1"}:${o.port ?? 0}: the address is in use (another gateway?)`);
@@ -131,6 +135,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     close: async () => {
       await lean.close();
       await closeAgents(pools);
+      await detectPool.close();
       await audit.close();
       await checkpointer?.close();
     },

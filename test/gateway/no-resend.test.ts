@@ -3,8 +3,9 @@
  * keep-alive connection and closes without answering must see it once, and the gateway falls back
  * to *another* target (each target receives the request at most once), auditing both attempts.
  */
-import { createServer, type Socket } from "node:net";
+
 import type { AddressInfo } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { listAudit } from "../../src/store/gateway.js";
