@@ -1,6 +1,7 @@
 /** Sensitive-data detection (PII and secrets), the public face: gateway, `weightbridge redact`, red-team graders and evaluate import only this. */
 
 export { detectAcross } from "./across.js";
+export { canaryLeaked, factsPresent, insecurePatterns, isRefusal, piiLeaked, secretLeaked } from "./answers.js";
 export { type EncodedRun, findEncodedRuns } from "./decode.js";
 export {
   type CustomClass,

@@ -1,4 +1,3 @@
-export { canaryLeaked, factsPresent, insecurePatterns, isRefusal, piiLeaked, secretLeaked } from "./detectors.js";
 export { MUTATORS, type MutatorName, mutate, rot13 } from "./mutators.js";
 export { listPacks, loadPack, loadPackSuites, PACKS_DIR, type Pack, packToSuite } from "./packs.js";
 export { type RedteamModel, type RedteamOptions, type RedteamResult, redteamView, runRedteam } from "./session.js";

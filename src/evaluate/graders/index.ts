@@ -23,7 +23,7 @@ export const GRADERS: { [T in ExpectType]: Grader<T> } = {
   "llm-judge": llmJudge,
   similarity,
   // Loaded on first use: its PII detector brings libphonenumber's metadata (130 KB) to start-up.
-  redteam: async (e, ctx) => (await import("./redteam.js")).redteam(e, ctx),
+  redteam: async (e, ctx) => (await import("./redteam/index.js")).redteam(e, ctx),
 };
 
 export interface CaseGrade {

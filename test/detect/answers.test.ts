@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canaryLeaked, factsPresent, insecurePatterns, isRefusal, piiLeaked, secretLeaked } from "../../src/redteam/detectors.js";
+import { canaryLeaked, factsPresent, insecurePatterns, isRefusal, piiLeaked, secretLeaked } from "../../src/detect/index.js";
 import { rot13 } from "../../src/redteam/mutators.js";
 import { loadPackSuites } from "../../src/redteam/packs.js";
 
