@@ -50,6 +50,21 @@ describe("detection pool", () => {
     await expect(other.detectAcross(["x"])).rejects.toThrow(/closed/);
   });
 
+  it("the worker bundled beside the CLI (dist/bundle/detect-worker.js) answers the same jobs", async () => {
+    const { Worker } = await import("node:worker_threads");
+    const w = new Worker(new URL("../../dist/bundle/detect-worker.js", import.meta.url));
+    try {
+      const reply = new Promise((resolve) => w.once("message", resolve));
+      w.postMessage({ id: 7, texts: ["call 13812345678", "mail a＠example.com"], options: { defaultCountry: "cn" } });
+      expect(await reply).toEqual({
+        id: 7,
+        entities: [[{ type: "PHONE", start: 5, end: 16, rule: "phone-CN" }], [{ type: "EMAIL", start: 5, end: 18, rule: "email" }]],
+      });
+    } finally {
+      await w.terminate();
+    }
+  });
+
   it("a failure inside the worker rejects that request only, and the pool goes on", async () => {
     const p = createDetectPool({ offThreadAt: 1 });
     await expect(p.detectAcross(["x"], { custom: [{ name: "BAD", patterns: ["(unclosed"] }] })).rejects.toThrow(
