@@ -65,6 +65,16 @@ describe("detection pool", () => {
     }
   });
 
+  it("a worker that runs out of memory rejects its request, and the next request gets a fresh worker", async () => {
+    const p = createDetectPool({ offThreadAt: 1, maxHeapMb: 16 });
+    try {
+      await expect(p.detectAcross(["mail a@example.com 4111 1111 1111 1111 ".repeat(400_000)])).rejects.toThrow(/memory limit/);
+      expect(await p.detectAcross(["mail a@example.com"])).toEqual([[{ type: "EMAIL", start: 5, end: 18, rule: "email" }]]);
+    } finally {
+      await p.close();
+    }
+  });
+
   it("a failure inside the worker rejects that request only, and the pool goes on", async () => {
     const p = createDetectPool({ offThreadAt: 1 });
     await expect(p.detectAcross(["x"], { custom: [{ name: "BAD", patterns: ["(unclosed"] }] })).rejects.toThrow(
