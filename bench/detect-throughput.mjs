@@ -4,11 +4,16 @@
  * 14: ≤ 0.5 s per MB on any input). Reference, measured in the same run on the same string: one
  * `JSON.parse` of the text as a JSON string (what the gateway pays anyway to read a body), and one
  * `indexOf` pass. Figures: MB/s of UTF-16 text (1 MB = 10^6 characters), s/MB, and × JSON.parse.
+ * Times are CPU time of this process (process.cpuUsage), the median of RUNS: on a shared machine
+ * wall time also counts other processes' turns on the cores.
  *
  *   npm run build && node bench/detect-throughput.mjs            # 1 MB per family, median of 3
  *   MB=2 RUNS=5 node bench/detect-throughput.mjs
+ *   BEFORE=/path/to/old/dist/gateway/detect/index.js node bench/detect-throughput.mjs   # + an older build, 1 run each
  */
 import { buildDetectors, detect, detectAcross } from "../dist/detect/index.js";
+
+const before = process.env.BEFORE ? await import(process.env.BEFORE) : undefined;
 
 const MB = Number(process.env.MB ?? 1);
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -37,14 +42,27 @@ const families = {
   "fullwidth digits": fill("４１１１\u3000"),
 };
 
-function time(f) {
+/** Median CPU milliseconds of `runs` calls. */
+function time(f, runs = RUNS) {
   const ts = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t = performance.now();
+  for (let i = 0; i < runs; i++) {
+    const t = process.cpuUsage();
     f();
-    ts.push(performance.now() - t);
+    const d = process.cpuUsage(t);
+    ts.push((d.user + d.system) / 1000);
   }
   return ts.sort((a, b) => a - b)[Math.floor(ts.length / 2)];
+}
+
+/** s/MB of the older build, "throws" when it does. */
+function beforeSPerMb(text) {
+  if (!before) return undefined;
+  try {
+    const d = before.buildDetectors();
+    return `${(time(() => before.detect(text, d), 1) / 1000 / (text.length / 1e6)).toFixed(3)}`;
+  } catch (e) {
+    return `throws (${e.constructor.name})`;
+  }
 }
 
 const detectors = buildDetectors();
@@ -53,8 +71,16 @@ for (const [name, text] of Object.entries(families)) {
   const json = JSON.stringify(text);
   const tJson = time(() => JSON.parse(json));
   const tIdx = time(() => text.indexOf("\u0001"));
+  detect(text, detectors); // warm up
   const tDetect = time(() => detect(text, detectors));
-  rows.push({ name, mbs: size / 1e6 / (tDetect / 1000), sPerMb: tDetect / 1000 / (size / 1e6), xJson: tDetect / tJson, xIdx: tDetect / tIdx });
+  rows.push({
+    name,
+    mbs: size / 1e6 / (tDetect / 1000),
+    sPerMb: tDetect / 1000 / (size / 1e6),
+    xJson: tDetect / tJson,
+    xIdx: tDetect / tIdx,
+    before: beforeSPerMb(text),
+  });
 }
 // Split across texts: the same tickets as 1,000 texts of one request.
 {
@@ -63,13 +89,21 @@ for (const [name, text] of Object.entries(families)) {
   const json = JSON.stringify(parts);
   const tJson = time(() => JSON.parse(json));
   const t = time(() => detectAcross(parts, detectors));
-  rows.push({ name: "detectAcross, tickets in 1,000 texts", mbs: size / 1e6 / (t / 1000), sPerMb: t / 1000 / (size / 1e6), xJson: t / tJson, xIdx: Number.NaN });
+  rows.push({
+    name: "detectAcross, tickets in 1,000 texts",
+    mbs: size / 1e6 / (t / 1000),
+    sPerMb: t / 1000 / (size / 1e6),
+    xJson: t / tJson,
+    xIdx: Number.NaN,
+  });
 }
 
 console.log(`detection throughput, ${MB} MB per family, median of ${RUNS} (Node ${process.version})`);
-console.log("| family | MB/s | s/MB | × JSON.parse | × indexOf |");
-console.log("| --- | ---: | ---: | ---: | ---: |");
+console.log(`| family | MB/s | s/MB | × JSON.parse | × indexOf |${before ? " before: s/MB |" : ""}`);
+console.log(`| --- | ---: | ---: | ---: | ---: |${before ? " ---: |" : ""}`);
 for (const r of rows)
-  console.log(`| ${r.name} | ${r.mbs.toFixed(1)} | ${r.sPerMb.toFixed(3)} | ${r.xJson.toFixed(1)} | ${Number.isNaN(r.xIdx) ? "–" : r.xIdx.toFixed(0)} |`);
+  console.log(
+    `| ${r.name} | ${r.mbs.toFixed(1)} | ${r.sPerMb.toFixed(3)} | ${r.xJson.toFixed(1)} | ${Number.isNaN(r.xIdx) ? "–" : r.xIdx.toFixed(0)} |${before ? ` ${r.before ?? "–"} |` : ""}`,
+  );
 const worst = rows.reduce((a, b) => (a.sPerMb > b.sPerMb ? a : b));
 console.log(`worst: ${worst.name}, ${worst.sPerMb.toFixed(3)} s/MB (target ≤ 0.5)`);

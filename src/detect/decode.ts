@@ -23,9 +23,15 @@ export const MAX_DECODED = 64 * 1024;
 
 import { isUtf8 } from "node:buffer";
 
-/** A maximal run of the base64/base64url alphabet (hex is a subset), with its padding. */
-const RUN = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{12,}={0,2}/g;
-const HEX = /^[0-9a-fA-F]+$/;
+/**
+ * Per character code below 128: 1 base64 and hex, 2 base64 only ("+/-_" and letters past f). Runs
+ * are found by a loop over this table, not a regex: a greedy regex over a megabytes-long run
+ * overflowed V8's backtracking stack ("Maximum call stack size exceeded").
+ */
+const ALPHABET = new Uint8Array(128);
+for (const c of "0123456789abcdefABCDEF") ALPHABET[c.charCodeAt(0)] = 1;
+for (const c of "ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ+/-_") ALPHABET[c.charCodeAt(0)] = 2;
+
 /**
  * The decoded text if it is valid UTF-8 and at least 95% printable, else undefined. Control bytes
  * are counted first and UTF-8 is checked without throwing: random bytes (most runs) are turned
@@ -42,13 +48,14 @@ export function printable(bytes: Buffer): string | undefined {
   return bytes.toString("utf8");
 }
 
-function decodeRun(run: string): { kind: "base64" | "hex"; decoded: string } | undefined {
-  if (HEX.test(run) && run.length % 2 === 0) {
+function decodeRun(run: string, hex: boolean): { kind: "base64" | "hex"; decoded: string } | undefined {
+  if (hex && run.length % 2 === 0) {
     if (run.length / 2 > MAX_DECODED) return undefined;
     const decoded = printable(Buffer.from(run, "hex"));
     if (decoded !== undefined) return { kind: "hex", decoded };
   }
-  if (Math.floor((run.length * 3) / 4) > MAX_DECODED || run.replace(/=+$/, "").length % 4 === 1) return undefined;
+  const unpadded = run.endsWith("==") ? run.length - 2 : run.endsWith("=") ? run.length - 1 : run.length;
+  if (Math.floor((run.length * 3) / 4) > MAX_DECODED || unpadded % 4 === 1) return undefined;
   // Node's base64 decoder takes both alphabets (+/ and -_) and padding or none.
   const decoded = printable(Buffer.from(run, "base64"));
   return decoded === undefined ? undefined : { kind: "base64", decoded };
@@ -57,11 +64,28 @@ function decodeRun(run: string): { kind: "base64" | "hex"; decoded: string } | u
 /** Every run in `text` that decodes to mostly printable text. */
 export function findEncodedRuns(text: string): EncodedRun[] {
   const out: EncodedRun[] = [];
-  RUN.lastIndex = 0;
-  for (let m = RUN.exec(text); m !== null; m = RUN.exec(text)) {
-    const d = m[0].length >= MIN_RUN ? decodeRun(m[0]) : undefined;
-    if (d) out.push({ start: m.index, end: m.index + m[0].length, ...d });
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || ALPHABET[c] === 0) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let hex = true;
+    for (; i < n; i++) {
+      const k = text.charCodeAt(i);
+      const t = k < 128 ? (ALPHABET[k] as number) : 0;
+      if (t === 0) break;
+      if (t === 2) hex = false;
+    }
+    let end = i;
+    if (text.charCodeAt(end) === 61) end += text.charCodeAt(end + 1) === 61 ? 2 : 1; // "=" padding
+    i = end;
+    if (end - start < MIN_RUN || end - start > (MAX_DECODED * 4) / 3 + 4) continue;
+    const d = decodeRun(text.slice(start, end), hex && text.charCodeAt(end - 1) !== 61);
+    if (d) out.push({ start, end, ...d });
   }
-  RUN.lastIndex = 0;
   return out;
 }

@@ -1,4 +1,8 @@
-/** The built-in detectors. Each is linear in the text: bounded quantifiers, no nested ambiguity. Pure. */
+/**
+ * Email, card, IBAN, SSN, IP and custom-class detectors (secrets: secrets.ts, phones: phone.ts). Each
+ * is linear in the text: bounded quantifiers, no nested ambiguity, and loops instead of regexes where
+ * a run can be megabytes long. They run on normalised text (normalise.ts). Pure.
+ */
 
 import type { Detector, Entity } from "./types.js";
 import { cardNetwork, IBAN_LENGTHS, ibanValid, ipv4Valid, ipv6Valid, luhnValid, ssnValid } from "./validators.js";
@@ -89,12 +93,70 @@ export const detectEmail: Detector = (text) => {
 };
 
 /**
- * A maximal run of digit groups joined by what people type between them: one or two spaces or tabs,
- * a dash, dot or slash (with a space either side or not), or a line break. Each separator holds a
- * non-digit, so the pattern cannot split a digit run two ways (linear). Not inside a longer dotted
- * or slashed number ("1.4111…", "10/4111…"), nor after "+" (a phone number in E.164).
+ * Maximal runs of digit groups joined by what people type between them: one or two spaces or tabs,
+ * a dash, dot or slash (with a space either side or not), or a line break (spaces around it). Each
+ * separator holds a non-digit, so a run splits into groups one way only. A run does not start
+ * inside a word, right after "+" or "-" (a phone number in E.164, a negative or a range), or inside
+ * a longer dotted or slashed number ("1.4111…", "10/4111…"), and it does not end glued to a letter.
+ * A loop, not a regex: a greedy regex over a megabyte of digit groups overflowed V8's backtracking
+ * stack ("Maximum call stack size exceeded").
  */
-const CARD = /(?<![\w+-]|\d[./])\d+(?:(?:[ \t]{1,2}|[ \t]?[-./][ \t]?|[ \t]{0,3}\r?\n[ \t]{0,3})\d+)*(?!\w)/g;
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isSpace = (c: number) => c === 32 || c === 9;
+const isWord = (c: number) => isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+
+/** Length of the separator at `i` when a digit follows it, else 0. */
+function separatorAt(text: string, i: number): number {
+  let j = i;
+  while (j - i < 3 && isSpace(text.charCodeAt(j))) j++;
+  const spaces = j - i;
+  const c = text.charCodeAt(j);
+  if (c === 45 || c === 46 || c === 47) {
+    if (spaces > 1) return 0;
+    const k = isSpace(text.charCodeAt(j + 1)) ? j + 2 : j + 1;
+    return isDigit(text.charCodeAt(k)) ? k - i : 0;
+  }
+  if (c === 10 || (c === 13 && text.charCodeAt(j + 1) === 10)) {
+    let k = j + (c === 13 ? 2 : 1);
+    for (let m = 0; m < 3 && isSpace(text.charCodeAt(k)); m++) k++;
+    return isDigit(text.charCodeAt(k)) ? k - i : 0;
+  }
+  return spaces >= 1 && spaces <= 2 && isDigit(c) ? spaces : 0;
+}
+
+function mayStartAt(text: string, s: number): boolean {
+  if (s === 0) return true;
+  const p = text.charCodeAt(s - 1);
+  if (isWord(p) || p === 43 || p === 45) return false;
+  return !((p === 46 || p === 47) && isDigit(text.charCodeAt(s - 2)));
+}
+
+function digitRuns(text: string, f: (start: number, end: number) => void): void {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && !isDigit(text.charCodeAt(i))) i++;
+    if (i >= n) return;
+    const start = i;
+    while (i < n && isDigit(text.charCodeAt(i))) i++;
+    let end = i;
+    let beforeLast = -1; // end of the group before the last one
+    for (let sep = separatorAt(text, i); sep > 0; sep = separatorAt(text, i)) {
+      beforeLast = end;
+      i += sep;
+      while (i < n && isDigit(text.charCodeAt(i))) i++;
+      end = i;
+    }
+    let s = start;
+    while (s < end && !mayStartAt(text, s)) {
+      while (s < end && isDigit(text.charCodeAt(s))) s++;
+      if (s < end) s += separatorAt(text, s);
+    }
+    if (end < n && isWord(text.charCodeAt(end))) end = beforeLast; // the last group is glued to a word
+    if (s < end) f(s, end);
+  }
+}
+
 /**
  * The digit groups of one CARD match in typed arrays (a match can be a whole megabyte of "1-2.3 4/…":
  * an object per group made the garbage collector's work grow faster than the text). `sep[i]` is the
@@ -108,7 +170,6 @@ interface Groups {
   count: number;
 }
 
-const isDigit = (c: number) => c >= 48 && c <= 57;
 const SEP_BIT: Record<string, number> = { " ": 1, "\t": 1, "\r": 1, "-": 2, ".": 4, "/": 8 };
 
 function digitGroups(raw: string): Groups {
@@ -160,17 +221,17 @@ function cardAt(raw: string, g: Groups, from: number): number {
 /** Cards: Luhn and the networks' prefixes and lengths decide, whatever the separators. */
 export const detectCreditCard: Detector = (text) => {
   const out: Entity[] = [];
-  eachMatch(CARD, text, (m) => {
-    if (m[0].length < 12) return; // fewer than 12 digits: no card (most digit runs: dates, amounts, ids)
+  digitRuns(text, (start, end) => {
+    if (end - start < 12) return; // fewer than 12 digits: no card (most digit runs: dates, amounts, ids)
     // The body of an IBAN-shaped token ("DE28 2398 9719 1195 1125 34", its checksum wrong) is not a card.
-    if (/\b[A-Z]{2}\d{2}[ -]{0,2}$/.test(text.slice(Math.max(0, m.index - 7), m.index))) return;
-    const raw = m[0];
+    if (/\b[A-Z]{2}\d{2}[ -]{0,2}$/.test(text.slice(Math.max(0, start - 7), start))) return;
+    const raw = text.slice(start, end);
     const g = digitGroups(raw);
     let from = 0;
     while (from < g.count) {
       const found = cardAt(raw, g, from);
       if (found >= 0) {
-        out.push({ type: "CREDIT_CARD", start: m.index + (g.start[from] as number), end: m.index + (g.end[found] as number), rule: "luhn" });
+        out.push({ type: "CREDIT_CARD", start: start + (g.start[from] as number), end: start + (g.end[found] as number), rule: "luhn" });
         from = found + 1;
       } else from++;
     }

@@ -11,7 +11,8 @@
  * - decimal digits of any script (\p{Nd}: Arabic-Indic, Devanagari, fullwidth…) become ASCII digits;
  * - dashes and minus signs (U+2010–U+2015, U+2212, U+FE58, U+FE63, U+FF0D) become "-";
  * - everything else is replaced by its NFKC form (fullwidth ＠ ． letters, ligatures, superscripts,
- *   circled digits, no-break and ideographic spaces).
+ *   circled digits, no-break and ideographic spaces) when that is at most 3 units long, so the
+ *   normalised text is at most 3× the original.
  * ASCII text (the common case) is returned as it is, without a map.
  */
 
@@ -63,7 +64,12 @@ function mapCodePoint(cp: number): string {
   if (FORMAT.test(ch)) out = "";
   else if (DIGIT.test(ch)) out = String(digitValue(cp));
   else if (DASHES.has(cp)) out = "-";
-  else out = ch.normalize("NFKC");
+  else {
+    // Forms longer than 3 units ("ﷺ" → 18 letters) are kept as they are: no detected format is
+    // written with them, and 18× growth of a hostile body would be the cost of scanning it.
+    const k = ch.normalize("NFKC");
+    out = k.length <= 3 ? k : ch;
+  }
   if (memo.size < 65_536) memo.set(cp, out);
   return out;
 }

@@ -23,6 +23,11 @@ export interface DetectPoolOptions {
   offThreadAt?: number;
   /** The worker's file, when not the built one beside this module. */
   workerUrl?: URL;
+  /**
+   * Heap limit of each worker in MB (default 1024): a request whose detection outgrows it kills
+   * that worker, its requests are rejected (fail closed) and the next request starts a fresh one.
+   */
+  maxHeapMb?: number;
 }
 
 export interface DetectPool {
@@ -56,7 +61,7 @@ export function createDetectPool(o: DetectPoolOptions = {}): DetectPool {
   let closed = false;
 
   const start = (slot: number): Thread => {
-    const t: Thread = { worker: new Worker(url), pending: new Map() };
+    const t: Thread = { worker: new Worker(url, { resourceLimits: { maxOldGenerationSizeMb: o.maxHeapMb ?? 1024 } }), pending: new Map() };
     const fail = (e: Error) => {
       if (threads[slot] === t) threads[slot] = undefined; // the next request starts a fresh one
       for (const p of t.pending.values()) p.reject(e);

@@ -139,5 +139,6 @@ export function redact(
 
 /** Put the original values back where an answer repeats placeholders. */
 export function restore(text: string, placeholders: Record<string, string>): string {
-  return text.replace(/\[[A-Z][A-Z0-9_]*_\d+\]/g, (ph) => placeholders[ph] ?? ph);
+  // Bounded quantifiers: an answer of "[AAAA…" megabytes long must not make the regex backtrack over it.
+  return text.replace(/\[[A-Z][A-Z0-9_]{0,63}_\d{1,9}\]/g, (ph) => placeholders[ph] ?? ph);
 }

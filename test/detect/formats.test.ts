@@ -89,4 +89,15 @@ describe("formats people type", () => {
     expectNone("PHONE", ["order 12345678901 and 1381234567 and 138123456789"], { classes: ["PHONE"], defaultCountry: "CN" });
     expectNone("PHONE", ["order 13812345678"], { classes: ["PHONE"], defaultCountry: "US" });
   });
+  it("PHONE: past the libphonenumber budget of a text, numbers are judged by their plan's patterns (a flood still fails closed)", () => {
+    const numbers = Array.from({ length: 5000 }, (_, i) => `+1 415 555 ${String(1000 + i).padStart(4, "0")}`);
+    const text = `${numbers.join(" / ")} / +1 123 456 7890 / +44 20 7946 0958`;
+    const found = detect(text, buildDetectors({ classes: ["PHONE"] }));
+    const rules = new Set(found.map((e) => e.rule));
+    expect(found.length).toBe(5001); // every valid number, not the one with area code 123
+    expect(rules).toEqual(new Set(["phone-US", "phone-shape"]));
+    expect(found.map((e) => text.slice(e.start, e.end))).not.toContain("+1 123 456 7890");
+    expect(found.at(-1)).toMatchObject({ rule: "phone-shape" });
+    expect(text.slice(found.at(-1)?.start, found.at(-1)?.end)).toBe("+44 20 7946 0958");
+  });
 });

@@ -79,3 +79,16 @@ describe("linear time on adversarial inputs: time(2n) / time(n) < 3", () => {
     expect(ratio((n) => detectAcross(texts(n), all))).toBeLessThan(3);
   });
 });
+
+describe("megabytes-long runs do not overflow the regex engine's stack", () => {
+  // A greedy regex over one 8 MB run threw "Maximum call stack size exceeded" (the card pattern on
+  // "1 1 1 …", the base64 run pattern on "4444…"): a request must be scanned, not crash detection.
+  for (const [name, text] of [
+    ["one 8 MB digit run", "4".repeat(8_000_000)],
+    ["one 8 MB run of digit groups", "1 ".repeat(4_000_000)],
+    ["one 8 MB base64 run", "QUFB".repeat(2_000_000)],
+  ] as const)
+    it(name, () => {
+      expect(() => detectUncached(text, buildDetectors())).not.toThrow();
+    });
+});

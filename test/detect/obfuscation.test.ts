@@ -58,6 +58,8 @@ describe("obfuscation families, every class", () => {
     expect([n.from?.[k], n.to?.[k + 1]]).toEqual([text.indexOf("㎏"), text.indexOf("㎏") + 1]);
     expect(n.from?.[n.text.length - 1]).toBe(text.length - 1);
     expect(normalise("plain ascii").from).toBeUndefined();
+    // Long compatibility forms stay as they are: a hostile body cannot grow 18× in the scanner.
+    expect(normalise("\ufdfa".repeat(1000)).text.length).toBe(1000);
   });
 
   it("decoding is bounded and skips what is not text", () => {

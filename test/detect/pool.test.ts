@@ -50,6 +50,31 @@ describe("detection pool", () => {
     await expect(other.detectAcross(["x"])).rejects.toThrow(/closed/);
   });
 
+  it("the worker bundled beside the CLI (dist/bundle/detect-worker.js) answers the same jobs", async () => {
+    const { Worker } = await import("node:worker_threads");
+    const w = new Worker(new URL("../../dist/bundle/detect-worker.js", import.meta.url));
+    try {
+      const reply = new Promise((resolve) => w.once("message", resolve));
+      w.postMessage({ id: 7, texts: ["call 13812345678", "mail a＠example.com"], options: { defaultCountry: "cn" } });
+      expect(await reply).toEqual({
+        id: 7,
+        entities: [[{ type: "PHONE", start: 5, end: 16, rule: "phone-CN" }], [{ type: "EMAIL", start: 5, end: 18, rule: "email" }]],
+      });
+    } finally {
+      await w.terminate();
+    }
+  });
+
+  it("a worker that runs out of memory rejects its request, and the next request gets a fresh worker", async () => {
+    const p = createDetectPool({ offThreadAt: 1, maxHeapMb: 16 });
+    try {
+      await expect(p.detectAcross(["mail a@example.com 4111 1111 1111 1111 ".repeat(400_000)])).rejects.toThrow(/memory limit/);
+      expect(await p.detectAcross(["mail a@example.com"])).toEqual([[{ type: "EMAIL", start: 5, end: 18, rule: "email" }]]);
+    } finally {
+      await p.close();
+    }
+  });
+
   it("a failure inside the worker rejects that request only, and the pool goes on", async () => {
     const p = createDetectPool({ offThreadAt: 1 });
     await expect(p.detectAcross(["x"], { custom: [{ name: "BAD", patterns: ["(unclosed"] }] })).rejects.toThrow(
