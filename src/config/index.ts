@@ -1,3 +1,4 @@
+export type { Message, Role } from "./message.js";
 export { DEFAULT_CONFIG, loadConfigOnly, loadProject, type Project, resolveConfigPath, resolveStoreUrl } from "./project.js";
 export {
   type Config,

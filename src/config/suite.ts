@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import type { Message } from "../providers/types.js";
 import { UserError } from "../util/errors.js";
+import type { Message } from "./message.js";
 import type { GenerationParams } from "./schema.js";
 import { type Expect, inlineCaseSchema, suiteSchema } from "./suite-schema.js";
 import { renderTemplate } from "./template.js";

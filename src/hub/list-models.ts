@@ -4,11 +4,11 @@
  * header's reset). Injectable fetch, as huggingface.js does.
  */
 
-import type { HubModel } from "../store/snapshots.js";
 import { sleep } from "../util/duration.js";
 import { UserError } from "../util/errors.js";
 import { hubFetch } from "./hub-fetch.js";
 import { hubToken, hubUrl } from "./hub-url.js";
+import type { HubModel } from "./model-object.js";
 import { parseHubModel } from "./model-object.js";
 
 export interface ListModelsOptions {

@@ -3,8 +3,21 @@
  * Optional fields may be missing; the id is required. Pure.
  */
 import { z } from "zod";
-import type { HubModel } from "../store/snapshots.js";
 import { UserError } from "../util/errors.js";
+
+/** A model as the Hub lists it (the hub part owns this type; the store keeps snapshots of it). */
+export interface HubModel {
+  id: string;
+  author: string;
+  downloads: number;
+  downloadsAllTime: number | null;
+  likes: number;
+  tags: string[];
+  createdAt: string | null;
+  libraryName: string | null;
+  pipelineTag: string | null;
+  parameters: number | null;
+}
 
 const count = z.number().int().nonnegative();
 const hubObject = z.looseObject({

@@ -1,11 +1,8 @@
 /** The provider contract: one small type, every provider kind implements it. */
 
-export type Role = "system" | "user" | "assistant";
+import type { Message } from "../config/index.js";
 
-export interface Message {
-  role: Role;
-  content: string;
-}
+export type { Message, Role } from "../config/index.js";
 
 export interface ChatParams {
   temperature?: number;

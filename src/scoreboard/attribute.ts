@@ -3,8 +3,9 @@
  * (first-party upload, `base_model:*` tag, or a conservative name match), with the method used.
  * Unattributable rows are "unknown", never guessed. Pure.
  */
+
+import type { Origins } from "../hub/index.js";
 import { matchFamily } from "./families.js";
-import type { Origins } from "./origins.js";
 
 export type AttributionMethod = "first-party" | "base_model tag" | "name match" | "unknown";
 

@@ -1,3 +1,4 @@
+export { loadOrigins, type Origin, type Origins } from "../hub/index.js";
 export {
   attributionCounts,
   derivativesByFamily,
@@ -15,5 +16,4 @@ export { type Attribution, type AttributionMethod, attribute, baseModelsFromTags
 export { barChart, stackedShareChart } from "./chart.js";
 export { FAMILY_RULES, matchFamily } from "./families.js";
 export { type IngestResult, ingestFile, ingestHub } from "./ingest.js";
-export { loadOrigins, type Origin, type Origins } from "./origins.js";
 export { type ShowOptions, type ShowResult, showScoreboard } from "./show.js";

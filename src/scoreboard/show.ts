@@ -1,4 +1,6 @@
 /** The scoreboard view of the store: one snapshot's shares, both views, top models, movers, time series. */
+
+import { loadOrigins } from "../hub/index.js";
 import type { StoreHandle } from "../store/open.js";
 import { listSnapshots, loadSnapshotModels, type Snapshot } from "../store/snapshots.js";
 import { UserError } from "../util/errors.js";
@@ -14,7 +16,6 @@ import {
   topModels,
 } from "./analytics.js";
 import { attribute, baseModelsFromTags } from "./attribute.js";
-import { loadOrigins } from "./origins.js";
 
 export interface ShowOptions {
   by: GroupBy;

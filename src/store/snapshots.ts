@@ -1,18 +1,8 @@
 import type { Kysely } from "kysely";
+import type { HubModel } from "../hub/index.js";
 import type { Database, SnapshotModelsTable, SnapshotsTable } from "./schema.js";
 
-export interface HubModel {
-  id: string;
-  author: string;
-  downloads: number;
-  downloadsAllTime: number | null;
-  likes: number;
-  tags: string[];
-  createdAt: string | null;
-  libraryName: string | null;
-  pipelineTag: string | null;
-  parameters: number | null;
-}
+export type { HubModel } from "../hub/index.js";
 
 export interface Snapshot {
   id: string;

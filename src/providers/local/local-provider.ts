@@ -44,8 +44,15 @@ export function createLocalProvider(o: LocalOptions): Provider {
     } catch (e) {
       // An optional peer dependency (issue 17: ~700 MB of prebuilt binaries nobody but provider: local needs).
       const missing = (e as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" || /Cannot find (module|package) 'node-llama-cpp'/.test(String(e));
-      if (missing) throw new UserError(`model ${o.id}: provider: local needs node-llama-cpp, which is not installed`, `add it with \`npm i node-llama-cpp@${LLAMA_VERSION}\``);
-      throw new UserError(`model ${o.id}: node-llama-cpp could not be loaded: ${(e as Error).message}`, `reinstall it with \`npm i node-llama-cpp@${LLAMA_VERSION}\``);
+      if (missing)
+        throw new UserError(
+          `model ${o.id}: provider: local needs node-llama-cpp, which is not installed`,
+          `add it with \`npm i node-llama-cpp@${LLAMA_VERSION}\``,
+        );
+      throw new UserError(
+        `model ${o.id}: node-llama-cpp could not be loaded: ${(e as Error).message}`,
+        `reinstall it with \`npm i node-llama-cpp@${LLAMA_VERSION}\``,
+      );
     }
     const llama = await lib.getLlama({ gpu: o.gpu === true || o.gpu === "auto" ? "auto" : false, build: "never", logLevel: lib.LlamaLogLevel.error });
     let model: import("node-llama-cpp").LlamaModel;

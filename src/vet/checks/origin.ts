@@ -1,9 +1,9 @@
 /**
  * Origin: the uploading organisation and, for derivatives, the root base model's lab and country,
- * from data/origins.json (shared with the scoreboard). `base_model` is followed hop by hop through a
+ * from data/origins.json (src/hub/origins.ts, shared with the scoreboard). `base_model` is followed hop by hop through a
  * resolver (the Hub for hf: targets), so a quantisation of a fine-tune of Qwen resolves to Alibaba.
  */
-import { loadOrigins } from "../../scoreboard/origins.js";
+import { loadOrigins } from "../../hub/index.js";
 
 export interface OriginNode {
   repo: string;

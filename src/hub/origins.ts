@@ -1,4 +1,4 @@
-/** data/origins.json: Hub organisation → lab and country (shared with `scan`). */
+/** data/origins.json: Hub organisation → lab and country, with the Hub code (issue 17): the scoreboard attributes models with it and `scan` reports an artifact's origin. */
 import { readFileSync } from "node:fs";
 import { packagePath } from "../util/package-root.js";
 
