@@ -2,12 +2,11 @@
 /**
  * Bundle the CLI into dist/bundle/ with esbuild. Why: start-up. Loading ~900 module files of zod,
  * kysely, yaml and ajv took ~0.85 s before `weightbridge --help` printed on this machine; one bundle
- * run from a V8 code cache (src/cli/cached-main.ts) needs a fraction. Native and rarely used packages
+ * needs a fraction. Native and rarely used packages
  * stay external and load from node_modules when needed (the CycloneDX library also because its
  * optional XML plug-ins require packages that are not installed).
  */
-import { createHash } from "node:crypto";
-import { readFileSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { build } from "esbuild";
@@ -35,23 +34,22 @@ rmSync("dist/bundle", { recursive: true, force: true });
 
 const external = ["better-sqlite3", "node-llama-cpp", "@huggingface/hub", "@huggingface/gguf", "fastify", "pg", "cli-progress", "@cyclonedx/cyclonedx-library"];
 
-// The CLI as one CommonJS file: src/cli/cached-main.ts runs it through vm.Script with a V8 code cache
-// (Node 20 has no code cache for ES modules). Lazy imports of our own modules stay lazy (each is a
-// function in the file, run on first use); import.meta.url is the bundle's own URL, passed in.
+// The CLI as one ES module. Lazy imports of our own modules stay lazy (esbuild wraps each in a
+// function run on first use). Bundled CommonJS packages call require(), which an ES module lacks:
+// the banner gives them Node's. Start-up compiles the bundle every run on Node 20; on Node >= 22.1
+// bin/weightbridge.js turns on Node's own compile cache (module.enableCompileCache).
 await build({
   entryPoints: { cli: "src/cli/main.ts" },
   outdir: "dist/bundle",
-  outExtension: { ".js": ".cjs" },
   bundle: true,
-  format: "cjs",
+  format: "esm",
   platform: "node",
   target: "node20",
   sourcemap: true,
   minify: process.env.WB_NOMINIFY !== "1",
   logLevel: "warning",
   plugins: [zodEnglishOnly],
-  define: { "import.meta.url": "__wbImportMetaUrl" },
-  supported: { "dynamic-import": false },
+  banner: { js: 'import { createRequire as __wbCreateRequire } from "node:module"; const require = __wbCreateRequire(import.meta.url);' },
   external,
 });
 
@@ -65,19 +63,5 @@ await build({
   platform: "node",
   target: "node20",
   minify: process.env.WB_NOMINIFY !== "1",
-  logLevel: "warning",
-});
-
-// The entry bin/weightbridge.js imports: the loader. It names code caches by the bundle's hash (V8
-// checks only a cache's source length, and npm gives installed files one fixed mtime).
-const bundleHash = createHash("sha256").update(readFileSync("dist/bundle/cli.cjs")).digest("hex").slice(0, 16);
-await build({
-  entryPoints: { main: "src/cli/cached-main.ts" },
-  define: { __WB_BUNDLE_HASH__: JSON.stringify(bundleHash) },
-  outdir: "dist/bundle",
-  bundle: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
   logLevel: "warning",
 });

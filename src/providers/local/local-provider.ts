@@ -6,7 +6,6 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { UserError } from "../../util/errors.js";
-import { importEsm } from "../../util/import-esm.js";
 import { type ChatRequest, type ChatResponse, type Provider, ProviderError } from "../types.js";
 import { loadTemplateEngine, renderChatTemplate, renderPlainTranscript } from "./chat-template.js";
 
@@ -40,7 +39,7 @@ export function createLocalProvider(o: LocalOptions): Provider {
   const load = async (): Promise<Loaded> => {
     let lib: Lib;
     try {
-      lib = await importEsm<Lib>("node-llama-cpp");
+      lib = (await import("node-llama-cpp")) as Lib;
     } catch (e) {
       // An optional peer dependency (issue 17: ~700 MB of prebuilt binaries nobody but provider: local needs).
       const missing = (e as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" || /Cannot find (module|package) 'node-llama-cpp'/.test(String(e));
