@@ -16,6 +16,8 @@ export interface PlannedCase {
   expects: Expect[];
   ideal?: string;
   vars: Record<string, unknown>;
+  /** Cluster for the statistics (suite `group` / `groupBy`); absent: the case is its own unit. */
+  group?: string;
 }
 
 export interface PlannedSuite {
@@ -40,6 +42,8 @@ export interface Plan {
   judge: string | undefined;
   embedder: string | undefined;
   repeat: number;
+  /** Non-inferiority margin on the quality ratio (report.criteria.minQualityRatio), when the config sets one. */
+  margin?: number;
   defaults: { params: GenerationParams; concurrency?: number; timeout?: string | number; retries?: number };
 }
 
@@ -96,6 +100,7 @@ export function buildPlan(project: Project, opts: PlanOptions = {}): Plan {
         expects: c.expects,
         vars: c.vars,
         ...(c.ideal !== undefined ? { ideal: c.ideal } : {}),
+        ...(c.group !== undefined ? { group: c.group } : {}),
       })),
     })),
     models,
@@ -104,6 +109,7 @@ export function buildPlan(project: Project, opts: PlanOptions = {}): Plan {
     judge: config.judge,
     embedder: config.embedder,
     repeat,
+    ...(config.report?.criteria?.minQualityRatio !== undefined ? { margin: config.report.criteria.minQualityRatio } : {}),
     defaults: {
       params: config.defaults?.params ?? {},
       ...(config.defaults?.concurrency ? { concurrency: config.defaults.concurrency } : {}),

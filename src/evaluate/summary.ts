@@ -4,7 +4,8 @@
  * comparison with the baseline pairs the two models on the same cases.
  */
 import { sumPusdToUsd } from "../economics/money.js";
-import { comparePairedByKey, describeComparison, estimateMean, type PairedComparison } from "../stats/compare.js";
+import { comparePairedByKey, describeComparison, estimateMean, type MeanEstimate, type PairedComparison } from "../stats/compare.js";
+import { holmAdjust } from "../stats/holm.js";
 import { quantile } from "../stats/quantile.js";
 import type { ResultRecord } from "../store/results.js";
 import { labelMetrics, normaliseLabel } from "./graders/label.js";
@@ -17,12 +18,26 @@ export interface ModelSummary {
   /** Requests recorded (cases × repeats). */
   requests: number;
   errors: number;
-  score: { mean: number; ci95: [number, number]; method: "wilson" | "bootstrap" };
+  score: { mean: number; ci95: [number, number]; method: MeanEstimate["method"] };
   passRate: number;
   cost: { usd: number | null; inputTokens: number; outputTokens: number; priceSource: string | null };
   latency: { p50Ms: number | null; p95Ms: number | null; ttftP50Ms: number | null };
   metrics?: { accuracy?: number; macroF1?: number; ndcg?: number; recall?: number; mrr?: number };
-  vsBaseline?: PairedComparison & { baseline: string; costRatio: number | null; sentence: string };
+  vsBaseline?: PairedComparison & {
+    baseline: string;
+    costRatio: number | null;
+    sentence: string;
+    /** Holm-adjusted equality p-value over every candidate × suite comparison in the run. */
+    pValueHolm: number;
+  };
+}
+
+/** How the p-values were adjusted for the several comparisons in one run (docs/statistics.md). */
+export interface Multiplicity {
+  method: "holm";
+  /** Candidate × suite comparisons in the family. */
+  comparisons: number;
+  note: string;
 }
 
 export interface SuiteSummary {
@@ -37,6 +52,16 @@ export interface EvalSummary {
   baseline: string | null;
   repeat: number;
   suites: SuiteSummary[];
+  /** Present when there is a baseline: the non-inferiority margin and the multiplicity adjustment. */
+  multiplicity?: Multiplicity;
+}
+
+/** The non-inferiority margin when the config sets none (report's default minQualityRatio). */
+export const DEFAULT_MARGIN = 0.9;
+
+export interface SummariseOptions {
+  /** Non-inferiority margin on the quality ratio (report.criteria.minQualityRatio). */
+  margin?: number;
 }
 
 function round(x: number, digits = 6): number {
@@ -101,8 +126,9 @@ function extraMetrics(rows: ResultRecord[], suite: PlannedSuite): ModelSummary["
   return Object.keys(out).length ? out : undefined;
 }
 
-export function summarise(plan: Plan, runId: string, results: ResultRecord[], baselineOverride?: string): EvalSummary {
+export function summarise(plan: Plan, runId: string, results: ResultRecord[], baselineOverride?: string, options: SummariseOptions = {}): EvalSummary {
   const baseline = baselineOverride ?? plan.baseline ?? null;
+  const margin = options.margin ?? plan.margin ?? DEFAULT_MARGIN;
   const suites: SuiteSummary[] = plan.suites.map((suite) => {
     const inSuite = results.filter((r) => r.suite === suite.name);
     const byModel = new Map<string, ResultRecord[]>();
@@ -144,19 +170,15 @@ export function summarise(plan: Plan, runId: string, results: ResultRecord[], ba
       const metrics = extraMetrics(rows, suite);
       if (metrics) s.metrics = metrics;
       if (baseline && id !== baseline && baseScores.size > 0) {
-        const c = comparePairedByKey(scores, baseScores, (a, b) => a - b);
+        const groupOf = (i: number) => suite.cases[i]?.group;
+        const c = comparePairedByKey(scores, baseScores, (a, b) => a - b, { groupOf, margin });
         if (c) {
           s.vsBaseline = {
+            ...roundComparison(c),
             baseline,
-            n: c.n,
-            diff: round(c.diff),
-            ci95: roundPair(c.ci95),
-            pValue: round(c.pValue, 8),
-            test: c.test,
-            qualityRatio: c.qualityRatio === null ? null : round(c.qualityRatio),
-            qualityRatioCi95: c.qualityRatioCi95 ? roundPair(c.qualityRatioCi95) : null,
             costRatio: usd !== null && baseCost !== null && baseCost > 0 ? round(usd / baseCost) : null,
             sentence: describeComparison(id, baseline, c),
+            pValueHolm: Number.NaN, // set below, once every comparison of the run is known
           };
         }
       }
@@ -164,5 +186,41 @@ export function summarise(plan: Plan, runId: string, results: ResultRecord[], ba
     });
     return { name: suite.name, cases: suite.cases.length, models };
   });
-  return { runId, baseline, repeat: plan.repeat, suites };
+  const multiplicity = baseline ? adjustForMultiplicity(suites) : undefined;
+  return { runId, baseline, repeat: plan.repeat, suites, ...(multiplicity ? { multiplicity } : {}) };
+}
+
+function roundComparison(c: PairedComparison): PairedComparison {
+  const ni = c.nonInferiority;
+  return {
+    ...c,
+    diff: round(c.diff),
+    ci95: roundPair(c.ci95),
+    pValue: round(c.pValue, 8),
+    qualityRatio: c.qualityRatio === null ? null : round(c.qualityRatio),
+    qualityRatioCi95: c.qualityRatioCi95 ? roundPair(c.qualityRatioCi95) : null,
+    ...(ni ? { nonInferiority: { margin: ni.margin, pValue: ni.pValue === null ? null : round(ni.pValue, 8) } } : {}),
+  };
+}
+
+/** Holm over every candidate × suite comparison: equality p-values and non-inferiority p-values. */
+function adjustForMultiplicity(suites: SuiteSummary[]): Multiplicity {
+  const vs = suites.flatMap((s) => s.models.flatMap((m) => (m.vsBaseline ? [m.vsBaseline] : [])));
+  const eq = holmAdjust(vs.map((v) => v.pValue));
+  const withNi = vs.filter((v) => v.nonInferiority?.pValue != null);
+  const ni = holmAdjust(withNi.map((v) => v.nonInferiority?.pValue as number));
+  vs.forEach((v, i) => {
+    v.pValueHolm = round(eq[i] as number, 8);
+  });
+  withNi.forEach((v, i) => {
+    (v.nonInferiority as { pValueHolm?: number }).pValueHolm = round(ni[i] as number, 8);
+  });
+  return {
+    method: "holm",
+    comparisons: vs.length,
+    note:
+      vs.length > 1
+        ? `p-values adjusted (Holm) over ${vs.length} candidate × suite comparisons; each verdict's 95% interval is not adjusted`
+        : "one comparison: no adjustment needed",
+  };
 }

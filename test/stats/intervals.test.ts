@@ -50,10 +50,10 @@ describe("pairedPermutationTest", () => {
 });
 
 describe("bootstrap and estimateMean", () => {
-  it("uses Wilson for 0/1 scores and bootstrap otherwise", () => {
+  it("uses Wilson for 0/1 scores and BCa otherwise", () => {
     expect(estimateMean([1, 0, 1, 1]).method).toBe("wilson");
     const e = estimateMean([0.2, 0.4, 0.6, 0.8]);
-    expect(e.method).toBe("bootstrap");
+    expect(e.method).toBe("bca");
     expect(e.mean).toBeCloseTo(0.5, 10);
     expect(e.ci95[0]).toBeLessThan(0.5);
     expect(e.ci95[1]).toBeGreaterThan(0.5);
