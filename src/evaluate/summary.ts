@@ -5,6 +5,8 @@
  */
 import { sumPusdToUsd } from "../economics/money.js";
 import { comparePairedByKey, describeComparison, estimateMean, type MeanEstimate, type PairedComparison } from "../stats/compare.js";
+import { type DecisionStatus, decisionStatus, moreCasesPhrase } from "../stats/decide.js";
+import { formatPValue } from "../stats/describe.js";
 import { holmAdjust } from "../stats/holm.js";
 import { quantile } from "../stats/quantile.js";
 import type { ResultRecord } from "../store/results.js";
@@ -29,6 +31,8 @@ export interface ModelSummary {
     sentence: string;
     /** Holm-adjusted equality p-value over every candidate × suite comparison in the run. */
     pValueHolm: number;
+    /** Where the ratio's interval stands against the margin; for open pass/fail comparisons, the cases that would decide. */
+    decision: DecisionStatus;
   };
 }
 
@@ -173,12 +177,14 @@ export function summarise(plan: Plan, runId: string, results: ResultRecord[], ba
         const groupOf = (i: number) => suite.cases[i]?.group;
         const c = comparePairedByKey(scores, baseScores, (a, b) => a - b, { groupOf, margin });
         if (c) {
+          const decision = decisionStatus(c, margin);
           s.vsBaseline = {
             ...roundComparison(c),
             baseline,
             costRatio: usd !== null && baseCost !== null && baseCost > 0 ? round(usd / baseCost) : null,
-            sentence: describeComparison(id, baseline, c),
+            sentence: sentence(id, baseline, c, decision),
             pValueHolm: Number.NaN, // set below, once every comparison of the run is known
+            decision,
           };
         }
       }
@@ -188,6 +194,21 @@ export function summarise(plan: Plan, runId: string, results: ResultRecord[], ba
   });
   const multiplicity = baseline ? adjustForMultiplicity(suites) : undefined;
   return { runId, baseline, repeat: plan.repeat, suites, ...(multiplicity ? { multiplicity } : {}) };
+}
+
+/** The comparison, then where it stands against the margin (non-inferiority p, or the cases that would decide). */
+function sentence(id: string, baseline: string, c: PairedComparison, d: DecisionStatus): string {
+  const m = `${Math.round(d.margin * 100)}%`;
+  const p = c.nonInferiority?.pValue;
+  const ni = p == null ? "" : ` (non-inferiority at ${m}: ${formatPValue(p)})`;
+  const more = moreCasesPhrase(d);
+  const stand =
+    d.settled === "above-margin"
+      ? `; above the ${m} margin${ni}`
+      : d.settled === "below-margin"
+        ? `; below the ${m} margin${ni}`
+        : `; undecided at the ${m} margin${ni}${more ? `: ${more}` : ""}`;
+  return `${describeComparison(id, baseline, c)}${c.qualityRatio === null ? "" : stand}`;
 }
 
 function roundComparison(c: PairedComparison): PairedComparison {

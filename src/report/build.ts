@@ -129,11 +129,11 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
     .filter((o) => o.id !== baseline)
     .map((o) => {
       const cand = caseScores(byModel.get(o.id) ?? [], bySuiteCase);
-      const c = comparePairedByKey(cand, baseScores) ?? null;
+      const c = comparePairedByKey(cand, baseScores, undefined, { margin: criteria.minQualityRatio }) ?? null;
       const costRatio = o.costUsd !== null && base?.costUsd ? r6(o.costUsd / base.costUsd) : null;
       const qualityRatio = c?.qualityRatio ?? null;
       const qualityRatioCi95 = c?.qualityRatioCi95 ?? null;
-      const v = decideVerdict({ id: o.id, baseline, qualityRatio, qualityRatioCi95, costRatio }, criteria);
+      const v = decideVerdict({ id: o.id, baseline, qualityRatio, qualityRatioCi95, costRatio, comparison: c }, criteria);
       return {
         id: o.id,
         qualityRatio: qualityRatio === null ? null : r6(qualityRatio),

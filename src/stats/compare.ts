@@ -73,8 +73,8 @@ export interface PairedComparison {
   method: PairedMethod;
   /** Every paired difference is the same (e.g. no case differs): the data cannot show spread. */
   degenerate: boolean;
-  /** Pass/fail only: cases only the candidate passed, only the baseline passed. */
-  discordant?: { candidateOnly: number; baselineOnly: number };
+  /** Pass/fail only: the paired 2×2 table (cases both passed, only the candidate, only the baseline, neither). */
+  table?: PairedTable;
   /** Groups resampled as units (when cases carry a group). */
   clusters?: number;
   /** One-sided test of H0: ratio ≤ margin (the adoption rule), when a margin was given. */
@@ -127,7 +127,7 @@ function compareBinary(t: PairedTable, margin: number | undefined): Omit<PairedC
     qualityRatio: est,
     qualityRatioCi95: ratio,
     method: "newcombe-mover",
-    discordant: { candidateOnly: t.candOnly, baselineOnly: t.baseOnly },
+    table: { ...t },
     ...(margin !== undefined ? { nonInferiority: { margin, pValue: nonInferiorityPValue(t, margin) } } : {}),
   };
 }

@@ -10,6 +10,7 @@ export {
   type PairedMethod,
   toUnits,
 } from "./compare.js";
+export { type DecisionStatus, decisionStatus, moreCasesPhrase, PLANNING_POWER } from "./decide.js";
 export { describeComparison, formatPValue } from "./describe.js";
 export { holmAdjust } from "./holm.js";
 export { mcnemarExact, mcnemarExactFromCounts } from "./mcnemar.js";
@@ -19,4 +20,5 @@ export { pairedBootstrap } from "./paired-bootstrap.js";
 export { pairedPermutationTest } from "./permutation.js";
 export { isBinary, mean, quantile, quantileSorted } from "./quantile.js";
 export { seededRng } from "./rng.js";
+export { casesToDecide, MAX_PLANNED_CASES, type SampleSize, type SampleSizeInput, simulatedPower } from "./sample-size.js";
 export { wilsonInterval, Z95 } from "./wilson.js";
