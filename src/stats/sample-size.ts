@@ -3,7 +3,7 @@
  * non-inferiority margin (adopt when the true ratio is above it, reject when below) with the given
  * power. Normal approximation on the log ratio of paired pass rates (delta method with the case
  * correlation), planned at the pilot's estimates shrunk by half a case per cell so a pilot with no
- * discordant case still plans. Below SIMULATE_UP_TO cases the approximation is refined by simulating
+ * discordant case still plans. Below SIMULATE_UP_TO (1,000) cases the approximation is refined by simulating
  * the real MOVER interval (it is conservative at small n and high accuracy, where the normal
  * approximation promised 80% power and delivered 3%); checked by simulation in test/stats.
  */
@@ -35,7 +35,21 @@ export interface SampleSize {
 
 export const MAX_PLANNED_CASES = 10_000_000;
 
+const memo = new Map<string, SampleSize>();
+
+/** Memoised (a run's suites often share a table): same input, same answer, simulated once. */
 export function casesToDecide(input: SampleSizeInput): SampleSize {
+  const t = input.table;
+  const key = `${t.both},${t.candOnly},${t.baseOnly},${t.neither},${input.margin},${input.power},${input.alpha ?? 0.05}`;
+  const hit = memo.get(key);
+  if (hit) return { ...hit };
+  const out = plan(input);
+  if (memo.size > 5000) memo.clear();
+  memo.set(key, out);
+  return { ...out };
+}
+
+function plan(input: SampleSizeInput): SampleSize {
   const t = input.table;
   const total = t.both + t.candOnly + t.baseOnly + t.neither;
   const isCounts = total > 1.000001;
@@ -67,7 +81,7 @@ export function casesToDecide(input: SampleSizeInput): SampleSize {
 }
 
 type Cells4 = [number, number, number, number];
-export const SIMULATE_UP_TO = 2000;
+export const SIMULATE_UP_TO = 1000;
 const POWER_SIMS = 1000;
 
 /** Share of simulated runs of n cases whose 95% ratio interval decides in the expected direction (common random numbers). */
