@@ -12,6 +12,7 @@ import { quantile } from "../stats/quantile.js";
 import type { ResultRecord } from "../store/results.js";
 import { labelMetrics, normaliseLabel } from "./graders/label.js";
 import type { Plan, PlannedSuite } from "./plan.js";
+import type { SequentialReport } from "./sequential.js";
 
 export interface ModelSummary {
   id: string;
@@ -58,6 +59,8 @@ export interface EvalSummary {
   suites: SuiteSummary[];
   /** Present when there is a baseline: the non-inferiority margin and the multiplicity adjustment. */
   multiplicity?: Multiplicity;
+  /** `eval --until-decided`: the design, where each suite stopped and why (its intervals are at that look's level). */
+  sequential?: SequentialReport;
 }
 
 /** The non-inferiority margin when the config sets none (report's default minQualityRatio). */
@@ -66,6 +69,8 @@ export const DEFAULT_MARGIN = 0.9;
 export interface SummariseOptions {
   /** Non-inferiority margin on the quality ratio (report.criteria.minQualityRatio). */
   margin?: number;
+  /** Per suite: normal quantile of the comparison intervals (sequential looks spend α; default 95%). */
+  zBySuite?: ReadonlyMap<string, number>;
 }
 
 function round(x: number, digits = 6): number {
@@ -175,7 +180,8 @@ export function summarise(plan: Plan, runId: string, results: ResultRecord[], ba
       if (metrics) s.metrics = metrics;
       if (baseline && id !== baseline && baseScores.size > 0) {
         const groupOf = (i: number) => suite.cases[i]?.group;
-        const c = comparePairedByKey(scores, baseScores, (a, b) => a - b, { groupOf, margin });
+        const z = options.zBySuite?.get(suite.name);
+        const c = comparePairedByKey(scores, baseScores, (a, b) => a - b, { groupOf, margin, ...(z !== undefined ? { z } : {}) });
         if (c) {
           const decision = decisionStatus(c, margin);
           s.vsBaseline = {

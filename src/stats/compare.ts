@@ -9,7 +9,7 @@ import { mcnemarExactFromCounts } from "./mcnemar.js";
 import { moverRatioCi, newcombeDiffCi, nonInferiorityPValue, type PairedTable, pairedTable } from "./paired-binary.js";
 import { pairedPermutationTest } from "./permutation.js";
 import { isBinary, mean } from "./quantile.js";
-import { wilsonInterval } from "./wilson.js";
+import { wilsonInterval, Z95 } from "./wilson.js";
 
 export interface MeanEstimate {
   mean: number;
@@ -86,6 +86,8 @@ export interface CompareOptions {
   groups?: readonly (string | undefined)[];
   /** Non-inferiority margin on the quality ratio (the adoption criterion's minimum). */
   margin?: number;
+  /** Normal quantile of the intervals' level (default 1.96: 95%); sequential looks pass a wider one. */
+  z?: number;
   /** Bootstrap resamples and sign-flip permutations (defaults 4,000 and 10,000); simulations lower them. */
   resamples?: number;
   permutations?: number;
@@ -99,7 +101,7 @@ export function comparePairedByKey<K>(
   candidate: ReadonlyMap<K, number>,
   baseline: ReadonlyMap<K, number>,
   order?: (a: K, b: K) => number,
-  options: { groupOf?: (k: K) => string | undefined; margin?: number } = {},
+  options: { groupOf?: (k: K) => string | undefined; margin?: number; z?: number } = {},
 ): PairedComparison | undefined {
   const keys = [...candidate.keys()].filter((k) => baseline.has(k));
   if (order) keys.sort(order);
@@ -108,7 +110,11 @@ export function comparePairedByKey<K>(
   return comparePaired(
     keys.map((k) => candidate.get(k) as number),
     keys.map((k) => baseline.get(k) as number),
-    { ...(groupOf ? { groups: keys.map((k) => groupOf(k)) } : {}), ...(options.margin !== undefined ? { margin: options.margin } : {}) },
+    {
+      ...(groupOf ? { groups: keys.map((k) => groupOf(k)) } : {}),
+      ...(options.margin !== undefined ? { margin: options.margin } : {}),
+      ...(options.z !== undefined ? { z: options.z } : {}),
+    },
   );
 }
 
@@ -117,11 +123,11 @@ function allEqualDiffs(candidate: readonly number[], baseline: readonly number[]
   return candidate.every((c, i) => c - (baseline[i] as number) === d0);
 }
 
-function compareBinary(t: PairedTable, margin: number | undefined): Omit<PairedComparison, "n" | "diff" | "degenerate"> {
-  const ratio = moverRatioCi(t);
+function compareBinary(t: PairedTable, margin: number | undefined, z = Z95): Omit<PairedComparison, "n" | "diff" | "degenerate"> {
+  const ratio = moverRatioCi(t, z);
   const est = t.both + t.baseOnly > 0 ? (t.both + t.candOnly) / (t.both + t.baseOnly) : null;
   return {
-    ci95: newcombeDiffCi(t),
+    ci95: newcombeDiffCi(t, z),
     pValue: mcnemarExactFromCounts(t.candOnly, t.baseOnly),
     test: "mcnemar-exact",
     qualityRatio: est,
@@ -143,11 +149,11 @@ function compareResampled(units: Unit[], clustered: boolean, o: CompareOptions):
     o.permutations ? { permutations: o.permutations } : {},
   );
   return {
-    ci95: dFit ? bcaCi(dFit) : [Number.NaN, Number.NaN],
+    ci95: dFit ? bcaCi(dFit, o.z) : [Number.NaN, Number.NaN],
     pValue,
     test: clustered ? "cluster-permutation" : "paired-permutation",
     qualityRatio: rFit ? rFit.est : null,
-    qualityRatioCi95: rFit ? bcaCi(rFit) : null,
+    qualityRatioCi95: rFit ? bcaCi(rFit, o.z) : null,
     method: clustered ? "cluster-bca" : "bca",
     ...(clustered ? { clusters: units.length } : {}),
     ...(margin !== undefined ? { nonInferiority: { margin, pValue: rFit ? bcaLowerPValue(rFit, margin) : null } } : {}),
@@ -163,7 +169,7 @@ export function comparePaired(candidate: readonly number[], baseline: readonly n
   const binary = isBinary(candidate) && isBinary(baseline);
   const rest =
     binary && !clustered
-      ? compareBinary(pairedTable(candidate, baseline), options.margin)
+      ? compareBinary(pairedTable(candidate, baseline), options.margin, options.z)
       : compareResampled(toUnits(candidate, baseline, options.groups), clustered, options);
   return { n, diff: mean(candidate) - mean(baseline), degenerate: n > 0 && allEqualDiffs(candidate, baseline), ...rest };
 }
