@@ -30,7 +30,8 @@ export function decideVerdict(c: VerdictInput, k: AdoptionCriteria): { verdict: 
   if (c.qualityRatio === null || c.qualityRatioCi95 === null)
     return { verdict: "inconclusive", reason: `No quality ratio: ${c.baseline} scored 0 or the two models share no cases.` };
   const [lo, hi] = c.qualityRatioCi95;
-  const q = `${c.id} scores ${pct(c.qualityRatio)} of ${c.baseline} (95% CI ${pct(lo)}–${pct(hi)})`;
+  const same = c.comparison?.degenerate ? ", every case scoring the same difference" : "";
+  const q = `${c.id} scores ${pct(c.qualityRatio)} of ${c.baseline} (95% CI ${pct(lo)}–${pct(hi)}${same})`;
   if (hi < k.minQualityRatio) return { verdict: "reject", reason: `${q}: even the upper bound is below the required ${pct(k.minQualityRatio)}.` };
   if (c.costRatio === null) return { verdict: "inconclusive", reason: `${q}, but its cost is unknown: add a price for it (config or catalog).` };
   if (c.costRatio > k.maxCostRatio)
