@@ -18,6 +18,8 @@ export interface SampleSizeInput {
   power: number;
   /** Two-sided level of the interval (0.05: a 95% interval, one-sided 2.5% per bound). */
   alpha?: number;
+  /** Simulated runs per candidate n below SIMULATE_UP_TO (default 1,000; summaries' "about N more" use fewer). */
+  sims?: number;
 }
 
 export interface SampleSize {
@@ -40,7 +42,7 @@ const memo = new Map<string, SampleSize>();
 /** Memoised (a run's suites often share a table): same input, same answer, simulated once. */
 export function casesToDecide(input: SampleSizeInput): SampleSize {
   const t = input.table;
-  const key = `${t.both},${t.candOnly},${t.baseOnly},${t.neither},${input.margin},${input.power},${input.alpha ?? 0.05}`;
+  const key = `${t.both},${t.candOnly},${t.baseOnly},${t.neither},${input.margin},${input.power},${input.alpha ?? 0.05},${input.sims ?? POWER_SIMS}`;
   const hit = memo.get(key);
   if (hit) return { ...hit };
   const out = plan(input);
@@ -68,10 +70,11 @@ function plan(input: SampleSizeInput): SampleSize {
   const n0 = Math.max(2, Math.ceil(raw));
   if (n0 > SIMULATE_UP_TO) return { cases: n0, ratio, direction, variance, method: "normal-approximation" };
   const cells: Cells4 = [p11, p1 - p11, p2 - p11, 1 - p1 - p2 + p11];
-  const power = (m: number) => simulatedPower(cells, m, input.margin, direction, input.alpha ?? 0.05);
+  const power = (m: number) => simulatedPower(cells, m, input.margin, direction, input.alpha ?? 0.05, input.sims ?? POWER_SIMS);
   let hi = n0;
   while (power(hi) < input.power && hi < 4 * SIMULATE_UP_TO) hi = Math.ceil(hi * 1.3);
-  let lo = 1;
+  let lo = Math.max(1, Math.floor(n0 / 3));
+  if (lo > 1 && power(lo) >= input.power) lo = 1;
   while (hi - lo > 1) {
     const mid = Math.floor((lo + hi) / 2);
     if (power(mid) >= input.power) hi = mid;
