@@ -156,7 +156,10 @@ export function summarise(plan: Plan, runId: string, results: ResultRecord[], ba
       const id = pm.config.id;
       const rows = byModel.get(id) ?? [];
       const scores = caseScores(rows, byIndex);
-      const est = estimateMean([...scores.values()]);
+      const est = estimateMean(
+        [...scores.values()],
+        [...scores.keys()].map((i) => suite.cases[i]?.group),
+      );
       const ok = rows.filter((r) => r.error === null);
       const lat = ok.map((r) => r.latencyMs).filter((x): x is number => x !== null);
       const ttft = ok.map((r) => r.ttftMs).filter((x): x is number => x !== null);

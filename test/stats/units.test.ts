@@ -73,6 +73,7 @@ describe("units of analysis in the summary", () => {
     expect(grouped?.method).toBe("cluster-bca");
     expect(grouped?.test).toBe("cluster-permutation");
     expect(grouped?.clusters).toBe(10);
+    expect(summarise(plan, "r", rows).suites[0]?.models.find((m) => m.id === "beta")?.score.method).toBe("cluster-bca");
     const flat = summarise(
       { ...plan, suites: plan.suites.map((s) => ({ ...s, cases: s.cases.map(({ group: _g, ...c }) => c) })) },
       "r",
