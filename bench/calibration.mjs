@@ -11,7 +11,7 @@
  *   accuracy (0.9 and 0.85, independent): coverage of what users see vs the exact figure.
  * Prints markdown tables.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -180,13 +180,25 @@ suites: [${files.join(", ")}]
   const b = await startSimulator({ latencyMs: 0, behaviour: behaviour(0.85, 22) });
   writeFileSync(join(dir, "weightbridge.yaml"), config(a.baseUrl, b.baseUrl));
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [join(root, "bin/weightbridge.js"), "eval", "-c", join(dir, "weightbridge.yaml"), "--json"], {
-    env: { ...process.env, CI: "true" },
-    maxBuffer: 1 << 30,
+  // Async: the simulators live in this process and must keep answering while eval runs.
+  const r = await new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [join(root, "bin/weightbridge.js"), "eval", "-c", join(dir, "weightbridge.yaml"), "--json"], {
+      env: { ...process.env, CI: "true" },
+    });
+    let out = "";
+    let err = "";
+    p.stdout.on("data", (d) => {
+      out += d;
+    });
+    p.stderr.on("data", (d) => {
+      err += d;
+    });
+    p.on("error", reject);
+    p.on("close", (status) => resolve({ status, out, err }));
   });
   await Promise.all([a.close(), b.close()]);
-  if (r.status !== 0) throw new Error(`eval failed: ${r.stderr}`);
-  const summary = JSON.parse(r.stdout.toString());
+  if (r.status !== 0) throw new Error(`eval failed: ${r.err}`);
+  const summary = JSON.parse(r.out);
   let cd = 0;
   let cr = 0;
   for (const s of summary.suites) {
