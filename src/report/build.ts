@@ -192,6 +192,7 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
     candidates,
     models: overall,
     suites: summary.suites,
+    ...(summary.multiplicity ? { multiplicity: summary.multiplicity } : {}),
     changedCases,
     changedCounts,
     ...(redteam ? { redteam } : {}),

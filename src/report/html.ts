@@ -24,6 +24,7 @@ export function renderHtml(r: Report): string {
   h.push(
     `<h1>Model adoption report</h1><p class="meta">Run <code>${escapeXml(r.runId)}</code> (${escapeXml(r.status)}, ${escapeXml(r.createdAt)}) · baseline <b>${escapeXml(r.baseline)}</b> · adopt when the quality ratio's lower 95% bound ≥ ${pct(r.criteria.minQualityRatio)} and the cost ratio ≤ ${pct(r.criteria.maxCostRatio)}</p>`,
   );
+  if (r.multiplicity) h.push(`<p class="meta">Multiple comparisons: ${escapeXml(r.multiplicity.note)}.</p>`);
   h.push(
     `<h2>Verdicts</h2><table id="verdicts"><thead><tr><th>candidate</th><th>verdict</th><th>quality vs baseline (95% CI)</th><th>p</th><th>cost ratio</th><th>latency p50</th><th>TTFT p50</th><th>errors</th><th>reason</th></tr></thead><tbody>`,
   );

@@ -11,6 +11,7 @@ export function renderMarkdown(r: Report): string {
   out.push(
     `Baseline: **${r.baseline}** · run ${r.status}, ${r.createdAt} · criteria: quality ratio lower 95% bound ≥ ${pct(r.criteria.minQualityRatio)}, cost ratio ≤ ${pct(r.criteria.maxCostRatio)}`,
     "",
+    ...(r.multiplicity ? [`Multiple comparisons: ${r.multiplicity.note}.`, ""] : []),
   );
   out.push("## Verdicts", "");
   out.push("| candidate | verdict | quality vs baseline (95% CI) | p | cost ratio | p50 | TTFT p50 | errors |", "|---|---|---|---|---|---|---|---|");

@@ -1,5 +1,5 @@
 /** The Report: everything the renderers show, computed once from the store. Versioned. */
-import type { ModelSummary, SuiteSummary } from "../evaluate/summary.js";
+import type { ModelSummary, Multiplicity, SuiteSummary } from "../evaluate/summary.js";
 
 export interface AdoptionCriteria {
   /** The lower bound of the quality ratio's 95% CI must reach this (default 0.9). */
@@ -66,6 +66,8 @@ export interface Report {
   models: ModelOverall[];
   suites: { name: string; cases: number; models: ModelSummary[] }[];
   changedCases: ChangedCase[];
+  /** How the per-suite p-values were adjusted for the run's several comparisons (verdict intervals are not). */
+  multiplicity?: Multiplicity;
   /** The latest red-team run covering the report's models, when there is one. */
   redteam?: {
     runId: string;
