@@ -92,7 +92,9 @@ describe(`eval --json over ${SUITES} suites × ${CASES} cases with known truth`,
   it("the report says how the p-values were adjusted, and its verdict quotes the non-inferiority test", async () => {
     const r = await runCli(["report", summary.runId, "-c", config, "--format", "md"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`Multiple comparisons: p-values adjusted (Holm) over ${SUITES} candidate × suite comparisons; each verdict's 95% interval is not adjusted.`);
+    expect(r.stdout).toContain(
+      `Multiple comparisons: p-values adjusted (Holm) over ${SUITES} candidate × suite comparisons; each verdict's 95% interval is not adjusted.`,
+    );
     expect(r.stdout).toMatch(/non-inferiority p [<=]/);
   });
 
