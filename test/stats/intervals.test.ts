@@ -111,7 +111,7 @@ describe("normal distribution, Holm, score intervals: reference values", () => {
     expect(holmAdjust([0.01, 0.04, 0.03, 0.5])).toEqual([0.04, 0.09, 0.09, 0.5]);
     expect(holmAdjust([0.6, 0.7])).toEqual([1, 1]);
   });
-  it("Newcombe method 10 with φ = 0 (|AD − BC| ≤ n/2 shrinks to 0) is the square-and-add of the two Wilson intervals", () => {
+  it("Newcombe method 10 with φ = 0 (0 ≤ AD − BC ≤ n/2 shrinks to 0) is the square-and-add of the two Wilson intervals", () => {
     const t = { both: 10, candOnly: 6, baseOnly: 3, neither: 1 }; // AD − BC = 10 − 18 < 0: φ < 0
     const u = { both: 9, candOnly: 3, baseOnly: 2, neither: 1 }; // AD − BC = 9 − 6 = 3 ≤ n/2 = 7.5 → φ = 0
     const n = 15;
