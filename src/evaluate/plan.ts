@@ -8,6 +8,7 @@ import type { Expect } from "../config/suite-schema.js";
 import { type PriceEntry, type ResolvedPrice, resolvePrice } from "../economics/catalog.js";
 import type { Message } from "../providers/types.js";
 import { UserError } from "../util/errors.js";
+import type { SequentialReport } from "./sequential.js";
 
 export interface PlannedCase {
   index: number;
@@ -44,6 +45,8 @@ export interface Plan {
   repeat: number;
   /** Non-inferiority margin on the quality ratio (report.criteria.minQualityRatio), when the config sets one. */
   margin?: number;
+  /** `eval --until-decided`: where each suite stopped (written when the run ends; sequential.ts). */
+  sequential?: SequentialReport;
   defaults: { params: GenerationParams; concurrency?: number; timeout?: string | number; retries?: number };
 }
 

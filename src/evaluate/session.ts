@@ -8,7 +8,7 @@ import type { ProviderError } from "../providers/types.js";
 import { openStore, type StoreHandle } from "../store/open.js";
 import { loadPrices } from "../store/prices.js";
 import { loadResults, type ResultRecord, sortedResults } from "../store/results.js";
-import { createRun, findRuns, finishRun, markRunning, newRunId, type RunRow } from "../store/runs.js";
+import { createRun, findRuns, finishRun, markRunning, newRunId, type RunRow, updateRunPlan } from "../store/runs.js";
 import { UserError } from "../util/errors.js";
 import { buildPlan, type Plan, planSize } from "./plan.js";
 import { type RunOptions, type RunOutcome, runPlan } from "./runner.js";
@@ -74,6 +74,7 @@ async function evaluateSequentially(
       },
       { ...(opts.maxCases ? { maxCases: opts.maxCases } : {}), ...(opts.signal ? { signal: opts.signal } : {}) },
     );
+    await updateRunPlan(store.db, runId, { ...plan, sequential: r.report });
     await finishRun(store.db, runId, r.outcome.status);
     r.summary.status = r.outcome.status;
     r.summary.sequential = r.report;

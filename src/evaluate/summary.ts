@@ -12,7 +12,7 @@ import { quantile } from "../stats/quantile.js";
 import type { ResultRecord } from "../store/results.js";
 import { labelMetrics, normaliseLabel } from "./graders/label.js";
 import type { Plan, PlannedSuite } from "./plan.js";
-import type { SequentialReport } from "./sequential.js";
+import { type SequentialReport, zForAlpha } from "./sequential.js";
 
 export interface ModelSummary {
   id: string;
@@ -138,6 +138,7 @@ function extraMetrics(rows: ResultRecord[], suite: PlannedSuite): ModelSummary["
 export function summarise(plan: Plan, runId: string, results: ResultRecord[], baselineOverride?: string, options: SummariseOptions = {}): EvalSummary {
   const baseline = baselineOverride ?? plan.baseline ?? null;
   const margin = options.margin ?? plan.margin ?? DEFAULT_MARGIN;
+  const zBySuite = options.zBySuite ?? (plan.sequential ? sequentialZ(plan.sequential) : undefined);
   const suites: SuiteSummary[] = plan.suites.map((suite) => {
     const inSuite = results.filter((r) => r.suite === suite.name);
     const byModel = new Map<string, ResultRecord[]>();
@@ -183,7 +184,7 @@ export function summarise(plan: Plan, runId: string, results: ResultRecord[], ba
       if (metrics) s.metrics = metrics;
       if (baseline && id !== baseline && baseScores.size > 0) {
         const groupOf = (i: number) => suite.cases[i]?.group;
-        const z = options.zBySuite?.get(suite.name);
+        const z = zBySuite?.get(suite.name);
         const c = comparePairedByKey(scores, baseScores, (a, b) => a - b, { groupOf, margin, ...(z !== undefined ? { z } : {}) });
         if (c) {
           const decision = decisionStatus(c, margin);
@@ -202,7 +203,19 @@ export function summarise(plan: Plan, runId: string, results: ResultRecord[], ba
     return { name: suite.name, cases: suite.cases.length, models };
   });
   const multiplicity = baseline ? adjustForMultiplicity(suites) : undefined;
-  return { runId, baseline, repeat: plan.repeat, suites, ...(multiplicity ? { multiplicity } : {}) };
+  return {
+    runId,
+    baseline,
+    repeat: plan.repeat,
+    suites,
+    ...(multiplicity ? { multiplicity } : {}),
+    ...(plan.sequential ? { sequential: plan.sequential } : {}),
+  };
+}
+
+/** A stored sequential run: each suite's intervals at the α of the look where it stopped. */
+function sequentialZ(s: SequentialReport): Map<string, number> {
+  return new Map(s.suites.map((x) => [x.name, zForAlpha(x.alpha)]));
 }
 
 /** The comparison, then where it stands against the margin (non-inferiority p, or the cases that would decide). */

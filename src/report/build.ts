@@ -4,6 +4,7 @@ import type { LevelResult } from "../economics/loadtest.js";
 import { sumPusdToUsd } from "../economics/money.js";
 import { findGpuPrice, pickLevel, selfHostUnitCosts } from "../economics/tco.js";
 import type { Plan } from "../evaluate/plan.js";
+import { zForAlpha } from "../evaluate/sequential.js";
 import { resolveRun } from "../evaluate/session.js";
 import { caseScores, ms, summarise } from "../evaluate/summary.js";
 import { comparePairedByKey, estimateMean } from "../stats/compare.js";
@@ -51,6 +52,12 @@ const r6 = (x: number) => Number(x.toFixed(6));
 
 /** A case across suites: suite and index. */
 const bySuiteCase = (r: ResultRecord) => `${r.suite}\u0000${r.caseIndex}`;
+
+/** A sequential run pools suites that stopped at different looks: use the smallest look α (widest interval). */
+function sequentialZ(plan: Plan): { z?: number } {
+  const s = plan.sequential?.suites ?? [];
+  return s.length ? { z: zForAlpha(Math.min(...s.map((x) => x.alpha))) } : {};
+}
 
 export async function buildReport(store: StoreHandle, runId: string, opts: BuildOptions = {}): Promise<Report> {
   const run = await resolveRun(store, runId);
@@ -129,7 +136,7 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
     .filter((o) => o.id !== baseline)
     .map((o) => {
       const cand = caseScores(byModel.get(o.id) ?? [], bySuiteCase);
-      const c = comparePairedByKey(cand, baseScores, undefined, { margin: criteria.minQualityRatio }) ?? null;
+      const c = comparePairedByKey(cand, baseScores, undefined, { margin: criteria.minQualityRatio, ...sequentialZ(plan) }) ?? null;
       const costRatio = o.costUsd !== null && base?.costUsd ? r6(o.costUsd / base.costUsd) : null;
       const qualityRatio = c?.qualityRatio ?? null;
       const qualityRatioCi95 = c?.qualityRatioCi95 ?? null;
@@ -193,6 +200,7 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
     models: overall,
     suites: summary.suites,
     ...(summary.multiplicity ? { multiplicity: summary.multiplicity } : {}),
+    ...(summary.sequential ? { sequential: summary.sequential } : {}),
     changedCases,
     changedCounts,
     ...(redteam ? { redteam } : {}),

@@ -1,4 +1,5 @@
 /** The Report: everything the renderers show, computed once from the store. Versioned. */
+import type { SequentialReport } from "../evaluate/sequential.js";
 import type { ModelSummary, Multiplicity, SuiteSummary } from "../evaluate/summary.js";
 
 export interface AdoptionCriteria {
@@ -68,6 +69,8 @@ export interface Report {
   changedCases: ChangedCase[];
   /** How the per-suite p-values were adjusted for the run's several comparisons (verdict intervals are not). */
   multiplicity?: Multiplicity;
+  /** `eval --until-decided` runs: where each suite stopped and why. */
+  sequential?: SequentialReport;
   /** The latest red-team run covering the report's models, when there is one. */
   redteam?: {
     runId: string;

@@ -135,6 +135,12 @@ describe("eval --until-decided through the CLI", () => {
     // the reported interval is at the look's spent level: wider than the plain 95% one on the same table
     const plain = moverRatioCi(beta?.vsBaseline?.table as PairedTable) as [number, number];
     expect((beta?.vsBaseline?.qualityRatioCi95?.[1] ?? 0) - (beta?.vsBaseline?.qualityRatioCi95?.[0] ?? 0)).toBeGreaterThan(plain[1] - plain[0]);
+    // stored with the run: runs show gives the same adjusted intervals, the report says where and why it stopped
+    const shown = JSON.parse((await runCli(["runs", "show", s.runId, "-c", join(dir, "weightbridge.yaml"), "--json"])).stdout) as EvalSummary;
+    expect(shown.sequential).toEqual(seq);
+    expect(shown.suites[0]?.models.find((m) => m.id === "beta")?.vsBaseline?.qualityRatioCi95).toEqual(beta?.vsBaseline?.qualityRatioCi95);
+    const md = await runCli(["report", s.runId, "-c", join(dir, "weightbridge.yaml"), "--format", "md"]);
+    expect(md.stdout).toMatch(/Sequential run \(--until-decided\): suite s stopped early after \d+ of 320 cases/);
     const text = await runCli(["eval", "-c", join(dir, "weightbridge.yaml"), "--until-decided"]);
     expect(text.stdout).toMatch(/s: stopped early after \d+ of 320 cases \(look \d, α 0\.\d+\): every candidate's interval clears the 90% margin/);
   });
