@@ -151,6 +151,8 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
         ...(opts.repeat ? { repeat: opts.repeat } : {}),
         prices: await loadPrices(store.db),
       });
+      if (opts.untilDecided && !plan.baseline)
+        throw new UserError("--until-decided needs a baseline to decide against", "set `baseline: MODEL_ID` in the config (and run at least two models)");
     } catch (e) {
       await store.close();
       throw e;

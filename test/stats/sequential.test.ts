@@ -145,6 +145,15 @@ describe("eval --until-decided through the CLI", () => {
     expect(text.stdout).toMatch(/s: stopped early after \d+ of 320 cases \(look \d, α 0\.\d+\): every candidate's interval clears the 90% margin/);
   });
 
+  it("--until-decided without a baseline is a usage error", async () => {
+    const dir = tempDir();
+    const config = twoModelConfig("http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1", ["suite.yaml"]).replace("baseline: alpha\n", "");
+    writeFiles(dir, { "suite.yaml": labelSuite("s", 5), "weightbridge.yaml": config });
+    const r = await runCli(["eval", "-c", join(dir, "weightbridge.yaml"), "--until-decided"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: --until-decided needs a baseline/);
+  });
+
   it("--max-cases without --until-decided is a usage error", async () => {
     const r = await runCli(["eval", "-c", "nope.yaml", "--max-cases", "10"]);
     expect(r.code).toBe(2);
