@@ -53,6 +53,13 @@ const r6 = (x: number) => Number(x.toFixed(6));
 /** A case across suites: suite and index. */
 const bySuiteCase = (r: ResultRecord) => `${r.suite}\u0000${r.caseIndex}`;
 
+/** The group of a pooled case key (suite NUL index); groups are named per suite so suites never share one. */
+function groupOfKey(plan: Plan): (key: string) => string | undefined {
+  const groups = new Map<string, string>();
+  for (const s of plan.suites) for (const c of s.cases) if (c.group !== undefined) groups.set(`${s.name}\u0000${c.index}`, `${s.name}\u0000${c.group}`);
+  return (key) => groups.get(key);
+}
+
 /** A sequential run pools suites that stopped at different looks: use the smallest look α (widest interval). */
 function sequentialZ(plan: Plan): { z?: number } {
   const s = plan.sequential?.suites ?? [];
@@ -136,7 +143,7 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
     .filter((o) => o.id !== baseline)
     .map((o) => {
       const cand = caseScores(byModel.get(o.id) ?? [], bySuiteCase);
-      const c = comparePairedByKey(cand, baseScores, undefined, { margin: criteria.minQualityRatio, ...sequentialZ(plan) }) ?? null;
+      const c = comparePairedByKey(cand, baseScores, undefined, { margin: criteria.minQualityRatio, groupOf: groupOfKey(plan), ...sequentialZ(plan) }) ?? null;
       const costRatio = o.costUsd !== null && base?.costUsd ? r6(o.costUsd / base.costUsd) : null;
       const qualityRatio = c?.qualityRatio ?? null;
       const qualityRatioCi95 = c?.qualityRatioCi95 ?? null;

@@ -4,12 +4,14 @@
  * Suites are loaded from real YAML files; results are the records the runner would store.
  */
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { loadProject } from "../../src/config/project.js";
 import { buildPlan } from "../../src/evaluate/plan.js";
 import { summarise } from "../../src/evaluate/summary.js";
 import type { ResultRecord } from "../../src/store/results.js";
+import { runCli } from "../support/cli.js";
 import { tempDir, twoModelConfig, writeFiles } from "../support/project.js";
+import { behaviourFor, type Simulator, startStub } from "../support/stub-server.js";
 
 function groupedSuite(n: number, perGroup: number, how: "groupBy" | "group"): string {
   const lines = ["name: g", 'prompt: "{{text}}"', ...(how === "groupBy" ? ["groupBy: conv"] : []), "cases:"];
@@ -95,5 +97,37 @@ describe("units of analysis in the summary", () => {
     expect(beta?.vsBaseline?.n).toBe(12);
     expect(beta?.vsBaseline?.method).toBe("bca"); // case means of 2/3 are not pass/fail
     expect(beta?.score.mean).toBeCloseTo(1 - 6 / 36, 6); // the summary rounds to 6 digits
+  });
+});
+
+describe("groups through the CLI: eval and report agree", () => {
+  const stubs: Simulator[] = [];
+  afterAll(async () => {
+    await Promise.all(stubs.map((x) => x.close()));
+  });
+
+  it("the report's verdict interval for a grouped suite is the cluster interval of eval --json", async () => {
+    const dir = tempDir();
+    const lines = ["name: g", 'system: "Answer with one label: alpha, beta or gamma."', 'prompt: "{{text}}"', "groupBy: conv", "cases:"];
+    for (let i = 0; i < 60; i++)
+      lines.push(`  - vars: { text: "turn ${i}", conv: c${Math.floor(i / 5)} }`, `    expect: { type: label, value: ${["alpha", "beta", "gamma"][i % 3]} }`);
+    writeFiles(dir, { "g.yaml": `${lines.join("\n")}\n`, "weightbridge.yaml": twoModelConfig("http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1", ["g.yaml"]) });
+    const suites = loadProject(join(dir, "weightbridge.yaml")).suites;
+    stubs.push(await startStub({ behaviour: behaviourFor(suites, 0.9, 3) }), await startStub({ behaviour: behaviourFor(suites, 0.7, 4) }));
+    const config = join(dir, "weightbridge.yaml");
+    writeFiles(dir, { "weightbridge.yaml": twoModelConfig((stubs[0] as Simulator).baseUrl, (stubs[1] as Simulator).baseUrl, ["g.yaml"]) });
+    const ev = await runCli(["eval", "-c", config, "--json"]);
+    expect(ev.code).toBe(0);
+    const summary = JSON.parse(ev.stdout) as {
+      runId: string;
+      suites: { models: { id: string; vsBaseline?: { method: string; clusters?: number; qualityRatioCi95: [number, number] } }[] }[];
+    };
+    const v = summary.suites[0]?.models.find((m) => m.id === "beta")?.vsBaseline;
+    expect(v?.method).toBe("cluster-bca");
+    expect(v?.clusters).toBe(12);
+    const rep = await runCli(["report", summary.runId, "-c", config, "--format", "json"]);
+    expect(rep.code).toBe(0);
+    const report = JSON.parse(rep.stdout) as { candidates: { id: string; qualityRatioCi95: [number, number] }[] };
+    expect(report.candidates.find((c) => c.id === "beta")?.qualityRatioCi95).toEqual(v?.qualityRatioCi95);
   });
 });
