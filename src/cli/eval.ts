@@ -12,6 +12,8 @@ interface EvalFlags {
   cache: boolean;
   resume?: string;
   json?: boolean;
+  untilDecided?: boolean;
+  maxCases?: number;
 }
 
 export function registerEval(program: Command): void {
@@ -25,6 +27,8 @@ export function registerEval(program: Command): void {
     .option("--concurrency <n>", "most requests in flight across all models (default 64)", positiveInt)
     .option("--no-cache", "do not read or write the response cache")
     .option("--resume <runId>", "continue an interrupted run; finished requests are not sent again")
+    .option("--until-decided", "cases in a seeded random order; stop each suite once every verdict is settled (group-sequential, docs/statistics.md)")
+    .option("--max-cases <n>", "with --until-decided: at most N cases per suite", positiveInt)
     .option("--json", "print exactly one JSON object (see docs/json-output.md)")
     .addHelpText(
       "after",
@@ -50,6 +54,8 @@ Examples:
           ...(o.concurrency ? { concurrency: o.concurrency } : {}),
           noCache: !o.cache,
           ...(o.resume ? { resume: o.resume } : {}),
+          ...(o.untilDecided ? { untilDecided: true } : {}),
+          ...(o.maxCases ? { maxCases: o.maxCases } : {}),
           signal: stop.signal,
           onStart: ({ runId, total, resumed }) => {
             if (!json) warn(`${resumed ? "resuming" : "starting"} run ${runId}: ${total} requests`);
@@ -64,6 +70,12 @@ Examples:
         if (json) printJson(r.summary);
         else {
           say(formatSummary(r.summary));
+          const seq = r.summary.sequential;
+          if (seq)
+            for (const s of seq.suites)
+              say(
+                `${s.name}: ${s.cases < s.of ? `stopped early after ${s.cases} of ${s.of} cases` : `ran ${s.cases} of ${s.of} cases`} (look ${s.look}, α ${s.alpha.toFixed(4)}): ${s.reason}`,
+              );
           if (retries) say(`${retries} request(s) were retried after 429/5xx/timeouts.`);
           say(`Run ${r.runId} stored in ${r.storeLocation}`);
           say(`Inspect it: weightbridge runs show ${r.runId} -c ${o.config}`);

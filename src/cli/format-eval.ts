@@ -31,5 +31,6 @@ export function formatSummary(s: EvalSummary): string {
     for (const m of suite.models) if (m.vsBaseline) out.push(`  ${m.vsBaseline.sentence}`);
     out.push("");
   }
+  if (s.multiplicity && s.multiplicity.comparisons > 1) out.push(`Multiple comparisons: ${s.multiplicity.note}.`);
   return out.join("\n");
 }

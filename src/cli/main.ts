@@ -7,6 +7,7 @@ import { registerDemo } from "./demo.js";
 import { registerEval } from "./eval.js";
 import { registerGateway } from "./gateway.js";
 import { EXIT, reportError } from "./output.js";
+import { registerPlan } from "./plan.js";
 import { registerPrices } from "./prices.js";
 import { registerPull } from "./pull.js";
 import { registerRedact } from "./redact.js";
@@ -38,6 +39,7 @@ Docs: README.md and docs/ in the package.`,
   registerEval(program);
   registerRuns(program);
   registerReport(program);
+  registerPlan(program);
   registerPrices(program);
   registerBench(program);
   registerCost(program);

@@ -71,6 +71,8 @@ export const inlineCaseSchema = z.strictObject({
   expect: expects,
   ideal: z.string().optional(),
   tags: z.array(z.string()).optional(),
+  /** Cases that share a group (a conversation, a template, a customer) are not independent: intervals resample groups. */
+  group: z.string().min(1).max(200).optional(),
 });
 export type InlineCase = z.infer<typeof inlineCaseSchema>;
 
@@ -89,6 +91,8 @@ export const suiteSchema = z
     prompt: z.string().optional(),
     messages: z.array(messageTemplateSchema).min(1).optional(),
     params: paramsSchema.optional(),
+    /** Name of a case variable whose value is the case's group (when cases do not set `group`). */
+    groupBy: z.string().min(1).max(200).optional(),
     cases: z.array(z.union([fileRefSchema, inlineCaseSchema])).min(1, "add at least one case"),
   })
   .refine((s) => (s.prompt === undefined) !== (s.messages === undefined), {

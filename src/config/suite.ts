@@ -15,6 +15,8 @@ export interface Case {
   expects: Expect[];
   ideal?: string;
   tags?: string[];
+  /** Cluster for the statistics: the case's `group`, or its `groupBy` variable (docs/statistics.md). */
+  group?: string;
   source: string;
   messages: Message[];
 }
@@ -39,8 +41,8 @@ function readText(file: string, what: string): string {
   }
 }
 
-const SUITE_KEYS = ["name", "description", "system", "prompt", "messages", "params", "cases"];
-const CASE_KEYS = ["id", "vars", "expect", "ideal", "tags"];
+const SUITE_KEYS = ["name", "description", "system", "prompt", "messages", "params", "groupBy", "cases"];
+const CASE_KEYS = ["id", "vars", "expect", "ideal", "tags", "group"];
 const EXPECT_KEYS = [
   "type",
   "value",
@@ -65,6 +67,18 @@ function knownSuiteKeys(path: readonly PropertyKey[]): string[] {
   if (path[0] === "cases") return [...CASE_KEYS, "file"];
   if (path[0] === "params") return ["temperature", "maxTokens", "topP", "seed", "stop"];
   return [];
+}
+
+/** The case's group: its own `group`, else the suite's `groupBy` variable (which every case must then define). */
+function groupOf(c: { group?: string | undefined; vars: Record<string, unknown> }, groupBy: string | undefined, source: string): { group?: string } {
+  if (c.group !== undefined) return { group: c.group };
+  if (groupBy === undefined) return {};
+  const v = c.vars[groupBy];
+  if (typeof v === "string" || typeof v === "number") return { group: String(v) };
+  throw new UserError(
+    `${source}: the suite groups cases by "${groupBy}" (groupBy) but this case's vars ${v === undefined ? "do not define it" : "give it a value that is not a string or number"}`,
+    `add "${groupBy}" to this case's vars, or set "group:" on the case`,
+  );
 }
 
 export function loadSuite(file: string): Suite {
@@ -95,6 +109,7 @@ export function loadSuite(file: string): Suite {
       expects: Array.isArray(c.expect) ? c.expect : [c.expect],
       ...(c.ideal !== undefined ? { ideal: c.ideal } : {}),
       ...(c.tags ? { tags: c.tags } : {}),
+      ...groupOf(c, raw.groupBy, source),
       source,
       messages,
     });

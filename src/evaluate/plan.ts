@@ -8,6 +8,7 @@ import type { Expect } from "../config/suite-schema.js";
 import { type PriceEntry, type ResolvedPrice, resolvePrice } from "../economics/catalog.js";
 import type { Message } from "../providers/types.js";
 import { UserError } from "../util/errors.js";
+import type { SequentialReport } from "./sequential.js";
 
 export interface PlannedCase {
   index: number;
@@ -16,6 +17,8 @@ export interface PlannedCase {
   expects: Expect[];
   ideal?: string;
   vars: Record<string, unknown>;
+  /** Cluster for the statistics (suite `group` / `groupBy`); absent: the case is its own unit. */
+  group?: string;
 }
 
 export interface PlannedSuite {
@@ -40,6 +43,10 @@ export interface Plan {
   judge: string | undefined;
   embedder: string | undefined;
   repeat: number;
+  /** Non-inferiority margin on the quality ratio (report.criteria.minQualityRatio), when the config sets one. */
+  margin?: number;
+  /** `eval --until-decided`: where each suite stopped (written when the run ends; sequential.ts). */
+  sequential?: SequentialReport;
   defaults: { params: GenerationParams; concurrency?: number; timeout?: string | number; retries?: number };
 }
 
@@ -96,6 +103,7 @@ export function buildPlan(project: Project, opts: PlanOptions = {}): Plan {
         expects: c.expects,
         vars: c.vars,
         ...(c.ideal !== undefined ? { ideal: c.ideal } : {}),
+        ...(c.group !== undefined ? { group: c.group } : {}),
       })),
     })),
     models,
@@ -104,6 +112,7 @@ export function buildPlan(project: Project, opts: PlanOptions = {}): Plan {
     judge: config.judge,
     embedder: config.embedder,
     repeat,
+    ...(config.report?.criteria?.minQualityRatio !== undefined ? { margin: config.report.criteria.minQualityRatio } : {}),
     defaults: {
       params: config.defaults?.params ?? {},
       ...(config.defaults?.concurrency ? { concurrency: config.defaults.concurrency } : {}),

@@ -8,11 +8,11 @@ import type { ProviderError } from "../providers/types.js";
 import { openStore, type StoreHandle } from "../store/open.js";
 import { loadPrices } from "../store/prices.js";
 import { loadResults, type ResultRecord, sortedResults } from "../store/results.js";
-import { createRun, findRuns, finishRun, markRunning, newRunId, type RunRow } from "../store/runs.js";
+import { createRun, findRuns, finishRun, markRunning, newRunId, type RunRow, updateRunPlan } from "../store/runs.js";
 import { UserError } from "../util/errors.js";
 import { buildPlan, type Plan, planSize } from "./plan.js";
-import { type RunOutcome, runPlan } from "./runner.js";
-import { type EvalSummary, summarise } from "./summary.js";
+import { type RunOptions, type RunOutcome, runPlan } from "./runner.js";
+import { DEFAULT_MARGIN, type EvalSummary, summarise } from "./summary.js";
 
 export interface EvaluateOptions {
   config?: string;
@@ -26,6 +26,10 @@ export interface EvaluateOptions {
   onStart?: (info: { runId: string; total: number; resumed: boolean; storeLocation: string }) => void;
   onProgress?: (done: number, total: number) => void;
   onRetry?: (modelId: string, err: ProviderError, attempt: number, delayMs: number) => void;
+  /** Run cases in a seeded random order and stop each suite once every verdict is settled (sequential.ts). */
+  untilDecided?: boolean;
+  /** With untilDecided: at most this many cases per suite. */
+  maxCases?: number;
 }
 
 export interface EvaluateResult {
@@ -42,23 +46,57 @@ export type RunControls = Pick<EvaluateOptions, "concurrency" | "noCache" | "sig
 export async function runAndRecord(store: StoreHandle, plan: Plan, runId: string, c: RunControls): Promise<RunOutcome> {
   let outcome: RunOutcome;
   try {
-    outcome = await runPlan({
-      store,
-      plan,
-      runId,
-      ...(c.concurrency ? { concurrency: c.concurrency } : {}),
-      ...(c.noCache ? { noCache: true } : {}),
-      ...(c.signal ? { signal: c.signal } : {}),
-      ...(c.onProgress ? { onProgress: c.onProgress } : {}),
-      ...(c.onRetry ? { onRetry: c.onRetry } : {}),
-      ...(c.keep ? { keep: c.keep } : {}),
-    });
+    outcome = await runPlan(runControls(store, plan, runId, c));
   } catch (e) {
     await finishRun(store.db, runId, e instanceof UserError ? "interrupted" : "failed");
     throw e;
   }
   await finishRun(store.db, runId, outcome.status);
   return outcome;
+}
+
+/** `--until-decided`: looks of growing size through the unchanged runner (sequential.ts); one finishRun at the end. */
+async function evaluateSequentially(
+  store: StoreHandle,
+  plan: Plan,
+  runId: string,
+  opts: EvaluateOptions,
+): Promise<{ outcome: RunOutcome; summary: EvalSummary }> {
+  const { runUntilDecided } = await import("./sequential.js");
+  const margin = plan.margin ?? DEFAULT_MARGIN;
+  try {
+    const r = await runUntilDecided(
+      plan,
+      margin,
+      {
+        runLook: (p) => runPlan({ ...runControls(store, p, runId, opts) }),
+        summariseAt: async (z) => summarise(plan, runId, await loadResults(store.db, runId, { withTexts: false }), undefined, { zBySuite: z }),
+      },
+      { ...(opts.maxCases ? { maxCases: opts.maxCases } : {}), ...(opts.signal ? { signal: opts.signal } : {}) },
+    );
+    await updateRunPlan(store.db, runId, { ...plan, sequential: r.report });
+    await finishRun(store.db, runId, r.outcome.status);
+    r.summary.status = r.outcome.status;
+    r.summary.sequential = r.report;
+    return r;
+  } catch (e) {
+    await finishRun(store.db, runId, e instanceof UserError ? "interrupted" : "failed");
+    throw e;
+  }
+}
+
+function runControls(store: StoreHandle, plan: Plan, runId: string, c: RunControls): RunOptions {
+  return {
+    store,
+    plan,
+    runId,
+    ...(c.concurrency ? { concurrency: c.concurrency } : {}),
+    ...(c.noCache ? { noCache: true } : {}),
+    ...(c.signal ? { signal: c.signal } : {}),
+    ...(c.onProgress ? { onProgress: c.onProgress } : {}),
+    ...(c.onRetry ? { onRetry: c.onRetry } : {}),
+    ...(c.keep ? { keep: c.keep } : {}),
+  };
 }
 
 /** Find one run by full id or unique prefix. */
@@ -88,6 +126,10 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   let store: StoreHandle;
   let configPath: string;
   let resumed = false;
+  if (opts.maxCases !== undefined && !opts.untilDecided)
+    throw new UserError("--max-cases needs --until-decided", "add --until-decided, or use --suite to run fewer suites");
+  if (opts.resume && opts.untilDecided)
+    throw new UserError("--until-decided cannot resume a run", "start a new run with --until-decided, or resume without it to finish every case");
   if (opts.resume) {
     const opened = await openStoreFor(opts.config);
     store = opened.store;
@@ -109,6 +151,8 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
         ...(opts.repeat ? { repeat: opts.repeat } : {}),
         prices: await loadPrices(store.db),
       });
+      if (opts.untilDecided && !plan.baseline)
+        throw new UserError("--until-decided needs a baseline to decide against", "set `baseline: MODEL_ID` in the config (and run at least two models)");
     } catch (e) {
       await store.close();
       throw e;
@@ -120,6 +164,10 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   try {
     opts.onStart?.({ runId, total: planSize(plan), resumed, storeLocation: store.location });
     const fresh: ResultRecord[] = [];
+    if (opts.untilDecided) {
+      const { outcome, summary } = await evaluateSequentially(store, plan, runId, opts);
+      return { runId, outcome, summary, storeLocation: store.location, configPath };
+    }
     const outcome = await runAndRecord(store, plan, runId, { ...opts, keep: fresh });
     // Nothing finished before this process: the stored rows are exactly the ones it committed, so
     // the summary needs no read-back (2,000 rows took ~25 ms to read). Otherwise read the store.

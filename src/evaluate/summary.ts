@@ -4,11 +4,15 @@
  * comparison with the baseline pairs the two models on the same cases.
  */
 import { sumPusdToUsd } from "../economics/money.js";
-import { comparePairedByKey, describeComparison, estimateMean, type PairedComparison } from "../stats/compare.js";
+import { comparePairedByKey, describeComparison, estimateMean, type MeanEstimate, type PairedComparison } from "../stats/compare.js";
+import { type DecisionStatus, decisionStatus, moreCasesPhrase } from "../stats/decide.js";
+import { formatPValue } from "../stats/describe.js";
+import { holmAdjust } from "../stats/holm.js";
 import { quantile } from "../stats/quantile.js";
 import type { ResultRecord } from "../store/results.js";
 import { labelMetrics, normaliseLabel } from "./graders/label.js";
 import type { Plan, PlannedSuite } from "./plan.js";
+import { type SequentialReport, zForAlpha } from "./sequential.js";
 
 export interface ModelSummary {
   id: string;
@@ -17,12 +21,28 @@ export interface ModelSummary {
   /** Requests recorded (cases × repeats). */
   requests: number;
   errors: number;
-  score: { mean: number; ci95: [number, number]; method: "wilson" | "bootstrap" };
+  score: { mean: number; ci95: [number, number]; method: MeanEstimate["method"] };
   passRate: number;
   cost: { usd: number | null; inputTokens: number; outputTokens: number; priceSource: string | null };
   latency: { p50Ms: number | null; p95Ms: number | null; ttftP50Ms: number | null };
   metrics?: { accuracy?: number; macroF1?: number; ndcg?: number; recall?: number; mrr?: number };
-  vsBaseline?: PairedComparison & { baseline: string; costRatio: number | null; sentence: string };
+  vsBaseline?: PairedComparison & {
+    baseline: string;
+    costRatio: number | null;
+    sentence: string;
+    /** Holm-adjusted equality p-value over every candidate × suite comparison in the run. */
+    pValueHolm: number;
+    /** Where the ratio's interval stands against the margin; for open pass/fail comparisons, the cases that would decide. */
+    decision: DecisionStatus;
+  };
+}
+
+/** How the p-values were adjusted for the several comparisons in one run (docs/statistics.md). */
+export interface Multiplicity {
+  method: "holm";
+  /** Candidate × suite comparisons in the family. */
+  comparisons: number;
+  note: string;
 }
 
 export interface SuiteSummary {
@@ -37,6 +57,20 @@ export interface EvalSummary {
   baseline: string | null;
   repeat: number;
   suites: SuiteSummary[];
+  /** Present when there is a baseline: the non-inferiority margin and the multiplicity adjustment. */
+  multiplicity?: Multiplicity;
+  /** `eval --until-decided`: the design, where each suite stopped and why (its intervals are at that look's level). */
+  sequential?: SequentialReport;
+}
+
+/** The non-inferiority margin when the config sets none (report's default minQualityRatio). */
+export const DEFAULT_MARGIN = 0.9;
+
+export interface SummariseOptions {
+  /** Non-inferiority margin on the quality ratio (report.criteria.minQualityRatio). */
+  margin?: number;
+  /** Per suite: normal quantile of the comparison intervals (sequential looks spend α; default 95%). */
+  zBySuite?: ReadonlyMap<string, number>;
 }
 
 function round(x: number, digits = 6): number {
@@ -101,8 +135,10 @@ function extraMetrics(rows: ResultRecord[], suite: PlannedSuite): ModelSummary["
   return Object.keys(out).length ? out : undefined;
 }
 
-export function summarise(plan: Plan, runId: string, results: ResultRecord[], baselineOverride?: string): EvalSummary {
+export function summarise(plan: Plan, runId: string, results: ResultRecord[], baselineOverride?: string, options: SummariseOptions = {}): EvalSummary {
   const baseline = baselineOverride ?? plan.baseline ?? null;
+  const margin = options.margin ?? plan.margin ?? DEFAULT_MARGIN;
+  const zBySuite = options.zBySuite ?? (plan.sequential ? sequentialZ(plan.sequential) : undefined);
   const suites: SuiteSummary[] = plan.suites.map((suite) => {
     const inSuite = results.filter((r) => r.suite === suite.name);
     const byModel = new Map<string, ResultRecord[]>();
@@ -121,7 +157,10 @@ export function summarise(plan: Plan, runId: string, results: ResultRecord[], ba
       const id = pm.config.id;
       const rows = byModel.get(id) ?? [];
       const scores = caseScores(rows, byIndex);
-      const est = estimateMean([...scores.values()]);
+      const est = estimateMean(
+        [...scores.values()],
+        [...scores.keys()].map((i) => suite.cases[i]?.group),
+      );
       const ok = rows.filter((r) => r.error === null);
       const lat = ok.map((r) => r.latencyMs).filter((x): x is number => x !== null);
       const ttft = ok.map((r) => r.ttftMs).filter((x): x is number => x !== null);
@@ -144,19 +183,18 @@ export function summarise(plan: Plan, runId: string, results: ResultRecord[], ba
       const metrics = extraMetrics(rows, suite);
       if (metrics) s.metrics = metrics;
       if (baseline && id !== baseline && baseScores.size > 0) {
-        const c = comparePairedByKey(scores, baseScores, (a, b) => a - b);
+        const groupOf = (i: number) => suite.cases[i]?.group;
+        const z = zBySuite?.get(suite.name);
+        const c = comparePairedByKey(scores, baseScores, (a, b) => a - b, { groupOf, margin, ...(z !== undefined ? { z } : {}) });
         if (c) {
+          const decision = decisionStatus(c, margin);
           s.vsBaseline = {
+            ...roundComparison(c),
             baseline,
-            n: c.n,
-            diff: round(c.diff),
-            ci95: roundPair(c.ci95),
-            pValue: round(c.pValue, 8),
-            test: c.test,
-            qualityRatio: c.qualityRatio === null ? null : round(c.qualityRatio),
-            qualityRatioCi95: c.qualityRatioCi95 ? roundPair(c.qualityRatioCi95) : null,
             costRatio: usd !== null && baseCost !== null && baseCost > 0 ? round(usd / baseCost) : null,
-            sentence: describeComparison(id, baseline, c),
+            sentence: sentence(id, baseline, c, decision),
+            pValueHolm: Number.NaN, // set below, once every comparison of the run is known
+            decision,
           };
         }
       }
@@ -164,5 +202,68 @@ export function summarise(plan: Plan, runId: string, results: ResultRecord[], ba
     });
     return { name: suite.name, cases: suite.cases.length, models };
   });
-  return { runId, baseline, repeat: plan.repeat, suites };
+  const multiplicity = baseline ? adjustForMultiplicity(suites) : undefined;
+  return {
+    runId,
+    baseline,
+    repeat: plan.repeat,
+    suites,
+    ...(multiplicity ? { multiplicity } : {}),
+    ...(plan.sequential ? { sequential: plan.sequential } : {}),
+  };
+}
+
+/** A stored sequential run: each suite's intervals at the α of the look where it stopped. */
+function sequentialZ(s: SequentialReport): Map<string, number> {
+  return new Map(s.suites.map((x) => [x.name, zForAlpha(x.alpha)]));
+}
+
+/** The comparison, then where it stands against the margin (non-inferiority p, or the cases that would decide). */
+function sentence(id: string, baseline: string, c: PairedComparison, d: DecisionStatus): string {
+  const m = `${Math.round(d.margin * 100)}%`;
+  const p = c.nonInferiority?.pValue;
+  const ni = p == null ? "" : ` (non-inferiority at ${m}: ${formatPValue(p)})`;
+  const more = moreCasesPhrase(d);
+  const stand =
+    d.settled === "above-margin"
+      ? `; above the ${m} margin${ni}`
+      : d.settled === "below-margin"
+        ? `; below the ${m} margin${ni}`
+        : `; undecided at the ${m} margin${ni}${more ? `: ${more}` : ""}`;
+  return `${describeComparison(id, baseline, c)}${c.qualityRatio === null ? "" : stand}`;
+}
+
+function roundComparison(c: PairedComparison): PairedComparison {
+  const ni = c.nonInferiority;
+  return {
+    ...c,
+    diff: round(c.diff),
+    ci95: roundPair(c.ci95),
+    pValue: round(c.pValue, 8),
+    qualityRatio: c.qualityRatio === null ? null : round(c.qualityRatio),
+    qualityRatioCi95: c.qualityRatioCi95 ? roundPair(c.qualityRatioCi95) : null,
+    ...(ni ? { nonInferiority: { margin: ni.margin, pValue: ni.pValue === null ? null : round(ni.pValue, 8) } } : {}),
+  };
+}
+
+/** Holm over every candidate × suite comparison: equality p-values and non-inferiority p-values. */
+function adjustForMultiplicity(suites: SuiteSummary[]): Multiplicity {
+  const vs = suites.flatMap((s) => s.models.flatMap((m) => (m.vsBaseline ? [m.vsBaseline] : [])));
+  const eq = holmAdjust(vs.map((v) => v.pValue));
+  const withNi = vs.filter((v) => v.nonInferiority?.pValue != null);
+  const ni = holmAdjust(withNi.map((v) => v.nonInferiority?.pValue as number));
+  vs.forEach((v, i) => {
+    v.pValueHolm = round(eq[i] as number, 8);
+  });
+  withNi.forEach((v, i) => {
+    (v.nonInferiority as { pValueHolm?: number }).pValueHolm = round(ni[i] as number, 8);
+  });
+  return {
+    method: "holm",
+    comparisons: vs.length,
+    note:
+      vs.length > 1
+        ? `p-values adjusted (Holm) over ${vs.length} candidate × suite comparisons; each verdict's 95% interval is not adjusted`
+        : "one comparison: no adjustment needed",
+  };
 }

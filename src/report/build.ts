@@ -4,6 +4,7 @@ import type { LevelResult } from "../economics/loadtest.js";
 import { sumPusdToUsd } from "../economics/money.js";
 import { findGpuPrice, pickLevel, selfHostUnitCosts } from "../economics/tco.js";
 import type { Plan } from "../evaluate/plan.js";
+import { zForAlpha } from "../evaluate/sequential.js";
 import { resolveRun } from "../evaluate/session.js";
 import { caseScores, ms, summarise } from "../evaluate/summary.js";
 import { comparePairedByKey, estimateMean } from "../stats/compare.js";
@@ -51,6 +52,19 @@ const r6 = (x: number) => Number(x.toFixed(6));
 
 /** A case across suites: suite and index. */
 const bySuiteCase = (r: ResultRecord) => `${r.suite}\u0000${r.caseIndex}`;
+
+/** The group of a pooled case key (suite NUL index); groups are named per suite so suites never share one. */
+function groupOfKey(plan: Plan): (key: string) => string | undefined {
+  const groups = new Map<string, string>();
+  for (const s of plan.suites) for (const c of s.cases) if (c.group !== undefined) groups.set(`${s.name}\u0000${c.index}`, `${s.name}\u0000${c.group}`);
+  return (key) => groups.get(key);
+}
+
+/** A sequential run pools suites that stopped at different looks: use the smallest look α (widest interval). */
+function sequentialZ(plan: Plan): { z?: number } {
+  const s = plan.sequential?.suites ?? [];
+  return s.length ? { z: zForAlpha(Math.min(...s.map((x) => x.alpha))) } : {};
+}
 
 export async function buildReport(store: StoreHandle, runId: string, opts: BuildOptions = {}): Promise<Report> {
   const run = await resolveRun(store, runId);
@@ -129,11 +143,11 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
     .filter((o) => o.id !== baseline)
     .map((o) => {
       const cand = caseScores(byModel.get(o.id) ?? [], bySuiteCase);
-      const c = comparePairedByKey(cand, baseScores) ?? null;
+      const c = comparePairedByKey(cand, baseScores, undefined, { margin: criteria.minQualityRatio, groupOf: groupOfKey(plan), ...sequentialZ(plan) }) ?? null;
       const costRatio = o.costUsd !== null && base?.costUsd ? r6(o.costUsd / base.costUsd) : null;
       const qualityRatio = c?.qualityRatio ?? null;
       const qualityRatioCi95 = c?.qualityRatioCi95 ?? null;
-      const v = decideVerdict({ id: o.id, baseline, qualityRatio, qualityRatioCi95, costRatio }, criteria);
+      const v = decideVerdict({ id: o.id, baseline, qualityRatio, qualityRatioCi95, costRatio, comparison: c }, criteria);
       return {
         id: o.id,
         qualityRatio: qualityRatio === null ? null : r6(qualityRatio),
@@ -192,6 +206,8 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
     candidates,
     models: overall,
     suites: summary.suites,
+    ...(summary.multiplicity ? { multiplicity: summary.multiplicity } : {}),
+    ...(summary.sequential ? { sequential: summary.sequential } : {}),
     changedCases,
     changedCounts,
     ...(redteam ? { redteam } : {}),

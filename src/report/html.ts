@@ -1,7 +1,9 @@
 /** Self-contained HTML report: one file, inline CSS and SVG, no scripts, no network; prints well. */
+
 import { escapeXml } from "../util/xml.js";
 import { latencyChart, qualityCostChart } from "./charts.js";
 import { ci, msf, pct, pv, usd, VERDICT_LABEL } from "./format.js";
+import { sequentialLines } from "./markdown.js";
 import type { Report } from "./types.js";
 
 const CSS = `
@@ -24,6 +26,8 @@ export function renderHtml(r: Report): string {
   h.push(
     `<h1>Model adoption report</h1><p class="meta">Run <code>${escapeXml(r.runId)}</code> (${escapeXml(r.status)}, ${escapeXml(r.createdAt)}) · baseline <b>${escapeXml(r.baseline)}</b> · adopt when the quality ratio's lower 95% bound ≥ ${pct(r.criteria.minQualityRatio)} and the cost ratio ≤ ${pct(r.criteria.maxCostRatio)}</p>`,
   );
+  if (r.multiplicity) h.push(`<p class="meta">Multiple comparisons: ${escapeXml(r.multiplicity.note)}.</p>`);
+  if (r.sequential) for (const line of sequentialLines(r.sequential)) h.push(`<p class="meta">${escapeXml(line)}</p>`);
   h.push(
     `<h2>Verdicts</h2><table id="verdicts"><thead><tr><th>candidate</th><th>verdict</th><th>quality vs baseline (95% CI)</th><th>p</th><th>cost ratio</th><th>latency p50</th><th>TTFT p50</th><th>errors</th><th>reason</th></tr></thead><tbody>`,
   );

@@ -11,6 +11,8 @@ export function renderMarkdown(r: Report): string {
   out.push(
     `Baseline: **${r.baseline}** · run ${r.status}, ${r.createdAt} · criteria: quality ratio lower 95% bound ≥ ${pct(r.criteria.minQualityRatio)}, cost ratio ≤ ${pct(r.criteria.maxCostRatio)}`,
     "",
+    ...(r.multiplicity ? [`Multiple comparisons: ${r.multiplicity.note}.`, ""] : []),
+    ...(r.sequential ? [...sequentialLines(r.sequential), ""] : []),
   );
   out.push("## Verdicts", "");
   out.push("| candidate | verdict | quality vs baseline (95% CI) | p | cost ratio | p50 | TTFT p50 | errors |", "|---|---|---|---|---|---|---|---|");
@@ -81,4 +83,12 @@ export function renderMarkdown(r: Report): string {
     out.push("");
   }
   return `${out.join("\n")}\n`;
+}
+
+/** `--until-decided` runs: one line per suite saying where it stopped and why. */
+export function sequentialLines(s: NonNullable<Report["sequential"]>): string[] {
+  return s.suites.map(
+    (x) =>
+      `Sequential run (--until-decided): suite ${x.name} ${x.cases < x.of ? `stopped early after ${x.cases} of ${x.of} cases` : `ran ${x.cases} of ${x.of} cases`} (look ${x.look}, α ${x.alpha.toFixed(4)}): ${x.reason}.`,
+  );
 }

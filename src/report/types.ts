@@ -1,5 +1,6 @@
 /** The Report: everything the renderers show, computed once from the store. Versioned. */
-import type { ModelSummary, SuiteSummary } from "../evaluate/summary.js";
+import type { SequentialReport } from "../evaluate/sequential.js";
+import type { ModelSummary, Multiplicity, SuiteSummary } from "../evaluate/summary.js";
 
 export interface AdoptionCriteria {
   /** The lower bound of the quality ratio's 95% CI must reach this (default 0.9). */
@@ -66,6 +67,10 @@ export interface Report {
   models: ModelOverall[];
   suites: { name: string; cases: number; models: ModelSummary[] }[];
   changedCases: ChangedCase[];
+  /** How the per-suite p-values were adjusted for the run's several comparisons (verdict intervals are not). */
+  multiplicity?: Multiplicity;
+  /** `eval --until-decided` runs: where each suite stopped and why. */
+  sequential?: SequentialReport;
   /** The latest red-team run covering the report's models, when there is one. */
   redteam?: {
     runId: string;

@@ -48,6 +48,15 @@ export async function finishRun(db: Kysely<Database>, id: string, status: Exclud
   await db.updateTable("runs").set({ status, finished_at: new Date().toISOString() }).where("id", "=", id).execute();
 }
 
+/** Replace a run's stored plan (eval --until-decided records where each suite stopped, for runs show and report). */
+export async function updateRunPlan(db: Kysely<Database>, id: string, plan: unknown): Promise<void> {
+  await db
+    .updateTable("runs")
+    .set({ plan_json: JSON.stringify(plan) })
+    .where("id", "=", id)
+    .execute();
+}
+
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

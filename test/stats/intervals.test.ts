@@ -2,8 +2,12 @@ import { describe, expect, it } from "vitest";
 import {
   bootstrapMeanCi,
   estimateMean,
+  holmAdjust,
   mcnemarExact,
   mcnemarExactFromCounts,
+  newcombeDiffCi,
+  normCdf,
+  normQuantile,
   pairedBootstrap,
   pairedPermutationTest,
   quantile,
@@ -50,10 +54,10 @@ describe("pairedPermutationTest", () => {
 });
 
 describe("bootstrap and estimateMean", () => {
-  it("uses Wilson for 0/1 scores and bootstrap otherwise", () => {
+  it("uses Wilson for 0/1 scores and BCa otherwise", () => {
     expect(estimateMean([1, 0, 1, 1]).method).toBe("wilson");
     const e = estimateMean([0.2, 0.4, 0.6, 0.8]);
-    expect(e.method).toBe("bootstrap");
+    expect(e.method).toBe("bca");
     expect(e.mean).toBeCloseTo(0.5, 10);
     expect(e.ci95[0]).toBeLessThan(0.5);
     expect(e.ci95[1]).toBeGreaterThan(0.5);
@@ -93,5 +97,35 @@ describe("pairedBootstrap", () => {
     const have = [...got.diffCi95, ...(got.ratioCi95 ?? [])];
     expect(have).toHaveLength(4);
     for (const [i, v] of have.entries()) expect(v).toBeCloseTo(want[i] as number, 12);
+  });
+});
+
+describe("normal distribution, Holm, score intervals: reference values", () => {
+  it("Φ and Φ⁻¹ match tabulated values", () => {
+    expect(normCdf(1.959963984540054)).toBeCloseTo(0.975, 6);
+    expect(normCdf(-1)).toBeCloseTo(0.158655254, 6);
+    expect(normQuantile(0.975)).toBeCloseTo(1.959963985, 8);
+    expect(normQuantile(0.001)).toBeCloseTo(-3.090232306, 7);
+  });
+  it("Holm: p-values sorted, multiplied by m, m−1, …, kept monotone, capped at 1", () => {
+    expect(holmAdjust([0.01, 0.04, 0.03, 0.5])).toEqual([0.04, 0.09, 0.09, 0.5]);
+    expect(holmAdjust([0.6, 0.7])).toEqual([1, 1]);
+  });
+  it("Newcombe method 10 with φ = 0 (0 ≤ AD − BC ≤ n/2 shrinks to 0) is the square-and-add of the two Wilson intervals", () => {
+    const t = { both: 10, candOnly: 6, baseOnly: 3, neither: 1 }; // AD − BC = 10 − 18 < 0: φ < 0
+    const u = { both: 9, candOnly: 3, baseOnly: 2, neither: 1 }; // AD − BC = 9 − 6 = 3 ≤ n/2 = 7.5 → φ = 0
+    const n = 15;
+    const [l1, u1] = wilsonInterval(12, n);
+    const [l2, u2] = wilsonInterval(11, n);
+    const d = 12 / n - 11 / n;
+    const ci = newcombeDiffCi(u);
+    expect(ci[0]).toBeCloseTo(d - Math.hypot(12 / n - l1, u2 - 11 / n), 12);
+    expect(ci[1]).toBeCloseTo(d + Math.hypot(11 / n - l2, u1 - 12 / n), 12);
+    // negative association (φ < 0) widens it
+    const w = newcombeDiffCi(t);
+    const [a1, b1] = wilsonInterval(16, 20);
+    const [a2, b2] = wilsonInterval(13, 20);
+    expect(w[0]).toBeLessThan(16 / 20 - 13 / 20 - Math.hypot(16 / 20 - a1, b2 - 13 / 20));
+    expect(w[1]).toBeGreaterThan(16 / 20 - 13 / 20 + Math.hypot(13 / 20 - a2, b1 - 16 / 20));
   });
 });
