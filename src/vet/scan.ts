@@ -160,7 +160,7 @@ async function scanWith(pool: HashPool, target: string, opts: ScanOptions): Prom
   });
   for (const i of lic.issues) findings.push({ ...i, file: "" });
   const origin = await resolveOrigin(repo, facts.baseModel, resolver);
-  const applied = applyPolicy(policy, files, findings, lic.report, origin);
+  const applied = applyPolicy(policy, files, findings, lic.report, origin, { bareFile: walked.single });
   applied.findings.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.file.localeCompare(b.file));
   return {
     target,
