@@ -27,7 +27,7 @@ export interface Policy {
 
 export const DEFAULT_POLICY: Policy = { failOn: "high", remoteCode: "deny", allowGlobals: [] };
 
-const WEIGHT_FORMATS = new Set(["pickle", "pytorch-zip", "safetensors", "gguf", "numpy", "npz", "keras", "h5", "onnx"]);
+const WEIGHT_FORMATS = new Set(["pickle", "compressed-pickle", "pytorch-zip", "safetensors", "gguf", "numpy", "npz", "keras", "h5", "onnx"]);
 
 type Decision = "allow" | "review" | "deny" | undefined;
 function decide(l: PolicyLists | undefined, values: (string | null | undefined)[]): Decision {
@@ -105,6 +105,9 @@ export function applyPolicy(
     if (medium.length) reasons.push(`${medium.length} finding(s) to review`);
     return { findings: all, verdict: { verdict: "review", reasons } };
   }
-  const checked = [`license ${license.id}${licenseNote && license.id === "unknown" ? " (a bare file; no policy asks for one)" : ""}${policy.licenses ? " allowed" : ""}`, ...(policy.origins ? ["origin allowed"] : [])];
+  const checked = [
+    `license ${license.id}${licenseNote && license.id === "unknown" ? " (a bare file; no policy asks for one)" : ""}${policy.licenses ? " allowed" : ""}`,
+    ...(policy.origins ? ["origin allowed"] : []),
+  ];
   return { findings: all, verdict: { verdict: "pass", reasons: [`no findings at or above medium; ${checked.join(", ")}`] } };
 }

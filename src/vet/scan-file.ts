@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { analyseChatTemplate } from "./checks/chat-template.js";
+import { decompress, sniffCompression } from "./formats/compressed.js";
 import { scanGguf } from "./formats/gguf.js";
 import { scanH5, scanKerasConfig } from "./formats/keras.js";
 import { isNpy, scanNpy } from "./formats/numpy.js";
@@ -36,6 +37,7 @@ function sniff(head: Buffer, size: number, name: string): FileFormat {
   if (head.length >= 8 && head.subarray(0, 8).equals(Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]))) return "h5";
   if (looksLikeSafetensors(head, size)) return "safetensors";
   if (isPickleHead(head)) return "pickle";
+  if (sniffCompression(head, name)) return "compressed-pickle";
   if (
     head.length >= 4 &&
     (head.readUInt32BE(0) === 0x7f454c46 || head.readUInt32BE(0) === 0xcafebabe || head.readUInt32LE(0) === 0xfeedfacf || head.readUInt32LE(0) === 0xfeedface)
@@ -130,6 +132,13 @@ export function scanFile(abs: string, rel: string, size: number, extraAllowed: R
     switch (format) {
       case "pickle":
         return { format, issues: scanPickle(src, { extraAllowed }).issues };
+      case "compressed-pickle": {
+        const kind = sniffCompression(head, rel);
+        const out = kind ? decompress(src, kind) : undefined;
+        if (!out || "issue" in out) return { format, issues: out ? [out.issue] : [] };
+        const issues = scanPickle(out.source, { extraAllowed }).issues;
+        return { format, issues: issues.map((i) => ({ ...i, evidence: `${kind}-compressed: ${i.evidence ?? i.message}` })) };
+      }
       case "zip":
       case "npz":
       case "keras":

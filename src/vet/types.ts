@@ -25,6 +25,7 @@ export type Issue = Omit<Finding, "file">;
 
 export type FileFormat =
   | "pickle"
+  | "compressed-pickle"
   | "pytorch-zip"
   | "zip"
   | "numpy"

@@ -32,3 +32,26 @@ export function python(code: string): Buffer {
   requirePythonNumpy();
   return execFileSync("python3", ["-c", code], { maxBuffer: 1 << 30 });
 }
+
+export interface JoblibEntry extends CorpusEntry {
+  expect: "pass" | "review" | "fail";
+}
+
+/** A python3 that imports joblib and scikit-learn: the one on PATH, else Debian's (python3-joblib python3-sklearn). */
+export function pythonWithJoblib(): string {
+  for (const py of ["python3", "/usr/bin/python3"])
+    try {
+      execFileSync(py, ["-c", "import joblib, sklearn, numpy"], { stdio: "pipe" });
+      return py;
+    } catch {}
+  throw new Error("these tests write real joblib/scikit-learn files: install them (apt-get install -y python3-joblib python3-sklearn)");
+}
+
+/** Real joblib files (plain, with inline arrays, compressed) written by joblib into a temp folder. */
+export function makeJoblibCorpus(): { dir: string; entries: JoblibEntry[] } {
+  const py = pythonWithJoblib();
+  const dir = tempDir();
+  const script = fileURLToPath(new URL("../fixtures/make_joblib_corpus.py", import.meta.url));
+  execFileSync(py, [script, dir], { stdio: "pipe" });
+  return { dir, entries: JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as JoblibEntry[] };
+}

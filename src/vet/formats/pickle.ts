@@ -44,11 +44,21 @@ export interface PickleScan {
   wellFormed: boolean;
 }
 
-type V = { k: "str"; s: string } | { k: "global"; g: GlobalRef } | { k: "obj"; of: GlobalRef | undefined } | { k: "tuple"; items: V[] } | { k: "val" };
+type V =
+  | { k: "str"; s: string }
+  | { k: "int"; n: number }
+  | { k: "global"; g: GlobalRef }
+  | { k: "obj"; of: GlobalRef | undefined; args?: V }
+  | { k: "tuple"; items: V[] }
+  | { k: "dict"; entries: Map<string, V> }
+  | { k: "val" };
 
 const VAL: V = { k: "val" };
 const MAX_KEPT_STRING = 4096;
-const MAX_TUPLE_KEPT = 32;
+const MAX_TUPLE_KEPT = 64;
+const MAX_DICT_KEPT = 64;
+/** Object arrays inside joblib files hold nested pickles; they nest at most this deep. */
+const MAX_NESTED = 8;
 
 class PickleError extends Error {
   constructor(
@@ -126,7 +136,21 @@ export function scanPickle(src: ByteSource, opts: PickleOptions = {}): PickleSca
     return undefined;
   };
 
-  const parseOne = (): void => {
+  /** joblib writes an array's bytes right after its NumpyArrayWrapper's BUILD; skip them, or scan the nested pickle of an object array. */
+  const skipJoblibArray = (state: V, at: number, nested: number): void => {
+    const a = joblibArray(state);
+    if (typeof a === "string") throw new PickleError(`joblib array: ${a}`, at);
+    if (a.object) {
+      if (nested >= MAX_NESTED) throw new PickleError(`object arrays nested more than ${MAX_NESTED} deep`, at);
+      parseOne(nested + 1);
+      return;
+    }
+    if (a.aligned) pos += 1 + uint(pos, 1);
+    if (a.bytes > src.size - pos) throw new PickleError(`joblib array declares ${a.bytes} bytes of data but ${Math.max(0, src.size - pos)} remain`, at);
+    pos += a.bytes;
+  };
+
+  const parseOne = (nested = 0): void => {
     let stack: V[] = [];
     const marks: V[][] = [];
     const memo = new Map<number, V>();
@@ -147,6 +171,13 @@ export function scanPickle(src: ByteSource, opts: PickleOptions = {}): PickleSca
       stack.push(v);
     };
     const tuple = (items: V[]): V => ({ k: "tuple", items: items.slice(0, MAX_TUPLE_KEPT) });
+    const setItems = (target: V, items: V[]) => {
+      if (target.k !== "dict") return;
+      for (let i = 0; i + 1 < items.length && target.entries.size < MAX_DICT_KEPT; i += 2) {
+        const key = items[i] as V;
+        if (key.k === "str") target.entries.set(key.s, items[i + 1] as V);
+      }
+    };
     const memoPut = (idx: number, at: number) => {
       if (memo.size >= limits.maxMemo && !memo.has(idx)) throw new PickleError(`memo larger than ${limits.maxMemo}`, at);
       const top = stack[stack.length - 1];
@@ -204,19 +235,17 @@ export function scanPickle(src: ByteSource, opts: PickleOptions = {}): PickleSca
           push(VAL, at);
           break;
         case 0x4a: // BININT
-          uint(pos, 4);
+          need(pos, 4);
+          push({ k: "int", n: src.read(pos, 4).readInt32LE(0) }, at);
           pos += 4;
-          push(VAL, at);
           break;
         case 0x4b: // BININT1
-          uint(pos, 1);
+          push({ k: "int", n: uint(pos, 1) }, at);
           pos += 1;
-          push(VAL, at);
           break;
         case 0x4d: // BININT2
-          uint(pos, 2);
+          push({ k: "int", n: uint(pos, 2) }, at);
           pos += 2;
-          push(VAL, at);
           break;
         case 0x47: // BINFLOAT
           uint(pos, 8);
@@ -297,8 +326,10 @@ export function scanPickle(src: ByteSource, opts: PickleOptions = {}): PickleSca
         case 0x29: // EMPTY_TUPLE
           push(tuple([]), at);
           break;
-        case 0x5d: // EMPTY_LIST
         case 0x7d: // EMPTY_DICT
+          push({ k: "dict", entries: new Map() }, at);
+          break;
+        case 0x5d: // EMPTY_LIST
         case 0x8f: // EMPTY_SET
           push(VAL, at);
           break;
@@ -321,8 +352,14 @@ export function scanPickle(src: ByteSource, opts: PickleOptions = {}): PickleSca
           push(tuple([pop(at), b, c]), at);
           break;
         }
+        case 0x64: {
+          // DICT
+          const d: V = { k: "dict", entries: new Map() };
+          setItems(d, popMark(at));
+          push(d, at);
+          break;
+        }
         case 0x6c: // LIST
-        case 0x64: // DICT
         case 0x91: // FROZENSET
           popMark(at);
           push(VAL, at);
@@ -333,15 +370,23 @@ export function scanPickle(src: ByteSource, opts: PickleOptions = {}): PickleSca
           break;
         case 0x65: // APPENDS
         case 0x75: // SETITEMS
-        case 0x90: // ADDITEMS
-          popMark(at);
-          if (stack.length === 0) throw new PickleError("no container under the MARK", at);
+        case 0x90: {
+          // ADDITEMS
+          const items = popMark(at);
+          const target = stack[stack.length - 1];
+          if (target === undefined) throw new PickleError("no container under the MARK", at);
+          if (op === 0x75) setItems(target, items);
           break;
-        case 0x73: // SETITEM
-          pop(at);
-          pop(at);
-          if (stack.length === 0) throw new PickleError("SETITEM without a dict", at);
+        }
+        case 0x73: {
+          // SETITEM
+          const v = pop(at);
+          const key = pop(at);
+          const target = stack[stack.length - 1];
+          if (target === undefined) throw new PickleError("SETITEM without a dict", at);
+          setItems(target, [key, v]);
           break;
+        }
         // Memo.
         case 0x67: {
           // GET
@@ -420,7 +465,7 @@ export function scanPickle(src: ByteSource, opts: PickleOptions = {}): PickleSca
           // REDUCE
           const args = pop(at);
           const fn = pop(at);
-          push({ k: "obj", of: called(fn, "REDUCE", at, args) }, at);
+          push({ k: "obj", of: called(fn, "REDUCE", at, args), args }, at);
           break;
         }
         case 0x6f: {
@@ -447,10 +492,11 @@ export function scanPickle(src: ByteSource, opts: PickleOptions = {}): PickleSca
         }
         case 0x62: {
           // BUILD: obj.__setstate__(state), or attributes set on obj
-          pop(at);
+          const state = pop(at);
           const obj = stack[stack.length - 1];
           if (obj === undefined) throw new PickleError("BUILD without an object", at);
           if (obj.k === "global") obj.g.calls.push({ op: "BUILD", at });
+          if (obj.k === "obj" && obj.of && isJoblibWrapper(obj.of)) skipJoblibArray(state, at, nested);
           break;
         }
         case 0x50: // PERSID
@@ -535,4 +581,32 @@ function judge(g: GlobalRef): Issue[] {
       { severity: "high", rule: "pickle.unsafe-call", message: `${name} is not an allowlisted reconstructor and is called on load`, evidence: how + more },
     ];
   return [{ severity: "medium", rule: "pickle.unknown-import", message: `${name} is imported (not called); it is not on the allowlist`, evidence: how }];
+}
+
+function isJoblibWrapper(g: GlobalRef): boolean {
+  return g.module === "joblib.numpy_pickle" && g.name === "NumpyArrayWrapper";
+}
+
+/**
+ * The size of the array a NumpyArrayWrapper's state describes: shape × itemsize of its numpy.dtype
+ * (built by REDUCE from a type string such as 'f8', '<U5', 'V24', 'O8'). A reason string when the
+ * state does not say (the array is then not skipped past: the pickle is reported malformed).
+ */
+export function joblibArray(state: V): { bytes: number; object: boolean; aligned: boolean } | string {
+  if (state.k !== "dict") return "state is not a dict";
+  const shape = state.entries.get("shape");
+  const dtype = state.entries.get("dtype");
+  if (shape?.k !== "tuple" || shape.items.some((d) => d.k !== "int" || d.n < 0)) return "shape is not a tuple of sizes the scanner kept";
+  if (dtype?.k !== "obj" || dtype.of?.module !== "numpy" || dtype.of.name !== "dtype" || dtype.args?.k !== "tuple") return "dtype is not numpy.dtype(...)";
+  const type = dtype.args.items[0];
+  const m = type?.k === "str" ? /^[<>|=]?([a-zA-Z?])(\d*)$/.exec(type.s) : null;
+  if (!m) return "dtype string not understood";
+  const kind = m[1] as string;
+  if (kind === "O") return { bytes: 0, object: true, aligned: false };
+  const n = m[2] ? Number(m[2]) : kind === "?" || kind === "b" ? 1 : Number.NaN;
+  const itemsize = kind === "U" ? n * 4 : n;
+  if (!Number.isFinite(itemsize)) return `dtype ${type?.k === "str" ? type.s : "?"} has no size`;
+  let bytes = itemsize;
+  for (const d of shape.items) bytes *= (d as { n: number }).n;
+  return { bytes, object: false, aligned: state.entries.get("numpy_array_alignment_bytes")?.k === "int" };
 }
