@@ -7,7 +7,7 @@
  * finding, keeping what was seen before it (payloads that break the stream after running); bytes
  * after STOP are tried as further pickles, as torch.load and repeated pickle.load calls would.
  */
-import { classifyGlobal, FORWARDING, type GlobalClass, normaliseModule } from "../globals.js";
+import { classifyGlobal, FORWARDING, type GlobalClass, lowReason, normaliseModule } from "../globals.js";
 import type { ByteSource } from "../source.js";
 import type { Issue } from "../types.js";
 
@@ -546,6 +546,7 @@ export function scanPickle(src: ByteSource, opts: PickleOptions = {}): PickleSca
     issues.push({ severity: "medium", rule: "pickle.too-many", message: `more than ${limits.maxPickles} pickles in one stream; the rest was not scanned` });
 
   for (const g of globals.values()) issues.push(...judge(g));
+  issues.push(...lowNotes([...globals.values()].filter((g) => g.cls === "low")));
   for (const d of dynamic)
     issues.push({
       severity: "high",
@@ -575,7 +576,7 @@ function judge(g: GlobalRef): Issue[] {
         evidence: how + more,
       },
     ];
-  if (g.cls === "allowed") return [];
+  if (g.cls === "allowed" || g.cls === "low") return [];
   if (call)
     return [
       { severity: "high", rule: "pickle.unsafe-call", message: `${name} is not an allowlisted reconstructor and is called on load`, evidence: how + more },
@@ -609,4 +610,20 @@ export function joblibArray(state: V): { bytes: number; object: boolean; aligned
   let bytes = itemsize;
   for (const d of shape.items) bytes *= (d as { n: number }).n;
   return { bytes, object: false, aligned: state.entries.get("numpy_array_alignment_bytes")?.k === "int" };
+}
+
+/** One low note per reason (pandas, statsmodels, …), naming the classes, instead of one per class. */
+function lowNotes(low: GlobalRef[]): Issue[] {
+  const byReason = new Map<string, string[]>();
+  for (const g of low) {
+    const full = `${normaliseModule(g.module)}.${g.name}`;
+    const reason = lowReason(full) ?? "a data-library class";
+    byReason.set(reason, [...(byReason.get(reason) ?? []), full]);
+  }
+  return [...byReason].map(([reason, names]) => ({
+    severity: "low" as const,
+    rule: "pickle.data-class",
+    message: `${reason}: no I/O on load, but its library's code runs when the pickle is loaded`,
+    evidence: names.slice(0, 8).join(", ") + (names.length > 8 ? ` and ${names.length - 8} more` : ""),
+  }));
 }
