@@ -273,6 +273,12 @@ const LOW: { pattern: RegExp; reason: string }[] = [
   },
 ];
 
+/**
+ * TorchScript's pickle helpers (torch/jit/_pickle.py): each returns the list or tag it is given. The
+ * rest of torch.jit (load, script, compile) stays dangerous.
+ */
+const TORCHSCRIPT_PICKLE = /^torch\.jit\._pickle\.(build_intlist|build_tensorlist|build_doublelist|build_boollist|build_tensor_from_id|restore_type_tag)$/;
+
 /** Allowlisted constructors whose *arguments* get called (copyreg builds instances of the class it is given). */
 export const FORWARDING = new Set(["copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"]);
 
@@ -299,6 +305,7 @@ export function normaliseModule(module: string): string {
 export function classifyGlobal(module: string, name: string, extraAllowed: ReadonlySet<string> = new Set()): GlobalClass {
   const mod = normaliseModule(module.trim());
   const full = `${mod}.${name.trim()}`;
+  if (TORCHSCRIPT_PICKLE.test(full)) return "allowed";
   if (DANGEROUS_NAMES.has(full)) return "dangerous";
   const parts = mod.split(".");
   for (let i = 1; i <= parts.length; i++) if (DANGEROUS_MODULES.has(parts.slice(0, i).join("."))) return "dangerous";

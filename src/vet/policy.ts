@@ -27,7 +27,7 @@ export interface Policy {
 
 export const DEFAULT_POLICY: Policy = { failOn: "high", remoteCode: "deny", allowGlobals: [] };
 
-const WEIGHT_FORMATS = new Set(["pickle", "compressed-pickle", "pytorch-zip", "safetensors", "gguf", "numpy", "npz", "keras", "h5", "onnx"]);
+const WEIGHT_FORMATS = new Set(["pickle", "compressed-pickle", "pytorch-zip", "torchscript", "safetensors", "gguf", "numpy", "npz", "keras", "h5", "onnx"]);
 
 type Decision = "allow" | "review" | "deny" | undefined;
 function decide(l: PolicyLists | undefined, values: (string | null | undefined)[]): Decision {

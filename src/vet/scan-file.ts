@@ -12,7 +12,8 @@ import { isNpy, scanNpy } from "./formats/numpy.js";
 import { scanOnnx } from "./formats/onnx.js";
 import { isPickleHead, scanPickle } from "./formats/pickle.js";
 import { looksLikeSafetensors, scanSafetensors } from "./formats/safetensors.js";
-import { isZip, readEntry, readZip } from "./formats/zip.js";
+import { definedClasses, torchScriptCodeIssue, torchScriptLayout } from "./formats/torchscript.js";
+import { isZip, readEntry, readZip, type ZipEntry } from "./formats/zip.js";
 import { type ByteSource, FileSource } from "./source.js";
 import type { FileFormat, Issue, ModelFacts } from "./types.js";
 
@@ -63,14 +64,35 @@ function sniff(head: Buffer, size: number, name: string): FileFormat {
 /** Zips inside zips are opened this deep (a model folder zipped up holds a PyTorch zip). */
 const MAX_ZIP_DEPTH = 3;
 
-function scanZipContainer(src: ByteSource, name: string, extraAllowed: ReadonlySet<string>, depth = 0): { format: FileFormat; issues: Issue[] } {
+/** For a TorchScript archive: the code finding, and the __torch__ classes its code defines added to the allowlist. */
+function torchScript(src: ByteSource, entries: ZipEntry[], extraAllowed: ReadonlySet<string>): { allowed: ReadonlySet<string>; issues: Issue[] } | undefined {
+  const layout = torchScriptLayout(entries);
+  if (!layout) return undefined;
+  const allowed = new Set(extraAllowed);
+  const issues: Issue[] = [torchScriptCodeIssue(layout)];
+  for (const e of layout.code) {
+    const r = readEntry(src, e, undefined, TEXT_MAX);
+    if (r.issue) issues.push(r.issue);
+    else for (const c of definedClasses(e.name, r.source.read(0, r.source.size).toString("utf8"))) allowed.add(c);
+  }
+  return { allowed, issues };
+}
+
+function scanZipContainer(src: ByteSource, name: string, extraAllowedIn: ReadonlySet<string>, depth = 0): { format: FileFormat; issues: Issue[] } {
   const { entries, issues } = readZip(src);
   let format: FileFormat = /\.npz$/i.test(name) ? "npz" : /\.keras$/i.test(name) ? "keras" : "zip";
+  const ts = torchScript(src, entries, extraAllowedIn);
+  if (ts) {
+    format = "torchscript";
+    issues.push(...ts.issues);
+  }
+  const extraAllowed = ts?.allowed ?? extraAllowedIn;
   for (const e of entries) {
     if (e.name.endsWith("/")) continue;
     const base = e.name.split("/").pop() ?? e.name;
     const prefix = (where: string, list: Issue[]) => list.map((i) => ({ ...i, evidence: `${where}: ${i.evidence ?? i.message}` }));
     if (base === "data.pkl" || base === "version" || base === "byteorder") format = format === "zip" ? "pytorch-zip" : format;
+    if (ts && e.name.includes("/code/") && e.name.endsWith(".py")) continue;
     if (/\.npy$/i.test(base)) {
       const head = readEntry(src, e, undefined, 1 << 16);
       if (head.issue) {

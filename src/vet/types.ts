@@ -27,6 +27,7 @@ export type FileFormat =
   | "pickle"
   | "compressed-pickle"
   | "pytorch-zip"
+  | "torchscript"
   | "zip"
   | "numpy"
   | "npz"
