@@ -99,7 +99,7 @@ function scanZipContainer(src: ByteSource, name: string, extraAllowedIn: Readonl
         issues.push(head.issue);
         continue;
       }
-      const peek = scanNpy(head.source);
+      const peek = scanNpy(head.source, { fileSize: e.size });
       if (peek.header && /['"]\|?O/.test(peek.header.descr)) {
         const full = readEntry(src, e);
         if (full.issue) issues.push(full.issue);
