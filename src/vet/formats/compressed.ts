@@ -7,6 +7,8 @@
 import { gunzipSync, inflateSync } from "node:zlib";
 import { type ByteSource, bufferSource } from "../source.js";
 import type { Issue } from "../types.js";
+import type { FormatDef } from "./format.js";
+import { scanPickle } from "./pickle.js";
 
 /** Decompressed pickles larger than this are not scanned (memory stays bounded). */
 export const MAX_DECOMPRESSED = 512 << 20;
@@ -57,3 +59,14 @@ export function decompress(src: ByteSource, kind: Compression): { source: ByteSo
     return { issue: { severity: "medium", rule: "compression.malformed", message: `${kind} data does not decompress: ${(e as Error).message}` } };
   }
 }
+
+export const compressedPickleFormat: FormatDef = {
+  magic: (head, _size, name) => (sniffCompression(head, name) ? "compressed-pickle" : undefined),
+  scan: ({ src, head, rel, extraAllowed }, format) => {
+    const kind = sniffCompression(head, rel);
+    const out = kind ? decompress(src, kind) : undefined;
+    if (!out || "issue" in out) return { format, issues: out ? [out.issue] : [] };
+    const issues = scanPickle(out.source, { extraAllowed }).issues;
+    return { format, issues: issues.map((i) => ({ ...i, evidence: `${kind}-compressed: ${i.evidence ?? i.message}` })) };
+  },
+};

@@ -5,6 +5,7 @@
  */
 import type { ByteSource } from "../source.js";
 import type { Issue } from "../types.js";
+import type { FormatDef } from "./format.js";
 import { type PickleOptions, scanPickle } from "./pickle.js";
 
 const MAGIC = Buffer.from("\x93NUMPY", "latin1");
@@ -106,3 +107,9 @@ export function scanNpy(src: ByteSource, opts: PickleOptions & { fileSize?: numb
   }
   return { header, issues: checkDataSize(header, dims, opts.fileSize ?? src.size) };
 }
+
+export const npyFormat: FormatDef = {
+  magic: (head) => (isNpy(head) ? "numpy" : undefined),
+  named: (name) => (/\.npy$/i.test(name) ? "numpy" : undefined),
+  scan: ({ src, extraAllowed }, format) => ({ format, issues: scanNpy(src, { extraAllowed }).issues }),
+};
