@@ -28,6 +28,11 @@ describe("declared vs present", () => {
     expect(await rules("benign/arrays.npz")).toEqual([]);
     expect(await rules("benign/weights.npy")).toEqual([]);
   });
+  it("zip entries whose declared size is not what they hold", async () => {
+    expect(await rules("malformed/size-mismatch-deflated.pt")).toContain("medium:zip.size-mismatch");
+    expect(await rules("malformed/size-mismatch-stored.pt")).toContain("medium:zip.size-mismatch");
+    expect(await rules("benign/state-dict.pt")).toEqual([]);
+  });
   it("safetensors and GGUF sizes past the end are findings", async () => {
     expect(await rules("malformed/truncated.gguf")).not.toEqual([]);
     expect(await rules("malformed/gap.safetensors")).not.toEqual([]);

@@ -54,18 +54,16 @@ export function scanZipContainer(src: ByteSource, name: string, extraAllowedIn: 
       }
       const peek = scanNpy(head.source, { fileSize: e.size });
       if (peek.header && /['"]\|?O/.test(peek.header.descr)) {
-        const full = readEntry(src, e);
-        if (full.issue) issues.push(full.issue);
-        else issues.push(...prefix(e.name, scanNpy(full.source, { extraAllowed }).issues));
+        const full = readWhole(src, e, issues);
+        if (full) issues.push(...prefix(e.name, scanNpy(full, { extraAllowed }).issues));
       } else issues.push(...prefix(e.name, peek.issues));
       continue;
     }
     if (base === "config.json" && format === "keras") {
-      const r = readEntry(src, e);
-      if (r.issue) issues.push(r.issue);
-      else
+      const r = readWhole(src, e, issues);
+      if (r)
         try {
-          issues.push(...scanKerasConfig(JSON.parse(r.source.read(0, r.source.size).toString("utf8")), e.name));
+          issues.push(...scanKerasConfig(JSON.parse(r.read(0, r.size).toString("utf8")), e.name));
         } catch (err) {
           issues.push({ severity: "medium", rule: "keras.malformed", message: `${e.name} is not valid JSON: ${(err as Error).message}` });
         }
@@ -82,21 +80,32 @@ export function scanZipContainer(src: ByteSource, name: string, extraAllowedIn: 
         issues.push({ severity: "medium", rule: "zip.too-deep", message: `zip "${e.name}" is nested more than ${MAX_ZIP_DEPTH} deep and was not opened` });
         continue;
       }
-      const r = readEntry(src, e);
-      if (r.issue) issues.push(r.issue);
-      else issues.push(...prefix(e.name, scanZipContainer(r.source, base, extraAllowed, depth + 1).issues));
+      const r = readWhole(src, e, issues);
+      if (r) issues.push(...prefix(e.name, scanZipContainer(r, base, extraAllowed, depth + 1).issues));
       continue;
     }
     if (named || isPickleHead(head)) {
-      const r = readEntry(src, e);
-      if (r.issue) {
-        issues.push(r.issue);
-        continue;
-      }
-      issues.push(...prefix(e.name, scanPickle(r.source, { extraAllowed }).issues));
+      const r = readWhole(src, e, issues);
+      if (r) issues.push(...prefix(e.name, scanPickle(r, { extraAllowed }).issues));
     }
   }
   return { format, issues };
+}
+
+/** An entry's whole bytes; a deflated entry that inflates to another size than it declares is a finding too (its bytes are still scanned). */
+function readWhole(src: ByteSource, e: ZipEntry, issues: Issue[]): ByteSource | undefined {
+  const r = readEntry(src, e);
+  if (r.issue) {
+    issues.push(r.issue);
+    return undefined;
+  }
+  if (e.method === 8 && r.source.size !== e.size)
+    issues.push({
+      severity: "medium",
+      rule: "zip.size-mismatch",
+      message: `entry "${e.name}" declares ${e.size} bytes but inflates to ${r.source.size}`,
+    });
+  return r.source;
 }
 
 const zipKind = (name: string): FileFormat => (/\.npz$/i.test(name) ? "npz" : /\.keras$/i.test(name) ? "keras" : "zip");
