@@ -37,7 +37,7 @@ export function torchScriptCodeIssue(layout: TorchScriptLayout): Issue {
   return {
     severity: "medium",
     rule: "torchscript.code",
-    message: `TorchScript archive: ${names.length} code file(s) are compiled and run by torch.jit.load; review them before loading (torch.load of the state dict alone runs none)`,
+    message: `TorchScript archive: ${names.length} code file(s) are compiled and run when it is loaded (torch.jit.load, and torch.load, which hands TorchScript archives to it); review them before loading`,
     evidence: names.slice(0, MAX_LISTED).join(", ") + (names.length > MAX_LISTED ? ` and ${names.length - MAX_LISTED} more` : ""),
   };
 }
