@@ -180,6 +180,7 @@ const ALLOWED = new Set([
   "builtins.slice",
   "builtins.complex",
   "builtins.range",
+  "builtins.xrange", // Python 2's range (written as __builtin__.xrange)
   "builtins.int",
   "builtins.float",
   "builtins.str",
@@ -235,6 +236,9 @@ const ALLOWED = new Set([
   "numpy.matrix",
   "numpy.ma.core.MaskedArray",
   "numpy.core.records.recarray",
+  "numpy.core.records.record",
+  "numpy._core.records.record",
+  "numpy.record",
   "numpy.rec.recarray",
   "numpy.random.mtrand.RandomState",
   "numpy.random.mtrand.__RandomState_ctor",
