@@ -82,73 +82,10 @@ export async function scan(target: string, opts: ScanOptions = {}): Promise<Scan
 async function scanWith(pool: HashPool, target: string, opts: ScanOptions): Promise<ScanReport> {
   const started = performance.now();
   const policy = opts.policy ?? DEFAULT_POLICY;
-  const extra = new Set(policy.allowGlobals);
-  let path = target;
-  let source: ScanReport["source"];
-  let repo = opts.repo;
-  let resolver = opts.resolveBaseModel;
-  const hf = parseHfRef(target);
-  if (hf) {
-    const got = await fetchHfRepo(hf.repo, hf.revision, {
-      ...(opts.downloadDir ? { dest: opts.downloadDir } : {}),
-      ...(opts.onDownload ? { onFile: opts.onDownload } : {}),
-    });
-    path = got.dir;
-    repo ??= hf.repo;
-    resolver ??= hubBaseModel;
-    source = { type: "hf", repo: hf.repo, revision: hf.revision, ...(got.commit ? { commit: got.commit } : {}), dir: got.dir };
-  } else source = { type: "local", path: target };
-
+  const { path, source, repo, resolver } = await resolveTarget(target, opts);
   const walked = walk(path);
-  const findings: Finding[] = [...walked.findings];
-  const files: ScannedFile[] = [];
-  const parsed = new Map<string, FileScan>();
-  const total = walked.files.reduce((s, f) => s + f.size, 0);
-  let done = 0;
-  const hashes = pool.hashAll(
-    walked.files.map((f) => ({ key: f.rel, abs: f.abs, size: f.size })),
-    (size) => {
-      done += size;
-      opts.onProgress?.(done, total);
-    },
-  );
-  for (const f of walked.files) {
-    const r = scanFile(f.abs, f.rel, f.size, extra);
-    parsed.set(f.rel, r);
-    for (const i of r.issues) findings.push({ ...i, file: f.rel });
-    if (r.json !== undefined) findings.push(...checkConfigJson(f.rel, r.json));
-    files.push({ path: f.rel, size: f.size, sha256: "", format: r.format });
-  }
-  await pool.drainOnMainThread();
-  for (const file of files) {
-    try {
-      const h = await (hashes.get(file.path) as Promise<{ sha256: string; size: number }>);
-      file.sha256 = h.sha256;
-      file.size = h.size;
-    } catch (e) {
-      findings.push({ severity: "medium", rule: "scan.unreadable", file: file.path, message: `cannot read the file: ${errorMessage(e)}` });
-    }
-  }
-
-  let signature: SignatureReport | undefined;
-  if (files.some((f) => f.path === "model.sig")) {
-    if (opts.signature?.key || opts.signature?.identity) {
-      signature = verifySignature(walked.root, files, opts.signature);
-      if (signature.status !== "valid")
-        findings.push({
-          severity: "high",
-          rule: `signature.${signature.status}`,
-          file: "model.sig",
-          message: `model signature ${signature.status}: ${signature.reason ?? ""}`,
-        });
-    } else
-      findings.push({
-        severity: "info",
-        rule: "signature.unverified",
-        file: "model.sig",
-        message: "model.sig is present; pass --key or --identity to verify it",
-      });
-  }
+  const { files, findings, parsed, total } = await parseAndHash(pool, walked, new Set(policy.allowGlobals), opts.onProgress);
+  const signature = files.some((f) => f.path === "model.sig") ? checkSignature(walked.root, files, findings, opts.signature) : undefined;
   const roots = modelRoots(walked);
   const models: ModelReport[] = [];
   const all: Finding[] = [];
@@ -184,6 +121,74 @@ async function scanWith(pool: HashPool, target: string, opts: ScanOptions): Prom
     ...(signature ? { signature } : {}),
     stats: { files: files.length, bytes: total, seconds: (performance.now() - started) / 1000 },
   };
+}
+
+/** A local path as it is, or an hf: reference downloaded (with the repo and base-model resolver it implies). */
+async function resolveTarget(target: string, opts: ScanOptions) {
+  const hf = parseHfRef(target);
+  if (!hf) return { path: target, source: { type: "local", path: target } as const, repo: opts.repo, resolver: opts.resolveBaseModel };
+  const got = await fetchHfRepo(hf.repo, hf.revision, {
+    ...(opts.downloadDir ? { dest: opts.downloadDir } : {}),
+    ...(opts.onDownload ? { onFile: opts.onDownload } : {}),
+  });
+  const source = { type: "hf", repo: hf.repo, revision: hf.revision, ...(got.commit ? { commit: got.commit } : {}), dir: got.dir } as const;
+  return { path: got.dir, source, repo: opts.repo ?? hf.repo, resolver: opts.resolveBaseModel ?? hubBaseModel };
+}
+
+/** Every file parsed on the main thread while the pool hashes it; findings carry the file's path. */
+async function parseAndHash(pool: HashPool, walked: ReturnType<typeof walk>, extra: ReadonlySet<string>, onProgress?: (done: number, total: number) => void) {
+  const findings: Finding[] = [...walked.findings];
+  const files: ScannedFile[] = [];
+  const parsed = new Map<string, FileScan>();
+  const total = walked.files.reduce((s, f) => s + f.size, 0);
+  let done = 0;
+  const hashes = pool.hashAll(
+    walked.files.map((f) => ({ key: f.rel, abs: f.abs, size: f.size })),
+    (size) => {
+      done += size;
+      onProgress?.(done, total);
+    },
+  );
+  for (const f of walked.files) {
+    const r = scanFile(f.abs, f.rel, f.size, extra);
+    parsed.set(f.rel, r);
+    for (const i of r.issues) findings.push({ ...i, file: f.rel });
+    if (r.json !== undefined) findings.push(...checkConfigJson(f.rel, r.json));
+    files.push({ path: f.rel, size: f.size, sha256: "", format: r.format });
+  }
+  await pool.drainOnMainThread();
+  for (const file of files) {
+    try {
+      const h = await (hashes.get(file.path) as Promise<{ sha256: string; size: number }>);
+      file.sha256 = h.sha256;
+      file.size = h.size;
+    } catch (e) {
+      findings.push({ severity: "medium", rule: "scan.unreadable", file: file.path, message: `cannot read the file: ${errorMessage(e)}` });
+    }
+  }
+  return { files, findings, parsed, total };
+}
+
+/** model.sig: verified with a key or identity (a finding unless valid), else an info note. */
+function checkSignature(root: string, files: ScannedFile[], findings: Finding[], opts: SignatureOptions | undefined): SignatureReport | undefined {
+  if (!opts?.key && !opts?.identity) {
+    findings.push({
+      severity: "info",
+      rule: "signature.unverified",
+      file: "model.sig",
+      message: "model.sig is present; pass --key or --identity to verify it",
+    });
+    return undefined;
+  }
+  const signature = verifySignature(root, files, opts);
+  if (signature.status !== "valid")
+    findings.push({
+      severity: "high",
+      rule: `signature.${signature.status}`,
+      file: "model.sig",
+      message: `model signature ${signature.status}: ${signature.reason ?? ""}`,
+    });
+  return signature;
 }
 
 const VERDICT_RANK: Record<Verdict["verdict"], number> = { pass: 0, review: 1, fail: 2 };
