@@ -56,6 +56,7 @@ describe("computed subscripts", () => {
     expect(rules("{{ messages[messages|length - 1].content }}")).toEqual([]);
     expect(rules("{{ messages[(messages|length) - 1]['content'] }}")).toEqual([]);
     expect(rules("{% set i = loop.index0 %}{{ messages[i + 1].role }}")).toEqual([]);
+    expect(rules("{% set idx = namespace(value=-1, name='') %}{{ messages[idx.value].content }}")).toEqual([]);
   });
   it("a subscript that can produce a name is flagged", () => {
     expect(rules("{% set a = '__cla' ~ 'ss__' %}{{ messages[a] }}")).toContain("high:template.dunder-fragment");
@@ -70,5 +71,6 @@ describe("computed subscripts", () => {
     expect(rules("{% set u = '_' * 2 %}{% set n = u ~ 'class' ~ u %}{{ messages[n] }}")).toContain("high:template.computed-attribute");
     expect(rules("{% set ns = namespace(k='') %}{% set ns.k = 'cla' ~ 'ss' %}{{ messages[ns.k] }}")).toContain("high:template.computed-attribute");
     expect(rules("{% set n %}__class__{% endset %}{{ messages[n] }}")).toContain("high:template.computed-attribute");
+    expect(rules("{% set a = namespace(b=('_' * 2) ~ 'class' ~ ('_' * 2)) %}{{ messages[a.b] }}")).toContain("high:template.computed-attribute");
   });
 });

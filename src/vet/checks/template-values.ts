@@ -73,15 +73,35 @@ export function kindOf(n: Node | undefined, stringVars: ReadonlySet<string>, dep
   }
 }
 
-/** Variables (`x`, `ns.x`) the template sets to a string-valued expression anywhere. */
+/** `namespace(k=v, …)`: its keyword arguments, which become the namespace's attributes. */
+function namespaceArgs(value: Node | undefined): [string, Node][] | undefined {
+  const callee = value?.type === "CallExpression" ? (value.callee as Node | undefined) : undefined;
+  if (callee?.type !== "Identifier" || callee.value !== "namespace") return undefined;
+  return ((value?.args as Node[] | undefined) ?? []).flatMap((a) =>
+    a.type === "KeywordArgumentExpression" && (a.key as Node)?.type === "Identifier"
+      ? [[(a.key as Node).value as string, a.value as Node] as [string, Node]]
+      : [],
+  );
+}
+
+/**
+ * Variables (`x`, `ns.x`) the template sets to a string-valued expression anywhere, including the
+ * attributes a `namespace(k=…)` starts with; the namespace itself is not a string.
+ */
 export function stringVariables(sets: readonly Node[]): Set<string> {
   const vars = new Set<string>();
   // Twice, so a variable built from another string variable is seen whatever the order.
   for (let pass = 0; pass < 2; pass++)
     for (const s of sets) {
       const name = varName(s.assignee as Node);
+      if (name === undefined) continue;
+      const ns = namespaceArgs(s.value as Node | undefined);
+      if (ns) {
+        for (const [k, v] of ns) if (kindOf(v, vars) === "str") vars.add(`${name}.${k}`);
+        continue;
+      }
       // A block set ({% set x %}…{% endset %}) has no value: its result is the rendered text.
-      if (name !== undefined && (!s.value || kindOf(s.value as Node, vars) === "str")) vars.add(name);
+      if (!s.value || kindOf(s.value as Node, vars) === "str") vars.add(name);
     }
   return vars;
 }
