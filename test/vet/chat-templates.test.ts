@@ -72,5 +72,8 @@ describe("computed subscripts", () => {
     expect(rules("{% set ns = namespace(k='') %}{% set ns.k = 'cla' ~ 'ss' %}{{ messages[ns.k] }}")).toContain("high:template.computed-attribute");
     expect(rules("{% set n %}__class__{% endset %}{{ messages[n] }}")).toContain("high:template.computed-attribute");
     expect(rules("{% set a = namespace(b=('_' * 2) ~ 'class' ~ ('_' * 2)) %}{{ messages[a.b] }}")).toContain("high:template.computed-attribute");
+    expect(rules("{% macro f(x) %}{{ messages[x] }}{% endmacro %}{{ f(('_' * 2) ~ 'class' ~ ('_' * 2)) }}")).toContain("high:template.computed-attribute");
+    expect(rules("{% macro f(y, x='_' * 2) %}{{ messages[x] }}{% endmacro %}{{ f(1) }}")).toContain("high:template.computed-attribute");
+    expect(rules("{% macro f(i) %}{{ messages[i].role }}{% endmacro %}{{ f(loop.index0 - 1) }}{{ f(i=0) }}")).toEqual([]);
   });
 });

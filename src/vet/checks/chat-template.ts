@@ -79,10 +79,14 @@ export function analyseChatTemplate(source: string, where: string): Issue[] {
   }
   if (ast) {
     const sets: Node[] = [];
+    const macros: Node[] = [];
+    const calls: Node[] = [];
     eachNode(ast, (n) => {
       if (n.type === "Set") sets.push(n);
+      else if (n.type === "Macro") macros.push(n);
+      else if (n.type === "CallExpression") calls.push(n);
     });
-    const stringVars = stringVariables(sets);
+    const stringVars = stringVariables(sets, macros, calls);
     eachNode(ast, (node) => {
       switch (node.type) {
         case "MemberExpression": {

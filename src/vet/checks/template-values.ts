@@ -88,10 +88,11 @@ function namespaceArgs(value: Node | undefined): [string, Node][] | undefined {
  * Variables (`x`, `ns.x`) the template sets to a string-valued expression anywhere, including the
  * attributes a `namespace(k=…)` starts with; the namespace itself is not a string.
  */
-export function stringVariables(sets: readonly Node[]): Set<string> {
+export function stringVariables(sets: readonly Node[], macros: readonly Node[] = [], calls: readonly Node[] = []): Set<string> {
   const vars = new Set<string>();
   // Twice, so a variable built from another string variable is seen whatever the order.
-  for (let pass = 0; pass < 2; pass++)
+  for (let pass = 0; pass < 2; pass++) {
+    for (const p of macroStringParams(macros, calls, vars)) vars.add(p);
     for (const s of sets) {
       const name = varName(s.assignee as Node);
       if (name === undefined) continue;
@@ -103,5 +104,31 @@ export function stringVariables(sets: readonly Node[]): Set<string> {
       // A block set ({% set x %}…{% endset %}) has no value: its result is the rendered text.
       if (!s.value || kindOf(s.value as Node, vars) === "str") vars.add(name);
     }
+  }
   return vars;
+}
+
+/** Macro parameters that can hold a string: a string default, or a string passed at any call (by position or name). */
+function macroStringParams(macros: readonly Node[], calls: readonly Node[], vars: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const m of macros) {
+    const name = (m.name as Node | undefined)?.value;
+    const params = ((m.args as Node[] | undefined) ?? []).map((a) => (a.type === "KeywordArgumentExpression" ? (a.key as Node) : a));
+    const str = params.map((_, i) => {
+      const d = (m.args as Node[])[i] as Node;
+      return d.type === "KeywordArgumentExpression" && kindOf(d.value as Node, vars) === "str";
+    });
+    for (const c of calls) {
+      if ((c.callee as Node | undefined)?.type !== "Identifier" || (c.callee as Node).value !== name) continue;
+      ((c.args as Node[] | undefined) ?? []).forEach((a, i) => {
+        const keyed = a.type === "KeywordArgumentExpression";
+        const at = keyed ? params.findIndex((p) => p.value === (a.key as Node).value) : i;
+        if (at >= 0 && at < str.length && kindOf(keyed ? (a.value as Node) : a, vars) === "str") str[at] = true;
+      });
+    }
+    params.forEach((p, i) => {
+      if (str[i] && typeof p.value === "string") out.push(p.value);
+    });
+  }
+  return out;
 }
