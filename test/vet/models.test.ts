@@ -66,6 +66,19 @@ describe("scan of a folder of model folders", () => {
     expect(r.verdict).toBe("pass");
   });
 
+  it("an unknown licence on a bare file is info, unless the policy asks for a licence", async () => {
+    const file = join(dir, "no-licence-model", "model.safetensors");
+    const bare = await scan(file);
+    expect(bare.verdict).toBe("pass");
+    expect(bare.findings.find((f) => f.rule === "license.unknown")?.severity).toBe("info");
+    const policy = { failOn: "high" as const, remoteCode: "deny" as const, allowGlobals: [], licenses: { review: ["unknown"] } };
+    const asked = await scan(file, { policy });
+    expect(asked.verdict).toBe("review");
+    expect(asked.findings.find((f) => f.rule === "license.unknown")?.severity).toBe("medium");
+    const folder = await scan(join(dir, "no-licence-model"));
+    expect(folder.findings.find((f) => f.rule === "license.unknown")?.severity).toBe("medium");
+  });
+
   it("text and SARIF carry each model's verdict", async () => {
     const text = await runCli(["scan", dir]);
     expect(text.code).toBe(1);
