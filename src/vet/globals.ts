@@ -227,6 +227,8 @@ const ALLOWED = new Set([
   // joblib stores arrays as these wrappers, the array bytes following in the file.
   "joblib.numpy_pickle.NumpyArrayWrapper",
   "joblib.numpy_pickle.NDArrayWrapper",
+  // joblib < 0.10's compressed form of the same: the array's zlib data in a sibling file.
+  "joblib.numpy_pickle.ZNDArrayWrapper",
   "sklearn.tree._tree.Tree",
   "sklearn.utils._bunch.Bunch",
   // numpy: the ndarray-subclass reconstructor, matrices, masked arrays.

@@ -54,6 +54,24 @@ describe("joblib files written by joblib", () => {
     expect(r.findings.some((f) => f.rule === "pickle.malformed" && atLeast(f.severity, "medium"))).toBe(true);
   });
 
+  it("compressed names beyond the usual ones, and joblib < 0.10's ZF files, are opened, not passed", async () => {
+    const out = tempDir();
+    const { python } = await import("../support/scan-corpus.js");
+    const code = `import pickle, os, gzip, zlib, sys
+raw = pickle.dumps(type("E", (), {"__reduce__": lambda self: (os.system, ("id",))})(), protocol=2)
+open(${JSON.stringify(join(out, "payload.pkl.gzip"))}, "wb").write(gzip.compress(raw))
+open(${JSON.stringify(join(out, "payload.pkl.zlib"))}, "wb").write(zlib.compress(raw))
+open(${JSON.stringify(join(out, "legacy-zf.pkl"))}, "wb").write(b"ZF" + ("0x%x" % len(raw)).ljust(19).encode() + zlib.compress(raw))`;
+    python(code);
+    for (const name of ["payload.pkl.gzip", "payload.pkl.zlib", "legacy-zf.pkl"]) {
+      const r = await scan(join(out, name));
+      expect(
+        r.findings.map((f) => `${f.severity}:${f.rule}`),
+        name,
+      ).toContain("critical:pickle.dangerous-call");
+    }
+  });
+
   it("a zlib bomb is a finding, decompressed no further than the bound", async () => {
     const out = tempDir();
     const file = join(out, "bomb.pkl.z");

@@ -13,7 +13,7 @@ import { atLeast } from "../../src/vet/types.js";
 import { pythonWith } from "../support/scan-corpus.js";
 
 const MODULES = ["numpy", "scipy", "joblib", "pandas", "statsmodels", "bitarray"];
-const NAMES = /\.(pkl|pickle|joblib|npy|npz)$|\.pkl(_\d+\.npy|\.(z|gz|bz2|xz|lzma))$/;
+const NAMES = /\.(pkl|pickle|joblib|npy|npz)$|\.pkl(_\d+\.npy|\.(z|gz|gzip|bz2|xz|lzma))$|_pickle_\w+\.gz$/;
 const REVIEW_OK = new Set(["numpy.object-array", "compression.not-opened"]);
 
 let files: string[] = [];

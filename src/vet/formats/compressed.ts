@@ -1,6 +1,7 @@
 /**
- * Compressed pickles: joblib's `compress=` containers (zlib, gzip, bz2, xz, lzma, lz4) and the
- * `.pkl.gz`-style files people write by hand. zlib and gzip are opened with node:zlib and a hard
+ * Compressed pickles: joblib's `compress=` containers (zlib, gzip, bz2, xz, lzma, lz4, and the "ZF"
+ * zlib files of joblib < 0.10) and the `.pkl.gz`-style files people write by hand. zlib, gzip and
+ * ZF are opened with node:zlib and a hard
  * bound on the output (a bomb is a finding, not an allocation); the others are reported as not
  * opened — never passed, since their bytes were not read.
  */
@@ -13,13 +14,17 @@ import { scanPickle } from "./pickle.js";
 /** Decompressed pickles larger than this are not scanned (memory stays bounded). */
 export const MAX_DECOMPRESSED = 512 << 20;
 
-export type Compression = "zlib" | "gzip" | "bz2" | "xz" | "lzma" | "lz4";
+export type Compression = "zlib" | "gzip" | "joblib-zf" | "bz2" | "xz" | "lzma" | "lz4";
 
 /** Names that say "a (compressed) pickle": a gzip file called notes.txt.gz is not judged as one. */
-const PICKLE_NAME = /\.(joblib|pkl|pickle|sav|z|gz|bz2|xz|lzma|lz4)$/i;
+const PICKLE_NAME = /\.(joblib|pkl|pickle|sav|z|gz|gzip|bz2|xz|lzma|lz4)$|\.(pkl|pickle|joblib)\.\w+$/i;
+
+/** joblib < 0.10 compressed files: "ZF", the uncompressed length in hex padded to 19 bytes, then a zlib stream. */
+const ZF_HEADER = 21;
 
 export function sniffCompression(head: Buffer, name: string): Compression | undefined {
   if (!PICKLE_NAME.test(name) || head.length < 3) return undefined;
+  if (head.length > ZF_HEADER + 2 && head.toString("latin1", 0, 4) === "ZF0x" && head[ZF_HEADER] === 0x78) return "joblib-zf";
   if (head[0] === 0x1f && head[1] === 0x8b) return "gzip";
   if (head[0] === 0x78 && ((head[0] << 8) | (head[1] as number)) % 31 === 0) return "zlib";
   if (head.toString("latin1", 0, 3) === "BZh") return "bz2";
@@ -32,7 +37,7 @@ export function sniffCompression(head: Buffer, name: string): Compression | unde
 
 /** The decompressed bytes, or the finding that says why there are none. */
 export function decompress(src: ByteSource, kind: Compression): { source: ByteSource } | { issue: Issue } {
-  if (kind !== "zlib" && kind !== "gzip")
+  if (kind !== "zlib" && kind !== "gzip" && kind !== "joblib-zf")
     return {
       issue: {
         severity: "medium",
@@ -41,9 +46,9 @@ export function decompress(src: ByteSource, kind: Compression): { source: ByteSo
         evidence: `${src.size} compressed bytes`,
       },
     };
-  const data = src.read(0, src.size);
+  const data = kind === "joblib-zf" ? src.read(ZF_HEADER, src.size - ZF_HEADER) : src.read(0, src.size);
   try {
-    const out = (kind === "zlib" ? inflateSync : gunzipSync)(data, { maxOutputLength: MAX_DECOMPRESSED });
+    const out = (kind === "gzip" ? gunzipSync : inflateSync)(data, { maxOutputLength: MAX_DECOMPRESSED });
     return { source: bufferSource(out) };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
