@@ -1,8 +1,12 @@
 /**
- * Which Python globals a pickle may import and call. Three tiers:
- * - dangerous: code execution, process spawn, file system writes, network, nested deserialisers,
- *   import machinery, code objects, attribute access machinery → critical, called or not;
- * - allowlisted: the reconstructors that PyTorch, NumPy and plain containers need → nothing;
+ * Which Python globals a pickle may import and call, in tiers (docs/scan.md has the table):
+ * - dangerous (critical, called or not): code execution, process spawn, file system, network,
+ *   nested deserialisers, import machinery, code objects, attribute access machinery;
+ * - allowed (no finding): reconstructors that only build data — containers, PyTorch tensors and
+ *   storages, NumPy arrays, dtypes, scalar types and matrices, joblib's array wrappers, scikit-learn
+ *   estimator classes, SciPy sparse matrices;
+ * - low (a note): classes of data libraries rebuilt from saved state by __setstate__ (pandas frames,
+ *   statsmodels results, bitarray) — no I/O on load, but code outside the core allowlist runs;
  * - everything else: high when called, medium when only imported.
  * Policy files extend the allowlist (`allowGlobals`), never the other way round.
  */
@@ -176,6 +180,7 @@ const ALLOWED = new Set([
   "builtins.slice",
   "builtins.complex",
   "builtins.range",
+  "builtins.xrange", // Python 2's range (written as __builtin__.xrange)
   "builtins.int",
   "builtins.float",
   "builtins.str",
@@ -222,9 +227,63 @@ const ALLOWED = new Set([
   // joblib stores arrays as these wrappers, the array bytes following in the file.
   "joblib.numpy_pickle.NumpyArrayWrapper",
   "joblib.numpy_pickle.NDArrayWrapper",
+  // joblib < 0.10's compressed form of the same: the array's zlib data in a sibling file.
+  "joblib.numpy_pickle.ZNDArrayWrapper",
   "sklearn.tree._tree.Tree",
   "sklearn.utils._bunch.Bunch",
+  // numpy: the ndarray-subclass reconstructor, matrices, masked arrays.
+  "numpy.core._internal._reconstruct",
+  "numpy._core._internal._reconstruct",
+  "numpy.matrixlib.defmatrix.matrix",
+  "numpy.matrix",
+  "numpy.ma.core.MaskedArray",
+  "numpy.core.records.recarray",
+  "numpy.core.records.record",
+  "numpy._core.records.record",
+  "numpy.record",
+  "numpy.rec.recarray",
+  "numpy.random.mtrand.RandomState",
+  "numpy.random.mtrand.__RandomState_ctor",
+  "numpy.random._mt19937.MT19937",
+  "numpy.random._pcg64.PCG64",
+  "numpy.random._generator.Generator",
 ]);
+
+/** NumPy scalar and dtype classes (numpy.float64, numpy.dtypes.Float64DType, …): values, no behaviour on load. */
+const NUMPY_SCALAR =
+  /^numpy\.(_core\.|core\.)?(dtypes\.)?(bool_?|bool8|byte|ubyte|short|ushort|intc|uintc|int_|uint|intp|uintp|longlong|ulonglong|half|single|double|longdouble|csingle|cdouble|clongdouble|float(16|32|64|96|128)?|int(8|16|32|64)?|uint(8|16|32|64)?|complex(64|128|192|256)?|str_|bytes_|void|object_|datetime64|timedelta64|generic|number|[A-Z]\w*DType)$/;
+
+/** SciPy's sparse matrix and array classes: data containers rebuilt from their attributes. */
+const SCIPY_SPARSE = /^scipy\.sparse\.(_\w+\.)?(csr|csc|coo|bsr|dia|dok|lil)_(matrix|array)$/;
+
+/**
+ * Data-library classes rebuilt from saved state (copyreg / __setstate__): they do no I/O on load,
+ * but run their library's code, so they are a low note, not silence. Only class names (CamelCase)
+ * and the named reconstructor functions; every other function of these packages stays unknown, and
+ * their I/O modules (pandas.io, scipy.io, statsmodels.iolib) stay out.
+ */
+const LOW: { pattern: RegExp; reason: string }[] = [
+  {
+    pattern:
+      /^pandas\.(core|_libs|arrays|tseries)(\.[a-z_]\w*)*\.([A-Z]\w*|_unpickle_\w+|__pyx_unpickle_\w+|_new_Index|_new_PeriodIndex|_reconstruct\w*|new_block\w*)$/,
+    reason: "a pandas data structure (frame, series, index, block) rebuilt from its saved state",
+  },
+  {
+    pattern: /^statsmodels\.(?!iolib|api$)[a-z_]\w*(\.[a-z_]\w*)*\.[A-Z]\w*$/,
+    reason: "a statsmodels model or results class rebuilt from its saved attributes",
+  },
+  { pattern: /^bitarray(\._bitarray)?\.(_bitarray_reconstructor|bitarray|frozenbitarray)$/, reason: "bitarray's reconstructor: a bit array from bytes" },
+  {
+    pattern: /^scipy\.(stats|interpolate|spatial|optimize|signal|special|linalg)(\.[a-z_]\w*)*\.[A-Z]\w*$/,
+    reason: "a SciPy result or data class rebuilt from its saved attributes",
+  },
+];
+
+/**
+ * TorchScript's pickle helpers (torch/jit/_pickle.py): each returns the list or tag it is given. The
+ * rest of torch.jit (load, script, compile) stays dangerous.
+ */
+const TORCHSCRIPT_PICKLE = /^torch\.jit\._pickle\.(build_intlist|build_tensorlist|build_doublelist|build_boollist|build_tensor_from_id|restore_type_tag)$/;
 
 /** Allowlisted constructors whose *arguments* get called (copyreg builds instances of the class it is given). */
 export const FORWARDING = new Set(["copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"]);
@@ -240,7 +299,7 @@ const SKLEARN_CLASS =
 const TORCH_STORAGE = /^torch\.(cuda\.)?[A-Za-z0-9]*Storage$/;
 const TORCH_DTYPE = /^torch\.(float|double|half|bfloat|int|uint|long|short|bool|complex|cfloat|cdouble|qint|quint|float8_)[a-z0-9_]*$/;
 
-export type GlobalClass = "dangerous" | "allowed" | "unknown";
+export type GlobalClass = "dangerous" | "allowed" | "low" | "unknown";
 
 export function normaliseModule(module: string): string {
   const head = module.split(".")[0] as string;
@@ -252,13 +311,21 @@ export function normaliseModule(module: string): string {
 export function classifyGlobal(module: string, name: string, extraAllowed: ReadonlySet<string> = new Set()): GlobalClass {
   const mod = normaliseModule(module.trim());
   const full = `${mod}.${name.trim()}`;
+  if (TORCHSCRIPT_PICKLE.test(full)) return "allowed";
   if (DANGEROUS_NAMES.has(full)) return "dangerous";
   const parts = mod.split(".");
   for (let i = 1; i <= parts.length; i++) if (DANGEROUS_MODULES.has(parts.slice(0, i).join("."))) return "dangerous";
   // A dunder name reached through any module (e.g. `collections.__builtins__`) is attribute machinery.
-  if (/(^|\.)__(?!newobj|newobj_ex|randomstate_ctor|generator_ctor|bit_generator_ctor)[a-z_]+__($|\.)/.test(name)) return "dangerous";
+  if (/(^|\.)__(?!newobj|newobj_ex|randomstate_ctor|RandomState_ctor|generator_ctor|bit_generator_ctor)[A-Za-z_]+__($|\.)/.test(name)) return "dangerous";
   if (name.includes(".") && !full.startsWith("numpy.") && !full.startsWith("torch.")) return "unknown";
   if (ALLOWED.has(full) || FORWARDING.has(full) || TORCH_STORAGE.test(full) || TORCH_DTYPE.test(full) || SKLEARN_CLASS.test(full)) return "allowed";
+  if (NUMPY_SCALAR.test(full) || SCIPY_SPARSE.test(full)) return "allowed";
   if (extraAllowed.has(full) || extraAllowed.has(`${mod}.*`)) return "allowed";
+  if (lowReason(full)) return "low";
   return "unknown";
+}
+
+/** Why a global is in the low tier (undefined when it is not). */
+export function lowReason(full: string): string | undefined {
+  return LOW.find((l) => l.pattern.test(full))?.reason;
 }

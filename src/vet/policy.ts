@@ -27,7 +27,7 @@ export interface Policy {
 
 export const DEFAULT_POLICY: Policy = { failOn: "high", remoteCode: "deny", allowGlobals: [] };
 
-const WEIGHT_FORMATS = new Set(["pickle", "pytorch-zip", "safetensors", "gguf", "numpy", "npz", "keras", "h5", "onnx"]);
+const WEIGHT_FORMATS = new Set(["pickle", "compressed-pickle", "pytorch-zip", "torchscript", "safetensors", "gguf", "numpy", "npz", "keras", "h5", "onnx"]);
 
 type Decision = "allow" | "review" | "deny" | undefined;
 function decide(l: PolicyLists | undefined, values: (string | null | undefined)[]): Decision {
@@ -52,11 +52,15 @@ export function applyPolicy(
   findings: Finding[],
   license: LicenseReport,
   origin: OriginReport,
+  opts: { bareFile?: boolean } = {},
 ): { findings: Finding[]; verdict: Verdict } {
   const extra: Finding[] = [];
+  // A bare weights file rarely carries its licence; saying so is a note unless the policy asks for one.
+  const licenseNote = opts.bareFile === true && !policy.licenses;
   const denies: string[] = [];
   const reviews: string[] = [];
   const adjusted = findings.map((f) => {
+    if (f.rule === "license.unknown" && licenseNote) return { ...f, severity: "info" as Severity };
     if (f.rule !== "repo.remote-code" && f.rule !== "repo.python-code") return f;
     if (policy.remoteCode === "allow") return { ...f, severity: "info" as Severity };
     if (policy.remoteCode === "review") return { ...f, severity: "medium" as Severity };
@@ -96,11 +100,14 @@ export function applyPolicy(
     return { findings: all, verdict: { verdict: "fail", reasons } };
   }
   const medium = all.filter((f) => atLeast(f.severity, "medium"));
-  if (medium.length || reviews.length || license.id === "unknown") {
+  if (medium.length || reviews.length || (license.id === "unknown" && !licenseNote)) {
     reasons.push(...reviews);
     if (medium.length) reasons.push(`${medium.length} finding(s) to review`);
     return { findings: all, verdict: { verdict: "review", reasons } };
   }
-  const checked = [`license ${license.id}${policy.licenses ? " allowed" : ""}`, ...(policy.origins ? ["origin allowed"] : [])];
+  const checked = [
+    `license ${license.id}${licenseNote && license.id === "unknown" ? " (a bare file; no policy asks for one)" : ""}${policy.licenses ? " allowed" : ""}`,
+    ...(policy.origins ? ["origin allowed"] : []),
+  ];
   return { findings: all, verdict: { verdict: "pass", reasons: [`no findings at or above medium; ${checked.join(", ")}`] } };
 }

@@ -25,7 +25,9 @@ export type Issue = Omit<Finding, "file">;
 
 export type FileFormat =
   | "pickle"
+  | "compressed-pickle"
   | "pytorch-zip"
+  | "torchscript"
   | "zip"
   | "numpy"
   | "npz"

@@ -9,11 +9,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { seededRng } from "../../src/stats/rng.js";
 import { scanFile } from "../../src/vet/scan-file.js";
 import { tempDir } from "../support/project.js";
-import { makeScanCorpus } from "../support/scan-corpus.js";
+import { makeJoblibCorpus, makeScanCorpus } from "../support/scan-corpus.js";
 
 let files: string[] = [];
 beforeAll(() => {
   const { dir } = makeScanCorpus();
+  const joblib = makeJoblibCorpus().dir; // inline arrays, zlib/gzip containers: the joblib paths under mutation too
   const walk = (d: string): string[] =>
     readdirSync(d).flatMap((n) => {
       const p = join(d, n);
@@ -21,7 +22,7 @@ beforeAll(() => {
       if (!s) return [];
       return s.isDirectory() ? walk(p) : s.isFile() && s.size < 4 << 20 && !n.endsWith("manifest.json") ? [p] : [];
     });
-  files = walk(dir);
+  files = [...walk(dir), ...walk(joblib)];
 }, 60_000);
 
 describe("scanner under mutation", () => {

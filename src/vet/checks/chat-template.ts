@@ -8,6 +8,7 @@
  */
 import { createRequire } from "node:module";
 import type { Issue } from "../types.js";
+import { kindOf, type Node, stringVariables } from "./template-values.js";
 
 const ESCAPE_ATTRS = new Set([
   "__class__",
@@ -35,7 +36,28 @@ const ESCAPE_ATTRS = new Set([
 const GADGETS = new Set(["cycler", "joiner", "lipsum", "self", "config", "request", "url_for", "get_flashed_messages", "g", "application"]);
 const RAW_DUNDER = /__(class|mro|subclasses|globals|builtins|init|base|bases|import|getattribute|dict|code|func|loader|spec)__/;
 
-type Node = { type?: string; [k: string]: unknown };
+/** Every node of a parsed template, depth first, each once (the tree is bounded to 500 levels). */
+function eachNode(root: unknown, fn: (n: Node) => void): void {
+  const seen = new Set<object>();
+  const visit = (n: unknown, depth: number): void => {
+    if (depth > 500 || n === null || typeof n !== "object" || seen.has(n)) return;
+    seen.add(n);
+    if (Array.isArray(n)) {
+      for (const c of n) visit(c, depth + 1);
+      return;
+    }
+    if (n instanceof Map) {
+      for (const [k, v] of n) {
+        visit(k, depth + 1);
+        visit(v, depth + 1);
+      }
+      return;
+    }
+    fn(n as Node);
+    for (const [k, v] of Object.entries(n)) if (k !== "type" && v && typeof v === "object") visit(v, depth + 1);
+  };
+  visit(root, 0);
+}
 
 export function analyseChatTemplate(source: string, where: string): Issue[] {
   const issues = new Map<string, Issue>();
@@ -56,24 +78,25 @@ export function analyseChatTemplate(source: string, where: string): Issue[] {
     });
   }
   if (ast) {
-    const seen = new Set<object>();
-    const visit = (n: unknown, depth: number): void => {
-      if (depth > 500 || n === null || typeof n !== "object" || seen.has(n)) return;
-      seen.add(n);
-      if (Array.isArray(n)) {
-        for (const c of n) visit(c, depth + 1);
-        return;
-      }
-      if (n instanceof Map) {
-        for (const [k, v] of n) {
-          visit(k, depth + 1);
-          visit(v, depth + 1);
-        }
-        return;
-      }
-      const node = n as Node;
+    const sets: Node[] = [];
+    const macros: Node[] = [];
+    const calls: Node[] = [];
+    eachNode(ast, (n) => {
+      if (n.type === "Set") sets.push(n);
+      else if (n.type === "Macro") macros.push(n);
+      else if (n.type === "CallExpression") calls.push(n);
+    });
+    const stringVars = stringVariables(sets, macros, calls);
+    eachNode(ast, (node) => {
       switch (node.type) {
         case "MemberExpression": {
+          if (node.computed && (node.property as Node)?.type === "Identifier" && stringVars.has((node.property as Node).value as string))
+            add({
+              severity: "high",
+              rule: "template.computed-attribute",
+              message: `${where}: a subscript uses a variable the template sets to a string, so an attribute name can be built at render time`,
+              evidence: `[${(node.property as Node).value as string}]`,
+            });
           const prop = node.property as Node;
           const name = prop?.type === "Identifier" ? (prop.value as string) : prop?.type === "StringLiteral" ? (prop.value as string) : undefined;
           if (name !== undefined && /^__\w+__$/.test(name))
@@ -90,11 +113,11 @@ export function analyseChatTemplate(source: string, where: string): Issue[] {
               message: `${where}: the chat template reads the private attribute ${name}`,
               evidence: `.${name}`,
             });
-          else if (node.computed && prop && ["BinaryExpression", "FilterExpression", "CallExpression"].includes(prop.type ?? ""))
+          else if (node.computed && prop && !["StringLiteral", "Identifier"].includes(prop.type ?? "") && kindOf(prop, stringVars) === "str")
             add({
               severity: "high",
               rule: "template.computed-attribute",
-              message: `${where}: an attribute name is built at render time (e.g. "__cla" ~ "ss__"), hiding which attribute is read`,
+              message: `${where}: a subscript can evaluate to a string built at render time (e.g. "__cla" ~ "ss__"), hiding which attribute is read`,
             });
           break;
         }
@@ -136,9 +159,7 @@ export function analyseChatTemplate(source: string, where: string): Issue[] {
             });
           break;
       }
-      for (const [k, v] of Object.entries(node)) if (k !== "type" && v && typeof v === "object") visit(v, depth + 1);
-    };
-    visit(ast, 0);
+    });
   }
   const raw = RAW_DUNDER.exec(source);
   if (raw && ![...issues.values()].some((i) => i.severity === "critical"))

@@ -6,8 +6,10 @@
  * file declares (it is built for well-formed Hub files read over HTTP ranges), and a hostile count
  * must end in a finding, not an allocation.
  */
+import { analyseChatTemplate } from "../checks/chat-template.js";
 import type { ByteSource } from "../source.js";
 import type { Issue, ModelFacts } from "../types.js";
+import type { FormatDef } from "./format.js";
 
 export interface GgufLimits {
   maxKv: number;
@@ -221,3 +223,14 @@ export function scanGguf(src: ByteSource, limits: GgufLimits = DEFAULT_GGUF_LIMI
   };
   return out;
 }
+
+export const ggufFormat: FormatDef = {
+  magic: (head) => (isGguf(head) ? "gguf" : undefined),
+  named: (name) => (/\.gguf$/i.test(name) ? "gguf" : undefined),
+  scan: ({ src }, format) => {
+    const g = scanGguf(src);
+    const issues = [...g.issues];
+    for (const [key, tpl] of Object.entries(g.templates)) issues.push(...analyseChatTemplate(tpl, `GGUF ${key}`));
+    return { format, issues, facts: g.facts };
+  },
+};

@@ -6,6 +6,7 @@
 import { classifyGlobal } from "../globals.js";
 import type { ByteSource } from "../source.js";
 import type { Issue } from "../types.js";
+import type { FormatDef } from "./format.js";
 
 const SUSPICIOUS_CODE = /\b(os|subprocess|system|popen|exec|eval|__import__|socket|urllib|requests|builtins|open)\b/;
 
@@ -84,3 +85,11 @@ export function scanH5(src: ByteSource): Issue[] {
     });
   return issues;
 }
+
+const HDF5_MAGIC = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** Legacy Keras HDF5 (.h5); `.keras` archives are zips, handled by the zip container. */
+export const h5Format: FormatDef = {
+  magic: (head) => (head.length >= 8 && head.subarray(0, 8).equals(HDF5_MAGIC) ? "h5" : undefined),
+  scan: ({ src }, format) => ({ format, issues: scanH5(src) }),
+};

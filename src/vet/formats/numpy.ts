@@ -1,9 +1,11 @@
 /**
- * NumPy .npy: magic, version, a bounded header (a Python dict literal). An object dtype means the
- * data is a pickle, which is then disassembled like any other.
+ * NumPy .npy: magic, version, a bounded header (a Python dict literal), and shape × dtype checked
+ * against the bytes present. An object dtype means the data is a pickle, which is then disassembled
+ * like any other.
  */
 import type { ByteSource } from "../source.js";
 import type { Issue } from "../types.js";
+import type { FormatDef } from "./format.js";
 import { type PickleOptions, scanPickle } from "./pickle.js";
 
 const MAGIC = Buffer.from("\x93NUMPY", "latin1");
@@ -20,7 +22,51 @@ export interface NpyHeader {
   dataOffset: number;
 }
 
-export function scanNpy(src: ByteSource, opts: PickleOptions = {}): { issues: Issue[]; header?: NpyHeader } {
+/** Bytes per element of a simple dtype string ('<f4', '|u1', '<U10', '|S5', 'V16'); undefined when not simple. */
+export function itemSize(descr: string): number | undefined {
+  const m = /^['"]([<>|=]?)([a-zA-Z?])(\d*)(\[[a-zA-Z]+\])?['"]$/.exec(descr.trim());
+  if (!m) return undefined;
+  const kind = m[2] as string;
+  const n = m[3] ? Number(m[3]) : kind === "?" || kind === "b" ? 1 : undefined;
+  if (n === undefined) return undefined;
+  return kind === "U" ? n * 4 : n;
+}
+
+/**
+ * Shape × itemsize against the bytes that follow the header: a .npy declaring 10^22 elements with no
+ * data (or carrying bytes beyond its array) is a finding. `fileSize` is the entry's declared size
+ * when the source is only a prefix of it (inside an .npz).
+ */
+function checkDataSize(header: NpyHeader, dims: string[], fileSize: number): Issue[] {
+  const size = itemSize(header.descr);
+  if (size === undefined) return [];
+  if (dims.some((d) => !/^\d{1,40}L?$/.test(d)))
+    return [{ severity: "medium", rule: "numpy.malformed", message: ".npy shape is not a list of sizes", evidence: `shape (${dims.join(", ")})` }];
+  let want = BigInt(size);
+  for (const d of dims) want *= BigInt(d.replace("L", ""));
+  const have = BigInt(Math.max(0, fileSize - header.dataOffset));
+  if (want > have)
+    return [
+      {
+        severity: "medium",
+        rule: "numpy.truncated",
+        message: `the array declares ${want} data bytes (shape (${dims.join(", ")}) × ${size}) but the file holds ${have}`,
+        evidence: `dtype ${header.descr}`,
+      },
+    ];
+  if (want < have)
+    return [
+      {
+        severity: "medium",
+        rule: "numpy.trailing-bytes",
+        message: `${have - want} bytes follow the array's data: numpy ignores them, another reader may not`,
+        evidence: `data ends at byte ${BigInt(header.dataOffset) + want}`,
+      },
+    ];
+  return [];
+}
+
+export function scanNpy(src: ByteSource, opts: PickleOptions & { fileSize?: number } = {}): { issues: Issue[]; header?: NpyHeader } {
   const head = src.read(0, 12);
   if (!isNpy(Buffer.from(head))) return { issues: [{ severity: "medium", rule: "numpy.malformed", message: "not a .npy file: bad magic" }] };
   const major = head[6] as number;
@@ -37,11 +83,11 @@ export function scanNpy(src: ByteSource, opts: PickleOptions = {}): { issues: Is
   const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
   if (descr === undefined || shapeText === undefined)
     return { issues: [{ severity: "medium", rule: "numpy.malformed", message: ".npy header lacks descr or shape", evidence: text.slice(0, 120) }] };
-  const shape = shapeText
+  const dims = shapeText
     .split(",")
     .map((s) => s.trim())
-    .filter(Boolean)
-    .map(Number);
+    .filter(Boolean);
+  const shape = dims.map(Number);
   const header: NpyHeader = { descr, fortranOrder: /fortran_order['"]\s*:\s*True/.test(text), shape, dataOffset: start + hlen };
   // 'O' (object) anywhere in the dtype, including structured dtypes: the payload is a pickle.
   if (/['"]\|?O\d*['"]/.test(descr)) {
@@ -59,5 +105,11 @@ export function scanNpy(src: ByteSource, opts: PickleOptions = {}): { issues: Is
       ],
     };
   }
-  return { header, issues: [] };
+  return { header, issues: checkDataSize(header, dims, opts.fileSize ?? src.size) };
 }
+
+export const npyFormat: FormatDef = {
+  magic: (head) => (isNpy(head) ? "numpy" : undefined),
+  named: (name) => (/\.npy$/i.test(name) ? "numpy" : undefined),
+  scan: ({ src, extraAllowed }, format) => ({ format, issues: scanNpy(src, { extraAllowed }).issues }),
+};

@@ -5,6 +5,7 @@
  */
 import type { ByteSource } from "../source.js";
 import type { Issue } from "../types.js";
+import type { FormatDef } from "./format.js";
 
 const STANDARD_DOMAINS = new Set([
   "",
@@ -138,3 +139,9 @@ export function scanOnnx(src: ByteSource): Issue[] {
     });
   return issues;
 }
+
+/** ONNX is a protobuf without magic bytes: recognised by its name only. */
+export const onnxFormat: FormatDef = {
+  named: (name) => (/\.onnx$/i.test(name) ? "onnx" : undefined),
+  scan: ({ src }, format) => ({ format, issues: scanOnnx(src) }),
+};

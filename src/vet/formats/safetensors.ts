@@ -6,6 +6,7 @@
  */
 import type { ByteSource } from "../source.js";
 import type { Issue } from "../types.js";
+import type { FormatDef } from "./format.js";
 
 export const MAX_HEADER = 100_000_000;
 
@@ -163,3 +164,9 @@ export function scanSafetensors(src: ByteSource): { issues: Issue[]; info?: Safe
     });
   return { issues, info: { tensors: spans.length, ...(metadata ? { metadata } : {}) } };
 }
+
+export const safetensorsFormat: FormatDef = {
+  magic: (head, size) => (looksLikeSafetensors(head, size) ? "safetensors" : undefined),
+  named: (name) => (/\.safetensors$/i.test(name) ? "safetensors" : undefined),
+  scan: ({ src }, format) => ({ format, issues: scanSafetensors(src).issues }),
+};

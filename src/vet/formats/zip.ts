@@ -127,6 +127,12 @@ export function readZip(src: ByteSource, limits: ZipLimits = DEFAULT_ZIP_LIMITS)
     }
     if (e.dataOffset === undefined)
       issues.push({ severity: "medium", rule: "zip.malformed", message: `entry "${e.name}" has no valid local header or runs past the end of the file` });
+    else if (e.method === 0 && e.compressedSize !== e.size)
+      issues.push({
+        severity: "medium",
+        rule: "zip.size-mismatch",
+        message: `stored entry "${e.name}" declares ${e.size} bytes but holds ${e.compressedSize}`,
+      });
     entries.push(e);
     p += 46 + nameLen + extraLen + commentLen;
   }

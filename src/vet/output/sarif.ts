@@ -35,7 +35,7 @@ export function toSarif(r: ScanReport, toolVersion: string): string {
           locations: [{ physicalLocation: { artifactLocation: { uri: f.file || r.target.replace(/^hf:/, "") } } }],
           properties: { severity: f.severity },
         })),
-        properties: { verdict: r.verdict },
+        properties: { verdict: r.verdict, models: r.models.map((m) => ({ path: m.path, verdict: m.verdict, reasons: m.reasons, license: m.license.id })) },
       },
     ],
   };

@@ -23,7 +23,10 @@ export function toText(r: ScanReport, maxFindings = 12): string {
   out.push(
     `${r.verdict.toUpperCase()}  ${r.target}  (${r.stats.files} file${r.stats.files === 1 ? "" : "s"}, ${human(r.stats.bytes)}, ${r.stats.seconds.toFixed(1)} s)`,
   );
-  out.push(`  why: ${r.reasons.join("; ")}`);
+  if (r.models.length > 1) {
+    out.push(`  models: ${r.models.length}, the verdict is the worst of them`);
+    for (const m of r.models) out.push(`    ${m.verdict.toUpperCase().padEnd(7)} ${m.path}  license ${m.license.id}; ${m.reasons.join("; ")}`);
+  } else out.push(`  why: ${r.reasons.join("; ")}`);
   if (r.signature) out.push(`  signature: ${r.signature.status}${r.signature.reason ? ` — ${r.signature.reason}` : ""}`);
   if (r.source?.type === "hf")
     out.push(`  source: hf:${r.source.repo} revision ${r.source.revision}${r.source.commit ? ` (commit ${r.source.commit.slice(0, 12)})` : ""}`);
