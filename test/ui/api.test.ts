@@ -69,6 +69,18 @@ describe("the UI's JSON API", () => {
     await get(`/api/v1/runs/nope`, 404);
   });
 
+  it("builds a big run's Report in a child process: the same Report", async () => {
+    const child = await createUiServer({ store, host: "127.0.0.1", port: 0, appDir: packagePath("dist", "ui"), reportInChildAbove: 0 });
+    try {
+      const url = `http://127.0.0.1:${(child.server.address() as { port: number }).port}/api/v1/runs/${fx.evalA}`;
+      const viaChild = (await (await fetch(url)).json()) as { report: unknown };
+      const inProcess = await get<{ report: unknown }>(`/api/v1/runs/${fx.evalA}`);
+      expect(viaChild.report).toEqual(inProcess.report);
+    } finally {
+      await child.close();
+    }
+  });
+
   it("filters cases: failed, changed in both directions, errors, model, search; sorts and pages", async () => {
     const all = await get<CasesPage>(`/api/v1/runs/${fx.evalA}/cases?limit=500`);
     expect(all.total).toBe(180);

@@ -25,6 +25,8 @@ export interface UiServerOptions {
   token?: string | undefined;
   /** The built app (dist/ui). */
   appDir: string;
+  /** Runs with more results than this get their Report built in a child process (default 100,000). */
+  reportInChildAbove?: number;
 }
 
 export const CSP =
@@ -91,7 +93,7 @@ export async function createUiServer(opts: UiServerOptions): Promise<FastifyInst
     }
   });
   const runs = new RunCache(opts.store);
-  registerRunRoutes(app, opts.store, runs);
+  registerRunRoutes(app, opts.store, runs, opts.reportInChildAbove);
   registerCaseRoutes(app, opts.store, runs);
   registerCompareRoutes(app, opts.store, runs);
   registerRedteamRoutes(app, opts.store, runs);

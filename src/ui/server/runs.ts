@@ -1,18 +1,19 @@
 /**
  * /api/v1/runs (every kind, newest first, keyset-paginated on the (created_at, id) index) and
- * /api/v1/runs/:id (its Report for eval runs with a baseline, built by src/report; the summary otherwise).
+ * /api/v1/runs/:id (its Report for eval runs with a baseline, built by src/report — in a child process
+ * for big runs, see report-job.ts; the summary otherwise).
  */
 import type { FastifyInstance } from "fastify";
 import { sql } from "kysely";
 import { z } from "zod";
 import type { Plan } from "../../evaluate/plan.js";
 import { summarise } from "../../evaluate/summary.js";
-import { buildReport } from "../../report/build.js";
 import { loadBenchLevels } from "../../store/bench.js";
 import { getRun, loadResults } from "../../store/index.js";
 import type { StoreHandle } from "../../store/open.js";
 import { sendTable } from "./export.js";
 import { ApiError, parseQuery, type RunCache, type RunMeta } from "./http.js";
+import { ReportCache } from "./report-job.js";
 
 const RunsQuery = z.object({
   kind: z.string().max(40).optional(),
@@ -74,9 +75,9 @@ class CountCache {
   }
 }
 
-export function registerRunRoutes(app: FastifyInstance, store: StoreHandle, runs: RunCache): void {
+export function registerRunRoutes(app: FastifyInstance, store: StoreHandle, runs: RunCache, reportInChildAbove?: number): void {
   const counts = new CountCache(store);
-  const reports = new Map<string, unknown>();
+  const reports = new ReportCache(store, reportInChildAbove);
 
   app.get("/api/v1/runs", async (req, reply) => {
     const q = parseQuery(RunsQuery, req.query);
@@ -121,11 +122,7 @@ export function registerRunRoutes(app: FastifyInstance, store: StoreHandle, runs
     const run = { ...meta, ...c };
     if (meta.kind === "bench") return { run, benchLevels: await loadBenchLevels(store.db, meta.id) };
     if (meta.kind === "eval" && meta.baseline) {
-      const cached = reports.get(meta.id);
-      if (cached) return { run, report: cached };
-      const report = await buildReport(store, meta.id);
-      if (meta.status !== "running") reports.set(meta.id, report);
-      return { run, report };
+      return { run, report: await reports.get(meta.id, c?.results ?? 0, meta.status !== "running") };
     }
     const full = await getRun(store.db, meta.id);
     if (!full) throw new ApiError(404, `no run "${meta.id}"`);
