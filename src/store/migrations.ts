@@ -183,7 +183,7 @@ const migrations: Record<string, Migration> = {
       await ix("runs_ui_kind_created", "runs", ["kind", "created_at", "id"]);
       await ix("results_ui_model", "results", ["run_id", "model_id", "suite", "case_index", "repeat"]);
       await ix("results_ui_passed", "results", ["run_id", "passed", "suite", "case_index", "model_id", "repeat"]);
-      await ix("results_ui_score", "results", ["run_id", "score"]);
+      await ix("results_ui_score", "results", ["run_id", "score", "suite", "case_index", "model_id", "repeat"]);
       // Errors are rare: a partial index lists them without reading the rows that have none.
       await db.schema
         .createIndex("results_ui_errors")
@@ -192,8 +192,8 @@ const migrations: Record<string, Migration> = {
         .columns(["run_id", "suite", "case_index", "model_id", "repeat"])
         .where(sql.ref("error"), "is not", null)
         .execute();
-      await ix("results_ui_latency", "results", ["run_id", "latency_ms"]);
-      await ix("results_ui_cost", "results", ["run_id", "cost_pusd"]);
+      await ix("results_ui_latency", "results", ["run_id", "latency_ms", "suite", "case_index", "model_id", "repeat"]);
+      await ix("results_ui_cost", "results", ["run_id", "cost_pusd", "suite", "case_index", "model_id", "repeat"]);
       await ix("gateway_audit_ui_key", "gateway_audit", ["key_name", "time"]);
       await ix("gateway_audit_ui_deployment", "gateway_audit", ["deployment", "time"]);
     },

@@ -107,6 +107,15 @@ describe("the UI's JSON API", () => {
     const pageA = await get<CasesPage>(`/api/v1/runs/${fx.evalA}/cases?limit=7&offset=0`);
     const pageB = await get<CasesPage>(`/api/v1/runs/${fx.evalA}/cases?limit=7&offset=7`);
     expect([...pageA.rows, ...pageB.rows]).toEqual(all.rows.slice(0, 14));
+    // Pages past the middle are read from the other end: the same rows in the same order, for every sort.
+    for (const sort of ["case&order=asc", "case&order=desc", "latency&order=desc", "score&order=asc"]) {
+      const whole = await get<CasesPage>(`/api/v1/runs/${fx.evalA}/cases?sort=${sort}&limit=500`);
+      for (const offset of [85, 91, 120, 175, 179, 180]) {
+        const page = await get<CasesPage>(`/api/v1/runs/${fx.evalA}/cases?sort=${sort}&limit=7&offset=${offset}`);
+        expect(page.rows, `${sort} @${offset}`).toEqual(whole.rows.slice(offset, offset + 7));
+        expect(page.hasMore).toBe(offset + 7 < 180);
+      }
+    }
     const bySlow = await get<CasesPage>(`/api/v1/runs/${fx.evalA}/cases?sort=latency&order=desc&limit=500`);
     const lat = bySlow.rows.map((r) => r.latencyMs);
     expect(lat).toEqual([...lat].sort((a, b) => b - a));

@@ -48,24 +48,25 @@ function filtered(store: StoreHandle, meta: RunMeta, p: CasesParams): Q {
   const changed = p.filter === "changed" || p.filter === "regressions" || p.filter === "improvements";
   if (changed && !baseline) throw new ApiError(400, `run ${meta.id} has no baseline: "${p.filter}" needs one`, "use filter=failed or errors");
   const db = store.db as unknown as import("kysely").Kysely<DB>;
-  let q = db
-    .selectFrom("results as r")
-    .leftJoin("results as b", (j) =>
-      j
-        .onRef("b.run_id", "=", "r.run_id")
-        .onRef("b.suite", "=", "r.suite")
-        .onRef("b.case_index", "=", "r.case_index")
-        .onRef("b.repeat", "=", "r.repeat")
-        .on("b.model_id", "=", baseline ?? "\u0000none"),
-    )
-    .where("r.run_id", "=", meta.id) as unknown as Q;
+  // The baseline's row is joined only to filter on it: a plain page reads one index and nothing else.
+  let q = (changed
+    ? db.selectFrom("results as r").innerJoin("results as b", (j) =>
+        j
+          .onRef("b.run_id", "=", "r.run_id")
+          .onRef("b.suite", "=", "r.suite")
+          .onRef("b.case_index", "=", "r.case_index")
+          .onRef("b.repeat", "=", "r.repeat")
+          .on("b.model_id", "=", baseline as string),
+      )
+    : db.selectFrom("results as r")
+  ).where("r.run_id", "=", meta.id) as unknown as Q;
   if (p.suite) q = q.where("r.suite", "=", p.suite);
   if (p.model) q = q.where("r.model_id", "=", p.model);
   if (p.grader) q = q.where(sql<boolean>`r.scores_json like ${`%"type":"${p.grader}"%`}`);
   if (p.filter === "failed") q = q.where("r.passed", "=", 0);
   if (p.filter === "passed") q = q.where("r.passed", "=", 1);
   if (p.filter === "errors") q = q.where("r.error", "is not", null);
-  if (changed) q = q.where("r.model_id", "!=", baseline as string).where("b.passed", "is not", null);
+  if (changed) q = q.where("r.model_id", "!=", baseline as string);
   if (p.filter === "changed") q = q.whereRef("b.passed", "!=", "r.passed");
   if (p.filter === "regressions") q = q.where("b.passed", "=", 1).where("r.passed", "=", 0);
   if (p.filter === "improvements") q = q.where("b.passed", "=", 0).where("r.passed", "=", 1);
@@ -85,15 +86,31 @@ function filtered(store: StoreHandle, meta: RunMeta, p: CasesParams): Q {
 
 const SORT_COL = { score: "r.score", latency: "r.latency_ms", cost: "r.cost_pusd" } as const;
 
-async function pageKeys(q: Q, p: CasesParams) {
+type Dir = "asc" | "desc";
+type Key = { suite: string; case_index: number; model_id: string; repeat: number };
+
+function keyQuery(q: Q, p: CasesParams, dir: Dir, limit: number, offset: number) {
   let k = q.select(["r.suite", "r.case_index", "r.model_id", "r.repeat"]);
-  if (p.sort !== "case") k = k.orderBy(SORT_COL[p.sort], p.order);
-  const o = p.sort === "case" ? p.order : "asc";
-  k = k.orderBy("r.suite", o).orderBy("r.case_index", o).orderBy("r.model_id", o).orderBy("r.repeat", o);
-  return k
-    .limit(p.limit + 1)
-    .offset(p.offset)
-    .execute();
+  if (p.sort !== "case") k = k.orderBy(SORT_COL[p.sort], dir);
+  // Tie-breaks run in the same direction, so one index (scanned forwards or backwards) gives the order.
+  k = k.orderBy("r.suite", dir).orderBy("r.case_index", dir).orderBy("r.model_id", dir).orderBy("r.repeat", dir);
+  return k.limit(limit).offset(offset).execute() as Promise<Key[]>;
+}
+
+/**
+ * The keys of one page. Past the middle of a known total the page is read from the other end
+ * (reversed order, offset from the end): an offset walks index entries, so no page walks more than half.
+ */
+async function pageKeys(q: Q, p: CasesParams, total: number | null): Promise<{ keys: Key[]; more: boolean }> {
+  if (total !== null && p.offset > total / 2) {
+    const end = Math.min(total, p.offset + p.limit);
+    if (end <= p.offset) return { keys: [], more: false };
+    const flipped: Dir = p.order === "asc" ? "desc" : "asc";
+    const keys = (await keyQuery(q, p, flipped, end - p.offset, total - end)).reverse();
+    return { keys, more: end < total };
+  }
+  const keys = await keyQuery(q, p, p.order, p.limit + 1, p.offset);
+  return { keys: keys.slice(0, p.limit), more: keys.length > p.limit };
 }
 
 export function registerCaseRoutes(app: FastifyInstance, store: StoreHandle, runs: RunCache): void {
@@ -101,10 +118,6 @@ export function registerCaseRoutes(app: FastifyInstance, store: StoreHandle, run
   app.get<{ Params: { id: string } }>("/api/v1/runs/:id/cases", async (req, reply) => {
     const meta = await runs.require(req.params.id);
     const p = parseQuery(CasesQuery, req.query);
-    const keys = await pageKeys(filtered(store, meta, p), p);
-    const more = keys.length > p.limit;
-    const page = keys.slice(0, p.limit);
-    const rows = await fetchRows(store, meta, page);
     // Totals: not with a text search (that would read every text twice); kept for finished runs.
     let total: number | null = null;
     if (!p.q) {
@@ -118,6 +131,8 @@ export function registerCaseRoutes(app: FastifyInstance, store: StoreHandle, run
         if (meta.status !== "running") totals.set(tkey, total);
       }
     }
+    const { keys, more } = await pageKeys(filtered(store, meta, p), p, total);
+    const rows = await fetchRows(store, meta, keys);
     const envelope = { runId: meta.id, baseline: meta.baseline, offset: p.offset, limit: p.limit, total, hasMore: more, rows };
     return sendTable(reply, p.format, `cases-${meta.id}`, envelope, rows);
   });

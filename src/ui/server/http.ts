@@ -79,7 +79,11 @@ export class RunCache {
 
   async meta(id: string, row?: { status: string; finished_at: string | null }): Promise<RunMeta | undefined> {
     const known = this.metas.get(id);
-    if (known && row) return { ...known, status: row.status, finishedAt: row.finished_at };
+    if (known) {
+      const r = row ?? (await this.store.db.selectFrom("runs").select(["status", "finished_at"]).where("id", "=", id).executeTakeFirst());
+      // A run marked running may have died: getRun tells (it parses the plan, but only for such runs).
+      if (r && r.status !== "running") return { ...known, status: r.status, finishedAt: r.finished_at };
+    }
     const run = await getRun(this.store.db, id);
     if (!run) return undefined;
     const m = metaOf(run);
