@@ -43,21 +43,42 @@ class CountCache {
     const out = new Map<string, RunCounts>();
     const need = runs.filter((r) => !this.done.has(r.id));
     if (need.length) {
-      const rows = await this.store.db
-        .selectFrom("results")
-        .select((eb) => [
-          "run_id",
-          eb.fn.countAll<number>().as("n"),
-          eb.fn.count<number>("error").as("errors"),
-          eb.fn.sum<number | null>("cost_pusd").as("cost"),
-        ])
-        .where(
-          "run_id",
-          "in",
-          need.map((r) => r.id),
-        )
-        .groupBy("run_id")
-        .execute();
+      // Three queries, each answered from its own covering index (primary key, the partial index of
+      // errors, the cost index) — one query computing all three would read every row of the table.
+      const ids = need.map((r) => r.id);
+      const db = this.store.db;
+      const [n, errors, cost] = await Promise.all([
+        db
+          .selectFrom("results")
+          .select((eb) => ["run_id", eb.fn.countAll<number>().as("v")])
+          .where("run_id", "in", ids)
+          .groupBy("run_id")
+          .execute(),
+        this.store.dialect === "sqlite"
+          ? // Without statistics SQLite would pick the cost index and read every row to test `error`.
+            sql<{
+              run_id: string;
+              v: number;
+            }>`select run_id, count(*) as v from results indexed by results_ui_errors where run_id in (${sql.join(ids)}) and error is not null group by run_id`
+              .execute(db)
+              .then((r) => r.rows)
+          : db
+              .selectFrom("results")
+              .select((eb) => ["run_id", eb.fn.countAll<number>().as("v")])
+              .where("run_id", "in", ids)
+              .where("error", "is not", null)
+              .groupBy("run_id")
+              .execute(),
+        db
+          .selectFrom("results")
+          .select((eb) => ["run_id", eb.fn.sum<number | null>("cost_pusd").as("v")])
+          .where("run_id", "in", ids)
+          .groupBy("run_id")
+          .execute(),
+      ]);
+      const by = (rows: { run_id: string; v: number | null }[]) => new Map(rows.map((r) => [r.run_id, r.v]));
+      const [nBy, errBy, costBy] = [by(n), by(errors), by(cost)];
+      const rows = ids.map((id) => ({ run_id: id, n: nBy.get(id) ?? 0, errors: errBy.get(id) ?? 0, cost: costBy.get(id) ?? null }));
       const got = new Map(rows.map((r) => [r.run_id, r]));
       for (const r of need) {
         const g = got.get(r.id);

@@ -57,7 +57,9 @@ export function RedteamPage({ runId }: { runId: string }) {
                 p.models.map((m) => (
                   <tr key={`${p.pack}/${m.id}`}>
                     <td>
-                      <Text value={p.pack} />
+                      <a href={href(`/runs/${enc(runId)}/cases`, { suite: p.pack })} title="every model's answers, side by side per case">
+                        <Text value={p.pack} />
+                      </a>
                     </td>
                     <td>
                       <Text value={m.id} />
