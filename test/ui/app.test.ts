@@ -54,7 +54,7 @@ function clean() {
   expect(problems, problems.join("\n")).toEqual([]);
 }
 
-describe("the web app in Chromium", () => {
+describe("the web app in Chromium", { timeout: 120_000 }, () => {
   it("lists runs and opens a run's adoption view with its charts", async () => {
     await page.goto(`${base}/`);
     await page.getByRole("link", { name: fx.evalA }).waitFor();
