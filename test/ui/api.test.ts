@@ -2,7 +2,7 @@
 
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openStore, type StoreHandle } from "../../src/store/index.js";
+import { openStore, type StoreHandle, saveSnapshot } from "../../src/store/index.js";
 import { createUiServer } from "../../src/ui/server/index.js";
 import { packagePath } from "../../src/util/package-root.js";
 import { buildUiFixture, HOSTILE, type UiFixture } from "./fixture.js";
@@ -176,6 +176,35 @@ describe("the UI's JSON API", () => {
     expect(t.byKey.find((k) => k.name === "bot")?.requests).toBe(3);
     const a = await get<{ rows: { action: string }[] }>("/api/v1/gateway/audit?action=blocked");
     expect(a.rows).toHaveLength(1);
+  });
+
+  it("scoreboard shares from a stored snapshot", async () => {
+    expect(await get("/api/v1/scoreboard")).toEqual({ snapshots: [], view: null });
+    const model = (id: string, downloads: number) => ({
+      id,
+      author: id.split("/")[0] as string,
+      downloads,
+      downloadsAllTime: null,
+      likes: 1,
+      tags: [],
+      createdAt: null,
+      libraryName: null,
+      pipelineTag: "text-generation",
+      parameters: null,
+    });
+    await saveSnapshot(store.db, { id: "snap-1", takenAt: "2026-12-01T00:00:00Z", source: "test", sort: "downloads" }, [
+      model("Qwen/Qwen3-8B", 600),
+      model("meta-llama/Llama-3.1-8B-Instruct", 300),
+      model("mistralai/Mistral-7B-Instruct-v0.3", 100),
+    ]);
+    const s = await get<{ snapshots: { id: string }[]; view: { rows: { key: string; share: number }[]; topModels: { id: string }[] } }>(
+      "/api/v1/scoreboard?by=lab",
+    );
+    expect(s.snapshots.map((x) => x.id)).toEqual(["snap-1"]);
+    expect(s.view.topModels[0]?.id).toBe("Qwen/Qwen3-8B");
+    const total = s.view.rows.reduce((a, r) => a + r.share, 0);
+    expect(total).toBeCloseTo(1, 6);
+    expect(s.view.rows[0]?.share).toBeCloseTo(0.6, 6);
   });
 
   it("exports tables as CSV and JSONL, formula cells defused", async () => {

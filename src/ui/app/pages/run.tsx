@@ -1,4 +1,5 @@
 /** A run: the adoption view for an eval run (the Report from src/report), the summary for other kinds. */
+import { useState } from "preact/hooks";
 import { LatencyChart, QualityCostChart } from "../charts.js";
 import { enc, href, useLocation } from "../router.js";
 import { msf, pct, usd, when } from "../text.js";
@@ -210,9 +211,12 @@ function SuitesTable({ runId, suites }: { runId: string; suites: { name: string;
 }
 
 export function RunPage({ id }: { id: string }) {
-  const res = useApi<RunAnswer>(`/runs/${enc(id)}`, {}, 0);
+  const [live, setLive] = useState(false);
+  // A run in flight: its numbers are re-read every 5 s until it finishes.
+  const res = useApi<RunAnswer>(`/runs/${enc(id)}`, {}, live ? 5000 : 0);
   useLocation();
   const run = res.data?.run;
+  if ((run?.status === "running") !== live) setLive(run?.status === "running");
   return (
     <div>
       <h1>
