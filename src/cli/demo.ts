@@ -39,5 +39,6 @@ export function registerDemo(program: Command): void {
           `Artifact scan of ${r.artifact.path}: ${r.artifact.verdict.toUpperCase()} (${r.artifact.reasons.join("; ")}); sha256 ${r.artifact.sha256.slice(0, 16)}…; worst: ${r.artifact.worst}. Full report: node bin/weightbridge.js scan ${r.artifact.path}`,
         );
       say(`Look again: node bin/weightbridge.js runs show ${r.eval.runId} -c ${r.configPath}`);
+      say(`Open it in the UI: node bin/weightbridge.js ui -c ${r.configPath} --open  (the run is at http://127.0.0.1:7300/runs/${r.eval.runId})`);
     });
 }

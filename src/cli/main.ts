@@ -17,6 +17,7 @@ import { registerRuns } from "./runs.js";
 import { registerScan } from "./scan.js";
 import { registerScoreboard } from "./scoreboard.js";
 import { registerSimulate } from "./simulate.js";
+import { registerUi } from "./ui.js";
 
 export function buildProgram(): Command {
   const program = new Command("weightbridge");
@@ -51,6 +52,7 @@ Docs: README.md and docs/ in the package.`,
   registerSimulate(program);
   registerPull(program);
   registerDemo(program);
+  registerUi(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -175,6 +175,44 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable("gateway_audit").dropColumn("upstream_sha256").execute();
     },
   },
+  /** Indexes for the UI's API (src/ui/server): a page of a 1,000,000-result run or of 1,000 runs reads an index, not the table. */
+  "0008_ui_indexes": {
+    async up(db: Kysely<unknown>) {
+      const ix = (name: string, table: string, cols: string[]) => db.schema.createIndex(name).ifNotExists().on(table).columns(cols).execute();
+      await ix("runs_ui_created", "runs", ["created_at", "id"]);
+      await ix("runs_ui_kind_created", "runs", ["kind", "created_at", "id"]);
+      await ix("results_ui_model", "results", ["run_id", "model_id", "suite", "case_index", "repeat"]);
+      await ix("results_ui_passed", "results", ["run_id", "passed", "suite", "case_index", "model_id", "repeat"]);
+      await ix("results_ui_score", "results", ["run_id", "score", "suite", "case_index", "model_id", "repeat"]);
+      // Errors are rare: a partial index lists them without reading the rows that have none.
+      await db.schema
+        .createIndex("results_ui_errors")
+        .ifNotExists()
+        .on("results")
+        .columns(["run_id", "suite", "case_index", "model_id", "repeat"])
+        .where(sql.ref("error"), "is not", null)
+        .execute();
+      await ix("results_ui_latency", "results", ["run_id", "latency_ms", "suite", "case_index", "model_id", "repeat"]);
+      await ix("results_ui_cost", "results", ["run_id", "cost_pusd", "suite", "case_index", "model_id", "repeat"]);
+      await ix("gateway_audit_ui_key", "gateway_audit", ["key_name", "time"]);
+      await ix("gateway_audit_ui_deployment", "gateway_audit", ["deployment", "time"]);
+    },
+    async down(db: Kysely<unknown>) {
+      for (const name of [
+        "runs_ui_created",
+        "runs_ui_kind_created",
+        "results_ui_model",
+        "results_ui_passed",
+        "results_ui_score",
+        "results_ui_errors",
+        "results_ui_latency",
+        "results_ui_cost",
+        "gateway_audit_ui_key",
+        "gateway_audit_ui_deployment",
+      ])
+        await db.schema.dropIndex(name).ifExists().execute();
+    },
+  },
 };
 
 class InCodeProvider implements MigrationProvider {

@@ -1,0 +1,253 @@
+/** A run: the adoption view for an eval run (the Report from src/report), the summary for other kinds. */
+import { useState } from "preact/hooks";
+import { LatencyChart, QualityCostChart } from "../charts.js";
+import { enc, href, useLocation } from "../router.js";
+import { msf, pct, usd, when } from "../text.js";
+import { Card, Failure, Loading, Text, Verdict } from "../ui.js";
+import { useApi } from "../use-api.js";
+import type { RunItem } from "./runs.js";
+
+interface Candidate {
+  id: string;
+  qualityRatio: number | null;
+  qualityRatioCi95: [number, number] | null;
+  pValue: number | null;
+  costRatio: number | null;
+  latencyP50Ms: number | null;
+  latencyP95Ms: number | null;
+  ttftP50Ms: number | null;
+  errorRate: number;
+  verdict: string;
+  reason: string;
+}
+interface ModelOverall {
+  id: string;
+  cases: number;
+  score: number;
+  scoreCi95: [number, number];
+  costUsd: number | null;
+  latencyP50Ms: number | null;
+  latencyP95Ms: number | null;
+  ttftP50Ms: number | null;
+  errorRate: number;
+  pareto: boolean;
+}
+interface SuiteModel {
+  id: string;
+  n: number;
+  errors: number;
+  score: { mean: number; ci95: [number, number] };
+  vsBaseline?: { qualityRatio: number | null; qualityRatioCi95: [number, number] | null; pValue: number; diff: number };
+}
+export interface Report {
+  baseline: string;
+  candidates: Candidate[];
+  models: ModelOverall[];
+  suites: { name: string; cases: number; models: SuiteModel[] }[];
+  changedCounts: Record<string, { regressions: number; improvements: number }>;
+  redteam?: { runId: string };
+}
+interface RunAnswer {
+  run: RunItem;
+  report?: Report;
+  summary?: { baseline: string | null; suites: { name: string; cases: number; models: SuiteModel[] }[] };
+  benchLevels?: Record<string, unknown>[];
+}
+
+const ci = (c: [number, number] | null | undefined) => (c ? `${pct(c[0])} – ${pct(c[1])}` : "–");
+
+function Adoption({ run, report }: { run: RunItem; report: Report }) {
+  const cases = (params: Record<string, string>) => href(`/runs/${enc(run.id)}/cases`, params);
+  return (
+    <>
+      <Card title={`Adoption vs ${report.baseline}`}>
+        <table class="grid">
+          <thead>
+            <tr>
+              <th>candidate</th>
+              <th>verdict</th>
+              <th class="num">quality ratio</th>
+              <th class="num">95% CI</th>
+              <th class="num">p</th>
+              <th class="num">cost ratio</th>
+              <th class="num">p50</th>
+              <th class="num">errors</th>
+              <th>changed cases</th>
+            </tr>
+          </thead>
+          <tbody>
+            {report.candidates.map((c) => (
+              <>
+                <tr key={c.id}>
+                  <td>
+                    <Text value={c.id} />
+                  </td>
+                  <td>
+                    <Verdict v={c.verdict} />
+                  </td>
+                  <td class="num">{pct(c.qualityRatio)}</td>
+                  <td class="num">{ci(c.qualityRatioCi95)}</td>
+                  <td class="num">{c.pValue === null ? "–" : c.pValue < 0.001 ? "<0.001" : c.pValue.toFixed(3)}</td>
+                  <td class="num">{pct(c.costRatio)}</td>
+                  <td class="num">{msf(c.latencyP50Ms)}</td>
+                  <td class="num">{pct(c.errorRate)}</td>
+                  <td>
+                    <a href={cases({ model: c.id, filter: "regressions" })}>{report.changedCounts[c.id]?.regressions ?? 0} worse</a> ·{" "}
+                    <a href={cases({ model: c.id, filter: "improvements" })}>{report.changedCounts[c.id]?.improvements ?? 0} better</a>
+                  </td>
+                </tr>
+                <tr class="reason">
+                  <td colSpan={9}>
+                    <Text value={c.reason} />
+                  </td>
+                </tr>
+              </>
+            ))}
+          </tbody>
+        </table>
+      </Card>
+      <div class="row">
+        <Card title="Quality vs cost (95% CI bars, Pareto frontier dashed)">
+          <QualityCostChart
+            points={report.models
+              .filter((m) => m.costUsd !== null)
+              .map((m) => ({ id: m.id, cost: m.costUsd as number, quality: m.score, ci: m.scoreCi95, pareto: m.pareto }))}
+          />
+        </Card>
+        <Card title="Latency">
+          <LatencyChart rows={report.models.map((m) => ({ id: m.id, p50: m.latencyP50Ms, p95: m.latencyP95Ms, ttft: m.ttftP50Ms }))} />
+        </Card>
+      </div>
+      <Card title="Models (pooled over suites)">
+        <table class="grid">
+          <thead>
+            <tr>
+              <th>model</th>
+              <th class="num">cases</th>
+              <th class="num">score</th>
+              <th class="num">95% CI</th>
+              <th class="num">cost</th>
+              <th class="num">p50</th>
+              <th class="num">p95</th>
+              <th class="num">TTFT</th>
+              <th class="num">errors</th>
+            </tr>
+          </thead>
+          <tbody>
+            {report.models.map((m) => (
+              <tr key={m.id}>
+                <td>
+                  <a href={cases({ model: m.id })}>
+                    <Text value={m.id} />
+                  </a>
+                  {m.pareto ? <span class="tag">Pareto</span> : null}
+                </td>
+                <td class="num">{m.cases}</td>
+                <td class="num">{pct(m.score)}</td>
+                <td class="num">{ci(m.scoreCi95)}</td>
+                <td class="num">{usd(m.costUsd)}</td>
+                <td class="num">{msf(m.latencyP50Ms)}</td>
+                <td class="num">{msf(m.latencyP95Ms)}</td>
+                <td class="num">{msf(m.ttftP50Ms)}</td>
+                <td class="num">
+                  <a href={cases({ model: m.id, filter: "errors" })}>{pct(m.errorRate)}</a>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Card>
+      <SuitesTable runId={run.id} suites={report.suites} />
+      {report.redteam ? (
+        <p>
+          Red-team: <a href={`/runs/${enc(report.redteam.runId)}/redteam`}>run {report.redteam.runId}</a>
+        </p>
+      ) : null}
+    </>
+  );
+}
+
+function SuitesTable({ runId, suites }: { runId: string; suites: { name: string; cases: number; models: SuiteModel[] }[] }) {
+  return (
+    <Card title="Per suite">
+      <table class="grid">
+        <thead>
+          <tr>
+            <th>suite</th>
+            <th>model</th>
+            <th class="num">n</th>
+            <th class="num">score</th>
+            <th class="num">95% CI</th>
+            <th class="num">vs baseline</th>
+            <th class="num">p</th>
+            <th class="num">errors</th>
+          </tr>
+        </thead>
+        <tbody>
+          {suites.flatMap((s) =>
+            s.models.map((m) => (
+              <tr key={`${s.name}/${m.id}`}>
+                <td>
+                  <a href={href(`/runs/${enc(runId)}/cases`, { suite: s.name })}>
+                    <Text value={s.name} />
+                  </a>
+                </td>
+                <td>
+                  <Text value={m.id} />
+                </td>
+                <td class="num">{m.n}</td>
+                <td class="num">{pct(m.score.mean)}</td>
+                <td class="num">{ci(m.score.ci95)}</td>
+                <td class="num">{m.vsBaseline ? pct(m.vsBaseline.qualityRatio) : "–"}</td>
+                <td class="num">{m.vsBaseline ? m.vsBaseline.pValue.toFixed(3) : "–"}</td>
+                <td class="num">{m.errors}</td>
+              </tr>
+            )),
+          )}
+        </tbody>
+      </table>
+    </Card>
+  );
+}
+
+export function RunPage({ id }: { id: string }) {
+  const [live, setLive] = useState(false);
+  // A run in flight: its numbers are re-read every 5 s until it finishes.
+  const res = useApi<RunAnswer>(`/runs/${enc(id)}`, {}, live ? 5000 : 0);
+  useLocation();
+  const run = res.data?.run;
+  if ((run?.status === "running") !== live) setLive(run?.status === "running");
+  return (
+    <div>
+      <h1>
+        Run <Text value={id} />
+      </h1>
+      <Failure error={res.error} />
+      <Loading on={res.loading && !res.data} />
+      {run && (
+        <p class="meta">
+          {run.kind} · <span class={`status ${run.status}`}>{run.status}</span> · created {when(run.createdAt)} · {run.results} results · {run.errors} errors ·{" "}
+          {usd(run.costUsd)} · <a href={`/runs/${enc(id)}/cases`}>cases</a>
+          {run.kind === "redteam" ? (
+            <>
+              {" "}
+              · <a href={`/runs/${enc(id)}/redteam`}>red-team view</a>
+            </>
+          ) : null}{" "}
+          · <a href={href("/compare", { a: id })}>compare with another run</a> · shareable report: <code>weightbridge report {id}</code>
+        </p>
+      )}
+      {run && res.data?.report && <Adoption run={run} report={res.data.report} />}
+      {run && res.data?.summary && <SuitesTable runId={run.id} suites={res.data.summary.suites} />}
+      {res.data?.benchLevels && (
+        <Card title="Bench levels">
+          <Pre json={res.data.benchLevels} />
+        </Card>
+      )}
+    </div>
+  );
+}
+
+function Pre({ json }: { json: unknown }) {
+  return <pre class="out">{JSON.stringify(json, null, 2)}</pre>;
+}

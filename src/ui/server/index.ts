@@ -1,0 +1,1 @@
+export { CSP, createUiServer, isLoopback, type UiServerOptions } from "./app.js";
