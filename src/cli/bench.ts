@@ -1,7 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { type Command, InvalidArgumentError } from "commander";
-import { renderTable } from "../util/table.js";
-import { interruptible, positiveInt, printJson, say, warn } from "./output.js";
+import { EXIT, interruptible, positiveInt, printJson, say, warn } from "./output.js";
 
 function levels(v: string): number[] {
   const xs = v.split(",").map((s) => Number(s.trim()));
@@ -31,8 +30,6 @@ interface BenchFlags {
   timeout: string;
   json?: boolean;
 }
-
-const f = (x: number | null, d = 0) => (x === null ? "—" : x.toFixed(d));
 
 export function registerBench(program: Command): void {
   program
@@ -122,25 +119,15 @@ Examples:
           },
         );
         await finishRun(store.db, runId, ctrl.signal.aborted ? "interrupted" : "completed");
+        // Nothing measured is a failed bench, not a result: exit 1 with the reason.
+        const dead = results.length > 0 && results.every((r) => r.errorRate === 1);
+        if (dead) {
+          warn(`error: bench ${modelId}: every request failed${results[0]?.firstError ? `; first error: ${results[0].firstError}` : ""}`);
+          process.exitCode = EXIT.policy;
+        }
         if (o.json) return printJson({ runId, model: modelId, options, levels: results });
-        say(
-          renderTable(
-            ["concurrency", "req/s", "out tok/s", "tok/s per req p50", "TTFT p50", "TTFT p95", "TTFT p99", "ITL p50", "ITL p95", "latency p95", "errors"],
-            results.map((r) => [
-              String(r.concurrency),
-              r.requestsPerS.toFixed(2),
-              r.outputTokensPerS.toFixed(1),
-              f(r.outputTokensPerSPerRequest.p50, 1),
-              f(r.ttftMs.p50),
-              f(r.ttftMs.p95),
-              f(r.ttftMs.p99),
-              f(r.itlMs.p50, 1),
-              f(r.itlMs.p95, 1),
-              f(r.latencyMs.p95),
-              `${(r.errorRate * 100).toFixed(1)}%`,
-            ]),
-          ),
-        );
+        const { benchTable } = await import("../report/index.js");
+        say(benchTable(results));
         const failed = results.find((r) => r.firstError);
         if (failed) warn(`first error at concurrency ${failed.concurrency}: ${failed.firstError}`);
         say(`Bench ${runId} stored in ${store.location} (times in ms)`);

@@ -63,10 +63,15 @@ Examples:
         bar?.stop();
         if (json) printJson(r.summary);
         else {
-          say(formatSummary(r.summary));
+          say(formatSummary(r.summary, r.failures));
           if (retries) say(`${retries} request(s) were retried after 429/5xx/timeouts.`);
           say(`Run ${r.runId} stored in ${r.storeLocation}`);
           say(`Inspect it: weightbridge runs show ${r.runId} -c ${o.config}`);
+        }
+        const { allFailed } = await import("../evaluate/failures.js");
+        for (const f of allFailed(r.failures)) {
+          warn(`error: model ${f.id}: every request failed (${f.errors} of ${f.requests}); first error: ${f.firstError}`);
+          process.exitCode = EXIT.policy;
         }
         if (r.outcome.status === "interrupted") {
           const left = r.outcome.total - r.outcome.skipped - r.outcome.requested - r.outcome.cached;

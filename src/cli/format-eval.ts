@@ -1,4 +1,5 @@
 /** Terminal rendering of an eval summary. */
+import type { ModelFailures } from "../evaluate/failures.js";
 import type { EvalSummary } from "../evaluate/summary.js";
 import { formatPValue } from "../stats/compare.js";
 import { renderTable } from "../util/table.js";
@@ -7,7 +8,12 @@ const pct = (x: number | null | undefined, digits = 1) => (x === null || x === u
 const usd = (x: number | null) => (x === null ? "—" : x < 0.01 ? `$${x.toFixed(5)}` : `$${x.toFixed(4)}`);
 const msf = (x: number | null) => (x === null ? "—" : `${Math.round(x)}`);
 
-export function formatSummary(s: EvalSummary): string {
+/** One line per model that had failures: how many, and the first error. */
+export function formatFailures(failures: readonly ModelFailures[]): string[] {
+  return failures.filter((f) => f.errors > 0).map((f) => `  ${f.id}: ${f.errors} of ${f.requests} requests failed; first error: ${f.firstError ?? "?"}`);
+}
+
+export function formatSummary(s: EvalSummary, failures: readonly ModelFailures[] = []): string {
   const out: string[] = [];
   for (const suite of s.suites) {
     out.push(`Suite ${suite.name} (${suite.cases} cases${s.repeat > 1 ? ` × ${s.repeat} repeats` : ""})`);
@@ -31,5 +37,7 @@ export function formatSummary(s: EvalSummary): string {
     for (const m of suite.models) if (m.vsBaseline) out.push(`  ${m.vsBaseline.sentence}`);
     out.push("");
   }
+  const lines = formatFailures(failures);
+  if (lines.length) out.push("Errors:", ...lines, "");
   return out.join("\n");
 }

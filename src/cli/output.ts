@@ -1,6 +1,7 @@
-import { InvalidArgumentError } from "commander";
 /** How the CLI speaks: JSON to stdout, humans to stdout, diagnostics to stderr, UserError → exit 2. */
-import { isUserError } from "../util/errors.js";
+import { writeFileSync } from "node:fs";
+import { InvalidArgumentError } from "commander";
+import { isUserError, UserError } from "../util/errors.js";
 
 export const EXIT = { ok: 0, policy: 1, usage: 2, interrupted: 130 } as const;
 
@@ -24,6 +25,24 @@ export function reportError(e: unknown): number {
     return EXIT.usage;
   }
   throw e;
+}
+
+/** Write an output file the user named; a missing folder, a directory or no permission is a UserError. */
+export function writeOutput(file: string, text: string, flag = "-o"): void {
+  try {
+    writeFileSync(file, text);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    const why =
+      code === "ENOENT"
+        ? "its folder does not exist"
+        : code === "EISDIR"
+          ? "it is a directory"
+          : code === "EACCES" || code === "EPERM" || code === "EROFS"
+            ? "no permission to write there"
+            : code || String(e);
+    throw new UserError(`${flag} ${file}: cannot write (${why})`, "choose a file in an existing, writable folder");
+  }
 }
 
 export function list(value: string): string[] {

@@ -65,15 +65,23 @@ Examples:
   weightbridge runs show 20261128-1015 --baseline qwen3-235b --json`,
     )
     .action(async (runId: string, o: { config?: string; json?: boolean; baseline?: string }) => {
-      const { openStoreFor, summariseStoredRun } = await import("../evaluate/session.js");
+      const { openStoreFor, summariseStoredRun, resolveRun } = await import("../evaluate/session.js");
       const { store } = await openStoreFor(o.config);
       try {
-        const { run, summary } = await summariseStoredRun(store, runId, o.baseline);
+        const found = await resolveRun(store, runId);
+        if (found.kind === "bench") {
+          const { buildBenchReport, benchTable } = await import("../report/index.js");
+          const b = await buildBenchReport(store, found);
+          if (o.json) return printJson(b);
+          say(`Run ${b.runId} — bench of ${b.model}, ${b.status}, created ${b.createdAt} (times in ms)`);
+          return say(benchTable(b.levels));
+        }
+        const { run, summary, failures } = await summariseStoredRun(store, found.id, o.baseline);
         if (o.json) return printJson(summary);
         say(`Run ${run.id} — ${run.status}, created ${run.createdAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ""}`);
         say(`Config: ${run.configPath}`);
         say("");
-        say(formatSummary(summary));
+        say(formatSummary(summary, failures));
       } finally {
         await store.close();
       }

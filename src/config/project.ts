@@ -19,7 +19,7 @@ export const DEFAULT_CONFIG = "weightbridge.yaml";
 
 function knownConfigKeys(path: readonly PropertyKey[], value: unknown): string[] {
   if (path.length === 0) return ["models", "baseline", "suites", "judge", "embedder", "defaults", "store", "report"];
-  if (path[0] === "report") return path.length === 1 ? ["criteria"] : ["minQualityRatio", "maxCostRatio"];
+  if (path[0] === "report") return path.length === 1 ? ["criteria"] : ["minQualityRatio", "maxCostRatio", "maxErrorRate"];
   if (path[0] === "models" && typeof path[1] === "number") {
     const m = (value as { models?: { provider?: string }[] }).models?.[path[1]];
     const p = m?.provider as (typeof PROVIDERS)[number] | undefined;

@@ -108,6 +108,7 @@ export const configSchema = z
           .strictObject({
             minQualityRatio: z.number().positive().max(2).optional(),
             maxCostRatio: z.number().positive().optional(),
+            maxErrorRate: z.number().min(0).max(1).optional(),
           })
           .optional(),
       })

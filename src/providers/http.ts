@@ -188,9 +188,12 @@ export function httpError(res: PostResult): ProviderError {
     /* not JSON */
   }
   const retryAfterMs = parseRetryAfter(res.headers);
-  return new ProviderError(`HTTP ${res.status}: ${detail || "no body"}`, {
+  // An HTML page (a login wall, a misrouted URL) will not change on retry; gateway errors (502-504) and 429 may.
+  const html = /^\s*</.test(res.text) || String(res.headers["content-type"] ?? "").includes("text/html");
+  const transientGateway = res.status === 429 || (res.status >= 502 && res.status <= 504);
+  return new ProviderError(`HTTP ${res.status}: ${detail ? detail.replace(/\s+/g, " ").trim() : "no body"}`, {
     status: res.status,
-    retryable: isRetryableStatus(res.status),
+    retryable: isRetryableStatus(res.status) && (!html || transientGateway),
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
   });
 }
