@@ -53,7 +53,18 @@ Docs: README.md and docs/ in the package.`,
   return program;
 }
 
+/** Errors raised outside the command's promise (an 'error' event nobody handles) get the same treatment. */
+function catchStrays(): void {
+  const onStray = (e: unknown) => {
+    process.exitCode = reportError(e);
+    process.exit();
+  };
+  process.on("uncaughtException", onStray);
+  process.on("unhandledRejection", onStray);
+}
+
 export async function main(argv: string[]): Promise<number> {
+  catchStrays();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

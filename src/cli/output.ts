@@ -2,8 +2,9 @@
 import { writeFileSync } from "node:fs";
 import { InvalidArgumentError } from "commander";
 import { isUserError, UserError } from "../util/errors.js";
+import { reportInternalError } from "./internal-error.js";
 
-export const EXIT = { ok: 0, policy: 1, usage: 2, interrupted: 130 } as const;
+export const EXIT = { ok: 0, policy: 1, usage: 2, internal: 70, interrupted: 130 } as const;
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -17,14 +18,14 @@ export function warn(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-/** A UserError prints as two lines and exit 2; anything else is a bug and crashes loudly. */
+/** A UserError prints as two lines and exit 2; anything else is a bug: a short id, a details file, exit 70. */
 export function reportError(e: unknown): number {
   if (isUserError(e)) {
     process.stderr.write(`error: ${e.message}\n`);
     if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
     return EXIT.usage;
   }
-  throw e;
+  return reportInternalError(e);
 }
 
 /** Write an output file the user named; a missing folder, a directory or no permission is a UserError. */

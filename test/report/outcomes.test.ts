@@ -177,7 +177,10 @@ describe("report per run kind", () => {
     const bad = await startBadEndpoint(401, "application/json", '{"error":{"message":"no key"}}');
     open.push(bad);
     const dir = tempDir();
-    writeFiles(dir, { "weightbridge.yaml": `models:\n  - id: x\n    provider: openai-compatible\n    baseUrl: ${bad.baseUrl}\n    model: x\nsuites: [s.yaml]\n`, "s.yaml": SUITE1 });
+    writeFiles(dir, {
+      "weightbridge.yaml": `models:\n  - id: x\n    provider: openai-compatible\n    baseUrl: ${bad.baseUrl}\n    model: x\nsuites: [s.yaml]\n`,
+      "s.yaml": SUITE1,
+    });
     const r = await runCli([
       "bench",
       "x",
