@@ -6,6 +6,7 @@ import { registerCost } from "./cost.js";
 import { registerDemo } from "./demo.js";
 import { registerEval } from "./eval.js";
 import { registerGateway } from "./gateway.js";
+import { registerInit } from "./init.js";
 import { EXIT, reportError } from "./output.js";
 import { registerPrices } from "./prices.js";
 import { registerPull } from "./pull.js";
@@ -16,6 +17,7 @@ import { registerRuns } from "./runs.js";
 import { registerScan } from "./scan.js";
 import { registerScoreboard } from "./scoreboard.js";
 import { registerSimulate } from "./simulate.js";
+import { registerValidate } from "./validate.js";
 
 export function buildProgram(): Command {
   const program = new Command("weightbridge");
@@ -35,6 +37,8 @@ Quick start:
 
 Docs: README.md and docs/ in the package.`,
     );
+  registerInit(program);
+  registerValidate(program);
   registerEval(program);
   registerRuns(program);
   registerReport(program);
