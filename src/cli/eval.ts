@@ -1,7 +1,8 @@
 import type { Command } from "commander";
+import { UserError } from "../util/errors.js";
 import { createProgress, type Progress, wantsProgress } from "../util/progress.js";
-import { formatSummary } from "./format-eval.js";
-import { EXIT, interruptible, list, positiveInt, printJson, say, warn } from "./output.js";
+import { belowThreshold, formatSummary, formatSummaryGithub } from "./format-eval.js";
+import { EXIT, fraction, interruptible, list, positiveInt, say, warn, writeOutput } from "./output.js";
 
 interface EvalFlags {
   config: string;
@@ -12,6 +13,17 @@ interface EvalFlags {
   cache: boolean;
   resume?: string;
   json?: boolean;
+  format: string;
+  out?: string;
+  failBelow?: number;
+}
+
+const FORMATS = ["table", "json", "junit", "github"];
+
+/** The machine formats, to stdout or -o FILE. */
+function emitFormat(o: EvalFlags, text: string): void {
+  if (o.out) writeOutput(o.out, text);
+  else process.stdout.write(text);
 }
 
 export function registerEval(program: Command): void {
@@ -25,7 +37,10 @@ export function registerEval(program: Command): void {
     .option("--concurrency <n>", "most requests in flight across all models (default 64)", positiveInt)
     .option("--no-cache", "do not read or write the response cache")
     .option("--resume <runId>", "continue an interrupted run; finished requests are not sent again")
-    .option("--json", "print exactly one JSON object (see docs/json-output.md)")
+    .option("--json", "print exactly one JSON object (see docs/json-output.md); same as --format json")
+    .option("--format <format>", "table | json | junit (one testcase per case × model) | github (Markdown for $GITHUB_STEP_SUMMARY)", "table")
+    .option("-o, --out <file>", "with --format json|junit|github: write to this file instead of stdout")
+    .option("--fail-below <score>", "exit 1 when any model's mean score on a suite is below this (0 to 1)", fraction)
     .addHelpText(
       "after",
       `
@@ -33,10 +48,15 @@ Examples:
   weightbridge eval -c weightbridge.yaml
   weightbridge eval -c weightbridge.yaml --suite ticket-intent --models gpt-4o,qwen-local --repeat 3
   weightbridge eval -c weightbridge.yaml --json > result.json
+  weightbridge eval -c weightbridge.yaml --format junit -o eval-junit.xml --fail-below 0.8      # CI
+  weightbridge eval -c weightbridge.yaml --format github >> "$GITHUB_STEP_SUMMARY"
   weightbridge eval -c weightbridge.yaml --resume 20261128-101500Z-ab12`,
     )
     .action(async (o: EvalFlags) => {
-      const json = Boolean(o.json);
+      if (!FORMATS.includes(o.format)) throw new UserError(`--format must be one of ${FORMATS.join(", ")} (got "${o.format}")`);
+      if (o.json) o.format = "json";
+      if (o.out && o.format === "table") throw new UserError("-o goes with --format json, junit or github", "add --format junit (or json, github)");
+      const json = o.format !== "table";
       const stop = interruptible();
       let bar: Progress | undefined;
       let retries = 0;
@@ -61,7 +81,9 @@ Examples:
           },
         });
         bar?.stop();
-        if (json) printJson(r.summary);
+        if (o.format === "json") emitFormat(o, `${JSON.stringify(r.summary, null, 2)}\n`);
+        else if (o.format === "junit") emitFormat(o, (await import("../report/junit.js")).evalJunit(r.runId, r.results));
+        else if (o.format === "github") emitFormat(o, formatSummaryGithub(r.summary, r.failures));
         else {
           say(formatSummary(r.summary, r.failures));
           if (retries) say(`${retries} request(s) were retried after 429/5xx/timeouts.`);
@@ -73,6 +95,11 @@ Examples:
           warn(`error: model ${f.id}: every request failed (${f.errors} of ${f.requests}); first error: ${f.firstError}`);
           process.exitCode = EXIT.policy;
         }
+        if (o.failBelow !== undefined)
+          for (const line of belowThreshold(r.summary, o.failBelow)) {
+            warn(`fail: ${line} (--fail-below)`);
+            process.exitCode = EXIT.policy;
+          }
         if (r.outcome.status === "interrupted") {
           const left = r.outcome.total - r.outcome.skipped - r.outcome.requested - r.outcome.cached;
           warn(`interrupted with ${left} request(s) left. Resume with:\n  weightbridge eval -c ${o.config} --resume ${r.runId}`);

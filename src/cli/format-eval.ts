@@ -41,3 +41,28 @@ export function formatSummary(s: EvalSummary, failures: readonly ModelFailures[]
   if (lines.length) out.push("Errors:", ...lines, "");
   return out.join("\n");
 }
+
+/** Markdown for $GITHUB_STEP_SUMMARY: each suite's table and the comparison sentences. */
+export function formatSummaryGithub(s: EvalSummary, failures: readonly ModelFailures[] = []): string {
+  const out = [`### weightbridge eval \`${s.runId}\`${s.status && s.status !== "completed" ? ` (${s.status})` : ""}`, ""];
+  for (const suite of s.suites) {
+    out.push(`**${suite.name}** (${suite.cases} cases)`, "", "| model | score [95% CI] | vs baseline | p | cost | errors |", "|---|---|---|---|---|---|");
+    for (const m of suite.models) {
+      const v = m.vsBaseline;
+      out.push(
+        `| ${m.id}${m.id === s.baseline ? " (baseline)" : ""} | ${pct(m.score.mean)} [${pct(m.score.ci95[0], 0)}–${pct(m.score.ci95[1], 0)}] | ${v ? pct(v.qualityRatio, 0) : "—"} | ${v ? formatPValue(v.pValue) : "—"} | ${usd(m.cost.usd)} | ${m.errors} |`,
+      );
+    }
+    out.push("", ...suite.models.flatMap((m) => (m.vsBaseline ? [`- ${m.vsBaseline.sentence}`] : [])), "");
+  }
+  const lines = formatFailures(failures);
+  if (lines.length) out.push("**Errors**", "", ...lines.map((l) => `- ${l.trim()}`), "");
+  return `${out.join("\n")}\n`;
+}
+
+/** Suites × models whose mean score is below the threshold (eval --fail-below). */
+export function belowThreshold(s: EvalSummary, min: number): string[] {
+  return s.suites.flatMap((suite) =>
+    suite.models.filter((m) => m.n > 0 && m.score.mean < min).map((m) => `${m.id} scores ${pct(m.score.mean)} on ${suite.name} (below ${pct(min)})`),
+  );
+}

@@ -26,8 +26,12 @@ function failOn(v: string): string[] {
 }
 
 /** Write (or print) one rendering of a report. */
-function emit(format: string, out: string | undefined, runId: string, text: { json: unknown; md: () => string; html: () => string }): void {
-  if (format === "json") {
+function emit(format: string, out: string | undefined, runId: string, text: { json: unknown; md: () => string; html: () => string; github?: () => string }): void {
+  if (format === "github") {
+    const md = (text.github ?? text.md)();
+    if (out) writeOutput(out, md);
+    else process.stdout.write(md);
+  } else if (format === "json") {
     if (out) writeOutput(out, `${JSON.stringify(text.json, null, 2)}\n`);
     else printJson(text.json);
   } else if (format === "md") {
@@ -55,7 +59,7 @@ export function registerReport(program: Command): void {
     .description("the report of a run: adoption verdicts (eval), attack rates (redteam) or throughput and latency (bench)")
     .option("-c, --config <file>", "config whose store to read (or set WEIGHTBRIDGE_DATABASE_URL)")
     .option("--baseline <id>", "compare against this model instead of the run's baseline")
-    .option("--format <format>", "html | md | json", "html")
+    .option("--format <format>", "html | md | json | github (short Markdown for $GITHUB_STEP_SUMMARY or a PR comment)", "html")
     .option("-o, --out <file>", "write to this file (default: stdout for md/json, report-RUNID.html for html)")
     .option("--min-quality <ratio>", "adopt only if the quality ratio's lower 95% bound reaches this (default 0.9)", positiveNumber)
     .option("--scan <files>", "add artifact vetting from `weightbridge scan --format json` reports (comma-separated)", list)
@@ -72,12 +76,13 @@ and ERROR (too many failed requests). Red-team and bench runs get their own repo
 Examples:
   weightbridge report 20261128-101500Z-ab12 -c weightbridge.yaml                 # report-<run>.html
   weightbridge report 20261128-1015 --format md -o report.md
+  weightbridge report latest --format github >> "$GITHUB_STEP_SUMMARY"          # latest: the newest run
   weightbridge report 20261128-1015 --format json --baseline gpt-4o | jq '.candidates'
   weightbridge report 20261128-1015 --min-quality 0.95 --max-cost-ratio 0.3 --fail-on reject,inconclusive,error   # CI gate
   weightbridge scan ./models/qwen3 --format json -o scan.json && weightbridge report 20261128-1015 --scan scan.json`,
     )
     .action(async (runId: string, o: ReportFlags) => {
-      if (!["html", "md", "json"].includes(o.format)) throw new UserError(`--format must be html, md or json (got "${o.format}")`);
+      if (!["html", "md", "json", "github"].includes(o.format)) throw new UserError(`--format must be html, md, json or github (got "${o.format}")`);
       const [{ openStoreFor, resolveRun }, { loadConfigOnly }, rep] = await Promise.all([
         import("../evaluate/session.js"),
         import("../config/project.js"),
@@ -111,7 +116,7 @@ Examples:
           },
         });
         const report = artifacts.length ? { ...built, artifacts } : built;
-        emit(o.format, o.out, report.runId, { json: report, md: () => rep.renderMarkdown(report), html: () => rep.renderHtml(report) });
+        emit(o.format, o.out, report.runId, { json: report, md: () => rep.renderMarkdown(report), html: () => rep.renderHtml(report), github: () => rep.renderGithub(report) });
         process.exitCode = EXIT.ok;
         gate(report, o.failOn);
       } finally {

@@ -39,6 +39,7 @@ export function registerScan(program: Command): void {
       .option("--policy <file>", "policy.yaml: licenses, origins, required formats, remote code, failOn severity, allowGlobals")
       .addOption(new Option("--format <format>", "output format").choices(["text", "json", "sarif", "cyclonedx"]).default("text"))
       .option("--json", "same as --format json")
+      .addOption(new Option("--fail-on <severity>", "also exit 1 when any finding is at least this severe (CI gate)").choices(["info", "low", "medium", "high", "critical"]))
       .option("-o, --out <file>", "write the report to a file instead of stdout")
       .option("--repo <org/name>", "the Hub repository a local folder came from (for origin)")
       .option("--download-dir <dir>", "for hf: targets, where to download (default: the weightbridge cache)"),
@@ -60,7 +61,7 @@ Examples:
   weightbridge scan ./model --format cyclonedx -o model.cdx.json
   weightbridge scan ./signed-model --key signer.pub.pem`,
     )
-    .action(async (target: string, o: SigOpts & { policy?: string; format: string; json?: boolean; out?: string; repo?: string; downloadDir?: string }) => {
+    .action(async (target: string, o: SigOpts & { policy?: string; failOn?: string; format: string; json?: boolean; out?: string; repo?: string; downloadDir?: string }) => {
       const { parseHfRef } = await import("../hub/hub-url.js");
       const { existsSync } = await import("node:fs");
       const format = o.json ? "json" : o.format;
@@ -96,7 +97,10 @@ Examples:
           writeFileSync(o.out, text);
           say(`${report.verdict}: ${report.findings.length} finding(s); ${format} report written to ${o.out}`);
         } else process.stdout.write(text);
-        process.exitCode = report.verdict === "fail" ? EXIT.policy : EXIT.ok;
+        const sev = ["info", "low", "medium", "high", "critical"];
+        const gated = o.failOn ? report.findings.filter((f) => sev.indexOf(f.severity) >= sev.indexOf(o.failOn ?? "")) : [];
+        if (gated.length) warn(`fail: ${gated.length} finding(s) at or above ${o.failOn} (--fail-on); first: ${gated[0]?.severity} ${gated[0]?.rule}`);
+        process.exitCode = report.verdict === "fail" || gated.length ? EXIT.policy : EXIT.ok;
       } finally {
         bar.stop();
       }

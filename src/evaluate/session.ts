@@ -8,11 +8,12 @@ import type { ProviderError } from "../providers/types.js";
 import { openStore, type StoreHandle } from "../store/open.js";
 import { loadPrices } from "../store/prices.js";
 import { loadResults, type ResultRecord, sortedResults } from "../store/results.js";
-import { createRun, deleteRunIfEmpty, findRuns, finishRun, markRunning, newRunId, type RunRow } from "../store/runs.js";
+import { createRun, deleteRunIfEmpty, findRuns, listRuns, finishRun, markRunning, newRunId, type RunRow } from "../store/runs.js";
 import { UserError } from "../util/errors.js";
 import { type ModelFailures, modelFailures } from "./failures.js";
 import { buildPlan, type Plan, planSize } from "./plan.js";
 import { preflight } from "./preflight.js";
+import { decisionRecord } from "./record.js";
 import { type RunOutcome, runPlan } from "./runner.js";
 import { type EvalSummary, summarise } from "./summary.js";
 
@@ -38,6 +39,8 @@ export interface EvaluateResult {
   configPath: string;
   /** Per model: failed requests and the first error. */
   failures: ModelFailures[];
+  /** Every result of the run (texts only for requests this process made). */
+  results: ResultRecord[];
 }
 
 export type RunControls = Pick<EvaluateOptions, "concurrency" | "noCache" | "signal" | "onProgress" | "onRetry"> & { keep?: ResultRecord[] };
@@ -74,6 +77,11 @@ export async function runAndRecord(store: StoreHandle, plan: Plan, runId: string
 
 /** Find one run by full id or unique prefix. */
 export async function resolveRun(store: StoreHandle, id: string): Promise<RunRow> {
+  if (id === "latest") {
+    const [newest] = await listRuns(store.db, 1);
+    if (!newest) throw new UserError(`no runs yet in the store at ${store.location}`, "run `weightbridge eval` first");
+    return newest;
+  }
   const hits = await findRuns(store.db, id);
   const exact = hits.find((r) => r.id === id);
   if (exact) return exact;
@@ -145,7 +153,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     }
     runId = newRunId();
     configPath = project.configPath;
-    await createRun(store.db, { id: runId, kind: "eval", configPath, plan });
+    await createRun(store.db, { id: runId, kind: "eval", configPath, plan: { ...plan, record: decisionRecord(configPath, plan) } });
   }
   try {
     opts.onStart?.({ runId, total: planSize(plan), resumed, storeLocation: store.location });
@@ -156,7 +164,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     const rows = outcome.skipped === 0 ? sortedResults(fresh) : await loadResults(store.db, runId, { withTexts: false });
     const summary = summarise(plan, runId, rows);
     summary.status = outcome.status;
-    return { runId, outcome, summary: summary, storeLocation: store.location, configPath, failures: modelFailures(plan, rows) };
+    return { runId, outcome, summary: summary, storeLocation: store.location, configPath, failures: modelFailures(plan, rows), results: rows };
   } finally {
     await store.close();
   }

@@ -4,6 +4,7 @@ import type { LevelResult } from "../economics/loadtest.js";
 import { sumPusdToUsd } from "../economics/money.js";
 import { findGpuPrice, pickLevel, selfHostUnitCosts } from "../economics/tco.js";
 import { type Plan, planSize } from "../evaluate/plan.js";
+import { type DecisionRecord, decisionRecord } from "../evaluate/record.js";
 import { resolveRun } from "../evaluate/session.js";
 import { caseScores, ms, summarise } from "../evaluate/summary.js";
 import { comparePairedByKey, estimateMean } from "../stats/compare.js";
@@ -65,7 +66,7 @@ export function requireEvalRun(run: RunRow): void {
 export async function buildReport(store: StoreHandle, runId: string, opts: BuildOptions = {}): Promise<Report> {
   const run = await resolveRun(store, runId);
   requireEvalRun(run);
-  const plan = run.plan as Plan & { simulated?: string[] };
+  const plan = run.plan as Plan & { simulated?: string[]; record?: DecisionRecord };
   const baseline = opts.baseline ?? plan.baseline;
   if (!baseline)
     throw new UserError(`run ${run.id} has no baseline`, "pass --baseline MODEL_ID (one of: " + plan.models.map((m) => m.config.id).join(", ") + ")");
@@ -215,6 +216,7 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
     createdAt: run.createdAt,
     status: run.status,
     completion,
+    record: plan.record ?? decisionRecord(run.configPath, plan, "report"),
     simulated: plan.models.filter((m) => plan.simulated?.includes(m.config.id)).map((m) => m.config.id),
     baseline,
     criteria,

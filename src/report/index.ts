@@ -1,7 +1,9 @@
 export { loadScanSummary } from "./artifacts.js";
 export { type BuildOptions, buildReport } from "./build.js";
 export { latencyChart, qualityCostChart } from "./charts.js";
+export { renderGithub } from "./github.js";
 export { renderHtml } from "./html.js";
+export { evalJunit, redteamJunit, renderJunit } from "./junit.js";
 export {
   type BenchReport,
   benchTable,

@@ -1,4 +1,5 @@
 /** The Report: everything the renderers show, computed once from the store. Versioned. */
+import type { DecisionRecord } from "../evaluate/record.js";
 import type { ModelSummary, SuiteSummary } from "../evaluate/summary.js";
 
 export interface AdoptionCriteria {
@@ -71,6 +72,8 @@ export interface Report {
   completion: { done: number; total: number };
   /** Models whose answers came from `weightbridge simulate` (not a real model): the report says so. */
   simulated: string[];
+  /** SHA-256 of the config, suites and model locks, and the weightbridge version: the decision can be audited and reproduced. */
+  record: DecisionRecord;
   baseline: string;
   criteria: AdoptionCriteria;
   candidates: CandidateRow[];

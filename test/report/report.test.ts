@@ -193,6 +193,7 @@ describe("weightbridge report", () => {
       status: "completed",
       completion: { done: 0, total: 0 },
       simulated: [],
+      record: { weightbridgeVersion: "0", hashedAt: "t", hashedWhen: "report" as const, config: { path: "c", sha256: null }, suites: [], locks: [] },
       baseline: "a",
       criteria: DEFAULT_CRITERIA,
       candidates: [],
