@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { UserError } from "../util/errors.js";
 import { createProgress, type Progress, wantsProgress } from "../util/progress.js";
 import { belowThreshold, formatSummary, formatSummaryGithub } from "./format-eval.js";
-import { EXIT, fraction, interruptible, list, positiveInt, say, warn, writeOutput } from "./output.js";
+import { EXIT, fraction, interruptible, list, positiveInt, say, toJson, warn, writeOutput } from "./output.js";
 
 interface EvalFlags {
   config: string;
@@ -81,7 +81,7 @@ Examples:
           },
         });
         bar?.stop();
-        if (o.format === "json") emitFormat(o, `${JSON.stringify(r.summary, null, 2)}\n`);
+        if (o.format === "json") emitFormat(o, toJson(r.summary));
         else if (o.format === "junit") emitFormat(o, (await import("../report/junit.js")).evalJunit(r.runId, r.results));
         else if (o.format === "github") emitFormat(o, formatSummaryGithub(r.summary, r.failures));
         else {

@@ -6,8 +6,17 @@ import { reportInternalError } from "./internal-error.js";
 
 export const EXIT = { ok: 0, policy: 1, usage: 2, internal: 70, interrupted: 130 } as const;
 
+/**
+ * JSON without float noise: a non-integer is written with at most 12 significant digits, so
+ * 2182.7000000000003 is 2182.7 and 0.30000000000000004 is 0.3 (money is exact to the pico-dollar
+ * up to $1, and no figure we print means more than 12 digits).
+ */
+export function toJson(value: unknown): string {
+  return `${JSON.stringify(value, (_k, v: unknown) => (typeof v === "number" && Number.isFinite(v) && !Number.isInteger(v) ? Number(v.toPrecision(12)) : v), 2)}\n`;
+}
+
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(toJson(value));
 }
 
 export function say(line = ""): void {

@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import { UserError } from "../util/errors.js";
 import { createProgress, type Progress, wantsProgress } from "../util/progress.js";
 import { renderTable } from "../util/table.js";
-import { EXIT, interruptible, list, positiveInt, printJson, say, warn, writeOutput } from "./output.js";
+import { EXIT, interruptible, list, positiveInt, printJson, say, toJson, warn, writeOutput } from "./output.js";
 
 /** "prompt-injection=0.05,pii-leak=0" → limits per pack. */
 function maxRates(v: string): Map<string, number> {
@@ -128,7 +128,7 @@ Examples:
         }
         if (o.json) {
           const { storeLocation: _, ...contract } = r;
-          return o.out ? writeOutput(o.out, `${JSON.stringify(contract, null, 2)}\n`) : printJson(contract);
+          return o.out ? writeOutput(o.out, toJson(contract)) : printJson(contract);
         }
         for (const p of r.packs) {
           say(`Pack ${p.pack}: ${p.description}`);

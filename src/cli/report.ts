@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { Report } from "../report/types.js";
 import { UserError } from "../util/errors.js";
-import { EXIT, fraction, list, positiveNumber, printJson, say, warn, writeOutput } from "./output.js";
+import { EXIT, fraction, list, positiveNumber, printJson, say, toJson, warn, writeOutput } from "./output.js";
 
 interface ReportFlags {
   config?: string;
@@ -26,13 +26,18 @@ function failOn(v: string): string[] {
 }
 
 /** Write (or print) one rendering of a report. */
-function emit(format: string, out: string | undefined, runId: string, text: { json: unknown; md: () => string; html: () => string; github?: () => string }): void {
+function emit(
+  format: string,
+  out: string | undefined,
+  runId: string,
+  text: { json: unknown; md: () => string; html: () => string; github?: () => string },
+): void {
   if (format === "github") {
     const md = (text.github ?? text.md)();
     if (out) writeOutput(out, md);
     else process.stdout.write(md);
   } else if (format === "json") {
-    if (out) writeOutput(out, `${JSON.stringify(text.json, null, 2)}\n`);
+    if (out) writeOutput(out, toJson(text.json));
     else printJson(text.json);
   } else if (format === "md") {
     if (out) writeOutput(out, text.md());
@@ -116,7 +121,12 @@ Examples:
           },
         });
         const report = artifacts.length ? { ...built, artifacts } : built;
-        emit(o.format, o.out, report.runId, { json: report, md: () => rep.renderMarkdown(report), html: () => rep.renderHtml(report), github: () => rep.renderGithub(report) });
+        emit(o.format, o.out, report.runId, {
+          json: report,
+          md: () => rep.renderMarkdown(report),
+          html: () => rep.renderHtml(report),
+          github: () => rep.renderGithub(report),
+        });
         process.exitCode = EXIT.ok;
         gate(report, o.failOn);
       } finally {
