@@ -37,7 +37,7 @@ export function registerScan(program: Command): void {
         "vet model artifacts without loading them: pickles, zips, safetensors, GGUF, NumPy, Keras, ONNX, chat templates, remote code; license, origin, hashes, policy",
       )
       .option("--policy <file>", "policy.yaml: licenses, origins, required formats, remote code, failOn severity, allowGlobals")
-      .addOption(new Option("--format <format>", "output format").choices(["text", "json", "sarif", "cyclonedx"]).default("text"))
+      .addOption(new Option("--format <format>", "output format").choices(["text", "json", "sarif", "cyclonedx", "junit"]).default("text"))
       .option("--json", "same as --format json")
       .addOption(
         new Option("--fail-on <severity>", "also exit 1 when any finding is at least this severe (CI gate)").choices([
@@ -104,6 +104,7 @@ Examples:
           if (format === "json") text = `${JSON.stringify(report, null, 2)}\n`;
           else if (format === "sarif") text = (await import("../vet/output/sarif.js")).toSarif(report, v);
           else if (format === "cyclonedx") text = (await import("../vet/output/cyclonedx.js")).toCycloneDx(report, v);
+          else if (format === "junit") text = (await import("../report/junit.js")).scanJunit(target, report.findings, o.failOn);
           else text = (await import("../vet/output/text.js")).toText(report);
           if (o.out) {
             writeFileSync(o.out, text);

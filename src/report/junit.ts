@@ -95,3 +95,19 @@ export function redteamJunit(runId: string, rows: readonly ResultRecord[]): stri
   }
   return renderJunit(`weightbridge redteam ${runId}`, suites);
 }
+
+/** Scan: one testcase per finding, classname = its rule; a finding at or above `failAt` fails (default: medium, as the policy's default). */
+export function scanJunit(
+  target: string,
+  findings: readonly { severity: string; rule: string; file: string; message: string; evidence?: string }[],
+  failAt = "medium",
+): string {
+  const order = ["info", "low", "medium", "high", "critical"];
+  const cases: JunitCase[] = findings.map((f) => ({
+    classname: `scan.${f.rule}`,
+    name: `${f.severity} ${f.file || target}`,
+    timeS: 0,
+    ...(order.indexOf(f.severity) >= order.indexOf(failAt) ? { failure: { message: `${f.severity} ${f.rule}: ${f.message}`, body: f.evidence ?? "" } } : {}),
+  }));
+  return renderJunit(`weightbridge scan ${target}`, new Map([[target, cases]]));
+}

@@ -134,5 +134,12 @@ describe("scan --fail-on", () => {
     expect(r.stderr).toMatch(new RegExp(`fail: \\d+ finding\\(s\\) at or above ${at} \\(--fail-on\\)`));
     if (worst < 4 && json.verdict !== "fail") expect((await runCli(["scan", join(dir, "m"), "--fail-on", order[worst + 1] as string])).code).toBe(0);
     expect((await runCli(["scan", join(dir, "m"), "--fail-on", "severe"])).code).toBe(2);
+    // JUnit: one testcase per finding; those at or above --fail-on are failures.
+    const out = join(dir, "scan.xml");
+    await runCli(["scan", join(dir, "m"), "--format", "junit", "-o", out, "--fail-on", at]);
+    execFileSync("python3", ["-c", "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])", out]);
+    const c = junitCounts(readFileSync(out, "utf8"));
+    expect(c.cases).toBe(json.findings.length);
+    expect(c.failures).toBe(json.findings.filter((f) => order.indexOf(f.severity) >= worst).length);
   });
 });
