@@ -15,6 +15,8 @@ export function formatFailures(failures: readonly ModelFailures[]): string[] {
 
 export function formatSummary(s: EvalSummary, failures: readonly ModelFailures[] = []): string {
   const out: string[] = [];
+  const simulated = (s as EvalSummary & { simulated?: string[] }).simulated;
+  if (simulated?.length) out.push(`SIMULATED: ${simulated.join(", ")} answered from \`weightbridge simulate\`, not a real model.`, "");
   for (const suite of s.suites) {
     out.push(`Suite ${suite.name} (${suite.cases} cases${s.repeat > 1 ? ` × ${s.repeat} repeats` : ""})`);
     const rows = suite.models.map((m) => {

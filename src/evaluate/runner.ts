@@ -47,6 +47,8 @@ export interface RunOutcome {
   requested: number;
   cached: number;
   errors: number;
+  /** Models whose endpoint said it is `weightbridge simulate` (in this call). */
+  simulated: string[];
 }
 
 export const DEFAULT_CONCURRENCY = 64;
@@ -398,5 +400,6 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     requested,
     cached: cachedCount,
     errors,
+    simulated: [...simulated],
   };
 }

@@ -8,7 +8,7 @@ import type { ProviderError } from "../providers/types.js";
 import { openStore, type StoreHandle } from "../store/open.js";
 import { loadPrices } from "../store/prices.js";
 import { loadResults, type ResultRecord, sortedResults } from "../store/results.js";
-import { createRun, deleteRunIfEmpty, findRuns, listRuns, finishRun, markRunning, newRunId, type RunRow } from "../store/runs.js";
+import { createRun, deleteRunIfEmpty, findRuns, finishRun, listRuns, markRunning, newRunId, type RunRow } from "../store/runs.js";
 import { UserError } from "../util/errors.js";
 import { type ModelFailures, modelFailures } from "./failures.js";
 import { buildPlan, type Plan, planSize } from "./plan.js";
@@ -164,6 +164,9 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     const rows = outcome.skipped === 0 ? sortedResults(fresh) : await loadResults(store.db, runId, { withTexts: false });
     const summary = summarise(plan, runId, rows);
     summary.status = outcome.status;
+    const simulated = [...new Set([...((plan as Plan & { simulated?: string[] }).simulated ?? []), ...outcome.simulated])];
+    // Additive: which models were answered by `weightbridge simulate` (absent when none).
+    if (simulated.length) (summary as EvalSummary & { simulated?: string[] }).simulated = simulated;
     return { runId, outcome, summary: summary, storeLocation: store.location, configPath, failures: modelFailures(plan, rows), results: rows };
   } finally {
     await store.close();

@@ -107,9 +107,12 @@ describe("verdicts before quality", () => {
   it("simulated endpoints are marked in JSON, Markdown and HTML (watermark)", async () => {
     const p = await twoModelProject(12);
     open.push(p.a, p.b);
-    const ev = JSON.parse((await runCli(["eval", "-c", p.config, "--json"])).stdout) as { runId: string };
+    const ev = JSON.parse((await runCli(["eval", "-c", p.config, "--json"])).stdout) as { runId: string; simulated?: string[] };
+    expect(ev.simulated).toEqual(["alpha", "beta"]);
     const j = JSON.parse((await runCli(["report", ev.runId, "-c", p.config, "--format", "json"])).stdout) as JsonReport;
     expect(j.simulated).toEqual(["alpha", "beta"]);
+    const table = await runCli(["eval", "-c", p.config]);
+    expect(table.stdout).toMatch(/^SIMULATED: alpha, beta answered from `weightbridge simulate`, not a real model\./);
     const md = (await runCli(["report", ev.runId, "-c", p.config, "--format", "md"])).stdout;
     expect(md).toMatch(/> \*\*SIMULATED: alpha, beta answered from `weightbridge simulate`/);
     expect(md).toMatch(/## Glossary/);
