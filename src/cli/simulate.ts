@@ -79,6 +79,12 @@ Examples:
           fallback: "This is a simulated answer.",
         },
       });
+      // Ctrl-C handlers go in before the banner: a script that stops us as soon as it sees it gets a clean stop.
+      const stopped = new Promise<void>((resolveStop) => {
+        const stop = () => resolveStop();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
       // Fastify reports 127.0.0.1 for a wildcard host; say where it really listens.
       const where =
         o.host === "127.0.0.1"
@@ -89,11 +95,7 @@ Examples:
         `  ${suites.reduce((a, s) => a + s.cases.length, 0)} scripted cases, accuracy ${o.accuracy}, latency ${o.latency}±${o.jitter} ms, errors ${o.errorRate}, 429s ${o.rateLimitRate}, mode ${o.mode}`,
       );
       warn("Ctrl-C to stop.");
-      await new Promise<void>((resolveStop) => {
-        const stop = () => resolveStop();
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-      });
+      await stopped;
       await sim.close();
       say(`served ${sim.stats.requests} requests`);
     });

@@ -228,11 +228,15 @@ describe("bad inputs over every command: one line, the right exit code, no stack
 describe("simulate says where it really listens", () => {
   it("--host 0.0.0.0 is printed as 0.0.0.0, not 127.0.0.1", async () => {
     let out = "";
+    let sent = false;
     const r = await runCli(["simulate", "--host", "0.0.0.0", "--port", "0"], {
       onSpawn: (p) => {
         p.stdout?.on("data", (d: Buffer) => {
           out += d.toString();
-          if (out.includes("listening on")) setTimeout(() => p.kill("SIGINT"), 300); // after its Ctrl-C handler is in place
+          if (!sent && out.includes("listening on")) {
+            sent = true;
+            p.kill("SIGINT"); // its Ctrl-C handler is in place before it prints this
+          }
         });
       },
       timeoutMs: 20_000,
