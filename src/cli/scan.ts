@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { UserError } from "../util/errors.js";
@@ -13,6 +13,12 @@ interface SigOpts {
 }
 
 function signatureOptions(o: SigOpts) {
+  // A key or trust root that cannot be read is a usage error, never "no signature checked, OK".
+  for (const [flag, file] of [
+    ["--key", o.key],
+    ["--trust-root", o.trustRoot],
+  ] as const)
+    if (file && !existsSync(file)) throw new UserError(`${flag} ${file}: no such file`, "pass the path of a PEM file");
   return {
     ...(o.key ? { key: o.key } : {}),
     ...(o.identity ? { identity: o.identity } : {}),
@@ -81,6 +87,7 @@ Examples:
           throw new UserError(`${target}: no such file or folder`, "pass a model file, a folder, or hf:ORG/NAME[@REVISION]");
         if (o.repo && !/^[\w.-]+\/[\w.-]+$/.test(o.repo)) throw new UserError(`--repo "${o.repo}" is not ORG/NAME`);
         const policy = o.policy ? (await import("../vet/policy-file.js")).loadPolicy(o.policy) : undefined;
+        const signature = signatureOptions(o); // before the worker pool starts: a bad flag must not leave it running
         // Workers boot (~75 ms) while the scanner's modules load; scan() closes the pool, also on errors.
         const { HashPool } = await import("../vet/hash-pool.js");
         const pool = new HashPool().warm();
@@ -91,7 +98,7 @@ Examples:
             ...(policy ? { policy } : {}),
             ...(o.repo ? { repo: o.repo } : {}),
             ...(o.downloadDir ? { downloadDir: resolve(o.downloadDir) } : {}),
-            signature: signatureOptions(o),
+            signature,
             pool,
             onProgress: (d, t) => bar.update(d, t),
             onDownload: (p, i, n) => {

@@ -151,6 +151,8 @@ const CASES: Case[] = [
   { name: "scan: bad format", args: () => ["scan", f("a-dir"), "--format", "banana"], code: 2, says: /--format|banana/ },
   { name: "lock: missing target", args: () => ["lock", f("nope")], code: 2, says: /nope/ },
   { name: "verify: no lock file", args: () => ["verify", f("a-dir")], code: 2, says: /lock/ },
+  { name: "verify: --key file missing", args: () => ["verify", f("a-dir"), "--key", f("missing.pem")], code: 2, says: /--key \S+missing\.pem: no such file/ },
+  { name: "scan: --key file missing", args: () => ["scan", f("a-dir"), "--key", f("missing.pem")], code: 2, says: /--key \S+missing\.pem: no such file/ },
   // redact (the --region cases belong to issue 16 point 7's engineer)
   { name: "redact: unknown flag", args: () => ["redact", "--bogus"], code: 2, says: /--bogus/ },
   // redteam
