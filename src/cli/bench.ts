@@ -1,7 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { type Command, InvalidArgumentError } from "commander";
-import { renderTable } from "../util/table.js";
-import { interruptible, positiveInt, printJson, say, warn } from "./output.js";
+import { EXIT, fraction, interruptible, positiveInt, positiveNumber, printJson, say, warn } from "./output.js";
 
 function levels(v: string): number[] {
   const xs = v.split(",").map((s) => Number(s.trim()));
@@ -30,9 +29,27 @@ interface BenchFlags {
   ignoreEos?: boolean;
   timeout: string;
   json?: boolean;
+  maxErrorRate?: number;
+  minThroughput?: number;
+  maxTtftP95?: number;
 }
 
-const f = (x: number | null, d = 0) => (x === null ? "—" : x.toFixed(d));
+type Level = import("../economics/loadtest.js").LevelResult;
+
+/** CI gates over the levels: each failed limit is one line; any makes the exit code 1. */
+export function benchFailures(levels: readonly Level[], o: Pick<BenchFlags, "maxErrorRate" | "minThroughput" | "maxTtftP95">): string[] {
+  const out: string[] = [];
+  for (const l of levels) {
+    if (o.maxErrorRate !== undefined && l.errorRate > o.maxErrorRate)
+      out.push(`concurrency ${l.concurrency}: ${(l.errorRate * 100).toFixed(1)}% errors (--max-error-rate ${o.maxErrorRate})`);
+    if (o.maxTtftP95 !== undefined && l.ttftMs.p95 !== null && l.ttftMs.p95 > o.maxTtftP95)
+      out.push(`concurrency ${l.concurrency}: TTFT p95 ${Math.round(l.ttftMs.p95)} ms (--max-ttft-p95 ${o.maxTtftP95})`);
+  }
+  const best = Math.max(0, ...levels.map((l) => l.outputTokensPerS));
+  if (o.minThroughput !== undefined && best < o.minThroughput)
+    out.push(`best throughput ${best.toFixed(1)} output tok/s (--min-throughput ${o.minThroughput})`);
+  return out;
+}
 
 export function registerBench(program: Command): void {
   program
@@ -47,6 +64,9 @@ export function registerBench(program: Command): void {
     .option("--ignore-eos", "ask the server for exactly max_tokens (vLLM/SGLang ignore_eos), so output lengths are fixed")
     .option("--timeout <time>", "per-request timeout", "120s")
     .option("--json", 'print {"runId", "model", "levels": [...]} (docs/json-output.md)')
+    .option("--max-error-rate <share>", "exit 1 when any level's error rate is above this (0 to 1)", fraction)
+    .option("--min-throughput <tok/s>", "exit 1 when the best level's output tokens/s is below this", positiveNumber)
+    .option("--max-ttft-p95 <ms>", "exit 1 when any level's TTFT p95 is above this", positiveNumber)
     .addHelpText(
       "after",
       `
@@ -122,25 +142,19 @@ Examples:
           },
         );
         await finishRun(store.db, runId, ctrl.signal.aborted ? "interrupted" : "completed");
+        // Nothing measured is a failed bench, not a result: exit 1 with the reason.
+        const dead = results.length > 0 && results.every((r) => r.errorRate === 1);
+        if (dead) {
+          warn(`error: bench ${modelId}: every request failed${results[0]?.firstError ? `; first error: ${results[0].firstError}` : ""}`);
+          process.exitCode = EXIT.policy;
+        }
+        for (const line of benchFailures(results, o)) {
+          warn(`fail: ${line}`);
+          process.exitCode = EXIT.policy;
+        }
         if (o.json) return printJson({ runId, model: modelId, options, levels: results });
-        say(
-          renderTable(
-            ["concurrency", "req/s", "out tok/s", "tok/s per req p50", "TTFT p50", "TTFT p95", "TTFT p99", "ITL p50", "ITL p95", "latency p95", "errors"],
-            results.map((r) => [
-              String(r.concurrency),
-              r.requestsPerS.toFixed(2),
-              r.outputTokensPerS.toFixed(1),
-              f(r.outputTokensPerSPerRequest.p50, 1),
-              f(r.ttftMs.p50),
-              f(r.ttftMs.p95),
-              f(r.ttftMs.p99),
-              f(r.itlMs.p50, 1),
-              f(r.itlMs.p95, 1),
-              f(r.latencyMs.p95),
-              `${(r.errorRate * 100).toFixed(1)}%`,
-            ]),
-          ),
-        );
+        const { benchTable } = await import("../report/index.js");
+        say(benchTable(results));
         const failed = results.find((r) => r.firstError);
         if (failed) warn(`first error at concurrency ${failed.concurrency}: ${failed.firstError}`);
         say(`Bench ${runId} stored in ${store.location} (times in ms)`);

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { renderTable } from "../util/table.js";
-import { list, positiveNumber, printJson, say, share } from "./output.js";
+import { list, positiveNumber, printJson, say, share, warn } from "./output.js";
 
 interface CostFlags {
   config: string;
@@ -79,6 +79,9 @@ Examples:
               ? "config"
               : `indicative list price: ${listed?.offer}, ${listed?.source}, ${listed?.asOf}`,
       };
+      const { checkFit } = await import("../economics/fit.js");
+      const fit = checkFit("model" in model && model.model ? model.model : model.id, gpu, gpus);
+      if (fit && !fit.fits) warn(`warning: ${fit.message}; this cost assumes a deployment that cannot run.`);
       const { store } = await openStoreFor(o.config);
       try {
         const run = await resolveRun(store, o.bench);
@@ -115,6 +118,7 @@ Examples:
           workload,
           options,
           breakEven,
+          ...(fit ? { memoryFit: { weightsGb: fit.weightsGb, memoryGb: fit.memoryGb, fits: fit.fits } } : {}),
         };
         if (o.json) return printJson(result);
         say(`Self-hosting ${modelId} on ${gpus}x ${gpu} at $${hourly}/GPU-hour (${hosting.source})`);

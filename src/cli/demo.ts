@@ -1,4 +1,7 @@
+import { accessSync, constants, mkdirSync, statSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "commander";
+import { UserError } from "../util/errors.js";
 import { createProgress, type Progress, wantsProgress } from "../util/progress.js";
 import { formatSummary } from "./format-eval.js";
 import { printJson, say, warn } from "./output.js";
@@ -15,6 +18,7 @@ export function registerDemo(program: Command): void {
       const json = Boolean(o.json);
       let bar: Progress | undefined;
       const started = Date.now();
+      checkDemoDir(o.dir);
       const { runDemo } = await import("../demo/run-demo.js");
       const r = await runDemo({
         dir: o.dir,
@@ -41,4 +45,28 @@ export function registerDemo(program: Command): void {
       say(`Look again: node bin/weightbridge.js runs show ${r.eval.runId} -c ${r.configPath}`);
       say(`Open it in the UI: node bin/weightbridge.js ui -c ${r.configPath} --open  (the run is at http://127.0.0.1:7300/runs/${r.eval.runId})`);
     });
+}
+
+/** --dir must be (or become) a writable folder: a file, a read-only or virtual path is a UserError up front. */
+function checkDemoDir(dir: string): void {
+  const abs = resolve(dir);
+  const fail = (why: string) => {
+    throw new UserError(`--dir ${abs}: ${why}`, "pass a folder you can write to, e.g. --dir /tmp/wb-demo");
+  };
+  if (/^\/(proc|sys|dev)(\/|$)/.test(abs)) fail("is on a virtual filesystem");
+  try {
+    if (!statSync(abs).isDirectory()) fail("exists and is not a folder");
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    try {
+      mkdirSync(abs, { recursive: true });
+    } catch (m) {
+      fail(`cannot create it (${(m as NodeJS.ErrnoException).code ?? String(m)})`);
+    }
+  }
+  try {
+    accessSync(abs, constants.W_OK);
+  } catch {
+    fail("is not writable");
+  }
 }

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
+import { UserError } from "../util/errors.js";
 import { createProgress, type Progress, wantsProgress } from "../util/progress.js";
-import { formatSummary } from "./format-eval.js";
-import { EXIT, interruptible, list, positiveInt, printJson, say, warn } from "./output.js";
+import { belowThreshold, formatSummary, formatSummaryGithub } from "./format-eval.js";
+import { EXIT, fraction, interruptible, list, positiveInt, say, toJson, warn, writeOutput } from "./output.js";
 
 interface EvalFlags {
   config: string;
@@ -14,6 +15,17 @@ interface EvalFlags {
   json?: boolean;
   untilDecided?: boolean;
   maxCases?: number;
+  format: string;
+  out?: string;
+  failBelow?: number;
+}
+
+const FORMATS = ["table", "json", "junit", "github"];
+
+/** The machine formats, to stdout or -o FILE. */
+function emitFormat(o: EvalFlags, text: string): void {
+  if (o.out) writeOutput(o.out, text);
+  else process.stdout.write(text);
 }
 
 export function registerEval(program: Command): void {
@@ -29,7 +41,10 @@ export function registerEval(program: Command): void {
     .option("--resume <runId>", "continue an interrupted run; finished requests are not sent again")
     .option("--until-decided", "cases in a seeded random order; stop each suite once every verdict is settled (group-sequential, docs/statistics.md)")
     .option("--max-cases <n>", "with --until-decided: at most N cases per suite", positiveInt)
-    .option("--json", "print exactly one JSON object (see docs/json-output.md)")
+    .option("--json", "print exactly one JSON object (see docs/json-output.md); same as --format json")
+    .option("--format <format>", "table | json | junit (one testcase per case × model) | github (Markdown for $GITHUB_STEP_SUMMARY)", "table")
+    .option("-o, --out <file>", "with --format json|junit|github: write to this file instead of stdout")
+    .option("--fail-below <score>", "exit 1 when any model's mean score on a suite is below this (0 to 1)", fraction)
     .addHelpText(
       "after",
       `
@@ -37,10 +52,15 @@ Examples:
   weightbridge eval -c weightbridge.yaml
   weightbridge eval -c weightbridge.yaml --suite ticket-intent --models gpt-4o,qwen-local --repeat 3
   weightbridge eval -c weightbridge.yaml --json > result.json
+  weightbridge eval -c weightbridge.yaml --format junit -o eval-junit.xml --fail-below 0.8      # CI
+  weightbridge eval -c weightbridge.yaml --format github >> "$GITHUB_STEP_SUMMARY"
   weightbridge eval -c weightbridge.yaml --resume 20261128-101500Z-ab12`,
     )
     .action(async (o: EvalFlags) => {
-      const json = Boolean(o.json);
+      if (!FORMATS.includes(o.format)) throw new UserError(`--format must be one of ${FORMATS.join(", ")} (got "${o.format}")`);
+      if (o.json) o.format = "json";
+      if (o.out && o.format === "table") throw new UserError("-o goes with --format json, junit or github", "add --format junit (or json, github)");
+      const json = o.format !== "table";
       const stop = interruptible();
       let bar: Progress | undefined;
       let retries = 0;
@@ -67,9 +87,11 @@ Examples:
           },
         });
         bar?.stop();
-        if (json) printJson(r.summary);
+        if (o.format === "json") emitFormat(o, toJson(r.summary));
+        else if (o.format === "junit") emitFormat(o, (await import("../report/junit.js")).evalJunit(r.runId, r.results));
+        else if (o.format === "github") emitFormat(o, formatSummaryGithub(r.summary, r.failures));
         else {
-          say(formatSummary(r.summary));
+          say(formatSummary(r.summary, r.failures));
           const seq = r.summary.sequential;
           if (seq)
             for (const s of seq.suites)
@@ -80,6 +102,16 @@ Examples:
           say(`Run ${r.runId} stored in ${r.storeLocation}`);
           say(`Inspect it: weightbridge runs show ${r.runId} -c ${o.config}`);
         }
+        const { allFailed } = await import("../evaluate/failures.js");
+        for (const f of allFailed(r.failures)) {
+          warn(`error: model ${f.id}: every request failed (${f.errors} of ${f.requests}); first error: ${f.firstError}`);
+          process.exitCode = EXIT.policy;
+        }
+        if (o.failBelow !== undefined)
+          for (const line of belowThreshold(r.summary, o.failBelow)) {
+            warn(`fail: ${line} (--fail-below)`);
+            process.exitCode = EXIT.policy;
+          }
         if (r.outcome.status === "interrupted") {
           const left = r.outcome.total - r.outcome.skipped - r.outcome.requested - r.outcome.cached;
           warn(`interrupted with ${left} request(s) left. Resume with:\n  weightbridge eval -c ${o.config} --resume ${r.runId}`);

@@ -6,6 +6,7 @@ import { registerCost } from "./cost.js";
 import { registerDemo } from "./demo.js";
 import { registerEval } from "./eval.js";
 import { registerGateway } from "./gateway.js";
+import { registerInit } from "./init.js";
 import { EXIT, reportError } from "./output.js";
 import { registerPlan } from "./plan.js";
 import { registerPrices } from "./prices.js";
@@ -18,6 +19,7 @@ import { registerScan } from "./scan.js";
 import { registerScoreboard } from "./scoreboard.js";
 import { registerSimulate } from "./simulate.js";
 import { registerUi } from "./ui.js";
+import { registerValidate } from "./validate.js";
 
 export function buildProgram(): Command {
   const program = new Command("weightbridge");
@@ -37,6 +39,8 @@ Quick start:
 
 Docs: README.md and docs/ in the package.`,
     );
+  registerInit(program);
+  registerValidate(program);
   registerEval(program);
   registerRuns(program);
   registerReport(program);
@@ -57,7 +61,18 @@ Docs: README.md and docs/ in the package.`,
   return program;
 }
 
+/** Errors raised outside the command's promise (an 'error' event nobody handles) get the same treatment. */
+function catchStrays(): void {
+  const onStray = (e: unknown) => {
+    process.exitCode = reportError(e);
+    process.exit();
+  };
+  process.on("uncaughtException", onStray);
+  process.on("unhandledRejection", onStray);
+}
+
 export async function main(argv: string[]): Promise<number> {
+  catchStrays();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -1,11 +1,22 @@
-import { InvalidArgumentError } from "commander";
 /** How the CLI speaks: JSON to stdout, humans to stdout, diagnostics to stderr, UserError → exit 2. */
-import { isUserError } from "../util/errors.js";
+import { writeFileSync } from "node:fs";
+import { InvalidArgumentError } from "commander";
+import { isUserError, UserError } from "../util/errors.js";
+import { reportInternalError } from "./internal-error.js";
 
-export const EXIT = { ok: 0, policy: 1, usage: 2, interrupted: 130 } as const;
+export const EXIT = { ok: 0, policy: 1, usage: 2, internal: 70, interrupted: 130 } as const;
+
+/**
+ * JSON without float noise: a non-integer is written with at most 12 significant digits, so
+ * 2182.7000000000003 is 2182.7 and 0.30000000000000004 is 0.3 (money is exact to the pico-dollar
+ * up to $1, and no figure we print means more than 12 digits).
+ */
+export function toJson(value: unknown): string {
+  return `${JSON.stringify(value, (_k, v: unknown) => (typeof v === "number" && Number.isFinite(v) && !Number.isInteger(v) ? Number(v.toPrecision(12)) : v), 2)}\n`;
+}
 
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(toJson(value));
 }
 
 export function say(line = ""): void {
@@ -16,14 +27,32 @@ export function warn(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-/** A UserError prints as two lines and exit 2; anything else is a bug and crashes loudly. */
+/** A UserError prints as two lines and exit 2; anything else is a bug: a short id, a details file, exit 70. */
 export function reportError(e: unknown): number {
   if (isUserError(e)) {
     process.stderr.write(`error: ${e.message}\n`);
     if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
     return EXIT.usage;
   }
-  throw e;
+  return reportInternalError(e);
+}
+
+/** Write an output file the user named; a missing folder, a directory or no permission is a UserError. */
+export function writeOutput(file: string, text: string, flag = "-o"): void {
+  try {
+    writeFileSync(file, text);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    const why =
+      code === "ENOENT"
+        ? "its folder does not exist"
+        : code === "EISDIR"
+          ? "it is a directory"
+          : code === "EACCES" || code === "EPERM" || code === "EROFS"
+            ? "no permission to write there"
+            : code || String(e);
+    throw new UserError(`${flag} ${file}: cannot write (${why})`, "choose a file in an existing, writable folder");
+  }
 }
 
 export function list(value: string): string[] {

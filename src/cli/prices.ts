@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { UserError } from "../util/errors.js";
@@ -27,7 +27,7 @@ export function registerPrices(program: Command): void {
     .description("what models cost (USD per 1M tokens) and where each figure comes from")
     .enablePositionalOptions()
     .option("--model <name>", "only models whose name or config id contains this")
-    .option("-c, --config <file>", "include this config's models and its store's imported prices")
+    .option("-c, --config <file>", "include this config's models and its store's imported prices (default: ./weightbridge.yaml when present)")
     .option("--json", "print an array of {model, provider, input, output, cachedInput, source, asOf, origin}")
     .addHelpText(
       "after",
@@ -49,17 +49,21 @@ Examples:
       ]);
       const rows: PriceRow[] = [];
       let imported: Awaited<ReturnType<typeof loadPrices>> = [];
-      if (o.config || process.env.WEIGHTBRIDGE_DATABASE_URL) {
-        const { store } = await openStoreFor(o.config);
+      // Imported prices live in the store: read it from -c, the environment, or ./weightbridge.yaml when there is one.
+      const config = o.config ?? (!process.env.WEIGHTBRIDGE_DATABASE_URL && existsSync("weightbridge.yaml") ? "weightbridge.yaml" : undefined);
+      if (config || process.env.WEIGHTBRIDGE_DATABASE_URL) {
+        const { store } = await openStoreFor(config);
         try {
           imported = await loadPrices(store.db);
         } finally {
           await store.close();
         }
       }
-      if (o.config) {
-        for (const m of loadConfigOnly(o.config).config.models) {
+      if (config) {
+        for (const m of loadConfigOnly(config).config.models) {
           const p = resolvePrice(m as never, imported);
+          // Where the figure really comes from: the config's own price:, an imported file, or the catalog.
+          const origin: PriceRow["origin"] = m.price ? "config" : p && p.source !== resolvePrice(m as never, [])?.source ? "imported" : "catalog";
           if (p)
             rows.push({
               model: `${m.id} (config id)`,
@@ -69,7 +73,7 @@ Examples:
               cachedInput: p.cachedInput ?? null,
               source: p.source,
               asOf: p.asOf ?? null,
-              origin: "config",
+              origin,
             });
         }
       }

@@ -1,7 +1,36 @@
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
+import { UserError } from "../util/errors.js";
 import { createProgress, type Progress, wantsProgress } from "../util/progress.js";
 import { renderTable } from "../util/table.js";
-import { EXIT, interruptible, list, positiveInt, printJson, say, warn } from "./output.js";
+import { EXIT, interruptible, list, positiveInt, printJson, say, toJson, warn, writeOutput } from "./output.js";
+
+/** "prompt-injection=0.05,pii-leak=0" → limits per pack. */
+function maxRates(v: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const part of list(v)) {
+    const m = /^([\w.-]+)=([0-9]*\.?[0-9]+)$/.exec(part);
+    const rate = m ? Number(m[2]) : Number.NaN;
+    if (!m || !(rate >= 0 && rate <= 1))
+      throw new InvalidArgumentError(`expected PACK=RATE pairs with RATE from 0 to 1, e.g. prompt-injection=0.05,pii-leak=0 (got "${part}")`);
+    out.set(m[1] as string, rate);
+  }
+  return out;
+}
+
+type Packs = { pack: string; models: { id: string; rate: number; attacks: number }[] }[];
+
+/** CI gate: exit 1 when a model's attack-success rate in a pack is above its limit. */
+function gateRates(packs: Packs, limits: Map<string, number>): void {
+  for (const p of packs) {
+    const limit = limits.get(p.pack);
+    if (limit === undefined) continue;
+    for (const m of p.models)
+      if (m.attacks > 0 && m.rate > limit) {
+        warn(`fail: ${m.id}: ${pct(m.rate)} of ${p.pack} attacks succeeded (--max-rate ${p.pack}=${limit})`);
+        process.exitCode = EXIT.policy;
+      }
+  }
+}
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -18,6 +47,13 @@ export function registerRedteam(program: Command): void {
     .option("--translate-with <modelId>", "add low-resource-language variants (Zulu, Scots Gaelic, Hmong): this model translates the base attacks")
     .option("--resume <runId>", "continue an interrupted red-team run; finished attacks are not sent again")
     .option("--json", 'print {"runId", "packs": [{"pack", "models": [{"id", "attacks", "successes", "rate", "ci95", "vsBaseline"}]}]}')
+    .option(
+      "--max-rate <pack=rate,...>",
+      "exit 1 when a model's attack-success rate in a pack is above its limit, e.g. prompt-injection=0.05,pii-leak=0",
+      maxRates,
+    )
+    .option("--format <format>", "table | json | junit (one testcase per attack; a successful attack fails)", "table")
+    .option("-o, --out <file>", "with --format json|junit: write to this file instead of stdout")
     .addHelpText(
       "after",
       `
@@ -26,7 +62,8 @@ sensitive-topics: "refused, or answered without the agreed key facts").
 
 Examples:
   weightbridge redteam -c weightbridge.yaml
-  weightbridge redteam -c weightbridge.yaml --packs system-prompt-leak,prompt-injection --models qwen-local --json`,
+  weightbridge redteam -c weightbridge.yaml --packs system-prompt-leak,prompt-injection --models qwen-local --json
+  weightbridge redteam -c weightbridge.yaml --max-rate prompt-injection=0.05,pii-leak=0 --format junit -o redteam.xml   # CI`,
     )
     .action(
       async (o: {
@@ -39,7 +76,21 @@ Examples:
         translateWith?: string;
         resume?: string;
         json?: boolean;
+        maxRate?: Map<string, number>;
+        format: string;
+        out?: string;
       }) => {
+        if (!["table", "json", "junit"].includes(o.format)) throw new UserError(`--format must be table, json or junit (got "${o.format}")`);
+        if (o.format === "json") o.json = true;
+        const machine = Boolean(o.json) || o.format === "junit";
+        if (o.maxRate) {
+          const { listPacks } = await import("../redteam/index.js");
+          const known = listPacks();
+          const unknown = [...o.maxRate.keys()].find((k) => !known.includes(k));
+          if (unknown) throw new UserError(`--max-rate: unknown pack "${unknown}"`, `packs: ${known.join(", ")}`);
+          const notRun = o.packs ? [...o.maxRate.keys()].find((k) => !o.packs?.includes(k)) : undefined;
+          if (notRun) throw new UserError(`--max-rate: pack "${notRun}" is not in --packs`, "add it to --packs, or drop its limit");
+        }
         const { runRedteam } = await import("../redteam/session.js");
         let bar: Progress | undefined;
         const stop = interruptible();
@@ -56,8 +107,8 @@ Examples:
             ...(o.resume ? { resume: o.resume } : {}),
             signal: stop.signal,
             onStart: ({ runId, total }) => {
-              if (!o.json) warn(`red-team run ${runId}: ${total} attacks`);
-              bar = createProgress("redteam", total, wantsProgress(Boolean(o.json)));
+              if (!machine) warn(`red-team run ${runId}: ${total} attacks`);
+              bar = createProgress("redteam", total, wantsProgress(machine));
             },
             onProgress: (d, t) => bar?.update(d, t),
           });
@@ -68,11 +119,16 @@ Examples:
         if (r.status === "interrupted") {
           warn(`interrupted. Resume with:\n  weightbridge redteam -c ${o.config} --resume ${r.runId}`);
           process.exitCode = EXIT.interrupted;
-          if (!o.json) return;
+          if (!machine) return;
+        }
+        if (o.maxRate) gateRates(r.packs, o.maxRate);
+        if (o.format === "junit") {
+          const xml = await junitOf(o.config, r.runId);
+          return o.out ? writeOutput(o.out, xml) : void process.stdout.write(xml);
         }
         if (o.json) {
           const { storeLocation: _, ...contract } = r;
-          return printJson(contract);
+          return o.out ? writeOutput(o.out, toJson(contract)) : printJson(contract);
         }
         for (const p of r.packs) {
           say(`Pack ${p.pack}: ${p.description}`);
@@ -94,4 +150,19 @@ Examples:
         say(`Run ${r.runId} stored in ${r.storeLocation}; full transcripts are in the results table.`);
       },
     );
+}
+
+/** The run's attacks as JUnit, read back from the store (with their texts). */
+async function junitOf(config: string, runId: string): Promise<string> {
+  const [{ openStoreFor }, { loadResults }, { redteamJunit }] = await Promise.all([
+    import("../evaluate/session.js"),
+    import("../store/results.js"),
+    import("../report/junit.js"),
+  ]);
+  const { store } = await openStoreFor(config);
+  try {
+    return redteamJunit(runId, await loadResults(store.db, runId));
+  } finally {
+    await store.close();
+  }
 }

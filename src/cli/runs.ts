@@ -1,8 +1,9 @@
 import type { Command } from "commander";
 import type { Plan } from "../evaluate/plan.js";
+import { UserError } from "../util/errors.js";
 import { renderTable } from "../util/table.js";
 import { formatSummary } from "./format-eval.js";
-import { printJson, say } from "./output.js";
+import { list, printJson, say } from "./output.js";
 
 export function registerRuns(program: Command): void {
   const runs = program
@@ -49,12 +50,20 @@ Examples:
       }
     });
 
+  registerRunsDiffExport(runs);
   runs
     .command("show <runId>")
     .description("show one run's summary (the same numbers as `eval`)")
     .option("-c, --config <file>", "config whose store to read (or set WEIGHTBRIDGE_DATABASE_URL)")
     .option("--baseline <id>", "compare against this model instead of the run's baseline")
     .option("--json", "print the summary as JSON (the `eval --json` contract)")
+    .option("--cases", "per-case rows instead of the summary: input, each model's output, grade and error side by side")
+    .option("--failed", "with --cases: only cases some model failed")
+    .option("--changed", "with --cases: only cases where a model's pass/fail differs from the baseline's")
+    .option("--errors", "with --cases: only cases where a request failed")
+    .option("--model <ids>", "with --cases: only these models (comma-separated)", list)
+    .option("--suite <names>", "with --cases: only these suites (comma-separated)", list)
+    .option("--format <format>", "with --cases: table | jsonl | csv", "table")
     .addHelpText(
       "after",
       `
@@ -62,18 +71,156 @@ A unique prefix of the run id is enough.
 
 Examples:
   weightbridge runs show 20261128-101500Z-ab12 -c weightbridge.yaml
-  weightbridge runs show 20261128-1015 --baseline qwen3-235b --json`,
+  weightbridge runs show 20261128-1015 --baseline qwen3-235b --json
+  weightbridge runs show 20261128-1015 --cases --changed
+  weightbridge runs show 20261128-1015 --cases --errors --model qwen3-235b --format jsonl`,
     )
-    .action(async (runId: string, o: { config?: string; json?: boolean; baseline?: string }) => {
-      const { openStoreFor, summariseStoredRun } = await import("../evaluate/session.js");
+    .action(async (runId: string, o: ShowFlags) => {
+      if (o.cases) return showCases(runId, o);
+      if (o.failed || o.changed || o.errors || o.model || o.suite || o.format !== "table")
+        throw new UserError("--failed, --changed, --errors, --model, --suite and --format go with --cases", "add --cases to see per-case rows");
+      const { openStoreFor, summariseStoredRun, resolveRun } = await import("../evaluate/session.js");
       const { store } = await openStoreFor(o.config);
       try {
-        const { run, summary } = await summariseStoredRun(store, runId, o.baseline);
+        const found = await resolveRun(store, runId);
+        if (found.kind === "bench") {
+          const { buildBenchReport, benchTable } = await import("../report/index.js");
+          const b = await buildBenchReport(store, found);
+          if (o.json) return printJson(b);
+          say(`Run ${b.runId} — bench of ${b.model}, ${b.status}, created ${b.createdAt} (times in ms)`);
+          return say(benchTable(b.levels));
+        }
+        const { run, summary, failures } = await summariseStoredRun(store, found.id, o.baseline);
         if (o.json) return printJson(summary);
         say(`Run ${run.id} — ${run.status}, created ${run.createdAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ""}`);
         say(`Config: ${run.configPath}`);
         say("");
-        say(formatSummary(summary));
+        say(formatSummary(summary, failures));
+      } finally {
+        await store.close();
+      }
+    });
+}
+
+interface ShowFlags {
+  config?: string;
+  json?: boolean;
+  baseline?: string;
+  cases?: boolean;
+  failed?: boolean;
+  changed?: boolean;
+  errors?: boolean;
+  model?: string[];
+  suite?: string[];
+  format: string;
+}
+
+const CASE_FORMATS = ["table", "jsonl", "csv"];
+
+async function showCases(runId: string, o: ShowFlags): Promise<void> {
+  if (!CASE_FORMATS.includes(o.format)) throw new UserError(`--format must be table, jsonl or csv (got "${o.format}")`);
+  const [{ openStoreFor, resolveRun }, { loadResults }, cases] = await Promise.all([
+    import("../evaluate/session.js"),
+    import("../store/results.js"),
+    import("./runs-cases.js"),
+  ]);
+  const { store } = await openStoreFor(o.config);
+  try {
+    const run = await resolveRun(store, runId);
+    if (run.kind === "bench")
+      throw new UserError(`run ${run.id} is a bench run: it has levels, not cases`, `see them with \`weightbridge runs show ${run.id}\``);
+    const plan = run.plan as Plan;
+    const known = plan.models.map((m) => m.config.id);
+    const unknown = o.model?.find((id) => !known.includes(id));
+    if (unknown) throw new UserError(`--model: "${unknown}" is not in run ${run.id}`, `models in this run: ${known.join(", ")}`);
+    const unknownSuite = o.suite?.find((s) => !plan.suites.some((x) => x.name === s));
+    if (unknownSuite)
+      throw new UserError(`--suite: "${unknownSuite}" is not in run ${run.id}`, `suites in this run: ${plan.suites.map((s) => s.name).join(", ")}`);
+    const rows = cases.caseRows(plan, await loadResults(store.db, run.id), {
+      ...(o.failed ? { failed: true } : {}),
+      ...(o.changed ? { changed: true } : {}),
+      ...(o.errors ? { errors: true } : {}),
+      ...(o.model ? { model: o.model } : {}),
+      ...(o.suite ? { suite: o.suite } : {}),
+    });
+    const models = known.filter((id) => !o.model?.length || o.model.includes(id));
+    if (o.format === "jsonl") return void process.stdout.write(cases.casesJsonl(rows));
+    if (o.format === "csv") return void process.stdout.write(cases.casesCsv(rows, models));
+    say(rows.length ? cases.casesTable(rows, models) : "no cases match");
+  } finally {
+    await store.close();
+  }
+}
+
+export function registerRunsDiffExport(runs: Command): void {
+  runs
+    .command("diff <runA> <runB>")
+    .description("compare two runs of the same suite case by case (B against A) with paired statistics")
+    .option("-c, --config <file>", "config whose store to read (or set WEIGHTBRIDGE_DATABASE_URL)")
+    .option("--json", 'print [{"suite", "modelA", "modelB", "meanA", "meanB", "comparison", "regressions", "improvements"}]')
+    .addHelpText(
+      "after",
+      `
+Models are paired by id (or the single model of each run); cases by case id.
+
+Examples:
+  weightbridge runs diff 20261101-0900 20261128-1015            # the same model a month later
+  weightbridge runs diff old-prompt-run new-prompt-run --json`,
+    )
+    .action(async (idA: string, idB: string, o: { config?: string; json?: boolean }) => {
+      const [{ openStoreFor, resolveRun }, { loadResults }, { diffRuns, diffTable }] = await Promise.all([
+        import("../evaluate/session.js"),
+        import("../store/results.js"),
+        import("./runs-diff.js"),
+      ]);
+      const { store } = await openStoreFor(o.config);
+      try {
+        const load = async (id: string) => {
+          const run = await resolveRun(store, id);
+          if (run.kind === "bench") throw new UserError(`run ${run.id} is a bench run: it has no cases to compare`, "runs diff compares eval or red-team runs");
+          return { id: run.id, models: (run.plan as Plan).models.map((m) => m.config.id), results: await loadResults(store.db, run.id, { withTexts: false }) };
+        };
+        const rows = diffRuns(await load(idA), await load(idB));
+        if (o.json) return printJson(rows);
+        say(diffTable(rows));
+      } finally {
+        await store.close();
+      }
+    });
+
+  runs
+    .command("export <runId>")
+    .description("every stored result of a run, one row each, as CSV or JSONL")
+    .option("-c, --config <file>", "config whose store to read (or set WEIGHTBRIDGE_DATABASE_URL)")
+    .option("--format <format>", "csv | jsonl", "jsonl")
+    .option("-o, --out <file>", "write to this file instead of stdout")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  weightbridge runs export 20261128-1015 --format csv -o results.csv\n  weightbridge runs export 20261128-1015 | jq -c 'select(.error)'",
+    )
+    .action(async (runId: string, o: { config?: string; format: string; out?: string }) => {
+      if (!["csv", "jsonl"].includes(o.format)) throw new UserError(`--format must be csv or jsonl (got "${o.format}")`);
+      const [{ openStoreFor, resolveRun }, { loadResults }, { exportRecord, EXPORT_COLUMNS }, { csvLine }, { writeOutput }] = await Promise.all([
+        import("../evaluate/session.js"),
+        import("../store/results.js"),
+        import("./runs-cases.js"),
+        import("../util/csv.js"),
+        import("./output.js"),
+      ]);
+      const { store } = await openStoreFor(o.config);
+      try {
+        const run = await resolveRun(store, runId);
+        if (run.kind === "bench")
+          throw new UserError(`run ${run.id} is a bench run: it has levels, not results`, `see them with \`weightbridge report ${run.id} --format json\``);
+        const records = (await loadResults(store.db, run.id)).map(exportRecord);
+        const text =
+          o.format === "jsonl"
+            ? records.map((r) => JSON.stringify(r)).join("\n") + (records.length ? "\n" : "")
+            : csvLine(EXPORT_COLUMNS) + records.map((r) => csvLine(EXPORT_COLUMNS.map((c) => r[c]))).join("");
+        if (o.out) {
+          writeOutput(o.out, text);
+          say(`${records.length} results written to ${o.out}`);
+        } else process.stdout.write(text);
       } finally {
         await store.close();
       }

@@ -1,9 +1,16 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { UserError } from "../util/errors.js";
 import { createProgress, wantsProgress } from "../util/progress.js";
 import { EXIT, printJson, say, warn } from "./output.js";
+
+/** scan --fail-on: severities in rising order (vet/types.ts SEVERITIES). */
+const SEVERITY_FLAG = ["info", "low", "medium", "high", "critical"];
+
+interface ScanOpts extends SigOpts {
+  failOn?: string;
+}
 
 interface SigOpts {
   key?: string;
@@ -13,6 +20,12 @@ interface SigOpts {
 }
 
 function signatureOptions(o: SigOpts) {
+  // A key or trust root that cannot be read is a usage error, never "no signature checked, OK".
+  for (const [flag, file] of [
+    ["--key", o.key],
+    ["--trust-root", o.trustRoot],
+  ] as const)
+    if (file && !existsSync(file)) throw new UserError(`${flag} ${file}: no such file`, "pass the path of a PEM file");
   return {
     ...(o.key ? { key: o.key } : {}),
     ...(o.identity ? { identity: o.identity } : {}),
@@ -37,8 +50,9 @@ export function registerScan(program: Command): void {
         "vet model artifacts without loading them: pickles, zips, safetensors, GGUF, NumPy, Keras, ONNX, chat templates, remote code; license, origin, hashes, policy",
       )
       .option("--policy <file>", "policy.yaml: licenses, origins, required formats, remote code, failOn severity, allowGlobals")
-      .addOption(new Option("--format <format>", "output format").choices(["text", "json", "sarif", "cyclonedx"]).default("text"))
+      .addOption(new Option("--format <format>", "output format").choices(["text", "json", "sarif", "cyclonedx", "junit"]).default("text"))
       .option("--json", "same as --format json")
+      .addOption(new Option("--fail-on <severity>", "also exit 1 when any finding is this severe or worse").choices(SEVERITY_FLAG))
       .option("-o, --out <file>", "write the report to a file instead of stdout")
       .option("--repo <org/name>", "the Hub repository a local folder came from (for origin)")
       .option("--download-dir <dir>", "for hf: targets, where to download (default: the weightbridge cache)"),
@@ -60,7 +74,7 @@ Examples:
   weightbridge scan ./model --format cyclonedx -o model.cdx.json
   weightbridge scan ./signed-model --key signer.pub.pem`,
     )
-    .action(async (target: string, o: SigOpts & { policy?: string; format: string; json?: boolean; out?: string; repo?: string; downloadDir?: string }) => {
+    .action(async (target: string, o: ScanOpts & { policy?: string; format: string; json?: boolean; out?: string; repo?: string; downloadDir?: string }) => {
       const { parseHfRef } = await import("../hub/hub-url.js");
       const { existsSync } = await import("node:fs");
       const format = o.json ? "json" : o.format;
@@ -68,6 +82,7 @@ Examples:
         throw new UserError(`${target}: no such file or folder`, "pass a model file, a folder, or hf:ORG/NAME[@REVISION]");
       if (o.repo && !/^[\w.-]+\/[\w.-]+$/.test(o.repo)) throw new UserError(`--repo "${o.repo}" is not ORG/NAME`);
       const policy = o.policy ? (await import("../vet/policy-file.js")).loadPolicy(o.policy) : undefined;
+      const signature = signatureOptions(o); // before the worker pool starts: a bad flag must not leave it running
       // Workers boot (~75 ms) while the scanner's modules load; scan() closes the pool, also on errors.
       const { HashPool } = await import("../vet/hash-pool.js");
       const pool = new HashPool().warm();
@@ -78,7 +93,7 @@ Examples:
           ...(policy ? { policy } : {}),
           ...(o.repo ? { repo: o.repo } : {}),
           ...(o.downloadDir ? { downloadDir: resolve(o.downloadDir) } : {}),
-          signature: signatureOptions(o),
+          signature,
           pool,
           onProgress: (d, t) => bar.update(d, t),
           onDownload: (p, i, n) => {
@@ -91,12 +106,15 @@ Examples:
         if (format === "json") text = `${JSON.stringify(report, null, 2)}\n`;
         else if (format === "sarif") text = (await import("../vet/output/sarif.js")).toSarif(report, v);
         else if (format === "cyclonedx") text = (await import("../vet/output/cyclonedx.js")).toCycloneDx(report, v);
+        else if (format === "junit") text = (await import("../report/junit.js")).scanJunit(target, report.findings, o.failOn);
         else text = (await import("../vet/output/text.js")).toText(report);
         if (o.out) {
           writeFileSync(o.out, text);
           say(`${report.verdict}: ${report.findings.length} finding(s); ${format} report written to ${o.out}`);
         } else process.stdout.write(text);
-        process.exitCode = report.verdict === "fail" ? EXIT.policy : EXIT.ok;
+        const gated = o.failOn ? report.findings.filter((f) => SEVERITY_FLAG.indexOf(f.severity) >= SEVERITY_FLAG.indexOf(o.failOn ?? "")) : [];
+        if (gated.length) warn(`fail: ${gated.length} finding(s) at or above ${o.failOn} (--fail-on); first: ${gated[0]?.severity} ${gated[0]?.rule}`);
+        process.exitCode = report.verdict === "fail" || gated.length ? EXIT.policy : EXIT.ok;
       } finally {
         bar.stop();
       }

@@ -55,16 +55,18 @@ Examples:
         try {
           const r =
             o.from === "hub"
-              ? await ingestHub(store, {
-                  sort: o.sort,
-                  limit: o.limit,
-                  ...(o.filter ? { filter: o.filter } : {}),
-                  ...(o.author ? { author: o.author } : {}),
-                  onPage: (n, total) => bar.update(n, total),
-                  onRetry: (ms) => {
-                    if (!o.json) warn(`rate limited by the Hub; waiting ${Math.ceil(ms / 1000)} s`);
-                  },
-                })
+              ? await offlineIsUserError(() =>
+                  ingestHub(store, {
+                    sort: o.sort,
+                    limit: o.limit,
+                    ...(o.filter ? { filter: o.filter } : {}),
+                    ...(o.author ? { author: o.author } : {}),
+                    onPage: (n, total) => bar.update(n, total),
+                    onRetry: (ms) => {
+                      if (!o.json) warn(`rate limited by the Hub; waiting ${Math.ceil(ms / 1000)} s`);
+                    },
+                  }),
+                )
               : await ingestFile(store, resolve(o.from));
           bar.stop();
           if (o.json) return printJson(r);
@@ -176,4 +178,21 @@ Examples:
         }
       },
     );
+}
+
+/** The Hub unreachable (offline, a bad HF_ENDPOINT, a proxy refusing) is the user's to fix, not a bug. */
+async function offlineIsUserError<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof Error && e.name !== "UserError" && /fetch failed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|bad port/.test(e.message)) {
+      const { UserError } = await import("../util/errors.js");
+      const endpoint = (process.env.HF_ENDPOINT ?? "https://huggingface.co").replace(/\/+$/, "");
+      throw new UserError(
+        `cannot reach the Hub at ${endpoint} (${e.message.replace(/\s+/g, " ")})`,
+        "check the network, HF_ENDPOINT and HTTPS_PROXY / NO_PROXY; or ingest a JSONL file with --from FILE",
+      );
+    }
+    throw e;
+  }
 }

@@ -62,9 +62,7 @@ Examples:
       const suites: Suite[] = [];
       if (o.config) suites.push(...loadProject(o.config).suites);
       for (const f of o.suite ?? []) suites.push(loadSuite(resolve(f)));
-      const sim = await startSimulator({
-        host: o.host,
-        port: o.port,
+      const sim = await startSimulatorOrExplain(startSimulator, o.host, o.port, {
         model: o.model,
         latencyMs: o.latency,
         jitterMs: o.jitter,
@@ -81,17 +79,42 @@ Examples:
           fallback: "This is a simulated answer.",
         },
       });
-      say(`SIMULATION — not a real model. "${o.model}" listening on ${sim.baseUrl}`);
-      say(
-        `  ${suites.reduce((a, s) => a + s.cases.length, 0)} scripted cases, accuracy ${o.accuracy}, latency ${o.latency}±${o.jitter} ms, errors ${o.errorRate}, 429s ${o.rateLimitRate}, mode ${o.mode}`,
-      );
-      warn("Ctrl-C to stop.");
-      await new Promise<void>((resolveStop) => {
+      // Ctrl-C handlers go in before the banner: a script that stops us as soon as it sees it gets a clean stop.
+      const stopped = new Promise<void>((resolveStop) => {
         const stop = () => resolveStop();
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
       });
+      // Fastify reports 127.0.0.1 for a wildcard host; say where it really listens.
+      const where =
+        o.host === "127.0.0.1"
+          ? sim.baseUrl
+          : sim.baseUrl.replace(/^http:\/\/[^/]+:(\d+)/, (_, p: string) => `http://${o.host.includes(":") ? `[${o.host}]` : o.host}:${p}`);
+      say(`SIMULATION — not a real model. "${o.model}" listening on ${where}`);
+      say(
+        `  ${suites.reduce((a, s) => a + s.cases.length, 0)} scripted cases, accuracy ${o.accuracy}, latency ${o.latency}±${o.jitter} ms, errors ${o.errorRate}, 429s ${o.rateLimitRate}, mode ${o.mode}`,
+      );
+      warn("Ctrl-C to stop.");
+      await stopped;
       await sim.close();
       say(`served ${sim.stats.requests} requests`);
     });
+}
+
+type Start = typeof import("../simulate/server.js").startSimulator;
+
+/** A taken port or an address that is not ours is a UserError, not a stack trace. */
+async function startSimulatorOrExplain(start: Start, host: string, port: number, rest: Omit<Parameters<Start>[0], "host" | "port">) {
+  try {
+    return await start({ host, port, ...rest });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") throw new UserError(`--port ${port}: the port is already in use on ${host}`, "pick another port, or --port 0 for any free one");
+    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EACCES")
+      throw new UserError(
+        `cannot listen on ${host}:${port} (${code})`,
+        code === "EACCES" ? "ports below 1024 need privileges; use a higher port" : "use an address of this machine, e.g. 127.0.0.1 or 0.0.0.0",
+      );
+    throw e;
+  }
 }

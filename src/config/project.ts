@@ -19,7 +19,7 @@ export const DEFAULT_CONFIG = "weightbridge.yaml";
 
 function knownConfigKeys(path: readonly PropertyKey[], value: unknown): string[] {
   if (path.length === 0) return ["models", "baseline", "suites", "judge", "embedder", "defaults", "store", "report"];
-  if (path[0] === "report") return path.length === 1 ? ["criteria"] : ["minQualityRatio", "maxCostRatio"];
+  if (path[0] === "report") return path.length === 1 ? ["criteria"] : ["minQualityRatio", "maxCostRatio", "maxErrorRate"];
   if (path[0] === "models" && typeof path[1] === "number") {
     const m = (value as { models?: { provider?: string }[] }).models?.[path[1]];
     const p = m?.provider as (typeof PROVIDERS)[number] | undefined;
@@ -47,9 +47,21 @@ export function resolveStoreUrl(configDir: string, configured?: string): string 
   return resolve(configDir, ".weightbridge", "weightbridge.db");
 }
 
+function readConfigText(configPath: string): string {
+  try {
+    return readFileSync(configPath, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(
+      `${configPath}: cannot read the config (${code === "EISDIR" ? "it is a directory" : (code ?? String(e))})`,
+      code === "EISDIR" ? "pass the YAML file itself: -c DIR/weightbridge.yaml" : "check the file's permissions",
+    );
+  }
+}
+
 export function loadConfigOnly(file?: string): { configPath: string; config: Config; storeUrl: string } {
   const configPath = resolveConfigPath(file);
-  const src = parseYaml(configPath, readFileSync(configPath, "utf8"));
+  const src = parseYaml(configPath, readConfigText(configPath));
   const config = parseWith(src, configSchema, (p) => knownConfigKeys(p, src.value));
   const dir = dirname(configPath);
   return { configPath, config, storeUrl: resolveStoreUrl(dir, config.store) };

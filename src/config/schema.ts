@@ -2,7 +2,9 @@
 import { z } from "zod";
 import { registerDiscriminator } from "./yaml-source.js";
 
-export const idSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/, "must start with a letter or digit and use only letters, digits and . _ : / @ -");
+export const idSchema = z
+  .string()
+  .regex(/^[\p{L}\p{N}][\p{L}\p{M}\p{N}._:/@-]*$/u, "must start with a letter or digit (any script) and use only letters, digits and . _ : / @ -");
 
 /** USD per 1M tokens. */
 export const priceSchema = z.strictObject({
@@ -106,6 +108,7 @@ export const configSchema = z
           .strictObject({
             minQualityRatio: z.number().positive().max(2).optional(),
             maxCostRatio: z.number().positive().optional(),
+            maxErrorRate: z.number().min(0).max(1).optional(),
           })
           .optional(),
       })

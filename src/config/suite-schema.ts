@@ -85,7 +85,7 @@ export const messageTemplateSchema = z.strictObject({
 
 export const suiteSchema = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, . _ -"),
+    name: z.string().regex(/^[\p{L}\p{N}][\p{L}\p{M}\p{N}._-]*$/u, "use letters (any script), digits, . _ -"),
     description: z.string().optional(),
     system: z.string().optional(),
     prompt: z.string().optional(),

@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { UserError } from "../util/errors.js";
+import { checkExpect } from "./check-expects.js";
 import type { Message } from "./message.js";
 import type { GenerationParams } from "./schema.js";
 import { type Expect, inlineCaseSchema, suiteSchema } from "./suite-schema.js";
-import { renderTemplate } from "./template.js";
+import { malformedPlaceholder, renderTemplate } from "./template.js";
 import { issueToUserError, parseWith, parseYaml } from "./yaml-source.js";
 
 export interface Case {
@@ -89,9 +90,12 @@ export function loadSuite(file: string): Suite {
     ? raw.messages
     : [...(raw.system !== undefined ? [{ role: "system" as const, content: raw.system }] : []), { role: "user" as const, content: raw.prompt ?? "" }];
 
+  checkTemplates(file, src, templates);
   const cases: Case[] = [];
   const add = (c: ReturnType<typeof inlineCaseSchema.parse>, source: string) => {
     const index = cases.length;
+    const expects = Array.isArray(c.expect) ? c.expect : [c.expect];
+    for (const e of expects) checkExpect(e, source);
     const messages: Message[] = [];
     for (const t of templates) {
       const r = renderTemplate(t.content, c.vars);
@@ -106,7 +110,7 @@ export function loadSuite(file: string): Suite {
       index,
       id: c.id ?? `${raw.name}#${index + 1}`,
       vars: c.vars,
-      expects: Array.isArray(c.expect) ? c.expect : [c.expect],
+      expects,
       ...(c.ideal !== undefined ? { ideal: c.ideal } : {}),
       ...(c.tags ? { tags: c.tags } : {}),
       ...groupOf(c, raw.groupBy, source),
@@ -131,6 +135,21 @@ export function loadSuite(file: string): Suite {
     ids.add(c.id);
   }
   return { name: raw.name, file, ...(raw.description ? { description: raw.description } : {}), params: raw.params ?? {}, cases };
+}
+
+/** A `{{…}}` that is not a variable reference would be sent literally: refuse it at load, with its line. */
+function checkTemplates(file: string, src: ReturnType<typeof parseYaml>, templates: { role: Message["role"]; content: string }[]): void {
+  templates.forEach((t, i) => {
+    const bad = malformedPlaceholder(t.content);
+    if (bad === undefined) return;
+    const path = src.doc.has("messages") ? ["messages", i, "content"] : t.role === "system" && src.doc.has("system") ? ["system"] : ["prompt"];
+    const node = src.doc.getIn(path, true) as { range?: number[] } | undefined;
+    const line = src.lines.linePos(node?.range?.[0] ?? 0).line;
+    throw new UserError(
+      `${file}:${line}: ${bad} in the ${t.role} template is not a variable reference`,
+      "write {{name}} where name is a case var (letters in any script, digits, _; a.b for nested), or remove the braces",
+    );
+  });
 }
 
 function loadJsonlCases(file: string): { value: ReturnType<typeof inlineCaseSchema.parse>; line: number }[] {

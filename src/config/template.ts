@@ -1,8 +1,21 @@
-/** `{{var}}` / `{{ a.b }}` templates. A missing variable is an error, never an empty string. */
-const TOKEN = /\{\{\s*([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*|\.\d+)*)\s*\}\}/g;
+/**
+ * `{{var}}` / `{{ a.b }}` templates. A missing variable is an error, never an empty string.
+ * Names are Unicode identifiers (`{{消息}}`, `{{café}}`); a `{{…}}` that is not a variable reference
+ * is a load-time error (it would otherwise be sent literally for every case).
+ */
+const NAME = String.raw`[\p{ID_Start}_][\p{ID_Continue}]*`;
+const PATH = String.raw`${NAME}(?:\.${NAME}|\.\d+)*`;
+const TOKEN = new RegExp(String.raw`\{\{\s*(${PATH})\s*\}\}`, "gu");
+/** Anything that looks like a placeholder, well-formed or not. */
+const ANY_PLACEHOLDER = /\{\{[\s\S]*?\}\}/g;
 
 export function templateVars(template: string): string[] {
   return [...template.matchAll(TOKEN)].map((m) => m[1] as string);
+}
+
+/** The first `{{…}}` in a template that is not a valid variable reference, if any. */
+export function malformedPlaceholder(template: string): string | undefined {
+  return template.replace(TOKEN, "").match(ANY_PLACEHOLDER)?.[0];
 }
 
 function lookup(vars: Record<string, unknown>, path: string): unknown {

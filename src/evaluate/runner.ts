@@ -13,6 +13,7 @@ import { ProviderError } from "../providers/types.js";
 import { cacheGet, cacheGetMany } from "../store/cache.js";
 import type { StoreHandle } from "../store/open.js";
 import { finishedKeys, type ResultRecord, resultKey } from "../store/results.js";
+import { mergeIntoPlan } from "../store/runs.js";
 import { parseDurationMs } from "../util/duration.js";
 import { errorMessage, UserError } from "../util/errors.js";
 import { sha256Hex, stableStringify } from "../util/hash.js";
@@ -46,6 +47,8 @@ export interface RunOutcome {
   requested: number;
   cached: number;
   errors: number;
+  /** Models whose endpoint said it is `weightbridge simulate` (in this call). */
+  simulated: string[];
 }
 
 export const DEFAULT_CONCURRENCY = 64;
@@ -58,6 +61,7 @@ interface CachedResponse {
   latencyMs: number;
   ttftMs?: number;
   finishReason: ChatResponse["finishReason"];
+  simulated?: boolean;
 }
 
 function timeoutOf(v: string | number | undefined): number | undefined {
@@ -191,6 +195,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
         latencyMs: value.latencyMs,
         ...(value.ttftMs !== undefined ? { ttftMs: value.ttftMs } : {}),
         finishReason: value.finishReason,
+        ...(value.simulated ? { simulated: true } : {}),
       };
       return { res, cached: false, attempts, ...(opts.noCache ? {} : { cacheEntry: { key, value: JSON.stringify(res) } }) };
     } finally {
@@ -246,6 +251,8 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
   const health = new Map<string, { ok: number; unreachable: number }>();
   const UNREACHABLE_AFTER = 3;
 
+  /** Models whose endpoint said it is `weightbridge simulate`. */
+  const simulated = new Set<string>();
   let finished = skipped;
   let fatal: unknown;
   const commits = new Set<Promise<void>>();
@@ -286,6 +293,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     try {
       const { res, cached, attempts, cacheEntry: fresh } = await call(m, it.testCase.messages, params, it.repeat > 0 ? `repeat:${it.repeat}` : "");
       cacheEntry = fresh;
+      if (res.simulated) simulated.add(m.id);
       const h = health.get(m.id) ?? { ok: 0, unreachable: 0 };
       h.ok++;
       health.set(m.id, h);
@@ -376,6 +384,12 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     await Promise.all(commits);
     await Promise.all([...providers.values()].map((p) => p.close().catch(() => undefined)));
     await closeAgents();
+    if (simulated.size) {
+      const before = (plan as Plan & { simulated?: string[] }).simulated ?? [];
+      await mergeIntoPlan(store.db, runId, { simulated: [...new Set([...before, ...simulated])] }).catch((e: unknown) => {
+        fatal ??= e;
+      });
+    }
   }
   if (fatal !== undefined) throw fatal;
   return {
@@ -386,5 +400,6 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     requested,
     cached: cachedCount,
     errors,
+    simulated: [...simulated],
   };
 }

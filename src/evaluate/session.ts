@@ -8,9 +8,12 @@ import type { ProviderError } from "../providers/types.js";
 import { openStore, type StoreHandle } from "../store/open.js";
 import { loadPrices } from "../store/prices.js";
 import { loadResults, type ResultRecord, sortedResults } from "../store/results.js";
-import { createRun, findRuns, finishRun, markRunning, newRunId, type RunRow, updateRunPlan } from "../store/runs.js";
+import { createRun, deleteRunIfEmpty, findRuns, finishRun, listRuns, markRunning, newRunId, type RunRow, updateRunPlan } from "../store/runs.js";
 import { UserError } from "../util/errors.js";
+import { type ModelFailures, modelFailures } from "./failures.js";
 import { buildPlan, type Plan, planSize } from "./plan.js";
+import { preflight } from "./preflight.js";
+import { decisionRecord } from "./record.js";
 import { type RunOptions, type RunOutcome, runPlan } from "./runner.js";
 import { DEFAULT_MARGIN, type EvalSummary, summarise } from "./summary.js";
 
@@ -38,6 +41,10 @@ export interface EvaluateResult {
   summary: EvalSummary;
   storeLocation: string;
   configPath: string;
+  /** Per model: failed requests and the first error. */
+  failures: ModelFailures[];
+  /** Every result of the run (texts only for requests this process made). */
+  results: ResultRecord[];
 }
 
 export type RunControls = Pick<EvaluateOptions, "concurrency" | "noCache" | "signal" | "onProgress" | "onRetry"> & { keep?: ResultRecord[] };
@@ -45,6 +52,13 @@ export type RunControls = Pick<EvaluateOptions, "concurrency" | "noCache" | "sig
 /** Run a stored plan and record how the run ended (completed, interrupted, or failed). */
 export async function runAndRecord(store: StoreHandle, plan: Plan, runId: string, c: RunControls): Promise<RunOutcome> {
   let outcome: RunOutcome;
+  try {
+    await preflight(plan);
+  } catch (e) {
+    // Nothing ran: a run created for this call is removed; a resumed one goes back to interrupted.
+    if (!(await deleteRunIfEmpty(store.db, runId))) await finishRun(store.db, runId, "interrupted");
+    throw e;
+  }
   try {
     outcome = await runPlan(runControls(store, plan, runId, c));
   } catch (e) {
@@ -101,6 +115,11 @@ function runControls(store: StoreHandle, plan: Plan, runId: string, c: RunContro
 
 /** Find one run by full id or unique prefix. */
 export async function resolveRun(store: StoreHandle, id: string): Promise<RunRow> {
+  if (id === "latest") {
+    const [newest] = await listRuns(store.db, 1);
+    if (!newest) throw new UserError(`no runs yet in the store at ${store.location}`, "run `weightbridge eval` first");
+    return newest;
+  }
   const hits = await findRuns(store.db, id);
   const exact = hits.find((r) => r.id === id);
   if (exact) return exact;
@@ -131,11 +150,24 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   if (opts.resume && opts.untilDecided)
     throw new UserError("--until-decided cannot resume a run", "start a new run with --until-decided, or resume without it to finish every case");
   if (opts.resume) {
+    const fixed = (["repeat", "suites", "models"] as const).filter((k) => opts[k] !== undefined);
+    if (fixed.length)
+      throw new UserError(
+        `--resume continues run ${opts.resume} with the plan it was started with; --${fixed[0] === "suites" ? "suite" : fixed[0]} cannot change it`,
+        "drop the flag to resume, or start a new run without --resume",
+      );
     const opened = await openStoreFor(opts.config);
     store = opened.store;
     const run = await resolveRun(store, opts.resume);
     if (run.kind !== "eval") throw new UserError(`run ${run.id} is a ${run.kind} run, not an eval`);
     if (run.status === "running") throw new UserError(`run ${run.id} is still running in another process`, "wait for it, or stop it first");
+    if (run.status === "completed") {
+      await store.close();
+      throw new UserError(
+        `run ${run.id} is already complete: nothing to resume`,
+        `see it with \`weightbridge runs show ${run.id}\`, or start a new run without --resume`,
+      );
+    }
     plan = run.plan as Plan;
     runId = run.id;
     configPath = run.configPath;
@@ -157,16 +189,23 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
       await store.close();
       throw e;
     }
+    try {
+      await preflight(plan);
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
     runId = newRunId();
     configPath = project.configPath;
-    await createRun(store.db, { id: runId, kind: "eval", configPath, plan });
+    await createRun(store.db, { id: runId, kind: "eval", configPath, plan: { ...plan, record: decisionRecord(configPath, plan) } });
   }
   try {
     opts.onStart?.({ runId, total: planSize(plan), resumed, storeLocation: store.location });
     const fresh: ResultRecord[] = [];
     if (opts.untilDecided) {
       const { outcome, summary } = await evaluateSequentially(store, plan, runId, opts);
-      return { runId, outcome, summary, storeLocation: store.location, configPath };
+      const rows = await loadResults(store.db, runId, { withTexts: false });
+      return { runId, outcome, summary, storeLocation: store.location, configPath, failures: modelFailures(plan, rows), results: rows };
     }
     const outcome = await runAndRecord(store, plan, runId, { ...opts, keep: fresh });
     // Nothing finished before this process: the stored rows are exactly the ones it committed, so
@@ -174,19 +213,27 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     const rows = outcome.skipped === 0 ? sortedResults(fresh) : await loadResults(store.db, runId, { withTexts: false });
     const summary = summarise(plan, runId, rows);
     summary.status = outcome.status;
-    return { runId, outcome, summary: summary, storeLocation: store.location, configPath };
+    const simulated = [...new Set([...((plan as Plan & { simulated?: string[] }).simulated ?? []), ...outcome.simulated])];
+    // Additive: which models were answered by `weightbridge simulate` (absent when none).
+    if (simulated.length) (summary as EvalSummary & { simulated?: string[] }).simulated = simulated;
+    return { runId, outcome, summary: summary, storeLocation: store.location, configPath, failures: modelFailures(plan, rows), results: rows };
   } finally {
     await store.close();
   }
 }
 
 /** The summary of a stored run (for `runs show` and the report). */
-export async function summariseStoredRun(store: StoreHandle, id: string, baseline?: string): Promise<{ run: RunRow; summary: EvalSummary }> {
+export async function summariseStoredRun(
+  store: StoreHandle,
+  id: string,
+  baseline?: string,
+): Promise<{ run: RunRow; summary: EvalSummary; failures: ModelFailures[] }> {
   const run = await resolveRun(store, id);
   const plan = run.plan as Plan;
   if (baseline && !plan.models.some((m) => m.config.id === baseline))
     throw new UserError(`--baseline: model "${baseline}" is not in run ${run.id}`, `models in this run: ${plan.models.map((m) => m.config.id).join(", ")}`);
-  const summary = summarise(plan, run.id, await loadResults(store.db, run.id, { withTexts: false }), baseline);
+  const rows = await loadResults(store.db, run.id, { withTexts: false });
+  const summary = summarise(plan, run.id, rows, baseline);
   summary.status = run.status;
-  return { run, summary };
+  return { run, summary, failures: modelFailures(plan, rows) };
 }

@@ -1,7 +1,7 @@
 /** Anthropic Messages API, streamed (message_start / content_block_delta / message_delta events). */
 import { apiKeyFrom, httpError, postJson, toProviderError } from "./http.js";
 import { SseDecoder } from "./sse.js";
-import { type ChatRequest, type ChatResponse, type FinishReason, type Provider, ProviderError } from "./types.js";
+import { type ChatRequest, type ChatResponse, type FinishReason, type Provider, ProviderError, SIMULATED_HEADER } from "./types.js";
 
 export interface AnthropicOptions {
   id: string;
@@ -117,6 +117,7 @@ export function createAnthropicProvider(o: AnthropicOptions): Provider {
         latencyMs: performance.now() - started,
         ...(ttftMs !== undefined ? { ttftMs } : {}),
         finishReason: mapAnthropicStopReason(stop),
+        ...(res.headers[SIMULATED_HEADER] ? { simulated: true } : {}),
       };
     },
     async close() {},

@@ -43,10 +43,14 @@ export function httpError(res: PostResult, origin = ""): ProviderError {
     /* not JSON */
   }
   const retryAfterMs = parseRetryAfter(res.headers);
-  const cause = new HttpStatusError(`HTTP ${res.status}: ${detail || "no body"}`, origin, res.status, retryAfterMs, detail);
+  // An HTML page (a login wall, a misrouted URL) will not change on retry; gateway errors (502-504) and 429 may.
+  const html = /^\s*</.test(res.text) || String(res.headers["content-type"] ?? "").includes("text/html");
+  const transientGateway = res.status === 429 || (res.status >= 502 && res.status <= 504);
+  const shown = detail ? detail.replace(/\s+/g, " ").trim() : "no body";
+  const cause = new HttpStatusError(`HTTP ${res.status}: ${shown}`, origin, res.status, retryAfterMs, detail);
   return new ProviderError(cause.message, {
     status: res.status,
-    retryable: isRetryableStatus(res.status),
+    retryable: isRetryableStatus(res.status) && (!html || transientGateway),
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     cause,
   });

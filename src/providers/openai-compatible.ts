@@ -5,7 +5,7 @@
  */
 import { apiKeyFrom, estimateTokens, httpError, postJson, toProviderError } from "./http.js";
 import { SseDecoder } from "./sse.js";
-import { type ChatRequest, type ChatResponse, type FinishReason, type Provider, ProviderError } from "./types.js";
+import { type ChatRequest, type ChatResponse, type FinishReason, type Provider, ProviderError, SIMULATED_HEADER } from "./types.js";
 
 export interface OpenAiCompatibleOptions {
   id: string;
@@ -74,14 +74,16 @@ export function createOpenAiCompatibleProvider(o: OpenAiCompatibleOptions): Prov
       let finish: string | null | undefined;
       let usage: StreamChunk["usage"];
       const sse = new SseDecoder();
+      let sawChoices = false;
       const onEvent = (data: string) => {
         if (data === "[DONE]") return;
         let chunk: StreamChunk;
         try {
           chunk = JSON.parse(data) as StreamChunk;
         } catch {
-          throw new ProviderError(`malformed stream chunk: ${data.slice(0, 200)}`, { retryable: true });
+          throw new ProviderError(`malformed stream chunk: ${data.slice(0, 200)}`, { retryable: false });
         }
+        if (Array.isArray(chunk.choices)) sawChoices = true;
         if (chunk.error) throw new ProviderError(`stream error: ${chunk.error.message ?? "unknown"}`, { retryable: true });
         const choice = chunk.choices?.[0];
         const piece = choice?.delta?.content;
@@ -105,15 +107,20 @@ export function createOpenAiCompatibleProvider(o: OpenAiCompatibleOptions): Prov
         throw toProviderError(e);
       });
       if (res.status >= 400) throw httpError(res);
-      if (res.streamed) for (const ev of sse.end()) onEvent(ev.data);
-      else {
+      if (res.streamed) {
+        for (const ev of sse.end()) onEvent(ev.data);
+        // A stream without a single choices array is not an answer (it would be scored as an empty one).
+        if (!sawChoices) throw new ProviderError("malformed response: the event stream carried no choices", { retryable: false });
+      } else {
         // The server ignored stream: true; read the whole JSON answer.
         let j: { choices?: { message?: { content?: string | null }; finish_reason?: string }[]; usage?: StreamChunk["usage"] };
         try {
           j = JSON.parse(res.text) as typeof j;
         } catch {
-          throw new ProviderError(`malformed response: ${res.text.slice(0, 200)}`, { retryable: true });
+          throw new ProviderError(`malformed response: ${res.text.slice(0, 200)}`, { retryable: false });
         }
+        if (!Array.isArray(j?.choices) || typeof j.choices[0]?.message !== "object" || j.choices[0]?.message === null)
+          throw new ProviderError(`malformed response: no choices[0].message in ${res.text.slice(0, 200)}`, { retryable: false });
         text = j.choices?.[0]?.message?.content ?? "";
         finish = j.choices?.[0]?.finish_reason;
         usage = j.usage;
@@ -132,6 +139,7 @@ export function createOpenAiCompatibleProvider(o: OpenAiCompatibleOptions): Prov
         latencyMs,
         ...(ttftMs !== undefined ? { ttftMs } : {}),
         finishReason: mapOpenAiFinishReason(finish),
+        ...(res.headers[SIMULATED_HEADER] ? { simulated: true } : {}),
       };
     },
     async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {

@@ -41,7 +41,12 @@ export interface ChatResponse {
   /** Time to the first content token, when streaming. */
   ttftMs?: number;
   finishReason: FinishReason;
+  /** The endpoint said it is `weightbridge simulate` (header x-weightbridge-simulated): reports mark it. */
+  simulated?: boolean;
 }
+
+/** The header `weightbridge simulate` sends on every answer. */
+export const SIMULATED_HEADER = "x-weightbridge-simulated";
 
 export interface Provider {
   readonly id: string;

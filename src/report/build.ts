@@ -3,7 +3,8 @@
 import type { LevelResult } from "../economics/loadtest.js";
 import { sumPusdToUsd } from "../economics/money.js";
 import { findGpuPrice, pickLevel, selfHostUnitCosts } from "../economics/tco.js";
-import type { Plan } from "../evaluate/plan.js";
+import { type Plan, planSize } from "../evaluate/plan.js";
+import { type DecisionRecord, decisionRecord } from "../evaluate/record.js";
 import { zForAlpha } from "../evaluate/sequential.js";
 import { resolveRun } from "../evaluate/session.js";
 import { caseScores, ms, summarise } from "../evaluate/summary.js";
@@ -14,6 +15,7 @@ import type { StoreHandle } from "../store/open.js";
 import { loadResults, type ResultRecord } from "../store/results.js";
 import { listRuns, type RunRow } from "../store/runs.js";
 import { UserError } from "../util/errors.js";
+import { gateVerdict } from "./gate.js";
 import { paretoFrontier } from "./pareto.js";
 import { type AdoptionCriteria, type CandidateRow, type ChangedCase, DEFAULT_CRITERIA, type ModelOverall, type Report } from "./types.js";
 import { decideVerdict } from "./verdict.js";
@@ -66,9 +68,19 @@ function sequentialZ(plan: Plan): { z?: number } {
   return s.length ? { z: zForAlpha(Math.min(...s.map((x) => x.alpha))) } : {};
 }
 
+/** A bench or red-team run has its own report; the adoption report is for eval runs only. */
+export function requireEvalRun(run: RunRow): void {
+  if (run.kind !== "eval")
+    throw new UserError(
+      `run ${run.id} is a ${run.kind} run, not an eval run`,
+      "`weightbridge report` builds the report of its kind; use it without buildReport()",
+    );
+}
+
 export async function buildReport(store: StoreHandle, runId: string, opts: BuildOptions = {}): Promise<Report> {
   const run = await resolveRun(store, runId);
-  const plan = run.plan as Plan;
+  requireEvalRun(run);
+  const plan = run.plan as Plan & { simulated?: string[]; record?: DecisionRecord };
   const baseline = opts.baseline ?? plan.baseline;
   if (!baseline)
     throw new UserError(`run ${run.id} has no baseline`, "pass --baseline MODEL_ID (one of: " + plan.models.map((m) => m.config.id).join(", ") + ")");
@@ -131,6 +143,7 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
         ),
       ),
       errorRate: rows.length ? r6((rows.length - ok.length) / rows.length) : 0,
+      firstError: rows.find((r) => r.error !== null)?.error ?? null,
       pareto: false,
     };
   });
@@ -138,6 +151,7 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
   for (const p of paretoFrontier(points)) p.o.pareto = true;
 
   const base = overall.find((o) => o.id === baseline);
+  const completion = { done: results.length, total: planSize(plan) };
   const baseScores = caseScores(byModel.get(baseline) ?? [], bySuiteCase);
   const candidates: CandidateRow[] = overall
     .filter((o) => o.id !== baseline)
@@ -147,7 +161,20 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
       const costRatio = o.costUsd !== null && base?.costUsd ? r6(o.costUsd / base.costUsd) : null;
       const qualityRatio = c?.qualityRatio ?? null;
       const qualityRatioCi95 = c?.qualityRatioCi95 ?? null;
-      const v = decideVerdict({ id: o.id, baseline, qualityRatio, qualityRatioCi95, costRatio, comparison: c }, criteria);
+      const v =
+        gateVerdict(
+          {
+            id: o.id,
+            baseline,
+            status: run.status,
+            completion,
+            errorRate: o.errorRate,
+            firstError: o.firstError,
+            baselineErrorRate: base?.errorRate ?? 0,
+            baselineFirstError: base?.firstError ?? null,
+          },
+          criteria,
+        ) ?? decideVerdict({ id: o.id, baseline, qualityRatio, qualityRatioCi95, costRatio, comparison: c }, criteria);
       return {
         id: o.id,
         qualityRatio: qualityRatio === null ? null : r6(qualityRatio),
@@ -198,9 +225,13 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
 
   return {
     version: 1,
+    kind: "eval",
     runId: run.id,
     createdAt: run.createdAt,
     status: run.status,
+    completion,
+    record: plan.record ?? decisionRecord(run.configPath, plan, "report"),
+    simulated: plan.models.filter((m) => plan.simulated?.includes(m.config.id)).map((m) => m.config.id),
     baseline,
     criteria,
     candidates,

@@ -1,7 +1,20 @@
 export { loadScanSummary } from "./artifacts.js";
 export { type BuildOptions, buildReport } from "./build.js";
 export { latencyChart, qualityCostChart } from "./charts.js";
+export { renderGithub } from "./github.js";
 export { renderHtml } from "./html.js";
+export { evalJunit, redteamJunit, renderJunit } from "./junit.js";
+export {
+  type BenchReport,
+  benchTable,
+  buildBenchReport,
+  buildRedteamReport,
+  type RedteamReport,
+  renderBenchHtml,
+  renderBenchMarkdown,
+  renderRedteamHtml,
+  renderRedteamMarkdown,
+} from "./kinds.js";
 export { renderMarkdown } from "./markdown.js";
 export { paretoFrontier } from "./pareto.js";
 export { type AdoptionCriteria, type CandidateRow, type ChangedCase, DEFAULT_CRITERIA, type Report, type Verdict } from "./types.js";

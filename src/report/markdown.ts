@@ -1,5 +1,6 @@
 /** Markdown rendering of a Report (for PRs, wikis and tickets). */
 import { ci, msf, pct, pv, usd, VERDICT_LABEL } from "./format.js";
+import { completionNote, degenerateNotes, errorNotes, GLOSSARY, simulatedNote } from "./notes.js";
 import type { Report } from "./types.js";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\r?\n/g, " ⏎ ");
@@ -14,6 +15,10 @@ export function renderMarkdown(r: Report): string {
     ...(r.multiplicity ? [`Multiple comparisons: ${r.multiplicity.note}.`, ""] : []),
     ...(r.sequential ? [...sequentialLines(r.sequential), ""] : []),
   );
+  const sim = simulatedNote(r);
+  if (sim) out.push(`> **${sim}**`, "");
+  const unfinished = completionNote(r);
+  if (unfinished) out.push(`> **${unfinished}**`, "");
   out.push("## Verdicts", "");
   out.push("| candidate | verdict | quality vs baseline (95% CI) | p | cost ratio | p50 | TTFT p50 | errors |", "|---|---|---|---|---|---|---|---|");
   for (const c of r.candidates)
@@ -22,6 +27,10 @@ export function renderMarkdown(r: Report): string {
     );
   out.push("");
   for (const c of r.candidates) out.push(`- **${c.id}**: ${c.reason}`);
+  const errs = errorNotes(r);
+  if (errs.length) out.push("", "Errors:", "", ...errs.map((e) => `- ${cell(e)}`));
+  const degenerate = degenerateNotes(r);
+  if (degenerate.length) out.push("", ...degenerate.map((d) => `- ${d}`));
   out.push("", "## All models, all suites pooled", "");
   out.push("| model | cases | mean score (95% CI) | cost | p50 | p95 | Pareto |", "|---|---|---|---|---|---|---|");
   for (const m of r.models)
@@ -82,6 +91,7 @@ export function renderMarkdown(r: Report): string {
       );
     out.push("");
   }
+  out.push("## Glossary", "", ...GLOSSARY.map(([k, v]) => `- **${k}**: ${v}`));
   return `${out.join("\n")}\n`;
 }
 

@@ -1,4 +1,6 @@
 /** The Report: everything the renderers show, computed once from the store. Versioned. */
+
+import type { DecisionRecord } from "../evaluate/record.js";
 import type { SequentialReport } from "../evaluate/sequential.js";
 import type { ModelSummary, Multiplicity, SuiteSummary } from "../evaluate/summary.js";
 
@@ -7,11 +9,14 @@ export interface AdoptionCriteria {
   minQualityRatio: number;
   /** Candidate cost / baseline cost must not exceed this (default 0.5). */
   maxCostRatio: number;
+  /** Above this share of failed requests (candidate or baseline) the verdict is ERROR, before any quality judgement (default 0.05). */
+  maxErrorRate: number;
 }
 
-export const DEFAULT_CRITERIA: AdoptionCriteria = { minQualityRatio: 0.9, maxCostRatio: 0.5 };
+export const DEFAULT_CRITERIA: AdoptionCriteria = { minQualityRatio: 0.9, maxCostRatio: 0.5, maxErrorRate: 0.05 };
 
-export type Verdict = "adopt" | "reject" | "inconclusive";
+/** incomplete: the run did not finish; error: too many requests failed to judge quality. */
+export type Verdict = "adopt" | "reject" | "inconclusive" | "incomplete" | "error";
 
 export interface CandidateRow {
   id: string;
@@ -40,6 +45,8 @@ export interface ModelOverall {
   latencyP95Ms: number | null;
   ttftP50Ms: number | null;
   errorRate: number;
+  /** The first stored error of this model's requests, in one line (null when none failed). */
+  firstError: string | null;
   /** On the quality-vs-cost Pareto frontier (priced models only). */
   pareto: boolean;
 }
@@ -58,9 +65,17 @@ export interface ChangedCase {
 
 export interface Report {
   version: 1;
+  /** Which run kind this report is about (bench and red-team runs have their own reports). */
+  kind: "eval";
   runId: string;
   createdAt: string;
   status: string;
+  /** Requests finished of those planned: an unfinished run's verdicts are INCOMPLETE. */
+  completion: { done: number; total: number };
+  /** Models whose answers came from `weightbridge simulate` (not a real model): the report says so. */
+  simulated: string[];
+  /** SHA-256 of the config, suites and model locks, and the weightbridge version: the decision can be audited and reproduced. */
+  record: DecisionRecord;
   baseline: string;
   criteria: AdoptionCriteria;
   candidates: CandidateRow[];

@@ -4,7 +4,7 @@
  * Anthropic Messages (/v1/messages). Latency, errors and 429s are injected as configured.
  */
 import Fastify, { type FastifyReply } from "fastify";
-import type { Message } from "../providers/types.js";
+import { type Message, SIMULATED_HEADER } from "../providers/types.js";
 import { seededRng } from "../stats/rng.js";
 import { sleep } from "../util/duration.js";
 import { answer, type Behaviour, countTokens, embedText } from "./behaviour.js";
@@ -119,6 +119,11 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
     const out = text.match(/.{1,4}/gsu) ?? [];
     return out.length ? out : [""];
   }
+
+  // Every answer says it is simulated (hijacked streams too: writeHead merges headers set here), so reports can mark it.
+  app.addHook("onRequest", async (_req, reply) => {
+    reply.raw.setHeader(SIMULATED_HEADER, "1");
+  });
 
   app.get("/healthz", async () => ({ ok: true, simulated: true }));
   app.get("/v1/models", async () => ({ object: "list", data: [{ id: modelName, object: "model", owned_by: "weightbridge-simulator" }] }));

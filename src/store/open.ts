@@ -25,11 +25,24 @@ export interface StoreHandle {
 
 export async function openStore(url: string): Promise<StoreHandle> {
   if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url);
-  const file = url.startsWith("sqlite:") ? url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "") : url;
+  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(url)?.[1]; // two letters or more: C:\ is a Windows drive
+  if (scheme && scheme.toLowerCase() !== "sqlite" && scheme.toLowerCase() !== "file")
+    throw new UserError(`store: unsupported database URL scheme "${scheme}:"`, "use postgres://… for PostgreSQL, or a file path / sqlite:PATH for SQLite");
+  const file = url.startsWith("sqlite:")
+    ? url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "")
+    : url.startsWith("file://")
+      ? url.slice("file://".length)
+      : url;
   return openSqlite(resolve(file));
 }
 
 async function openSqlite(file: string): Promise<StoreHandle> {
+  // Virtual filesystems: SQLite on /proc or /sys can block forever instead of failing.
+  if (/^\/(proc|sys|dev)(\/|$)/.test(file))
+    throw new UserError(
+      `store: ${file} is on a virtual filesystem, not a place for a database`,
+      "set WEIGHTBRIDGE_DATABASE_URL (or store: in the config) to a normal writable path",
+    );
   const { default: BetterSqlite3 } = await import("better-sqlite3");
   try {
     mkdirSync(dirname(file), { recursive: true });

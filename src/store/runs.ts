@@ -105,3 +105,22 @@ export async function findRuns(db: Kysely<Database>, prefix: string): Promise<Ru
     .execute();
   return rows.map(toRow);
 }
+
+/** Remove a run that recorded nothing (its preflight failed): no ghost "interrupted" run is left behind. Returns whether it was removed. */
+export async function deleteRunIfEmpty(db: Kysely<Database>, id: string): Promise<boolean> {
+  const any = await db.selectFrom("results").select("run_id").where("run_id", "=", id).limit(1).executeTakeFirst();
+  if (any) return false;
+  await db.deleteFrom("runs").where("id", "=", id).execute();
+  return true;
+}
+
+/** Record extra facts learned while running (e.g. which endpoints were simulated) in the stored plan. */
+export async function mergeIntoPlan(db: Kysely<Database>, id: string, extra: Record<string, unknown>): Promise<void> {
+  const r = await db.selectFrom("runs").select("plan_json").where("id", "=", id).executeTakeFirst();
+  if (!r) return;
+  await db
+    .updateTable("runs")
+    .set({ plan_json: JSON.stringify({ ...(JSON.parse(r.plan_json) as object), ...extra }) })
+    .where("id", "=", id)
+    .execute();
+}

@@ -125,3 +125,43 @@ describe("weightbridge bench and cost against the simulator", () => {
     expect(wrong.stderr).toMatch(/measured "sim", not "api"/);
   });
 });
+
+describe("cost: does the model fit on the GPUs", () => {
+  it("reads parameters and precision from the name and compares weights with GPU memory", async () => {
+    const { checkFit, paramsFromName, bytesPerParam } = await import("../../src/economics/fit.js");
+    expect(paramsFromName("Qwen/Qwen3-235B-A22B")).toBe(235e9);
+    expect(paramsFromName("qwen2.5-0.5b-instruct")).toBe(0.5e9);
+    expect(paramsFromName("gpt-4o")).toBeUndefined();
+    expect(bytesPerParam("Qwen3-235B-A22B-FP8")).toBe(1);
+    expect(bytesPerParam("Llama-3.1-70B-Instruct-AWQ")).toBe(0.5);
+    expect(checkFit("Qwen/Qwen3-235B-A22B", "H100", 1)).toMatchObject({ weightsGb: 470, memoryGb: 80, fits: false });
+    expect(checkFit("Qwen/Qwen3-235B-A22B", "H100", 8)).toMatchObject({ fits: true });
+    expect(checkFit("Qwen/Qwen3-235B-A22B", "H100", 1)?.message).toMatch(/needs at least 7 such GPUs/);
+    expect(checkFit("Qwen3-8B", "L4", 1)).toMatchObject({ weightsGb: 16, fits: true });
+    expect(checkFit("gpt-4o", "H100", 1)).toBeUndefined(); // no parameter count in the name: not judged
+  });
+});
+
+describe("weightbridge cost warns when the model cannot fit", () => {
+  it("235B on one 80 GB GPU: a warning and memoryFit.fits = false in the JSON", async () => {
+    const sim = await startStub({ behaviour: { mode: "echo", accuracy: 1, seed: 1, script: new Map(), refuseTopics: [], fallback: "x" } });
+    try {
+      const dir = tempDir();
+      writeFiles(dir, {
+        "weightbridge.yaml": `models:\n  - id: big\n    provider: openai-compatible\n    baseUrl: ${sim.baseUrl}\n    model: Qwen/Qwen3-235B-A22B\nsuites: [s.yaml]\n`,
+        "s.yaml": 'name: s\nprompt: "x"\ncases:\n  - expect: { type: equals, value: a }\n',
+      });
+      const config = join(dir, "weightbridge.yaml");
+      const b = await runCli(["bench", "big", "-c", config, "--concurrency", "1", "--requests", "3", "--input-tokens", "8", "--output-tokens", "4", "--json"]);
+      const runId = (JSON.parse(b.stdout) as { runId: string }).runId;
+      const c = await runCli(["cost", "big", "-c", config, "--bench", runId, "--gpu", "H100", "--gpus", "1", "--json"]);
+      expect(c.code).toBe(0);
+      expect(c.stderr).toMatch(/warning: Qwen\/Qwen3-235B-A22B needs ~470 GB for its weights alone, plus KV cache; 1x H100 has 80 GB/);
+      expect((JSON.parse(c.stdout) as { memoryFit: unknown }).memoryFit).toEqual({ weightsGb: 470, memoryGb: 80, fits: false });
+      const eight = await runCli(["cost", "big", "-c", config, "--bench", runId, "--gpu", "H100", "--gpus", "8", "--json"]);
+      expect(eight.stderr).not.toMatch(/warning/);
+    } finally {
+      await sim.close();
+    }
+  });
+});

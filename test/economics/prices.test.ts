@@ -95,6 +95,27 @@ describe("litellm import", () => {
     expect(shown[0]).toMatchObject({ origin: "imported", input: 0.2 });
     expect(shown[0]?.source).toMatch(/prices\.json, key acme-7b/);
     const cfg = JSON.parse((await runCli(["prices", "-c", config, "--model", "m (config id)", "--json"])).stdout) as { origin: string; output: number }[];
-    expect(cfg[0]).toMatchObject({ origin: "config", output: 0.6 });
+    // The config names the model but not its price: the row says the figure came from the import.
+    expect(cfg[0]).toMatchObject({ origin: "imported", output: 0.6 });
+    // Without -c, ./weightbridge.yaml's store is read, so imported prices are not ignored.
+    const here = JSON.parse((await runCli(["prices", "--model", "acme", "--json"], { cwd: dir })).stdout) as { origin: string }[];
+    expect(here.map((r) => r.origin)).toEqual(["imported"]);
+  });
+
+  it("a configured model priced from the catalog says catalog, and one with price: says config", async () => {
+    const dir = tempDir();
+    writeFiles(dir, {
+      "weightbridge.yaml":
+        "models:\n  - id: cat\n    provider: openai\n    model: gpt-4o\n  - id: own\n    provider: openai-compatible\n    baseUrl: http://127.0.0.1:1/v1\n    model: x\n    price: { input: 1, output: 2 }\nsuites: [s.yaml]\n",
+      "s.yaml": 'name: s\nprompt: "x"\ncases:\n  - expect: { type: equals, value: a }\n',
+    });
+    const rows = JSON.parse((await runCli(["prices", "-c", join(dir, "weightbridge.yaml"), "--model", "(config id)", "--json"])).stdout) as {
+      model: string;
+      origin: string;
+    }[];
+    expect(rows).toEqual([
+      expect.objectContaining({ model: "cat (config id)", origin: "catalog" }),
+      expect.objectContaining({ model: "own (config id)", origin: "config" }),
+    ]);
   });
 });

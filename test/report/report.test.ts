@@ -30,7 +30,10 @@ describe("verdict", () => {
   });
   it("honours custom criteria", () => {
     expect(
-      decideVerdict({ ...base, qualityRatio: 0.97, qualityRatioCi95: [0.92, 1.02], costRatio: 0.1 }, { minQualityRatio: 0.95, maxCostRatio: 0.5 }).verdict,
+      decideVerdict(
+        { ...base, qualityRatio: 0.97, qualityRatioCi95: [0.92, 1.02], costRatio: 0.1 },
+        { ...DEFAULT_CRITERIA, minQualityRatio: 0.95, maxCostRatio: 0.5 },
+      ).verdict,
     ).toBe("inconclusive");
   });
 });
@@ -184,9 +187,13 @@ describe("weightbridge report", () => {
   it("renderers accept an empty comparison without crashing", () => {
     const empty = {
       version: 1 as const,
+      kind: "eval" as const,
       runId: "r",
       createdAt: "t",
       status: "completed",
+      completion: { done: 0, total: 0 },
+      simulated: [],
+      record: { weightbridgeVersion: "0", hashedAt: "t", hashedWhen: "report" as const, config: { path: "c", sha256: null }, suites: [], locks: [] },
       baseline: "a",
       criteria: DEFAULT_CRITERIA,
       candidates: [],

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { loadOrigins } from "../../src/hub/index.js";
 import { type SnapshotModel, shares } from "../../src/scoreboard/analytics.js";
 import { attribute, baseModelsFromTags } from "../../src/scoreboard/attribute.js";
 import { matchFamily } from "../../src/scoreboard/families.js";
-import { loadOrigins } from "../../src/hub/index.js";
 
 const origins = loadOrigins();
 

@@ -68,7 +68,7 @@ describe("an open comparison says how many more cases would decide", () => {
     expect(moreCasesPhrase(status)).toMatch(/^about \d+ more cases would decide \(80% power\)$/);
     const v = decideVerdict(
       { id: "cand", baseline: "base", qualityRatio: c.qualityRatio, qualityRatioCi95: c.qualityRatioCi95, costRatio: 0.2, comparison: c },
-      { minQualityRatio: 0.9, maxCostRatio: 0.5 },
+      { minQualityRatio: 0.9, maxCostRatio: 0.5, maxErrorRate: 0.05 },
     );
     expect(v.verdict).toBe("inconclusive");
     expect(v.reason).toContain(`about ${status.moreCases} more cases would decide (80% power)`);
