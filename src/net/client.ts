@@ -9,9 +9,12 @@
  * ClosedWithoutAnswerError (`sent: true`); whether to try again, and where, is the caller's decision.
  */
 import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import { StringDecoder } from "node:string_decoder";
 import tls from "node:tls";
-import { type Dispatcher, Pool, ProxyAgent } from "undici";
+import type { Dispatcher, ProxyAgent as ProxyAgentType } from "undici";
+import apiRequest from "undici/lib/api/api-request.js";
+import Pool from "undici/lib/dispatcher/pool.js";
 import { UserError } from "../util/errors.js";
 import { BodyTimeoutError, classify, HeadTimeoutError, MalformedBodyError } from "./errors.js";
 import { proxyFor } from "./proxy.js";
@@ -22,6 +25,12 @@ export type ResponseHeaders = Record<string, string | string[] | undefined>;
 export type PoolRegistry = Map<string, Dispatcher>;
 
 const pools: PoolRegistry = new Map();
+
+/**
+ * undici's ProxyAgent needs the package index (which attaches request/connect to every dispatcher);
+ * loaded only when a proxy is configured, so a run without one does not pay for fetch and WebSocket.
+ */
+const loadProxyAgent = (): typeof ProxyAgentType => (createRequire(import.meta.url)("undici") as { ProxyAgent: typeof ProxyAgentType }).ProxyAgent;
 
 /** How long a connection may take to open (TCP and TLS). */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -40,7 +49,7 @@ export function dispatcherFor(u: URL, connections: number, registry: PoolRegistr
     const connect = { timeout: CONNECT_TIMEOUT_MS, ...(ca ? { ca: [...tls.rootCertificates, ca.toString()] } : {}) };
     const common = { connections, pipelining: 1, connect };
     d = proxy
-      ? new ProxyAgent({
+      ? new (loadProxyAgent())({
           uri: proxy.href,
           proxyTunnel: u.protocol === "https:",
           connections,
@@ -135,7 +144,7 @@ export async function postJson(url: string | URL, body: unknown, opts: PostOptio
       }, opts.timeoutMs)
     : undefined;
   try {
-    const res = await dispatcher.request({
+    const res = await apiRequest.call(dispatcher, {
       origin: u.origin,
       path: u.pathname + u.search,
       method: "POST",
