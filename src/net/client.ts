@@ -13,7 +13,6 @@ import { createRequire } from "node:module";
 import { StringDecoder } from "node:string_decoder";
 import tls from "node:tls";
 import type { Dispatcher, ProxyAgent as ProxyAgentType } from "undici";
-import apiRequest from "undici/lib/api/api-request.js";
 import Pool from "undici/lib/dispatcher/pool.js";
 import { UserError } from "../util/errors.js";
 import { BodyTimeoutError, classify, HeadTimeoutError, MalformedBodyError } from "./errors.js";
@@ -116,82 +115,99 @@ function basicAuthOf(u: URL): Record<string, string> {
 /**
  * POST JSON and read the answer: streamed to onStreamText for 2xx event streams, read whole otherwise
  * (any status: the caller decides what a 4xx/5xx means). Fails with a NetError, the caller's abort
- * reason, or what onStreamText threw.
+ * reason, or what onStreamText threw. On undici's dispatch API (no response stream objects: the
+ * bytes go straight to the decoder; about half the CPU of `request` here).
  */
-export async function postJson(url: string | URL, body: unknown, opts: PostOptions): Promise<PostResult> {
+export function postJson(url: string | URL, body: unknown, opts: PostOptions): Promise<PostResult> {
   const u = typeof url === "string" ? new URL(url) : url;
   let dispatcher: Dispatcher;
   try {
     dispatcher = dispatcherFor(u, opts.connections, opts.pools, opts.ca);
   } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`cannot send to ${u.origin}: ${(e as Error).message}`);
+    return Promise.reject(e instanceof UserError ? e : new UserError(`cannot send to ${u.origin}: ${(e as Error).message}`));
   }
-  opts.signal?.throwIfAborted();
-  const ac = new AbortController();
-  let answered = false;
-  let failure: unknown;
-  const fail = (e: unknown) => {
-    failure ??= e;
-    ac.abort(e);
-  };
-  const onAbort = () => fail(opts.signal?.reason ?? new Error("aborted"));
-  opts.signal?.addEventListener("abort", onAbort, { once: true });
-  const timer = opts.timeoutMs
-    ? setTimeout(() => {
-        const what = answered ? BodyTimeoutError : HeadTimeoutError;
-        fail(new what(`timed out after ${opts.timeoutMs} ms waiting for ${answered ? "the rest of the answer" : "an answer"} from ${u.origin}`, u.origin));
-      }, opts.timeoutMs)
-    : undefined;
-  try {
-    const res = await apiRequest.call(dispatcher, {
-      origin: u.origin,
-      path: u.pathname + u.search,
-      method: "POST",
-      headers: { "content-type": "application/json", ...basicAuthOf(u), ...opts.headers },
-      body: JSON.stringify(body),
-      signal: ac.signal,
-      ...(opts.timeoutMs ? { headersTimeout: opts.timeoutMs } : {}),
-    });
-    answered = true;
-    if (opts.timeoutUntilHeaders && timer) clearTimeout(timer);
-    const streamed = res.statusCode < 300 && String(res.headers["content-type"] ?? "").includes("text/event-stream") && opts.onStreamText !== undefined;
+  if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
+  return new Promise<PostResult>((resolve, reject) => {
+    const r = { status: 0, headers: {} as ResponseHeaders, text: "", streamed: false };
     const decoder = new StringDecoder("utf8");
-    let text = "";
-    let size = 0;
     const limit = opts.maxAnswerBytes ?? 64 * 1024 * 1024;
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (!streamed && size > limit) throw new MalformedBodyError(`${u.origin}: the answer is over ${limit} bytes`, u.origin);
-      const piece = decoder.write(chunk as Buffer);
-      if (streamed) opts.onStreamText?.(piece);
-      else text += piece;
+    let size = 0;
+    let settled = false;
+    let controller: Dispatcher.DispatchController | undefined;
+    /** Settle once; a failure of ours (timeout, abort, limit, the callback's throw) also stops the request. */
+    const finish = (err?: unknown, ours = false) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
+      if (err === undefined) return resolve(r);
+      if (ours) controller?.abort(err instanceof Error ? err : new Error(String(err)));
+      reject(err);
+    };
+    const onAbort = () => finish(opts.signal?.reason ?? new Error("aborted"), true);
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          const what = r.status ? BodyTimeoutError : HeadTimeoutError;
+          finish(
+            new what(`timed out after ${opts.timeoutMs} ms waiting for ${r.status ? "the rest of the answer" : "an answer"} from ${u.origin}`, u.origin),
+            true,
+          );
+        }, opts.timeoutMs)
+      : undefined;
+    const take = (piece: string) => {
+      if (!r.streamed) r.text += piece;
+      else if (piece)
+        try {
+          opts.onStreamText?.(piece);
+        } catch (e) {
+          finish(e, true);
+        }
+    };
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c;
+        if (settled) c.abort(new Error("already settled"));
+      },
+      onResponseStart(_c, statusCode, headers) {
+        if (opts.timeoutUntilHeaders && timer) clearTimeout(timer);
+        r.status = statusCode;
+        r.headers = headers;
+        r.streamed = statusCode < 300 && String(headers["content-type"] ?? "").includes("text/event-stream") && opts.onStreamText !== undefined;
+      },
+      onResponseData(_c, chunk) {
+        if (settled) return;
+        size += chunk.length;
+        if (!r.streamed && size > limit) return finish(new MalformedBodyError(`${u.origin}: the answer is over ${limit} bytes`, u.origin), true);
+        take(decoder.write(chunk));
+      },
+      onResponseEnd() {
+        take(decoder.end());
+        finish();
+      },
+      onResponseError(_c, err) {
+        if (settled) return;
+        if ((err as { code?: unknown }).code === "UND_ERR_INVALID_ARG")
+          return finish(new UserError(`cannot send to ${u.origin}: ${err.message}`, "check the headers (an API key with a line break?)"));
+        finish(classify(err, u.origin, r.status !== 0));
+      },
+    };
+    try {
+      dispatcher.dispatch(
+        {
+          origin: u.origin,
+          path: u.pathname + u.search,
+          method: "POST",
+          headers: { "content-type": "application/json", ...basicAuthOf(u), ...opts.headers },
+          body: JSON.stringify(body),
+          ...(opts.timeoutMs ? { headersTimeout: opts.timeoutMs } : {}),
+        },
+        handler,
+      );
+    } catch (e) {
+      if ((e as { code?: unknown }).code === "UND_ERR_INVALID_ARG")
+        finish(new UserError(`cannot send to ${u.origin}: ${(e as Error).message}`, "check the headers (an API key with a line break?)"));
+      else finish(classify(e, u.origin, false));
     }
-    const rest = decoder.end();
-    if (streamed && rest) opts.onStreamText?.(rest);
-    else text += rest;
-    return { status: res.statusCode, headers: res.headers, text, streamed };
-  } catch (e) {
-    if (failure !== undefined) throw failure;
-    if (e instanceof MalformedBodyError) {
-      ac.abort(e);
-      throw e;
-    }
-    // What onStreamText threw is the caller's own error: passed on as it is.
-    if ((e as { code?: unknown })?.code === "UND_ERR_INVALID_ARG")
-      throw new UserError(`cannot send to ${u.origin}: ${(e as Error).message}`, "check the headers (an API key with a line break?)");
-    if (answered && !isUndiciError(e)) {
-      ac.abort(e);
-      throw e;
-    }
-    throw classify(e, u.origin, answered);
-  } finally {
-    if (timer) clearTimeout(timer);
-    opts.signal?.removeEventListener("abort", onAbort);
-  }
-}
-
-function isUndiciError(e: unknown): boolean {
-  const code = (e as { code?: unknown })?.code;
-  return typeof code === "string" && (code.startsWith("UND_ERR") || /^E[A-Z]+$/.test(code));
+  });
 }

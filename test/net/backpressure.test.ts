@@ -15,11 +15,13 @@ afterEach(async () => {
 });
 
 const ANSWER = "x".repeat(64 * 1024);
-const REQUEST = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+const GET = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+const POST = `POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 400\r\n\r\n${"b".repeat(400)}`;
 
 /** Open `n` connections that each send the whole flood and never read. */
 async function flood(port: number, n: number, requests = 20_000): Promise<net.Socket[]> {
-  const bytes = REQUEST.repeat(requests);
+  // One in ten has a body: reading a body is what made node:http resume a paused socket.
+  const bytes = Array.from({ length: requests }, (_, i) => (i % 10 === 0 ? POST : GET)).join("");
   const sockets: net.Socket[] = [];
   for (let i = 0; i < n; i++) {
     const s = net.connect(port, "127.0.0.1");
@@ -36,7 +38,7 @@ async function flood(port: number, n: number, requests = 20_000): Promise<net.So
 }
 
 describe("backpressure", () => {
-  it("a client that pipelines 20,000 requests and reads nothing gets a few served; node:http alone dispatches thousands", async () => {
+  it("a client that pipelines 20,000 requests and reads nothing gets a few served; node:http alone dispatches many more", async () => {
     let served = 0;
     const s = createHttpServer({
       bodyLimit: 1024,
@@ -46,12 +48,16 @@ describe("backpressure", () => {
         reply.end(ANSWER);
       },
     });
+    let parsed = 0;
+    s.server.on("request", () => parsed++);
     const port = (await s.listen(0, "127.0.0.1")).port;
     closers.push(() => s.close());
     await flood(port, 1);
     await sleep(800);
     expect(served).toBeGreaterThan(0);
     expect(served).toBeLessThan(500); // what the socket buffers hold, not the 20,000 asked for
+    // Reading stopped too: at most a read's worth of requests parsed past the limit (not all 20,000).
+    expect(parsed).toBeLessThan(served + 5000);
 
     let dispatched = 0;
     const bare: Server = createServer((_req, res) => {
@@ -68,7 +74,29 @@ describe("backpressure", () => {
     );
     await flood((bare.address() as AddressInfo).port, 1);
     await sleep(800);
-    expect(dispatched).toBeGreaterThan(1000);
+    expect(dispatched).toBeGreaterThan(served * 2);
+  });
+
+  it("a slow handler with small answers: reading stops while requests wait (bodies are not buffered ahead)", async () => {
+    let served = 0;
+    let parsed = 0;
+    const s = createHttpServer({
+      bodyLimit: 1024,
+      closeGraceMs: 100,
+      onRequest: async (_req, reply) => {
+        await sleep(2);
+        served++;
+        reply.end("ok");
+      },
+    });
+    s.server.on("request", () => parsed++);
+    const port = (await s.listen(0, "127.0.0.1")).port;
+    closers.push(() => s.close());
+    await flood(port, 1);
+    await sleep(800);
+    expect(served).toBeGreaterThan(0);
+    // Answers are small and the client's buffers take them: only our hold stops node:http from parsing all 20,000.
+    expect(parsed).toBeLessThan(served + 5000);
   });
 
   it("with 20 such connections open, a new client is still answered", async () => {
