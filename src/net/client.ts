@@ -39,13 +39,19 @@ const CONNECT_TIMEOUT_MS = 10_000;
  * the process (or in `registry`); the proxy is read from the environment when it is made. `ca` adds
  * to the CAs TLS trusts (a private CA); certificates are always verified.
  */
-export function dispatcherFor(u: URL, connections: number, registry: PoolRegistry = pools, ca?: string | Buffer): Dispatcher {
+export function dispatcherFor(
+  u: URL,
+  connections: number,
+  registry: PoolRegistry = pools,
+  ca?: string | Buffer,
+  connectTimeoutMs = CONNECT_TIMEOUT_MS,
+): Dispatcher {
   const caKey = ca ? createHash("sha256").update(ca).digest("hex").slice(0, 16) : "";
-  const key = `${u.protocol}//${u.username}:${u.password}@${u.host}#${connections}#${caKey}`;
+  const key = `${u.protocol}//${u.username}:${u.password}@${u.host}#${connections}#${caKey}#${connectTimeoutMs}`;
   let d = registry.get(key);
   if (!d) {
     const proxy = proxyFor(u);
-    const connect = { timeout: CONNECT_TIMEOUT_MS, ...(ca ? { ca: [...tls.rootCertificates, ca.toString()] } : {}) };
+    const connect = { timeout: connectTimeoutMs, ...(ca ? { ca: [...tls.rootCertificates, ca.toString()] } : {}) };
     const common = { connections, pipelining: 1, connect };
     d = proxy
       ? new (loadProxyAgent())({
@@ -54,7 +60,7 @@ export function dispatcherFor(u: URL, connections: number, registry: PoolRegistr
           connections,
           pipelining: 1,
           requestTls: connect,
-          connect: { timeout: CONNECT_TIMEOUT_MS },
+          connect: { timeout: connectTimeoutMs },
         })
       : new Pool(u.origin, common);
     registry.set(key, d);
@@ -92,6 +98,8 @@ export interface PostOptions {
   signal?: AbortSignal;
   /** Called with decoded text as it arrives when the answer is a 2xx event stream. */
   onStreamText?: (text: string) => void;
+  /** How long a connection may take to open (TCP and TLS); default 10 s. */
+  connectTimeoutMs?: number;
   /** A CA to trust besides the system's (PEM), for servers with a private CA. */
   ca?: string | Buffer;
   /** The most bytes of an answer read whole (not streamed); default 64 MiB. */
@@ -122,7 +130,7 @@ export function postJson(url: string | URL, body: unknown, opts: PostOptions): P
   const u = typeof url === "string" ? new URL(url) : url;
   let dispatcher: Dispatcher;
   try {
-    dispatcher = dispatcherFor(u, opts.connections, opts.pools, opts.ca);
+    dispatcher = dispatcherFor(u, opts.connections, opts.pools, opts.ca, opts.connectTimeoutMs);
   } catch (e) {
     return Promise.reject(e instanceof UserError ? e : new UserError(`cannot send to ${u.origin}: ${(e as Error).message}`));
   }
