@@ -219,10 +219,19 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
 
   const serve = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     if (stopping) res.shouldKeepAlive = false;
-    if (req.rawHeaders.length / 2 > o.maxHeaders) return refuse(res, 431, `more than ${o.maxHeaders} header lines`, "bad_http_request");
     const hosts = hostLines(req.rawHeaders);
-    if (hosts === 0 && req.httpVersionMinor === 1) return refuse(res, 400, "an HTTP/1.1 request without a Host header", "bad_http_request");
-    if (hosts > 1) return refuse(res, 400, "more than one Host header", "bad_http_request");
+    const bad =
+      req.rawHeaders.length / 2 > o.maxHeaders
+        ? ([431, `more than ${o.maxHeaders} header lines`] as const)
+        : hosts === 0 && req.httpVersionMinor === 1
+          ? ([400, "an HTTP/1.1 request without a Host header"] as const)
+          : hosts > 1
+            ? ([400, "more than one Host header"] as const)
+            : undefined;
+    if (bad) {
+      refuse(res, bad[0], bad[1], "bad_http_request");
+      return;
+    }
     readBody(req, o.bodyLimit, (body, tooLarge) => {
       if (!body) return void res.destroy();
       if (tooLarge) res.shouldKeepAlive = false;
