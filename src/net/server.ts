@@ -20,6 +20,7 @@
  */
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import type { Duplex } from "node:stream";
 
 /** A request read whole. */
 export interface InboundRequest {
@@ -146,6 +147,30 @@ function refuse(res: http.ServerResponse, status: number, message: string, code:
   res.end(body);
 }
 
+/**
+ * What llhttp refused (malformed framing, a head over the limit, a request too slow): answered as
+ * node:http's default handler answers it — same status, then the connection is destroyed — but with
+ * the OpenAI-style JSON body the gateway uses for every error it generates.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const s = socket as Socket & { _httpMessage?: http.ServerResponse | null };
+  if (s.writable && !s._httpMessage?.headersSent) {
+    const code = err.code ?? "";
+    const status = code === "HPE_HEADER_OVERFLOW" ? 431 : code === "HPE_CHUNK_EXTENSIONS_OVERFLOW" ? 413 : code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    const why =
+      status === 408
+        ? "the request did not arrive in time"
+        : status === 431
+          ? "the request head is too large"
+          : `malformed HTTP request (${code || err.message})`;
+    const body = errorBody(status, why, "bad_http_request");
+    s.write(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  s.destroy(err);
+}
+
 /** Read the body whole, up to `limit` bytes kept; past that it is drained and dropped. */
 function readBody(req: http.IncomingMessage, limit: number, done: (body: Buffer | undefined, tooLarge: boolean) => void): void {
   let tooLarge = Number(req.headers["content-length"] ?? 0) > limit;
@@ -191,6 +216,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
   });
   // node:http drops header lines past maxHeadersCount; one more than our limit lets us see and refuse them.
   server.maxHeadersCount = o.maxHeaders + 1;
+  server.on("clientError", answerClientError);
   const conns = new WeakMap<Socket, Conn>();
   let stopping = false;
 

@@ -179,8 +179,8 @@ afterAll(async () => {
 async function both(c: Case): Promise<{ ref: RawResult; gw: RawResult; refSeen: string[]; upSeen: string[] }> {
   refLog.length = 0;
   upLog.length = 0;
-  const ref = await rawExchange(refPort, c.segments, { idleMs: 300 });
-  const gw = await rawExchange(gwPort, c.segments, { idleMs: 300 });
+  const ref = await rawExchange(refPort, c.segments, { idleMs: 500 });
+  const gw = await rawExchange(gwPort, c.segments, { idleMs: 500 });
   return { ref, gw, refSeen: [...refLog], upSeen: [...upLog] };
 }
 
