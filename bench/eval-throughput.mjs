@@ -8,6 +8,7 @@
  *   node bench/eval-throughput.mjs            # weightbridge only
  *   PROMPTFOO_DIR=/tmp/pf node bench/eval-throughput.mjs
  *   RUNS=15 PF_RUNS=3 node bench/eval-throughput.mjs
+ *   BASE_ROOT=/tmp/wb-old RUNS=5 node bench/eval-throughput.mjs   # A/B: another built checkout, runs interleaved
  *
  * Where NODE_EXTRA_CA_CERTS is set (this sandbox sets it), Node parses that CA bundle before any
  * JavaScript runs, ~70 ms per process here; weightbridge is then also measured without it, as on a
@@ -52,14 +53,15 @@ function startStub() {
 }
 
 function timed(cmd, args, env = {}, okCodes = [0]) {
-  const r = spawnSync("/usr/bin/time", ["-f", "__TIME__ %e %M", cmd, ...args], {
+  const r = spawnSync("/usr/bin/time", ["-f", "__TIME__ %e %M %U %S", cmd, ...args], {
     encoding: "utf8",
     env: { ...process.env, CI: "true", ...env },
     maxBuffer: 256 * 1024 * 1024,
   });
-  const m = /__TIME__ ([\d.]+) (\d+)/.exec(r.stderr);
+  const m = /__TIME__ ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
   if (!okCodes.includes(r.status) || !m) throw new Error(`${cmd} failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  return { wallS: Number(m[1]), rssMb: Number(m[2]) / 1024, stdout: r.stdout };
+  // CPU (user + system) is less sensitive than wall time to other work on a shared machine.
+  return { wallS: Number(m[1]), rssMb: Number(m[2]) / 1024, cpuS: Number(m[3]) + Number(m[4]), stdout: r.stdout };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -70,11 +72,11 @@ try {
   const model = (id) =>
     `  - id: ${id}\n    provider: openai-compatible\n    baseUrl: ${stub.url}\n    model: ${id}\n    concurrency: ${CONCURRENCY}\n    price: { input: 0.5, output: 1.5 }\n`;
   writeFileSync(cfg, `models:\n${model("model-a")}${model("model-b")}baseline: model-a\nsuites: [suite.yaml]\nstore: ${join(out, "wb.db")}\n`);
-  const runOnce = (env) => {
+  const runOnce = (env, from = root) => {
     rmSync(join(out, "wb.db"), { force: true });
     const r = timed(
       process.execPath,
-      [join(root, "bin/weightbridge.js"), "eval", "-c", cfg, "--no-cache", "--concurrency", String(CONCURRENCY), "--json"],
+      [join(from, "bin/weightbridge.js"), "eval", "-c", cfg, "--no-cache", "--concurrency", String(CONCURRENCY), "--json"],
       env,
     );
     const s = JSON.parse(r.stdout);
@@ -86,7 +88,7 @@ try {
     const walls = runs.map((r) => r.wallS).sort((a, b) => a - b);
     const wall = median(walls);
     console.log(
-      `${label}: wall ${wall.toFixed(2)} s (${(wall / floorS).toFixed(2)}× floor; min ${walls[0]}, max ${walls[walls.length - 1]} of ${runs.length}), peak RSS ${median(runs.map((r) => r.rssMb)).toFixed(0)} MB`,
+      `${label}: wall ${wall.toFixed(2)} s (${(wall / floorS).toFixed(2)}× floor; min ${walls[0]}, max ${walls[walls.length - 1]} of ${runs.length}), CPU ${median(runs.map((r) => r.cpuS)).toFixed(2)} s, peak RSS ${median(runs.map((r) => r.rssMb)).toFixed(0)} MB`,
     );
     return wall;
   };
@@ -96,11 +98,19 @@ try {
   const caSet = Boolean(process.env.NODE_EXTRA_CA_CERTS);
   const wb = [];
   const wbClean = [];
+  const base = [];
+  const baseRoot = process.env.BASE_ROOT;
   for (let i = 0; i < RUNS; i++) {
     wb.push(runOnce({}));
+    if (baseRoot) base.push(runOnce({}, baseRoot));
     if (caSet) wbClean.push(runOnce({ NODE_EXTRA_CA_CERTS: "" }));
   }
   const wbWall = report("weightbridge eval", wb);
+  if (baseRoot) {
+    const baseWall = report(`base (${baseRoot}) eval`, base);
+    const cpu = (rs) => median(rs.map((r) => r.cpuS));
+    console.log(`ratio this/base: wall ${(wbWall / baseWall).toFixed(2)}, CPU ${(cpu(wb) / cpu(base)).toFixed(2)}`);
+  }
   const wbRss = median(wb.map((r) => r.rssMb));
   if (caSet) {
     const boot = (env) => median(Array.from({ length: 5 }, () => timed(process.execPath, ["-e", "0"], env).wallS));

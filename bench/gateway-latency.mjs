@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 /**
  * Added latency of `weightbridge gateway` (detection on), side by side with a direct run against the
- * stub upstream (the floor) and Portkey's open-source gateway pointed at the same stub. autocannon
+ * stub upstream (the floor), a minimal detecting proxy on node:http + undici (bench/reference-proxy.mjs:
+ * the CPU floor for a safe stack, issue 14's "≤ 1.3× the reference") and Portkey's open-source gateway
+ * pointed at the same stub. autocannon
  * at fixed offered rates, 32 connections; each server in its own process on this machine.
  *
  *   node bench/gateway-latency.mjs                                  # weightbridge and direct
  *   PORTKEY_DIR=/tmp/pk-gw node bench/gateway-latency.mjs           # + Portkey (npm i @portkey-ai/gateway there)
  *   node bench/gateway-latency.mjs --rates 500,1000 --rounds 5 --duration 10 --warmup 10
  *       # rounds of `duration` s per rate, servers in alternating order; warm-up (s) per server first
+ *   BASE_ROOT=/tmp/wb-old node bench/gateway-latency.mjs            # + the gateway of another built checkout (A/B)
  *   node bench/gateway-latency.mjs --soak 300                       # 5-minute soak at 1,000 req/s: gateway RSS over time
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -31,6 +34,7 @@ const WARMUP = Number(arg("warmup", "10"));
 const med = (xs) => quantile(xs, 0.5);
 const BIN = fileURLToPath(new URL("../bin/weightbridge.js", import.meta.url));
 const STUB = fileURLToPath(new URL("./stub.mjs", import.meta.url));
+const REFERENCE = fileURLToPath(new URL("./reference-proxy.mjs", import.meta.url));
 
 function start(cmd, args, ready, opts = {}) {
   const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts });
@@ -95,6 +99,19 @@ const gwPort = await freePort();
 writeFileSync(join(dir, "gateway.yaml"), gatewayYaml(stubPort, `127.0.0.1:${gwPort}`));
 const key = JSON.parse(execFileSync(process.execPath, [BIN, "keys", "create", "-c", join(dir, "gateway.yaml"), "--name", "bench", "--json"]).toString()).key;
 const gw = await start(process.execPath, [BIN, "gateway", "-c", join(dir, "gateway.yaml")], /weightbridge gateway on/);
+/** A gateway started from the checkout at `root` with its own config and store; its port and key. */
+async function startGateway(root, tag) {
+  const gdir = mkdtempSync(join(tmpdir(), `wb-gw-bench-${tag}-`));
+  const port = await freePort();
+  writeFileSync(join(gdir, "gateway.yaml"), gatewayYaml(stubPort, `127.0.0.1:${port}`));
+  const bin = join(root, "bin/weightbridge.js");
+  const k = JSON.parse(execFileSync(process.execPath, [bin, "keys", "create", "-c", join(gdir, "gateway.yaml"), "--name", "bench", "--json"]).toString()).key;
+  const proc = await start(process.execPath, [bin, "gateway", "-c", join(gdir, "gateway.yaml")], /weightbridge gateway on/);
+  return { port, key: k, proc };
+}
+const baseGw = process.env.BASE_ROOT ? await startGateway(process.env.BASE_ROOT, "base") : undefined;
+const refPort = await freePort();
+const reference = await start(process.execPath, [REFERENCE, String(refPort), `http://127.0.0.1:${stubPort}/v1`], /reference proxy listening/);
 let portkey;
 let pkPort;
 if (process.env.PORTKEY_DIR) {
@@ -134,7 +151,18 @@ try {
   } else {
     const servers = [
       { name: "direct (floor)", url: `http://127.0.0.1:${stubPort}/v1/chat/completions`, headers: {}, pid: stub.pid },
+      { name: "reference proxy (node:http + undici + detect)", url: `http://127.0.0.1:${refPort}/v1/chat/completions`, headers: {}, pid: reference.pid },
       { name: "weightbridge gateway", url: `http://127.0.0.1:${gwPort}/v1/chat/completions`, headers: { authorization: `Bearer ${key}` }, pid: gw.pid },
+      ...(baseGw
+        ? [
+            {
+              name: `base gateway (${process.env.BASE_ROOT})`,
+              url: `http://127.0.0.1:${baseGw.port}/v1/chat/completions`,
+              headers: { authorization: `Bearer ${baseGw.key}` },
+              pid: baseGw.proc.pid,
+            },
+          ]
+        : []),
       ...(portkey
         ? [
             {
@@ -183,8 +211,19 @@ try {
           `| ${rate} | ${sv.name} | ${med(rs.map((r) => r.p50))} | ${med(rs.map((r) => r.p99))} | ${span("addedP50")} | ${span("addedP99")} | ${med(rs.map((r) => r.achieved)).toFixed(0)} | ${rs.reduce((a, r) => a + r.non2xx, 0)} | ${rs.reduce((a, r) => a + r.errors, 0)} | ${med(rs.map((r) => r.cpuMsPerRequest)).toFixed(3)} |`,
         );
       }
+    for (const rate of RATES) {
+      const cpu = (name) => med(rows.filter((r) => r.rate === rate && r.name === name).map((r) => r.cpuMsPerRequest));
+      const ratios = [];
+      for (let round = 1; round <= ROUNDS; round++) {
+        const of = (name) => rows.find((r) => r.rate === rate && r.round === round && r.name === name)?.cpuMsPerRequest;
+        ratios.push(of("weightbridge gateway") / of(servers[1].name));
+      }
+      console.log(
+        `${rate} req/s: gateway CPU per request / reference's: ${med(ratios).toFixed(2)} [${Math.min(...ratios).toFixed(2)}, ${Math.max(...ratios).toFixed(2)}] (medians ${cpu("weightbridge gateway").toFixed(3)} / ${cpu(servers[1].name).toFixed(3)} ms)`,
+      );
+    }
     console.log(`gateway RSS after the runs: ${rssMb(gw.pid).toFixed(0)} MB`);
   }
 } finally {
-  for (const p of [gw, stub, portkey]) p?.kill("SIGTERM");
+  for (const p of [gw, stub, reference, baseGw?.proc, portkey]) p?.kill("SIGTERM");
 }

@@ -9,9 +9,11 @@
  * ClosedWithoutAnswerError (`sent: true`); whether to try again, and where, is the caller's decision.
  */
 import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import { StringDecoder } from "node:string_decoder";
 import tls from "node:tls";
-import { type Dispatcher, Pool, ProxyAgent } from "undici";
+import type { Dispatcher, ProxyAgent as ProxyAgentType } from "undici";
+import Pool from "undici/lib/dispatcher/pool.js";
 import { UserError } from "../util/errors.js";
 import { BodyTimeoutError, classify, HeadTimeoutError, MalformedBodyError } from "./errors.js";
 import { proxyFor } from "./proxy.js";
@@ -23,6 +25,12 @@ export type PoolRegistry = Map<string, Dispatcher>;
 
 const pools: PoolRegistry = new Map();
 
+/**
+ * undici's ProxyAgent needs the package index (which attaches request/connect to every dispatcher);
+ * loaded only when a proxy is configured, so a run without one does not pay for fetch and WebSocket.
+ */
+const loadProxyAgent = (): typeof ProxyAgentType => (createRequire(import.meta.url)("undici") as { ProxyAgent: typeof ProxyAgentType }).ProxyAgent;
+
 /** How long a connection may take to open (TCP and TLS). */
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -31,22 +39,28 @@ const CONNECT_TIMEOUT_MS = 10_000;
  * the process (or in `registry`); the proxy is read from the environment when it is made. `ca` adds
  * to the CAs TLS trusts (a private CA); certificates are always verified.
  */
-export function dispatcherFor(u: URL, connections: number, registry: PoolRegistry = pools, ca?: string | Buffer): Dispatcher {
+export function dispatcherFor(
+  u: URL,
+  connections: number,
+  registry: PoolRegistry = pools,
+  ca?: string | Buffer,
+  connectTimeoutMs = CONNECT_TIMEOUT_MS,
+): Dispatcher {
   const caKey = ca ? createHash("sha256").update(ca).digest("hex").slice(0, 16) : "";
-  const key = `${u.protocol}//${u.username}:${u.password}@${u.host}#${connections}#${caKey}`;
+  const key = `${u.protocol}//${u.username}:${u.password}@${u.host}#${connections}#${caKey}#${connectTimeoutMs}`;
   let d = registry.get(key);
   if (!d) {
     const proxy = proxyFor(u);
-    const connect = { timeout: CONNECT_TIMEOUT_MS, ...(ca ? { ca: [...tls.rootCertificates, ca.toString()] } : {}) };
+    const connect = { timeout: connectTimeoutMs, ...(ca ? { ca: [...tls.rootCertificates, ca.toString()] } : {}) };
     const common = { connections, pipelining: 1, connect };
     d = proxy
-      ? new ProxyAgent({
+      ? new (loadProxyAgent())({
           uri: proxy.href,
           proxyTunnel: u.protocol === "https:",
           connections,
           pipelining: 1,
           requestTls: connect,
-          connect: { timeout: CONNECT_TIMEOUT_MS },
+          connect: { timeout: connectTimeoutMs },
         })
       : new Pool(u.origin, common);
     registry.set(key, d);
@@ -84,6 +98,8 @@ export interface PostOptions {
   signal?: AbortSignal;
   /** Called with decoded text as it arrives when the answer is a 2xx event stream. */
   onStreamText?: (text: string) => void;
+  /** How long a connection may take to open (TCP and TLS); default 10 s. */
+  connectTimeoutMs?: number;
   /** A CA to trust besides the system's (PEM), for servers with a private CA. */
   ca?: string | Buffer;
   /** The most bytes of an answer read whole (not streamed); default 64 MiB. */
@@ -107,82 +123,99 @@ function basicAuthOf(u: URL): Record<string, string> {
 /**
  * POST JSON and read the answer: streamed to onStreamText for 2xx event streams, read whole otherwise
  * (any status: the caller decides what a 4xx/5xx means). Fails with a NetError, the caller's abort
- * reason, or what onStreamText threw.
+ * reason, or what onStreamText threw. On undici's dispatch API (no response stream objects: the
+ * bytes go straight to the decoder; about half the CPU of `request` here).
  */
-export async function postJson(url: string | URL, body: unknown, opts: PostOptions): Promise<PostResult> {
+export function postJson(url: string | URL, body: unknown, opts: PostOptions): Promise<PostResult> {
   const u = typeof url === "string" ? new URL(url) : url;
   let dispatcher: Dispatcher;
   try {
-    dispatcher = dispatcherFor(u, opts.connections, opts.pools, opts.ca);
+    dispatcher = dispatcherFor(u, opts.connections, opts.pools, opts.ca, opts.connectTimeoutMs);
   } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`cannot send to ${u.origin}: ${(e as Error).message}`);
+    return Promise.reject(e instanceof UserError ? e : new UserError(`cannot send to ${u.origin}: ${(e as Error).message}`));
   }
-  opts.signal?.throwIfAborted();
-  const ac = new AbortController();
-  let answered = false;
-  let failure: unknown;
-  const fail = (e: unknown) => {
-    failure ??= e;
-    ac.abort(e);
-  };
-  const onAbort = () => fail(opts.signal?.reason ?? new Error("aborted"));
-  opts.signal?.addEventListener("abort", onAbort, { once: true });
-  const timer = opts.timeoutMs
-    ? setTimeout(() => {
-        const what = answered ? BodyTimeoutError : HeadTimeoutError;
-        fail(new what(`timed out after ${opts.timeoutMs} ms waiting for ${answered ? "the rest of the answer" : "an answer"} from ${u.origin}`, u.origin));
-      }, opts.timeoutMs)
-    : undefined;
-  try {
-    const res = await dispatcher.request({
-      origin: u.origin,
-      path: u.pathname + u.search,
-      method: "POST",
-      headers: { "content-type": "application/json", ...basicAuthOf(u), ...opts.headers },
-      body: JSON.stringify(body),
-      signal: ac.signal,
-      ...(opts.timeoutMs ? { headersTimeout: opts.timeoutMs } : {}),
-    });
-    answered = true;
-    if (opts.timeoutUntilHeaders && timer) clearTimeout(timer);
-    const streamed = res.statusCode < 300 && String(res.headers["content-type"] ?? "").includes("text/event-stream") && opts.onStreamText !== undefined;
+  if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
+  return new Promise<PostResult>((resolve, reject) => {
+    const r = { status: 0, headers: {} as ResponseHeaders, text: "", streamed: false };
     const decoder = new StringDecoder("utf8");
-    let text = "";
-    let size = 0;
     const limit = opts.maxAnswerBytes ?? 64 * 1024 * 1024;
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (!streamed && size > limit) throw new MalformedBodyError(`${u.origin}: the answer is over ${limit} bytes`, u.origin);
-      const piece = decoder.write(chunk as Buffer);
-      if (streamed) opts.onStreamText?.(piece);
-      else text += piece;
+    let size = 0;
+    let settled = false;
+    let controller: Dispatcher.DispatchController | undefined;
+    /** Settle once; a failure of ours (timeout, abort, limit, the callback's throw) also stops the request. */
+    const finish = (err?: unknown, ours = false) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
+      if (err === undefined) return resolve(r);
+      if (ours) controller?.abort(err instanceof Error ? err : new Error(String(err)));
+      reject(err);
+    };
+    const onAbort = () => finish(opts.signal?.reason ?? new Error("aborted"), true);
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          const what = r.status ? BodyTimeoutError : HeadTimeoutError;
+          finish(
+            new what(`timed out after ${opts.timeoutMs} ms waiting for ${r.status ? "the rest of the answer" : "an answer"} from ${u.origin}`, u.origin),
+            true,
+          );
+        }, opts.timeoutMs)
+      : undefined;
+    const take = (piece: string) => {
+      if (!r.streamed) r.text += piece;
+      else if (piece)
+        try {
+          opts.onStreamText?.(piece);
+        } catch (e) {
+          finish(e, true);
+        }
+    };
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c;
+        if (settled) c.abort(new Error("already settled"));
+      },
+      onResponseStart(_c, statusCode, headers) {
+        if (opts.timeoutUntilHeaders && timer) clearTimeout(timer);
+        r.status = statusCode;
+        r.headers = headers;
+        r.streamed = statusCode < 300 && String(headers["content-type"] ?? "").includes("text/event-stream") && opts.onStreamText !== undefined;
+      },
+      onResponseData(_c, chunk) {
+        if (settled) return;
+        size += chunk.length;
+        if (!r.streamed && size > limit) return finish(new MalformedBodyError(`${u.origin}: the answer is over ${limit} bytes`, u.origin), true);
+        take(decoder.write(chunk));
+      },
+      onResponseEnd() {
+        take(decoder.end());
+        finish();
+      },
+      onResponseError(_c, err) {
+        if (settled) return;
+        if ((err as { code?: unknown }).code === "UND_ERR_INVALID_ARG")
+          return finish(new UserError(`cannot send to ${u.origin}: ${err.message}`, "check the headers (an API key with a line break?)"));
+        finish(classify(err, u.origin, r.status !== 0));
+      },
+    };
+    try {
+      dispatcher.dispatch(
+        {
+          origin: u.origin,
+          path: u.pathname + u.search,
+          method: "POST",
+          headers: { "content-type": "application/json", ...basicAuthOf(u), ...opts.headers },
+          body: JSON.stringify(body),
+          ...(opts.timeoutMs ? { headersTimeout: opts.timeoutMs } : {}),
+        },
+        handler,
+      );
+    } catch (e) {
+      if ((e as { code?: unknown }).code === "UND_ERR_INVALID_ARG")
+        finish(new UserError(`cannot send to ${u.origin}: ${(e as Error).message}`, "check the headers (an API key with a line break?)"));
+      else finish(classify(e, u.origin, false));
     }
-    const rest = decoder.end();
-    if (streamed && rest) opts.onStreamText?.(rest);
-    else text += rest;
-    return { status: res.statusCode, headers: res.headers, text, streamed };
-  } catch (e) {
-    if (failure !== undefined) throw failure;
-    if (e instanceof MalformedBodyError) {
-      ac.abort(e);
-      throw e;
-    }
-    // What onStreamText threw is the caller's own error: passed on as it is.
-    if ((e as { code?: unknown })?.code === "UND_ERR_INVALID_ARG")
-      throw new UserError(`cannot send to ${u.origin}: ${(e as Error).message}`, "check the headers (an API key with a line break?)");
-    if (answered && !isUndiciError(e)) {
-      ac.abort(e);
-      throw e;
-    }
-    throw classify(e, u.origin, answered);
-  } finally {
-    if (timer) clearTimeout(timer);
-    opts.signal?.removeEventListener("abort", onAbort);
-  }
-}
-
-function isUndiciError(e: unknown): boolean {
-  const code = (e as { code?: unknown })?.code;
-  return typeof code === "string" && (code.startsWith("UND_ERR") || /^E[A-Z]+$/.test(code));
+  });
 }

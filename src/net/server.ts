@@ -20,6 +20,7 @@
  */
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import type { Duplex } from "node:stream";
 
 /** A request read whole. */
 export interface InboundRequest {
@@ -104,15 +105,6 @@ export function errorBody(status: number, message: string, code: string): string
   return JSON.stringify({ error: { message, type, code, param: null } });
 }
 
-function plainHeaders(h: http.IncomingHttpHeaders): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const name in h) {
-    const v = h[name];
-    out[name] = Array.isArray(v) ? v.join(", ") : v;
-  }
-  return out;
-}
-
 /** `last()` says the server is stopping: the answer then closes its connection. */
 function replyOf(res: http.ServerResponse, last: () => boolean): Reply {
   const decide = () => {
@@ -155,27 +147,58 @@ function refuse(res: http.ServerResponse, status: number, message: string, code:
   res.end(body);
 }
 
+/**
+ * What llhttp refused (malformed framing, a head over the limit, a request too slow): answered as
+ * node:http's default handler answers it — same status, then the connection is destroyed — but with
+ * the OpenAI-style JSON body the gateway uses for every error it generates.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const s = socket as Socket & { _httpMessage?: http.ServerResponse | null };
+  if (s.writable && !s._httpMessage?.headersSent) {
+    const code = err.code ?? "";
+    const status = code === "HPE_HEADER_OVERFLOW" ? 431 : code === "HPE_CHUNK_EXTENSIONS_OVERFLOW" ? 413 : code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    const why =
+      status === 408
+        ? "the request did not arrive in time"
+        : status === 431
+          ? "the request head is too large"
+          : `malformed HTTP request (${code || err.message})`;
+    const body = errorBody(status, why, "bad_http_request");
+    s.write(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  s.destroy(err);
+}
+
 /** Read the body whole, up to `limit` bytes kept; past that it is drained and dropped. */
-function readBody(req: http.IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers["content-length"] ?? 0);
-    let tooLarge = declared > limit;
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      if (tooLarge) return;
-      size += chunk.length;
-      if (size > limit) {
-        tooLarge = true;
-        parts.length = 0;
-      } else parts.push(chunk);
-    });
-    req.once("end", () => resolve({ body: tooLarge ? Buffer.alloc(0) : parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts), tooLarge }));
-    req.once("error", reject);
-    req.once("close", () => {
-      if (!req.complete) reject(new Error("the client went away before the body arrived"));
-    });
+function readBody(req: http.IncomingMessage, limit: number, done: (body: Buffer | undefined, tooLarge: boolean) => void): void {
+  let tooLarge = Number(req.headers["content-length"] ?? 0) > limit;
+  const parts: Buffer[] = [];
+  let size = 0;
+  let settled = false;
+  req.on("data", (chunk: Buffer) => {
+    if (tooLarge) return;
+    size += chunk.length;
+    if (size > limit) {
+      tooLarge = true;
+      parts.length = 0;
+    } else parts.push(chunk);
   });
+  req.once("end", () => {
+    settled = true;
+    done(tooLarge ? Buffer.alloc(0) : parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts), tooLarge);
+  });
+  req.once("close", () => {
+    if (!settled) done(undefined, false); // the client went away before the body arrived
+  });
+}
+
+/** How many Host header lines a request has (node:http keeps only the first). */
+function hostLines(raw: string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if ((raw[i] as string).length === 4 && (raw[i] as string).toLowerCase() === "host") n++;
+  return n;
 }
 
 export function createHttpServer(opts: HttpServerOptions): HttpServer {
@@ -193,6 +216,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
   });
   // node:http drops header lines past maxHeadersCount; one more than our limit lets us see and refuse them.
   server.maxHeadersCount = o.maxHeaders + 1;
+  server.on("clientError", answerClientError);
   const conns = new WeakMap<Socket, Conn>();
   let stopping = false;
 
@@ -216,41 +240,47 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
       }
       pump(socket, c);
     });
-    void serve(next.req, next.res);
+    serve(next.req, next.res);
   };
 
-  const serve = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     if (stopping) res.shouldKeepAlive = false;
-    if (req.rawHeaders.length / 2 > o.maxHeaders) return refuse(res, 431, `more than ${o.maxHeaders} header lines`, "bad_http_request");
-    if (req.httpVersionMinor === 1 && req.headers.host === undefined) return refuse(res, 400, "an HTTP/1.1 request without a Host header", "bad_http_request");
-    if (req.headersDistinct.host && req.headersDistinct.host.length > 1) return refuse(res, 400, "more than one Host header", "bad_http_request");
-    let read: { body: Buffer; tooLarge: boolean };
-    try {
-      read = await readBody(req, o.bodyLimit);
-    } catch {
-      return void res.destroy();
+    const hosts = hostLines(req.rawHeaders);
+    const bad =
+      req.rawHeaders.length / 2 > o.maxHeaders
+        ? ([431, `more than ${o.maxHeaders} header lines`] as const)
+        : hosts === 0 && req.httpVersionMinor === 1
+          ? ([400, "an HTTP/1.1 request without a Host header"] as const)
+          : hosts > 1
+            ? ([400, "more than one Host header"] as const)
+            : undefined;
+    if (bad) {
+      refuse(res, bad[0], bad[1], "bad_http_request");
+      return;
     }
-    if (read.tooLarge) res.shouldKeepAlive = false;
-    const request: InboundRequest = {
-      method: req.method ?? "GET",
-      url: req.url ?? "/",
-      headers: plainHeaders(req.headers),
-      body: read.body,
-      tooLarge: read.tooLarge,
-    };
-    const failed = (e: unknown) => {
-      if (!res.headersSent) refuse(res, 500, `internal error: ${(e as Error)?.message ?? String(e)}`, "internal_error");
-      else res.destroy();
-      o.onHandlerError?.(e, request);
-    };
-    try {
-      await o.onRequest(
-        request,
-        replyOf(res, () => stopping),
-      );
-    } catch (e) {
-      failed(e);
-    }
+    readBody(req, o.bodyLimit, (body, tooLarge) => {
+      if (!body) return void res.destroy();
+      if (tooLarge) res.shouldKeepAlive = false;
+      // node:http gives arrays only for set-cookie, which a request does not carry to us: joined if so.
+      const headers = req.headers as Record<string, string | undefined>;
+      const sc = req.headers["set-cookie"];
+      if (sc) headers["set-cookie"] = sc.join(", ");
+      const request: InboundRequest = { method: req.method ?? "GET", url: req.url ?? "/", headers, body, tooLarge };
+      const failed = (e: unknown) => {
+        if (!res.headersSent) refuse(res, 500, `internal error: ${(e as Error)?.message ?? String(e)}`, "internal_error");
+        else res.destroy();
+        o.onHandlerError?.(e, request);
+      };
+      try {
+        const r = o.onRequest(
+          request,
+          replyOf(res, () => stopping),
+        );
+        if (r) r.catch(failed);
+      } catch (e) {
+        failed(e);
+      }
+    });
   };
 
   server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {

@@ -9,6 +9,7 @@ import {
   BodyTimeoutError,
   ClosedWithoutAnswerError,
   ConnectError,
+  ConnectTimeoutError,
   closeAgents,
   DnsError,
   HeadTimeoutError,
@@ -158,6 +159,19 @@ describe("one typed error per failure kind", () => {
     const refused = await failure(post("http://127.0.0.1:1/v1/x"));
     expect(refused).toBeInstanceOf(ConnectError);
     expect(refused).toMatchObject({ code: "WB_NET_CONNECT", sent: false, detail: "ECONNREFUSED" });
+  });
+
+  it("connect timeout: a server that takes the TCP connection and never answers the TLS handshake", async () => {
+    const held: Socket[] = [];
+    const port = await listen(createTcpServer((c) => void held.push(c))); // holds the socket, says nothing
+    closers.push(async () => {
+      for (const c of held) c.destroy();
+    });
+    const started = performance.now();
+    const e = await failure(post(`https://localhost:${port}/v1/x`, {}, { connectTimeoutMs: 200 }));
+    expect(e).toBeInstanceOf(ConnectTimeoutError);
+    expect(e).toMatchObject({ code: "WB_NET_CONNECT_TIMEOUT", sent: false });
+    expect(performance.now() - started).toBeLessThan(5000);
   });
 
   it("head timeout, body timeout", async () => {

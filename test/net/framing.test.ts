@@ -179,8 +179,8 @@ afterAll(async () => {
 async function both(c: Case): Promise<{ ref: RawResult; gw: RawResult; refSeen: string[]; upSeen: string[] }> {
   refLog.length = 0;
   upLog.length = 0;
-  const ref = await rawExchange(refPort, c.segments, { idleMs: 300 });
-  const gw = await rawExchange(gwPort, c.segments, { idleMs: 300 });
+  const ref = await rawExchange(refPort, c.segments, { idleMs: 500 });
+  const gw = await rawExchange(gwPort, c.segments, { idleMs: 500 });
   return { ref, gw, refSeen: [...refLog], upSeen: [...upLog] };
 }
 
@@ -200,4 +200,16 @@ describe("framing: the gateway answers as node:http does, and nothing smuggled r
       expect({ statuses: r.gw.statuses, closed: r.gw.closed }).toEqual({ statuses: r.ref.statuses, closed: r.ref.closed });
       expect(r.upSeen).toEqual(refused ? r.refSeen.filter((m) => m !== "SMUGGLED") : r.refSeen);
     });
+});
+
+describe("the gateway's own refusals close the connection and dispatch nothing after them", () => {
+  it("a body over the limit (413), with a request behind it in the same and in a later segment", async () => {
+    upLog.length = 0;
+    const big = 9 * 1024 * 1024;
+    const r = await rawExchange(gwPort, [head(`Content-Length: ${big}\r\n`), `${"x".repeat(big)}${SMUGGLED}`, SMUGGLED], { idleMs: 1000 });
+    expect(r.statuses).toEqual([413]);
+    expect(r.text).toMatch(/connection: close/i);
+    expect(r.closed).toBe(true);
+    expect(upLog).toEqual([]);
+  });
 });

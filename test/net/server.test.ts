@@ -102,6 +102,19 @@ describe("net server (node:http with limits)", () => {
     expect(kept.text).toMatch(/connection: keep-alive/i);
   });
 
+  it("answers what llhttp refuses with node's status and the OpenAI error body, then closes", async () => {
+    const { port, seen } = await serve();
+    const r = await rawExchange(port, ["POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"]);
+    expect(r.statuses).toEqual([400]);
+    expect(r.closed).toBe(true);
+    const json = JSON.parse(r.text.slice(r.text.indexOf("\r\n\r\n") + 4)) as { error: { type: string; code: string } };
+    expect(json.error).toMatchObject({ type: "invalid_request_error", code: "bad_http_request" });
+    const big = await rawExchange(port, [`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(17 * 1024)}\r\n\r\n`]);
+    expect(big.statuses).toEqual([431]);
+    expect(big.text).toContain('"code":"bad_http_request"');
+    expect(seen).toHaveLength(0);
+  });
+
   it("answers 408 to a request that keeps dribbling in past the deadline", async () => {
     const { port, seen } = await serve(undefined, { requestTimeoutMs: 400 });
     const parts = Array.from({ length: 60 }, (_, i) => (i === 0 ? "POST / HTTP/1.1\r\nHost: x\r\nX-Slow: " : "a"));
