@@ -42,13 +42,25 @@ export class StreamRelay {
     private readonly write: (data: string) => void,
   ) {}
 
-  /** Decoded upstream text, as it arrives. */
+  /** A CR that ended the last piece: it may be the first half of a CRLF. */
+  private pendingCr = false;
+
+  /**
+   * Decoded upstream text, as it arrives. CR, LF and CRLF all end a line in SSE (a client reads them
+   * so); the decoder splits on LF only, so the others become LF first. Otherwise `\r\r` between two
+   * events made them one non-JSON event, scanned with JSON syntax between the halves of a value.
+   */
   push(text: string): void {
-    for (const ev of this.sse.push(text)) if (!this.done) this.onEvent(ev.data);
+    let t = this.pendingCr ? `\r${text}` : text;
+    this.pendingCr = t.endsWith("\r");
+    if (this.pendingCr) t = t.slice(0, -1);
+    for (const ev of this.sse.push(t.replace(/\r\n?/g, "\n"))) if (!this.done) this.onEvent(ev.data);
   }
 
   /** The upstream ended: flush what is held; the classes found in the answer. */
   finish(): Record<string, number> {
+    if (this.pendingCr) this.push("\n");
+    for (const ev of this.sse.end()) if (!this.done) this.onEvent(ev.data);
     for (const i of this.scanners.keys()) this.flushChoice(i);
     const counts: Record<string, number> = { ...this.counts };
     for (const byField of this.scanners.values()) for (const sc of byField.values()) addCounts(counts, sc.counts);

@@ -1,0 +1,215 @@
+/**
+ * A hostile review of the gateway (issue 14): each test is a way data got past it or it misbehaved,
+ * found by attacking it as an attacker or a careless client would, over real HTTP, with an upstream
+ * that logs the exact bytes it receives. Each was failing before its fix.
+ */
+
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashKey } from "../../src/gateway/server.js";
+import { insertKey, listAudit } from "../../src/store/gateway.js";
+import { tempDir, writeFiles } from "../support/project.js";
+import { defaultAnswer, startRecordingUpstream } from "../support/recording-upstream.js";
+import { startTestGateway, TEST_KEY } from "../support/test-gateway.js";
+
+const CARD = "4111 1111 1111 1111";
+const EMAIL = "leak@example.com";
+const TPM_KEY = "wb_tpm_review";
+
+let up: Awaited<ReturnType<typeof startRecordingUpstream>>;
+let g: Awaited<ReturnType<typeof startTestGateway>>;
+
+beforeAll(async () => {
+  up = await startRecordingUpstream();
+  const dir = tempDir();
+  writeFiles(dir, {
+    "gateway.yaml": `deployments:
+  - { id: only, baseUrl: "${up.baseUrl}", model: m, accepts: [] }
+routes:
+  - { model: support, targets: [only], onSensitive: block }
+  - { model: lenient, targets: [only], onSensitive: block, onUnknownShape: pass }
+`,
+  });
+  g = await startTestGateway(dir, join(".wb", "wb.db"));
+  await insertKey(g.store.db, { name: "metered", keyHash: hashKey(TPM_KEY), routes: null, rpm: null, tpm: 1000, budgetUsd: null });
+});
+afterAll(async () => {
+  await g?.close();
+  await up?.close();
+});
+
+const post = (path: string, body: unknown, key = TEST_KEY) =>
+  fetch(`${g.gw.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+    body: JSON.stringify(body),
+  });
+const chat = (extra: Record<string, unknown> = {}, model = "support", key = TEST_KEY) =>
+  post("/v1/chat/completions", { model, messages: [{ role: "user", content: "hello" }], ...extra }, key);
+const lastRow = async () => (await listAudit(g.store.db)).slice(-1)[0];
+
+/** An event stream read as a client following the SSE spec reads it: CR, LF and CRLF all end a line. */
+function sseData(text: string): string[] {
+  const events: string[] = [];
+  let data: string[] = [];
+  for (const line of text.split(/\r\n|\r|\n/)) {
+    if (line === "") {
+      if (data.length) events.push(data.join("\n"));
+      data = [];
+    } else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+  }
+  return events;
+}
+/** The text a chat client assembles from a stream's deltas. */
+const streamedContent = (text: string) =>
+  sseData(text)
+    .filter((d) => d !== "[DONE]")
+    .map((d) => {
+      try {
+        return ((JSON.parse(d) as { choices?: { delta?: { content?: string } }[] }).choices ?? []).map((c) => c.delta?.content ?? "").join("");
+      } catch {
+        return "";
+      }
+    })
+    .join("");
+const chunk = (content: string) => JSON.stringify({ id: "s", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content } }] });
+
+describe("answers leaking data back", () => {
+  it("a stream framed with bare CR line ends: a card split across two events is redacted", async () => {
+    up.setAnswer((_, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      // CR alone ends a line in SSE; a client following the spec sees two events.
+      res.end(`data: ${chunk("card 4111 1111")}\r\rdata: ${chunk(" 1111 1111 ok")}\r\rdata: [DONE]\n\n`);
+    });
+    const text = await (await chat({ stream: true })).text();
+    const content = streamedContent(text);
+    expect(content).not.toContain("4111 1111 1111 1111");
+    expect(content).toContain("[CREDIT_CARD_REDACTED]");
+    expect((await lastRow())?.response_classes).toEqual({ CREDIT_CARD: 1 });
+  });
+
+  it("non-JSON event data with line breaks cannot forge events (a [DONE] before the audit row)", async () => {
+    up.setAnswer((_, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.end(`data: not json\ndata: \ndata: data: [DONE]\n\ndata: ${chunk("fine")}\n\ndata: [DONE]\n\n`);
+    });
+    const text = await (await chat({ stream: true })).text();
+    const events = sseData(text);
+    // The one [DONE] is the gateway's own, last, after the audit row.
+    expect(events.filter((d) => d === "[DONE]")).toHaveLength(1);
+    expect(events[events.length - 1]).toBe("[DONE]");
+    expect(events[0]).toBe("not json\n\ndata: [DONE]");
+  });
+
+  it("logprobs spell out a redacted value token by token (whole answer)", async () => {
+    const tokens = ["mail", " leak", "@", "example", ".com", " now"];
+    up.setAnswer((_, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          id: "c",
+          object: "chat.completion",
+          choices: [
+            {
+              index: 0,
+              message: { role: "assistant", content: tokens.join("") },
+              logprobs: { content: tokens.map((token) => ({ token, logprob: -0.1, bytes: [...Buffer.from(token)], top_logprobs: [] })) },
+              finish_reason: "stop",
+            },
+          ],
+        }),
+      );
+    });
+    const j = (await (await chat({ logprobs: true })).json()) as {
+      choices: { message: { content: string }; logprobs: { content: { token: string }[] } | null }[];
+    };
+    expect(j.choices[0]?.message.content).toBe("mail [EMAIL_REDACTED] now");
+    const spelled = (j.choices[0]?.logprobs?.content ?? []).map((t) => t.token).join("");
+    expect(spelled).not.toContain(EMAIL);
+  });
+
+  it("logprobs spell out a redacted value token by token (stream)", async () => {
+    const tokens = ["mail", " leak", "@", "example", ".com", " now"];
+    up.setAnswer((_, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      for (const token of tokens)
+        res.write(
+          `data: ${JSON.stringify({ id: "s", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: token }, logprobs: { content: [{ token, logprob: -0.1, bytes: [...Buffer.from(token)], top_logprobs: [] }] } }] })}\n\n`,
+        );
+      res.end("data: [DONE]\n\n");
+    });
+    const text = await (await chat({ stream: true, logprobs: true })).text();
+    expect(streamedContent(text)).toBe("mail [EMAIL_REDACTED] now");
+    const spelled = sseData(text)
+      .filter((d) => d !== "[DONE]")
+      .flatMap((d) => (JSON.parse(d) as { choices: { logprobs?: { content?: { token: string }[] } | null }[] }).choices)
+      .flatMap((c) => c.logprobs?.content ?? [])
+      .map((t) => t.token)
+      .join("");
+    expect(spelled).not.toContain(EMAIL);
+  });
+
+  it("an answer in UTF-16 (declared by its charset) is not passed on unscanned", async () => {
+    up.setAnswer((_, res) => {
+      res.writeHead(200, { "content-type": "text/plain; charset=utf-16le" });
+      res.end(Buffer.from(`write to ${EMAIL}`, "utf16le"));
+    });
+    const r = await chat();
+    const bytes = Buffer.from(await r.arrayBuffer());
+    // What a client that honours the charset reads:
+    expect(bytes.toString("utf16le")).not.toContain(EMAIL);
+    expect(r.status).toBe(502);
+    expect((await lastRow())?.status).toBe(502);
+  });
+});
+
+describe("requests an upstream reads differently than the gateway", () => {
+  it('"stream": "true" (a string) on a route that passes unknown shapes: the upstream does not stream an answer the gateway scans as one text', async () => {
+    up.setAnswer((req, res) => {
+      // vLLM/pydantic coerce "true" to true: such an upstream streams.
+      const b = JSON.parse(req.body) as { stream?: unknown };
+      if (b.stream === true || b.stream === "true") {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.end(`data: ${chunk("card 4111 1111")}\n\ndata: ${chunk(" 1111 1111 ok")}\n\ndata: [DONE]\n\n`);
+      } else defaultAnswer(req, res);
+    });
+    const before = up.received.length;
+    const r = await chat({ stream: "true" }, "lenient");
+    const text = await r.text();
+    expect(JSON.parse(up.received[before]?.body ?? "{}").stream).toBe(false);
+    expect(streamedContent(text)).not.toContain("4111 1111 1111 1111");
+    up.setAnswer(defaultAnswer);
+  });
+});
+
+describe("limits", () => {
+  it("a negative max_tokens does not refill the key's tokens-per-minute bucket", async () => {
+    // Like vLLM: a negative max_tokens is a 400 (no usage to settle with); otherwise the real usage.
+    up.setAnswer((req, res) => {
+      const b = JSON.parse(req.body) as { max_tokens?: number };
+      const bad = (b.max_tokens ?? 0) < 0;
+      const text = bad
+        ? JSON.stringify({ error: { message: "max_tokens must be at least 1", type: "BadRequestError" } })
+        : JSON.stringify({
+            id: "c",
+            object: "chat.completion",
+            choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
+            usage: { prompt_tokens: 3750, completion_tokens: 1 },
+          });
+      res.writeHead(bad ? 400 : 200, { "content-type": "application/json" });
+      res.end(text);
+    });
+    const big = "word ".repeat(3000); // ~3,750 estimated tokens: more than the bucket holds
+    const first = await chat({ messages: [{ role: "user", content: big }], max_tokens: 10 }, "support", TPM_KEY);
+    expect(first.status).toBe(200); // a full bucket admits one request (capped at its capacity)
+    const reset = await chat({ max_tokens: -1_000_000_000 }, "support", TPM_KEY);
+    await reset.text();
+    const again = await chat({ messages: [{ role: "user", content: big }], max_tokens: 10 }, "support", TPM_KEY);
+    await again.text();
+    expect(again.status).toBe(429);
+  });
+});
+
+it("CARD constant is a valid card (sanity of the tests above)", () => {
+  expect(CARD.replace(/ /g, "")).toHaveLength(16);
+});
