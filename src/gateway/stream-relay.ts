@@ -119,7 +119,13 @@ export class StreamRelay {
     } catch {
       const r = scanAnswer(data, this.opts);
       addCounts(this.counts, r.counts);
-      this.send(r.text);
+      // One data line per line: a raw line break would end the field, and `\n\ndata: [DONE]` a whole event.
+      this.write(
+        `${r.text
+          .split(/\r\n|\r|\n/)
+          .map((l) => `data: ${l}`)
+          .join("\n")}\n\n`,
+      );
       return;
     }
     if (!isObj(j)) {
