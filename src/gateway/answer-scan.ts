@@ -13,6 +13,9 @@ export type ScannedAnswer = { scanned: true; text: string; counts: Record<string
 
 const BINARY_TYPE = /^(image|audio|video|font)\/|^application\/(octet-stream|pdf|zip|gzip|x-|vnd\.)/i;
 
+/** Charsets whose bytes the gateway reads as it reads UTF-8. */
+const UTF8_CHARSETS = new Set(["utf-8", "utf8", "us-ascii", "ascii"]);
+
 function add(into: Record<string, number>, from: Record<string, number>): void {
   for (const [c, n] of Object.entries(from)) into[c] = (into[c] ?? 0) + n;
 }
@@ -22,6 +25,9 @@ export function unscannableReason(contentType: string | undefined, contentEncodi
   const enc = (contentEncoding ?? "").trim().toLowerCase();
   if (enc && enc !== "identity") return `the answer is encoded (${enc})`;
   if (contentType && BINARY_TYPE.test(contentType.trim())) return `the answer is ${contentType.split(";")[0]}, not text`;
+  // The answer is read as UTF-8; in another charset (UTF-16 above all) the scan sees other text than the client reads.
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType ?? "")?.[1]?.toLowerCase();
+  if (charset !== undefined && !UTF8_CHARSETS.has(charset)) return `the answer is in charset ${charset}, not UTF-8`;
   return undefined;
 }
 
