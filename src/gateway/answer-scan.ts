@@ -24,6 +24,8 @@ function add(into: Record<string, number>, from: Record<string, number>): void {
 export function unscannableReason(contentType: string | undefined, contentEncoding: string | undefined): string | undefined {
   const enc = (contentEncoding ?? "").trim().toLowerCase();
   if (enc && enc !== "identity") return `the answer is encoded (${enc})`;
+  // An event stream read whole is text with JSON syntax between the pieces of a value: not scannable as one text.
+  if (contentType && /^text\/event-stream/i.test(contentType.trim())) return "the answer is an event stream the request did not ask for";
   if (contentType && BINARY_TYPE.test(contentType.trim())) return `the answer is ${contentType.split(";")[0]}, not text`;
   // The answer is read as UTF-8; in another charset (UTF-16 above all) the scan sees other text than the client reads.
   const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType ?? "")?.[1]?.toLowerCase();

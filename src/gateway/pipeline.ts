@@ -155,7 +155,13 @@ async function forward(
   for (const t of targets) {
     const d = t.deployment;
     const redacted = redactBody(body, ins, t.redact);
-    const upstreamBody = { ...(redacted.body as ApiBody), model: d.model, ...(stream ? { stream_options: { include_usage: true } } : {}) };
+    // `stream` as the gateway read it: an upstream that coerces "true" or 1 would otherwise stream an answer read as one text.
+    const upstreamBody = {
+      ...(redacted.body as ApiBody),
+      model: d.model,
+      ...("stream" in body ? { stream } : {}),
+      ...(stream ? { stream_options: { include_usage: true } } : {}),
+    };
     const bytes = JSON.stringify(upstreamBody);
     const sha = sha256Hex(bytes);
     const scanOpts: ResponseScanOptions = {

@@ -180,6 +180,17 @@ describe("requests an upstream reads differently than the gateway", () => {
     expect(streamedContent(text)).not.toContain("4111 1111 1111 1111");
     up.setAnswer(defaultAnswer);
   });
+  it("an upstream that streams an answer nobody asked to stream: withheld, not scanned as one text", async () => {
+    up.setAnswer((_, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.end(`data: ${chunk("card 4111 1111")}\n\ndata: ${chunk(" 1111 1111 ok")}\n\ndata: [DONE]\n\n`);
+    });
+    const r = await chat();
+    const text = await r.text();
+    expect(streamedContent(text)).not.toContain("4111 1111 1111 1111");
+    expect(r.status).toBe(502);
+    up.setAnswer(defaultAnswer);
+  });
 });
 
 describe("limits", () => {
