@@ -60,7 +60,7 @@ export function createApiHandler(u: GatewayUnits) {
     if (!route) return;
     const ins = await inspect(u, ctx, route);
     if (!ins) return;
-    const admitted = await u.meter.admit(key, Math.ceil(textLength(ins) / 4) + (typeof body.max_tokens === "number" ? body.max_tokens : 256));
+    const admitted = await u.meter.admit(key, Math.ceil(textLength(ins) / 4) + maxTokensOf(body));
     if (!admitted.ok) {
       await record({ classes: {}, action: "failed", status: 429 });
       return openAiError(
@@ -92,6 +92,15 @@ export function createApiHandler(u: GatewayUnits) {
     const action = routing.action === "accept" ? "accepted" : routing.action === "reroute" ? "rerouted" : "redacted";
     return forward(u, ctx, route, ins, routing.targets, action, admitted.settle);
   };
+}
+
+/**
+ * The answer tokens a request may use, for the tpm estimate: a negative or infinite (`1e400`)
+ * max_tokens would otherwise refill the key's bucket (the upstream refuses it, so nothing settles).
+ */
+function maxTokensOf(body: ApiBody): number {
+  const m = body.max_tokens ?? body.max_completion_tokens;
+  return typeof m === "number" && Number.isFinite(m) && m >= 0 ? m : 256;
 }
 
 async function unauthorised(ctx: Ctx): Promise<void> {
