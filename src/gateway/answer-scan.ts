@@ -53,5 +53,24 @@ export function scanWholeAnswer(text: string, headers: { contentType?: string; c
     return r.text;
   });
   const usage = j !== null && typeof j === "object" && "usage" in j ? ((j as { usage?: Usage }).usage ?? undefined) : undefined;
-  return { scanned: true, text: changed ? JSON.stringify(replaceSlots(j, slots, texts)) : text, counts, usage };
+  const out = changed ? replaceSlots(j, slots, texts) : j;
+  if (o.redact && Object.keys(counts).length > 0 && dropLogprobs(out)) changed = true;
+  return { scanned: true, text: changed ? JSON.stringify(out) : text, counts, usage };
+}
+
+/**
+ * Log probabilities spell the answer out token by token (`"leak"`, `"@"`, `"example"`…), each token
+ * too short to hold a value: once a value was redacted from an answer, its choices' `logprobs` are
+ * withheld (null). Whether any were.
+ */
+export function dropLogprobs(answer: unknown): boolean {
+  const choices = answer !== null && typeof answer === "object" ? (answer as { choices?: unknown }).choices : undefined;
+  if (!Array.isArray(choices)) return false;
+  let dropped = false;
+  for (const c of choices)
+    if (c !== null && typeof c === "object" && (c as { logprobs?: unknown }).logprobs != null) {
+      (c as { logprobs: unknown }).logprobs = null;
+      dropped = true;
+    }
+  return dropped;
 }

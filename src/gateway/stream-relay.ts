@@ -147,6 +147,8 @@ export class StreamRelay {
   /** Pass a choice's streamed texts through their scanners; whether the event still says something. */
   private relayChoice(c: Obj, n: number, held: Set<string>): boolean {
     const i = typeof c.index === "number" ? c.index : 0;
+    // Log probabilities spell the text out token by token, outside the hold-back window: not relayed when answers are redacted.
+    if (this.opts.redact && c.logprobs != null) c.logprobs = null;
     let says = Boolean(c.finish_reason);
     const through = (holder: Obj, field: string, scannerField: string, path: string) => {
       if (typeof holder[field] !== "string") return;

@@ -129,7 +129,9 @@ describe("answers leaking data back", () => {
   });
 
   it("logprobs spell out a redacted value token by token (stream)", async () => {
-    const tokens = ["mail", " leak", "@", "example", ".com", " now"];
+    // A long answer, so that the content is being released while the value's tokens arrive.
+    const words = Array.from({ length: 40 }, () => " word");
+    const tokens = [...words, " mail", " leak", "@", "example", ".com", " now", ...words];
     up.setAnswer((_, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
       for (const token of tokens)
@@ -139,7 +141,7 @@ describe("answers leaking data back", () => {
       res.end("data: [DONE]\n\n");
     });
     const text = await (await chat({ stream: true, logprobs: true })).text();
-    expect(streamedContent(text)).toBe("mail [EMAIL_REDACTED] now");
+    expect(streamedContent(text)).toBe(`${words.join("")} mail [EMAIL_REDACTED] now${words.join("")}`);
     const spelled = sseData(text)
       .filter((d) => d !== "[DONE]")
       .flatMap((d) => (JSON.parse(d) as { choices: { logprobs?: { content?: { token: string }[] } | null }[] }).choices)
