@@ -7,7 +7,8 @@
  * What it does, per code point (not whole-string NFKC: combining sequences are not recomposed,
  * since no detected format is written with them):
  * - format characters (Unicode Cf: U+200B–U+200F, U+2060–U+2064, U+00AD, U+FEFF, U+180E, bidi
- *   controls, tags…) are removed;
+ *   controls, tags…) and the other default-ignorable code points (variation selectors, U+034F,
+ *   Hangul fillers) are removed;
  * - decimal digits of any script (\p{Nd}: Arabic-Indic, Devanagari, fullwidth…) become ASCII digits;
  * - dashes and minus signs (U+2010–U+2015, U+2212, U+FE58, U+FE63, U+FF0D) become "-";
  * - everything else is replaced by its NFKC form (fullwidth ＠ ． letters, ligatures, superscripts,
@@ -27,7 +28,12 @@ export interface Normalised {
 }
 
 const NON_ASCII = /[\u0080-\uffff]/;
-const FORMAT = /^\p{Cf}$/u;
+/**
+ * Removed: format characters (Cf) and every other default-ignorable code point, invisible as they
+ * are: variation selectors (U+FE00–FE0F, U+E0100–E01EF), the combining grapheme joiner U+034F,
+ * Mongolian variation selectors, Hangul fillers (U+115F, U+1160, U+3164, U+FFA0).
+ */
+const FORMAT = /^[\p{Cf}\p{Default_Ignorable_Code_Point}]$/u;
 const DIGIT = /^\p{Nd}$/u;
 const DASHES = new Set([0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0xfe58, 0xfe63, 0xff0d]);
 

@@ -195,6 +195,27 @@ describe("requests an upstream reads differently than the gateway", () => {
   });
 });
 
+describe("requests hiding values", () => {
+  // Invisible characters that are not format characters (Cf): variation selectors, the combining
+  // grapheme joiner, Mongolian variation selectors, Hangul fillers. A reader (and a tokenizer) skips them.
+  for (const [name, sep] of [
+    ["VS16 U+FE0F", "\uFE0F"],
+    ["VS17 U+E0100", "\u{E0100}"],
+    ["combining grapheme joiner U+034F", "\u034F"],
+    ["Mongolian FVS1 U+180B", "\u180B"],
+    ["Hangul filler U+3164", "\u3164"],
+  ] as const)
+    it(`a card and an email with ${name} between every character are blocked, nothing sent`, async () => {
+      for (const value of [CARD, EMAIL]) {
+        const before = up.received.length;
+        const r = await chat({ messages: [{ role: "user", content: `pay with ${[...value].join(sep)} please` }] });
+        await r.text();
+        expect(r.status).toBe(403);
+        expect(up.received.length).toBe(before);
+      }
+    });
+});
+
 describe("limits", () => {
   it("a negative max_tokens does not refill the key's tokens-per-minute bucket", async () => {
     // Like vLLM: a negative max_tokens is a 400 (no usage to settle with); otherwise the real usage.
