@@ -200,8 +200,15 @@ async function forward(
       deployment: d,
       kind,
       body: upstreamBody,
+      ...(res.gone ? { signal: res.gone } : {}),
       ...(relay ? { stream: { onStart: () => res.writeHead(200, SSE_HEADERS), onText: (piece: string) => relay.push(piece) } } : {}),
     });
+    if (res.gone?.aborted) {
+      // The client went away: the upstream request was abandoned, and no other target is tried for nobody.
+      await ctx.record({ ...sentTo, action: "failed", status: 499 });
+      res.destroy();
+      return;
+    }
     if (a.kind === "fallback") {
       attempts.push({ deployment: d.id, sha256: sha, error: a.error });
       if (a.retryAfterMs !== undefined) u.router.coolDown(d.id, a.retryAfterMs);

@@ -38,14 +38,15 @@ afterAll(async () => {
   await up?.close();
 });
 
-const post = (path: string, body: unknown, key = TEST_KEY) =>
+const post = (path: string, body: unknown, key = TEST_KEY, signal?: AbortSignal) =>
   fetch(`${g.gw.url}${path}`, {
     method: "POST",
+    ...(signal ? { signal } : {}),
     headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
     body: JSON.stringify(body),
   });
-const chat = (extra: Record<string, unknown> = {}, model = "support", key = TEST_KEY) =>
-  post("/v1/chat/completions", { model, messages: [{ role: "user", content: "hello" }], ...extra }, key);
+const chat = (extra: Record<string, unknown> = {}, model = "support", key = TEST_KEY, signal?: AbortSignal) =>
+  post("/v1/chat/completions", { model, messages: [{ role: "user", content: "hello" }], ...extra }, key, signal);
 const lastRow = async () => (await listAudit(g.store.db)).slice(-1)[0];
 
 /** An event stream read as a client following the SSE spec reads it: CR, LF and CRLF all end a line. */
@@ -214,6 +215,37 @@ describe("requests hiding values", () => {
         expect(up.received.length).toBe(before);
       }
     });
+});
+
+describe("resources", () => {
+  it("a client that disconnects mid-stream: the upstream stream that never ends is closed, and the request audited", async () => {
+    let upstreamRes: import("node:http").ServerResponse | undefined;
+    let upstreamClosed = false;
+    up.setAnswer((_, res) => {
+      upstreamRes = res;
+      res.on("close", () => {
+        upstreamClosed = true;
+      });
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(`data: ${chunk("lorem ipsum ".repeat(40))}\n\n`); // past the hold-back window, then silence
+    });
+    const rowsBefore = (await listAudit(g.store.db)).length;
+    const ac = new AbortController();
+    const r = await chat({ stream: true }, "support", TEST_KEY, ac.signal);
+    const reader = (r.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read(); // the first relayed bytes
+    ac.abort();
+    const deadline = Date.now() + 3000;
+    while (!upstreamClosed && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    const closed = upstreamClosed;
+    upstreamRes?.end("data: [DONE]\n\n"); // let a failing run end
+    expect(closed).toBe(true);
+    await new Promise((res) => setTimeout(res, 200));
+    const rows = await listAudit(g.store.db);
+    expect(rows.length).toBe(rowsBefore + 1);
+    expect(rows[rows.length - 1]?.status).toBe(499);
+    up.setAnswer(defaultAnswer);
+  });
 });
 
 describe("limits", () => {
