@@ -19,6 +19,9 @@ export type { Usage } from "./answer-scan.js";
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
 
+/** The longest event relayed (characters); a longer one ends the stream as failed. */
+const MAX_EVENT_CHARS = 4 * 1024 * 1024;
+
 /** Streamed text fields of a chat delta. */
 const DELTA_FIELDS = ["content", "reasoning_content", "reasoning", "refusal"] as const;
 
@@ -42,6 +45,8 @@ export class StreamRelay {
     private readonly write: (data: string) => void,
   ) {}
 
+  /** Characters received since the last complete event. */
+  private sinceEvent = 0;
   /** A CR that ended the last piece: it may be the first half of a CRLF. */
   private pendingCr = false;
 
@@ -54,7 +59,11 @@ export class StreamRelay {
     let t = this.pendingCr ? `\r${text}` : text;
     this.pendingCr = t.endsWith("\r");
     if (this.pendingCr) t = t.slice(0, -1);
-    for (const ev of this.sse.push(t.replace(/\r\n?/g, "\n"))) if (!this.done) this.onEvent(ev.data);
+    const events = this.sse.push(t.replace(/\r\n?/g, "\n"));
+    // An event that never ends would be held (and re-searched for its end on every piece) without bound.
+    this.sinceEvent = events.length > 0 ? 0 : this.sinceEvent + t.length;
+    if (this.sinceEvent > MAX_EVENT_CHARS) throw new Error(`the upstream sent an event of more than ${MAX_EVENT_CHARS / 1024 / 1024} MiB`);
+    for (const ev of events) if (!this.done) this.onEvent(ev.data);
   }
 
   /** The upstream ended: flush what is held; the classes found in the answer. */

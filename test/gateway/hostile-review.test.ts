@@ -218,6 +218,32 @@ describe("requests hiding values", () => {
 });
 
 describe("resources", () => {
+  it("an upstream event that never ends (16 MiB on one line) is cut off at a bound, audited as failed", async () => {
+    up.setAnswer((_, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(`data: ${chunk("hello")}\n\ndata: `);
+      const piece = "x".repeat(64 * 1024);
+      let n = 0;
+      const more = () => {
+        while (n < 256) {
+          n++;
+          if (!res.write(piece)) return void res.once("drain", more);
+        }
+        res.end("\n\n");
+      };
+      more();
+    });
+    const started = Date.now();
+    const r = await chat({ stream: true });
+    const text = await r.text().catch(() => "");
+    expect(text.length).toBeLessThan(1024 * 1024);
+    expect(text).not.toContain("[DONE]");
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const row = await lastRow();
+    expect(row?.status).toBe(502);
+    up.setAnswer(defaultAnswer);
+  }, 60_000);
+
   it("a client that disconnects mid-stream: the upstream stream that never ends is closed, and the request audited", async () => {
     let upstreamRes: import("node:http").ServerResponse | undefined;
     let upstreamClosed = false;
