@@ -217,6 +217,29 @@ describe("requests hiding values", () => {
     });
 });
 
+describe("requests hiding values behind a minus sign", () => {
+  it("a card as a negative JSON number (a field the route passes) is blocked, nothing sent", async () => {
+    const before = up.received.length;
+    const r = await fetch(`${g.gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${TEST_KEY}` },
+      body: `{"model":"lenient","messages":[{"role":"user","content":"my card, without the sign:"}],"card":-4111111111111111}`,
+    });
+    await r.text();
+    expect(r.status).toBe(403);
+    expect(up.received.length).toBe(before);
+  });
+
+  for (const text of ["card-4111 1111 1111 1111", "card -4111111111111111", "pay: -4111-1111-1111-1111"])
+    it(`"${text}" is blocked, nothing sent`, async () => {
+      const before = up.received.length;
+      const r = await chat({ messages: [{ role: "user", content: text }] });
+      await r.text();
+      expect(r.status).toBe(403);
+      expect(up.received.length).toBe(before);
+    });
+});
+
 describe("resources", () => {
   it("an upstream event that never ends (16 MiB on one line) is cut off at a bound, audited as failed", async () => {
     up.setAnswer((_, res) => {
