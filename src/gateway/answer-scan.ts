@@ -4,7 +4,7 @@
  * other text (an HTML error page, plain text) is scanned as text. An answer the gateway cannot read
  * as text (compressed, binary) cannot be scanned and is withheld, unless the route passes it.
  */
-import { replaceSlots, walkJson } from "./json-walk.js";
+import { JsonTooDeep, replaceSlots, type Slot, walkJson } from "./json-walk.js";
 import { type ResponseScanOptions, scanAnswer } from "./response-scan.js";
 
 export type Usage = { prompt_tokens?: number; completion_tokens?: number };
@@ -44,7 +44,14 @@ export function scanWholeAnswer(text: string, headers: { contentType?: string; c
     return { scanned: true, text: r.text, counts: r.counts, usage: undefined };
   }
   const counts: Record<string, number> = {};
-  const slots = walkJson(j, { numbers: false, maxDepth: 256 });
+  let slots: Slot[];
+  try {
+    slots = walkJson(j, { numbers: false, maxDepth: 256 });
+  } catch (e) {
+    // Thrown past here it became a 500 audited as if nothing had been sent upstream.
+    if (e instanceof JsonTooDeep) return { scanned: false, reason: `the answer is nested deeper than ${e.limit} levels` };
+    throw e;
+  }
   let changed = false;
   const texts = slots.map((s) => {
     const r = scanAnswer(s.text, o);

@@ -4,6 +4,7 @@
  * that logs the exact bytes it receives. Each was failing before its fix.
  */
 
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashKey } from "../../src/gateway/server.js";
@@ -215,6 +216,29 @@ describe("requests hiding values", () => {
         expect(up.received.length).toBe(before);
       }
     });
+});
+
+describe("the audit trail", () => {
+  it("an answer nested 300 deep (the body went upstream): the row names the deployment and the bytes sent", async () => {
+    up.setAnswer((_, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(`{"a":${"[".repeat(300)}"${EMAIL}"${"]".repeat(300)}}`);
+    });
+    const before = up.received.length;
+    const r = await chat();
+    const text = await r.text();
+    expect(text).not.toContain(EMAIL);
+    expect(r.status).toBe(502);
+    const row = await lastRow();
+    expect(row?.deployment).toBe("only");
+    expect(row?.key_name).toBe("bot");
+    expect(row?.upstream_sha256).toBe(
+      createHash("sha256")
+        .update(up.received[before]?.body ?? "")
+        .digest("hex"),
+    );
+    up.setAnswer(defaultAnswer);
+  });
 });
 
 describe("requests hiding values behind a minus sign", () => {
