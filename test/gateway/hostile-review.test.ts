@@ -291,6 +291,26 @@ describe("resources", () => {
     up.setAnswer(defaultAnswer);
   }, 60_000);
 
+  it("a body of 250,000 empty messages (7 MiB, under the body limit) is refused before it is walked, audited", async () => {
+    const before = up.received.length;
+    const rowsBefore = (await listAudit(g.store.db)).length;
+    const r = await chat({ messages: Array.from({ length: 250_000 }, () => ({ role: "user", content: "" })) });
+    const j = (await r.json()) as { error: { code: string } };
+    expect(r.status).toBe(413);
+    expect(j.error.code).toBe("request_too_complex");
+    expect(up.received.length).toBe(before);
+    const rows = await listAudit(g.store.db);
+    expect(rows.length).toBe(rowsBefore + 1);
+    expect(rows[rows.length - 1]?.status).toBe(413);
+  }, 60_000);
+
+  it("an embeddings request of token ids (1,000,000 numbers) is still served", async () => {
+    up.setAnswer(defaultAnswer);
+    const r = await post("/v1/embeddings", { model: "support", input: Array.from({ length: 1000 }, () => Array.from({ length: 1000 }, (_, i) => i % 50_000)) });
+    await r.text();
+    expect(r.status).toBe(200);
+  }, 60_000);
+
   it("a client that disconnects mid-stream: the upstream stream that never ends is closed, and the request audited", async () => {
     let upstreamRes: import("node:http").ServerResponse | undefined;
     let upstreamClosed = false;
