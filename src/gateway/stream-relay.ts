@@ -22,8 +22,14 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !
 /** The longest event relayed (characters); a longer one ends the stream as failed. */
 const MAX_EVENT_CHARS = 4 * 1024 * 1024;
 
-/** Streamed text fields of a chat delta. */
-const DELTA_FIELDS = ["content", "reasoning_content", "reasoning", "refusal"] as const;
+/**
+ * String fields of a chat delta that are names, not streamed text; every other string field of a
+ * delta (`content`, `reasoning_content`, `reasoning`, `refusal`, and any a server adds, such as
+ * `text`) is streamed text with its own hold-back window: scanned per event, a value split across
+ * two events of such a field went out unseen.
+ */
+const DELTA_NAMES = new Set(["role", "name", "type", "id", "tool_call_id"]);
+const heldField = (delta: Obj, k: string) => typeof delta[k] === "string" && !DELTA_NAMES.has(k);
 
 function addCounts(into: Record<string, number>, from: Record<string, number>): void {
   for (const [c, n] of Object.entries(from)) into[c] = (into[c] ?? 0) + n;
@@ -168,7 +174,7 @@ export class StreamRelay {
     if (this.kind === "completions") through(c, "text", "text", `choices.${n}.text`);
     const delta = c.delta;
     if (isObj(delta)) {
-      for (const f of DELTA_FIELDS) through(delta, f, f, `choices.${n}.delta.${f}`);
+      for (const f of Object.keys(delta)) if (heldField(delta, f)) through(delta, f, f, `choices.${n}.delta.${f}`);
       if (Array.isArray(delta.tool_calls)) {
         delta.tool_calls.forEach((tc, k) => {
           if (!isObj(tc)) return;
@@ -178,7 +184,7 @@ export class StreamRelay {
           says = true; // a call's id and name are news even when its arguments are held
         });
       }
-      if (Object.keys(delta).some((k) => !(DELTA_FIELDS as readonly string[]).includes(k) && k !== "tool_calls" && delta[k] != null)) says = true;
+      if (Object.keys(delta).some((k) => !heldField(delta, k) && k !== "tool_calls" && delta[k] != null)) says = true;
     }
     if (c.finish_reason) this.mergeHeld(c, i, `choices.${n}`, held);
     return says;

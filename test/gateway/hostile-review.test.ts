@@ -90,6 +90,21 @@ describe("answers leaking data back", () => {
     expect((await lastRow())?.response_classes).toEqual({ CREDIT_CARD: 1 });
   });
 
+  it("a streamed text field the relay did not know (delta.text in a chat stream): a card split across two events is redacted", async () => {
+    const ev = (text: string) => `data: ${JSON.stringify({ id: "s", object: "chat.completion.chunk", choices: [{ index: 0, delta: { text } }] })}\n\n`;
+    up.setAnswer((_, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.end(`${ev("card 4111 1111")}${ev(" 1111 1111 ok")}data: [DONE]\n\n`);
+    });
+    const text = await (await chat({ stream: true })).text();
+    const assembled = sseData(text)
+      .filter((d) => d !== "[DONE]")
+      .map((d) => ((JSON.parse(d) as { choices: { delta?: { text?: string } }[] }).choices ?? []).map((c) => c.delta?.text ?? "").join(""))
+      .join("");
+    expect(assembled).not.toContain(CARD);
+    expect(assembled).toContain("[CREDIT_CARD_REDACTED]");
+  });
+
   it("non-JSON event data with line breaks cannot forge events (a [DONE] before the audit row)", async () => {
     up.setAnswer((_, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
