@@ -61,8 +61,10 @@ export function scanWholeAnswer(text: string, headers: { contentType?: string; c
   });
   const usage = j !== null && typeof j === "object" && "usage" in j ? ((j as { usage?: Usage }).usage ?? undefined) : undefined;
   const out = changed ? replaceSlots(j, slots, texts) : j;
-  if (o.redact && Object.keys(counts).length > 0 && dropLogprobs(out)) changed = true;
-  return { scanned: true, text: changed ? JSON.stringify(out) : text, counts, usage };
+  if (o.redact && Object.keys(counts).length > 0) dropLogprobs(out);
+  // Always the value that was scanned, re-serialised: the upstream's own text can hold what
+  // JSON.parse dropped unscanned (the first of two duplicate keys).
+  return { scanned: true, text: JSON.stringify(out), counts, usage };
 }
 
 /**

@@ -168,6 +168,20 @@ describe("answers leaking data back", () => {
     expect(spelled).not.toContain(EMAIL);
   });
 
+  it("a JSON answer with a duplicate key: the first value (never scanned: JSON.parse keeps the last) is not passed on", async () => {
+    up.setAnswer((_, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        `{"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"mail ${EMAIL}","content":"ok"},"finish_reason":"stop"}]}`,
+      );
+    });
+    const r = await chat();
+    const text = await r.text();
+    expect(r.status).toBe(200);
+    expect(text).not.toContain(EMAIL);
+    expect((JSON.parse(text) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe("ok");
+  });
+
   it("an answer in UTF-16 (declared by its charset) is not passed on unscanned", async () => {
     up.setAnswer((_, res) => {
       res.writeHead(200, { "content-type": "text/plain; charset=utf-16le" });
