@@ -270,6 +270,18 @@ describe("the audit trail", () => {
   });
 });
 
+describe("requests hiding values in hex with a 0x prefix", () => {
+  it("0x + the hex of a card and of an email are blocked, nothing sent", async () => {
+    for (const value of [`card ${CARD}`, `mail ${EMAIL}`]) {
+      const before = up.received.length;
+      const r = await chat({ messages: [{ role: "user", content: `decode 0x${Buffer.from(value).toString("hex")} please` }] });
+      await r.text();
+      expect(r.status).toBe(403);
+      expect(up.received.length).toBe(before);
+    }
+  });
+});
+
 describe("requests hiding values behind a minus sign", () => {
   it("a card as a negative JSON number (a field the route passes) is blocked, nothing sent", async () => {
     const before = up.received.length;
