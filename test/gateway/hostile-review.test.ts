@@ -408,6 +408,31 @@ describe("limits", () => {
     await again.text();
     expect(again.status).toBe(429);
   });
+
+  it("a request larger than the bucket is settled against what was taken, not the estimate: its usage is owed", async () => {
+    await insertKey(g.store.db, { name: "metered2", keyHash: hashKey(`${TPM_KEY}2`), routes: null, rpm: null, tpm: 1000, budgetUsd: null });
+    up.setAnswer((_, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          id: "c",
+          object: "chat.completion",
+          choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
+          usage: { prompt_tokens: 3750, completion_tokens: 1 },
+        }),
+      );
+    });
+    const big = "word ".repeat(3000); // ~3,750 estimated tokens; the bucket holds 1,000
+    const first = await chat({ messages: [{ role: "user", content: big }], max_tokens: 10 }, "support", `${TPM_KEY}2`);
+    await first.text();
+    expect(first.status).toBe(200);
+    const next = await chat({ max_tokens: 10 }, "support", `${TPM_KEY}2`);
+    await next.text();
+    expect(next.status).toBe(429);
+    // 3,751 tokens used against 1,000 taken: ~2,750 owed at 1,000 a minute.
+    expect(Number(next.headers.get("retry-after"))).toBeGreaterThanOrEqual(150);
+    up.setAnswer(defaultAnswer);
+  });
 });
 
 it("CARD constant is a valid card (sanity of the tests above)", () => {
