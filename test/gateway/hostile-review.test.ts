@@ -270,6 +270,54 @@ describe("the audit trail", () => {
   });
 });
 
+describe("values written as JSON escapes inside a string (tool arguments are JSON text)", () => {
+  // What the client's JSON.parse(arguments) (or a model reading the arguments) turns into the value.
+  const escaped = (v: string) => [...v].map((ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`).join("");
+
+  it("in a request's tool-call arguments: blocked, nothing sent", async () => {
+    for (const value of [CARD, EMAIL]) {
+      const before = up.received.length;
+      const args = `{"note":"${escaped(value)}"}`;
+      expect((JSON.parse(args) as { note: string }).note).toBe(value);
+      const r = await chat({
+        messages: [
+          { role: "user", content: "pay" },
+          { role: "assistant", content: null, tool_calls: [{ id: "t1", type: "function", function: { name: "pay", arguments: args } }] },
+          { role: "tool", tool_call_id: "t1", content: "done" },
+        ],
+      });
+      await r.text();
+      expect(r.status).toBe(403);
+      expect(up.received.length).toBe(before);
+    }
+  });
+
+  it("in an answer's tool-call arguments: redacted before the client parses them", async () => {
+    const args = `{"card":"${escaped(CARD)}"}`;
+    up.setAnswer((_, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          id: "c",
+          object: "chat.completion",
+          choices: [
+            {
+              index: 0,
+              message: { role: "assistant", content: null, tool_calls: [{ id: "t", type: "function", function: { name: "pay", arguments: args } }] },
+              finish_reason: "tool_calls",
+            },
+          ],
+        }),
+      );
+    });
+    const j = (await (await chat()).json()) as { choices: { message: { tool_calls: { function: { arguments: string } }[] } }[] };
+    const got = j.choices[0]?.message.tool_calls[0]?.function.arguments ?? "";
+    expect(got).not.toContain(escaped(CARD));
+    expect(got).toContain("[CREDIT_CARD_REDACTED]");
+    up.setAnswer(defaultAnswer);
+  });
+});
+
 describe("requests hiding values in hex with a 0x prefix", () => {
   it("0x + the hex of a card and of an email are blocked, nothing sent", async () => {
     for (const value of [`card ${CARD}`, `mail ${EMAIL}`]) {
