@@ -5,7 +5,7 @@
  * answered; a client that got a complete answer (or `[DONE]`) has one.
  */
 
-import type { Detector } from "../detect/index.js";
+import type { Detector, Entity } from "../detect/index.js";
 import { costPusd } from "../economics/money.js";
 import type { AuditAttempt, GatewayKey } from "../store/gateway.js";
 import { scanWholeAnswer, type Usage } from "./answer-scan.js";
@@ -13,7 +13,7 @@ import { type AuditFields, type AuditLog, auditRow, sha256Hex } from "./audit-lo
 import type { GatewayConfig, Route } from "./config.js";
 import type { Forwarder } from "./forwarder.js";
 import { type DetectTexts, type Inspection, inspectBody, redactBody, sentValuesOf, textLength } from "./inspect.js";
-import { countTexts, JsonTooDeep } from "./json-walk.js";
+import { countTexts, JsonTooDeep, walkJson } from "./json-walk.js";
 import type { KeyRing } from "./keyring.js";
 import type { Meter } from "./meter.js";
 import { JSON_TYPE, openAiError, type Reply, retryAfterHeader, SSE_HEADERS, send } from "./replies.js";
@@ -108,6 +108,30 @@ export function createApiHandler(u: GatewayUnits) {
 function maxTokensOf(body: ApiBody): number {
   const m = body.max_tokens ?? body.max_completion_tokens;
   return typeof m === "number" && Number.isFinite(m) && m >= 0 ? m : 256;
+}
+
+/** Answers this long have their long strings detected on the detect pool first (see detectLongStrings). */
+const LARGE_ANSWER = 256 * 1024;
+const LONG_STRING = 64 * 1024;
+
+/**
+ * The entities of a large whole answer's long strings (the text itself when it is not JSON), found
+ * by the detect pool, off the event loop: scanned in-thread, a 4 MiB answer held every other
+ * request for ~2 s. Undefined for short answers, which the scan detects itself.
+ */
+async function detectLongStrings(u: GatewayUnits, text: string): Promise<Map<string, Entity[]> | undefined> {
+  if (text.length < LARGE_ANSWER) return undefined;
+  let strings: string[];
+  try {
+    strings = walkJson(JSON.parse(text), { numbers: false, maxDepth: 256 })
+      .map((s) => s.text)
+      .filter((t) => t.length >= LONG_STRING);
+  } catch {
+    strings = [text]; // not JSON (or too deep: the scan refuses it): scanned as one text
+  }
+  const found = new Map<string, Entity[]>();
+  for (const t of strings) if (!found.has(t)) found.set(t, (await u.detectAcross([t], u.detectors))[0] ?? []);
+  return found;
 }
 
 async function unauthorised(ctx: Ctx): Promise<void> {
@@ -239,7 +263,8 @@ async function forward(
       return;
     }
     if (a.kind !== "answer") continue;
-    const scanned = scanWholeAnswer(a.text, { contentType: a.contentType, contentEncoding: a.contentEncoding }, scanOpts);
+    const found = await detectLongStrings(u, a.text);
+    const scanned = scanWholeAnswer(a.text, { contentType: a.contentType, contentEncoding: a.contentEncoding }, found ? { ...scanOpts, found } : scanOpts);
     if (!scanned.scanned) {
       if (route.onUnscannableResponse !== "pass") {
         await ctx.record({ ...sentTo, action: "failed", status: 502 });

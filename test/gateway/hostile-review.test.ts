@@ -400,6 +400,26 @@ describe("resources", () => {
     expect(r.status).toBe(200);
   }, 60_000);
 
+  it("a large whole answer (1 MiB, JSON and text) is still scanned whole when its long strings are detected on the pool", async () => {
+    const filler = "lorem ipsum dolor sit amet ".repeat(40_000);
+    const content = `${filler} card ${CARD} ${filler} mail ${EMAIL}`;
+    for (const asJson of [true, false]) {
+      up.setAnswer((_, res) => {
+        res.writeHead(200, { "content-type": asJson ? "application/json" : "text/plain" });
+        res.end(
+          asJson
+            ? JSON.stringify({ id: "c", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }] })
+            : content,
+        );
+      });
+      const text = await (await chat()).text();
+      expect(text.length).toBeGreaterThan(1_000_000);
+      for (const v of [CARD, EMAIL]) expect(text).not.toContain(v);
+      expect((await lastRow())?.response_classes).toEqual({ CREDIT_CARD: 1, EMAIL: 1 });
+    }
+    up.setAnswer(defaultAnswer);
+  }, 60_000);
+
   it("a client that disconnects mid-stream: the upstream stream that never ends is closed, and the request audited", async () => {
     let upstreamRes: import("node:http").ServerResponse | undefined;
     let upstreamClosed = false;
