@@ -61,6 +61,13 @@ function decodeRun(run: string, hex: boolean): { kind: "base64" | "hex"; decoded
   return decoded === undefined ? undefined : { kind: "base64", decoded };
 }
 
+/** A run written "0x…": the "x" made it base64 to the loop above, but what follows may be hex. */
+function decodePrefixedHex(text: string, start: number, end: number): { kind: "base64" | "hex"; decoded: string } | undefined {
+  if (end - start < MIN_RUN + 2 || text.charCodeAt(start) !== 48 || (text.charCodeAt(start + 1) | 0x20) !== 120) return undefined;
+  const rest = text.slice(start + 2, end);
+  return /^[0-9a-fA-F]+$/.test(rest) ? decodeRun(rest, true) : undefined;
+}
+
 /** Every run in `text` that decodes to mostly printable text. */
 export function findEncodedRuns(text: string): EncodedRun[] {
   const out: EncodedRun[] = [];
@@ -84,7 +91,7 @@ export function findEncodedRuns(text: string): EncodedRun[] {
     if (text.charCodeAt(end) === 61) end += text.charCodeAt(end + 1) === 61 ? 2 : 1; // "=" padding
     i = end;
     if (end - start < MIN_RUN || end - start > (MAX_DECODED * 4) / 3 + 4) continue;
-    const d = decodeRun(text.slice(start, end), hex && text.charCodeAt(end - 1) !== 61);
+    const d = decodeRun(text.slice(start, end), hex && text.charCodeAt(end - 1) !== 61) ?? decodePrefixedHex(text, start, end);
     if (d) out.push({ start, end, ...d });
   }
   return out;

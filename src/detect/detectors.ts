@@ -96,7 +96,7 @@ export const detectEmail: Detector = (text) => {
  * Maximal runs of digit groups joined by what people type between them: one or two spaces or tabs,
  * a dash, dot or slash (with a space either side or not), or a line break (spaces around it). Each
  * separator holds a non-digit, so a run splits into groups one way only. A run does not start
- * inside a word, right after "+" or "-" (a phone number in E.164, a negative or a range), or inside
+ * inside a word, right after "+" or a "-" that follows a digit (a phone number in E.164, a range), or inside
  * a longer dotted or slashed number ("1.4111…", "10/4111…"), and it does not end glued to a letter.
  * A loop, not a regex: a greedy regex over a megabyte of digit groups overflowed V8's backtracking
  * stack ("Maximum call stack size exceeded").
@@ -127,7 +127,10 @@ function separatorAt(text: string, i: number): number {
 function mayStartAt(text: string, s: number): boolean {
   if (s === 0) return true;
   const p = text.charCodeAt(s - 1);
-  if (isWord(p) || p === 43 || p === 45) return false;
+  if (isWord(p) || p === 43) return false;
+  // After "-": not when it continues a number or a phone ("10-4111…", "+44-20…"); a minus or a
+  // hyphen after a word or a space ("-4111…", "card-4111…") does not hide a value.
+  if (p === 45) return !(s >= 2 && (isDigit(text.charCodeAt(s - 2)) || text.charCodeAt(s - 2) === 43));
   return !((p === 46 || p === 47) && isDigit(text.charCodeAt(s - 2)));
 }
 

@@ -7,7 +7,10 @@
  * What it does, per code point (not whole-string NFKC: combining sequences are not recomposed,
  * since no detected format is written with them):
  * - format characters (Unicode Cf: U+200B–U+200F, U+2060–U+2064, U+00AD, U+FEFF, U+180E, bidi
- *   controls, tags…) are removed;
+ *   controls, tags…) and the other default-ignorable code points (variation selectors, U+034F,
+ *   Hangul fillers) are removed;
+ * - JSON escapes written out in the text ("\u0034", as in tool-call arguments, which are JSON text)
+ *   become the character they stand for (then mapped as below);
  * - decimal digits of any script (\p{Nd}: Arabic-Indic, Devanagari, fullwidth…) become ASCII digits;
  * - dashes and minus signs (U+2010–U+2015, U+2212, U+FE58, U+FE63, U+FF0D) become "-";
  * - everything else is replaced by its NFKC form (fullwidth ＠ ． letters, ligatures, superscripts,
@@ -27,7 +30,26 @@ export interface Normalised {
 }
 
 const NON_ASCII = /[\u0080-\uffff]/;
-const FORMAT = /^\p{Cf}$/u;
+const JSON_ESCAPE = /\\u[0-9a-fA-F]{4}/;
+
+const hexValue = (c: number) => (c >= 48 && c <= 57 ? c - 48 : (c | 0x20) >= 97 && (c | 0x20) <= 102 ? (c | 0x20) - 87 : -1);
+/** The UTF-16 unit a JSON escape "\uXXXX" at `i` stands for, or -1. */
+function escapedUnit(text: string, i: number): number {
+  if (text.charCodeAt(i + 1) !== 117) return -1;
+  let u = 0;
+  for (let k = 2; k < 6; k++) {
+    const h = hexValue(text.charCodeAt(i + k));
+    if (h < 0) return -1;
+    u = u * 16 + h;
+  }
+  return u;
+}
+/**
+ * Removed: format characters (Cf) and every other default-ignorable code point, invisible as they
+ * are: variation selectors (U+FE00–FE0F, U+E0100–E01EF), the combining grapheme joiner U+034F,
+ * Mongolian variation selectors, Hangul fillers (U+115F, U+1160, U+3164, U+FFA0).
+ */
+const FORMAT = /^[\p{Cf}\p{Default_Ignorable_Code_Point}]$/u;
 const DIGIT = /^\p{Nd}$/u;
 const DASHES = new Set([0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0xfe58, 0xfe63, 0xff0d]);
 
@@ -83,7 +105,7 @@ const identity = new Uint8Array(0x10000);
  * text that is all fullwidth or CJK).
  */
 export function normalise(text: string): Normalised {
-  if (!NON_ASCII.test(text)) return { text };
+  if (!NON_ASCII.test(text) && !JSON_ESCAPE.test(text)) return { text };
   let cap = text.length + 16;
   let out = new Uint16Array(cap);
   let from = new Int32Array(cap);
@@ -103,6 +125,20 @@ export function normalise(text: string): Normalised {
   let n = 0;
   for (let i = 0; i < text.length; ) {
     const c = text.charCodeAt(i);
+    const u = c === 92 ? escapedUnit(text, i) : -1;
+    if (u >= 0) {
+      // "\u0034" is "4" to whoever parses the JSON text it sits in (tool arguments): six units, one character.
+      const m = u < 0x80 || (u >= 0xd800 && u <= 0xdfff) ? String.fromCharCode(u) : mapCodePoint(u);
+      if (n + m.length > cap) grow(n + m.length);
+      for (let k = 0; k < m.length; k++) {
+        out[n] = m.charCodeAt(k);
+        from[n] = i;
+        to[n] = i + 6;
+        n++;
+      }
+      i += 6;
+      continue;
+    }
     let kind = c < 0x80 ? 1 : identity[c];
     if (kind === 0 && (c < 0xd800 || c > 0xdfff)) {
       kind = mapCodePoint(c) === String.fromCharCode(c) ? 1 : 2;

@@ -4,7 +4,7 @@
  * other text (an HTML error page, plain text) is scanned as text. An answer the gateway cannot read
  * as text (compressed, binary) cannot be scanned and is withheld, unless the route passes it.
  */
-import { replaceSlots, walkJson } from "./json-walk.js";
+import { JsonTooDeep, replaceSlots, type Slot, walkJson } from "./json-walk.js";
 import { type ResponseScanOptions, scanAnswer } from "./response-scan.js";
 
 export type Usage = { prompt_tokens?: number; completion_tokens?: number };
@@ -12,6 +12,9 @@ export type Usage = { prompt_tokens?: number; completion_tokens?: number };
 export type ScannedAnswer = { scanned: true; text: string; counts: Record<string, number>; usage: Usage | undefined } | { scanned: false; reason: string };
 
 const BINARY_TYPE = /^(image|audio|video|font)\/|^application\/(octet-stream|pdf|zip|gzip|x-|vnd\.)/i;
+
+/** Charsets whose bytes the gateway reads as it reads UTF-8. */
+const UTF8_CHARSETS = new Set(["utf-8", "utf8", "us-ascii", "ascii"]);
 
 function add(into: Record<string, number>, from: Record<string, number>): void {
   for (const [c, n] of Object.entries(from)) into[c] = (into[c] ?? 0) + n;
@@ -21,7 +24,12 @@ function add(into: Record<string, number>, from: Record<string, number>): void {
 export function unscannableReason(contentType: string | undefined, contentEncoding: string | undefined): string | undefined {
   const enc = (contentEncoding ?? "").trim().toLowerCase();
   if (enc && enc !== "identity") return `the answer is encoded (${enc})`;
+  // An event stream read whole is text with JSON syntax between the pieces of a value: not scannable as one text.
+  if (contentType && /^text\/event-stream/i.test(contentType.trim())) return "the answer is an event stream the request did not ask for";
   if (contentType && BINARY_TYPE.test(contentType.trim())) return `the answer is ${contentType.split(";")[0]}, not text`;
+  // The answer is read as UTF-8; in another charset (UTF-16 above all) the scan sees other text than the client reads.
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType ?? "")?.[1]?.toLowerCase();
+  if (charset !== undefined && !UTF8_CHARSETS.has(charset)) return `the answer is in charset ${charset}, not UTF-8`;
   return undefined;
 }
 
@@ -36,7 +44,14 @@ export function scanWholeAnswer(text: string, headers: { contentType?: string; c
     return { scanned: true, text: r.text, counts: r.counts, usage: undefined };
   }
   const counts: Record<string, number> = {};
-  const slots = walkJson(j, { numbers: false, maxDepth: 256 });
+  let slots: Slot[];
+  try {
+    slots = walkJson(j, { numbers: false, maxDepth: 256 });
+  } catch (e) {
+    // Thrown past here it became a 500 audited as if nothing had been sent upstream.
+    if (e instanceof JsonTooDeep) return { scanned: false, reason: `the answer is nested deeper than ${e.limit} levels` };
+    throw e;
+  }
   let changed = false;
   const texts = slots.map((s) => {
     const r = scanAnswer(s.text, o);
@@ -45,5 +60,26 @@ export function scanWholeAnswer(text: string, headers: { contentType?: string; c
     return r.text;
   });
   const usage = j !== null && typeof j === "object" && "usage" in j ? ((j as { usage?: Usage }).usage ?? undefined) : undefined;
-  return { scanned: true, text: changed ? JSON.stringify(replaceSlots(j, slots, texts)) : text, counts, usage };
+  const out = changed ? replaceSlots(j, slots, texts) : j;
+  if (o.redact && Object.keys(counts).length > 0) dropLogprobs(out);
+  // Always the value that was scanned, re-serialised: the upstream's own text can hold what
+  // JSON.parse dropped unscanned (the first of two duplicate keys).
+  return { scanned: true, text: JSON.stringify(out), counts, usage };
+}
+
+/**
+ * Log probabilities spell the answer out token by token (`"leak"`, `"@"`, `"example"`…), each token
+ * too short to hold a value: once a value was redacted from an answer, its choices' `logprobs` are
+ * withheld (null). Whether any were.
+ */
+export function dropLogprobs(answer: unknown): boolean {
+  const choices = answer !== null && typeof answer === "object" ? (answer as { choices?: unknown }).choices : undefined;
+  if (!Array.isArray(choices)) return false;
+  let dropped = false;
+  for (const c of choices)
+    if (c !== null && typeof c === "object" && (c as { logprobs?: unknown }).logprobs != null) {
+      (c as { logprobs: unknown }).logprobs = null;
+      dropped = true;
+    }
+  return dropped;
 }

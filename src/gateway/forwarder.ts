@@ -27,6 +27,8 @@ export interface Forwarder {
     body: unknown;
     /** For streamed requests: called once before the first relayed text, then with each piece. */
     stream?: { onStart(): void; onText(text: string): void };
+    /** The client went away: the upstream request is abandoned. */
+    signal?: AbortSignal;
   }): Promise<Attempt>;
 }
 
@@ -47,7 +49,7 @@ export function createForwarder(pools: PoolRegistry, timeoutMs: (d: Deployment) 
     return u;
   };
   return {
-    async send({ deployment, kind, body, stream }) {
+    async send({ deployment, kind, body, stream, signal }) {
       const target = upstreamOf(deployment);
       let started = false;
       try {
@@ -57,6 +59,7 @@ export function createForwarder(pools: PoolRegistry, timeoutMs: (d: Deployment) 
           pools,
           timeoutMs: timeoutMs(deployment),
           timeoutUntilHeaders: true,
+          ...(signal ? { signal } : {}),
           ...(stream
             ? {
                 onStreamText: (piece: string) => {

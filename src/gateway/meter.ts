@@ -54,10 +54,13 @@ export class Meter {
       const t = s.tpm.tryTake(estTokens);
       if (!t.ok) return { ok: false, message: `key "${k.name}" is limited to ${k.tpm} tokens per minute`, retryAfterMs: t.retryAfterMs };
     }
+    // The bucket takes at most its capacity: settle against what it took, or a request larger than
+    // the bucket would be refunded the difference and its real usage never owed.
+    const taken = k.tpm ? Math.min(estTokens, k.tpm) : estTokens;
     return {
       ok: true,
       settle: (usage, cost) => {
-        if (usage) s.tpm?.adjust((usage.prompt_tokens ?? 0) + (usage.completion_tokens ?? 0) - estTokens);
+        if (usage) s.tpm?.adjust((usage.prompt_tokens ?? 0) + (usage.completion_tokens ?? 0) - taken);
         if (cost) s.spentPusd += cost;
       },
     };

@@ -5,7 +5,7 @@
  * answered; a client that got a complete answer (or `[DONE]`) has one.
  */
 
-import type { Detector } from "../detect/index.js";
+import type { Detector, Entity } from "../detect/index.js";
 import { costPusd } from "../economics/money.js";
 import type { AuditAttempt, GatewayKey } from "../store/gateway.js";
 import { scanWholeAnswer, type Usage } from "./answer-scan.js";
@@ -13,7 +13,7 @@ import { type AuditFields, type AuditLog, auditRow, sha256Hex } from "./audit-lo
 import type { GatewayConfig, Route } from "./config.js";
 import type { Forwarder } from "./forwarder.js";
 import { type DetectTexts, type Inspection, inspectBody, redactBody, sentValuesOf, textLength } from "./inspect.js";
-import { JsonTooDeep } from "./json-walk.js";
+import { countTexts, JsonTooDeep, walkJson } from "./json-walk.js";
 import type { KeyRing } from "./keyring.js";
 import type { Meter } from "./meter.js";
 import { JSON_TYPE, openAiError, type Reply, retryAfterHeader, SSE_HEADERS, send } from "./replies.js";
@@ -34,6 +34,13 @@ export interface GatewayUnits {
 }
 
 export type ApiBody = Record<string, unknown>;
+
+/**
+ * The most strings and object keys a request may hold: each costs the shape check, the walk and
+ * (for keys and structural fields) detection on the event loop. A 2,000-message conversation with
+ * tools and content parts holds about 16,000; 20,000 keep the stall one request can cause near 0.2 s.
+ */
+const MAX_TEXTS = 20_000;
 
 /** What every step knows about the request in flight. */
 interface Ctx {
@@ -60,7 +67,7 @@ export function createApiHandler(u: GatewayUnits) {
     if (!route) return;
     const ins = await inspect(u, ctx, route);
     if (!ins) return;
-    const admitted = await u.meter.admit(key, Math.ceil(textLength(ins) / 4) + (typeof body.max_tokens === "number" ? body.max_tokens : 256));
+    const admitted = await u.meter.admit(key, Math.ceil(textLength(ins) / 4) + maxTokensOf(body));
     if (!admitted.ok) {
       await record({ classes: {}, action: "failed", status: 429 });
       return openAiError(
@@ -94,6 +101,39 @@ export function createApiHandler(u: GatewayUnits) {
   };
 }
 
+/**
+ * The answer tokens a request may use, for the tpm estimate: a negative or infinite (`1e400`)
+ * max_tokens would otherwise refill the key's bucket (the upstream refuses it, so nothing settles).
+ */
+function maxTokensOf(body: ApiBody): number {
+  const m = body.max_tokens ?? body.max_completion_tokens;
+  return typeof m === "number" && Number.isFinite(m) && m >= 0 ? m : 256;
+}
+
+/** Answers this long have their long strings detected on the detect pool first (see detectLongStrings). */
+const LARGE_ANSWER = 256 * 1024;
+const LONG_STRING = 64 * 1024;
+
+/**
+ * The entities of a large whole answer's long strings (the text itself when it is not JSON), found
+ * by the detect pool, off the event loop: scanned in-thread, a 4 MiB answer held every other
+ * request for ~2 s. Undefined for short answers, which the scan detects itself.
+ */
+async function detectLongStrings(u: GatewayUnits, text: string): Promise<Map<string, Entity[]> | undefined> {
+  if (text.length < LARGE_ANSWER) return undefined;
+  let strings: string[];
+  try {
+    strings = walkJson(JSON.parse(text), { numbers: false, maxDepth: 256 })
+      .map((s) => s.text)
+      .filter((t) => t.length >= LONG_STRING);
+  } catch {
+    strings = [text]; // not JSON (or too deep: the scan refuses it): scanned as one text
+  }
+  const found = new Map<string, Entity[]>();
+  for (const t of strings) if (!found.has(t)) found.set(t, (await u.detectAcross([t], u.detectors))[0] ?? []);
+  return found;
+}
+
 async function unauthorised(ctx: Ctx): Promise<void> {
   await ctx.record({ action: "unauthorised", status: 401 });
   openAiError(ctx.res, 401, "missing or invalid API key: send Authorization: Bearer KEY (create one with `weightbridge keys create`)", "invalid_api_key");
@@ -117,6 +157,11 @@ async function admitRoute(u: GatewayUnits, ctx: Ctx, key: GatewayKey): Promise<R
 
 /** Every string of the body scanned; a shape the gateway does not understand is refused unless the route passes it. */
 async function inspect(u: GatewayUnits, ctx: Ctx, route: Route): Promise<Inspection | undefined> {
+  if (countTexts(ctx.body, MAX_TEXTS) > MAX_TEXTS) {
+    await ctx.record({ action: "failed", status: 413 });
+    openAiError(ctx.res, 413, `the request holds more than ${MAX_TEXTS} strings and keys; send fewer (split it into several requests)`, "request_too_complex");
+    return undefined;
+  }
   const problem = route.onUnknownShape === "pass" ? undefined : shapeProblem(ctx.kind, ctx.body);
   if (problem) {
     await ctx.record({ action: "failed", status: 400 });
@@ -155,7 +200,13 @@ async function forward(
   for (const t of targets) {
     const d = t.deployment;
     const redacted = redactBody(body, ins, t.redact);
-    const upstreamBody = { ...(redacted.body as ApiBody), model: d.model, ...(stream ? { stream_options: { include_usage: true } } : {}) };
+    // `stream` as the gateway read it: an upstream that coerces "true" or 1 would otherwise stream an answer read as one text.
+    const upstreamBody = {
+      ...(redacted.body as ApiBody),
+      model: d.model,
+      ...("stream" in body ? { stream } : {}),
+      ...(stream ? { stream_options: { include_usage: true } } : {}),
+    };
     const bytes = JSON.stringify(upstreamBody);
     const sha = sha256Hex(bytes);
     const scanOpts: ResponseScanOptions = {
@@ -185,8 +236,15 @@ async function forward(
       deployment: d,
       kind,
       body: upstreamBody,
+      ...(res.gone ? { signal: res.gone } : {}),
       ...(relay ? { stream: { onStart: () => res.writeHead(200, SSE_HEADERS), onText: (piece: string) => relay.push(piece) } } : {}),
     });
+    if (res.gone?.aborted) {
+      // The client went away: the upstream request was abandoned, and no other target is tried for nobody.
+      await ctx.record({ ...sentTo, action: "failed", status: 499 });
+      res.destroy();
+      return;
+    }
     if (a.kind === "fallback") {
       attempts.push({ deployment: d.id, sha256: sha, error: a.error });
       if (a.retryAfterMs !== undefined) u.router.coolDown(d.id, a.retryAfterMs);
@@ -205,7 +263,8 @@ async function forward(
       return;
     }
     if (a.kind !== "answer") continue;
-    const scanned = scanWholeAnswer(a.text, { contentType: a.contentType, contentEncoding: a.contentEncoding }, scanOpts);
+    const found = await detectLongStrings(u, a.text);
+    const scanned = scanWholeAnswer(a.text, { contentType: a.contentType, contentEncoding: a.contentEncoding }, found ? { ...scanOpts, found } : scanOpts);
     if (!scanned.scanned) {
       if (route.onUnscannableResponse !== "pass") {
         await ctx.record({ ...sentTo, action: "failed", status: 502 });

@@ -7,6 +7,8 @@ export interface Reply {
   end(data?: string): unknown;
   readonly headersSent: boolean;
   destroy(): unknown;
+  /** Aborted when the client goes away before the answer is complete (the upstream request is then abandoned). */
+  readonly gone?: AbortSignal;
 }
 
 export const JSON_TYPE = "application/json; charset=utf-8";

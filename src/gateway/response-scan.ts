@@ -18,6 +18,8 @@ export interface ResponseScanOptions {
   sent: ReadonlySet<string>;
   /** Request placeholders to restore in the answer (route `restore: true`). */
   placeholders?: Record<string, string>;
+  /** Entities already found in whole texts (long strings of a large answer, detected off the event loop). */
+  found?: ReadonlyMap<string, readonly Entity[]>;
 }
 
 export class ResponseScanner {
@@ -42,6 +44,12 @@ export class ResponseScanner {
       cut,
       entities.filter((e) => e.end <= cut),
     );
+  }
+
+  /** A whole text whose entities were found elsewhere: all of it, released as push() and flush() would. */
+  releaseFound(text: string, entities: readonly Entity[]): string {
+    this.held = text;
+    return this.release(text.length, [...entities]);
   }
 
   /** The end of the answer: everything still held. */
@@ -71,7 +79,8 @@ export class ResponseScanner {
 /** Scan a whole (non-streamed) answer. */
 export function scanAnswer(text: string, o: ResponseScanOptions): { text: string; counts: Record<string, number> } {
   const s = new ResponseScanner(o);
-  const out = s.push(text) + s.flush();
+  const known = o.found?.get(text);
+  const out = known ? s.releaseFound(text, known) : s.push(text) + s.flush();
   return { text: out, counts: s.counts };
 }
 

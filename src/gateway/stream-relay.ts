@@ -19,8 +19,17 @@ export type { Usage } from "./answer-scan.js";
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
 
-/** Streamed text fields of a chat delta. */
-const DELTA_FIELDS = ["content", "reasoning_content", "reasoning", "refusal"] as const;
+/** The longest event relayed (characters); a longer one ends the stream as failed. */
+const MAX_EVENT_CHARS = 4 * 1024 * 1024;
+
+/**
+ * String fields of a chat delta that are names, not streamed text; every other string field of a
+ * delta (`content`, `reasoning_content`, `reasoning`, `refusal`, and any a server adds, such as
+ * `text`) is streamed text with its own hold-back window: scanned per event, a value split across
+ * two events of such a field went out unseen.
+ */
+const DELTA_NAMES = new Set(["role", "name", "type", "id", "tool_call_id"]);
+const heldField = (delta: Obj, k: string) => typeof delta[k] === "string" && !DELTA_NAMES.has(k);
 
 function addCounts(into: Record<string, number>, from: Record<string, number>): void {
   for (const [c, n] of Object.entries(from)) into[c] = (into[c] ?? 0) + n;
@@ -42,13 +51,31 @@ export class StreamRelay {
     private readonly write: (data: string) => void,
   ) {}
 
-  /** Decoded upstream text, as it arrives. */
+  /** Characters received since the last complete event. */
+  private sinceEvent = 0;
+  /** A CR that ended the last piece: it may be the first half of a CRLF. */
+  private pendingCr = false;
+
+  /**
+   * Decoded upstream text, as it arrives. CR, LF and CRLF all end a line in SSE (a client reads them
+   * so); the decoder splits on LF only, so the others become LF first. Otherwise `\r\r` between two
+   * events made them one non-JSON event, scanned with JSON syntax between the halves of a value.
+   */
   push(text: string): void {
-    for (const ev of this.sse.push(text)) if (!this.done) this.onEvent(ev.data);
+    let t = this.pendingCr ? `\r${text}` : text;
+    this.pendingCr = t.endsWith("\r");
+    if (this.pendingCr) t = t.slice(0, -1);
+    const events = this.sse.push(t.replace(/\r\n?/g, "\n"));
+    // An event that never ends would be held (and re-searched for its end on every piece) without bound.
+    this.sinceEvent = events.length > 0 ? 0 : this.sinceEvent + t.length;
+    if (this.sinceEvent > MAX_EVENT_CHARS) throw new Error(`the upstream sent an event of more than ${MAX_EVENT_CHARS / 1024 / 1024} MiB`);
+    for (const ev of events) if (!this.done) this.onEvent(ev.data);
   }
 
   /** The upstream ended: flush what is held; the classes found in the answer. */
   finish(): Record<string, number> {
+    if (this.pendingCr) this.push("\n");
+    for (const ev of this.sse.end()) if (!this.done) this.onEvent(ev.data);
     for (const i of this.scanners.keys()) this.flushChoice(i);
     const counts: Record<string, number> = { ...this.counts };
     for (const byField of this.scanners.values()) for (const sc of byField.values()) addCounts(counts, sc.counts);
@@ -107,7 +134,13 @@ export class StreamRelay {
     } catch {
       const r = scanAnswer(data, this.opts);
       addCounts(this.counts, r.counts);
-      this.send(r.text);
+      // One data line per line: a raw line break would end the field, and `\n\ndata: [DONE]` a whole event.
+      this.write(
+        `${r.text
+          .split(/\r\n|\r|\n/)
+          .map((l) => `data: ${l}`)
+          .join("\n")}\n\n`,
+      );
       return;
     }
     if (!isObj(j)) {
@@ -129,6 +162,8 @@ export class StreamRelay {
   /** Pass a choice's streamed texts through their scanners; whether the event still says something. */
   private relayChoice(c: Obj, n: number, held: Set<string>): boolean {
     const i = typeof c.index === "number" ? c.index : 0;
+    // Log probabilities spell the text out token by token, outside the hold-back window: not relayed when answers are redacted.
+    if (this.opts.redact && c.logprobs != null) c.logprobs = null;
     let says = Boolean(c.finish_reason);
     const through = (holder: Obj, field: string, scannerField: string, path: string) => {
       if (typeof holder[field] !== "string") return;
@@ -139,7 +174,7 @@ export class StreamRelay {
     if (this.kind === "completions") through(c, "text", "text", `choices.${n}.text`);
     const delta = c.delta;
     if (isObj(delta)) {
-      for (const f of DELTA_FIELDS) through(delta, f, f, `choices.${n}.delta.${f}`);
+      for (const f of Object.keys(delta)) if (heldField(delta, f)) through(delta, f, f, `choices.${n}.delta.${f}`);
       if (Array.isArray(delta.tool_calls)) {
         delta.tool_calls.forEach((tc, k) => {
           if (!isObj(tc)) return;
@@ -149,7 +184,7 @@ export class StreamRelay {
           says = true; // a call's id and name are news even when its arguments are held
         });
       }
-      if (Object.keys(delta).some((k) => !(DELTA_FIELDS as readonly string[]).includes(k) && k !== "tool_calls" && delta[k] != null)) says = true;
+      if (Object.keys(delta).some((k) => !heldField(delta, k) && k !== "tool_calls" && delta[k] != null)) says = true;
     }
     if (c.finish_reason) this.mergeHeld(c, i, `choices.${n}`, held);
     return says;

@@ -42,6 +42,8 @@ export interface Reply {
   end(data?: string): void;
   /** Drop the connection (an answer that cannot be finished). */
   destroy(): void;
+  /** Aborted when the client goes away before the answer is complete. */
+  readonly gone: AbortSignal;
 }
 
 export interface HttpServerOptions {
@@ -110,7 +112,12 @@ function replyOf(res: http.ServerResponse, last: () => boolean): Reply {
   const decide = () => {
     if (last()) res.shouldKeepAlive = false;
   };
+  const gone = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) gone.abort(new Error("the client went away before the answer was complete"));
+  });
   return {
+    gone: gone.signal,
     get headersSent() {
       return res.headersSent;
     },
