@@ -28,5 +28,5 @@ export {
   restore,
 } from "./redact.js";
 export { detectSecret } from "./secrets.js";
-export { BUILTIN_CLASSES, type BuiltinClass, type Detector, type Entity } from "./types.js";
+export { BUILTIN_CLASSES, type BuiltinClass, type Detector, type Entity, MAX_VALUES_PER_REQUEST, TooManyValues } from "./types.js";
 export { cardNetwork, ibanValid, ipv4Valid, ipv6Valid, luhnValid, ssnValid } from "./validators.js";

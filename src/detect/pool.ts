@@ -14,7 +14,7 @@ import { Worker } from "node:worker_threads";
 import { detectAcross as detectAcrossHere } from "./across.js";
 import type { DetectJob } from "./detect-worker.js";
 import { buildDetectors, type DetectOptions } from "./redact.js";
-import type { Detector, Entity } from "./types.js";
+import { type Detector, type Entity, TooManyValues } from "./types.js";
 
 export interface DetectPoolOptions {
   /** Worker threads (default 1: the gateway's other work keeps the remaining cores busy). */
@@ -67,11 +67,12 @@ export function createDetectPool(o: DetectPoolOptions = {}): DetectPool {
       for (const p of t.pending.values()) p.reject(e);
       t.pending.clear();
     };
-    t.worker.on("message", (m: { id: number; entities?: Entity[][]; error?: string }) => {
+    t.worker.on("message", (m: { id: number; entities?: Entity[][]; error?: string; tooMany?: number }) => {
       const p = t.pending.get(m.id);
       t.pending.delete(m.id);
       if (!p) return;
-      if (m.entities) p.resolve(m.entities);
+      if (m.tooMany !== undefined) p.reject(new TooManyValues(m.tooMany));
+      else if (m.entities) p.resolve(m.entities);
       else p.reject(new Error(`detection worker: ${m.error ?? "no result"}`));
     });
     t.worker.on("error", fail);

@@ -14,3 +14,13 @@ export interface Entity {
 
 /** A detector: a pure function from text to entities. Linear in the length of the text. */
 export type Detector = (text: string) => Entity[];
+
+/** Most sensitive values one request may carry: past it, handing them between threads and redacting them would stall a server. */
+export const MAX_VALUES_PER_REQUEST = 10_000;
+
+/** A request carries more sensitive values than MAX_VALUES_PER_REQUEST (refused, not scanned further). */
+export class TooManyValues extends Error {
+  constructor(readonly found: number) {
+    super(`the request holds more than ${MAX_VALUES_PER_REQUEST.toLocaleString("en-US")} sensitive values (${found.toLocaleString("en-US")} found)`);
+  }
+}

@@ -4,7 +4,7 @@
  * in order, so a value split across messages or parts is found; then, per target, the body with
  * exactly the places where values were found replaced. Pure apart from the detection it is given.
  */
-import { type Detector, detect, type Entity, newRedactState, redact } from "../detect/index.js";
+import { type Detector, detect, type Entity, MAX_VALUES_PER_REQUEST, newRedactState, redact, TooManyValues } from "../detect/index.js";
 import { replaceSlots, type Slot, walkJson } from "./json-walk.js";
 import { STRUCTURAL_FIELDS } from "./request-shape.js";
 
@@ -45,6 +45,8 @@ export async function inspectBody(body: unknown, detectors: readonly Detector[],
   prose.forEach((slot, j) => {
     entities[slot] = found[j] ?? [];
   });
+  const values = entities.reduce((n, list) => n + list.length, 0);
+  if (values > MAX_VALUES_PER_REQUEST) throw new TooManyValues(values);
   const counts: Record<string, number> = {};
   for (const list of entities) for (const e of list) counts[e.type] = (counts[e.type] ?? 0) + 1;
   return { slots, entities, counts };

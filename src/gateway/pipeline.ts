@@ -6,6 +6,7 @@
  */
 
 import type { Detector, Entity } from "../detect/index.js";
+import { TooManyValues } from "../detect/index.js";
 import { costPusd } from "../economics/money.js";
 import type { AuditAttempt, GatewayKey } from "../store/gateway.js";
 import { scanWholeAnswer, type Usage } from "./answer-scan.js";
@@ -176,6 +177,11 @@ async function inspect(u: GatewayUnits, ctx: Ctx, route: Route): Promise<Inspect
   try {
     return await inspectBody(ctx.body, u.detectors, u.detectAcross);
   } catch (e) {
+    if (e instanceof TooManyValues) {
+      await ctx.record({ action: "failed", status: 413 });
+      openAiError(ctx.res, 413, `${e.message}; split it into several requests`, "request_too_complex");
+      return undefined;
+    }
     if (!(e instanceof JsonTooDeep)) throw e;
     await ctx.record({ action: "failed", status: 400 });
     openAiError(ctx.res, 400, e.message, "invalid_request");
