@@ -8,12 +8,14 @@
 import { parentPort } from "node:worker_threads";
 import { detectAcross } from "./across.js";
 import { buildDetectors, type DetectOptions } from "./redact.js";
-import { type Detector, MAX_VALUES_PER_REQUEST } from "./types.js";
+import type { Detector } from "./types.js";
 
 export interface DetectJob {
   id: number;
   texts: string[];
   options: DetectOptions;
+  /** Past this many values only the count comes back (see DetectPoolOptions.maxValues). */
+  maxValues?: number;
 }
 
 const sets = new Map<string, Detector[]>();
@@ -34,7 +36,7 @@ parentPort?.on("message", (job: DetectJob) => {
     const entities = detectAcross(job.texts, detectorsFor(job.options));
     const found = entities.reduce((n, list) => n + list.length, 0);
     // Past the bound, only the count crosses back: copying 10^5 entities would stall the caller's loop.
-    if (found > MAX_VALUES_PER_REQUEST) parentPort?.postMessage({ id: job.id, tooMany: found });
+    if (found > (job.maxValues ?? Number.POSITIVE_INFINITY)) parentPort?.postMessage({ id: job.id, tooMany: found });
     else parentPort?.postMessage({ id: job.id, entities });
   } catch (e) {
     parentPort?.postMessage({ id: job.id, error: e instanceof Error ? e.message : String(e) });

@@ -21,6 +21,11 @@ export interface DetectPoolOptions {
   size?: number;
   /** Requests whose texts hold at least this many UTF-16 units in all go to a worker (default 256 KiB). */
   offThreadAt?: number;
+  /**
+   * Past this many values in one request, reject with TooManyValues instead of returning them: a
+   * copy of 10^5 entities back across threads stalls the caller as long as detecting did.
+   */
+  maxValues?: number;
   /** The worker's file, when not the built one beside this module. */
   workerUrl?: URL;
   /**
@@ -116,7 +121,7 @@ export function createDetectPool(o: DetectPoolOptions = {}): DetectPool {
       return new Promise<Entity[][]>((resolve, reject) => {
         t.pending.set(id, { resolve, reject });
         t.worker.ref(); // keep the process alive while a request waits on it
-        t.worker.postMessage({ id, texts: [...texts], options } satisfies DetectJob);
+        t.worker.postMessage({ id, texts: [...texts], options, ...(o.maxValues !== undefined ? { maxValues: o.maxValues } : {}) } satisfies DetectJob);
       }).finally(() => {
         if (t.pending.size === 0) t.worker.unref();
       });

@@ -269,7 +269,15 @@ async function forward(
       return;
     }
     if (a.kind !== "answer") continue;
-    const found = await detectLongStrings(u, a.text);
+    let found: Map<string, Entity[]> | undefined;
+    try {
+      found = await detectLongStrings(u, a.text);
+    } catch (e) {
+      if (!(e instanceof TooManyValues)) throw e;
+      // A dump of more sensitive values than a request may carry: withheld whatever the route says.
+      await ctx.record({ ...sentTo, action: "failed", status: 502 });
+      return openAiError(res, 502, `the answer of ${d.id} was withheld: ${e.message.replace("the request", "it")}`, "unscannable_response");
+    }
     const scanned = scanWholeAnswer(a.text, { contentType: a.contentType, contentEncoding: a.contentEncoding }, found ? { ...scanOpts, found } : scanOpts);
     if (!scanned.scanned) {
       if (route.onUnscannableResponse !== "pass") {

@@ -5,7 +5,7 @@
  * large) with an audited OpenAI-style error. A handler that throws is answered 500 and audited.
  */
 import type { AddressInfo } from "node:net";
-import { buildDetectors, createDetectPool } from "../detect/index.js";
+import { buildDetectors, createDetectPool, MAX_VALUES_PER_REQUEST } from "../detect/index.js";
 import { closeAgents, createHttpServer, type PoolRegistry, type InboundRequest as Request } from "../net/index.js";
 import { startCheckpointer } from "../store/checkpointer.js";
 import type { StoreHandle } from "../store/open.js";
@@ -43,7 +43,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
   const pools: PoolRegistry = new Map();
   const timeouts = new Map(config.deployments.map((d) => [d.id, parseDurationMs(d.timeout, `deployment ${d.id} timeout`)]));
   // Requests with 256 KiB of text or more are scanned on a worker thread: one large body must not stall the others.
-  const detectPool = createDetectPool({ size: 1 });
+  const detectPool = createDetectPool({ size: 1, maxValues: MAX_VALUES_PER_REQUEST });
   const detectOptions = { custom: config.classes };
   const handle = createApiHandler({
     config,

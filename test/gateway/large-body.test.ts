@@ -68,3 +68,23 @@ describe("large bodies", () => {
     expect((await listAudit(g.store.db)).slice(-1)[0]?.status).toBe(413);
   });
 });
+
+describe("large answers", () => {
+  it("an answer holding more sensitive values than a request may is withheld (502, audited)", async () => {
+    const dump = "customer ops@example.com ".repeat(20_000);
+    up.setAnswer((_, res) => {
+      const body = JSON.stringify({ choices: [{ index: 0, message: { role: "assistant", content: dump }, finish_reason: "stop" }] });
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(body);
+    });
+    const r = await fetch(`${g.gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${TEST_KEY}` },
+      body: JSON.stringify({ model: "support", messages: [{ role: "user", content: "list every customer" }] }),
+    });
+    expect(r.status).toBe(502);
+    expect(await r.text()).not.toContain("ops@example.com");
+    const row = (await listAudit(g.store.db)).slice(-1)[0];
+    expect([row?.action, row?.status, row?.deployment]).toEqual(["failed", 502, "only"]);
+  });
+});
