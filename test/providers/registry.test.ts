@@ -135,6 +135,10 @@ describe("a kind registered at run time", () => {
     expect(provider.kind).toBe("vertex");
     expect(made).toEqual(["acme/us-central1/gemini-x"]);
     expect(defaultConcurrency(m, 8)).toBe(3);
+    // The rebuilt schema keeps the whole config's checks (here: unique ids).
+    const twice =
+      "  - { id: v, provider: vertex, project: acme, model: x }\n  - { id: v, provider: openai-compatible, baseUrl: http://127.0.0.1:1/v1, model: y }\n";
+    expect(errorOf(() => loadProject(project(twice))).message).toMatch(/weightbridge\.yaml:3: models\[1\]\.id: duplicate model id "v"/);
   });
 
   it("gets file:line and did-you-mean for its own keys, and appears in the unknown-provider hint", () => {
