@@ -31,7 +31,7 @@ export interface ProviderDefinition<K extends string = string, F extends Provide
   /** The kind's own config keys; the common model keys are added by config. */
   readonly fields: F;
   /** The provider for one configured model; its `kind` is this definition's. */
-  create(config: ProviderConfig<K, F>, ctx: CreateContext): Provider;
+  create(config: ProviderConfig<K, F>, ctx: CreateContext): Provider<K>;
   /** Requests in flight per model when the config sets no `concurrency` (default: the run's). */
   readonly defaultConcurrency?: number;
   /** Which provider of data/prices.json to prefer when a model name is listed by several. */

@@ -51,10 +51,10 @@ export interface ChatResponse {
   finishReason: FinishReason;
 }
 
-export interface Provider {
+export interface Provider<K extends string = string> {
   readonly id: string;
-  /** Its definition's `provider:` value (registry.ts lists the kinds; `ProviderKind` the built-in ones). */
-  readonly kind: string;
+  /** Its definition's `provider:` value: a definition's `create` returns `Provider<ItsKind>` (registry.ts lists the kinds). */
+  readonly kind: K;
   /** What identifies the upstream for the response cache: kind, endpoint, model. */
   readonly cacheIdentity: Record<string, string>;
   chat(request: ChatRequest): Promise<ChatResponse>;

@@ -108,7 +108,7 @@ describe("a kind registered at run time", () => {
     kind: "vertex",
     fields: { project: z.string().min(1), region: z.string().optional(), model: z.string().min(1) },
     defaultConcurrency: 3,
-    create: (m): Provider => {
+    create: (m): Provider<"vertex"> => {
       made.push(`${m.project}/${m.region ?? "us-central1"}/${m.model}`);
       return {
         id: m.id,
