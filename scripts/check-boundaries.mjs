@@ -18,8 +18,8 @@ const SRC = join(ROOT, "src");
 export const FLOORS = [
   ["util"],
   ["stats", "detect", "net"],
-  ["config", "hub"],
-  ["store", "providers"],
+  ["providers", "hub"],
+  ["config", "store"],
   ["economics"],
   ["evaluate", "vet", "scoreboard", "gateway"],
   ["redteam", "report", "simulate"],

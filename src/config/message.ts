@@ -1,11 +1,6 @@
 /**
- * A chat message as suites write it and providers send it: one representation for the whole
- * product, on the config floor so that config (suites), the store (what was sent) and providers
- * share it without importing each other.
+ * The chat message type, re-exported for config's users (suites are lists of messages). It is defined
+ * with the provider contract (providers/types.ts), a floor below config, so that config, the store and
+ * providers share one representation without providers importing config.
  */
-export type Role = "system" | "user" | "assistant";
-
-export interface Message {
-  role: Role;
-  content: string;
-}
+export type { Message, Role } from "../providers/index.js";

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { resolveModelPaths } from "../providers/index.js";
 import { UserError } from "../util/errors.js";
-import { type Config, configSchema, MODEL_KEYS, type ModelConfig, type PROVIDERS } from "./schema.js";
+import { type Config, currentConfigSchema, type ModelConfig, modelKeys } from "./schema.js";
 import { loadSuite, type Suite } from "./suite.js";
 import { parseWith, parseYaml } from "./yaml-source.js";
 
@@ -22,8 +23,7 @@ function knownConfigKeys(path: readonly PropertyKey[], value: unknown): string[]
   if (path[0] === "report") return path.length === 1 ? ["criteria"] : ["minQualityRatio", "maxCostRatio", "maxErrorRate"];
   if (path[0] === "models" && typeof path[1] === "number") {
     const m = (value as { models?: { provider?: string }[] }).models?.[path[1]];
-    const p = m?.provider as (typeof PROVIDERS)[number] | undefined;
-    if (path.length === 2) return p && p in MODEL_KEYS ? MODEL_KEYS[p] : [];
+    if (path.length === 2) return typeof m?.provider === "string" ? modelKeys(m.provider) : [];
     if (path[2] === "price") return ["input", "output", "cachedInput"];
     if (path[2] === "params") return ["temperature", "maxTokens", "topP", "seed", "stop"];
     if (path[2] === "hosting") return ["gpu", "gpus", "hourlyUsd"];
@@ -62,7 +62,7 @@ function readConfigText(configPath: string): string {
 export function loadConfigOnly(file?: string): { configPath: string; config: Config; storeUrl: string } {
   const configPath = resolveConfigPath(file);
   const src = parseYaml(configPath, readConfigText(configPath));
-  const config = parseWith(src, configSchema, (p) => knownConfigKeys(p, src.value));
+  const config = parseWith(src, currentConfigSchema(), (p) => knownConfigKeys(p, src.value));
   const dir = dirname(configPath);
   return { configPath, config, storeUrl: resolveStoreUrl(dir, config.store) };
 }
@@ -76,6 +76,6 @@ export function loadProject(file?: string): Project {
     if (names.has(s.name)) throw new UserError(`${s.file}: suite name "${s.name}" is used twice`, "give each suite a unique name");
     names.add(s.name);
   }
-  const models = config.models.map((m) => (m.provider === "local" ? { ...m, path: resolve(dir, m.path) } : m));
+  const models = config.models.map((m) => resolveModelPaths(m, dir));
   return { configPath, dir, config, models, suites, storeUrl };
 }

@@ -1,5 +1,6 @@
 /** zod schemas for weightbridge.yaml: one source for the types and the validation. */
 import { z } from "zod";
+import { type BuiltInProviderDefinition, type ProviderDefinition, providerDefinitions, providerRegistryVersion } from "../providers/index.js";
 import { registerDiscriminator } from "./yaml-source.js";
 
 export const idSchema = z
@@ -45,46 +46,34 @@ const common = {
   params: paramsSchema.optional(),
 };
 
-const httpCommon = {
-  ...common,
-  model: z.string().min(1),
-  apiKeyEnv: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")
-    .optional(),
-  headers: z.record(z.string(), z.string()).optional(),
-};
+/**
+ * The model union, derived from the provider registry: the common keys, `provider:` as the kind's
+ * literal and each definition's own keys. Its static type covers the built-in kinds.
+ */
+type ModelSchemaOf<D> =
+  D extends ProviderDefinition<infer K, infer F>
+    ? z.ZodObject<typeof common & { provider: z.ZodLiteral<K> } & { -readonly [P in keyof F]: F[P] }, z.core.$strict>
+    : never;
 
-export const openaiCompatibleModelSchema = z.strictObject({
-  ...httpCommon,
-  provider: z.literal("openai-compatible"),
-  baseUrl: z.url(),
-});
-export const openaiModelSchema = z.strictObject({
-  ...httpCommon,
-  provider: z.literal("openai"),
-  baseUrl: z.url().optional(),
-});
-export const anthropicModelSchema = z.strictObject({
-  ...httpCommon,
-  provider: z.literal("anthropic"),
-  baseUrl: z.url().optional(),
-});
-export const localModelSchema = z.strictObject({
-  ...common,
-  provider: z.literal("local"),
-  path: z.string().min(1),
-  contextSize: z.int().positive().optional(),
-  gpu: z.union([z.boolean(), z.literal("auto")]).optional(),
-  threads: z.int().positive().optional(),
-});
+function modelSchemaFor(d: ProviderDefinition) {
+  return z.strictObject({ ...common, provider: z.literal(d.kind), ...d.fields });
+}
 
-export const modelSchema = z.discriminatedUnion("provider", [openaiCompatibleModelSchema, openaiModelSchema, anthropicModelSchema, localModelSchema]);
+function modelUnion(defs: readonly ProviderDefinition[]) {
+  const [first, ...rest] = defs.map(modelSchemaFor);
+  if (!first) throw new Error("no provider kind is registered");
+  return z.discriminatedUnion("provider", [first, ...rest]);
+}
+
+export const modelSchema = modelUnion(providerDefinitions()) as unknown as z.ZodDiscriminatedUnion<ModelSchemaOf<BuiltInProviderDefinition>[], "provider">;
 export type ModelConfig = z.infer<typeof modelSchema>;
-export type HttpModelConfig = Exclude<ModelConfig, { provider: "local" }>;
-export type LocalModelConfig = z.infer<typeof localModelSchema>;
-export const PROVIDERS = ["openai-compatible", "openai", "anthropic", "local"] as const;
-registerDiscriminator("provider", PROVIDERS);
+export type HttpModelConfig = Extract<ModelConfig, { model: string }>;
+export type LocalModelConfig = Extract<ModelConfig, { provider: "local" }>;
+/** The `provider:` values registered now. */
+export function providerKinds(): string[] {
+  return providerDefinitions().map((d) => d.kind);
+}
+registerDiscriminator("provider", providerKinds());
 
 export const configSchema = z
   .strictObject({
@@ -127,9 +116,23 @@ export const configSchema = z
   });
 export type Config = z.infer<typeof configSchema>;
 
-export const MODEL_KEYS: Record<(typeof PROVIDERS)[number], string[]> = {
-  "openai-compatible": Object.keys(openaiCompatibleModelSchema.shape),
-  openai: Object.keys(openaiModelSchema.shape),
-  anthropic: Object.keys(anthropicModelSchema.shape),
-  local: Object.keys(localModelSchema.shape),
-};
+let current = { version: providerRegistryVersion(), schema: configSchema as z.ZodType<Config> };
+/**
+ * The config schema for the kinds registered now: `configSchema` itself unless `registerProvider`
+ * added or removed a kind since, then the same schema with the models rebuilt from the registry.
+ */
+export function currentConfigSchema(): z.ZodType<Config> {
+  if (current.version !== providerRegistryVersion()) {
+    // Typed as the built-in union: the kinds registered since are checked at run time only.
+    const models = z.array(modelUnion(providerDefinitions())).min(1, "list at least one model") as unknown as (typeof configSchema)["shape"]["models"];
+    current = { version: providerRegistryVersion(), schema: configSchema.safeExtend({ models }) };
+    registerDiscriminator("provider", providerKinds());
+  }
+  return current.schema;
+}
+
+/** The keys a model of this kind may have, for "did you mean" hints (empty for an unknown kind). */
+export function modelKeys(kind: string): string[] {
+  const d = providerDefinitions().find((x) => x.kind === kind);
+  return d ? Object.keys(modelSchemaFor(d).shape) : [];
+}

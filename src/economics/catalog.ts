@@ -1,5 +1,6 @@
 /** The curated price catalog (data/prices.json): every price with its source and as-of date. */
 import { readFileSync } from "node:fs";
+import { catalogHint } from "../providers/index.js";
 import { packagePath } from "../util/package-root.js";
 import type { TokenPrice } from "./money.js";
 
@@ -42,7 +43,7 @@ export type PriceEntry = Omit<CatalogEntry, "kind"> & { kind?: CatalogEntry["kin
 export function resolvePrice(model: { provider: string; model?: string; price?: TokenPrice }, imported: readonly PriceEntry[] = []): ResolvedPrice | null {
   if (model.price) return { ...model.price, source: "config" };
   if (!model.model) return null;
-  const hint = model.provider === "openai" ? "openai" : model.provider === "anthropic" ? "anthropic" : undefined;
+  const hint = catalogHint(model.provider);
   const e = lookupCatalog(model.model, hint, imported as CatalogEntry[]) ?? lookupCatalog(model.model, hint);
   if (!e) return null;
   return { input: e.input, output: e.output, ...(e.cachedInput !== undefined ? { cachedInput: e.cachedInput } : {}), source: e.source, asOf: e.asOf };

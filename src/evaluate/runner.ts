@@ -7,7 +7,7 @@ import { setMaxListeners } from "node:events";
 import type { ModelConfig } from "../config/schema.js";
 import { costPusd } from "../economics/money.js";
 import { closeAgents } from "../net/index.js";
-import { createProvider } from "../providers/create.js";
+import { createProvider, defaultConcurrency } from "../providers/registry.js";
 import type { ChatParams, ChatResponse, Message, Provider } from "../providers/types.js";
 import { ProviderError } from "../providers/types.js";
 import { cacheGet, cacheGetMany } from "../store/cache.js";
@@ -113,7 +113,7 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
   const limiterFor = (m: ModelConfig): ModelLimiter => {
     let l = limiters.get(m.id);
     if (!l) {
-      const concurrency = m.concurrency ?? (m.provider === "local" ? 1 : (plan.defaults.concurrency ?? DEFAULT_MODEL_CONCURRENCY));
+      const concurrency = m.concurrency ?? defaultConcurrency(m, plan.defaults.concurrency ?? DEFAULT_MODEL_CONCURRENCY);
       l = new ModelLimiter({ concurrency, ...(m.rpm ? { rpm: m.rpm } : {}), ...(m.tpm ? { tpm: m.tpm } : {}) });
       limiters.set(m.id, l);
     }

@@ -38,7 +38,7 @@ interface AnthropicEvent {
   error?: { type?: string; message?: string };
 }
 
-export function createAnthropicProvider(o: AnthropicOptions): Provider {
+export function createAnthropicProvider(o: AnthropicOptions): Provider<"anthropic"> {
   const base = (o.baseUrl ?? "https://api.anthropic.com").replace(/\/+$/, "").replace(/\/v1$/, "");
   const key = apiKeyFrom(o.apiKeyEnv ?? "ANTHROPIC_API_KEY", o.id);
   const headers: Record<string, string> = { ...(o.headers ?? {}), "anthropic-version": ANTHROPIC_VERSION, ...(key ? { "x-api-key": key } : {}) };

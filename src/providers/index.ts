@@ -1,8 +1,23 @@
 export { closeAgents, parseRetryAfter } from "../net/index.js";
 export { createAnthropicProvider, mapAnthropicStopReason } from "./anthropic.js";
-export { createProvider, OPENAI_BASE_URL } from "./create.js";
+export { OPENAI_BASE_URL } from "./create.js";
+export { type CreateContext, defineProvider, type ProviderConfig, type ProviderDefinition, type ProviderFields } from "./definition.js";
+export { httpFields } from "./http-fields.js";
 export { buildTinyGguf, createLocalProvider, writeTinyGguf } from "./local/index.js";
 export { createOpenAiCompatibleProvider, mapOpenAiFinishReason } from "./openai-compatible.js";
+export {
+  BUILT_IN_PROVIDERS,
+  type BuiltInProviderDefinition,
+  catalogHint,
+  createProvider,
+  defaultConcurrency,
+  type ModelRef,
+  type ProviderKind,
+  providerDefinitions,
+  providerRegistryVersion,
+  registerProvider,
+  resolveModelPaths,
+} from "./registry.js";
 export { parseSse, type SseEvent } from "./sse.js";
 export type { ChatParams, ChatRequest, ChatResponse, FinishReason, Message, Provider, Role, Usage } from "./types.js";
 export { ProviderError } from "./types.js";

@@ -7,9 +7,10 @@ import { apiKeyFrom, estimateTokens, httpError, postJson, toProviderError } from
 import { SseDecoder } from "./sse.js";
 import { type ChatRequest, type ChatResponse, type FinishReason, type Provider, ProviderError, SIMULATED_HEADER } from "./types.js";
 
-export interface OpenAiCompatibleOptions {
+export interface OpenAiCompatibleOptions<K extends OpenAiKind = OpenAiKind> {
   id: string;
-  kind?: "openai-compatible" | "openai";
+  /** Which definition this client serves (default openai-compatible). */
+  kind?: K;
   baseUrl: string;
   model: string;
   apiKeyEnv?: string;
@@ -41,14 +42,17 @@ interface StreamChunk {
   error?: { message?: string };
 }
 
-export function createOpenAiCompatibleProvider(o: OpenAiCompatibleOptions): Provider {
+/** The kinds served by this client. */
+export type OpenAiKind = "openai-compatible" | "openai";
+
+export function createOpenAiCompatibleProvider<K extends OpenAiKind = "openai-compatible">(o: OpenAiCompatibleOptions<K>): Provider<K> {
   const base = o.baseUrl.replace(/\/+$/, "");
   const key = apiKeyFrom(o.apiKeyEnv, o.id);
   const headers: Record<string, string> = { ...(o.headers ?? {}), ...(key ? { authorization: `Bearer ${key}` } : {}) };
   const connections = o.connections ?? 64;
   const chatUrl = new URL(`${base}/chat/completions`);
   const embeddingsUrl = new URL(`${base}/embeddings`);
-  const kind = o.kind ?? "openai-compatible";
+  const kind = o.kind ?? ("openai-compatible" as K);
 
   return {
     id: o.id,

@@ -1,8 +1,16 @@
 /** The provider contract: one small type, every provider kind implements it. */
 
-import type { Message } from "../config/index.js";
+/**
+ * A chat message as suites write it and providers send it: one representation for the whole product,
+ * on the providers floor so that config (suites), the store (what was sent) and providers share it
+ * (config re-exports it).
+ */
+export type Role = "system" | "user" | "assistant";
 
-export type { Message, Role } from "../config/index.js";
+export interface Message {
+  role: Role;
+  content: string;
+}
 
 export interface ChatParams {
   temperature?: number;
@@ -48,9 +56,10 @@ export interface ChatResponse {
 /** The header `weightbridge simulate` sends on every answer. */
 export const SIMULATED_HEADER = "x-weightbridge-simulated";
 
-export interface Provider {
+export interface Provider<K extends string = string> {
   readonly id: string;
-  readonly kind: "openai-compatible" | "openai" | "anthropic" | "local";
+  /** Its definition's `provider:` value: a definition's `create` returns `Provider<ItsKind>` (registry.ts lists the kinds). */
+  readonly kind: K;
   /** What identifies the upstream for the response cache: kind, endpoint, model. */
   readonly cacheIdentity: Record<string, string>;
   chat(request: ChatRequest): Promise<ChatResponse>;

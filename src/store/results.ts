@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { Message } from "../config/index.js";
+import type { Message } from "../providers/index.js";
 import { isoNow } from "../util/iso-now.js";
 import type { Database, ResultsTable } from "./schema.js";
 

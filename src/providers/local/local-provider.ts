@@ -29,7 +29,7 @@ interface Loaded {
   template: string | undefined;
 }
 
-export function createLocalProvider(o: LocalOptions): Provider {
+export function createLocalProvider(o: LocalOptions): Provider<"local"> {
   if (!existsSync(o.path))
     throw new UserError(`model ${o.id}: GGUF file not found: ${o.path}`, "download one with `weightbridge pull hf:ORG/REPO --file NAME.gguf` or fix `path`");
   const st = statSync(o.path);
