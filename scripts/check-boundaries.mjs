@@ -22,7 +22,8 @@ export const FLOORS = [
   ["config", "store"],
   ["economics"],
   ["evaluate", "vet", "scoreboard", "gateway"],
-  ["redteam", "report", "simulate"],
+  ["redteam", "simulate"],
+  ["report"],
   ["ui", "demo"],
   ["cli"],
 ];
