@@ -34,7 +34,7 @@ interface BenchFlags {
   maxTtftP95?: number;
 }
 
-type Level = import("../economics/loadtest.js").LevelResult;
+type Level = import("../economics/index.js").LevelResult;
 
 /** CI gates over the levels: each failed limit is one line; any makes the exit code 1. */
 export function benchFailures(levels: readonly Level[], o: Pick<BenchFlags, "maxErrorRate" | "minThroughput" | "maxTtftP95">): string[] {
@@ -89,13 +89,13 @@ Examples:
         { parseDurationMs },
         { UserError },
       ] = await Promise.all([
-        import("../config/project.js"),
-        import("../providers/create.js"),
+        import("../config/index.js"),
+        import("../providers/index.js"),
         import("../net/index.js"),
-        import("../evaluate/session.js"),
-        import("../store/runs.js"),
-        import("../store/bench.js"),
-        import("../economics/loadtest.js"),
+        import("../evaluate/index.js"),
+        import("../store/index.js"),
+        import("../store/index.js"),
+        import("../economics/index.js"),
         import("../util/duration.js"),
         import("../util/errors.js"),
       ]);

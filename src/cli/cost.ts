@@ -44,12 +44,12 @@ Examples:
     )
     .action(async (modelId: string, o: CostFlags) => {
       const [{ loadConfigOnly }, { openStoreFor, resolveRun }, { loadBenchLevels }, { loadPrices }, tco, { resolvePrice }, { UserError }] = await Promise.all([
-        import("../config/project.js"),
-        import("../evaluate/session.js"),
-        import("../store/bench.js"),
-        import("../store/prices.js"),
-        import("../economics/tco.js"),
-        import("../economics/catalog.js"),
+        import("../config/index.js"),
+        import("../evaluate/index.js"),
+        import("../store/index.js"),
+        import("../store/index.js"),
+        import("../economics/index.js"),
+        import("../economics/index.js"),
         import("../util/errors.js"),
       ]);
       const { config, configPath } = loadConfigOnly(o.config);
@@ -79,7 +79,7 @@ Examples:
               ? "config"
               : `indicative list price: ${listed?.offer}, ${listed?.source}, ${listed?.asOf}`,
       };
-      const { checkFit } = await import("../economics/fit.js");
+      const { checkFit } = await import("../economics/index.js");
       const fit = checkFit("model" in model && model.model ? model.model : model.id, gpu, gpus);
       if (fit && !fit.fits) warn(`warning: ${fit.message}; this cost assumes a deployment that cannot run.`);
       const { store } = await openStoreFor(o.config);
@@ -88,7 +88,7 @@ Examples:
         if (run.kind !== "bench") throw new UserError(`run ${run.id} is a ${run.kind} run, not a bench run`, "run `weightbridge bench MODEL_ID` first");
         const benchModel = (run.plan as { model?: { id?: string } }).model?.id;
         if (benchModel !== modelId) throw new UserError(`bench ${run.id} measured "${benchModel}", not "${modelId}"`, "pass a bench run of this model");
-        const levels = await loadBenchLevels<import("../economics/loadtest.js").LevelResult>(store.db, run.id);
+        const levels = await loadBenchLevels<import("../economics/index.js").LevelResult>(store.db, run.id);
         const picked = tco.pickLevel(levels, o.p95Ms);
         if (!picked) throw new UserError(`bench ${run.id} has no level with ≤ 1% errors and measured throughput`, "re-run the bench");
         const imported = await loadPrices(store.db);

@@ -19,7 +19,7 @@ export function registerDemo(program: Command): void {
       let bar: Progress | undefined;
       const started = Date.now();
       checkDemoDir(o.dir);
-      const { runDemo } = await import("../demo/run-demo.js");
+      const { runDemo } = await import("../demo/index.js");
       const r = await runDemo({
         dir: o.dir,
         skipLocal: !o.local,

@@ -65,7 +65,7 @@ Examples:
       let bar: Progress | undefined;
       let retries = 0;
       try {
-        const { evaluate } = await import("../evaluate/session.js");
+        const { evaluate } = await import("../evaluate/index.js");
         const r = await evaluate({
           config: o.config,
           ...(o.suite ? { suites: o.suite } : {}),
@@ -88,7 +88,7 @@ Examples:
         });
         bar?.stop();
         if (o.format === "json") emitFormat(o, toJson(r.summary));
-        else if (o.format === "junit") emitFormat(o, (await import("../report/junit.js")).evalJunit(r.runId, r.results));
+        else if (o.format === "junit") emitFormat(o, (await import("../report/index.js")).evalJunit(r.runId, r.results));
         else if (o.format === "github") emitFormat(o, formatSummaryGithub(r.summary, r.failures));
         else {
           say(formatSummary(r.summary, r.failures));
@@ -102,7 +102,7 @@ Examples:
           say(`Run ${r.runId} stored in ${r.storeLocation}`);
           say(`Inspect it: weightbridge runs show ${r.runId} -c ${o.config}`);
         }
-        const { allFailed } = await import("../evaluate/failures.js");
+        const { allFailed } = await import("../evaluate/index.js");
         for (const f of allFailed(r.failures)) {
           warn(`error: model ${f.id}: every request failed (${f.errors} of ${f.requests}); first error: ${f.firstError}`);
           process.exitCode = EXIT.policy;

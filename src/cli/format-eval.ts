@@ -1,7 +1,6 @@
 /** Terminal rendering of an eval summary. */
-import type { ModelFailures } from "../evaluate/failures.js";
-import type { EvalSummary } from "../evaluate/summary.js";
-import { formatPValue } from "../stats/compare.js";
+import type { EvalSummary, ModelFailures } from "../evaluate/index.js";
+import { formatPValue } from "../stats/index.js";
 import { renderTable } from "../util/table.js";
 
 const pct = (x: number | null | undefined, digits = 1) => (x === null || x === undefined || !Number.isFinite(x) ? "—" : `${(x * 100).toFixed(digits)}%`);

@@ -7,9 +7,9 @@ import { list, positiveInt, positiveNumber, printJson, say, warn } from "./outpu
 
 async function openGatewayStore(configFile: string) {
   const [{ loadGatewayConfig }, { resolveStoreUrl }, { openStore }] = await Promise.all([
-    import("../gateway/config.js"),
-    import("../config/project.js"),
-    import("../store/open.js"),
+    import("../gateway/index.js"),
+    import("../config/index.js"),
+    import("../store/index.js"),
   ]);
   const config = loadGatewayConfig(configFile);
   const store = await openStore(resolveStoreUrl(dirname(resolve(configFile)), config.store));
@@ -72,7 +72,7 @@ Examples:
         return;
       }
       const { config, store } = await openGatewayStore(o.config);
-      const { startGateway } = await import("../gateway/server.js");
+      const { startGateway } = await import("../gateway/index.js");
       const listen = o.listen ?? config.listen;
       const i = listen.lastIndexOf(":");
       const gw = await startGateway({ config, store, host: listen.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(listen.slice(i + 1)) }).catch(async (e) => {
@@ -107,8 +107,8 @@ Examples:
     .action(async (o: { config: string; name: string; routes?: string[]; rpm?: number; tpm?: number; budgetUsd?: number; json?: boolean }) => {
       const { config, store } = await openGatewayStore(o.config);
       const [{ insertKey, listKeys }, { hashKey }, { UserError }] = await Promise.all([
-        import("../store/gateway.js"),
-        import("../gateway/server.js"),
+        import("../store/index.js"),
+        import("../gateway/index.js"),
         import("../util/errors.js"),
       ]);
       try {
@@ -138,7 +138,7 @@ Examples:
     .option("--json", "print the keys (names and limits, never the keys)")
     .action(async (o: { config: string; json?: boolean }) => {
       const { store } = await openGatewayStore(o.config);
-      const { listKeys } = await import("../store/gateway.js");
+      const { listKeys } = await import("../store/index.js");
       try {
         const rows = (await listKeys(store.db)).map(({ keyHash: _, ...k }) => k);
         if (o.json) return printJson(rows);
@@ -157,7 +157,7 @@ Examples:
     .option("-c, --config <file>", "gateway config", "gateway.yaml")
     .action(async (name: string, o: { config: string }) => {
       const { store } = await openGatewayStore(o.config);
-      const [{ revokeKey }, { UserError }] = await Promise.all([import("../store/gateway.js"), import("../util/errors.js")]);
+      const [{ revokeKey }, { UserError }] = await Promise.all([import("../store/index.js"), import("../util/errors.js")]);
       try {
         if (!(await revokeKey(store.db, name))) throw new UserError(`no active key named "${name}"`, "see `weightbridge keys list`");
         say(`revoked ${name}`);
@@ -177,7 +177,7 @@ Examples:
     .action(async (o: { config: string; since?: string; key?: string; by?: string; json?: boolean }) => {
       if (o.by && !["key", "deployment", "route"].includes(o.by)) throw new UserError(`--by must be key, deployment or route (got "${o.by}")`);
       const { store } = await openGatewayStore(o.config);
-      const { listAudit, summariseAudit } = await import("../store/gateway.js");
+      const { listAudit, summariseAudit } = await import("../store/index.js");
       try {
         if (o.by) {
           const totals = await summariseAudit(store.db, o.by as "key" | "deployment" | "route", {

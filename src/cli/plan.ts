@@ -36,15 +36,12 @@ Examples:
   weightbridge plan --baseline-accuracy 0.9 --candidate-accuracy 0.88 --discordance 0.1 --margin 0.9 --json`,
     )
     .action(async (o: PlanFlags) => {
-      const [{ UserError }, sp] = await Promise.all([import("../util/errors.js"), import("../evaluate/sample-plan.js")]);
+      const [{ UserError }, sp] = await Promise.all([import("../util/errors.js"), import("../evaluate/index.js")]);
       const assumed = [o.baselineAccuracy, o.candidateAccuracy, o.discordance];
       let plan: Awaited<ReturnType<typeof sp.planFromSummary>>;
       if (o.from) {
         if (assumed.some((x) => x !== undefined)) throw new UserError("give either --from RUN or the three assumptions, not both");
-        const [{ openStoreFor, summariseStoredRun }, { loadConfigOnly }] = await Promise.all([
-          import("../evaluate/session.js"),
-          import("../config/project.js"),
-        ]);
+        const [{ openStoreFor, summariseStoredRun }, { loadConfigOnly }] = await Promise.all([import("../evaluate/index.js"), import("../config/index.js")]);
         const margin = o.margin ?? loadConfigOnly(o.config).config.report?.criteria?.minQualityRatio ?? 0.9;
         const { store } = await openStoreFor(o.config);
         try {

@@ -42,10 +42,10 @@ Examples:
     )
     .action(async (o: { model?: string; config?: string; json?: boolean }) => {
       const [{ loadCatalog, resolvePrice }, { loadConfigOnly }, { openStoreFor }, { loadPrices }] = await Promise.all([
-        import("../economics/catalog.js"),
-        import("../config/project.js"),
-        import("../evaluate/session.js"),
-        import("../store/prices.js"),
+        import("../economics/index.js"),
+        import("../config/index.js"),
+        import("../evaluate/index.js"),
+        import("../store/index.js"),
       ]);
       const rows: PriceRow[] = [];
       let imported: Awaited<ReturnType<typeof loadPrices>> = [];
@@ -121,9 +121,9 @@ Examples:
     .option("--json", "print {imported, skipped}")
     .action(async (file: string, o: { config?: string; asOf?: string; json?: boolean }) => {
       const [{ parseLitellmPrices }, { openStoreFor }, { savePrices }] = await Promise.all([
-        import("../economics/litellm.js"),
-        import("../evaluate/session.js"),
-        import("../store/prices.js"),
+        import("../economics/index.js"),
+        import("../evaluate/index.js"),
+        import("../store/index.js"),
       ]);
       const path = resolve(file);
       let text: string;

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { parseHfRef } from "../hub/hub-url.js";
+import { parseHfRef } from "../hub/index.js";
 import { UserError } from "../util/errors.js";
 import { createProgress, wantsProgress } from "../util/progress.js";
 import { printJson, say } from "./output.js";
@@ -25,7 +25,7 @@ Examples:
       const hf = parseHfRef(ref);
       if (!hf) throw new UserError(`"${ref}" is not a Hub reference`, "write hf:ORG/REPO or hf:ORG/REPO@REVISION");
       const dest = resolve(o.out, o.file.split("/").pop() ?? o.file);
-      const { downloadFile } = await import("../hub/download-file.js");
+      const { downloadFile } = await import("../hub/index.js");
       const bar = createProgress("pull", 1, wantsProgress(Boolean(o.json)));
       try {
         const r = await downloadFile({ repo: hf.repo, path: o.file, revision: hf.revision, dest, onProgress: (b, t) => bar.update(b, t) });

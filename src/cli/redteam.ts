@@ -91,7 +91,7 @@ Examples:
           const notRun = o.packs ? [...o.maxRate.keys()].find((k) => !o.packs?.includes(k)) : undefined;
           if (notRun) throw new UserError(`--max-rate: pack "${notRun}" is not in --packs`, "add it to --packs, or drop its limit");
         }
-        const { runRedteam } = await import("../redteam/session.js");
+        const { runRedteam } = await import("../redteam/index.js");
         let bar: Progress | undefined;
         const stop = interruptible();
         let r: Awaited<ReturnType<typeof runRedteam>>;
@@ -155,9 +155,9 @@ Examples:
 /** The run's attacks as JUnit, read back from the store (with their texts). */
 async function junitOf(config: string, runId: string): Promise<string> {
   const [{ openStoreFor }, { loadResults }, { redteamJunit }] = await Promise.all([
-    import("../evaluate/session.js"),
-    import("../store/results.js"),
-    import("../report/junit.js"),
+    import("../evaluate/index.js"),
+    import("../store/index.js"),
+    import("../report/index.js"),
   ]);
   const { store } = await openStoreFor(config);
   try {

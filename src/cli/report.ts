@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import type { Report } from "../report/types.js";
+import type { Report } from "../report/index.js";
 import { UserError } from "../util/errors.js";
 import { EXIT, fraction, list, positiveNumber, printJson, say, toJson, warn, writeOutput } from "./output.js";
 
@@ -89,8 +89,8 @@ Examples:
     .action(async (runId: string, o: ReportFlags) => {
       if (!["html", "md", "json", "github"].includes(o.format)) throw new UserError(`--format must be html, md, json or github (got "${o.format}")`);
       const [{ openStoreFor, resolveRun }, { loadConfigOnly }, rep] = await Promise.all([
-        import("../evaluate/session.js"),
-        import("../config/project.js"),
+        import("../evaluate/index.js"),
+        import("../config/index.js"),
         import("../report/index.js"),
       ]);
       const artifacts = (o.scan ?? []).map((f) => rep.loadScanSummary(f));

@@ -3,8 +3,8 @@
  * model's output, grade and error side by side, filtered by --failed/--changed/--errors/--model/--suite)
  * and `runs export RUN` (every stored result, one row each). Table, JSONL or CSV.
  */
-import type { Plan } from "../evaluate/plan.js";
-import type { ResultRecord } from "../store/results.js";
+import type { Plan } from "../evaluate/index.js";
+import type { ResultRecord } from "../store/index.js";
 import { csvLine } from "../util/csv.js";
 import { renderTable } from "../util/table.js";
 

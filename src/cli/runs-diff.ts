@@ -3,9 +3,9 @@
  * old one) compared case by case with the same paired statistics as eval: B against A, per suite and
  * model, paired on case ids.
  */
-import { caseScores } from "../evaluate/summary.js";
-import { comparePairedByKey, formatPValue, type PairedComparison } from "../stats/compare.js";
-import type { ResultRecord } from "../store/results.js";
+import { caseScores } from "../evaluate/index.js";
+import { comparePairedByKey, formatPValue, type PairedComparison } from "../stats/index.js";
+import type { ResultRecord } from "../store/index.js";
 import { UserError } from "../util/errors.js";
 import { renderTable } from "../util/table.js";
 

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { Plan } from "../evaluate/plan.js";
+import type { Plan } from "../evaluate/index.js";
 import { UserError } from "../util/errors.js";
 import { renderTable } from "../util/table.js";
 import { formatSummary } from "./format-eval.js";
@@ -21,8 +21,8 @@ Examples:
   weightbridge runs show 20261128-101500Z-ab12 -c weightbridge.yaml`,
     )
     .action(async (o: { config?: string; json?: boolean }) => {
-      const { openStoreFor } = await import("../evaluate/session.js");
-      const { listRuns } = await import("../store/runs.js");
+      const { openStoreFor } = await import("../evaluate/index.js");
+      const { listRuns } = await import("../store/index.js");
       const { store } = await openStoreFor(o.config);
       try {
         const rows = (await listRuns(store.db)).map((r) => {
@@ -79,7 +79,7 @@ Examples:
       if (o.cases) return showCases(runId, o);
       if (o.failed || o.changed || o.errors || o.model || o.suite || o.format !== "table")
         throw new UserError("--failed, --changed, --errors, --model, --suite and --format go with --cases", "add --cases to see per-case rows");
-      const { openStoreFor, summariseStoredRun, resolveRun } = await import("../evaluate/session.js");
+      const { openStoreFor, summariseStoredRun, resolveRun } = await import("../evaluate/index.js");
       const { store } = await openStoreFor(o.config);
       try {
         const found = await resolveRun(store, runId);
@@ -120,8 +120,8 @@ const CASE_FORMATS = ["table", "jsonl", "csv"];
 async function showCases(runId: string, o: ShowFlags): Promise<void> {
   if (!CASE_FORMATS.includes(o.format)) throw new UserError(`--format must be table, jsonl or csv (got "${o.format}")`);
   const [{ openStoreFor, resolveRun }, { loadResults }, cases] = await Promise.all([
-    import("../evaluate/session.js"),
-    import("../store/results.js"),
+    import("../evaluate/index.js"),
+    import("../store/index.js"),
     import("./runs-cases.js"),
   ]);
   const { store } = await openStoreFor(o.config);
@@ -169,8 +169,8 @@ Examples:
     )
     .action(async (idA: string, idB: string, o: { config?: string; json?: boolean }) => {
       const [{ openStoreFor, resolveRun }, { loadResults }, { diffRuns, diffTable }] = await Promise.all([
-        import("../evaluate/session.js"),
-        import("../store/results.js"),
+        import("../evaluate/index.js"),
+        import("../store/index.js"),
         import("./runs-diff.js"),
       ]);
       const { store } = await openStoreFor(o.config);
@@ -201,8 +201,8 @@ Examples:
     .action(async (runId: string, o: { config?: string; format: string; out?: string }) => {
       if (!["csv", "jsonl"].includes(o.format)) throw new UserError(`--format must be csv or jsonl (got "${o.format}")`);
       const [{ openStoreFor, resolveRun }, { loadResults }, { exportRecord, EXPORT_COLUMNS }, { csvLine }, { writeOutput }] = await Promise.all([
-        import("../evaluate/session.js"),
-        import("../store/results.js"),
+        import("../evaluate/index.js"),
+        import("../store/index.js"),
         import("./runs-cases.js"),
         import("../util/csv.js"),
         import("./output.js"),

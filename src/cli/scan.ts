@@ -75,18 +75,18 @@ Examples:
   weightbridge scan ./signed-model --key signer.pub.pem`,
     )
     .action(async (target: string, o: ScanOpts & { policy?: string; format: string; json?: boolean; out?: string; repo?: string; downloadDir?: string }) => {
-      const { parseHfRef } = await import("../hub/hub-url.js");
+      const { parseHfRef } = await import("../hub/index.js");
       const { existsSync } = await import("node:fs");
       const format = o.json ? "json" : o.format;
       if (!parseHfRef(target) && !existsSync(target))
         throw new UserError(`${target}: no such file or folder`, "pass a model file, a folder, or hf:ORG/NAME[@REVISION]");
       if (o.repo && !/^[\w.-]+\/[\w.-]+$/.test(o.repo)) throw new UserError(`--repo "${o.repo}" is not ORG/NAME`);
-      const policy = o.policy ? (await import("../vet/policy-file.js")).loadPolicy(o.policy) : undefined;
+      const policy = o.policy ? (await import("../vet/index.js")).loadPolicy(o.policy) : undefined;
       const signature = signatureOptions(o); // before the worker pool starts: a bad flag must not leave it running
       // Workers boot (~75 ms) while the scanner's modules load; scan() closes the pool, also on errors.
-      const { HashPool } = await import("../vet/hash-pool.js");
+      const { HashPool } = await import("../vet/index.js");
       const pool = new HashPool().warm();
-      const { scan } = await import("../vet/scan.js");
+      const { scan } = await import("../vet/index.js");
       const bar = createProgress("scan", 1, wantsProgress(format !== "text" || Boolean(o.out)) && !o.json);
       try {
         const report = await scan(target, {
@@ -104,10 +104,10 @@ Examples:
         const v = (await import("../util/package-root.js")).packageVersion();
         let text: string;
         if (format === "json") text = `${JSON.stringify(report, null, 2)}\n`;
-        else if (format === "sarif") text = (await import("../vet/output/sarif.js")).toSarif(report, v);
-        else if (format === "cyclonedx") text = (await import("../vet/output/cyclonedx.js")).toCycloneDx(report, v);
-        else if (format === "junit") text = (await import("../report/junit.js")).scanJunit(target, report.findings, o.failOn);
-        else text = (await import("../vet/output/text.js")).toText(report);
+        else if (format === "sarif") text = (await import("../vet/index.js")).toSarif(report, v);
+        else if (format === "cyclonedx") text = (await import("../vet/index.js")).toCycloneDx(report, v);
+        else if (format === "junit") text = (await import("../report/index.js")).scanJunit(target, report.findings, o.failOn);
+        else text = (await import("../vet/index.js")).toText(report);
         if (o.out) {
           writeFileSync(o.out, text);
           say(`${report.verdict}: ${report.findings.length} finding(s); ${format} report written to ${o.out}`);
@@ -134,14 +134,14 @@ Examples:
   weightbridge verify ./models/Qwen3-8B`,
     )
     .action(async (target: string, o: { out?: string; json?: boolean }) => {
-      const { hashTree, lockPathFor, writeLock } = await import("../vet/lock.js");
-      const { parseHfRef } = await import("../hub/hub-url.js");
+      const { hashTree, lockPathFor, writeLock } = await import("../vet/index.js");
+      const { parseHfRef } = await import("../hub/index.js");
       const { existsSync } = await import("node:fs");
       const hf = parseHfRef(target);
       let path = target;
-      let source: import("../vet/lock.js").LockFile["source"] = { type: "local", path: resolve(target) };
+      let source: import("../vet/index.js").LockFile["source"] = { type: "local", path: resolve(target) };
       if (hf) {
-        const { fetchHfRepo } = await import("../vet/hf-source.js");
+        const { fetchHfRepo } = await import("../vet/index.js");
         const got = await fetchHfRepo(hf.repo, hf.revision);
         path = got.dir;
         source = { type: "hf", repo: hf.repo, revision: hf.revision, ...(got.commit ? { commit: got.commit } : {}) };
@@ -175,8 +175,8 @@ Examples:
   weightbridge verify ./model --identity release@example.com --issuer https://accounts.google.com`,
     )
     .action(async (target: string, o: SigOpts & { lock?: string; json?: boolean }) => {
-      const { compareLock, hashTree, lockPathFor, readLock } = await import("../vet/lock.js");
-      const { verifySignature } = await import("../vet/signature.js");
+      const { compareLock, hashTree, lockPathFor, readLock } = await import("../vet/index.js");
+      const { verifySignature } = await import("../vet/index.js");
       const { existsSync, statSync } = await import("node:fs");
       if (!existsSync(target)) throw new UserError(`${target}: no such file or folder`);
       const lockFile = o.lock ?? lockPathFor(target);

@@ -49,7 +49,7 @@ Examples:
         config?: string;
         json?: boolean;
       }) => {
-        const [{ openStoreFor }, { ingestFile, ingestHub }] = await Promise.all([import("../evaluate/session.js"), import("../scoreboard/ingest.js")]);
+        const [{ openStoreFor }, { ingestFile, ingestHub }] = await Promise.all([import("../evaluate/index.js"), import("../scoreboard/index.js")]);
         const { store } = await openStoreFor(o.config);
         const bar = createProgress("hub", o.limit, o.from === "hub" && wantsProgress(Boolean(o.json)));
         try {
@@ -100,9 +100,9 @@ Examples:
         json?: boolean;
       }) => {
         const [{ openStoreFor }, { showScoreboard }, { barChart, stackedShareChart }] = await Promise.all([
-          import("../evaluate/session.js"),
-          import("../scoreboard/show.js"),
-          import("../scoreboard/chart.js"),
+          import("../evaluate/index.js"),
+          import("../scoreboard/index.js"),
+          import("../scoreboard/index.js"),
         ]);
         const { store } = await openStoreFor(o.config);
         try {

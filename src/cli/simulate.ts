@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import type { Suite } from "../config/suite.js";
-import type { Mode } from "../simulate/behaviour.js";
+import type { Suite } from "../config/index.js";
+import type { Mode } from "../simulate/index.js";
 import { UserError } from "../util/errors.js";
 import { fraction, list, nonNegative, port, say, warn } from "./output.js";
 
@@ -54,10 +54,10 @@ Examples:
     .action(async (o: SimFlags) => {
       if (!["script", "echo", "refuse"].includes(o.mode)) throw new UserError(`--mode must be script, echo or refuse (got "${o.mode}")`);
       const [{ loadProject }, { loadSuite }, { scriptFromSuites }, { startSimulator }] = await Promise.all([
-        import("../config/project.js"),
-        import("../config/suite.js"),
-        import("../simulate/script.js"),
-        import("../simulate/server.js"),
+        import("../config/index.js"),
+        import("../config/index.js"),
+        import("../simulate/index.js"),
+        import("../simulate/index.js"),
       ]);
       const suites: Suite[] = [];
       if (o.config) suites.push(...loadProject(o.config).suites);
@@ -101,7 +101,7 @@ Examples:
     });
 }
 
-type Start = typeof import("../simulate/server.js").startSimulator;
+type Start = typeof import("../simulate/index.js").startSimulator;
 
 /** A taken port or an address that is not ours is a UserError, not a stack trace. */
 async function startSimulatorOrExplain(start: Start, host: string, port: number, rest: Omit<Parameters<Start>[0], "host" | "port">) {

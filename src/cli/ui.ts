@@ -39,7 +39,7 @@ Examples:
   WEIGHTBRIDGE_UI_TOKEN=$(openssl rand -hex 16) weightbridge ui --host 0.0.0.0 -c weightbridge.yaml`,
     )
     .action(async (o: UiFlags) => {
-      const { createUiServer, isLoopback } = await import("../ui/server/index.js");
+      const { createUiServer, isLoopback } = await import("../ui/index.js");
       const token = o.token ?? process.env.WEIGHTBRIDGE_UI_TOKEN;
       if (token !== undefined && token.length < 8)
         throw new UserError("the UI token is too short (fewer than 8 characters)", "use a random token, e.g. `openssl rand -hex 16`");
@@ -48,7 +48,7 @@ Examples:
           `refusing to serve the UI on ${o.host} without a token: anyone who can reach that address could read every run`,
           "pass --token TOKEN or set WEIGHTBRIDGE_UI_TOKEN, or keep the default --host 127.0.0.1",
         );
-      const { openStoreFor } = await import("../evaluate/session.js");
+      const { openStoreFor } = await import("../evaluate/index.js");
       const { store } = await openStoreFor(o.config);
       let app: Awaited<ReturnType<typeof createUiServer>>;
       try {

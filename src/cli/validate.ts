@@ -20,7 +20,7 @@ Examples:
   weightbridge validate --offline --json | jq '.totalMaxUsd'`,
     )
     .action(async (o: { config: string; offline?: boolean; json?: boolean }) => {
-      const { validateProject } = await import("../evaluate/validate.js");
+      const { validateProject } = await import("../evaluate/index.js");
       const v = await validateProject(o.config, { offline: Boolean(o.offline) });
       const failed = v.endpoints.filter((e) => e.ok === false);
       if (failed.length) process.exitCode = EXIT.policy;

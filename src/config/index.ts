@@ -1,8 +1,10 @@
 export type { Message, Role } from "./message.js";
+export * from "./project.js";
 export { DEFAULT_CONFIG, loadConfigOnly, loadProject, type Project, resolveConfigPath, resolveStoreUrl } from "./project.js";
 export {
   type Config,
   configSchema,
+  duration,
   type GenerationParams,
   type HttpModelConfig,
   type LocalModelConfig,
@@ -10,7 +12,8 @@ export {
   type Price,
   priceSchema,
 } from "./schema.js";
+export * from "./suite.js";
 export { type Case, loadSuite, type Suite } from "./suite.js";
 export { EXPECT_TYPES, type Expect, type ExpectType } from "./suite-schema.js";
 export { renderTemplate } from "./template.js";
-export { parseWith, parseYaml, type YamlSource } from "./yaml-source.js";
+export { loadYamlFile, parseWith, parseYaml, type YamlSource } from "./yaml-source.js";

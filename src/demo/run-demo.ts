@@ -6,16 +6,13 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
-import { loadSuite } from "../config/suite.js";
-import { type EvaluateResult, evaluate } from "../evaluate/session.js";
-import { writeTinyGguf } from "../providers/local/tiny-gguf.js";
+import { loadSuite } from "../config/index.js";
+import { type EvaluateResult, evaluate } from "../evaluate/index.js";
+import { writeTinyGguf } from "../providers/index.js";
 import { buildReport, renderHtml } from "../report/index.js";
-import { stackedShareChart } from "../scoreboard/chart.js";
-import { ingestFile } from "../scoreboard/ingest.js";
-import { showScoreboard } from "../scoreboard/show.js";
-import { scriptFromSuites } from "../simulate/script.js";
-import { type Simulator, startSimulator } from "../simulate/server.js";
-import { openStore } from "../store/open.js";
+import { ingestFile, showScoreboard, stackedShareChart } from "../scoreboard/index.js";
+import { type Simulator, scriptFromSuites, startSimulator } from "../simulate/index.js";
+import { openStore } from "../store/index.js";
 import { packagePath } from "../util/package-root.js";
 
 export interface DemoOptions {
@@ -59,7 +56,7 @@ async function demoScoreboard(storeLocation: string, dir: string): Promise<DemoR
 
 /** Vet the local model file as a security review would: formats, chat template, license, hash. */
 async function demoScan(path: string): Promise<NonNullable<DemoResult["artifact"]>> {
-  const { scan } = await import("../vet/scan.js");
+  const { scan } = await import("../vet/index.js");
   const r = await scan(path);
   const worst = r.findings[0];
   return {

@@ -1,3 +1,10 @@
+export * from "./catalog.js";
 export { type CatalogEntry, loadCatalog, lookupCatalog, type PriceEntry, type ResolvedPrice, resolvePrice } from "./catalog.js";
+export * from "./fit.js";
+export * from "./litellm.js";
 export { type LitellmImport, parseLitellmPrices } from "./litellm.js";
+export type { LevelResult } from "./loadtest.js";
+export * from "./loadtest.js";
 export { costPusd, picoPerToken, sumPusdToUsd, type TokenPrice } from "./money.js";
+export * from "./tco.js";
+export { findGpuPrice, pickLevel, selfHostUnitCosts } from "./tco.js";

@@ -4,10 +4,9 @@
  * measure TTFT, inter-token latency, per-request and aggregate output tokens/s, requests/s and
  * errors. Owns time and concurrency; the statistics are pure helpers below.
  */
-import type { Provider } from "../providers/types.js";
-import { ProviderError } from "../providers/types.js";
-import { mean, quantileSorted } from "../stats/quantile.js";
-import { type Rng, seededRng } from "../stats/rng.js";
+import type { Provider } from "../providers/index.js";
+import { ProviderError } from "../providers/index.js";
+import { mean, quantileSorted, type Rng, seededRng } from "../stats/index.js";
 
 export interface LoadTestOptions {
   provider: Provider;

@@ -1,6 +1,14 @@
+export type { ModelFailures } from "./failures.js";
+export * from "./failures.js";
 export { type CaseGrade, GRADERS, gradeCase, labelMetrics, parseRankedIds, parseVerdict, rankingMetrics } from "./graders/index.js";
+export { JUDGE_SYSTEM } from "./graders/llm-judge.js";
 export { buildPlan, type Plan, type PlannedCase, type PlannedModel, type PlannedSuite, type PlanOptions, planSize } from "./plan.js";
+export { type DecisionRecord, decisionRecord } from "./record.js";
 export { backoffDelay, DEFAULT_RETRY, type RetryPolicy, withRetries } from "./retry.js";
 export { DEFAULT_CONCURRENCY, DEFAULT_MODEL_CONCURRENCY, type RunOptions, type RunOutcome, runPlan } from "./runner.js";
-export { type EvaluateOptions, type EvaluateResult, evaluate, openStoreFor, resolveRun, summariseStoredRun } from "./session.js";
-export { type EvalSummary, type ModelSummary, type SuiteSummary, summarise } from "./summary.js";
+export * from "./sample-plan.js";
+export { type SequentialReport, zForAlpha } from "./sequential.js";
+export * from "./session.js";
+export { type EvaluateOptions, type EvaluateResult, evaluate, openStoreFor, resolveRun, runAndRecord, summariseStoredRun } from "./session.js";
+export { caseScores, type EvalSummary, type ModelSummary, type Multiplicity, ms, type SuiteSummary, summarise } from "./summary.js";
+export * from "./validate.js";

@@ -2,11 +2,9 @@
  * The plan: which cases, which models, how many repeats. It is stored with the run, so a resumed
  * run, `runs show` and `report` work from what was planned, not from a config that has since changed.
  */
-import type { Project } from "../config/project.js";
-import type { GenerationParams, ModelConfig } from "../config/schema.js";
-import type { Expect } from "../config/suite-schema.js";
-import { type PriceEntry, type ResolvedPrice, resolvePrice } from "../economics/catalog.js";
-import type { Message } from "../providers/types.js";
+import type { Expect, GenerationParams, ModelConfig, Project } from "../config/index.js";
+import { type PriceEntry, type ResolvedPrice, resolvePrice } from "../economics/index.js";
+import type { Message } from "../providers/index.js";
 import { UserError } from "../util/errors.js";
 import type { SequentialReport } from "./sequential.js";
 

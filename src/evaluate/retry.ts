@@ -1,5 +1,5 @@
 /** Retries with exponential backoff and jitter, honouring Retry-After. */
-import { ProviderError } from "../providers/types.js";
+import { ProviderError } from "../providers/index.js";
 import { sleep } from "../util/duration.js";
 
 export interface RetryPolicy {

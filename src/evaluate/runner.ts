@@ -4,16 +4,13 @@
  * It owns time and concurrency; everything it calls is either a provider or a pure function.
  */
 import { setMaxListeners } from "node:events";
-import type { ModelConfig } from "../config/schema.js";
-import { costPusd } from "../economics/money.js";
+import type { ModelConfig } from "../config/index.js";
+import { costPusd } from "../economics/index.js";
 import { closeAgents } from "../net/index.js";
-import { createProvider, defaultConcurrency } from "../providers/registry.js";
-import type { ChatParams, ChatResponse, Message, Provider } from "../providers/types.js";
-import { ProviderError } from "../providers/types.js";
-import { cacheGet, cacheGetMany } from "../store/cache.js";
-import type { StoreHandle } from "../store/open.js";
-import { finishedKeys, type ResultRecord, resultKey } from "../store/results.js";
-import { mergeIntoPlan } from "../store/runs.js";
+import type { ChatParams, ChatResponse, Message, Provider } from "../providers/index.js";
+import { createProvider, defaultConcurrency, ProviderError } from "../providers/index.js";
+import type { StoreHandle } from "../store/index.js";
+import { cacheGet, cacheGetMany, finishedKeys, mergeIntoPlan, type ResultRecord, resultKey } from "../store/index.js";
 import { parseDurationMs } from "../util/duration.js";
 import { errorMessage, UserError } from "../util/errors.js";
 import { sha256Hex, stableStringify } from "../util/hash.js";

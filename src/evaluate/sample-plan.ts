@@ -4,8 +4,8 @@
  * many cases would cost per model at the pilot's measured tokens and prices. Pure.
  */
 
-import type { PairedTable } from "../stats/paired-binary.js";
-import { casesToDecide, type SampleSize } from "../stats/sample-size.js";
+import type { PairedTable } from "../stats/index.js";
+import { casesToDecide, type SampleSize } from "../stats/index.js";
 import { UserError } from "../util/errors.js";
 import type { EvalSummary } from "./summary.js";
 

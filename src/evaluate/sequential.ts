@@ -10,8 +10,7 @@
  * ignores the correlation between looks), never anti-conservative. The runner is unchanged: each
  * look runs a plan restricted to the cases drawn so far, and finished requests are skipped.
  */
-import { normQuantile } from "../stats/normal.js";
-import { seededRng } from "../stats/rng.js";
+import { normQuantile, seededRng } from "../stats/index.js";
 import type { Plan } from "./plan.js";
 import type { RunOutcome } from "./runner.js";
 import type { EvalSummary } from "./summary.js";

@@ -3,12 +3,25 @@
  * being resumed), run, record the run's status, summarise from the store.
  */
 import { dirname } from "node:path";
-import { loadConfigOnly, loadProject, resolveStoreUrl } from "../config/project.js";
-import type { ProviderError } from "../providers/types.js";
-import { openStore, type StoreHandle } from "../store/open.js";
-import { loadPrices } from "../store/prices.js";
-import { loadResults, type ResultRecord, sortedResults } from "../store/results.js";
-import { createRun, deleteRunIfEmpty, findRuns, finishRun, listRuns, markRunning, newRunId, type RunRow, updateRunPlan } from "../store/runs.js";
+import { loadConfigOnly, loadProject, resolveStoreUrl } from "../config/index.js";
+import type { ProviderError } from "../providers/index.js";
+import {
+  createRun,
+  deleteRunIfEmpty,
+  findRuns,
+  finishRun,
+  listRuns,
+  loadPrices,
+  loadResults,
+  markRunning,
+  newRunId,
+  openStore,
+  type ResultRecord,
+  type RunRow,
+  type StoreHandle,
+  sortedResults,
+  updateRunPlan,
+} from "../store/index.js";
 import { UserError } from "../util/errors.js";
 import { type ModelFailures, modelFailures } from "./failures.js";
 import { buildPlan, type Plan, planSize } from "./plan.js";

@@ -3,13 +3,21 @@
  * Statistics are over *cases*: with --repeat K a case's score is the mean of its K repeats, and the
  * comparison with the baseline pairs the two models on the same cases.
  */
-import { sumPusdToUsd } from "../economics/money.js";
-import { comparePairedByKey, describeComparison, estimateMean, type MeanEstimate, type PairedComparison } from "../stats/compare.js";
-import { type DecisionStatus, decisionStatus, moreCasesPhrase } from "../stats/decide.js";
-import { formatPValue } from "../stats/describe.js";
-import { holmAdjust } from "../stats/holm.js";
-import { quantile } from "../stats/quantile.js";
-import type { ResultRecord } from "../store/results.js";
+import { sumPusdToUsd } from "../economics/index.js";
+import {
+  comparePairedByKey,
+  type DecisionStatus,
+  decisionStatus,
+  describeComparison,
+  estimateMean,
+  formatPValue,
+  holmAdjust,
+  type MeanEstimate,
+  moreCasesPhrase,
+  type PairedComparison,
+  quantile,
+} from "../stats/index.js";
+import type { ResultRecord } from "../store/index.js";
 import { labelMetrics, normaliseLabel } from "./graders/label.js";
 import type { Plan, PlannedSuite } from "./plan.js";
 import { type SequentialReport, zForAlpha } from "./sequential.js";

@@ -3,11 +3,9 @@
  * (errors are the loaders' file:line UserErrors), every endpoint answers one one-token request, and
  * the run's cost is estimated from the prompts' length and the output-token cap.
  */
-import { loadProject } from "../config/project.js";
-import { createProvider } from "../providers/create.js";
-import { closeAgents } from "../providers/http.js";
-import { openStore } from "../store/open.js";
-import { loadPrices } from "../store/prices.js";
+import { loadProject } from "../config/index.js";
+import { closeAgents, createProvider } from "../providers/index.js";
+import { loadPrices, openStore } from "../store/index.js";
 import { errorMessage } from "../util/errors.js";
 import { buildPlan, type Plan } from "./plan.js";
 

@@ -5,8 +5,7 @@
  * row ~4 µs here, so one transaction per row would be most of the runner's store time. A group is
  * committed when it reaches MAX_GROUP rows or MAX_DELAY_MS after its first row, whichever is first.
  */
-import type { StoreHandle } from "../store/open.js";
-import type { ResultRecord } from "../store/results.js";
+import type { ResultRecord, StoreHandle } from "../store/index.js";
 
 interface Pending {
   result?: ResultRecord;

@@ -4,9 +4,8 @@
  * a request's context, so each step of the pipeline states only what it adds.
  */
 import { createHash } from "node:crypto";
-import { auditWriter } from "../store/audit-writer.js";
-import type { AuditRow } from "../store/gateway.js";
-import type { StoreHandle } from "../store/open.js";
+import type { AuditRow, StoreHandle } from "../store/index.js";
+import { auditWriter } from "../store/index.js";
 import { isoNow } from "../util/iso-now.js";
 import type { GatewayMetrics } from "./metrics.js";
 

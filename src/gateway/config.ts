@@ -1,7 +1,6 @@
 /** gateway.yaml: deployments, routes and data-class policy. Errors name file:line. */
 import { z } from "zod";
-import { duration } from "../config/schema.js";
-import { loadYamlFile } from "../config/yaml-source.js";
+import { duration, loadYamlFile } from "../config/index.js";
 import { BUILTIN_CLASSES } from "../detect/index.js";
 
 const className = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "class names are UPPER_SNAKE_CASE");

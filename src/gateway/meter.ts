@@ -4,8 +4,7 @@
  * what the key has spent (read from the audit trail once, then kept up to date here).
  */
 import { sql } from "kysely";
-import type { GatewayKey } from "../store/gateway.js";
-import type { StoreHandle } from "../store/open.js";
+import type { GatewayKey, StoreHandle } from "../store/index.js";
 import { TokenBucket } from "../util/token-bucket.js";
 
 interface KeyState {

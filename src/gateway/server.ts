@@ -7,8 +7,8 @@
 import type { AddressInfo } from "node:net";
 import { buildDetectors, createDetectPool, MAX_VALUES_PER_REQUEST } from "../detect/index.js";
 import { closeAgents, createHttpServer, type PoolRegistry, type InboundRequest as Request } from "../net/index.js";
-import { startCheckpointer } from "../store/checkpointer.js";
-import type { StoreHandle } from "../store/open.js";
+import type { StoreHandle } from "../store/index.js";
+import { startCheckpointer } from "../store/index.js";
 import { parseDurationMs } from "../util/duration.js";
 import { UserError } from "../util/errors.js";
 import { auditRow, createAuditLog } from "./audit-log.js";

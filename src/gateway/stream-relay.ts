@@ -8,7 +8,7 @@
  * passed on: the caller writes it once the audit row is committed, so a client that saw `[DONE]`
  * has an audit row.
  */
-import { SseDecoder } from "../providers/sse.js";
+import { SseDecoder } from "../providers/index.js";
 import type { Usage } from "./answer-scan.js";
 import { replaceSlots, walkJson } from "./json-walk.js";
 import { ResponseScanner, type ResponseScanOptions, scanAnswer } from "./response-scan.js";

@@ -1,5 +1,6 @@
 export { closeAgents, parseRetryAfter } from "../net/index.js";
 export { createAnthropicProvider, mapAnthropicStopReason } from "./anthropic.js";
+export * from "./create.js";
 export { OPENAI_BASE_URL } from "./create.js";
 export { type CreateContext, defineProvider, type ProviderConfig, type ProviderDefinition, type ProviderFields } from "./definition.js";
 export { httpFields } from "./http-fields.js";
@@ -18,6 +19,6 @@ export {
   registerProvider,
   resolveModelPaths,
 } from "./registry.js";
-export { parseSse, type SseEvent } from "./sse.js";
+export { parseSse, SseDecoder, type SseEvent } from "./sse.js";
 export type { ChatParams, ChatRequest, ChatResponse, FinishReason, Message, Provider, Role, Usage } from "./types.js";
-export { ProviderError } from "./types.js";
+export { ProviderError, SIMULATED_HEADER } from "./types.js";

@@ -5,8 +5,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import type { Case, Suite } from "../config/suite.js";
-import { parseWith, parseYaml } from "../config/yaml-source.js";
+import type { Case, Suite } from "../config/index.js";
+import { parseWith, parseYaml } from "../config/index.js";
 import { UserError } from "../util/errors.js";
 import { packagePath } from "../util/package-root.js";
 import { MUTATORS, type MutatorName, mutate } from "./mutators.js";

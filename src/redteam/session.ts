@@ -5,18 +5,12 @@
  */
 
 import { join } from "node:path";
-import { loadProject } from "../config/project.js";
-import type { ModelConfig } from "../config/schema.js";
-import { buildPlan, type Plan } from "../evaluate/plan.js";
-import { DEFAULT_RETRY, withRetries } from "../evaluate/retry.js";
-import { openStoreFor, resolveRun, runAndRecord } from "../evaluate/session.js";
-import { type EvalSummary, summarise } from "../evaluate/summary.js";
-import { createProvider } from "../providers/create.js";
-import { comparePaired, comparePairedByKey } from "../stats/compare.js";
-import { wilsonInterval } from "../stats/wilson.js";
-import { openStore, type StoreHandle } from "../store/open.js";
-import { loadResults, type ResultRecord } from "../store/results.js";
-import { createRun, markRunning, newRunId } from "../store/runs.js";
+import type { ModelConfig } from "../config/index.js";
+import { loadProject } from "../config/index.js";
+import { buildPlan, DEFAULT_RETRY, type EvalSummary, openStoreFor, type Plan, resolveRun, runAndRecord, summarise, withRetries } from "../evaluate/index.js";
+import { createProvider } from "../providers/index.js";
+import { comparePaired, comparePairedByKey, wilsonInterval } from "../stats/index.js";
+import { createRun, loadResults, markRunning, newRunId, openStore, type ResultRecord, type StoreHandle } from "../store/index.js";
 import { UserError } from "../util/errors.js";
 import { loadPackSuites, loadPacks, loadSweep, PACKS_DIR, type Pack, sweepSuites, type TriggerSweep, translationKey } from "./packs.js";
 

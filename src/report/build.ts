@@ -1,19 +1,11 @@
 /** Build the Report of one run from the store (summary + pooled overall comparison + changed cases). */
 
-import type { LevelResult } from "../economics/loadtest.js";
-import { sumPusdToUsd } from "../economics/money.js";
-import { findGpuPrice, pickLevel, selfHostUnitCosts } from "../economics/tco.js";
-import { type Plan, planSize } from "../evaluate/plan.js";
-import { type DecisionRecord, decisionRecord } from "../evaluate/record.js";
-import { zForAlpha } from "../evaluate/sequential.js";
-import { resolveRun } from "../evaluate/session.js";
-import { caseScores, ms, summarise } from "../evaluate/summary.js";
-import { comparePairedByKey, estimateMean } from "../stats/compare.js";
-import { quantile } from "../stats/quantile.js";
-import { loadBenchLevels } from "../store/bench.js";
-import type { StoreHandle } from "../store/open.js";
-import { loadResults, type ResultRecord } from "../store/results.js";
-import { listRuns, type RunRow } from "../store/runs.js";
+import type { LevelResult } from "../economics/index.js";
+import { findGpuPrice, pickLevel, selfHostUnitCosts, sumPusdToUsd } from "../economics/index.js";
+import { caseScores, type DecisionRecord, decisionRecord, ms, type Plan, planSize, resolveRun, summarise, zForAlpha } from "../evaluate/index.js";
+import { comparePairedByKey, estimateMean, quantile } from "../stats/index.js";
+import type { StoreHandle } from "../store/index.js";
+import { listRuns, loadBenchLevels, loadResults, type ResultRecord, type RunRow } from "../store/index.js";
 import { UserError } from "../util/errors.js";
 import { gateVerdict } from "./gate.js";
 import { paretoFrontier } from "./pareto.js";

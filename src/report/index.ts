@@ -3,6 +3,7 @@ export { type BuildOptions, buildReport } from "./build.js";
 export { latencyChart, qualityCostChart } from "./charts.js";
 export { renderGithub } from "./github.js";
 export { renderHtml } from "./html.js";
+export * from "./junit.js";
 export { evalJunit, redteamJunit, renderJunit } from "./junit.js";
 export {
   type BenchReport,

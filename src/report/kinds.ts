@@ -3,14 +3,12 @@
  * the baseline) with transcripts of successful attacks, a bench run its throughput/latency per
  * concurrency level. Never an adoption verdict: attack rates are not quality.
  */
-import type { LevelResult } from "../economics/loadtest.js";
-import type { Plan } from "../evaluate/plan.js";
-import { summarise } from "../evaluate/summary.js";
+import type { LevelResult } from "../economics/index.js";
+import type { Plan } from "../evaluate/index.js";
+import { summarise } from "../evaluate/index.js";
 import { type RedteamResult, redteamView } from "../redteam/index.js";
-import { loadBenchLevels } from "../store/bench.js";
-import type { StoreHandle } from "../store/open.js";
-import { loadResults } from "../store/results.js";
-import type { RunRow } from "../store/runs.js";
+import type { RunRow, StoreHandle } from "../store/index.js";
+import { loadBenchLevels, loadResults } from "../store/index.js";
 import { renderTable } from "../util/table.js";
 import { escapeXml } from "../util/xml.js";
 import { pct } from "./format.js";

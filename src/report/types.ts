@@ -1,8 +1,6 @@
 /** The Report: everything the renderers show, computed once from the store. Versioned. */
 
-import type { DecisionRecord } from "../evaluate/record.js";
-import type { SequentialReport } from "../evaluate/sequential.js";
-import type { ModelSummary, Multiplicity, SuiteSummary } from "../evaluate/summary.js";
+import type { DecisionRecord, ModelSummary, Multiplicity, SequentialReport, SuiteSummary } from "../evaluate/index.js";
 
 export interface AdoptionCriteria {
   /** The lower bound of the quality ratio's 95% CI must reach this (default 0.9). */

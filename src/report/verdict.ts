@@ -3,9 +3,8 @@
  * ratio ≥ the minimum) is a non-inferiority test at one-sided 2.5%; when the comparison is given,
  * the reason quotes its p-value, and an INCONCLUSIVE one says about how many more cases would decide.
  */
-import type { PairedComparison } from "../stats/compare.js";
-import { decisionStatus, moreCasesPhrase } from "../stats/decide.js";
-import { formatPValue } from "../stats/describe.js";
+import type { PairedComparison } from "../stats/index.js";
+import { decisionStatus, formatPValue, moreCasesPhrase } from "../stats/index.js";
 import type { AdoptionCriteria, Verdict } from "./types.js";
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;

@@ -1,10 +1,9 @@
 /** Snapshots into the store: from a JSONL file or from the Hub. One transaction per snapshot. */
 import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
-import { type ListModelsOptions, listModels } from "../hub/list-models.js";
-import { parseSnapshotsJsonl } from "../hub/model-object.js";
-import type { StoreHandle } from "../store/open.js";
-import { saveSnapshot } from "../store/snapshots.js";
+import { type ListModelsOptions, listModels, parseSnapshotsJsonl } from "../hub/index.js";
+import type { StoreHandle } from "../store/index.js";
+import { saveSnapshot } from "../store/index.js";
 import { UserError } from "../util/errors.js";
 
 export interface IngestResult {

@@ -1,6 +1,6 @@
 /** How a simulated model turns a request into an answer. Pure. */
-import { JUDGE_SYSTEM } from "../evaluate/graders/llm-judge.js";
-import type { Message } from "../providers/types.js";
+import { JUDGE_SYSTEM } from "../evaluate/index.js";
+import type { Message } from "../providers/index.js";
 import { promptKey, type Script, unitHash } from "./script.js";
 
 export type Mode = "script" | "echo" | "refuse";

@@ -1,3 +1,5 @@
 export { answer, type Behaviour, embedText, type Mode, REFUSAL } from "./behaviour.js";
+export * from "./script.js";
 export { promptKey, type Script, scriptFromSuites } from "./script.js";
+export * from "./server.js";
 export { type Simulator, type SimulatorOptions, type SimulatorStats, startSimulator } from "./server.js";

@@ -4,9 +4,8 @@
  * hash of (seed, prompt) against the accuracy, so a simulated model is consistent run to run.
  */
 
-import type { Suite } from "../config/suite.js";
-import type { Expect } from "../config/suite-schema.js";
-import type { Message } from "../providers/types.js";
+import type { Expect, Suite } from "../config/index.js";
+import type { Message } from "../providers/index.js";
 import { sha256Hex, stableStringify } from "../util/hash.js";
 
 export interface ScriptedAnswer {

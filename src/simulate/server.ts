@@ -4,8 +4,8 @@
  * Anthropic Messages (/v1/messages). Latency, errors and 429s are injected as configured.
  */
 import Fastify, { type FastifyReply } from "fastify";
-import { type Message, SIMULATED_HEADER } from "../providers/types.js";
-import { seededRng } from "../stats/rng.js";
+import { type Message, SIMULATED_HEADER } from "../providers/index.js";
+import { seededRng } from "../stats/index.js";
 import { sleep } from "../util/duration.js";
 import { answer, type Behaviour, countTokens, embedText } from "./behaviour.js";
 

@@ -19,6 +19,6 @@ export { moverRatioCi, newcombeDiffCi, nonInferiorityPValue, type PairedTable, p
 export { pairedBootstrap } from "./paired-bootstrap.js";
 export { pairedPermutationTest } from "./permutation.js";
 export { isBinary, mean, quantile, quantileSorted } from "./quantile.js";
-export { seededRng } from "./rng.js";
+export { type Rng, seededRng } from "./rng.js";
 export { casesToDecide, MAX_PLANNED_CASES, type SampleSize, type SampleSizeInput, simulatedPower } from "./sample-size.js";
 export { wilsonInterval, Z95 } from "./wilson.js";

@@ -1,8 +1,30 @@
+export { auditWriter } from "./audit-writer.js";
+export * from "./bench.js";
 export { loadBenchLevels, saveBenchLevel } from "./bench.js";
 export { cacheGet, cacheGetMany, cachePutMany } from "./cache.js";
+export { startCheckpointer } from "./checkpointer.js";
+export * from "./gateway.js";
+export { type AuditAttempt, type AuditRow, type GatewayKey, listKeys } from "./gateway.js";
+export * from "./open.js";
 export { openStore, type StoreHandle } from "./open.js";
+export * from "./prices.js";
 export { loadPrices, type StoredPrice, savePrices } from "./prices.js";
-export { finishedKeys, type GradeRecord, loadResults, type ResultRecord, resultKey, saveResults } from "./results.js";
-export { createRun, findRuns, finishRun, getRun, listRuns, markRunning, newRunId, type RunRow, type RunStatus } from "./runs.js";
+export * from "./results.js";
+export { finishedKeys, type GradeRecord, loadResults, type ResultRecord, resultKey, saveResults, sortedResults } from "./results.js";
+export * from "./runs.js";
+export {
+  createRun,
+  deleteRunIfEmpty,
+  findRuns,
+  finishRun,
+  getRun,
+  listRuns,
+  markRunning,
+  mergeIntoPlan,
+  newRunId,
+  type RunRow,
+  type RunStatus,
+  updateRunPlan,
+} from "./runs.js";
 export type { Database } from "./schema.js";
 export { type HubModel, listSnapshots, loadSnapshotModels, type Snapshot, saveSnapshot } from "./snapshots.js";

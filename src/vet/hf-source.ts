@@ -6,9 +6,7 @@
 import { existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { downloadFile } from "../hub/download-file.js";
-import { hubFetch } from "../hub/hub-fetch.js";
-import { hubToken, hubUrl } from "../hub/hub-url.js";
+import { downloadFile, hubFetch, hubToken, hubUrl } from "../hub/index.js";
 import { UserError } from "../util/errors.js";
 
 export interface HfFetched {

@@ -1,6 +1,6 @@
 /** policy.yaml → Policy, validated with zod; errors name the file and line (loaded only with --policy). */
 import { z } from "zod";
-import { loadYamlFile } from "../config/yaml-source.js";
+import { loadYamlFile } from "../config/index.js";
 import type { Policy } from "./policy.js";
 import { SEVERITIES } from "./types.js";
 

@@ -4,7 +4,7 @@
  * A folder of model folders gets one verdict per model (`models[]`) and the worst of them overall;
  * each file's findings carry their path relative to the target.
  */
-import { parseHfRef } from "../hub/hub-url.js";
+import { parseHfRef } from "../hub/index.js";
 import { errorMessage } from "../util/errors.js";
 import { classifyLicense, type LicenseReport } from "./checks/license.js";
 import { type BaseModelResolver, type OriginReport, resolveOrigin } from "./checks/origin.js";
@@ -62,8 +62,8 @@ export interface ScanOptions {
 
 /** base_model of a Hub repo, read from its model card through HF_ENDPOINT. */
 export const hubBaseModel: BaseModelResolver = async (repo) => {
-  const { hubUrl, hubToken } = await import("../hub/hub-url.js");
-  const { hubFetch } = await import("../hub/hub-fetch.js");
+  const { hubUrl, hubToken } = await import("../hub/index.js");
+  const { hubFetch } = await import("../hub/index.js");
   const token = hubToken();
   const res = await hubFetch(`${hubUrl()}/${repo}/resolve/main/README.md`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   if (!res.ok) return undefined;

@@ -1,5 +1,5 @@
 /** The grader registry: one entry per `expect.type`, typed so a missing grader fails to compile. */
-import type { Expect, ExpectType } from "../../config/suite-schema.js";
+import type { Expect, ExpectType } from "../../config/index.js";
 import { jsonMatch, jsonSchema } from "./json.js";
 import { label } from "./label.js";
 import { llmJudge } from "./llm-judge.js";

@@ -1,5 +1,5 @@
 /** Rubric grading by a model. The judge prompt and its raw verdict are stored with the grade. */
-import type { Message } from "../../providers/types.js";
+import type { Message } from "../../providers/index.js";
 import { extractJson } from "./json.js";
 import { GradeError, type Grader } from "./types.js";
 

@@ -1,7 +1,6 @@
-import type { Case } from "../../config/suite.js";
-import type { Expect, ExpectType } from "../../config/suite-schema.js";
-import type { Message } from "../../providers/types.js";
-import type { GradeRecord } from "../../store/results.js";
+import type { Case, Expect, ExpectType } from "../../config/index.js";
+import type { Message } from "../../providers/index.js";
+import type { GradeRecord } from "../../store/index.js";
 
 export type { GradeRecord };
 

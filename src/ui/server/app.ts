@@ -7,7 +7,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import type { StoreHandle } from "../../store/open.js";
+import type { StoreHandle } from "../../store/index.js";
 import { registerCaseRoutes } from "./cases.js";
 import { registerCompareRoutes } from "./compare.js";
 import { registerGatewayRoutes } from "./gateway.js";

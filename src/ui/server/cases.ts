@@ -7,9 +7,8 @@
 import type { FastifyInstance } from "fastify";
 import { type ExpressionBuilder, type SelectQueryBuilder, sql } from "kysely";
 import { z } from "zod";
-import type { Message } from "../../providers/types.js";
-import type { StoreHandle } from "../../store/open.js";
-import type { Database } from "../../store/schema.js";
+import type { Message } from "../../providers/index.js";
+import type { Database, StoreHandle } from "../../store/index.js";
 import { sendTable } from "./export.js";
 import { ApiError, parseQuery, type RunCache, type RunMeta } from "./http.js";
 

@@ -4,8 +4,8 @@
  */
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { comparePairedByKey, estimateMean } from "../../stats/compare.js";
-import type { StoreHandle } from "../../store/open.js";
+import { comparePairedByKey, estimateMean } from "../../stats/index.js";
+import type { StoreHandle } from "../../store/index.js";
 import { parseQuery, type RunCache } from "./http.js";
 
 const CompareQuery = z.object({

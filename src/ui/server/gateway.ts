@@ -6,8 +6,8 @@
  */
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { quantile } from "../../stats/quantile.js";
-import type { StoreHandle } from "../../store/open.js";
+import { quantile } from "../../stats/index.js";
+import type { StoreHandle } from "../../store/index.js";
 import { sendTable } from "./export.js";
 import { parseQuery } from "./http.js";
 

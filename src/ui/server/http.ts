@@ -4,9 +4,9 @@
  */
 import type { FastifyReply } from "fastify";
 import type { z } from "zod";
-import type { Plan } from "../../evaluate/plan.js";
-import type { StoreHandle } from "../../store/open.js";
-import { getRun, type RunRow } from "../../store/runs.js";
+import type { Plan } from "../../evaluate/index.js";
+import type { StoreHandle } from "../../store/index.js";
+import { getRun, type RunRow } from "../../store/index.js";
 
 export class ApiError extends Error {
   constructor(

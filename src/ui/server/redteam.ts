@@ -5,11 +5,11 @@
  */
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import type { Plan } from "../../evaluate/plan.js";
-import { summarise } from "../../evaluate/summary.js";
-import type { Message } from "../../providers/types.js";
+import type { Plan } from "../../evaluate/index.js";
+import { summarise } from "../../evaluate/index.js";
+import type { Message } from "../../providers/index.js";
+import type { StoreHandle } from "../../store/index.js";
 import { getRun, loadResults } from "../../store/index.js";
-import type { StoreHandle } from "../../store/open.js";
 import { sendTable } from "./export.js";
 import { ApiError, parseQuery, type RunCache } from "./http.js";
 

@@ -6,9 +6,9 @@
  * frees it on exit; one build per run at a time; finished runs' reports are kept.
  */
 import { spawn } from "node:child_process";
-import { buildReport } from "../../report/build.js";
-import type { Report } from "../../report/types.js";
-import type { StoreHandle } from "../../store/open.js";
+import type { Report } from "../../report/index.js";
+import { buildReport } from "../../report/index.js";
+import type { StoreHandle } from "../../store/index.js";
 import { packagePath } from "../../util/package-root.js";
 import { ApiError } from "./http.js";
 

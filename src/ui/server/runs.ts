@@ -6,11 +6,10 @@
 import type { FastifyInstance } from "fastify";
 import { sql } from "kysely";
 import { z } from "zod";
-import type { Plan } from "../../evaluate/plan.js";
-import { summarise } from "../../evaluate/summary.js";
-import { loadBenchLevels } from "../../store/bench.js";
-import { getRun, loadResults } from "../../store/index.js";
-import type { StoreHandle } from "../../store/open.js";
+import type { Plan } from "../../evaluate/index.js";
+import { summarise } from "../../evaluate/index.js";
+import type { StoreHandle } from "../../store/index.js";
+import { getRun, loadBenchLevels, loadResults } from "../../store/index.js";
 import { sendTable } from "./export.js";
 import { ApiError, parseQuery, type RunCache, type RunMeta } from "./http.js";
 import { ReportCache } from "./report-job.js";

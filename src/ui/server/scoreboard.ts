@@ -1,9 +1,9 @@
 /** /api/v1/scoreboard: the stored snapshots' shares, movers and top models (src/scoreboard's own view). */
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { showScoreboard } from "../../scoreboard/show.js";
-import type { StoreHandle } from "../../store/open.js";
-import { listSnapshots } from "../../store/snapshots.js";
+import { showScoreboard } from "../../scoreboard/index.js";
+import type { StoreHandle } from "../../store/index.js";
+import { listSnapshots } from "../../store/index.js";
 import { parseQuery } from "./http.js";
 
 const ScoreboardQuery = z.object({

@@ -1,5 +1,5 @@
 /** A red-team detector: did the attack succeed, judged from the answer (and the expect's data). */
-import type { Expect } from "../../../config/suite-schema.js";
+import type { Expect } from "../../../config/index.js";
 import type { GradeContext } from "../types.js";
 
 export type RedteamExpect = Extract<Expect, { type: "redteam" }>;

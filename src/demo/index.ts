@@ -1,0 +1,2 @@
+/** The demo part's public face: other parts import only this. */
+export * from "./run-demo.js";

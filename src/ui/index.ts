@@ -1,0 +1,2 @@
+/** The ui part's public face: other parts import only this. */
+export * from "./server/index.js";
