@@ -1,0 +1,145 @@
+/**
+ * A hostile review of `weightbridge scan` (issue 15), written as the attacker who read the allowlist:
+ * joblib files where the scanner's idea of the inline array bytes differs from what joblib.load reads,
+ * so a payload sits in bytes the scanner skipped. Each file is hand-assembled by python3 and then
+ * loaded with the real joblib.load, which must run its payload (a `touch` of a marker file) — so every
+ * case here is a real bypass, not a guess — and `weightbridge scan` must not pass it.
+ */
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { scan } from "../../src/vet/scan.js";
+import { runCli } from "../support/cli.js";
+import { tempDir } from "../support/project.js";
+import { pythonWithJoblib } from "../support/scan-corpus.js";
+
+/** Writes the hostile joblib files into argv[1], loads each with joblib.load, prints the ones whose payload ran. */
+const JOBLIB_GEN = String.raw`
+import struct, sys, os, pickle
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+MARK = lambda name: os.path.join(out, name + ".ran")
+def s(x): b = x.encode(); return b'\x8c' + bytes([len(b)]) + b
+def g(m, n): return b'c' + m.encode() + b'\n' + n.encode() + b'\n'
+def payload(name): return g('posix', 'system') + s('touch ' + MARK(name)) + b'\x85R.'
+def hide(p): return b'C' + bytes([len(p)]) + p   # SHORT_BINBYTES: a string to whoever reads from here
+WRAP = g('joblib.numpy_pickle', 'NumpyArrayWrapper')
+def dtype(code, state=b'(K\x03' + s('|') + b'NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00t'):
+    return g('numpy', 'dtype') + s(code) + b'\x89\x88\x87R' + state + b'b'
+def state(shape, dt, extra=b''):
+    return (b'}(' + s('subclass') + g('numpy', 'ndarray') + s('shape') + b'(' + b''.join(b'J' + struct.pack('<i', n) for n in shape) + b't'
+            + s('order') + s('C') + s('dtype') + dt + s('allow_mmap') + b'\x89' + extra + b'ub')
+files = {}
+# 1. the state dict keeps 'shape' (1000,) for its first 64 keys and sets it to (1,) after them.
+junk = b''.join(s('k%d' % i) + b'N' for i in range(70))
+body = b'\x80\x02' + WRAP + b')\x81' + state([1000], dtype('u1'), junk + s('shape') + b'(J\x01\x00\x00\x00t') 
+arr = b'\x00' + payload('dict-override')
+files['dict-override.joblib'] = body + arr + b'\x00' * (1000 - len(arr)) + b'.'
+# 2. the wrapper made by copyreg.__newobj__ (as protocol 0/1 pickles make it): joblib reads 2 array bytes.
+body = b'\x80\x02' + g('copyreg', '__newobj__') + WRAP + b'\x85R' + state([2], dtype('u1'))
+p = payload('copyreg-wrapper')
+files['copyreg-wrapper.joblib'] = body + b'C' + bytes([len(p)]) + p + b'.'
+# 3. numpy_array_alignment_bytes True: joblib reads a padding byte (and that many bytes), a reader of ints does not.
+p = payload('alignment-true')
+body = b'\x80\x02' + WRAP + b')\x81' + state([2], dtype('u1'), s('numpy_array_alignment_bytes') + b'\x88')
+# joblib: pad byte 3, skips 3, reads 2 array bytes, runs p. scanner: reads 2 array bytes [03 43], then resumes.
+files['alignment-true.joblib'] = body + b'\x05' + b'a' + b'C' + bytes([len(p) + 4]) + b'wxyz' + p + b'.'
+# 4. the wrapper built by calling its constructor: __init__ sets numpy_array_alignment_bytes=16.
+p = payload('constructor-alignment')
+body = (b'\x80\x02' + WRAP + b'(' + g('numpy', 'ndarray') + b'(J\x02\x00\x00\x00t' + s('C') + dtype('u1') + b'tR'
+        + b'}(' + s('shape') + b'(J\x02\x00\x00\x00t' + s('dtype') + dtype('u1') + b'ub')
+files['constructor-alignment.joblib'] = body + b'\x05' + b'a' + b'C' + bytes([len(p) + 4]) + b'wxyz' + p + b'.'
+# 5. numpy.dtype('V200') whose saved state sets its item size to 1: joblib reads 1 byte, not 200.
+p = payload('dtype-elsize')
+dt = dtype('V200', b'(K\x03' + s('|') + b'NNNJ\x01\x00\x00\x00J\x01\x00\x00\x00K\x00t')
+body = b'\x80\x02' + WRAP + b')\x81' + state([1], dt)
+arr = b'\x00' + p
+files['dtype-elsize.joblib'] = body + arr + b'\x00' * (200 - len(arr)) + b'.'
+# 7. a bytes key b'shape' beside the str key 'shape': a different attribute to Python, the same to a reader that conflates them.
+body = b'\x80\x02' + WRAP + b')\x81' + state([1], dtype('u1'), b'C\x05shape' + b'(J\xe8\x03\x00\x00t')
+arr = b'\x00' + payload('bytes-key')
+files['bytes-key.joblib'] = body + arr + b'\x00' * (1000 - len(arr)) + b'.'
+# 6. joblib < 0.10's NDArrayWrapper: joblib.load np.load()s the named file with allow_pickle=True.
+with open(os.path.join(out, 'notes.txt'), 'wb') as f: f.write(b"cposix\nsystem\n(S'touch " + MARK('ndarray-wrapper').encode() + b"'\ntR.")
+files['ndarray-wrapper.pkl'] = (b'\x80\x02' + g('joblib.numpy_pickle', 'NDArrayWrapper') + b')\x81}(' + s('filename') + s('notes.txt')
+    + s('subclass') + g('numpy', 'ndarray') + s('allow_mmap') + b'\x89ub.')
+for k, v in files.items():
+    with open(os.path.join(out, k), 'wb') as f: f.write(v)
+import joblib
+ran = []
+for k in files:
+    try: joblib.load(os.path.join(out, k))
+    except Exception as e: print(k, 'joblib error', repr(e)[:200], file=sys.stderr)
+    if os.path.exists(MARK(k.split('.')[0])): ran.append(k)
+print('\n'.join(ran))
+`;
+
+let dir = "";
+let ran: string[] = [];
+beforeAll(() => {
+  dir = tempDir();
+  writeFileSync(join(dir, "gen.py"), JOBLIB_GEN);
+  ran = execFileSync(pythonWithJoblib(), [join(dir, "gen.py"), join(dir, "out")], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+    .trim()
+    .split("\n");
+}, 60_000);
+
+const rules = async (name: string) => {
+  const r = await scan(join(dir, "out", name));
+  return { verdict: r.verdict, found: r.findings.map((f) => `${f.severity}:${f.rule}`) };
+};
+
+describe("joblib: bytes the scanner skipped must be the bytes joblib.load skips", () => {
+  it("every hostile file really runs its payload under joblib.load", () => {
+    expect(ran.sort()).toEqual(
+      [
+        "alignment-true.joblib",
+        "bytes-key.joblib",
+        "constructor-alignment.joblib",
+        "copyreg-wrapper.joblib",
+        "dict-override.joblib",
+        "dtype-elsize.joblib",
+        "ndarray-wrapper.pkl",
+      ].sort(),
+    );
+  });
+
+  it("a 'shape' set again after 64 other keys is the shape joblib uses (the payload behind the real array is critical)", async () => {
+    expect((await rules("dict-override.joblib")).found).toContain("critical:pickle.dangerous-call");
+  });
+
+  it("a bytes key b'shape' is not the attribute shape", async () => {
+    expect((await rules("bytes-key.joblib")).found).toContain("critical:pickle.dangerous-call");
+  });
+
+  it("a wrapper made by copyreg.__newobj__ is a wrapper: its array is skipped as joblib skips it", async () => {
+    expect((await rules("copyreg-wrapper.joblib")).found).toContain("critical:pickle.dangerous-call");
+  });
+
+  it("numpy_array_alignment_bytes=True makes joblib read a padding byte, as an int does", async () => {
+    expect((await rules("alignment-true.joblib")).found).toContain("critical:pickle.dangerous-call");
+  });
+
+  it("a wrapper built by calling NumpyArrayWrapper(...) has __init__'s alignment of 16", async () => {
+    expect((await rules("constructor-alignment.joblib")).found).toContain("critical:pickle.dangerous-call");
+  });
+
+  it("a numpy.dtype('V200') whose saved state sets its item size to 1 is not skipped by 200 bytes", async () => {
+    const r = await rules("dtype-elsize.joblib");
+    expect(r.verdict).not.toBe("pass");
+    expect(r.found).toContain("medium:pickle.malformed");
+  });
+
+  it("joblib < 0.10's NDArrayWrapper naming a file that is not its own .npy fails (numpy.load with allow_pickle=True)", async () => {
+    const r = await rules("ndarray-wrapper.pkl");
+    expect(r.verdict).toBe("fail");
+    expect(r.found).toContain("high:pickle.joblib-external");
+  });
+
+  it("the CLI exits 1 on them", async () => {
+    const cli = await runCli(["scan", join(dir, "out", "dict-override.joblib"), "--format", "json"]);
+    expect(cli.code).toBe(1);
+    expect(JSON.parse(cli.stdout).verdict).toBe("fail");
+  });
+});
