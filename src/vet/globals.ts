@@ -296,6 +296,14 @@ export const FORWARDING = new Set(["copyreg._reconstructor", "copyreg.__newobj__
 const SKLEARN_CLASS =
   /^sklearn\.(linear_model|svm|tree|ensemble|neighbors|naive_bayes|preprocessing|pipeline|compose|decomposition|feature_extraction|feature_selection|cluster|impute|neural_network|calibration|discriminant_analysis|kernel_ridge|gaussian_process|cross_decomposition|multiclass|multioutput|isotonic|mixture|manifold|semi_supervised|dummy)(\.[a-z_][\w]*)*\.[A-Z]\w*$/;
 
+/**
+ * Class names that, in any module, are re-exports of process, thread, file or unpickler classes
+ * (`statsmodels.graphics.functional.Pool` is multiprocessing's Pool): find_class returns whatever a
+ * module imported, so the CamelCase tiers below must not vouch for these names.
+ */
+const REEXPORTED_CLASS =
+  /^(Pool|ThreadPool|Popen|Process|Thread|Timer|Manager|ThreadPoolExecutor|ProcessPoolExecutor|Path|PosixPath|WindowsPath|Unpickler|ZipFile|TarFile|TemporaryFile|NamedTemporaryFile|SpooledTemporaryFile|TemporaryDirectory|FileIO|Memory)$/;
+
 const TORCH_STORAGE = /^torch\.(cuda\.)?[A-Za-z0-9]*Storage$/;
 const TORCH_DTYPE = /^torch\.(float|double|half|bfloat|int|uint|long|short|bool|complex|cfloat|cdouble|qint|quint|float8_)[a-z0-9_]*$/;
 
@@ -318,6 +326,7 @@ export function classifyGlobal(module: string, name: string, extraAllowed: Reado
   // A dunder name reached through any module (e.g. `collections.__builtins__`) is attribute machinery.
   if (/(^|\.)__(?!newobj|newobj_ex|randomstate_ctor|RandomState_ctor|generator_ctor|bit_generator_ctor)[A-Za-z_]+__($|\.)/.test(name)) return "dangerous";
   if (name.includes(".") && !full.startsWith("numpy.") && !full.startsWith("torch.")) return "unknown";
+  if (REEXPORTED_CLASS.test(name) && !extraAllowed.has(full) && !extraAllowed.has(`${mod}.*`)) return "unknown";
   if (ALLOWED.has(full) || FORWARDING.has(full) || TORCH_STORAGE.test(full) || TORCH_DTYPE.test(full) || SKLEARN_CLASS.test(full)) return "allowed";
   if (NUMPY_SCALAR.test(full) || SCIPY_SPARSE.test(full)) return "allowed";
   if (extraAllowed.has(full) || extraAllowed.has(`${mod}.*`)) return "allowed";

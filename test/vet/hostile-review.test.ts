@@ -143,3 +143,18 @@ describe("joblib: bytes the scanner skipped must be the bytes joblib.load skips"
     expect(JSON.parse(cli.stdout).verdict).toBe("fail");
   });
 });
+
+describe("allowlist tiers: a class name is not the class", () => {
+  it("statsmodels.graphics.functional.Pool (multiprocessing's Pool, re-exported) is not a statsmodels data class", async () => {
+    const file = join(tempDir(), "pool.pkl");
+    // The pickle really starts a worker process when loaded.
+    const code = `import pickle, multiprocessing
+d = b'cstatsmodels.graphics.functional\\nPool\\n(K\\x01tR.'
+open(${JSON.stringify(file)}, 'wb').write(d)
+p = pickle.loads(d); print(len(multiprocessing.active_children())); p.terminate()`;
+    expect(execFileSync(pythonWithJoblib(), ["-c", code], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim()).toBe("1");
+    const r = await scan(file);
+    expect(r.findings.map((f) => `${f.severity}:${f.rule}`)).toContain("high:pickle.unsafe-call");
+    expect(r.verdict).toBe("fail");
+  });
+});
