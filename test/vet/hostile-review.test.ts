@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { analyseChatTemplate } from "../../src/vet/checks/chat-template.js";
 import { scan } from "../../src/vet/scan.js";
 import { runCli } from "../support/cli.js";
 import { tempDir } from "../support/project.js";
@@ -156,5 +157,33 @@ p = pickle.loads(d); print(len(multiprocessing.active_children())); p.terminate(
     const r = await scan(file);
     expect(r.findings.map((f) => `${f.severity}:${f.rule}`)).toContain("high:pickle.unsafe-call");
     expect(r.verdict).toBe("fail");
+  });
+});
+
+describe("chat templates: attribute names built where the string test did not look", () => {
+  // "__class__" built from pieces no dunder-fragment or raw-text rule sees.
+  const DUNDER = "('_' * 2) ~ 'class' ~ ('_' * 2)";
+  const rules = (t: string) => analyseChatTemplate(t, "t").map((i) => `${i.severity}:${i.rule}`);
+
+  it("a loop variable over a list of built strings is a string", async () => {
+    const file = join(tempDir(), "chat_template.jinja");
+    writeFileSync(file, `{% for k in [${DUNDER}] %}{{ messages[k] }}{% endfor %}`);
+    const r = await scan(file);
+    expect(r.findings.map((f) => `${f.severity}:${f.rule}`)).toContain("high:template.computed-attribute");
+    expect(r.verdict).toBe("fail");
+  });
+
+  it("a tuple {% set a, b = … %} binds strings too", () => {
+    expect(rules(`{% set a, b = ${DUNDER}, 1 %}{{ messages[a] }}`)).toContain("high:template.computed-attribute");
+  });
+
+  it("dict keys from |items or .items() are strings", () => {
+    expect(rules(`{% for k, v in {(${DUNDER}): 1}|items %}{{ messages[k] }}{% endfor %}`)).toContain("high:template.computed-attribute");
+  });
+
+  it("d[k] over d's own keys stays clean only while d is the dict iterated", () => {
+    expect(rules("{% for k in d %}{{ d[k] }}{% endfor %}")).toEqual([]);
+    expect(rules(`{% for k in {(${DUNDER}): 1} %}{% set d = messages %}{{ d[k] }}{% endfor %}`)).toContain("high:template.computed-attribute");
+    expect(rules("{% for i in range(3) %}{{ messages[i] }}{% endfor %}")).toEqual([]);
   });
 });
