@@ -265,7 +265,9 @@ const SCIPY_SPARSE = /^scipy\.sparse\.(_\w+\.)?(csr|csc|coo|bsr|dia|dok|lil)_(ma
 const LOW: { pattern: RegExp; reason: string }[] = [
   {
     pattern:
-      /^pandas\.(core|_libs|arrays|tseries)(\.[a-z_]\w*)*\.([A-Z]\w*|_unpickle_\w+|__pyx_unpickle_\w+|_new_Index|_new_PeriodIndex|_reconstruct\w*|new_block\w*)$/,
+      // Not pandas.core.computation: its Expr evaluates an expression string when constructed (calls,
+      // attribute chains such as [].__class__.__base__.__subclasses__()), and Scope reads callers' frames.
+      /^pandas\.(?!core\.computation\b)(core|_libs|arrays|tseries)(\.[a-z_]\w*)*\.([A-Z]\w*|_unpickle_\w+|__pyx_unpickle_\w+|_new_Index|_new_PeriodIndex|_reconstruct\w*|new_block\w*)$/,
     reason: "a pandas data structure (frame, series, index, block) rebuilt from its saved state",
   },
   {

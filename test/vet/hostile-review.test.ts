@@ -13,7 +13,7 @@ import { analyseChatTemplate } from "../../src/vet/checks/chat-template.js";
 import { scan } from "../../src/vet/scan.js";
 import { runCli } from "../support/cli.js";
 import { tempDir } from "../support/project.js";
-import { pythonWithJoblib } from "../support/scan-corpus.js";
+import { pythonWith, pythonWithJoblib } from "../support/scan-corpus.js";
 
 /** Writes the hostile joblib files into argv[1], loads each with joblib.load, prints the ones whose payload ran. */
 const JOBLIB_GEN = String.raw`
@@ -185,5 +185,21 @@ describe("chat templates: attribute names built where the string test did not lo
     expect(rules("{% for k in d %}{{ d[k] }}{% endfor %}")).toEqual([]);
     expect(rules(`{% for k in {(${DUNDER}): 1} %}{% set d = messages %}{{ d[k] }}{% endfor %}`)).toContain("high:template.computed-attribute");
     expect(rules("{% for i in range(3) %}{{ messages[i] }}{% endfor %}")).toEqual([]);
+  });
+});
+
+describe("allowlist tiers: pandas' expression engine is not a data structure", () => {
+  it("pandas.core.computation.expr.Expr(...) evaluates its string on load: not a low pandas note", async () => {
+    const file = join(tempDir(), "expr.pkl");
+    // Loading runs object.__subclasses__() (the first step of a sandbox escape) from the pickle's string.
+    const code = `import pickle
+d = b'cpandas.core.computation.expr\\nExpr\\n(V[].__class__.__base__.__subclasses__()\\ntR.'
+open(${JSON.stringify(file)}, 'wb').write(d)
+v = pickle.loads(d).terms.value; print(any(c.__name__ == '_wrap_close' for c in v))`;
+    const py = pythonWith(["pandas"], ["python3-pandas"]);
+    expect(execFileSync(py, ["-c", code], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim()).toBe("True");
+    const r = await scan(file);
+    expect(r.findings.map((f) => `${f.severity}:${f.rule}`)).toContain("high:pickle.unsafe-call");
+    expect(r.verdict).toBe("fail");
   });
 });
