@@ -287,8 +287,25 @@ const LOW: { pattern: RegExp; reason: string }[] = [
  */
 const TORCHSCRIPT_PICKLE = /^torch\.jit\._pickle\.(build_intlist|build_tensorlist|build_doublelist|build_boollist|build_tensor_from_id|restore_type_tag)$/;
 
-/** Allowlisted constructors whose *arguments* get called (copyreg builds instances of the class it is given). */
-export const FORWARDING = new Set(["copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"]);
+/**
+ * Allowlisted constructors whose *arguments* get called: copyreg builds instances of the class it is
+ * given; numpy's `_reconstruct(subtype, …)` runs the ndarray subclass's `__array_finalize__`,
+ * `_mareconstruct(subtype, …)` calls `subtype.__new__`, and numpy.random's ctors call the
+ * bit-generator constructor they are given.
+ */
+export const FORWARDING = new Set([
+  "copyreg._reconstructor",
+  "copyreg.__newobj__",
+  "copyreg.__newobj_ex__",
+  "numpy.core.multiarray._reconstruct",
+  "numpy._core.multiarray._reconstruct",
+  "numpy.core._internal._reconstruct",
+  "numpy._core._internal._reconstruct",
+  "numpy.ma.core._mareconstruct",
+  // __randomstate_ctor(name, bit_generator_ctor) and __generator_ctor(…) call their second argument.
+  "numpy.random._pickle.__randomstate_ctor",
+  "numpy.random._pickle.__generator_ctor",
+]);
 
 /**
  * scikit-learn estimators and transformers: classes (CamelCase names) of the estimator packages,

@@ -203,3 +203,34 @@ v = pickle.loads(d).terms.value; print(any(c.__name__ == '_wrap_close' for c in 
     expect(r.verdict).toBe("fail");
   });
 });
+
+describe("allowlist tiers: numpy's reconstructors run the subclass they are given", () => {
+  it("_reconstruct(an ndarray subclass outside the allowlist, …) calls it: high, not an unknown import", async () => {
+    const file = join(tempDir(), "subclass.pkl");
+    // chararray's own __array_finalize__ raises on a float dtype: its code runs inside pickle.loads.
+    const code = `import pickle
+d = b'cnumpy.core.multiarray\\n_reconstruct\\n(cnumpy.core.defchararray\\nchararray\\n(K\\x00tC\\x01ftR.'
+open(${JSON.stringify(file)}, 'wb').write(d)
+try: pickle.loads(d)
+except ValueError as e: print(e)`;
+    expect(execFileSync(pythonWithJoblib(), ["-c", code], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim()).toBe(
+      "Can only create a chararray from string data.",
+    );
+    const r = await scan(file);
+    expect(r.findings.map((f) => `${f.severity}:${f.rule}`)).toContain("high:pickle.unsafe-call");
+  });
+
+  it("numpy.random's __randomstate_ctor(name, ctor) calls ctor: the class given is called", async () => {
+    const file = join(tempDir(), "randomstate.pkl");
+    const code = `import pickle
+d = b'cnumpy.random._pickle\\n__randomstate_ctor\\n(C\\x01fcnumpy.core.defchararray\\nchararray\\ntR.'
+open(${JSON.stringify(file)}, 'wb').write(d)
+try: pickle.loads(d)
+except Exception:
+    import traceback; print("bit_generator_ctor(bit_generator_name)" in traceback.format_exc())`;
+    // numpy called chararray(b"f") and failed later, on what it returned.
+    expect(execFileSync(pythonWithJoblib(), ["-c", code], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim()).toBe("True");
+    const r = await scan(file);
+    expect(r.findings.map((f) => `${f.severity}:${f.rule}`)).toContain("high:pickle.unsafe-call");
+  });
+});
