@@ -8,6 +8,7 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { deflateSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { analyseChatTemplate } from "../../src/vet/checks/chat-template.js";
 import { scan } from "../../src/vet/scan.js";
@@ -232,5 +233,31 @@ except Exception:
     expect(execFileSync(pythonWithJoblib(), ["-c", code], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim()).toBe("True");
     const r = await scan(file);
     expect(r.findings.map((f) => `${f.severity}:${f.rule}`)).toContain("high:pickle.unsafe-call");
+  });
+});
+
+describe("compression: joblib opens by magic, not by name", () => {
+  it("a compress=3 joblib payload named clf.model or with no extension is opened and fails", async () => {
+    const out = tempDir();
+    const code = `import joblib, os
+class P:
+    def __reduce__(self): return (os.system, ('touch ' + ${JSON.stringify(join(out, "ran"))},))
+for n in ['clf.model', 'clf']: joblib.dump({'x': P()}, os.path.join(${JSON.stringify(out)}, n), compress=3)
+joblib.load(os.path.join(${JSON.stringify(out)}, 'clf.model')); print(os.path.exists(${JSON.stringify(join(out, "ran"))}))`;
+    expect(execFileSync(pythonWithJoblib(), ["-c", code], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim()).toBe("True");
+    for (const name of ["clf.model", "clf"]) {
+      const r = await scan(join(out, name));
+      expect(r.findings.map((f) => `${f.severity}:${f.rule}`)).toContain("critical:pickle.dangerous-call");
+    }
+  });
+
+  it("compressed data that is not a pickle, under such a name, is left alone", async () => {
+    const dir = tempDir();
+    const data = deflateSync(Buffer.from("a,b\n1,2\n".repeat(100)));
+    writeFileSync(join(dir, "table.dat"), data);
+    writeFileSync(join(dir, "weights.bin"), data);
+    expect((await scan(join(dir, "table.dat"))).findings.filter((f) => f.rule !== "license.unknown")).toEqual([]);
+    // A weights name in no known format stays a review, as before.
+    expect((await scan(join(dir, "weights.bin"))).findings.map((f) => `${f.severity}:${f.rule}`)).toContain("medium:format.unrecognised");
   });
 });
