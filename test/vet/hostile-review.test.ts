@@ -243,11 +243,19 @@ describe("compression: joblib opens by magic, not by name", () => {
 class P:
     def __reduce__(self): return (os.system, ('touch ' + ${JSON.stringify(join(out, "ran"))},))
 for n in ['clf.model', 'clf']: joblib.dump({'x': P()}, os.path.join(${JSON.stringify(out)}, n), compress=3)
+for m in ['xz', 'bz2', 'lz4']:
+    try: joblib.dump({'x': P()}, os.path.join(${JSON.stringify(out)}, 'clf.' + m + 'model'), compress=(m, 3))
+    except ValueError: pass  # lz4 is optional in joblib
 joblib.load(os.path.join(${JSON.stringify(out)}, 'clf.model')); print(os.path.exists(${JSON.stringify(join(out, "ran"))}))`;
     expect(execFileSync(pythonWithJoblib(), ["-c", code], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim()).toBe("True");
     for (const name of ["clf.model", "clf"]) {
       const r = await scan(join(out, name));
       expect(r.findings.map((f) => `${f.severity}:${f.rule}`)).toContain("critical:pickle.dangerous-call");
+    }
+    // xz and bz2 are not opened, under any name: a review, never a pass.
+    for (const name of ["clf.xzmodel", "clf.bz2model"]) {
+      const r = await scan(join(out, name));
+      expect(r.findings.map((f) => `${f.severity}:${f.rule}`)).toContain("medium:compression.not-opened");
     }
   });
 
