@@ -269,3 +269,17 @@ joblib.load(os.path.join(${JSON.stringify(out)}, 'clf.model')); print(os.path.ex
     expect((await scan(join(dir, "weights.bin"))).findings.map((f) => `${f.severity}:${f.rule}`)).toContain("medium:format.unrecognised");
   });
 });
+
+describe("numpy.load(allow_pickle=True) unpickles an .npy without the magic", () => {
+  it("a protocol-0 pickle named x.pkl_01.npy (joblib < 0.10's sibling name) is judged as a pickle", async () => {
+    const out = tempDir();
+    writeFileSync(join(out, "x.pkl_01.npy"), `cposix\nsystem\n(S'touch ${join(out, "ran")}'\ntR.`);
+    const code = `import numpy, os
+try: numpy.load(${JSON.stringify(join(out, "x.pkl_01.npy"))}, allow_pickle=True)
+except Exception: pass
+print(os.path.exists(${JSON.stringify(join(out, "ran"))}))`;
+    expect(execFileSync(pythonWithJoblib(), ["-c", code], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim()).toBe("True");
+    const r = await scan(join(out, "x.pkl_01.npy"));
+    expect(r.findings.map((f) => `${f.severity}:${f.rule}`)).toContain("critical:pickle.dangerous-call");
+  });
+});
