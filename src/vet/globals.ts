@@ -265,7 +265,9 @@ const SCIPY_SPARSE = /^scipy\.sparse\.(_\w+\.)?(csr|csc|coo|bsr|dia|dok|lil)_(ma
 const LOW: { pattern: RegExp; reason: string }[] = [
   {
     pattern:
-      /^pandas\.(core|_libs|arrays|tseries)(\.[a-z_]\w*)*\.([A-Z]\w*|_unpickle_\w+|__pyx_unpickle_\w+|_new_Index|_new_PeriodIndex|_reconstruct\w*|new_block\w*)$/,
+      // Not pandas.core.computation: its Expr evaluates an expression string when constructed (calls,
+      // attribute chains such as [].__class__.__base__.__subclasses__()), and Scope reads callers' frames.
+      /^pandas\.(?!core\.computation\b)(core|_libs|arrays|tseries)(\.[a-z_]\w*)*\.([A-Z]\w*|_unpickle_\w+|__pyx_unpickle_\w+|_new_Index|_new_PeriodIndex|_reconstruct\w*|new_block\w*)$/,
     reason: "a pandas data structure (frame, series, index, block) rebuilt from its saved state",
   },
   {
@@ -285,8 +287,25 @@ const LOW: { pattern: RegExp; reason: string }[] = [
  */
 const TORCHSCRIPT_PICKLE = /^torch\.jit\._pickle\.(build_intlist|build_tensorlist|build_doublelist|build_boollist|build_tensor_from_id|restore_type_tag)$/;
 
-/** Allowlisted constructors whose *arguments* get called (copyreg builds instances of the class it is given). */
-export const FORWARDING = new Set(["copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"]);
+/**
+ * Allowlisted constructors whose *arguments* get called: copyreg builds instances of the class it is
+ * given; numpy's `_reconstruct(subtype, …)` runs the ndarray subclass's `__array_finalize__`,
+ * `_mareconstruct(subtype, …)` calls `subtype.__new__`, and numpy.random's ctors call the
+ * bit-generator constructor they are given.
+ */
+export const FORWARDING = new Set([
+  "copyreg._reconstructor",
+  "copyreg.__newobj__",
+  "copyreg.__newobj_ex__",
+  "numpy.core.multiarray._reconstruct",
+  "numpy._core.multiarray._reconstruct",
+  "numpy.core._internal._reconstruct",
+  "numpy._core._internal._reconstruct",
+  "numpy.ma.core._mareconstruct",
+  // __randomstate_ctor(name, bit_generator_ctor) and __generator_ctor(…) call their second argument.
+  "numpy.random._pickle.__randomstate_ctor",
+  "numpy.random._pickle.__generator_ctor",
+]);
 
 /**
  * scikit-learn estimators and transformers: classes (CamelCase names) of the estimator packages,
@@ -295,6 +314,14 @@ export const FORWARDING = new Set(["copyreg._reconstructor", "copyreg.__newobj__
  */
 const SKLEARN_CLASS =
   /^sklearn\.(linear_model|svm|tree|ensemble|neighbors|naive_bayes|preprocessing|pipeline|compose|decomposition|feature_extraction|feature_selection|cluster|impute|neural_network|calibration|discriminant_analysis|kernel_ridge|gaussian_process|cross_decomposition|multiclass|multioutput|isotonic|mixture|manifold|semi_supervised|dummy)(\.[a-z_][\w]*)*\.[A-Z]\w*$/;
+
+/**
+ * Class names that, in any module, are re-exports of process, thread, file or unpickler classes
+ * (`statsmodels.graphics.functional.Pool` is multiprocessing's Pool): find_class returns whatever a
+ * module imported, so the CamelCase tiers below must not vouch for these names.
+ */
+const REEXPORTED_CLASS =
+  /^(Pool|ThreadPool|Popen|Process|Thread|Timer|Manager|ThreadPoolExecutor|ProcessPoolExecutor|Path|PosixPath|WindowsPath|Unpickler|ZipFile|TarFile|TemporaryFile|NamedTemporaryFile|SpooledTemporaryFile|TemporaryDirectory|FileIO|Memory)$/;
 
 const TORCH_STORAGE = /^torch\.(cuda\.)?[A-Za-z0-9]*Storage$/;
 const TORCH_DTYPE = /^torch\.(float|double|half|bfloat|int|uint|long|short|bool|complex|cfloat|cdouble|qint|quint|float8_)[a-z0-9_]*$/;
@@ -318,6 +345,7 @@ export function classifyGlobal(module: string, name: string, extraAllowed: Reado
   // A dunder name reached through any module (e.g. `collections.__builtins__`) is attribute machinery.
   if (/(^|\.)__(?!newobj|newobj_ex|randomstate_ctor|RandomState_ctor|generator_ctor|bit_generator_ctor)[A-Za-z_]+__($|\.)/.test(name)) return "dangerous";
   if (name.includes(".") && !full.startsWith("numpy.") && !full.startsWith("torch.")) return "unknown";
+  if (REEXPORTED_CLASS.test(name) && !extraAllowed.has(full) && !extraAllowed.has(`${mod}.*`)) return "unknown";
   if (ALLOWED.has(full) || FORWARDING.has(full) || TORCH_STORAGE.test(full) || TORCH_DTYPE.test(full) || SKLEARN_CLASS.test(full)) return "allowed";
   if (NUMPY_SCALAR.test(full) || SCIPY_SPARSE.test(full)) return "allowed";
   if (extraAllowed.has(full) || extraAllowed.has(`${mod}.*`)) return "allowed";

@@ -67,8 +67,9 @@ describe("rules", () => {
         ["numpy_array_alignment_bytes", { k: "int" as const, n: 16 }],
       ]),
     };
-    expect(joblibArray(state)).toEqual({ bytes: 2 * 3 * 20, object: false, aligned: true });
-    expect(joblibArray({ k: "val" })).toBe("state is not a dict");
+    const wrapper = (st: typeof state | { k: "val" }) => ({ k: "obj" as const, of: undefined, state: st });
+    expect(joblibArray(wrapper(state))).toEqual({ bytes: 2 * 3 * 20, object: false, aligned: true });
+    expect(joblibArray(wrapper({ k: "val" }))).toBe("state is not a dict");
   });
   it("turns globals and dynamic calls into findings by tier", () => {
     const g = (module: string, name: string, cls: "dangerous" | "unknown" | "low", called: boolean) => ({

@@ -59,6 +59,34 @@ function eachNode(root: unknown, fn: (n: Node) => void): void {
   visit(root, 0);
 }
 
+/** Every identifier named anywhere in a node. */
+const identifiers = (n: unknown): string[] => [...JSON.stringify(n ?? null).matchAll(/"type":"Identifier","value":"([^"]+)"/g)].map((m) => m[1] as string);
+
+/**
+ * `d[k]` inside `{% for k in d %}` reads an item of `d` by one of its own keys (qwen3-coder renders
+ * JSON this way): getitem succeeds, so Jinja never falls back to an attribute. Only when `k` is bound
+ * by that one loop alone and `d` is never re-set, so `d` at the read is the `d` iterated.
+ */
+function ownKeyReads(fors: readonly Node[], sets: readonly Node[]): (member: Node) => boolean {
+  const bound = new Map<string, string[]>();
+  const note = (name: string, what: string) => bound.set(name, [...(bound.get(name) ?? []), what]);
+  for (const f of fors) {
+    const v = f.loopvar as Node | undefined;
+    // `for k in d if …` iterates d, filtered.
+    const it = f.iterable as Node | undefined;
+    if (v?.type === "Identifier") note(v.value as string, JSON.stringify(it?.type === "SelectExpression" ? it.lhs : it));
+    else for (const n of identifiers(v)) note(n, "tuple");
+  }
+  const reset = new Set<string>();
+  for (const s of sets) for (const n of identifiers(s.assignee)) reset.add(n);
+  return (member) => {
+    const k = (member.property as Node).value as string;
+    const it = bound.get(k);
+    const obj = member.object as Node;
+    return it?.length === 1 && !reset.has(k) && obj?.type === "Identifier" && !reset.has(obj.value as string) && it[0] === JSON.stringify(obj);
+  };
+}
+
 export function analyseChatTemplate(source: string, where: string): Issue[] {
   const issues = new Map<string, Issue>();
   const add = (i: Issue) => {
@@ -81,16 +109,19 @@ export function analyseChatTemplate(source: string, where: string): Issue[] {
     const sets: Node[] = [];
     const macros: Node[] = [];
     const calls: Node[] = [];
+    const fors: Node[] = [];
     eachNode(ast, (n) => {
-      if (n.type === "Set") sets.push(n);
+      if (n.type === "For") fors.push(n);
+      else if (n.type === "Set") sets.push(n);
       else if (n.type === "Macro") macros.push(n);
       else if (n.type === "CallExpression") calls.push(n);
     });
-    const stringVars = stringVariables(sets, macros, calls);
+    const stringVars = stringVariables(sets, macros, calls, fors);
+    const ownKey = ownKeyReads(fors, sets);
     eachNode(ast, (node) => {
       switch (node.type) {
         case "MemberExpression": {
-          if (node.computed && (node.property as Node)?.type === "Identifier" && stringVars.has((node.property as Node).value as string))
+          if (node.computed && (node.property as Node)?.type === "Identifier" && stringVars.has((node.property as Node).value as string) && !ownKey(node))
             add({
               severity: "high",
               rule: "template.computed-attribute",

@@ -88,13 +88,30 @@ function namespaceArgs(value: Node | undefined): [string, Node][] | undefined {
  * Variables (`x`, `ns.x`) the template sets to a string-valued expression anywhere, including the
  * attributes a `namespace(k=…)` starts with; the namespace itself is not a string.
  */
-export function stringVariables(sets: readonly Node[], macros: readonly Node[] = [], calls: readonly Node[] = []): Set<string> {
+export function stringVariables(sets: readonly Node[], macros: readonly Node[] = [], calls: readonly Node[] = [], fors: readonly Node[] = []): Set<string> {
   const vars = new Set<string>();
+  // Loop variables hold the elements of what is iterated (strings in a list, dict keys): strings,
+  // unless the loop runs over range(…).
+  for (const f of fors) {
+    const it = f.iterable as Node | undefined;
+    const callee = it?.type === "CallExpression" ? (it.callee as Node | undefined) : undefined;
+    if (callee?.type === "Identifier" && callee.value === "range") continue;
+    for (const n of boundNames(f.loopvar as Node | undefined)) vars.add(n);
+  }
   // Twice, so a variable built from another string variable is seen whatever the order.
   for (let pass = 0; pass < 2; pass++) {
     for (const p of macroStringParams(macros, calls, vars)) vars.add(p);
     for (const s of sets) {
-      const name = varName(s.assignee as Node);
+      const assignee = s.assignee as Node | undefined;
+      if (assignee?.type === "TupleLiteral" || assignee?.type === "ArrayLiteral") {
+        // {% set a, b = x, y %}: each name by the value at its place, a string when that is not known.
+        const values = (s.value as Node | undefined)?.type === "TupleLiteral" ? ((s.value as Node).value as Node[]) : [];
+        boundNames(assignee).forEach((n, i) => {
+          if (values[i] === undefined || kindOf(values[i], vars) === "str") vars.add(n);
+        });
+        continue;
+      }
+      const name = varName(assignee);
       if (name === undefined) continue;
       const ns = namespaceArgs(s.value as Node | undefined);
       if (ns) {
@@ -131,4 +148,11 @@ function macroStringParams(macros: readonly Node[], calls: readonly Node[], vars
     });
   }
   return out;
+}
+
+/** The names a `for` or tuple `set` binds: `x`, or each of `k, v`. */
+function boundNames(n: Node | undefined): string[] {
+  if (n?.type === "Identifier") return [n.value as string];
+  if (n?.type === "TupleLiteral" || n?.type === "ArrayLiteral") return ((n.value as Node[] | undefined) ?? []).flatMap(boundNames);
+  return [];
 }

@@ -7,7 +7,7 @@
  */
 import { gunzipSync, inflateSync } from "node:zlib";
 import { type ByteSource, bufferSource } from "../source.js";
-import type { Issue } from "../types.js";
+import { atLeast, type Issue } from "../types.js";
 import type { FormatDef } from "./format.js";
 import { scanPickle } from "./pickle.js";
 
@@ -22,9 +22,32 @@ const PICKLE_NAME = /\.(joblib|pkl|pickle|sav|z|gz|gzip|bz2|xz|lzma|lz4)$|\.(pkl
 /** joblib < 0.10 compressed files: "ZF", the uncompressed length in hex padded to 19 bytes, then a zlib stream. */
 const ZF_HEADER = 21;
 
+/**
+ * joblib.load picks its decompressor by magic, whatever the file is called (`clf.model`, `clf`), so
+ * zlib and gzip are recognised under any name (zlib by its usual header bytes only when the name
+ * says nothing); under a name that is not pickle-like, what they hold is judged only if it is a
+ * pickle (see scanUnnamed). xz, bz2, lz4, which the scanner does not open, are reported under any
+ * name but an archive's (`.tar.xz`, `.tgz`, …), by their full magic.
+ */
+const ZLIB_SECOND = new Set([0x01, 0x5e, 0x9c, 0xda]);
+
+const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
+const ARCHIVE_NAME = /\.(tar\.\w+|tgz|tbz2?|txz|tlz4?)$/i;
+
+function unnamedUnopened(head: Buffer, name: string): Compression | undefined {
+  if (ARCHIVE_NAME.test(name) || head.length < 10) return undefined;
+  if (head.subarray(0, 6).equals(XZ_MAGIC)) return "xz";
+  if (head.readUInt32LE(0) === 0x184d2204) return "lz4";
+  if (head.toString("latin1", 0, 3) === "BZh" && /[1-9]/.test(String.fromCharCode(head[3] as number)) && head.toString("latin1", 4, 10) === "1AY&SY")
+    return "bz2";
+  return undefined;
+}
+
 export function sniffCompression(head: Buffer, name: string): Compression | undefined {
-  if (!PICKLE_NAME.test(name) || head.length < 3) return undefined;
+  if (head.length < 3) return undefined;
   if (head.length > ZF_HEADER + 2 && head.toString("latin1", 0, 4) === "ZF0x" && head[ZF_HEADER] === 0x78) return "joblib-zf";
+  if (head[0] === 0x1f && head[1] === 0x8b && head[2] === 0x08) return "gzip";
+  if (!PICKLE_NAME.test(name)) return head[0] === 0x78 && ZLIB_SECOND.has(head[1] as number) ? "zlib" : unnamedUnopened(head, name);
   if (head[0] === 0x1f && head[1] === 0x8b) return "gzip";
   if (head[0] === 0x78 && ((head[0] << 8) | (head[1] as number)) % 31 === 0) return "zlib";
   if (head.toString("latin1", 0, 3) === "BZh") return "bz2";
@@ -70,8 +93,39 @@ export const compressedPickleFormat: FormatDef = {
   scan: ({ src, head, rel, extraAllowed }, format) => {
     const kind = sniffCompression(head, rel);
     const out = kind ? decompress(src, kind) : undefined;
+    if (!PICKLE_NAME.test(rel)) return scanUnnamed(out, kind, extraAllowed, rel);
     if (!out || "issue" in out) return { format, issues: out ? [out.issue] : [] };
     const issues = scanPickle(out.source, { extraAllowed }).issues;
     return { format, issues: issues.map((i) => ({ ...i, evidence: `${kind}-compressed: ${i.evidence ?? i.message}` })) };
   },
 };
+
+/**
+ * zlib/gzip data under a name that does not say pickle (`clf.model`, `data.gz`): a pickle inside it
+ * (it parses to STOP, or shows a finding at or above high before breaking) is judged as one, since
+ * joblib.load would open it; anything else is compressed data, "other", no finding. Too large to
+ * read is not-opened (medium), not a bomb: a big compressed dataset is ordinary.
+ */
+function scanUnnamed(out: ReturnType<typeof decompress> | undefined, kind: Compression | undefined, extraAllowed: ReadonlySet<string>, rel: string) {
+  if (!out) return { format: "other" as const, issues: unrecognised(rel) };
+  if ("issue" in out && out.issue.rule === "compression.not-opened") return { format: "other" as const, issues: [out.issue] };
+  if ("issue" in out)
+    return out.issue.rule === "compression.bomb"
+      ? { format: "other" as const, issues: [{ ...out.issue, severity: "medium" as const, rule: "compression.not-opened" }] }
+      : { format: "other" as const, issues: unrecognised(rel) };
+  const r = scanPickle(out.source, { extraAllowed });
+  if (!r.wellFormed && !r.issues.some((i) => atLeast(i.severity, "high"))) return { format: "other" as const, issues: unrecognised(rel) };
+  return { format: "compressed-pickle" as const, issues: r.issues.map((i) => ({ ...i, evidence: `${kind}-compressed: ${i.evidence ?? i.message}` })) };
+}
+
+/** As scan-file.ts says of any file: a weights name (`.bin`, `.pt`, …) in no known format cannot be vetted. */
+function unrecognised(rel: string): Issue[] {
+  if (!/\.(bin|pt|pth|ckpt|mar)$/i.test(rel)) return [];
+  return [
+    {
+      severity: "medium",
+      rule: "format.unrecognised",
+      message: "a weights file holding compressed data that is not a pickle: it cannot be vetted",
+    },
+  ];
+}

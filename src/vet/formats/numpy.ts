@@ -111,5 +111,10 @@ export function scanNpy(src: ByteSource, opts: PickleOptions & { fileSize?: numb
 export const npyFormat: FormatDef = {
   magic: (head) => (isNpy(head) ? "numpy" : undefined),
   named: (name) => (/\.npy$/i.test(name) ? "numpy" : undefined),
-  scan: ({ src, extraAllowed }, format) => ({ format, issues: scanNpy(src, { extraAllowed }).issues }),
+  scan: ({ src, head, extraAllowed }, format) => {
+    const issues = scanNpy(src, { extraAllowed }).issues;
+    // numpy.load(allow_pickle=True) unpickles a file without the .npy magic (joblib < 0.10 loads its
+    // sibling .npy files that way): its pickle is judged too.
+    return { format, issues: isNpy(head) ? issues : [...issues, ...scanPickle(src, { extraAllowed }).issues] };
+  },
 };

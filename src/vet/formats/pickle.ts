@@ -8,7 +8,7 @@
 import type { ByteSource } from "../source.js";
 import type { Issue } from "../types.js";
 import { DEFAULT_PICKLE_LIMITS, type GlobalRef, Machine, PickleError, type PickleLimits } from "./pickle/machine.js";
-import { dynamicIssues, globalIssues } from "./pickle/rules.js";
+import { dynamicIssues, externalIssues, globalIssues } from "./pickle/rules.js";
 
 export { DEFAULT_PICKLE_LIMITS, type GlobalRef, type PickleLimits } from "./pickle/machine.js";
 export { joblibArray } from "./pickle/rules.js";
@@ -74,6 +74,6 @@ export function scanPickle(src: ByteSource, opts: PickleOptions = {}): PickleSca
   if (m.pos < src.size && pickles >= limits.maxPickles)
     issues.push({ severity: "medium", rule: "pickle.too-many", message: `more than ${limits.maxPickles} pickles in one stream; the rest was not scanned` });
   const globals = [...m.globals.values()];
-  issues.push(...globalIssues(globals), ...dynamicIssues(m.dynamic));
+  issues.push(...globalIssues(globals), ...dynamicIssues(m.dynamic), ...externalIssues(m.external));
   return { issues, globals, pickles, ops: m.ops, wellFormed };
 }

@@ -9,7 +9,7 @@
 import { classifyGlobal, FORWARDING, type GlobalClass } from "../../globals.js";
 import type { ByteSource } from "../../source.js";
 import { type ArgKind, OPCODES } from "./opcodes.js";
-import { isJoblibWrapper, joblibArray } from "./rules.js";
+import { isJoblibFileWrapper, isJoblibWrapper, joblibArray, joblibFile } from "./rules.js";
 
 export interface PickleLimits {
   maxOps: number;
@@ -31,15 +31,18 @@ export interface GlobalRef {
 }
 
 export type V =
-  | { k: "str"; s: string }
+  | { k: "str"; s: string; bytes?: true }
   | { k: "int"; n: number }
   | { k: "global"; g: GlobalRef }
-  | { k: "obj"; of: GlobalRef | undefined; args?: V }
+  /** `init`: made by calling the class (its __init__ ran), not by NEWOBJ or copyreg; `state`: its last BUILD. */
+  | { k: "obj"; of: GlobalRef | undefined; args?: V; init?: boolean; state?: V }
   | { k: "tuple"; items: V[] }
   | { k: "dict"; entries: Map<string, V> }
   | { k: "val" };
 
 export const VAL: V = { k: "val" };
+/** Python's None, told apart from other values because joblib reads `attr is not None`. */
+export const NONE: V = { k: "val" };
 const MAX_KEPT_STRING = 4096;
 const MAX_TUPLE_KEPT = 64;
 const MAX_DICT_KEPT = 64;
@@ -63,6 +66,8 @@ export class Machine {
   ops = 0;
   readonly globals = new Map<string, GlobalRef>();
   readonly dynamic: { op: string; at: number; what: string }[] = [];
+  /** joblib < 0.10 NDArrayWrappers: the file each one has numpy.load (allow_pickle=True) on load. */
+  readonly external: { at: number; file: string | undefined }[] = [];
   stack: V[] = [];
   marks: V[][] = [];
   memo = new Map<number, V>();
@@ -190,9 +195,10 @@ export class Machine {
 
   setItems(target: V, items: V[]): void {
     if (target.k !== "dict") return;
-    for (let i = 0; i + 1 < items.length && target.entries.size < MAX_DICT_KEPT; i += 2) {
+    for (let i = 0; i + 1 < items.length; i += 2) {
       const key = items[i] as V;
-      if (key.k === "str") target.entries.set(key.s, items[i + 1] as V);
+      // A later value for a kept key replaces it (Python's dict does), however many keys came between.
+      if (key.k === "str" && !key.bytes && (target.entries.size < MAX_DICT_KEPT || target.entries.has(key.s))) target.entries.set(key.s, items[i + 1] as V);
     }
   }
 
@@ -221,8 +227,12 @@ export class Machine {
   called(fn: V | undefined, op: string, at: number, args?: V): GlobalRef | undefined {
     if (fn?.k === "global") {
       fn.g.calls.push({ op, at });
-      if (FORWARDING.has(`${fn.g.module}.${fn.g.name}`) && args?.k === "tuple")
+      if (FORWARDING.has(`${fn.g.module}.${fn.g.name}`) && args?.k === "tuple") {
         for (const a of args.items) if (a.k === "global") a.g.calls.push({ op, at, via: `${fn.g.module}.${fn.g.name}` });
+        // copyreg's forwarders return an instance of the class they are given: that is what was built.
+        const cls = args.items[0];
+        if (cls?.k === "global") return cls.g;
+      }
       return fn.g;
     }
     const what =
@@ -234,8 +244,11 @@ export class Machine {
   /** BUILD on a joblib NumpyArrayWrapper: skip the array bytes joblib wrote after it, or scan an object array's nested pickle. */
   build(obj: V, state: V, at: number): void {
     if (obj.k === "global") obj.g.calls.push({ op: "BUILD", at });
-    if (obj.k !== "obj" || !obj.of || !isJoblibWrapper(obj.of)) return;
-    const a = joblibArray(state);
+    if (obj.k !== "obj") return;
+    obj.state = state;
+    if (obj.of && isJoblibFileWrapper(obj.of)) this.external.push({ at, file: joblibFile(obj) });
+    if (!obj.of || !isJoblibWrapper(obj.of)) return;
+    const a = joblibArray(obj);
     if (typeof a === "string") throw new PickleError(`joblib array: ${a}`, at);
     if (a.object) {
       if (this.nested >= MAX_NESTED) throw new PickleError(`object arrays nested more than ${MAX_NESTED} deep`, at);
@@ -276,6 +289,8 @@ export class Machine {
 }
 
 const pushVal: Handler = (m, _a, at) => m.push(VAL, at);
+/** bytes, not str, in Python 3: a dict key b"shape" is not the attribute `shape`. */
+const asBytes = (v: V): V => (v.k === "str" ? { ...v, bytes: true } : v);
 const nothing: Handler = () => {};
 
 /** What each opcode does to the stack, memo and calls (STOP ends Machine.run). */
@@ -300,7 +315,7 @@ const HANDLERS: Record<string, Handler> = {
   BINFLOAT: pushVal,
   LONG1: pushVal,
   LONG4: pushVal,
-  NONE: pushVal,
+  NONE: (m, _a, at) => m.push(NONE, at),
   NEWTRUE: pushVal,
   NEWFALSE: pushVal,
   STRING: (m, a, at) => {
@@ -309,14 +324,14 @@ const HANDLERS: Record<string, Handler> = {
   },
   UNICODE: (m, a, at) => m.push((a as string).length <= MAX_KEPT_STRING ? { k: "str", s: a as string } : VAL, at),
   BINSTRING: (m, a, at) => m.push(a as V, at),
-  BINBYTES: (m, a, at) => m.push(a as V, at),
+  BINBYTES: (m, a, at) => m.push(asBytes(a as V), at),
   BINUNICODE: (m, a, at) => m.push(a as V, at),
   SHORT_BINSTRING: (m, a, at) => m.push(a as V, at),
-  SHORT_BINBYTES: (m, a, at) => m.push(a as V, at),
+  SHORT_BINBYTES: (m, a, at) => m.push(asBytes(a as V), at),
   SHORT_BINUNICODE: (m, a, at) => m.push(a as V, at),
   BINUNICODE8: (m, a, at) => m.push(a as V, at),
-  BINBYTES8: (m, a, at) => m.push(a as V, at),
-  BYTEARRAY8: (m, a, at) => m.push(a as V, at),
+  BINBYTES8: (m, a, at) => m.push(asBytes(a as V), at),
+  BYTEARRAY8: (m, a, at) => m.push(asBytes(a as V), at),
   NEXT_BUFFER: pushVal,
   READONLY_BUFFER: (m, _a, at) => void m.top(at, "READONLY_BUFFER on an empty stack"),
   EMPTY_TUPLE: (m, _a, at) => m.push(m.tuple([]), at),
@@ -394,17 +409,20 @@ const HANDLERS: Record<string, Handler> = {
     const [module, name] = a as [string, string];
     const args = m.popMark(at);
     const g = m.ref(module, name, at, "INST");
-    m.push({ k: "obj", of: m.called({ k: "global", g }, "INST", at, m.tuple(args)) }, at);
+    // INST and OBJ call the class only when given arguments; without, they use __new__ and __init__ does not run.
+    m.push({ k: "obj", of: m.called({ k: "global", g }, "INST", at, m.tuple(args)), args: m.tuple(args), init: args.length > 0 }, at);
   },
   REDUCE: (m, _a, at) => {
     const args = m.pop(at);
     const fn = m.pop(at);
-    m.push({ k: "obj", of: m.called(fn, "REDUCE", at, args), args }, at);
+    const of = m.called(fn, "REDUCE", at, args);
+    m.push({ k: "obj", of, args, init: fn.k === "global" && of === fn.g }, at);
   },
   OBJ: (m, _a, at) => {
     const items = m.popMark(at);
     if (items.length === 0) throw new PickleError("OBJ without a class", at);
-    m.push({ k: "obj", of: m.called(items[0], "OBJ", at, m.tuple(items.slice(1))) }, at);
+    const args = m.tuple(items.slice(1));
+    m.push({ k: "obj", of: m.called(items[0], "OBJ", at, args), args, init: items.length > 1 }, at);
   },
   NEWOBJ: (m, _a, at) => {
     const args = m.pop(at);
