@@ -34,13 +34,17 @@ rmSync("dist/bundle", { recursive: true, force: true });
 
 const external = ["better-sqlite3", "node-llama-cpp", "@huggingface/hub", "@huggingface/gguf", "fastify", "pg", "cli-progress", "@cyclonedx/cyclonedx-library"];
 
-// The CLI as one ES module. Lazy imports of our own modules stay lazy (esbuild wraps each in a
-// function run on first use). Bundled CommonJS packages call require(), which an ES module lacks:
+// The CLI as ES modules: the entry and, with code splitting, one chunk per lazily imported part, so
+// a part and the packages only it uses (fastify for the UI and the simulator, the CycloneDX library
+// for scan) load on first use, not at every start (an ES bundle without splitting hoists every
+// external import to its top). Bundled CommonJS packages call require(), which an ES module lacks:
 // the banner gives them Node's. Start-up compiles the bundle every run on Node 20; on Node >= 22.1
 // bin/weightbridge.js turns on Node's own compile cache (module.enableCompileCache).
 await build({
   entryPoints: { cli: "src/cli/main.ts" },
   outdir: "dist/bundle",
+  chunkNames: "[name]-[hash]",
+  splitting: true,
   bundle: true,
   format: "esm",
   platform: "node",
