@@ -100,3 +100,78 @@ export function latencyChart(models: readonly ModelOverall[]): string {
   parts.push("</svg>");
   return parts.join("");
 }
+
+/** One series of a line chart: a name, a colour, points (x, y); null ys are gaps. */
+interface Series {
+  name: string;
+  color: string;
+  dashed?: boolean;
+  points: [number, number | null][];
+}
+
+/** A small line chart with a log-scaled x axis (concurrency levels double) and labelled series. */
+function lineChart(id: string, title: string, yLabel: string, xs: readonly number[], series: readonly Series[]): string {
+  const W = 520;
+  const H = 260;
+  const L = 56;
+  const R = 16;
+  const T = 30;
+  const B = 44;
+  const ys = series.flatMap((s) => s.points.map((p) => p[1] ?? 0));
+  const maxY = niceMax(Math.max(...ys, 0) * 1.05);
+  const lx = xs.map((v) => Math.log2(Math.max(v, 1)));
+  const [x0, x1] = [Math.min(...lx), Math.max(...lx)];
+  const x = (v: number) => L + (x1 === x0 ? 0.5 : (Math.log2(Math.max(v, 1)) - x0) / (x1 - x0)) * (W - L - R);
+  const y = (v: number) => T + (1 - v / maxY) * (H - T - B);
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeXml(title)}" class="chart" id="${id}">`,
+    `<title>${escapeXml(title)}</title>`,
+    `<text x="${L}" y="${T - 12}" font-size="12" fill="#111827">${escapeXml(title)}</text>`,
+  ];
+  for (let i = 0; i <= 4; i++) {
+    const v = (maxY * i) / 4;
+    parts.push(`<line x1="${L}" y1="${y(v)}" x2="${W - R}" y2="${y(v)}" stroke="#e5e7eb"/>`);
+    parts.push(`<text x="${L - 6}" y="${y(v) + 4}" text-anchor="end" font-size="10" fill="#374151">${Number(v.toPrecision(3))}</text>`);
+  }
+  for (const v of xs) parts.push(`<text x="${x(v)}" y="${H - B + 16}" text-anchor="middle" font-size="10" fill="#374151">${v}</text>`);
+  parts.push(`<text x="${(L + W - R) / 2}" y="${H - 8}" text-anchor="middle" font-size="11" fill="#374151">concurrent requests</text>`);
+  parts.push(
+    `<text x="12" y="${(T + H - B) / 2}" font-size="11" fill="#374151" transform="rotate(-90 12 ${(T + H - B) / 2})" text-anchor="middle">${escapeXml(yLabel)}</text>`,
+  );
+  series.forEach((s, i) => {
+    const pts = s.points.filter((p): p is [number, number] => p[1] !== null);
+    if (pts.length) {
+      const d = pts.map((p, j) => `${j ? "L" : "M"}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join("");
+      parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ""}/>`);
+      for (const p of pts) parts.push(`<circle cx="${x(p[0]).toFixed(1)}" cy="${y(p[1]).toFixed(1)}" r="3" fill="${s.color}"/>`);
+    }
+    parts.push(`<text x="${L + 110 + i * 90}" y="${T - 12}" font-size="10" fill="${s.color}">${escapeXml(s.name)}</text>`);
+  });
+  parts.push("</svg>");
+  return parts.join("");
+}
+
+/** A bench run's curves over concurrency: throughput (requests and output tokens per second) and latency (p50, p95, TTFT p50). */
+export function benchCurves(
+  levels: readonly {
+    concurrency: number;
+    requestsPerS: number;
+    outputTokensPerS: number;
+    latencyMs: { p50: number | null; p95: number | null };
+    ttftMs: { p50: number | null };
+  }[],
+): string {
+  const xs = levels.map((l) => l.concurrency);
+  const throughput = lineChart("chart-bench-throughput", "Throughput", "requests per second", xs, [
+    { name: "requests/s", color: COLORS[0] as string, points: levels.map((l) => [l.concurrency, l.requestsPerS]) },
+  ]);
+  const tokens = lineChart("chart-bench-tokens", "Output tokens", "tokens per second", xs, [
+    { name: "output tok/s", color: COLORS[2] as string, points: levels.map((l) => [l.concurrency, l.outputTokensPerS]) },
+  ]);
+  const latency = lineChart("chart-bench-latency", "Latency", "ms", xs, [
+    { name: "p50", color: COLORS[0] as string, points: levels.map((l) => [l.concurrency, l.latencyMs.p50]) },
+    { name: "p95", color: COLORS[1] as string, points: levels.map((l) => [l.concurrency, l.latencyMs.p95]) },
+    { name: "TTFT p50", color: COLORS[2] as string, dashed: true, points: levels.map((l) => [l.concurrency, l.ttftMs.p50]) },
+  ]);
+  return `<div class="charts">${throughput}${tokens}${latency}</div>`;
+}

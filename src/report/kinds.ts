@@ -11,6 +11,7 @@ import type { RunRow, StoreHandle } from "../store/index.js";
 import { loadBenchLevels, loadResults } from "../store/index.js";
 import { renderTable } from "../util/table.js";
 import { escapeXml } from "../util/xml.js";
+import { benchCurves } from "./charts.js";
 import { pct } from "./format.js";
 
 export interface RedteamReport {
@@ -146,7 +147,7 @@ const htmlTable = (header: string[], rows: string[][]) =>
 export function renderBenchHtml(r: BenchReport): string {
   return htmlPage(
     `Bench report — ${r.runId}`,
-    `<h1>Bench report</h1><p>Run <code>${escapeXml(r.runId)}</code> (${escapeXml(r.status)}) · model <b>${escapeXml(r.model)}</b> · times in ms</p>${htmlTable(BENCH_HEADER, benchRows(r.levels))}`,
+    `<h1>Bench report</h1><p>Run <code>${escapeXml(r.runId)}</code> (${escapeXml(r.status)}) · model <b>${escapeXml(r.model)}</b> · times in ms</p>${r.levels.length ? benchCurves(r.levels) : ""}${htmlTable(BENCH_HEADER, benchRows(r.levels))}`,
   );
 }
 

@@ -170,6 +170,15 @@ describe("report per run kind", () => {
     const j = JSON.parse((await runCli(["report", runId, "-c", config, "--format", "json"])).stdout) as { kind: string; levels: unknown[] };
     expect(j.kind).toBe("bench");
     expect(j.levels).toHaveLength(2);
+    const html = await runCli(["report", runId, "-c", config, "--format", "html", "-o", join(dir, "bench.html")]);
+    expect(html.code).toBe(0);
+    const page = readFileSync(join(dir, "bench.html"), "utf8");
+    // Throughput and latency curves over the concurrency levels: one point per level and series.
+    for (const id of ["chart-bench-throughput", "chart-bench-tokens", "chart-bench-latency"]) expect(page).toContain(`id="${id}"`);
+    const throughput = page.slice(page.indexOf('id="chart-bench-throughput"'), page.indexOf('id="chart-bench-tokens"'));
+    expect(throughput.match(/<circle /g)).toHaveLength(2);
+    const latency = page.slice(page.indexOf('id="chart-bench-latency"'));
+    expect(latency.match(/<circle /g)).toHaveLength(2 * 3);
     const show = await runCli(["runs", "show", runId, "-c", config]);
     noTrace(show.stderr);
     expect(show.code).toBe(0);
