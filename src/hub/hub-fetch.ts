@@ -6,17 +6,20 @@
  * (https in a CONNECT tunnel, TLS checked end to end; http as absolute-form requests; credentials in
  * the proxy URL sent as Proxy-Authorization); anything else through Node's fetch, unchanged.
  */
-import { ProxyAgent, fetch as undiciFetch } from "undici";
+import { createRequire } from "node:module";
+import type { ProxyAgent, fetch as UndiciFetch } from "undici";
 import { proxyFor } from "../net/index.js";
 
 const agents = new Map<string, ProxyAgent>();
+/** undici's package (fetch, ProxyAgent), loaded only when a request goes through a proxy. */
+const undici = () => createRequire(import.meta.url)("undici") as { ProxyAgent: typeof ProxyAgent; fetch: typeof UndiciFetch };
 
 function agentFor(proxy: URL, target: URL): ProxyAgent {
   const tunnel = target.protocol === "https:";
   const key = `${proxy.href}#${tunnel}`;
   let a = agents.get(key);
   if (!a) {
-    a = new ProxyAgent({ uri: proxy.href, proxyTunnel: tunnel });
+    a = new (undici().ProxyAgent)({ uri: proxy.href, proxyTunnel: tunnel });
     agents.set(key, a);
   }
   return a;
@@ -42,8 +45,8 @@ export const hubFetch: typeof fetch = (input, init) => {
     });
   const asRequest = request ? { method: request.method, headers: Object.fromEntries(request.headers), body: request.body, duplex: "half" } : {};
   // undici's own Response is the same shape as Node's (web streams, headers, json()).
-  const options = { ...asRequest, ...(init as object), dispatcher: agentFor(proxy, target) } as Parameters<typeof undiciFetch>[1];
-  return (undiciFetch(url, options) as unknown as Promise<Response>).catch((e) => {
+  const options = { ...asRequest, ...(init as object), dispatcher: agentFor(proxy, target) } as Parameters<typeof UndiciFetch>[1];
+  return (undici().fetch(url, options) as unknown as Promise<Response>).catch((e) => {
     throw explained(e, proxy);
   });
 };

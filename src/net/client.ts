@@ -12,8 +12,7 @@ import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { StringDecoder } from "node:string_decoder";
 import tls from "node:tls";
-import type { Dispatcher, ProxyAgent as ProxyAgentType } from "undici";
-import Pool from "undici/lib/dispatcher/pool.js";
+import type { Dispatcher, Pool, ProxyAgent as ProxyAgentType } from "undici";
 import { UserError } from "../util/errors.js";
 import { BodyTimeoutError, classify, HeadTimeoutError, MalformedBodyError } from "./errors.js";
 import { proxyFor } from "./proxy.js";
@@ -29,6 +28,12 @@ const pools: PoolRegistry = new Map();
  * undici's ProxyAgent needs the package index (which attaches request/connect to every dispatcher);
  * loaded only when a proxy is configured, so a run without one does not pay for fetch and WebSocket.
  */
+/** undici's Pool, loaded on first use (by path: the package index also loads fetch and WebSocket), so commands that send nothing (scan, report) do not load it. */
+let PoolClass: typeof Pool | undefined;
+const loadPool = (): typeof Pool => {
+  PoolClass ??= createRequire(import.meta.url)("undici/lib/dispatcher/pool.js") as typeof Pool;
+  return PoolClass;
+};
 const loadProxyAgent = (): typeof ProxyAgentType => (createRequire(import.meta.url)("undici") as { ProxyAgent: typeof ProxyAgentType }).ProxyAgent;
 
 /** How long a connection may take to open (TCP and TLS). */
@@ -62,7 +67,7 @@ export function dispatcherFor(
           requestTls: connect,
           connect: { timeout: connectTimeoutMs },
         })
-      : new Pool(u.origin, common);
+      : new (loadPool())(u.origin, common);
     registry.set(key, d);
   }
   return d;
