@@ -3,38 +3,29 @@
  * (whole and streamed), answers the gateway cannot read, and the audit row's place before [DONE].
  */
 
-import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listAudit } from "../../src/store/gateway.js";
-import { tempDir, writeFiles } from "../support/project.js";
-import { startRecordingUpstream } from "../support/recording-upstream.js";
-import { startTestGateway, TEST_KEY } from "../support/test-gateway.js";
+import { gatewayOnRecordingUpstream, TEST_KEY } from "../support/test-gateway.js";
 
 const CARD = "4111 1111 1111 1111";
 const EMAIL = "leak@example.com";
 const SSN = "123-45-6789";
 
-let up: Awaited<ReturnType<typeof startRecordingUpstream>>;
-let g: Awaited<ReturnType<typeof startTestGateway>>;
+let up: Awaited<ReturnType<typeof gatewayOnRecordingUpstream>>["up"];
+let g: Awaited<ReturnType<typeof gatewayOnRecordingUpstream>>["g"];
+let closeAll: () => Promise<void>;
 
 beforeAll(async () => {
-  up = await startRecordingUpstream();
-  const dir = tempDir();
-  writeFiles(dir, {
-    "gateway.yaml": `deployments:
-  - { id: only, baseUrl: "${up.baseUrl}", model: m, accepts: [] }
-routes:
-  - { model: support, targets: [only], onSensitive: block }
-  - { model: lenient, targets: [only], onSensitive: block, onUnscannableResponse: pass }
-`,
-  });
-  g = await startTestGateway(dir, join(".wb", "wb.db"));
+  ({
+    up,
+    g,
+    close: closeAll,
+  } = await gatewayOnRecordingUpstream(
+    "  - { model: support, targets: [only], onSensitive: block }\n  - { model: lenient, targets: [only], onSensitive: block, onUnscannableResponse: pass }\n",
+  ));
 });
-afterAll(async () => {
-  await g.close();
-  await up.close();
-});
+afterAll(async () => closeAll());
 
 const chat = (extra: Record<string, unknown> = {}, model = "support") =>
   fetch(`${g.gw.url}/v1/chat/completions`, {

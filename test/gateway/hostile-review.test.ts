@@ -5,33 +5,28 @@
  */
 
 import { createHash } from "node:crypto";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashKey } from "../../src/gateway/server.js";
 import { insertKey, listAudit } from "../../src/store/gateway.js";
-import { tempDir, writeFiles } from "../support/project.js";
-import { defaultAnswer, startRecordingUpstream } from "../support/recording-upstream.js";
-import { startTestGateway, TEST_KEY } from "../support/test-gateway.js";
+import { defaultAnswer } from "../support/recording-upstream.js";
+import { gatewayOnRecordingUpstream, TEST_KEY } from "../support/test-gateway.js";
 
 const CARD = "4111 1111 1111 1111";
 const EMAIL = "leak@example.com";
 const TPM_KEY = "wb_tpm_review";
 
-let up: Awaited<ReturnType<typeof startRecordingUpstream>>;
-let g: Awaited<ReturnType<typeof startTestGateway>>;
+let up: Awaited<ReturnType<typeof gatewayOnRecordingUpstream>>["up"];
+let g: Awaited<ReturnType<typeof gatewayOnRecordingUpstream>>["g"];
+let _closeAll: () => Promise<void>;
 
 beforeAll(async () => {
-  up = await startRecordingUpstream();
-  const dir = tempDir();
-  writeFiles(dir, {
-    "gateway.yaml": `deployments:
-  - { id: only, baseUrl: "${up.baseUrl}", model: m, accepts: [] }
-routes:
-  - { model: support, targets: [only], onSensitive: block }
-  - { model: lenient, targets: [only], onSensitive: block, onUnknownShape: pass }
-`,
-  });
-  g = await startTestGateway(dir, join(".wb", "wb.db"));
+  ({
+    up,
+    g,
+    close: _closeAll,
+  } = await gatewayOnRecordingUpstream(
+    "  - { model: support, targets: [only], onSensitive: block }\n  - { model: lenient, targets: [only], onSensitive: block, onUnknownShape: pass }\n",
+  ));
   await insertKey(g.store.db, { name: "metered", keyHash: hashKey(TPM_KEY), routes: null, rpm: null, tpm: 1000, budgetUsd: null });
 });
 afterAll(async () => {

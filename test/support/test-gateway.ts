@@ -4,6 +4,7 @@ import { loadGatewayConfig } from "../../src/gateway/config.js";
 import { hashKey, startGateway } from "../../src/gateway/server.js";
 import { insertKey } from "../../src/store/gateway.js";
 import { openStore } from "../../src/store/open.js";
+import { tempDir, writeFiles } from "./project.js";
 
 export const TEST_KEY = "wb_test";
 
@@ -18,6 +19,26 @@ export async function startTestGateway(dir: string, storeFile: string) {
     close: async () => {
       await gw.close();
       await store.close();
+    },
+  };
+}
+
+/**
+ * A recording upstream (one deployment, `only`, accepting nothing) and a gateway in front of it with
+ * the given routes (YAML list items). close() stops both.
+ */
+export async function gatewayOnRecordingUpstream(routes: string) {
+  const { startRecordingUpstream } = await import("./recording-upstream.js");
+  const up = await startRecordingUpstream();
+  const dir = tempDir();
+  writeFiles(dir, { "gateway.yaml": `deployments:\n  - { id: only, baseUrl: "${up.baseUrl}", model: m, accepts: [] }\nroutes:\n${routes}` });
+  const g = await startTestGateway(dir, join(".wb", "wb.db"));
+  return {
+    up,
+    g,
+    close: async () => {
+      await g.close();
+      await up.close();
     },
   };
 }
