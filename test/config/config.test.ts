@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadProject } from "../../src/config/project.js";
-import { UserError } from "../../src/util/errors.js";
+import { userErrorOf } from "../support/errors.js";
 import { tempDir, writeFiles } from "../support/project.js";
 
 const SUITE = `name: ticket-intent
@@ -39,16 +39,6 @@ function project(files: Record<string, string>) {
   return join(dir, "weightbridge.yaml");
 }
 
-function errorOf(fn: () => unknown): UserError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof UserError) return e;
-    throw e;
-  }
-  throw new Error("expected a UserError");
-}
-
 describe("weightbridge.yaml", () => {
   it("accepts the documented example config and suite", () => {
     const p = loadProject(project({ "weightbridge.yaml": CONFIG }));
@@ -66,40 +56,40 @@ describe("weightbridge.yaml", () => {
   });
 
   it("names file, line and a fix for an unknown key (with a did-you-mean)", () => {
-    const e = errorOf(() => loadProject(project({ "weightbridge.yaml": CONFIG.replace("concurrency: 16", "concurency: 16") })));
+    const e = userErrorOf(() => loadProject(project({ "weightbridge.yaml": CONFIG.replace("concurrency: 16", "concurency: 16") })));
     expect(e.message).toMatch(/weightbridge\.yaml:8: models\[0\]\.concurency: unknown key "concurency"/);
     expect(e.hint).toBe('did you mean "concurrency"?');
   });
 
   it("names the line of a wrong type", () => {
-    const e = errorOf(() => loadProject(project({ "weightbridge.yaml": CONFIG.replace("price: { input: 2.5", 'price: { input: "cheap"') })));
+    const e = userErrorOf(() => loadProject(project({ "weightbridge.yaml": CONFIG.replace("price: { input: 2.5", 'price: { input: "cheap"') })));
     expect(e.message).toMatch(/weightbridge\.yaml:7: models\[0\]\.price\.input:/);
     expect(e.hint).toMatch(/number/);
   });
 
   it("names the line of a missing required field", () => {
-    const e = errorOf(() => loadProject(project({ "weightbridge.yaml": CONFIG.replace("    path: ./models/qwen2.5-0.5b-instruct-q4_k_m.gguf\n", "") })));
+    const e = userErrorOf(() => loadProject(project({ "weightbridge.yaml": CONFIG.replace("    path: ./models/qwen2.5-0.5b-instruct-q4_k_m.gguf\n", "") })));
     expect(e.message).toMatch(/weightbridge\.yaml:9: models\[1\]\.path: required field is missing/);
   });
 
   it("rejects an unknown provider with the allowed values", () => {
-    const e = errorOf(() => loadProject(project({ "weightbridge.yaml": CONFIG.replace("provider: local ", "provider: llamacpp ") })));
+    const e = userErrorOf(() => loadProject(project({ "weightbridge.yaml": CONFIG.replace("provider: local ", "provider: llamacpp ") })));
     expect(e.message).toMatch(/weightbridge\.yaml:10: models\[1\]\.provider/);
     expect(`${e.message} ${e.hint}`).toMatch(/openai-compatible/);
   });
 
   it("rejects a baseline that is not a model", () => {
-    const e = errorOf(() => loadProject(project({ "weightbridge.yaml": CONFIG.replace("baseline: gpt-4o", "baseline: gpt-5") })));
+    const e = userErrorOf(() => loadProject(project({ "weightbridge.yaml": CONFIG.replace("baseline: gpt-4o", "baseline: gpt-5") })));
     expect(e.message).toMatch(/weightbridge\.yaml:12: baseline: "gpt-5" is not a model id/);
   });
 
   it("reports YAML syntax errors with line and column", () => {
-    const e = errorOf(() => loadProject(project({ "weightbridge.yaml": "models:\n  - id: a\n   provider: x\n" })));
+    const e = userErrorOf(() => loadProject(project({ "weightbridge.yaml": "models:\n  - id: a\n   provider: x\n" })));
     expect(e.message).toMatch(/weightbridge\.yaml:3:\d+: invalid YAML/);
   });
 
   it("reports a missing config file with a hint", () => {
-    const e = errorOf(() => loadProject(join(tempDir(), "nope.yaml")));
+    const e = userErrorOf(() => loadProject(join(tempDir(), "nope.yaml")));
     expect(e.message).toMatch(/nope\.yaml: config file not found/);
     expect(e.hint).toBeTruthy();
   });
@@ -107,7 +97,7 @@ describe("weightbridge.yaml", () => {
 
 describe("suite files", () => {
   it("reports a bad JSONL line with its line number", () => {
-    const e = errorOf(() =>
+    const e = userErrorOf(() =>
       loadProject(
         project({ "weightbridge.yaml": CONFIG, "cases.jsonl": '{"vars": {"message": "a"}, "expect": {"type": "equals", "value": "x"}}\n{"vars": oops}\n' }),
       ),
@@ -116,7 +106,7 @@ describe("suite files", () => {
   });
 
   it("reports an unknown grader type in JSONL", () => {
-    const e = errorOf(() =>
+    const e = userErrorOf(() =>
       loadProject(project({ "weightbridge.yaml": CONFIG, "cases.jsonl": '{"vars": {"message": "a"}, "expect": {"type": "equal", "value": "x"}}\n' })),
     );
     expect(e.message).toMatch(/cases\.jsonl:1: expect\.type: "type" is missing or not an allowed value/);
@@ -124,7 +114,7 @@ describe("suite files", () => {
   });
 
   it("reports a template variable a case does not define", () => {
-    const e = errorOf(() =>
+    const e = userErrorOf(() =>
       loadProject(project({ "weightbridge.yaml": CONFIG, "suite.yaml": SUITE.replace('prompt: "{{message}}"', 'prompt: "{{message}} from {{customer}}"') })),
     );
     expect(e.message).toMatch(/suite\.yaml:5: case uses \{\{customer\}\}/);
@@ -132,7 +122,7 @@ describe("suite files", () => {
   });
 
   it("reports a misspelled expect key in YAML with its line", () => {
-    const e = errorOf(() =>
+    const e = userErrorOf(() =>
       loadProject(
         project({ "weightbridge.yaml": CONFIG, "suite.yaml": SUITE.replace("{ type: equals, value: shipping }", "{ type: equals, valeu: shipping }") }),
       ),

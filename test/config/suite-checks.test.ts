@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadProject } from "../../src/config/project.js";
-import { UserError } from "../../src/util/errors.js";
+import { userErrorOf } from "../support/errors.js";
 import { tempDir, writeFiles } from "../support/project.js";
 
 const CONFIG = (id = "gpt-4o", suite = "suite.yaml") => `models:
@@ -20,16 +20,6 @@ function load(suite: string, config = CONFIG()) {
   return loadProject(join(dir, "weightbridge.yaml"));
 }
 
-function errorOf(fn: () => unknown): UserError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof UserError) return e;
-    throw e;
-  }
-  throw new Error("expected a UserError");
-}
-
 describe("suite templates", () => {
   it("fills variables with non-ASCII names", () => {
     const p = load(`name: 工单
@@ -43,14 +33,16 @@ cases:
   });
 
   it("a missing non-ASCII variable is an error naming it", () => {
-    const e = errorOf(() => load(`name: s\nprompt: "{{消息}}"\ncases:\n  - vars: { other: 1 }\n    expect: { type: contains, value: x }\n`));
+    const e = userErrorOf(() => load(`name: s\nprompt: "{{消息}}"\ncases:\n  - vars: { other: 1 }\n    expect: { type: contains, value: x }\n`));
     expect(e.message).toMatch(/suite\.yaml:4: case uses \{\{消息\}\}/);
   });
 
   it("a {{…}} that is not a variable reference is refused with its line", () => {
-    const e = errorOf(() => load(`name: s\nsystem: "ok"\nprompt: "Hello {{ first name }}"\ncases:\n  - vars: {}\n    expect: { type: contains, value: x }\n`));
+    const e = userErrorOf(() =>
+      load(`name: s\nsystem: "ok"\nprompt: "Hello {{ first name }}"\ncases:\n  - vars: {}\n    expect: { type: contains, value: x }\n`),
+    );
     expect(e.message).toMatch(/suite\.yaml:3: \{\{ first name \}\} in the user template is not a variable reference/);
-    const e2 = errorOf(() =>
+    const e2 = userErrorOf(() =>
       load(
         `name: s\nmessages:\n  - role: system\n    content: "{{}}"\n  - role: user\n    content: hi\ncases:\n  - vars: {}\n    expect: { type: contains, value: x }\n`,
       ),
@@ -66,7 +58,7 @@ cases:
 
 describe("grader definitions are checked at load", () => {
   it("a broken regex names file:line", () => {
-    const e = errorOf(() =>
+    const e = userErrorOf(() =>
       load(
         `name: s\nprompt: hi\ncases:\n  - vars: {}\n    expect: { type: contains, value: x }\n  - vars: {}\n    expect: { type: regex, pattern: "([a-z]" }\n`,
       ),
@@ -76,12 +68,12 @@ describe("grader definitions are checked at load", () => {
   });
 
   it("an invalid JSON schema names file:line", () => {
-    const e = errorOf(() => load(`name: s\nprompt: hi\ncases:\n  - vars: {}\n    expect: { type: json-schema, schema: { type: banana } }\n`));
+    const e = userErrorOf(() => load(`name: s\nprompt: hi\ncases:\n  - vars: {}\n    expect: { type: json-schema, schema: { type: banana } }\n`));
     expect(e.message).toMatch(/suite\.yaml:4: json-schema expectation: the schema is not valid/);
   });
 
   it("an empty label is refused", () => {
-    const e = errorOf(() => load(`name: s\nprompt: hi\ncases:\n  - vars: {}\n    expect: { type: label, value: "  " }\n`));
+    const e = userErrorOf(() => load(`name: s\nprompt: hi\ncases:\n  - vars: {}\n    expect: { type: label, value: "  " }\n`));
     expect(e.message).toMatch(/suite\.yaml:4: label expectation has an empty label/);
   });
 
@@ -92,7 +84,7 @@ describe("grader definitions are checked at load", () => {
       "suite.yaml": "name: s\nprompt: hi\ncases:\n  - file: cases.jsonl\n",
       "cases.jsonl": '{"expect": {"type": "contains", "value": "a"}}\n{"expect": {"type": "regex", "pattern": "*"}}\n',
     });
-    const e = errorOf(() => loadProject(join(dir, "weightbridge.yaml")));
+    const e = userErrorOf(() => loadProject(join(dir, "weightbridge.yaml")));
     expect(e.message).toMatch(/cases\.jsonl:2: regex expectation/);
   });
 });

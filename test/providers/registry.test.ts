@@ -11,7 +11,7 @@ import { resolvePrice } from "../../src/economics/catalog.js";
 import { defineProvider } from "../../src/providers/definition.js";
 import { createProvider, defaultConcurrency, providerDefinitions, registerProvider } from "../../src/providers/registry.js";
 import type { Provider } from "../../src/providers/types.js";
-import { UserError } from "../../src/util/errors.js";
+import { userErrorOf } from "../support/errors.js";
 import { tempDir, writeFiles } from "../support/project.js";
 import { type Simulator, startStub } from "../support/stub-server.js";
 import { makeTinyGguf } from "../support/tiny-gguf.js";
@@ -22,16 +22,6 @@ function project(models: string): string {
   const dir = tempDir();
   writeFiles(dir, { "suite.yaml": SUITE, "weightbridge.yaml": `models:\n${models}suites:\n  - suite.yaml\n` });
   return join(dir, "weightbridge.yaml");
-}
-
-function errorOf(fn: () => unknown): UserError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof UserError) return e;
-    throw e;
-  }
-  throw new Error("expected a UserError");
 }
 
 let sim: Simulator;
@@ -95,7 +85,7 @@ describe("built-in kinds", () => {
   });
 
   it("refuses an unknown kind and a kind registered twice", () => {
-    const e = errorOf(() => createProvider({ id: "x", provider: "bedrock" }));
+    const e = userErrorOf(() => createProvider({ id: "x", provider: "bedrock" }));
     expect(e.message).toBe('model x: unknown provider "bedrock"');
     expect(e.hint).toMatch(/openai-compatible, openai, anthropic, local/);
     expect(() => registerProvider(providerDefinitions()[0] as never)).toThrow(/already registered/);
@@ -138,23 +128,23 @@ describe("a kind registered at run time", () => {
     // The rebuilt schema keeps the whole config's checks (here: unique ids).
     const twice =
       "  - { id: v, provider: vertex, project: acme, model: x }\n  - { id: v, provider: openai-compatible, baseUrl: http://127.0.0.1:1/v1, model: y }\n";
-    expect(errorOf(() => loadProject(project(twice))).message).toMatch(/weightbridge\.yaml:3: models\[1\]\.id: duplicate model id "v"/);
+    expect(userErrorOf(() => loadProject(project(twice))).message).toMatch(/weightbridge\.yaml:3: models\[1\]\.id: duplicate model id "v"/);
   });
 
   it("gets file:line and did-you-mean for its own keys, and appears in the unknown-provider hint", () => {
     unregister = registerProvider(vertex);
-    const e = errorOf(() => loadProject(project("  - id: v\n    provider: vertex\n    project: acme\n    regoin: eu\n    model: gemini-x\n")));
+    const e = userErrorOf(() => loadProject(project("  - id: v\n    provider: vertex\n    project: acme\n    regoin: eu\n    model: gemini-x\n")));
     expect(e.message).toMatch(/weightbridge\.yaml:5: models\[0\]\.regoin: unknown key "regoin"/);
     expect(e.hint).toBe('did you mean "region"?');
-    const missing = errorOf(() => loadProject(project("  - id: v\n    provider: vertex\n    model: gemini-x\n")));
+    const missing = userErrorOf(() => loadProject(project("  - id: v\n    provider: vertex\n    model: gemini-x\n")));
     expect(missing.message).toMatch(/weightbridge\.yaml:2: models\[0\]\.project: required field is missing/);
-    const unknown = errorOf(() => loadProject(project("  - id: v\n    provider: vertx\n    model: gemini-x\n")));
+    const unknown = userErrorOf(() => loadProject(project("  - id: v\n    provider: vertx\n    model: gemini-x\n")));
     expect(`${unknown.message} ${unknown.hint}`).toMatch(/vertex/);
   });
 
   it("is rejected again once removed", () => {
     registerProvider(vertex)();
-    const e = errorOf(() => loadProject(project("  - id: v\n    provider: vertex\n    project: acme\n    model: gemini-x\n")));
+    const e = userErrorOf(() => loadProject(project("  - id: v\n    provider: vertex\n    project: acme\n    model: gemini-x\n")));
     expect(e.message).toMatch(/weightbridge\.yaml:3: models\[0\]\.provider/);
     expect(`${e.message} ${e.hint}`).not.toMatch(/vertex/);
   });
