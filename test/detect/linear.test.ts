@@ -42,7 +42,8 @@ const FAMILIES: Record<string, (n: number) => string> = {
  * time(2n) / time(n) in CPU time of this process (the machine is shared: wall time counts the
  * other processes' turns on the cores), each the least of five runs, the two sizes alternating.
  * n starts at 100k characters and doubles (to 1.6M at most) until one run takes 15 ms: below that,
- * a GC pause alone can make one size look slow.
+ * a GC pause alone can make one size look slow. A reading near the limit is taken again at twice
+ * the size.
  */
 function ratio(f: (n: number) => void): number {
   const once = (n: number) => {
@@ -53,13 +54,19 @@ function ratio(f: (n: number) => void): number {
   };
   let n = 100_000;
   while (n < 1_600_000 && Math.min(once(n), once(n)) < 15) n *= 2;
-  let small = Number.POSITIVE_INFINITY;
-  let large = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 5; i++) {
-    small = Math.min(small, once(n));
-    large = Math.min(large, once(2 * n));
-  }
-  return large / small;
+  const at = (size: number) => {
+    let small = Number.POSITIVE_INFINITY;
+    let large = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 5; i++) {
+      small = Math.min(small, once(size));
+      large = Math.min(large, once(2 * size));
+    }
+    return large / small;
+  };
+  // A linear scan reads ~2, a quadratic one ~4 at every size; near the line (a GC pause, another
+  // thread of this process) measure once more at twice the size and keep the lower reading.
+  const first = at(n);
+  return first < 2.8 ? first : Math.min(first, at(2 * n));
 }
 
 describe("linear time on adversarial inputs: time(2n) / time(n) < 3", () => {
