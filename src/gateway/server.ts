@@ -4,7 +4,6 @@
  * /healthz, /v1/models and /metrics, and refuses what it cannot read (bad JSON, wrong type, too
  * large) with an audited OpenAI-style error. A handler that throws is answered 500 and audited.
  */
-import type { AddressInfo } from "node:net";
 import { buildDetectors, createDetectPool, MAX_VALUES_PER_REQUEST } from "../detect/index.js";
 import { closeAgents, createHttpServer, type PoolRegistry, type InboundRequest as Request } from "../net/index.js";
 import type { StoreHandle } from "../store/index.js";
@@ -85,13 +84,12 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     if (path === "/v1/models") return sendJson(reply, 200, models);
     send(reply, 200, metrics.registry.contentType, await metrics.registry.metrics());
   };
-  const onRequest = (req: Request, reply: Reply) => {
+  const route = (req: Request, reply: Reply): Promise<void> | void => {
     const q = req.url.indexOf("?");
     const path = q < 0 ? req.url : req.url.slice(0, q);
     const kind = POST_PATHS[path];
-    const guard = (p: Promise<void>) => void p.catch((e) => crashed(reply, e));
     if (kind && req.method === "POST") {
-      const refuse = (status: number, message: string, code: string) => guard(malformed(req, reply, status, message, code));
+      const refuse = (status: number, message: string, code: string) => malformed(req, reply, status, message, code);
       const type = req.headers["content-type"];
       if (req.tooLarge) return refuse(413, `the request body is over ${BODY_LIMIT / 1024 / 1024} MiB`, "request_too_large");
       if (type !== undefined && !/\bjson\b/i.test(type)) return refuse(415, `send the body as application/json, not ${type}`, "unsupported_media_type");
@@ -102,23 +100,25 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
         return refuse(400, `the body is not valid JSON: ${(e as Error).message}`, "invalid_json");
       }
       if (body === null || typeof body !== "object" || Array.isArray(body)) return refuse(400, "the body must be a JSON object", "invalid_request");
-      return guard(handle(kind, req.headers.authorization, reply, body as ApiBody));
+      return handle(kind, req.headers.authorization, reply, body as ApiBody);
     }
-    if ((req.method === "GET" || req.method === "HEAD") && GET_PATHS.has(path)) return guard(onGet(path, req, reply));
+    if ((req.method === "GET" || req.method === "HEAD") && GET_PATHS.has(path)) return onGet(path, req, reply);
     if (kind !== undefined || GET_PATHS.has(path))
       return openAiError(reply, 405, `${req.method} is not allowed on ${path}`, "method_not_allowed", {}, { allow: kind ? "POST" : "GET" });
     openAiError(reply, 404, `no such endpoint: ${req.method} ${path}`, "not_found");
   };
+  /** Whatever a route throws or rejects with is audited as a 500 before the caller hears of it. */
+  const onRequest = async (req: Request, reply: Reply) => {
+    try {
+      await route(req, reply);
+    } catch (e) {
+      await crashed(reply, e);
+    }
+  };
   const lean = createHttpServer({ bodyLimit: BODY_LIMIT, keepAliveMs: 72_000, onRequest });
-  const server = lean.server;
+  let addr: Awaited<ReturnType<typeof lean.listen>>;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(o.port ?? 0, o.host ?? "127.0.0.1", () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    addr = await lean.listen(o.port ?? 0, o.host ?? "127.0.0.1");
   } catch (e) {
     // Not serving: stop the threads started for it, so the process can end with the error.
     await audit.close();
@@ -128,7 +128,6 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     if (err.code === "EADDRINUSE") throw new UserError(`cannot listen on ${o.host ?? "127.0.0.1"}:${o.port ?? 0}: the address is in use (another gateway?)`);
     throw e;
   }
-  const addr = server.address() as AddressInfo;
   const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
   return {
     url: `http://${host}:${addr.port}`,
