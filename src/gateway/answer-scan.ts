@@ -4,6 +4,7 @@
  * other text (an HTML error page, plain text) is scanned as text. An answer the gateway cannot read
  * as text (compressed, binary) cannot be scanned and is withheld, unless the route passes it.
  */
+import type { Entity } from "../detect/index.js";
 import { JsonTooDeep, replaceSlots, type Slot, walkJson } from "./json-walk.js";
 import { type ResponseScanOptions, scanAnswer } from "./response-scan.js";
 
@@ -33,14 +34,32 @@ export function unscannableReason(contentType: string | undefined, contentEncodi
   return undefined;
 }
 
-export function scanWholeAnswer(text: string, headers: { contentType?: string; contentEncoding?: string }, o: ResponseScanOptions): ScannedAnswer {
+/** Detection of whole texts off the event loop (the detect pool): entities by text. */
+export type FindLong = (texts: readonly string[]) => Promise<Map<string, Entity[]>>;
+
+/** Answers this long have their long strings detected through FindLong first: scanned in-thread, a 4 MiB answer held every other request for ~2 s. */
+const LARGE_ANSWER = 256 * 1024;
+const LONG_STRING = 64 * 1024;
+
+/** The scan options with the long texts' entities found through `findLong` (when the answer is large). */
+async function withLongFound(o: ResponseScanOptions, answerLength: number, texts: readonly string[], findLong?: FindLong): Promise<ResponseScanOptions> {
+  const long = answerLength >= LARGE_ANSWER ? texts.filter((t) => t.length >= LONG_STRING) : [];
+  return findLong && long.length > 0 ? { ...o, found: await findLong(long) } : o;
+}
+
+export async function scanWholeAnswer(
+  text: string,
+  headers: { contentType?: string; contentEncoding?: string },
+  o: ResponseScanOptions,
+  findLong?: FindLong,
+): Promise<ScannedAnswer> {
   const why = unscannableReason(headers.contentType, headers.contentEncoding);
   if (why) return { scanned: false, reason: why };
   let j: unknown;
   try {
     j = JSON.parse(text);
   } catch {
-    const r = scanAnswer(text, o);
+    const r = scanAnswer(text, await withLongFound(o, text.length, [text], findLong));
     return { scanned: true, text: r.text, counts: r.counts, usage: undefined };
   }
   const counts: Record<string, number> = {};
@@ -52,9 +71,15 @@ export function scanWholeAnswer(text: string, headers: { contentType?: string; c
     if (e instanceof JsonTooDeep) return { scanned: false, reason: `the answer is nested deeper than ${e.limit} levels` };
     throw e;
   }
+  const opts = await withLongFound(
+    o,
+    text.length,
+    slots.map((s) => s.text),
+    findLong,
+  );
   let changed = false;
   const texts = slots.map((s) => {
-    const r = scanAnswer(s.text, o);
+    const r = scanAnswer(s.text, opts);
     add(counts, r.counts);
     if (r.text !== s.text) changed = true;
     return r.text;

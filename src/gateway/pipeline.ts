@@ -9,12 +9,12 @@ import type { Detector, Entity } from "../detect/index.js";
 import { TooManyValues } from "../detect/index.js";
 import { costPusd } from "../economics/index.js";
 import type { AuditAttempt, GatewayKey } from "../store/index.js";
-import { scanWholeAnswer, type Usage } from "./answer-scan.js";
+import { type FindLong, type ScannedAnswer, scanWholeAnswer, type Usage } from "./answer-scan.js";
 import { type AuditFields, type AuditLog, auditRow, sha256Hex } from "./audit-log.js";
 import type { GatewayConfig, Route } from "./config.js";
 import type { Forwarder } from "./forwarder.js";
 import { type DetectTexts, type Inspection, inspectBody, redactBody, sentValuesOf, textLength } from "./inspect.js";
-import { countTexts, JsonTooDeep, walkJson } from "./json-walk.js";
+import { countTexts, JsonTooDeep } from "./json-walk.js";
 import type { KeyRing } from "./keyring.js";
 import type { Meter } from "./meter.js";
 import { JSON_TYPE, openAiError, type Reply, retryAfterHeader, SSE_HEADERS, send } from "./replies.js";
@@ -111,29 +111,14 @@ function maxTokensOf(body: ApiBody): number {
   return typeof m === "number" && Number.isFinite(m) && m >= 0 ? m : 256;
 }
 
-/** Answers this long have their long strings detected on the detect pool first (see detectLongStrings). */
-const LARGE_ANSWER = 256 * 1024;
-const LONG_STRING = 64 * 1024;
-
-/**
- * The entities of a large whole answer's long strings (the text itself when it is not JSON), found
- * by the detect pool, off the event loop: scanned in-thread, a 4 MiB answer held every other
- * request for ~2 s. Undefined for short answers, which the scan detects itself.
- */
-async function detectLongStrings(u: GatewayUnits, text: string): Promise<Map<string, Entity[]> | undefined> {
-  if (text.length < LARGE_ANSWER) return undefined;
-  let strings: string[];
-  try {
-    strings = walkJson(JSON.parse(text), { numbers: false, maxDepth: 256 })
-      .map((s) => s.text)
-      .filter((t) => t.length >= LONG_STRING);
-  } catch {
-    strings = [text]; // not JSON (or too deep: the scan refuses it): scanned as one text
-  }
-  const found = new Map<string, Entity[]>();
-  for (const t of strings) if (!found.has(t)) found.set(t, (await u.detectAcross([t], u.detectors))[0] ?? []);
-  return found;
-}
+/** Whole texts detected on the detect pool (off the event loop), one at a time. */
+const findLongWith =
+  (u: GatewayUnits): FindLong =>
+  async (texts) => {
+    const found = new Map<string, Entity[]>();
+    for (const t of texts) if (!found.has(t)) found.set(t, (await u.detectAcross([t], u.detectors))[0] ?? []);
+    return found;
+  };
 
 async function unauthorised(ctx: Ctx): Promise<void> {
   await ctx.record({ action: "unauthorised", status: 401 });
@@ -269,16 +254,15 @@ async function forward(
       return;
     }
     if (a.kind !== "answer") continue;
-    let found: Map<string, Entity[]> | undefined;
+    let scanned: ScannedAnswer;
     try {
-      found = await detectLongStrings(u, a.text);
+      scanned = await scanWholeAnswer(a.text, { contentType: a.contentType, contentEncoding: a.contentEncoding }, scanOpts, findLongWith(u));
     } catch (e) {
       if (!(e instanceof TooManyValues)) throw e;
       // A dump of more sensitive values than a request may carry: withheld whatever the route says.
       await ctx.record({ ...sentTo, action: "failed", status: 502 });
       return openAiError(res, 502, `the answer of ${d.id} was withheld: ${e.message.replace("the request", "it")}`, "unscannable_response");
     }
-    const scanned = scanWholeAnswer(a.text, { contentType: a.contentType, contentEncoding: a.contentEncoding }, found ? { ...scanOpts, found } : scanOpts);
     if (!scanned.scanned) {
       if (route.onUnscannableResponse !== "pass") {
         await ctx.record({ ...sentTo, action: "failed", status: 502 });
