@@ -7,6 +7,7 @@
 import { type Detector, detect, type Entity, MAX_VALUES_PER_REQUEST, newRedactState, redact, TooManyValues } from "../detect/index.js";
 import { replaceSlots, type Slot, walkJson } from "./json-walk.js";
 import { STRUCTURAL_FIELDS } from "./request-shape.js";
+import { sentValues } from "./response-scan.js";
 
 /** A structural string or key longer than this is handed to `across` too (which may run off the event loop). */
 const LARGE_ALONE = 4096;
@@ -76,13 +77,11 @@ export function redactBody(body: unknown, ins: Inspection, classes: readonly str
 }
 
 /** The (class, value) pairs a request carried: seen again in an answer, they are not new data. */
-export function sentValuesOf(ins: Inspection): Set<string> {
-  const sent = new Set<string>();
-  ins.slots.forEach((s, i) => {
-    for (const e of ins.entities[i] ?? []) sent.add(`${e.type}\u0000${s.text.slice(e.start, e.end)}`);
-  });
-  return sent;
-}
+export const sentValuesOf = (ins: Inspection): Set<string> =>
+  sentValues(
+    ins.slots.map((s) => s.text),
+    ins.entities,
+  );
 
 /** Characters of text in the request, for the token estimate behind tpm limits. */
 export const textLength = (ins: Inspection) => ins.slots.reduce((a, s) => a + s.text.length, 0);
