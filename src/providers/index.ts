@@ -20,5 +20,5 @@ export {
   resolveModelPaths,
 } from "./registry.js";
 export { parseSse, SseDecoder, type SseEvent } from "./sse.js";
-export type { ChatParams, ChatRequest, ChatResponse, FinishReason, Message, Provider, Role, Usage } from "./types.js";
+export type { ChatParams, ChatRequest, ChatResponse, FinishReason, Message, Provider, Role, ToolCall, ToolChoice, ToolDefinition, Usage } from "./types.js";
 export { ProviderError, SIMULATED_HEADER } from "./types.js";

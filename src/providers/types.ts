@@ -5,12 +5,40 @@
  * on the providers floor so that config (suites), the store (what was sent) and providers share it
  * (config re-exports it).
  */
-export type Role = "system" | "user" | "assistant";
+export type Role = "system" | "user" | "assistant" | "tool";
 
+/**
+ * One function call a model made. `arguments` is the raw text the model produced (usually JSON, but
+ * a model may emit malformed JSON: graders and the fidelity report parse it, providers never do).
+ */
+export interface ToolCall {
+  /** The provider's call id (`call_…`, Anthropic's `toolu_…`), or one made up when the model gave none. */
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/**
+ * A message: text plus, for tool use, its tool parts. An assistant message may carry `toolCalls`
+ * (with `content` "" when it only called tools); a `tool` message answers one call (`toolCallId`)
+ * with `content` as the tool's result. Providers map this one representation to their wire format
+ * both ways (OpenAI `tool_calls`/`role: tool`, Anthropic `tool_use`/`tool_result`, a local model's
+ * chat template).
+ */
 export interface Message {
   role: Role;
   content: string;
+  toolCalls?: ToolCall[];
+  toolCallId?: string;
 }
+
+/** A tool the model may call, in OpenAI's function-tool JSON (passed through to every provider). */
+export interface ToolDefinition {
+  type: "function";
+  function: { name: string; description?: string; parameters?: Record<string, unknown> };
+}
+
+export type ToolChoice = "auto" | "none" | "required" | { type: "function"; function: { name: string } };
 
 export interface ChatParams {
   temperature?: number;
@@ -30,6 +58,9 @@ export interface ChatRequest {
   onChunk?: (text: string) => void;
   /** Extra fields for the request body (e.g. vLLM's `ignore_eos` for fixed output lengths). */
   extraBody?: Record<string, unknown>;
+  /** Tools offered to the model; absent or empty = a plain text request (no `tools` field sent). */
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
 }
 
 export interface Usage {
@@ -39,7 +70,7 @@ export interface Usage {
   estimated?: boolean;
 }
 
-export type FinishReason = "stop" | "length" | "content-filter" | "error" | "other";
+export type FinishReason = "stop" | "length" | "content-filter" | "tool-calls" | "error" | "other";
 
 export interface ChatResponse {
   text: string;
@@ -49,6 +80,8 @@ export interface ChatResponse {
   /** Time to the first content token, when streaming. */
   ttftMs?: number;
   finishReason: FinishReason;
+  /** The calls the model made through the API's tool-call channel (not calls written as text). */
+  toolCalls?: ToolCall[];
   /** The endpoint said it is `weightbridge simulate` (header x-weightbridge-simulated): reports mark it. */
   simulated?: boolean;
 }

@@ -36,6 +36,6 @@ export function renderChatTemplate(template: string, messages: readonly Message[
 
 /** For GGUFs without a template: a plain transcript that any base model can continue. */
 export function renderPlainTranscript(messages: readonly Message[]): string {
-  const role = { system: "System", user: "User", assistant: "Assistant" } as const;
+  const role = { system: "System", user: "User", assistant: "Assistant", tool: "Tool" } as const;
   return `${messages.map((m) => `${role[m.role]}: ${m.content}`).join("\n\n")}\n\nAssistant:`;
 }
