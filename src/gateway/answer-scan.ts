@@ -71,12 +71,7 @@ export async function scanWholeAnswer(
     if (e instanceof JsonTooDeep) return { scanned: false, reason: `the answer is nested deeper than ${e.limit} levels` };
     throw e;
   }
-  const opts = await withLongFound(
-    o,
-    text.length,
-    () => slots.map((s) => s.text),
-    findLong,
-  );
+  const opts = await withLongFound(o, text.length, () => slots.map((s) => s.text), findLong);
   let changed = false;
   const texts = slots.map((s) => {
     const r = scanAnswer(s.text, opts);
