@@ -227,10 +227,10 @@ async function forward(
       deployment: d,
       kind,
       body: upstreamBody,
-      ...(res.gone ? { signal: res.gone } : {}),
+      ...(res.whenGone ? { cancel: (abort: (reason: unknown) => void) => res.whenGone?.(abort) ?? (() => {}) } : {}),
       ...(relay ? { stream: { onStart: () => res.writeHead(200, SSE_HEADERS), onText: (piece: string) => relay.push(piece) } } : {}),
     });
-    if (res.gone?.aborted) {
+    if (res.isGone) {
       // The client went away: the upstream request was abandoned, and no other target is tried for nobody.
       await ctx.record({ ...sentTo, action: "failed", status: 499 });
       res.destroy();

@@ -101,6 +101,8 @@ export interface PostOptions {
   /** The timeout covers the wait for the response head only (a stream may then run as long as it needs). */
   timeoutUntilHeaders?: boolean;
   signal?: AbortSignal;
+  /** Like `signal`, as a subscription (Reply.whenGone): called with a reason to abort; returns the way to unsubscribe. */
+  cancel?: (abort: (reason: unknown) => void) => () => void;
   /** Called with decoded text as it arrives when the answer is a 2xx event stream. */
   onStreamText?: (text: string) => void;
   /** How long a connection may take to open (TCP and TLS); default 10 s. */
@@ -153,12 +155,15 @@ export function postJson(url: string | URL, body: unknown, opts: PostOptions): P
       settled = true;
       if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener("abort", onAbort);
+      unsubscribe?.();
       if (err === undefined) return resolve(r);
       if (ours) controller?.abort(err instanceof Error ? err : new Error(String(err)));
       reject(err);
     };
     const onAbort = () => finish(opts.signal?.reason ?? new Error("aborted"), true);
     opts.signal?.addEventListener("abort", onAbort, { once: true });
+    const unsubscribe = opts.cancel?.((reason) => finish(reason, true));
+    if (settled) return;
     const timer = opts.timeoutMs
       ? setTimeout(() => {
           const what = r.status ? BodyTimeoutError : HeadTimeoutError;
