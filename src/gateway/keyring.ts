@@ -9,12 +9,12 @@
  * second), so a key created a moment ago works without a restart and unknown tokens cannot turn
  * into a query each.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Database } from "../store/index.js";
 import { type GatewayKey, listKeys } from "../store/index.js";
 
-export const hashKey = (key: string) => createHash("sha256").update(key).digest("hex");
+export const hashKey = (key: string) => hash("sha256", key, "hex");
 
 /** `keys create` makes 35-character keys; anything much longer is not one of ours. */
 export const MAX_TOKEN_LENGTH = 256;

@@ -8,6 +8,7 @@
 import type { Detector, Entity } from "../detect/index.js";
 import { TooManyValues } from "../detect/index.js";
 import { costPusd } from "../economics/index.js";
+import { JsonText } from "../net/index.js";
 import type { AuditAttempt, GatewayKey } from "../store/index.js";
 import { type FindLong, type ScannedAnswer, scanWholeAnswer, type Usage } from "./answer-scan.js";
 import { type AuditFields, type AuditLog, auditRow, sha256Hex } from "./audit-log.js";
@@ -226,7 +227,7 @@ async function forward(
     const a = await u.forwarder.send({
       deployment: d,
       kind,
-      body: upstreamBody,
+      body: new JsonText(bytes), // the bytes hashed for the audit row are the bytes sent
       ...(res.whenGone ? { cancel: (abort: (reason: unknown) => void) => res.whenGone?.(abort) ?? (() => {}) } : {}),
       ...(relay ? { stream: { onStart: () => res.writeHead(200, SSE_HEADERS), onText: (piece: string) => relay.push(piece) } } : {}),
     });
