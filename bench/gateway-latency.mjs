@@ -113,9 +113,17 @@ async function startGateway(root, tag) {
 }
 const baseGw = process.env.BASE_ROOT ? await startGateway(process.env.BASE_ROOT, "base") : undefined;
 const refPort = await freePort();
-const reference = await start(process.execPath, [REFERENCE, String(refPort), `http://127.0.0.1:${stubPort}/v1`, "every"], /reference proxy \(every\) listening/);
+const reference = await start(
+  process.execPath,
+  [REFERENCE, String(refPort), `http://127.0.0.1:${stubPort}/v1`, "every"],
+  /reference proxy \(every\) listening/,
+);
 const textsPort = await freePort();
-const referenceTexts = await start(process.execPath, [REFERENCE, String(textsPort), `http://127.0.0.1:${stubPort}/v1`, "texts"], /reference proxy \(texts\) listening/);
+const referenceTexts = await start(
+  process.execPath,
+  [REFERENCE, String(textsPort), `http://127.0.0.1:${stubPort}/v1`, "texts"],
+  /reference proxy \(texts\) listening/,
+);
 const REF_EVERY = "reference proxy, detect every string (node:http + undici)";
 const REF_TEXTS = "reference proxy, detect message texts only (before 2026-12-02)";
 let portkey;
