@@ -19,7 +19,7 @@ import { countTexts, JsonTooDeep } from "./json-walk.js";
 import type { KeyRing } from "./keyring.js";
 import type { Meter } from "./meter.js";
 import { JSON_TYPE, openAiError, type Reply, retryAfterHeader, SSE_HEADERS, send } from "./replies.js";
-import { type Kind, shapeProblem } from "./request-shape.js";
+import { type Kind, shapeProblem, unscannableTokenIds } from "./request-shape.js";
 import type { ResponseScanOptions } from "./response-scan.js";
 import type { Router, Target } from "./router.js";
 import { StreamRelay } from "./stream-relay.js";
@@ -150,6 +150,17 @@ async function inspect(u: GatewayUnits, ctx: Ctx, route: Route): Promise<Inspect
     return undefined;
   }
   const problem = route.onUnknownShape === "pass" ? undefined : shapeProblem(ctx.kind, ctx.body);
+  const tokenIds = route.onUnknownShape === "pass" || problem ? undefined : unscannableTokenIds(ctx.kind, ctx.body);
+  if (tokenIds) {
+    await ctx.record({ action: "failed", status: 400 });
+    openAiError(
+      ctx.res,
+      400,
+      `${tokenIds}; send the prompt as text, or set onUnknownShape: pass on route "${route.model}" to forward token ids unscanned`,
+      "unscannable_request",
+    );
+    return undefined;
+  }
   if (problem) {
     await ctx.record({ action: "failed", status: 400 });
     openAiError(

@@ -157,6 +157,19 @@ export function schemaProblem(kind: Kind, body: unknown): string | undefined {
 }
 
 /**
+ * Why a completions request cannot be scanned although its shape is known: its prompt is given as
+ * token ids, and the gateway has no tokenizer for the deployment's model to turn them back into the
+ * text the model reads. Refused unless the route passes what it cannot scan (onUnknownShape: pass).
+ * Embeddings inputs of token ids are forwarded (docs/gateway.md, "known not to be caught"): the
+ * model returns vectors, not text.
+ */
+export function unscannableTokenIds(kind: Kind, body: Record<string, unknown>): string | undefined {
+  if (kind !== "completions" || !Array.isArray(body.prompt)) return undefined;
+  const ids = body.prompt.some((p) => typeof p === "number" || (Array.isArray(p) && p.some((x) => typeof x === "number")));
+  return ids ? "the prompt is given as token ids, which the gateway cannot read back into text to scan" : undefined;
+}
+
+/**
  * Fields whose values are names from a fixed vocabulary (a role, a part type, the route's model) and
  * not text a person typed: they are still scanned, one by one, but not joined with their
  * neighbours when looking for values split across the texts of a request.
