@@ -137,6 +137,13 @@ if (process.env.PORTKEY_DIR) {
   );
 }
 
+// Stopped early (Ctrl-C, kill): stop the servers started here too, not only this process.
+for (const sig of ["SIGINT", "SIGTERM"])
+  process.once(sig, () => {
+    for (const p of [gw, stub, reference, referenceTexts, baseGw?.proc, portkey]) p?.kill("SIGTERM");
+    process.exit(130);
+  });
+
 const rows = [];
 try {
   if (SOAK > 0) {
