@@ -6,15 +6,13 @@
  */
 import { Worker } from "node:worker_threads";
 import type { StoreHandle } from "./open.js";
-import type { SqliteWorkerData } from "./sqlite-worker.js";
+import type { SqliteWorkerData, SqliteWorkerRole } from "./sqlite-worker.js";
 
 export function sqliteWorkerUrl(): URL {
   const here = import.meta.url;
   return here.endsWith(".ts") ? new URL("../../dist/store/sqlite-worker.js", here) : new URL("./sqlite-worker.js", here);
 }
 
-type Role = SqliteWorkerData extends infer D ? (D extends { file: string } ? Omit<D, "file"> : never) : never;
-
-export function sqliteThread(store: StoreHandle, role: Role): Worker {
+export function sqliteThread(store: StoreHandle, role: SqliteWorkerRole): Worker {
   return new Worker(sqliteWorkerUrl(), { workerData: { ...role, file: store.url } satisfies SqliteWorkerData });
 }

@@ -11,7 +11,8 @@ import { parentPort, workerData } from "node:worker_threads";
 import BetterSqlite3 from "better-sqlite3";
 import { type EncodedWrite, sqliteApplier } from "./sqlite-rows.js";
 
-export type SqliteWorkerData = { file: string } & ({ role: "writer"; autocheckpoint: number } | { role: "checkpointer"; everyMs: number });
+export type SqliteWorkerRole = { role: "writer"; autocheckpoint: number } | { role: "checkpointer"; everyMs: number };
+export type SqliteWorkerData = { file: string } & SqliteWorkerRole;
 export type WriterRequest = { id: number; writes: EncodedWrite[] } | "close";
 export interface WriterReply {
   id: number;
