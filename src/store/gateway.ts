@@ -1,20 +1,9 @@
 /** The gateway's keys and audit trail: its GatewayKey and AuditRow (src/records/) mapped to rows and back. */
 import { randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
-import type { AuditAttempt, AuditRow } from "../records/index.js";
+import type { AuditAttempt, AuditRow, GatewayKey } from "../records/index.js";
 import type { Database, GatewayAuditTable, GatewayKeysTable } from "./schema.js";
 import { writeRows } from "./write.js";
-
-export interface GatewayKey {
-  name: string;
-  keyHash: string;
-  routes: string[] | null;
-  rpm: number | null;
-  tpm: number | null;
-  budgetUsd: number | null;
-  createdAt: string;
-  revokedAt: string | null;
-}
 
 const fromRow = (r: GatewayKeysTable): GatewayKey => ({
   name: r.name,

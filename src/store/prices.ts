@@ -1,18 +1,8 @@
+/** Prices: economics' StoredPrice (src/records/) mapped to rows of the `prices` table and back. */
 import type { Kysely } from "kysely";
+import type { StoredPrice } from "../records/index.js";
 import type { Database, PricesTable } from "./schema.js";
 import { writeRows } from "./write.js";
-
-/** USD per 1M tokens, with where the figure came from. */
-export interface StoredPrice {
-  provider: string;
-  model: string;
-  input: number;
-  output: number;
-  cachedInput?: number;
-  source: string;
-  asOf: string;
-  importedAt: string;
-}
 
 export async function savePrices(db: Kysely<Database>, rows: Omit<StoredPrice, "importedAt">[]): Promise<void> {
   const now = new Date().toISOString();

@@ -1,17 +1,11 @@
+/** Scoreboard snapshots: the scoreboard's Snapshot (src/records/) and hub's HubModel mapped to rows and back. */
 import type { Kysely } from "kysely";
 import type { HubModel } from "../hub/index.js";
+import type { Snapshot } from "../records/index.js";
 import type { Database, SnapshotModelsTable, SnapshotsTable } from "./schema.js";
 import { writeRows } from "./write.js";
 
 export type { HubModel } from "../hub/index.js";
-
-export interface Snapshot {
-  id: string;
-  takenAt: string;
-  source: string;
-  sort: string | null;
-  models: number;
-}
 
 /**
  * One snapshot and all its rows in one transaction: an interrupted ingest leaves nothing half-written.

@@ -1,5 +1,5 @@
 /**
- * What the gateway records for each request: its domain types (issue 17: each part owns its types,
+ * The gateway's keys and what it records for each request: its domain types (issue 17: each part owns its types,
  * the store maps them to rows). They sit on this low floor, not in gateway/, because the store, which
  * lies below the gateway, maps them to the `gateway_audit` table and back. Field names follow the
  * columns they fill (the audit API and `gateway audit --json` print them so).
@@ -34,4 +34,17 @@ export interface AuditRow {
   upstream_sha256?: string | null;
   /** Earlier attempts that sent the request to another deployment and failed. */
   attempts?: AuditAttempt[] | null;
+}
+
+/** An API key of the gateway (only its SHA-256 is stored) with its limits. */
+export interface GatewayKey {
+  name: string;
+  keyHash: string;
+  /** Routes the key may use; null: all. */
+  routes: string[] | null;
+  rpm: number | null;
+  tpm: number | null;
+  budgetUsd: number | null;
+  createdAt: string;
+  revokedAt: string | null;
 }
