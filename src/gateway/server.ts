@@ -6,7 +6,8 @@
  */
 import { buildDetectors, createDetectPool, MAX_VALUES_PER_REQUEST } from "../detect/index.js";
 import { closeAgents, createHttpServer, type PoolRegistry, type InboundRequest as Request } from "../net/index.js";
-import type { GatewayKey, StoreHandle } from "../store/index.js";
+import type { GatewayKey } from "../records/index.js";
+import type { StoreHandle } from "../store/index.js";
 import { startCheckpointer } from "../store/index.js";
 import { parseDurationMs } from "../util/duration.js";
 import { UserError } from "../util/errors.js";

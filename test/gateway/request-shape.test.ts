@@ -8,7 +8,10 @@ import { describe, expect, it } from "vitest";
 import { isPlainChat, schemaProblem, shapeProblem } from "../../src/gateway/request-shape.js";
 import { seededRng } from "../../src/stats/rng.js";
 
-const VALUES: unknown[] = [0, 1, -2.5, 1e400, "x", "", true, false, null, [], ["a"], {}, { a: 1 }];
+/** Written into the JSON text as 1e400, which JSON.parse reads as Infinity. */
+const HUGE = Symbol("1e400");
+const VALUES: unknown[] = [0, 1, -2.5, HUGE, "x", "", true, false, null, [], ["a"], {}, { a: 1 }];
+const json = (v: unknown) => (v === HUGE ? "1e400" : JSON.stringify(v));
 const FIELDS = [
   "model",
   "user",
@@ -51,14 +54,14 @@ describe("isPlainChat", () => {
     /** A value of the type the field takes, most of the time; anything, otherwise. */
     const valueFor = (field: string) => (r() < 0.3 ? pick(VALUES) : (GOOD[field] ?? pick(VALUES)));
     for (let n = 0; n < 3_000; n++) {
-      const fields = [`"model": ${JSON.stringify(r() < 0.95 ? "m" : pick(VALUES))}`];
+      const fields = [`"model": ${json(r() < 0.95 ? "m" : pick(VALUES))}`];
       for (let i = Math.floor(r() * 4); i > 0; i--) {
         const f = pick(FIELDS);
-        fields.push(`${JSON.stringify(f)}: ${JSON.stringify(valueFor(f))}`);
+        fields.push(`${JSON.stringify(f)}: ${json(valueFor(f))}`);
       }
       const messages = Array.from({ length: Math.floor(r() * 3) }, () => {
         const m = [`"role": ${JSON.stringify(r() < 0.9 ? pick(ROLES.slice(0, 6)) : pick(ROLES))}`];
-        for (let i = Math.floor(r() * 3); i > 0; i--) m.push(`${JSON.stringify(pick(MESSAGE_KEYS))}: ${r() < 0.8 ? '"hi"' : JSON.stringify(pick(VALUES))}`);
+        for (let i = Math.floor(r() * 3); i > 0; i--) m.push(`${JSON.stringify(pick(MESSAGE_KEYS))}: ${r() < 0.8 ? '"hi"' : json(pick(VALUES))}`);
         if (r() < 0.05) m.shift();
         return `{${m.join(", ")}}`;
       });
