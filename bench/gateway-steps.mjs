@@ -76,7 +76,12 @@ const time = async (f) => {
   const c = process.cpuUsage(c0);
   return (c.user + c.system) / N; // µs per request
 };
-for (const [, s] of runs) for (let i = 0; i < 2000; i++) await s.gateway(), await s.reference(); // warm-up (JIT)
+// Warm-up (JIT).
+for (const [, s] of runs)
+  for (let i = 0; i < 2000; i++) {
+    await s.gateway();
+    await s.reference();
+  }
 for (let r = 0; r < ROUNDS; r++)
   for (const [name, s] of r % 2 ? [...runs].reverse() : runs)
     for (const kind of ["gateway", "reference"]) {
