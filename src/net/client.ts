@@ -157,6 +157,7 @@ export function postJson(url: string | URL, body: unknown, opts: PostOptions): P
     let size = 0;
     let settled = false;
     let controller: Dispatcher.DispatchController | undefined;
+    let unsubscribe: (() => void) | undefined;
     /** Settle once; a failure of ours (timeout, abort, limit, the callback's throw) also stops the request. */
     const finish = (err?: unknown, ours = false) => {
       if (settled) return;
@@ -170,8 +171,6 @@ export function postJson(url: string | URL, body: unknown, opts: PostOptions): P
     };
     const onAbort = () => finish(opts.signal?.reason ?? new Error("aborted"), true);
     opts.signal?.addEventListener("abort", onAbort, { once: true });
-    const unsubscribe = opts.cancel?.((reason) => finish(reason, true));
-    if (settled) return;
     const timer = opts.timeoutMs
       ? setTimeout(() => {
           const what = r.status ? BodyTimeoutError : HeadTimeoutError;
@@ -181,6 +180,9 @@ export function postJson(url: string | URL, body: unknown, opts: PostOptions): P
           );
         }, opts.timeoutMs)
       : undefined;
+    // Subscribed once `timer` exists: a subscription may call back at once (the client is gone already).
+    unsubscribe = opts.cancel?.((reason) => finish(reason, true));
+    if (settled) return;
     const take = (piece: string) => {
       if (!r.streamed) r.text += piece;
       else if (piece)
