@@ -164,7 +164,11 @@ describe("net client (undici pools)", () => {
     expect(unsubscribed).toBe(1);
     // Already gone when subscribing: refused before anything is sent.
     const quiet = await httpServer((_req, res) => res.end("{}"));
-    const gone = await failure(post(quiet.url, { a: 1 }, { cancel: (f) => (f(new Error("gone already")), () => {}) }));
+    const goneAlready = (f: (reason: unknown) => void) => {
+      f(new Error("gone already"));
+      return () => {};
+    };
+    const gone = await failure(post(quiet.url, { a: 1 }, { cancel: goneAlready }));
     expect((gone as Error).message).toBe("gone already");
     await sleep(50);
     expect(quiet.bodies).toEqual([]);
