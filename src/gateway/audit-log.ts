@@ -4,7 +4,7 @@
  * a request's context, so each step of the pipeline states only what it adds.
  */
 import { createHash } from "node:crypto";
-import type { AuditRow, StoreHandle } from "../store/index.js";
+import type { AuditRow, ExtraStatement, StoreHandle } from "../store/index.js";
 import { auditWriter } from "../store/index.js";
 import { isoNow } from "../util/iso-now.js";
 import type { GatewayMetrics } from "./metrics.js";
@@ -14,6 +14,8 @@ export type AuditFields = Partial<Omit<AuditRow, "action" | "status">> & Pick<Au
 export interface AuditLog {
   /** Commit a row; resolves once it is durable. */
   record(row: AuditRow): Promise<void>;
+  /** Commit other rows (shadow pairs, captures) in the same durable commits; resolves once durable. */
+  statements(items: readonly ExtraStatement[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -24,6 +26,7 @@ export function createAuditLog(store: StoreHandle, metrics: GatewayMetrics): Aud
       metrics.observe(row);
       return writer.write(row);
     },
+    statements: (items) => writer.writeStatements(items),
     close: () => writer.close(),
   };
 }

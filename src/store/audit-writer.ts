@@ -7,11 +7,16 @@
  * cost the gateway's event loop ~50 µs a request (a fifth of its work at 1,000 req/s), which every
  * request queued behind it waited out. The loop now only hands over each turn's rows. If the worker
  * fails, its unacknowledged rows and all later ones are written on the calling thread instead.
+ *
+ * Other rows that must be as durable as the audit row (a shadow pair's primary half, captured
+ * traffic; shadow.ts) ride in the same commits as named statements (`writeStatements`).
  */
 import type { Worker } from "node:worker_threads";
+import { CompiledQuery } from "kysely";
 import { type AuditRow, auditValues } from "./gateway.js";
 import type { StoreHandle } from "./open.js";
 import type { GatewayAuditTable } from "./schema.js";
+import { EXTRA_STATEMENTS, type ExtraStatement } from "./shadow.js";
 import { sqliteWorker } from "./sqlite-worker.js";
 
 const AUDIT_COLUMNS: (keyof GatewayAuditTable)[] = [
@@ -37,8 +42,9 @@ const INSERT = `INSERT INTO gateway_audit (${AUDIT_COLUMNS.join(", ")}) VALUES (
 const WORKER = `
 db.pragma("synchronous = NORMAL");
 db.pragma("wal_autocheckpoint = " + workerData.autocheckpoint);
-const insert = db.prepare(workerData.sql);
-const writeAll = db.transaction((rows) => { for (const r of rows) insert.run(r); });
+const stmts = {};
+for (const [name, text] of Object.entries(workerData.statements)) stmts[name] = db.prepare(text);
+const writeAll = db.transaction((rows) => { for (const [name, values] of rows) stmts[name].run(values); });
 parentPort.on("message", (m) => {
   if (m === "close") {
     db.close();
@@ -54,13 +60,17 @@ parentPort.on("message", (m) => {
 });`;
 
 type Values = unknown[];
+/** A statement's name (`audit` or one of EXTRA_STATEMENTS) and its values. */
+type Item = [string, Values];
 interface Pending {
-  rows: Values[];
+  rows: Item[];
   done: ((e?: Error) => void)[];
 }
 
 export interface AuditWriter {
   write(a: AuditRow): Promise<void>;
+  /** Commit other rows with the same durability (resolves once committed). */
+  writeStatements(items: readonly ExtraStatement[]): Promise<void>;
   /** Wait for rows handed over, then stop the worker. */
   close(): Promise<void>;
   /** The thread that commits (undefined when rows are written on the calling thread). */
@@ -79,13 +89,29 @@ export function auditWriter(store: StoreHandle, o: { worker?: boolean } = {}): A
       write: async (a) => {
         await store.db.insertInto("gateway_audit").values(auditValues(a)).execute();
       },
+      writeStatements: async (items) => {
+        await store.db.transaction().execute(async (tx) => {
+          for (const it of items) {
+            let n = 0;
+            await tx.executeQuery(
+              CompiledQuery.raw(
+                EXTRA_STATEMENTS[it.stmt].replace(/\?/g, () => `$${++n}`),
+                it.values,
+              ),
+            );
+          }
+        });
+      },
       close: async () => {},
       thread: undefined,
     };
   // OR IGNORE: a batch the worker committed just before it failed may be written here again (ids are unique).
-  const insert = raw.prepare(INSERT.replace("INSERT INTO", "INSERT OR IGNORE INTO"));
-  const writeHere = raw.transaction((rows: Values[]) => {
-    for (const r of rows) insert.run(r);
+  const statements: Record<string, string> = { ...EXTRA_STATEMENTS, audit: INSERT };
+  const here: Record<string, import("better-sqlite3").Statement> = Object.fromEntries(
+    Object.entries({ ...statements, audit: INSERT.replace("INSERT INTO", "INSERT OR IGNORE INTO") }).map(([k, v]) => [k, raw.prepare(v)]),
+  );
+  const writeHere = raw.transaction((rows: Item[]) => {
+    for (const [name, values] of rows) here[name]?.run(values);
   });
   const commitHere = (p: Pending) => {
     let err: Error | undefined;
@@ -110,7 +136,7 @@ export function auditWriter(store: StoreHandle, o: { worker?: boolean } = {}): A
   };
   const onDisk = store.url !== "" && store.url !== ":memory:" && !store.url.startsWith("file::memory:");
   if (o.worker !== false && onDisk) {
-    const w = sqliteWorker(store, WORKER, { sql: INSERT, autocheckpoint: Number(raw.pragma("wal_autocheckpoint", { simple: true })) });
+    const w = sqliteWorker(store, WORKER, { statements, autocheckpoint: Number(raw.pragma("wal_autocheckpoint", { simple: true })) });
     worker = w;
     w.on("message", (m: { id: number; error?: string }) => {
       const p = inFlight.get(m.id);
@@ -138,13 +164,15 @@ export function auditWriter(store: StoreHandle, o: { worker?: boolean } = {}): A
     inFlight.set(id, batch);
     worker.postMessage({ id, rows: batch.rows });
   };
+  const enqueue = (items: Item[]) =>
+    new Promise<void>((resolve, reject) => {
+      if (queue.rows.length === 0) setImmediate(flush);
+      queue.rows.push(...items);
+      queue.done.push((e) => (e === undefined ? resolve() : reject(e)));
+    });
   return {
-    write: (a) =>
-      new Promise<void>((resolve, reject) => {
-        if (queue.rows.length === 0) setImmediate(flush);
-        queue.rows.push(valuesOf(a));
-        queue.done.push((e) => (e === undefined ? resolve() : reject(e)));
-      }),
+    write: (a) => enqueue([["audit", valuesOf(a)]]),
+    writeStatements: (items) => enqueue(items.map((it) => [it.stmt, it.values])),
     get thread() {
       return worker;
     },

@@ -26,5 +26,6 @@ export {
   type RunStatus,
   updateRunPlan,
 } from "./runs.js";
-export type { Database } from "./schema.js";
+export type { Database, GatewayCapturesTable, ResultsTable } from "./schema.js";
+export * from "./shadow.js";
 export { type HubModel, listSnapshots, loadSnapshotModels, type Snapshot, saveSnapshot } from "./snapshots.js";

@@ -213,6 +213,35 @@ const migrations: Record<string, Migration> = {
         await db.schema.dropIndex(name).ifExists().execute();
     },
   },
+  /** Gateway shadow mode and capture (issue 20): mirrored pairs live in runs/results; these hold what is not a pair. */
+  "0010_shadow_capture": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("shadow_counters")
+        .addColumn("run_id", "text", (c) => c.notNull().references("runs.id").onDelete("cascade"))
+        .addColumn("deployment", "text", (c) => c.notNull())
+        .addColumn("dropped", "integer", (c) => c.notNull())
+        .addColumn("skipped_by_policy", "integer", (c) => c.notNull())
+        .addPrimaryKeyConstraint("shadow_counters_pk", ["run_id", "deployment"])
+        .execute();
+      await db.schema
+        .createTable("gateway_captures")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("route", "text", (c) => c.notNull())
+        .addColumn("time", "text", (c) => c.notNull())
+        .addColumn("deployment", "text", (c) => c.notNull())
+        .addColumn("request_json", "text", (c) => c.notNull())
+        .addColumn("answer", "text", (c) => c.notNull())
+        .addColumn("classes_json", "text", (c) => c.notNull())
+        .addColumn("request_sha256", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("gateway_captures_route_time").on("gateway_captures").columns(["route", "time"]).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable("gateway_captures").execute();
+      await db.schema.dropTable("shadow_counters").execute();
+    },
+  },
 };
 
 class InCodeProvider implements MigrationProvider {

@@ -115,7 +115,33 @@ export interface GatewayAuditTable {
   attempts_json: string | null;
 }
 
+/** Mirrored requests of a shadow run that never became a pair: dropped (queue full) or skipped by policy, per shadow deployment. */
+export interface ShadowCountersTable {
+  run_id: string;
+  deployment: string;
+  dropped: number;
+  skipped_by_policy: number;
+}
+
+/** Captured traffic (route `capture:`): request and primary answer with every detected value replaced by its placeholder. */
+export interface GatewayCapturesTable {
+  id: string;
+  route: string;
+  time: string;
+  deployment: string;
+  /** The request's messages (or prompt) as JSON, redacted. */
+  request_json: string;
+  /** The primary's answer text, redacted. */
+  answer: string;
+  /** Classes found in the request (counts). */
+  classes_json: string;
+  /** SHA-256 of request_json, for deduplication. */
+  request_sha256: string;
+}
+
 export interface Database {
+  shadow_counters: ShadowCountersTable;
+  gateway_captures: GatewayCapturesTable;
   gateway_keys: GatewayKeysTable;
   gateway_audit: GatewayAuditTable;
   snapshots: SnapshotsTable;

@@ -1,0 +1,98 @@
+/**
+ * The shadow queue: one lane per shadow deployment with its own concurrency and requests-per-minute
+ * limit (deployment `shadow: { concurrency, rpm }`), and per route a bound on the mirrored requests
+ * waiting (`maxQueue`): a request that finds it full is not queued (the caller counts it as dropped).
+ * Jobs run on the gateway's event loop after the caller was answered; nothing here delays it.
+ */
+import { TokenBucket } from "../../util/token-bucket.js";
+import type { Deployment } from "../config.js";
+
+export type Job = () => Promise<void>;
+
+class Lane {
+  private active = 0;
+  private readonly waiting: { job: Job; release: () => void }[] = [];
+  private readonly bucket: TokenBucket | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  readonly running = new Set<Promise<void>>();
+
+  constructor(
+    private readonly concurrency: number,
+    rpm: number | undefined,
+  ) {
+    this.bucket = rpm ? new TokenBucket(rpm, Math.max(1, Math.min(rpm, concurrency))) : undefined;
+  }
+
+  push(job: Job, release: () => void): void {
+    this.waiting.push({ job, release });
+    this.pump();
+  }
+
+  /** Jobs not yet started are forgotten (their pairs stay incomplete); returns how many. */
+  clear(): number {
+    const n = this.waiting.length;
+    for (const w of this.waiting.splice(0)) w.release();
+    clearTimeout(this.timer);
+    return n;
+  }
+
+  private pump(): void {
+    while (this.active < this.concurrency && this.waiting.length > 0 && this.timer === undefined) {
+      const t = this.bucket?.tryTake(1);
+      if (t && !t.ok) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.pump();
+        }, t.retryAfterMs);
+        this.timer.unref();
+        return;
+      }
+      const next = this.waiting.shift() as { job: Job; release: () => void };
+      next.release();
+      this.active++;
+      const p = next.job().finally(() => {
+        this.active--;
+        this.running.delete(p);
+        this.pump();
+      });
+      this.running.add(p);
+    }
+  }
+}
+
+export class ShadowLanes {
+  private readonly lanes = new Map<string, Lane>();
+  private readonly waitingByRoute = new Map<string, number>();
+
+  /** Reserve `n` places in the route's queue; false when they do not fit under `max`. */
+  reserve(route: string, n: number, max: number): boolean {
+    const w = this.waitingByRoute.get(route) ?? 0;
+    if (w + n > max) return false;
+    this.waitingByRoute.set(route, w + n);
+    return true;
+  }
+
+  /** Give back a reserved place that will not be used. */
+  unreserve(route: string): void {
+    this.waitingByRoute.set(route, Math.max(0, (this.waitingByRoute.get(route) ?? 0) - 1));
+  }
+
+  /** Queue a job that holds one reserved place of `route` until it starts. */
+  push(route: string, d: Deployment, job: Job): void {
+    let lane = this.lanes.get(d.id);
+    if (!lane) {
+      lane = new Lane(d.shadow.concurrency, d.shadow.rpm);
+      this.lanes.set(d.id, lane);
+    }
+    lane.push(job, () => this.unreserve(route));
+  }
+
+  /** Drop what has not started, then wait (at most `graceMs`) for what has. */
+  async close(graceMs: number): Promise<number> {
+    let dropped = 0;
+    for (const l of this.lanes.values()) dropped += l.clear();
+    const running = [...this.lanes.values()].flatMap((l) => [...l.running]);
+    await Promise.race([Promise.allSettled(running), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    return dropped;
+  }
+}

@@ -1,0 +1,305 @@
+/**
+ * The gateway's hook for real traffic (issue 20): after a route's primary target answered and
+ * before the caller hears it, `answered()` decides what to keep — a captured sample (capture:) and
+ * the primary half of each shadow pair (shadow:) — and hands back rows to commit with the audit row,
+ * so a caller that got an answer has them after kill -9. `after()` (once the caller is answered)
+ * queues the mirrored requests; each runs later on its shadow deployment's lane, through the same
+ * forwarder and answer scan as a primary request, and commits the shadow half when it answers.
+ * A pair whose shadow half never came stays a primary row alone and is reported as such.
+ */
+import type { Detector } from "../../detect/index.js";
+import { costPusd } from "../../economics/index.js";
+import { GradeError } from "../../evaluate/graders/types.js";
+import type { ExtraStatement, StoreHandle } from "../../store/index.js";
+import { captureStatement, counterStatement, nextShadowCase, resultStatement, runStatement, uuidV7 } from "../../store/index.js";
+import { scanWholeAnswer, type Usage } from "../answer-scan.js";
+import { type AuditLog, auditRow, sha256Hex } from "../audit-log.js";
+import type { Deployment, GatewayConfig, Route } from "../config.js";
+import type { Forwarder } from "../forwarder.js";
+import { type Inspection, redactBody, sentValuesOf } from "../inspect.js";
+import type { ApiBody } from "../pipeline.js";
+import type { Kind } from "../request-shape.js";
+import { comparePair, type Helpers } from "./compare.js";
+import { gatewayHelpers } from "./helpers.js";
+import { ShadowLanes } from "./lanes.js";
+import { captureRow, halfRow, PRIMARY_GRADE, runMeta, shadowPlan, shadowRunId } from "./rows.js";
+import { shadowTargets } from "./targets.js";
+import { answerText, redactAll, redactedMessages } from "./texts.js";
+
+export interface Answered {
+  route: Route;
+  kind: Kind;
+  body: ApiBody;
+  ins: Inspection;
+  deployment: Deployment;
+  /** The answer as the caller gets it (scanned). */
+  text: string;
+  usage: Usage | undefined;
+  costPusd: number | null;
+  latencyMs: number;
+}
+
+export interface Traffic {
+  answered(a: Answered): Promise<{ statements: ExtraStatement[]; after(): void } | undefined>;
+  close(): Promise<void>;
+}
+
+export interface TrafficOptions {
+  config: GatewayConfig;
+  detectors: readonly Detector[];
+  forwarder: Forwarder;
+  audit: AuditLog;
+  store: StoreHandle;
+  configPath: string;
+  /** One shadow run per route for this window name instead of one per UTC day. */
+  shadowRun?: string;
+  /** Seconds to wait for mirrored requests in flight when the gateway stops (default 10). */
+  closeGraceMs?: number;
+  random?: () => number;
+}
+
+interface RunState {
+  next: number;
+  announced: boolean;
+  window: string;
+  route: Route;
+}
+
+export function createTraffic(o: TrafficOptions): Traffic {
+  const { config, detectors, forwarder, audit, store } = o;
+  const random = o.random ?? Math.random;
+  const lanes = new ShadowLanes();
+  const runs = new Map<string, Promise<RunState>>();
+  const counts = new Map<string, { runId: string; deployment: string; dropped: number; skipped: number }>();
+  const helpers = new Map<string, Helpers>();
+  const helpersOf = (route: string) => {
+    let h = helpers.get(route);
+    if (!h) helpers.set(route, (h = gatewayHelpers(config.deployments, forwarder, audit, route)));
+    return h;
+  };
+
+  const runOf = (route: Route, now: Date) => {
+    const id = shadowRunId(route.model, now, o.shadowRun);
+    let r = runs.get(id);
+    if (!r) {
+      const window = o.shadowRun ?? now.toISOString().slice(0, 10);
+      r = nextShadowCase(store.db, id).then((next) => ({ next, announced: false, window, route }));
+      runs.set(id, r);
+    }
+    return r.then((state) => ({ id, state }));
+  };
+  /** The run's row goes into the first commit that needs it. */
+  const announce = (id: string, s: RunState, into: ExtraStatement[]) => {
+    if (s.announced) return;
+    s.announced = true;
+    into.push(
+      runStatement({
+        id,
+        configPath: o.configPath,
+        plan: shadowPlan(s.route, config.deployments, o.configPath, s.window),
+        createdAt: new Date().toISOString(),
+        ...runMeta(),
+      }),
+    );
+  };
+  const count = (runId: string, deployment: string, what: "dropped" | "skipped") => {
+    const k = `${runId}\u0000${deployment}`;
+    const c = counts.get(k) ?? { runId, deployment, dropped: 0, skipped: 0 };
+    c[what]++;
+    counts.set(k, c);
+  };
+  const flushCounts = async () => {
+    if (counts.size === 0) return;
+    const items: ExtraStatement[] = [];
+    for (const c of counts.values()) {
+      const r = await runs.get(c.runId);
+      if (r) announce(c.runId, r, items);
+      items.push(counterStatement(c.runId, c.deployment, c.dropped, c.skipped));
+    }
+    counts.clear();
+    await audit.statements(items);
+  };
+  const flusher = setInterval(() => void flushCounts().catch(() => {}), 1000);
+  flusher.unref();
+  const purge = () => {
+    const items = config.routes
+      .filter((r) => r.capture)
+      .map(
+        (r): ExtraStatement => ({
+          stmt: "purgeCaptures",
+          values: [r.model, new Date(Date.now() - (r.capture?.retentionDays ?? 30) * 86_400_000).toISOString()],
+        }),
+      );
+    if (items.length) void audit.statements(items).catch(() => {});
+  };
+  purge();
+  const purger = setInterval(purge, 3_600_000);
+  purger.unref();
+
+  /** The primary half and the jobs of a mirrored request, or nothing when no shadow target takes it. */
+  async function mirror(a: Answered, primaryText: string, into: ExtraStatement[]): Promise<(() => void) | undefined> {
+    const route = a.route;
+    const shadow = route.shadow;
+    if (!shadow || random() >= shadow.sample) return undefined;
+    const { id: runId, state } = await runOf(route, new Date());
+    const planned: { deployment: Deployment; redact: string[] }[] = [];
+    for (const t of shadowTargets(route, config.deployments, Object.keys(a.ins.counts))) {
+      if ("skipped" in t) count(runId, t.deployment.id, "skipped");
+      else if (lanes.reserve(route.model, 1, shadow.maxQueue)) planned.push(t);
+      else count(runId, t.deployment.id, "dropped");
+    }
+    if (planned.length === 0) return undefined;
+    const caseIndex = state.next++;
+    const messages = redactedMessages(a.kind, a.body, a.ins);
+    const primaryRedacted = redactAll(primaryText, detectors);
+    const createdAt = new Date().toISOString();
+    announce(runId, state, into);
+    const half = { runId, route: route.model, caseIndex, messagesJson: JSON.stringify(messages), createdAt };
+    into.push(
+      resultStatement(
+        halfRow({
+          ...half,
+          deployment: a.deployment.id,
+          output: primaryRedacted,
+          grades: [{ type: PRIMARY_GRADE, score: 1, pass: true, detail: { classes: a.ins.counts, shadows: planned.map((t) => t.deployment.id) } }],
+          score: 1,
+          passed: true,
+          inputTokens: a.usage?.prompt_tokens ?? 0,
+          outputTokens: a.usage?.completion_tokens ?? 0,
+          costPusd: a.costPusd,
+          latencyMs: a.latencyMs,
+          error: null,
+        }),
+      ),
+    );
+    const question = lastUserText(messages);
+    return () => {
+      for (const t of planned)
+        lanes.push(route.model, t.deployment, () =>
+          shadowOne(a, t.deployment, t.redact, { primaryText, primaryRedacted, question, half }).catch(() => {
+            /* a failed store write leaves the pair incomplete: reported as missing */
+          }),
+        );
+    };
+  }
+
+  /** One mirrored request: sent, scanned and compared like a primary one; its half committed when it answers. */
+  async function shadowOne(
+    a: Answered,
+    d: Deployment,
+    redactClasses: string[],
+    p: { primaryText: string; primaryRedacted: string; question: string; half: { runId: string; route: string; caseIndex: number; messagesJson: string } },
+  ): Promise<void> {
+    const upstreamBody = { ...(redactBody(a.body, a.ins, redactClasses).body as ApiBody), model: d.model };
+    const bytes = JSON.stringify(upstreamBody);
+    const started = performance.now();
+    const sent = await forwarder.send({ deployment: d, kind: a.kind, body: upstreamBody });
+    const latencyMs = performance.now() - started;
+    let error: string | null = null;
+    let text: string | undefined;
+    let usage: Usage | undefined;
+    let responseClasses: Record<string, number> | null = null;
+    if (sent.kind !== "answer") error = sent.kind === "streamed" ? "answered with a stream" : sent.error;
+    else if (sent.status >= 300) error = `HTTP ${sent.status} from ${d.id}`;
+    else {
+      const scanned = await scanWholeAnswer(
+        sent.text,
+        { ...(sent.contentType ? { contentType: sent.contentType } : {}), ...(sent.contentEncoding ? { contentEncoding: sent.contentEncoding } : {}) },
+        { detectors, window: config.holdBack, redact: a.route.onSensitiveResponse === "redact", sent: sentValuesOf(a.ins) },
+      ).catch((e: Error) => ({ scanned: false as const, reason: e.message }));
+      if (!scanned.scanned) error = `the answer of ${d.id} could not be scanned: ${scanned.reason}`;
+      else {
+        usage = scanned.usage;
+        responseClasses = scanned.counts;
+        text = answerText(scanned.text);
+        if (text === undefined) error = `the answer of ${d.id} holds no text`;
+      }
+    }
+    const cost = usage && d.price ? costPusd(usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0, d.price) : null;
+    const status = sent.kind === "answer" ? sent.status : 502;
+    const auditing = audit.record(
+      auditRow({
+        route: `${a.route.model} (shadow)`,
+        deployment: d.id,
+        classes: a.ins.counts,
+        response_classes: responseClasses,
+        action: "shadow",
+        status,
+        input_tokens: usage?.prompt_tokens ?? null,
+        output_tokens: usage?.completion_tokens ?? null,
+        cost_pusd: cost,
+        latency_ms: latencyMs,
+        upstream_sha256: sha256Hex(bytes),
+      }),
+    );
+    let graded = { grades: [] as { type: string; score: number; pass: boolean; detail?: Record<string, unknown> }[], score: 0, passed: false };
+    const shadowRedacted = text === undefined ? null : redactAll(text, detectors);
+    if (text !== undefined && shadowRedacted !== null && error === null) {
+      try {
+        graded = await comparePair(
+          a.route.shadow?.compare ?? [{ type: "equals" }],
+          { primary: p.primaryText, shadow: text, primaryRedacted: p.primaryRedacted, shadowRedacted, question: p.question },
+          helpersOf(a.route.model),
+        );
+      } catch (e) {
+        if (!(e instanceof GradeError)) throw e;
+        error = e.message;
+      }
+    }
+    const row = halfRow({
+      ...p.half,
+      deployment: d.id,
+      output: shadowRedacted,
+      ...graded,
+      inputTokens: usage?.prompt_tokens ?? 0,
+      outputTokens: usage?.completion_tokens ?? 0,
+      costPusd: cost,
+      latencyMs,
+      error,
+      createdAt: new Date().toISOString(),
+    });
+    await Promise.all([auditing, audit.statements([resultStatement(row)])]);
+  }
+
+  return {
+    async answered(a) {
+      const primaryText = a.kind === "embeddings" ? undefined : answerText(a.text);
+      if (primaryText === undefined) return undefined;
+      const statements: ExtraStatement[] = [];
+      const capture = a.route.capture;
+      if (capture && random() < capture.sample) {
+        const row = captureRow({
+          id: uuidV7(),
+          route: a.route.model,
+          time: new Date().toISOString(),
+          deployment: a.deployment.id,
+          messages: redactedMessages(a.kind, a.body, a.ins),
+          answer: redactAll(primaryText, detectors),
+          classes: a.ins.counts,
+        });
+        statements.push(captureStatement(row));
+      }
+      const after = await mirror(a, primaryText, statements);
+      if (statements.length === 0) return undefined;
+      return { statements, after: after ?? (() => {}) };
+    },
+    async close() {
+      clearInterval(flusher);
+      clearInterval(purger);
+      await lanes.close(o.closeGraceMs ?? 10_000);
+      await flushCounts().catch(() => {});
+      const now = new Date().toISOString();
+      const done = [...runs.entries()].map(async ([id, r]) => ((await r).announced ? [{ stmt: "finishRun" as const, values: [now, id] }] : []));
+      const items = (await Promise.all(done)).flat();
+      if (items.length) await audit.statements(items).catch(() => {});
+    },
+  };
+}
+
+function lastUserText(messages: unknown[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i] as { role?: unknown; content?: unknown } | null;
+    if (m?.role === "user") return typeof m.content === "string" ? m.content : JSON.stringify(m.content ?? "");
+  }
+  return "";
+}
