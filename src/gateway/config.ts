@@ -108,7 +108,9 @@ export const gatewayConfigSchema = z
           ctx.addIssue({ code: "custom", path: ["deployments", i, "accepts", j], message: `unknown data class "${a}"; known: ${[...known].join(", ")}` });
       });
     });
-    c.routes.forEach((r, i) => checkShadow(r, i, ids, ctx));
+    c.routes.forEach((r, i) => {
+      checkShadow(r, i, ids, ctx);
+    });
     const models = new Set<string>();
     c.routes.forEach((r, i) => {
       if (models.has(r.model)) ctx.addIssue({ code: "custom", path: ["routes", i, "model"], message: `route "${r.model}" is defined twice` });

@@ -74,7 +74,10 @@ export function createTraffic(o: TrafficOptions): Traffic {
   const helpers = new Map<string, Helpers>();
   const helpersOf = (route: string) => {
     let h = helpers.get(route);
-    if (!h) helpers.set(route, (h = gatewayHelpers(config.deployments, forwarder, audit, route)));
+    if (!h) {
+      h = gatewayHelpers(config.deployments, forwarder, audit, route);
+      helpers.set(route, h);
+    }
     return h;
   };
 
