@@ -5,7 +5,7 @@ import { UserError } from "../util/errors.js";
 import { renderTable } from "../util/table.js";
 import { list, positiveInt, positiveNumber, printJson, say, warn } from "./output.js";
 
-async function openGatewayStore(configFile: string) {
+export async function openGatewayStore(configFile: string) {
   const [{ loadGatewayConfig }, { resolveStoreUrl }, { openStore }] = await Promise.all([
     import("../gateway/index.js"),
     import("../config/index.js"),

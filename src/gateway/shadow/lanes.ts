@@ -28,6 +28,10 @@ class Lane {
     this.pump();
   }
 
+  get pending(): number {
+    return this.waiting.length;
+  }
+
   /** Jobs not yet started are forgotten (their pairs stay incomplete); returns how many. */
   clear(): number {
     const n = this.waiting.length;
@@ -87,12 +91,13 @@ export class ShadowLanes {
     lane.push(job, () => this.unreserve(route));
   }
 
-  /** Drop what has not started, then wait (at most `graceMs`) for what has. */
+  /** Let the queues drain for at most `graceMs`, then drop what has not started; returns how many were dropped. */
   async close(graceMs: number): Promise<number> {
+    const until = performance.now() + graceMs;
+    const busy = () => [...this.lanes.values()].some((l) => l.running.size > 0 || l.pending > 0);
+    while (busy() && performance.now() < until) await new Promise((r) => setTimeout(r, 10));
     let dropped = 0;
     for (const l of this.lanes.values()) dropped += l.clear();
-    const running = [...this.lanes.values()].flatMap((l) => [...l.running]);
-    await Promise.race([Promise.allSettled(running), new Promise((r) => setTimeout(r, graceMs).unref())]);
     return dropped;
   }
 }
