@@ -19,6 +19,7 @@ import { registerScan } from "./scan.js";
 import { registerScoreboard } from "./scoreboard.js";
 import { registerShadow } from "./shadow.js";
 import { registerSimulate } from "./simulate.js";
+import { registerSuite } from "./suite.js";
 import { registerUi } from "./ui.js";
 import { registerValidate } from "./validate.js";
 
@@ -55,6 +56,7 @@ Docs: README.md and docs/ in the package.`,
   registerRedteam(program);
   registerGateway(program);
   registerShadow(program);
+  registerSuite(program);
   registerSimulate(program);
   registerPull(program);
   registerDemo(program);

@@ -19,3 +19,4 @@ export function pickShadowRoute(config: GatewayConfig, name: string | undefined,
     with_.length === 0 ? `add ${what}: to a route (docs/gateway.md)` : "name one with --route",
   );
 }
+export { type FromTrafficOptions, suiteFromTraffic, suiteYaml, type TrafficSuite } from "./from-traffic.js";
