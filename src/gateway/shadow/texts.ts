@@ -26,9 +26,31 @@ export function answerText(json: string): string | undefined {
   return typeof m?.content === "string" ? m.content : undefined;
 }
 
+/** The token usage of a whole answer, if it states one. */
+export function usageOf(json: string): { prompt_tokens?: number; completion_tokens?: number } | undefined {
+  try {
+    const u = (JSON.parse(json) as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } } | null)?.usage;
+    if (!u) return undefined;
+    return {
+      ...(typeof u.prompt_tokens === "number" ? { prompt_tokens: u.prompt_tokens } : {}),
+      ...(typeof u.completion_tokens === "number" ? { completion_tokens: u.completion_tokens } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 /** A text with every detected value replaced by [CLASS_N]. */
 export function redactAll(text: string, detectors: readonly Detector[]): string {
   return redact(text, detect(text, detectors)).redacted;
+}
+
+/** redactAll, with the entities found counted by class (one detection for both). */
+export function redactCounting(text: string, detectors: readonly Detector[]): { redacted: string; counts: Record<string, number> } {
+  const entities = detect(text, detectors);
+  const counts: Record<string, number> = {};
+  for (const e of entities) counts[e.type] = (counts[e.type] ?? 0) + 1;
+  return { redacted: redact(text, entities).redacted, counts };
 }
 
 /** The request as messages, every detected value (of any class) replaced; a completion's prompt becomes one user message. */

@@ -12,11 +12,11 @@ import { costPusd } from "../../economics/index.js";
 import { GradeError } from "../../evaluate/graders/types.js";
 import type { ExtraStatement, StoreHandle } from "../../store/index.js";
 import { captureStatement, counterStatement, nextShadowCase, resultStatement, runStatement, uuidV7 } from "../../store/index.js";
-import { scanWholeAnswer, type Usage } from "../answer-scan.js";
+import { type Usage, unscannableReason } from "../answer-scan.js";
 import { type AuditLog, auditRow, sha256Hex } from "../audit-log.js";
 import type { Deployment, GatewayConfig, Route } from "../config.js";
 import type { Forwarder } from "../forwarder.js";
-import { type Inspection, redactBody, sentValuesOf } from "../inspect.js";
+import { type Inspection, redactBody } from "../inspect.js";
 import type { ApiBody } from "../pipeline.js";
 import type { Kind } from "../request-shape.js";
 import { comparePair, type Helpers } from "./compare.js";
@@ -24,7 +24,7 @@ import { gatewayHelpers } from "./helpers.js";
 import { ShadowLanes } from "./lanes.js";
 import { captureRow, halfRow, PRIMARY_GRADE, runMeta, shadowPlan, shadowRunId } from "./rows.js";
 import { shadowTargets } from "./targets.js";
-import { answerText, redactAll, redactedMessages } from "./texts.js";
+import { answerText, redactAll, redactCounting, redactedMessages, usageOf } from "./texts.js";
 
 export interface Answered {
   route: Route;
@@ -201,21 +201,18 @@ export function createTraffic(o: TrafficOptions): Traffic {
     let error: string | null = null;
     let text: string | undefined;
     let usage: Usage | undefined;
-    let responseClasses: Record<string, number> | null = null;
+    let stored: { redacted: string; counts: Record<string, number> } | undefined;
     if (sent.kind !== "answer") error = sent.kind === "streamed" ? "answered with a stream" : sent.error;
     else if (sent.status >= 300) error = `HTTP ${sent.status} from ${d.id}`;
     else {
-      const scanned = await scanWholeAnswer(
-        sent.text,
-        { ...(sent.contentType ? { contentType: sent.contentType } : {}), ...(sent.contentEncoding ? { contentEncoding: sent.contentEncoding } : {}) },
-        { detectors, window: config.holdBack, redact: a.route.onSensitiveResponse === "redact", sent: sentValuesOf(a.ins) },
-      ).catch((e: Error) => ({ scanned: false as const, reason: e.message }));
-      if (!scanned.scanned) error = `the answer of ${d.id} could not be scanned: ${scanned.reason}`;
+      // Never shown to a caller: read as text (or refused as unscannable), then detected once, for the stored copy and the audit counts.
+      const why = unscannableReason(sent.contentType, sent.contentEncoding);
+      text = why === undefined ? answerText(sent.text) : undefined;
+      if (why !== undefined) error = `the answer of ${d.id} could not be scanned: ${why}`;
+      else if (text === undefined) error = `the answer of ${d.id} holds no text`;
       else {
-        usage = scanned.usage;
-        responseClasses = scanned.counts;
-        text = answerText(scanned.text);
-        if (text === undefined) error = `the answer of ${d.id} holds no text`;
+        usage = usageOf(sent.text);
+        stored = redactCounting(text, detectors);
       }
     }
     const cost = usage && d.price ? costPusd(usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0, d.price) : null;
@@ -225,7 +222,7 @@ export function createTraffic(o: TrafficOptions): Traffic {
         route: `${a.route.model} (shadow)`,
         deployment: d.id,
         classes: a.ins.counts,
-        response_classes: responseClasses,
+        response_classes: stored?.counts ?? null,
         action: "shadow",
         status,
         input_tokens: usage?.prompt_tokens ?? null,
@@ -236,7 +233,7 @@ export function createTraffic(o: TrafficOptions): Traffic {
       }),
     );
     let graded = { grades: [] as { type: string; score: number; pass: boolean; detail?: Record<string, unknown> }[], score: 0, passed: false };
-    const shadowRedacted = text === undefined ? null : redactAll(text, detectors);
+    const shadowRedacted = stored?.redacted ?? null;
     if (text !== undefined && shadowRedacted !== null && error === null) {
       try {
         graded = await comparePair(
