@@ -143,7 +143,7 @@ export function createTraffic(o: TrafficOptions): Traffic {
   async function mirror(a: Answered, primaryText: string, into: ExtraStatement[]): Promise<(() => void) | undefined> {
     const route = a.route;
     const shadow = route.shadow;
-    if (!shadow || random() >= shadow.sample) return undefined;
+    if (!shadow) return undefined;
     const { id: runId, state } = await runOf(route, new Date());
     const planned: { deployment: Deployment; redact: string[] }[] = [];
     for (const t of shadowTargets(route, config.deployments, Object.keys(a.ins.counts))) {
@@ -263,11 +263,14 @@ export function createTraffic(o: TrafficOptions): Traffic {
 
   return {
     async answered(a) {
-      const primaryText = a.kind === "embeddings" ? undefined : answerText(a.text);
+      // Sampled first: a request neither captured nor mirrored costs two random numbers, not a parse of its answer.
+      const captured = a.route.capture !== undefined && random() < a.route.capture.sample;
+      const mirrored = a.route.shadow !== undefined && random() < a.route.shadow.sample;
+      if ((!captured && !mirrored) || a.kind === "embeddings") return undefined;
+      const primaryText = answerText(a.text);
       if (primaryText === undefined) return undefined;
       const statements: ExtraStatement[] = [];
-      const capture = a.route.capture;
-      if (capture && random() < capture.sample) {
+      if (captured) {
         const row = captureRow({
           id: uuidV7(),
           route: a.route.model,
@@ -279,7 +282,7 @@ export function createTraffic(o: TrafficOptions): Traffic {
         });
         statements.push(captureStatement(row));
       }
-      const after = await mirror(a, primaryText, statements);
+      const after = mirrored ? await mirror(a, primaryText, statements) : undefined;
       if (statements.length === 0) return undefined;
       return { statements, after: after ?? (() => {}) };
     },
