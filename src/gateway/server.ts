@@ -20,6 +20,7 @@ import { type ApiBody, createApiHandler } from "./pipeline.js";
 import { openAiError, type Reply, send, sendJson } from "./replies.js";
 import type { Kind } from "./request-shape.js";
 import { Router } from "./router.js";
+import { shadowExecutor } from "./shadow/start.js";
 import { createTraffic } from "./shadow/traffic.js";
 
 export { hashKey } from "./keyring.js";
@@ -60,10 +61,10 @@ export async function startGateway(o: {
     ? createTraffic({
         config,
         detectors,
-        forwarder,
         audit,
         store,
         configPath: o.configPath ?? "gateway.yaml",
+        executor: shadowExecutor({ config, store, detectors, forwarder, audit }),
         ...(o.shadowRun ? { shadowRun: o.shadowRun } : {}),
       })
     : undefined;

@@ -1,8 +1,7 @@
 /**
- * The shadow queue: one lane per shadow deployment with its own concurrency and requests-per-minute
- * limit (deployment `shadow: { concurrency, rpm }`), and per route a bound on the mirrored requests
- * waiting (`maxQueue`): a request that finds it full is not queued (the caller counts it as dropped).
- * Jobs run on the gateway's event loop after the caller was answered; nothing here delays it.
+ * The shadow queues: one lane per shadow deployment with its own concurrency and requests-per-minute
+ * limit (deployment `shadow: { concurrency, rpm }`). The route's bound on waiting jobs (`maxQueue`)
+ * is kept by the gateway (traffic.ts), which hears when each job leaves its queue.
  */
 import { TokenBucket } from "../../util/token-bucket.js";
 import type { Deployment } from "../config.js";
@@ -66,29 +65,15 @@ class Lane {
 
 export class ShadowLanes {
   private readonly lanes = new Map<string, Lane>();
-  private readonly waitingByRoute = new Map<string, number>();
 
-  /** Reserve `n` places in the route's queue; false when they do not fit under `max`. */
-  reserve(route: string, n: number, max: number): boolean {
-    const w = this.waitingByRoute.get(route) ?? 0;
-    if (w + n > max) return false;
-    this.waitingByRoute.set(route, w + n);
-    return true;
-  }
-
-  /** Give back a reserved place that will not be used. */
-  unreserve(route: string): void {
-    this.waitingByRoute.set(route, Math.max(0, (this.waitingByRoute.get(route) ?? 0) - 1));
-  }
-
-  /** Queue a job that holds one reserved place of `route` until it starts. */
-  push(route: string, d: Deployment, job: Job): void {
+  /** Queue a job on its deployment's lane. */
+  push(d: Deployment, job: Job): void {
     let lane = this.lanes.get(d.id);
     if (!lane) {
       lane = new Lane(d.shadow.concurrency, d.shadow.rpm);
       this.lanes.set(d.id, lane);
     }
-    lane.push(job, () => this.unreserve(route));
+    lane.push(job, () => {});
   }
 
   /** Let the queues drain for at most `graceMs`, then drop what has not started; returns how many were dropped. */

@@ -3,28 +3,23 @@
  * before the caller hears it, `answered()` decides what to keep — a captured sample (capture:) and
  * the primary half of each shadow pair (shadow:) — and hands back rows to commit with the audit row,
  * so a caller that got an answer has them after kill -9. `after()` (once the caller is answered)
- * queues the mirrored requests; each runs later on its shadow deployment's lane, through the same
- * forwarder and answer scan as a primary request, and commits the shadow half when it answers.
+ * hands the mirrored requests to the shadow executor (executor.ts, on its own thread by default),
+ * which sends each through the gateway's forwarder and commits the shadow half when it answers.
  * A pair whose shadow half never came stays a primary row alone and is reported as such.
  */
 import type { Detector } from "../../detect/index.js";
-import { costPusd } from "../../economics/index.js";
-import { GradeError } from "../../evaluate/graders/types.js";
 import type { ExtraStatement, StoreHandle } from "../../store/index.js";
 import { captureStatement, counterStatement, nextShadowCase, resultStatement, runStatement, uuidV7 } from "../../store/index.js";
-import { type Usage, unscannableReason } from "../answer-scan.js";
-import { type AuditLog, auditRow, sha256Hex } from "../audit-log.js";
+import type { Usage } from "../answer-scan.js";
+import type { AuditLog } from "../audit-log.js";
 import type { Deployment, GatewayConfig, Route } from "../config.js";
-import type { Forwarder } from "../forwarder.js";
 import { type Inspection, redactBody } from "../inspect.js";
 import type { ApiBody } from "../pipeline.js";
 import type { Kind } from "../request-shape.js";
-import { comparePair, type Helpers } from "./compare.js";
-import { gatewayHelpers } from "./helpers.js";
-import { ShadowLanes } from "./lanes.js";
+import type { ShadowExecutor, ShadowJob } from "./executor.js";
 import { captureRow, halfRow, PRIMARY_GRADE, runMeta, shadowPlan, shadowRunId } from "./rows.js";
 import { shadowTargets } from "./targets.js";
-import { answerText, redactAll, redactCounting, redactedMessages, usageOf } from "./texts.js";
+import { answerText, redactAll, redactedMessages } from "./texts.js";
 
 export interface Answered {
   route: Route;
@@ -47,14 +42,15 @@ export interface Traffic {
 export interface TrafficOptions {
   config: GatewayConfig;
   detectors: readonly Detector[];
-  forwarder: Forwarder;
   audit: AuditLog;
   store: StoreHandle;
   configPath: string;
   /** One shadow run per route for this window name instead of one per UTC day. */
   shadowRun?: string;
-  /** Seconds to wait for mirrored requests in flight when the gateway stops (default 10). */
+  /** Milliseconds to wait for mirrored requests queued or in flight when the gateway stops (default 10 s). */
   closeGraceMs?: number;
+  /** Where mirrored requests run: the shadow thread, or in-process. */
+  executor: ShadowExecutor;
   random?: () => number;
 }
 
@@ -66,20 +62,13 @@ interface RunState {
 }
 
 export function createTraffic(o: TrafficOptions): Traffic {
-  const { config, detectors, forwarder, audit, store } = o;
+  const { config, detectors, audit, store } = o;
   const random = o.random ?? Math.random;
-  const lanes = new ShadowLanes();
+  const executor = o.executor;
+  /** Mirrored jobs of each route not yet started (maxQueue bounds them). */
+  const waiting = new Map<string, number>();
   const runs = new Map<string, Promise<RunState>>();
   const counts = new Map<string, { runId: string; deployment: string; dropped: number; skipped: number }>();
-  const helpers = new Map<string, Helpers>();
-  const helpersOf = (route: string) => {
-    let h = helpers.get(route);
-    if (!h) {
-      h = gatewayHelpers(config.deployments, forwarder, audit, route);
-      helpers.set(route, h);
-    }
-    return h;
-  };
 
   const runOf = (route: Route, now: Date) => {
     const id = shadowRunId(route.model, now, o.shadowRun);
@@ -148,8 +137,10 @@ export function createTraffic(o: TrafficOptions): Traffic {
     const planned: { deployment: Deployment; redact: string[] }[] = [];
     for (const t of shadowTargets(route, config.deployments, Object.keys(a.ins.counts))) {
       if ("skipped" in t) count(runId, t.deployment.id, "skipped");
-      else if (lanes.reserve(route.model, 1, shadow.maxQueue)) planned.push(t);
-      else count(runId, t.deployment.id, "dropped");
+      else if ((waiting.get(route.model) ?? 0) < shadow.maxQueue) {
+        waiting.set(route.model, (waiting.get(route.model) ?? 0) + 1);
+        planned.push(t);
+      } else count(runId, t.deployment.id, "dropped");
     }
     if (planned.length === 0) return undefined;
     const caseIndex = state.next++;
@@ -176,89 +167,21 @@ export function createTraffic(o: TrafficOptions): Traffic {
       ),
     );
     const question = lastUserText(messages);
+    const release = () => waiting.set(route.model, Math.max(0, (waiting.get(route.model) ?? 0) - 1));
+    const jobs: ShadowJob[] = planned.map((t) => ({
+      route: route.model,
+      deployment: t.deployment.id,
+      kind: a.kind,
+      body: { ...(redactBody(a.body, a.ins, t.redact).body as ApiBody), model: t.deployment.model },
+      classes: a.ins.counts,
+      primaryText,
+      primaryRedacted,
+      question,
+      half,
+    }));
     return () => {
-      for (const t of planned)
-        lanes.push(route.model, t.deployment, () =>
-          shadowOne(a, t.deployment, t.redact, { primaryText, primaryRedacted, question, half }).catch(() => {
-            /* a failed store write leaves the pair incomplete: reported as missing */
-          }),
-        );
+      for (const j of jobs) executor.run(j, release);
     };
-  }
-
-  /** One mirrored request: sent, scanned and compared like a primary one; its half committed when it answers. */
-  async function shadowOne(
-    a: Answered,
-    d: Deployment,
-    redactClasses: string[],
-    p: { primaryText: string; primaryRedacted: string; question: string; half: { runId: string; route: string; caseIndex: number; messagesJson: string } },
-  ): Promise<void> {
-    const upstreamBody = { ...(redactBody(a.body, a.ins, redactClasses).body as ApiBody), model: d.model };
-    const bytes = JSON.stringify(upstreamBody);
-    const started = performance.now();
-    const sent = await forwarder.send({ deployment: d, kind: a.kind, body: upstreamBody });
-    const latencyMs = performance.now() - started;
-    let error: string | null = null;
-    let text: string | undefined;
-    let usage: Usage | undefined;
-    let stored: { redacted: string; counts: Record<string, number> } | undefined;
-    if (sent.kind !== "answer") error = sent.kind === "streamed" ? "answered with a stream" : sent.error;
-    else if (sent.status >= 300) error = `HTTP ${sent.status} from ${d.id}`;
-    else {
-      // Never shown to a caller: read as text (or refused as unscannable), then detected once, for the stored copy and the audit counts.
-      const why = unscannableReason(sent.contentType, sent.contentEncoding);
-      text = why === undefined ? answerText(sent.text) : undefined;
-      if (why !== undefined) error = `the answer of ${d.id} could not be scanned: ${why}`;
-      else if (text === undefined) error = `the answer of ${d.id} holds no text`;
-      else {
-        usage = usageOf(sent.text);
-        stored = redactCounting(text, detectors);
-      }
-    }
-    const cost = usage && d.price ? costPusd(usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0, d.price) : null;
-    const status = sent.kind === "answer" ? sent.status : 502;
-    const auditing = audit.record(
-      auditRow({
-        route: `${a.route.model} (shadow)`,
-        deployment: d.id,
-        classes: a.ins.counts,
-        response_classes: stored?.counts ?? null,
-        action: "shadow",
-        status,
-        input_tokens: usage?.prompt_tokens ?? null,
-        output_tokens: usage?.completion_tokens ?? null,
-        cost_pusd: cost,
-        latency_ms: latencyMs,
-        upstream_sha256: sha256Hex(bytes),
-      }),
-    );
-    let graded = { grades: [] as { type: string; score: number; pass: boolean; detail?: Record<string, unknown> }[], score: 0, passed: false };
-    const shadowRedacted = stored?.redacted ?? null;
-    if (text !== undefined && shadowRedacted !== null && error === null) {
-      try {
-        graded = await comparePair(
-          a.route.shadow?.compare ?? [{ type: "equals" }],
-          { primary: p.primaryText, shadow: text, primaryRedacted: p.primaryRedacted, shadowRedacted, question: p.question },
-          helpersOf(a.route.model),
-        );
-      } catch (e) {
-        if (!(e instanceof GradeError)) throw e;
-        error = e.message;
-      }
-    }
-    const row = halfRow({
-      ...p.half,
-      deployment: d.id,
-      output: shadowRedacted,
-      ...graded,
-      inputTokens: usage?.prompt_tokens ?? 0,
-      outputTokens: usage?.completion_tokens ?? 0,
-      costPusd: cost,
-      latencyMs,
-      error,
-      createdAt: new Date().toISOString(),
-    });
-    await Promise.all([auditing, audit.statements([resultStatement(row)])]);
   }
 
   return {
@@ -289,7 +212,7 @@ export function createTraffic(o: TrafficOptions): Traffic {
     async close() {
       clearInterval(flusher);
       clearInterval(purger);
-      await lanes.close(o.closeGraceMs ?? 10_000);
+      await executor.close(o.closeGraceMs ?? 10_000);
       await flushCounts().catch(() => {});
       const now = new Date().toISOString();
       const done = [...runs.entries()].map(async ([id, r]) => ((await r).announced ? [{ stmt: "finishRun" as const, values: [now, id] }] : []));
