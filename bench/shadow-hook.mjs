@@ -46,7 +46,13 @@ const audit = createAuditLog(store, createMetrics());
 const detectors = buildDetectors({});
 let jobs = 0;
 const thread = startShadowThread({ config, storeUrl: store.url });
-const executor = { run: (job, onStart) => (jobs++, thread.run(job, onStart)), close: (ms) => thread.close(ms) };
+const executor = {
+  run: (job, onStart) => {
+    jobs++;
+    thread.run(job, onStart);
+  },
+  close: (ms) => thread.close(ms),
+};
 const traffic = createTraffic({ config, detectors, audit, store, configPath: "gateway.yaml", executor });
 const route = config.routes[0];
 const deployment = config.deployments[1];
@@ -72,7 +78,7 @@ async function reference(i) {
   const ins = await inspectBody(b, detectors, detectAcross);
   await scanWholeAnswer(answer, { contentType: "application/json" }, { detectors, window: 128, redact: true, sent: sentValuesOf(ins) });
 }
-async function hook(i, ins, b) {
+async function hook(ins, b) {
   const kept = await traffic.answered({
     route,
     kind: "chat",
@@ -105,7 +111,7 @@ for (let round = 0; round <= ROUNDS; round++) {
   }
   const commits = [];
   t = performance.now();
-  for (let i = 0; i < N; i++) commits.push(...(await hook(i, inputs[i][1], inputs[i][0])));
+  for (let i = 0; i < N; i++) commits.push(...(await hook(inputs[i][1], inputs[i][0])));
   const hookUs = ((performance.now() - t) * 1000) / N;
   await Promise.all(commits);
   if (round > 0) rows.push({ refUs, hookUs }); // round 0 warms up
