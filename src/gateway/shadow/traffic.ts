@@ -68,13 +68,22 @@ export function createTraffic(o: TrafficOptions): Traffic {
   /** Mirrored jobs of each route not yet started (maxQueue bounds them). */
   const waiting = new Map<string, number>();
   const runs = new Map<string, Promise<RunState>>();
-  const counts = new Map<string, { runId: string; deployment: string; dropped: number; skipped: number }>();
+  const runRoute = new Map<string, string>();
+  const counts = new Map<string, { runId: string; state: RunState; deployment: string; dropped: number; skipped: number }>();
 
   const runOf = (route: Route, now: Date) => {
     const id = shadowRunId(route.model, now, o.shadowRun);
     let r = runs.get(id);
     if (!r) {
+      // A new day: the route's earlier run is complete.
+      for (const [oldId, old] of runs)
+        if (runRoute.get(oldId) === route.model) {
+          runs.delete(oldId);
+          runRoute.delete(oldId);
+          void old.then((s) => (s.announced ? audit.statements([{ stmt: "finishRun", values: [now.toISOString(), oldId] }]) : undefined)).catch(() => {});
+        }
       const window = o.shadowRun ?? now.toISOString().slice(0, 10);
+      runRoute.set(id, route.model);
       r = nextShadowCase(store.db, id).then((next) => ({ next, announced: false, window, route }));
       runs.set(id, r);
     }
@@ -94,9 +103,9 @@ export function createTraffic(o: TrafficOptions): Traffic {
       }),
     );
   };
-  const count = (runId: string, deployment: string, what: "dropped" | "skipped") => {
+  const count = (runId: string, state: RunState, deployment: string, what: "dropped" | "skipped") => {
     const k = `${runId}\u0000${deployment}`;
-    const c = counts.get(k) ?? { runId, deployment, dropped: 0, skipped: 0 };
+    const c = counts.get(k) ?? { runId, state, deployment, dropped: 0, skipped: 0 };
     c[what]++;
     counts.set(k, c);
   };
@@ -104,8 +113,7 @@ export function createTraffic(o: TrafficOptions): Traffic {
     if (counts.size === 0) return;
     const items: ExtraStatement[] = [];
     for (const c of counts.values()) {
-      const r = await runs.get(c.runId);
-      if (r) announce(c.runId, r, items);
+      announce(c.runId, c.state, items);
       items.push(counterStatement(c.runId, c.deployment, c.dropped, c.skipped));
     }
     counts.clear();
@@ -136,11 +144,11 @@ export function createTraffic(o: TrafficOptions): Traffic {
     const { id: runId, state } = await runOf(route, new Date());
     const planned: { deployment: Deployment; redact: string[] }[] = [];
     for (const t of shadowTargets(route, config.deployments, Object.keys(a.ins.counts))) {
-      if ("skipped" in t) count(runId, t.deployment.id, "skipped");
+      if ("skipped" in t) count(runId, state, t.deployment.id, "skipped");
       else if ((waiting.get(route.model) ?? 0) < shadow.maxQueue) {
         waiting.set(route.model, (waiting.get(route.model) ?? 0) + 1);
         planned.push(t);
-      } else count(runId, t.deployment.id, "dropped");
+      } else count(runId, state, t.deployment.id, "dropped");
     }
     if (planned.length === 0) return undefined;
     const caseIndex = state.next++;
