@@ -16,7 +16,7 @@ export function registerShadow(program: Command): void {
     .action(async (o: { config: string; route?: string; since: string; minAgreement: number; json?: boolean }) => {
       const [{ openGatewayStore }, { buildShadowReport, parseSince, pickShadowRoute }] = await Promise.all([
         import("./gateway.js"),
-        import("../gateway/shadow/index.js"),
+        import("../gateway/index.js"),
       ]);
       const since = parseSince(o.since);
       const { config, store } = await openGatewayStore(o.config);

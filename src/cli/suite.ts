@@ -25,7 +25,7 @@ export function registerSuite(program: Command): void {
       async (o: { config: string; route?: string; since: string; limit: number; stratifyBy?: "classes"; judge?: string; seed: number; output: string }) => {
         const [{ openGatewayStore }, { parseSince, pickShadowRoute, suiteFromTraffic, suiteYaml }, { loadCaptures }, { UserError }] = await Promise.all([
           import("./gateway.js"),
-          import("../gateway/shadow/index.js"),
+          import("../gateway/index.js"),
           import("../store/index.js"),
           import("../util/errors.js"),
         ]);

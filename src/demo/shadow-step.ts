@@ -7,8 +7,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Case } from "../config/index.js";
-import { hashKey, loadGatewayConfig, startGateway } from "../gateway/index.js";
-import { buildShadowReport, type ShadowReport } from "../gateway/shadow/index.js";
+import { buildShadowReport, hashKey, loadGatewayConfig, type ShadowReport, startGateway } from "../gateway/index.js";
 import type { Simulator } from "../simulate/index.js";
 import { insertKey, openStore } from "../store/index.js";
 

@@ -4,7 +4,8 @@
  * a request's context, so each step of the pipeline states only what it adds.
  */
 import { createHash } from "node:crypto";
-import type { AuditRow, ExtraStatement, StoreHandle } from "../store/index.js";
+import type { AuditRow } from "../records/index.js";
+import type { RowWrite, StoreHandle } from "../store/index.js";
 import { auditWriter } from "../store/index.js";
 import { isoNow } from "../util/iso-now.js";
 import type { GatewayMetrics } from "./metrics.js";
@@ -15,7 +16,7 @@ export interface AuditLog {
   /** Commit a row; resolves once it is durable. */
   record(row: AuditRow): Promise<void>;
   /** Commit other rows (shadow pairs, captures) in the same durable commits; resolves once durable. */
-  statements(items: readonly ExtraStatement[]): Promise<void>;
+  statements(writes: readonly RowWrite[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -26,7 +27,7 @@ export function createAuditLog(store: StoreHandle, metrics: GatewayMetrics): Aud
       metrics.observe(row);
       return writer.write(row);
     },
-    statements: (items) => writer.writeStatements(items),
+    statements: (writes) => writer.writeRows(writes),
     close: () => writer.close(),
   };
 }

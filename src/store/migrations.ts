@@ -1,5 +1,25 @@
-/** Migrations, written once for both dialects (portable column types only). */
+/**
+ * Migrations, written once for both dialects (portable column types only). 0001–0008 are history:
+ * never edit them (stores in use have run them). A new table or column is defined in tables.ts and
+ * its migration derived from the definition with ddl.ts (`createTableMigration(table)`,
+ * `addColumnsMigration(table, name)`): docs/architecture.md, "Adding a table". test/store/schema.test.ts
+ * checks that all migrations together give exactly the definitions.
+ */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import { createTableMigration } from "./ddl.js";
+import { gatewayCaptures, shadowCounts } from "./tables.js";
+
+/** Two derived migrations as one entry (created in order, dropped in reverse). */
+const bothTables = (a: Migration, b: Migration): Migration => ({
+  async up(db) {
+    await a.up(db);
+    await b.up(db);
+  },
+  async down(db) {
+    await b.down?.(db);
+    await a.down?.(db);
+  },
+});
 
 const migrations: Record<string, Migration> = {
   "0001_runs_results_cache": {
@@ -214,34 +234,7 @@ const migrations: Record<string, Migration> = {
     },
   },
   /** Gateway shadow mode and capture (issue 20): mirrored pairs live in runs/results; these hold what is not a pair. */
-  "0010_shadow_capture": {
-    async up(db: Kysely<unknown>) {
-      await db.schema
-        .createTable("shadow_counters")
-        .addColumn("run_id", "text", (c) => c.notNull().references("runs.id").onDelete("cascade"))
-        .addColumn("deployment", "text", (c) => c.notNull())
-        .addColumn("dropped", "integer", (c) => c.notNull())
-        .addColumn("skipped_by_policy", "integer", (c) => c.notNull())
-        .addPrimaryKeyConstraint("shadow_counters_pk", ["run_id", "deployment"])
-        .execute();
-      await db.schema
-        .createTable("gateway_captures")
-        .addColumn("id", "text", (c) => c.primaryKey())
-        .addColumn("route", "text", (c) => c.notNull())
-        .addColumn("time", "text", (c) => c.notNull())
-        .addColumn("deployment", "text", (c) => c.notNull())
-        .addColumn("request_json", "text", (c) => c.notNull())
-        .addColumn("answer", "text", (c) => c.notNull())
-        .addColumn("classes_json", "text", (c) => c.notNull())
-        .addColumn("request_sha256", "text", (c) => c.notNull())
-        .execute();
-      await db.schema.createIndex("gateway_captures_route_time").on("gateway_captures").columns(["route", "time"]).execute();
-    },
-    async down(db: Kysely<unknown>) {
-      await db.schema.dropTable("gateway_captures").execute();
-      await db.schema.dropTable("shadow_counters").execute();
-    },
-  },
+  "0010_shadow_capture": bothTables(createTableMigration(shadowCounts), createTableMigration(gatewayCaptures)),
 };
 
 class InCodeProvider implements MigrationProvider {

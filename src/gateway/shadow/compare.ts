@@ -6,7 +6,7 @@
  */
 import type { Expect } from "../../config/index.js";
 import { gradeCase } from "../../evaluate/index.js";
-import type { GradeRecord } from "../../store/index.js";
+import type { GradeRecord } from "../../records/index.js";
 import type { ShadowCompare } from "../config.js";
 
 export const PAIRWISE_RUBRIC =

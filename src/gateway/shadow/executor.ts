@@ -7,8 +7,7 @@
  */
 import type { Detector } from "../../detect/index.js";
 import { costPusd } from "../../economics/index.js";
-import { GradeError } from "../../evaluate/graders/types.js";
-import { resultStatement } from "../../store/index.js";
+import { resultWrite } from "../../store/index.js";
 import { unscannableReason } from "../answer-scan.js";
 import { type AuditLog, auditRow, sha256Hex } from "../audit-log.js";
 import type { GatewayConfig } from "../config.js";
@@ -103,8 +102,8 @@ export function createShadowExecutor(o: { config: GatewayConfig; detectors: read
           helpersOf(j.route),
         );
       } catch (e) {
-        if (!(e instanceof GradeError)) throw e;
-        error = e.message;
+        // A judge that cannot be reached or read, an embedding of the wrong length: the pair is failed, the gateway goes on.
+        error = `comparison failed: ${(e as Error).message}`;
       }
     }
     const row = halfRow({
@@ -119,7 +118,7 @@ export function createShadowExecutor(o: { config: GatewayConfig; detectors: read
       error,
       createdAt: new Date().toISOString(),
     });
-    await Promise.all([auditing, audit.statements([resultStatement(row)])]);
+    await Promise.all([auditing, audit.statements([resultWrite(row)])]);
   }
 
   return {

@@ -5,8 +5,10 @@
  * policy or dropped, pairs whose shadow half never came, a verdict, and a projected monthly saving
  * from the route's measured volume. `summariseShadow` is pure; `buildShadowReport` reads the store.
  */
+
+import type { GradeRecord } from "../../records/index.js";
 import { estimateMean, quantile } from "../../stats/index.js";
-import type { GradeRecord, ResultsTable, ShadowCounts, StoreHandle } from "../../store/index.js";
+import type { ResultsTable, ShadowCounts, StoreHandle } from "../../store/index.js";
 import { loadShadowCounters, loadShadowResults } from "../../store/index.js";
 import type { GatewayConfig } from "../config.js";
 import { PRIMARY_GRADE } from "./rows.js";

@@ -3,8 +3,8 @@
  * `results` under the route's shadow run, same case index — the primary's (the reference, score 1)
  * and the shadow deployment's (graded against it). Pure.
  */
-import { hostname } from "node:os";
-import type { GradeRecord, ResultsTable } from "../../store/index.js";
+import type { GradeRecord } from "../../records/index.js";
+import type { ResultsTable } from "../../store/index.js";
 import { sha256Hex } from "../audit-log.js";
 import type { Deployment, Route } from "../config.js";
 
@@ -42,8 +42,6 @@ export function shadowPlan(route: Route, deployments: readonly Deployment[], con
     defaults: { params: {} },
   };
 }
-
-export const runMeta = () => ({ pid: process.pid, host: hostname() });
 
 export interface Half {
   runId: string;

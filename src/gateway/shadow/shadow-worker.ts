@@ -23,7 +23,7 @@ if (!port) throw new Error("shadow-worker runs as a worker thread");
 const store = await openStore(storeUrl);
 // Commits on this thread (it is already off the gateway's event loop).
 const writer = auditWriter(store, { worker: false });
-const audit: AuditLog = { record: (row) => writer.write(row), statements: (items) => writer.writeStatements(items), close: () => writer.close() };
+const audit: AuditLog = { record: (row) => writer.write(row), statements: (items) => writer.writeRows(items), close: () => writer.close() };
 const pools: PoolRegistry = new Map();
 const timeouts = new Map(config.deployments.map((d) => [d.id, parseDurationMs(d.timeout, `deployment ${d.id} timeout`)]));
 const executor = createShadowExecutor({

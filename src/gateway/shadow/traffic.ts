@@ -8,8 +8,8 @@
  * A pair whose shadow half never came stays a primary row alone and is reported as such.
  */
 import type { Detector } from "../../detect/index.js";
-import type { ExtraStatement, StoreHandle } from "../../store/index.js";
-import { captureStatement, counterStatement, nextShadowCase, resultStatement, runStatement, uuidV7 } from "../../store/index.js";
+import type { RowWrite, StoreHandle } from "../../store/index.js";
+import { captureWrite, countsWrite, finishRun, nextShadowCase, purgeCaptures, resultWrite, shadowRunWrite, uuidV7 } from "../../store/index.js";
 import type { Usage } from "../answer-scan.js";
 import type { AuditLog } from "../audit-log.js";
 import type { Deployment, GatewayConfig, Route } from "../config.js";
@@ -17,7 +17,7 @@ import { type Inspection, redactBody } from "../inspect.js";
 import type { ApiBody } from "../pipeline.js";
 import type { Kind } from "../request-shape.js";
 import type { ShadowExecutor, ShadowJob } from "./executor.js";
-import { captureRow, halfRow, PRIMARY_GRADE, runMeta, shadowPlan, shadowRunId } from "./rows.js";
+import { captureRow, halfRow, PRIMARY_GRADE, shadowPlan, shadowRunId } from "./rows.js";
 import { shadowTargets } from "./targets.js";
 import { answerText, redactAll, redactedMessages } from "./texts.js";
 
@@ -35,7 +35,7 @@ export interface Answered {
 }
 
 export interface Traffic {
-  answered(a: Answered): Promise<{ statements: ExtraStatement[]; after(): void } | undefined>;
+  answered(a: Answered): Promise<{ statements: RowWrite[]; after(): void } | undefined>;
   close(): Promise<void>;
 }
 
@@ -80,7 +80,7 @@ export function createTraffic(o: TrafficOptions): Traffic {
         if (runRoute.get(oldId) === route.model) {
           runs.delete(oldId);
           runRoute.delete(oldId);
-          void old.then((s) => (s.announced ? audit.statements([{ stmt: "finishRun", values: [now.toISOString(), oldId] }]) : undefined)).catch(() => {});
+          void old.then((s) => (s.announced ? finishRun(store.db, oldId, "completed") : undefined)).catch(() => {});
         }
       const window = o.shadowRun ?? now.toISOString().slice(0, 10);
       runRoute.set(id, route.model);
@@ -90,16 +90,15 @@ export function createTraffic(o: TrafficOptions): Traffic {
     return r.then((state) => ({ id, state }));
   };
   /** The run's row goes into the first commit that needs it. */
-  const announce = (id: string, s: RunState, into: ExtraStatement[]) => {
+  const announce = (id: string, s: RunState, into: RowWrite[]) => {
     if (s.announced) return;
     s.announced = true;
     into.push(
-      runStatement({
+      shadowRunWrite({
         id,
         configPath: o.configPath,
         plan: shadowPlan(s.route, config.deployments, o.configPath, s.window),
         createdAt: new Date().toISOString(),
-        ...runMeta(),
       }),
     );
   };
@@ -111,33 +110,29 @@ export function createTraffic(o: TrafficOptions): Traffic {
   };
   const flushCounts = async () => {
     if (counts.size === 0) return;
-    const items: ExtraStatement[] = [];
+    const items: RowWrite[] = [];
     for (const c of counts.values()) {
       announce(c.runId, c.state, items);
-      items.push(counterStatement(c.runId, c.deployment, c.dropped, c.skipped));
+      items.push(countsWrite(c.runId, c.deployment, c.dropped, c.skipped));
     }
     counts.clear();
     await audit.statements(items);
   };
   const flusher = setInterval(() => void flushCounts().catch(() => {}), 1000);
   flusher.unref();
-  const purge = () => {
-    const items = config.routes
-      .filter((r) => r.capture)
-      .map(
-        (r): ExtraStatement => ({
-          stmt: "purgeCaptures",
-          values: [r.model, new Date(Date.now() - (r.capture?.retentionDays ?? 30) * 86_400_000).toISOString()],
-        }),
-      );
-    if (items.length) void audit.statements(items).catch(() => {});
-  };
-  purge();
+  /** Captures past their route's retention are deleted (an indexed delete on the store's own connection, hourly). */
+  const purge = () =>
+    Promise.all(
+      config.routes.flatMap((r) =>
+        r.capture ? [purgeCaptures(store.db, r.model, new Date(Date.now() - r.capture.retentionDays * 86_400_000).toISOString())] : [],
+      ),
+    ).catch(() => {});
+  void purge();
   const purger = setInterval(purge, 3_600_000);
   purger.unref();
 
   /** The primary half and the jobs of a mirrored request, or nothing when no shadow target takes it. */
-  async function mirror(a: Answered, primaryText: string, into: ExtraStatement[]): Promise<(() => void) | undefined> {
+  async function mirror(a: Answered, primaryText: string, into: RowWrite[]): Promise<(() => void) | undefined> {
     const route = a.route;
     const shadow = route.shadow;
     if (!shadow) return undefined;
@@ -158,7 +153,7 @@ export function createTraffic(o: TrafficOptions): Traffic {
     announce(runId, state, into);
     const half = { runId, route: route.model, caseIndex, messagesJson: JSON.stringify(messages), createdAt };
     into.push(
-      resultStatement(
+      resultWrite(
         halfRow({
           ...half,
           deployment: a.deployment.id,
@@ -200,7 +195,7 @@ export function createTraffic(o: TrafficOptions): Traffic {
       if ((!captured && !mirrored) || a.kind === "embeddings") return undefined;
       const primaryText = answerText(a.text);
       if (primaryText === undefined) return undefined;
-      const statements: ExtraStatement[] = [];
+      const statements: RowWrite[] = [];
       if (captured) {
         const row = captureRow({
           id: uuidV7(),
@@ -211,7 +206,7 @@ export function createTraffic(o: TrafficOptions): Traffic {
           answer: redactAll(primaryText, detectors),
           classes: a.ins.counts,
         });
-        statements.push(captureStatement(row));
+        statements.push(captureWrite(row));
       }
       const after = mirrored ? await mirror(a, primaryText, statements) : undefined;
       if (statements.length === 0) return undefined;
@@ -222,10 +217,7 @@ export function createTraffic(o: TrafficOptions): Traffic {
       clearInterval(purger);
       await executor.close(o.closeGraceMs ?? 10_000);
       await flushCounts().catch(() => {});
-      const now = new Date().toISOString();
-      const done = [...runs.entries()].map(async ([id, r]) => ((await r).announced ? [{ stmt: "finishRun" as const, values: [now, id] }] : []));
-      const items = (await Promise.all(done)).flat();
-      if (items.length) await audit.statements(items).catch(() => {});
+      for (const [id, r] of runs) if ((await r).announced) await finishRun(store.db, id, "completed").catch(() => {});
     },
   };
 }
