@@ -150,7 +150,7 @@ async function parseAndHash(pool: HashPool, walked: ReturnType<typeof walk>, ext
     },
   );
   for (const f of walked.files) {
-    const r = scanFile(f.abs, f.rel, f.size, extra);
+    const r = await scanFile(f.abs, f.rel, f.size, extra);
     parsed.set(f.rel, r);
     for (const i of r.issues) findings.push({ ...i, file: f.rel });
     if (r.json !== undefined) findings.push(...checkConfigJson(f.rel, r.json));
