@@ -2,8 +2,9 @@
  * joblib, the format scikit-learn models ship in: arrays stored inline after NumpyArrayWrapper are
  * skipped by their declared size and the pickle is read on after them; zlib, gzip, bz2, xz and lzma
  * containers are opened with a bound (a bomb, a truncated or a corrupt stream is a finding within
- * 10 s, never a crash); lz4 is reported, never passed unread.
+ * 10 s, never a crash); lz4 frames are read by our own bounded reader.
  */
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
@@ -11,7 +12,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { scan } from "../../src/vet/scan.js";
 import { atLeast } from "../../src/vet/types.js";
 import { tempDir } from "../support/project.js";
-import { type JoblibEntry, makeJoblibCorpus, python } from "../support/scan-corpus.js";
+import { type JoblibEntry, makeJoblibCorpus, python, pythonWithJoblib } from "../support/scan-corpus.js";
 
 let dir = "";
 let entries: JoblibEntry[] = [];
@@ -38,23 +39,49 @@ describe("joblib files written by joblib", () => {
     expect(r.findings.some((f) => f.rule === "pickle.malformed")).toBe(false);
   });
 
-  it("opens bz2, xz and lzma: the payload after the inline arrays is a critical call, under any name", async () => {
-    for (const name of ["payload.pkl.bz2", "payload.pkl.xz", "payload.pkl.lzma", "payload-bz2.model", "payload-xz.model", "payload-lzma.model"]) {
-      const r = await scan(join(dir, "malicious", name));
-      const got = r.findings.map((f) => `${f.severity}:${f.rule}`);
-      expect(got, name).toContain("critical:pickle.dangerous-call");
-      expect(got, name).not.toContain("medium:pickle.malformed");
-    }
+  it("opens bz2, xz, lzma and lz4: the payload after the inline arrays is a critical call, under any name", async () => {
+    for (const method of ["bz2", "xz", "lzma", "lz4"])
+      for (const name of [`payload.pkl.${method}`, `payload-${method}.model`]) {
+        const r = await scan(join(dir, "malicious", name));
+        const got = r.findings.map((f) => `${f.severity}:${f.rule}`);
+        expect(got, name).toContain("critical:pickle.dangerous-call");
+        expect(got, name).not.toContain("medium:pickle.malformed");
+      }
   });
 
-  it("names what it could not open (lz4, by its frame magic)", async () => {
+  it("reads hand-made lz4 frames by their bounds: a stored block is scanned, a bad offset or an oversized block is malformed", async () => {
     const out = tempDir();
-    const file = join(out, "payload.pkl.lz4");
-    // An LZ4 frame header (magic, FLG, BD, HC) and one block: whatever joblib's lz4 writer would make, never read.
-    writeFileSync(file, Buffer.concat([Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7]), Buffer.alloc(64, 7)]));
-    const r = await scan(file);
-    expect(r.verdict).not.toBe("pass");
-    expect(r.findings.map((f) => `${f.severity}:${f.rule}`)).toContain("medium:compression.not-opened");
+    const pickled = python(`import pickle, os, sys
+sys.stdout.buffer.write(pickle.dumps(type("E", (), {"__reduce__": lambda self: (os.system, ("id",))})(), protocol=2))`);
+    const frame = (...blocks: Buffer[]) => Buffer.concat([Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82]), ...blocks, Buffer.alloc(4)]);
+    const block = (body: Buffer, stored = false) => {
+      const size = Buffer.alloc(4);
+      size.writeUInt32LE((body.length | (stored ? 0x80000000 : 0)) >>> 0);
+      return Buffer.concat([size, body]);
+    };
+    const files: [string, Buffer, string][] = [
+      ["stored.pkl.lz4", frame(block(pickled, true)), "critical:pickle.dangerous-call"],
+      // token: 1 literal, then a match at offset 9 with 1 byte of output behind it.
+      ["bad-offset.pkl.lz4", frame(block(Buffer.from([0x10, 0x80, 0x09, 0x00, 0x00]))), "medium:compression.malformed"],
+      // a 64 KiB-block frame whose block claims 70,000 bytes
+      ["big-block.pkl.lz4", Buffer.concat([frame().subarray(0, 7), block(Buffer.alloc(70_000))]), "medium:compression.malformed"],
+      // one literal then a match of 15 + 255 * 300 bytes: more than a 64 KiB block holds
+      [
+        "overflow.pkl.lz4",
+        frame(block(Buffer.concat([Buffer.from([0x1f, 0x80, 0x01, 0x00]), Buffer.alloc(300, 255), Buffer.from([0])]))),
+        "medium:compression.malformed",
+      ],
+      ["truncated.pkl.lz4", frame(block(pickled, true)).subarray(0, 20), "medium:compression.malformed"],
+    ];
+    for (const [name, bytes, want] of files) {
+      writeFileSync(join(out, name), bytes);
+      const r = await scan(join(out, name));
+      expect(
+        r.findings.map((f) => `${f.severity}:${f.rule}`),
+        name,
+      ).toContain(want);
+      expect(r.verdict, name).not.toBe("pass");
+    }
   });
 
   it("an array declaring more bytes than the file holds is malformed, not skipped past the end", async () => {
@@ -97,12 +124,26 @@ open(${JSON.stringify(join(out, "legacy-zf.pkl"))}, "wb").write(b"ZF" + ("0x%x" 
   }, 30_000);
 });
 
-/** Python's own bz2/lzma modules write the raw containers: payloads in each check type, bombs, broken streams. */
-describe("bz2, xz and lzma containers under attack", () => {
+/** Python's own bz2/lzma/lz4.frame modules write the raw containers: payloads in each check type, bombs, broken streams. */
+describe("bz2, xz, lzma and lz4 containers under attack", () => {
   let out = "";
   const payload = `type("E", (), {"__reduce__": lambda self: (os.system, ("id",))})()`;
   beforeAll(() => {
     out = tempDir();
+    const lz4 = `import pickle, os, lz4.frame
+raw = pickle.dumps({"w": list(range(50)), "x": ${payload}}, protocol=4)
+benign = pickle.dumps({"w": list(range(50))}, protocol=4)
+def w(name, data): open(os.path.join(${JSON.stringify(out)}, name), "wb").write(data)
+w("raw.pkl.lz4", lz4.frame.compress(raw))
+w("checksums.pkl.lz4", lz4.frame.compress(raw, block_size=lz4.frame.BLOCKSIZE_MAX4MB, block_linked=False, content_checksum=True, block_checksum=True, store_size=True))
+w("concat.pkl.lz4", lz4.frame.compress(benign) + lz4.frame.compress(raw))
+# A skippable frame (magic 0x184D2A5?, length, data) between them: LZ4's decoder skips it and reads on.
+w("skippable.pkl.lz4", lz4.frame.compress(benign) + bytes.fromhex("5a2a4d18") + (16).to_bytes(4, "little") + bytes(16) + lz4.frame.compress(raw))
+w("benign.pkl.lz4", lz4.frame.compress(benign))
+c = lz4.frame.LZ4FrameCompressor()
+w("bomb.pkl.lz4", c.begin() + b"".join(c.compress(bytes(1 << 20)) for _ in range(600)) + c.flush())
+`;
+    execFileSync(pythonWithJoblib(), ["-c", lz4]);
     python(`import pickle, os, bz2, lzma
 raw = pickle.dumps({"w": list(range(50)), "x": ${payload}}, protocol=4)
 benign = pickle.dumps({"w": list(range(50))}, protocol=4)
@@ -129,7 +170,8 @@ for name, c in (("bomb.pkl.xz", lzma.LZMACompressor()), ("bomb.pkl.lzma", lzma.L
   }, 120_000);
 
   it("finds the payload under each xz check type it decodes, in a raw bz2 or lzma file, and in a later concatenated stream", async () => {
-    const names = ["crc64.pkl.xz", "nocheck.pkl.xz", "crc32.pkl.xz", "raw.pkl.bz2", "raw.pkl.lzma", "concat.pkl.xz", "concat.pkl.bz2", "concat.pkl.lzma"];
+    const names = ["crc64.pkl.xz", "nocheck.pkl.xz", "crc32.pkl.xz", "raw.pkl.bz2", "raw.pkl.lzma", "raw.pkl.lz4", "checksums.pkl.lz4"];
+    names.push("concat.pkl.xz", "concat.pkl.bz2", "concat.pkl.lzma", "concat.pkl.lz4", "skippable.pkl.lz4");
     const got: string[] = [];
     for (const name of names) {
       const r = await scan(join(out, name));
@@ -137,7 +179,7 @@ for name, c in (("bomb.pkl.xz", lzma.LZMACompressor()), ("bomb.pkl.lzma", lzma.L
       got.push(`${name}: ${caught ? "caught" : JSON.stringify(r.findings.map((f) => `${f.rule}: ${f.message}`))}`);
     }
     expect(got).toEqual(names.map((n) => `${n}: caught`));
-    for (const name of ["benign.pkl.xz", "benign.pkl.bz2", "benign.pkl.lzma"]) {
+    for (const name of ["benign.pkl.xz", "benign.pkl.bz2", "benign.pkl.lzma", "benign.pkl.lz4"]) {
       const r = await scan(join(out, name));
       expect(
         r.findings.filter((f) => atLeast(f.severity, "medium")),
@@ -158,7 +200,7 @@ for name, c in (("bomb.pkl.xz", lzma.LZMACompressor()), ("bomb.pkl.lzma", lzma.L
   });
 
   it("a bomb in each is a high compression.bomb within 10 s of CPU, decompressed no further than the bound", async () => {
-    for (const name of ["bomb.pkl.xz", "bomb.pkl.lzma", "bomb.pkl.bz2"]) {
+    for (const name of ["bomb.pkl.xz", "bomb.pkl.lzma", "bomb.pkl.bz2", "bomb.pkl.lz4"]) {
       // CPU time, not wall time: this machine's 2 cores are shared, and wall time measures the neighbours.
       const cpu0 = process.cpuUsage();
       const r = await scan(join(out, name));
@@ -175,7 +217,7 @@ for name, c in (("bomb.pkl.xz", lzma.LZMACompressor()), ("bomb.pkl.lzma", lzma.L
 
   it("a truncated or corrupt stream is a finding within 10 s, never a crash or a pass", async () => {
     const { readFileSync } = await import("node:fs");
-    for (const name of ["crc32.pkl.xz", "raw.pkl.bz2", "raw.pkl.lzma"]) {
+    for (const name of ["crc32.pkl.xz", "raw.pkl.bz2", "raw.pkl.lzma", "raw.pkl.lz4"]) {
       const good = readFileSync(join(out, name));
       const variants: [string, Buffer][] = [
         ["truncated", good.subarray(0, Math.floor(good.length / 2))],

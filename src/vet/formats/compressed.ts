@@ -1,8 +1,8 @@
 /**
  * Compressed pickles: joblib's `compress=` containers (zlib, gzip, bz2, xz, lzma, lz4, and the "ZF"
- * zlib files of joblib < 0.10) and the `.pkl.gz`-style files people write by hand. zlib, gzip, ZF,
- * bz2, xz and lzma are opened by the bounded decoders of decoders.ts, with a hard bound on the
- * output (a bomb is a finding, not an allocation); lz4 is reported as not opened — never passed,
+ * zlib files of joblib < 0.10) and the `.pkl.gz`-style files people write by hand, all opened by
+ * the bounded decoders of decoders.ts, with a hard bound on the output (a bomb is a finding, not an
+ * allocation); a stream using an option a decoder lacks is reported as not opened — never passed,
  * since its bytes were not read.
  */
 import { type ByteSource, bufferSource } from "../source.js";
@@ -80,7 +80,6 @@ function notOpened(src: ByteSource, why: string): { issue: Issue } {
 }
 
 export async function decompress(src: ByteSource, kind: Compression): Promise<{ source: ByteSource } | { issue: Issue }> {
-  if (kind === "lz4") return notOpened(src, "compressed with lz4: the scanner does not open lz4");
   const data = kind === "joblib-zf" ? src.read(ZF_HEADER, src.size - ZF_HEADER) : src.read(0, src.size);
   try {
     return { source: bufferSource(await decodeBounded(kind === "joblib-zf" ? "zlib" : kind, data, MAX_DECOMPRESSED)) };

@@ -4,8 +4,9 @@
  * more), or an Error saying why the stream does not decode. zlib/gzip use node:zlib; Node 20 has no
  * bz2/xz/lzma, so: bz2 with the official libbzip2 compiled to WASM (@foxglove/wasm-bz2, which
  * decodes into a buffer of the size we give it), xz with xz-embedded compiled to WASM (xz-decompress,
- * a stream we stop reading at the cap), and the legacy .lzma ("alone") format with lzma1's pure
- * TypeScript decoder writing into an output that refuses to grow past the cap. Python's decoders, and
+ * a stream we stop reading at the cap), the legacy .lzma ("alone") format with lzma1's pure
+ * TypeScript decoder writing into an output that refuses to grow past the cap, and lz4 frames with
+ * lz4.ts's bounded reader. Python's decoders, and
  * so joblib.load, read concatenated streams, so every stream in the file is decoded, not only the
  * first. The decoders load on first use: a scan without such a file never compiles them.
  */
@@ -14,16 +15,16 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gunzipSync, inflateSync } from "node:zlib";
 
-/** The decompressed output passed the cap: a decompression bomb, or a file too large to vet. */
-export class TooLarge extends Error {}
+import { TooLarge, Unsupported } from "./decode-errors.js";
+import { decodeLz4 } from "./lz4.js";
 
-/** A well-formed stream using an option the decoder does not implement: its contents cannot be read. */
-export class Unsupported extends Error {}
+export { TooLarge, Unsupported } from "./decode-errors.js";
 
-export type Codec = "zlib" | "gzip" | "bz2" | "xz" | "lzma";
+export type Codec = "zlib" | "gzip" | "bz2" | "xz" | "lzma" | "lz4";
 
 export async function decodeBounded(codec: Codec, data: Buffer, cap: number): Promise<Buffer> {
   if (codec === "zlib" || codec === "gzip") return zlibBounded(codec, data, cap);
+  if (codec === "lz4") return decodeLz4(data, cap);
   const parts: Buffer[] = [];
   let total = 0;
   for (const stream of codec === "lzma" ? [data] : splitStreams(codec, data)) {
