@@ -6,15 +6,15 @@
  * decodes into a buffer of the size we give it), xz with xz-embedded compiled to WASM (xz-decompress,
  * a stream we stop reading at the cap), the legacy .lzma ("alone") format with lzma1's pure
  * TypeScript decoder writing into an output that refuses to grow past the cap, and lz4 frames with
- * lz4.ts's bounded reader. Python's decoders, and
- * so joblib.load, read concatenated streams, so every stream in the file is decoded, not only the
- * first. The decoders load on first use: a scan without such a file never compiles them.
+ * lz4.ts's bounded reader. Python's decoders, and so joblib.load, read concatenated streams, so every
+ * stream in the file is decoded, not only the first (their outputs are joined: up to twice the cap
+ * for a moment). The WASM and lzma1 decoders load on first use: a scan without such a file never
+ * compiles them.
  */
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gunzipSync, inflateSync } from "node:zlib";
-
 import { TooLarge, Unsupported } from "./decode-errors.js";
 import { decodeLz4 } from "./lz4.js";
 
