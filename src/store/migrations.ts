@@ -213,6 +213,31 @@ const migrations: Record<string, Migration> = {
         await db.schema.dropIndex(name).ifExists().execute();
     },
   },
+  /**
+   * Conversations (issue 19): one row per model answer of a multi-turn or tool case, committed as the
+   * turn finishes, so a resumed run replays completed turns instead of sending them again, and the
+   * trajectory (answers with their tool calls) is kept beside the case's result row.
+   */
+  "0011_result_turns": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("result_turns")
+        .addColumn("run_id", "text", (c) => c.notNull().references("runs.id").onDelete("cascade"))
+        .addColumn("suite", "text", (c) => c.notNull())
+        .addColumn("case_index", "integer", (c) => c.notNull())
+        .addColumn("model_id", "text", (c) => c.notNull())
+        .addColumn("repeat", "integer", (c) => c.notNull())
+        .addColumn("turn", "integer", (c) => c.notNull())
+        .addColumn("response_json", "text", (c) => c.notNull())
+        .addColumn("facts_json", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("result_turns_pk", ["run_id", "suite", "case_index", "model_id", "repeat", "turn"])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable("result_turns").execute();
+    },
+  },
 };
 
 class InCodeProvider implements MigrationProvider {

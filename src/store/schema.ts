@@ -115,6 +115,21 @@ export interface GatewayAuditTable {
   attempts_json: string | null;
 }
 
+/** One model answer of a conversation (migration 0011). */
+export interface ResultTurnsTable {
+  run_id: string;
+  suite: string;
+  case_index: number;
+  model_id: string;
+  repeat: number;
+  turn: number;
+  /** The answer: text, tool calls, finish reason, usage, latency, cached (evaluate's StoredTurn). */
+  response_json: string;
+  /** Tool-call fidelity facts of the answer; null when the case offers no tools. */
+  facts_json: string | null;
+  created_at: string;
+}
+
 export interface Database {
   gateway_keys: GatewayKeysTable;
   gateway_audit: GatewayAuditTable;
@@ -124,5 +139,6 @@ export interface Database {
   bench_levels: BenchLevelsTable;
   runs: RunsTable;
   results: ResultsTable;
+  result_turns: ResultTurnsTable;
   cache: CacheTable;
 }
