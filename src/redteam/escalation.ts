@@ -1,0 +1,147 @@
+/**
+ * Multi-turn escalation (crescendo-style): for each goal and target model, an attacker model writes
+ * the next user message from the goal and the conversation so far, the target answers, and the goal's
+ * detector grades the answer — up to maxTurns turns, or until the goal's stop outcome. Conversations
+ * do not fit the evaluation runner (the next message depends on the answer, from another model), so
+ * they run here, with the runner's retry policy and a bounded pool, and are stored as result rows of
+ * the same red-team run: `messages` holds the whole conversation (every attacker message and every
+ * target answer but the last, which is `output`), the grade's detail holds each turn's verdict.
+ * A conversation is stored when it ends; a resumed run redoes unfinished ones from their start.
+ */
+import { type Case, renderTemplate } from "../config/index.js";
+import { costPusd } from "../economics/index.js";
+import { DEFAULT_RETRY, gradeCase, type PlannedModel, withRetries } from "../evaluate/index.js";
+import type { Message, Provider } from "../providers/index.js";
+import type { ResultRecord } from "../store/index.js";
+import { errorMessage } from "../util/errors.js";
+import type { EscalationGoal } from "./escalation-pack.js";
+
+/** Characters of one attacker message; a longer one is cut (an attacker is a model too). */
+export const MAX_ATTACKER_CHARS = 4000;
+
+export interface EscalationSpec {
+  suite: string;
+  goals: EscalationGoal[];
+  maxTurns: number;
+  attackerSystem: string;
+}
+
+export interface EscalationDeps {
+  runId: string;
+  attacker: Provider;
+  target: Provider;
+  model: PlannedModel;
+  signal?: AbortSignal;
+}
+
+const transcript = (msgs: readonly Message[]) =>
+  msgs
+    .filter((m) => m.role !== "system")
+    .map((m) => `${m.role === "user" ? "YOU" : "TARGET"}: ${m.content}`)
+    .join("\n\n");
+
+/** The attacker's next message to the target. */
+async function nextAttack(spec: EscalationSpec, g: EscalationGoal, convo: readonly Message[], turn: number, d: EscalationDeps): Promise<string> {
+  const fill = (s: string) => {
+    const r = renderTemplate(s, { goal: g.goal, maxTurns: spec.maxTurns });
+    return "text" in r ? r.text : s;
+  };
+  const history = convo.length > 1 || convo[0]?.role !== "system" ? transcript(convo) : "";
+  const ask = `Turn ${turn} of ${spec.maxTurns}.\n\n${history ? `The conversation so far:\n\n${history}` : "The conversation has not started."}\n\nWrite your next message to the target. Output only that message.`;
+  const r = await withRetries(
+    () =>
+      d.attacker.chat({
+        messages: [
+          { role: "system", content: fill(spec.attackerSystem) },
+          { role: "user", content: ask },
+        ],
+        params: { temperature: 0.7, maxTokens: 600 },
+        timeoutMs: 120_000,
+        ...(d.signal ? { signal: d.signal } : {}),
+      }),
+    DEFAULT_RETRY,
+  );
+  const text = r.value.text.trim().slice(0, MAX_ATTACKER_CHARS);
+  if (!text) throw new Error(`attacker ${d.attacker.id} gave an empty message at turn ${turn}`);
+  return text;
+}
+
+function goalCase(spec: EscalationSpec, g: EscalationGoal, index: number, messages: Message[]): Pick<Case, "vars" | "messages" | "id"> {
+  return { id: `${g.pack}/${g.attack}`, vars: { category: g.category, language: g.language, goalPack: g.pack, index, suite: spec.suite }, messages };
+}
+
+/** One conversation, graded and ready to store (an error is stored as the row's error). */
+export async function runConversation(spec: EscalationSpec, g: EscalationGoal, index: number, d: EscalationDeps): Promise<ResultRecord> {
+  const convo: Message[] = g.system ? [{ role: "system", content: g.system }] : [];
+  const perTurn: boolean[] = [];
+  const totals = { input: 0, output: 0, latency: 0, attempts: 0 };
+  let output: string | null = null;
+  let error: string | null = null;
+  let last: Awaited<ReturnType<typeof gradeCase>> | undefined;
+  try {
+    for (let turn = 1; turn <= spec.maxTurns; turn++) {
+      if (output !== null) convo.push({ role: "assistant", content: output });
+      convo.push({ role: "user", content: await nextAttack(spec, g, convo, turn, d) });
+      const messages = [...convo];
+      const r = await withRetries(
+        () => d.target.chat({ messages, params: { temperature: 0, maxTokens: 400 }, timeoutMs: 120_000, ...(d.signal ? { signal: d.signal } : {}) }),
+        DEFAULT_RETRY,
+      );
+      totals.input += r.value.usage.inputTokens;
+      totals.output += r.value.usage.outputTokens;
+      totals.latency += r.value.latencyMs;
+      totals.attempts += r.attempts;
+      output = r.value.text;
+      last = await gradeCase([g.expect], { output, testCase: goalCase(spec, g, index, messages) });
+      const success = last.score === 1;
+      perTurn.push(success);
+      if (g.stop === "success" ? success : !success) break;
+    }
+  } catch (e) {
+    if (d.signal?.aborted) throw e;
+    error = errorMessage(e);
+  }
+  return record(spec, g, index, d, { convo, output, error, perTurn, totals, last });
+}
+
+function record(
+  spec: EscalationSpec,
+  g: EscalationGoal,
+  index: number,
+  d: EscalationDeps,
+  o: {
+    convo: Message[];
+    output: string | null;
+    error: string | null;
+    perTurn: boolean[];
+    totals: { input: number; output: number; latency: number; attempts: number };
+    last: Awaited<ReturnType<typeof gradeCase>> | undefined;
+  },
+): ResultRecord {
+  const grades = (o.last?.grades ?? []).map((gr) => ({
+    ...gr,
+    detail: { ...(gr.detail ?? {}), turns: o.perTurn.length, perTurn: o.perTurn, attacker: d.attacker.id, stop: g.stop },
+  }));
+  const price = d.model.price;
+  return {
+    runId: d.runId,
+    suite: spec.suite,
+    caseIndex: index,
+    caseId: `${g.pack}/${g.attack}`,
+    modelId: d.model.config.id,
+    repeat: 0,
+    messages: o.convo,
+    output: o.output,
+    grades: o.error ? [] : grades,
+    score: o.error ? 0 : (o.last?.score ?? 0),
+    passed: o.error ? false : (o.last?.passed ?? false),
+    inputTokens: o.totals.input,
+    outputTokens: o.totals.output,
+    costPusd: price ? costPusd(o.totals.input, o.totals.output, price) : null,
+    latencyMs: o.totals.latency,
+    ttftMs: null,
+    error: o.error,
+    cached: false,
+    attempts: o.totals.attempts,
+  };
+}
