@@ -228,10 +228,15 @@ export async function runRedteam(o: RedteamOptions): Promise<RedteamResult> {
     const variants = sweep ? sweepSuites(sweep, project.suites) : [];
     const clean = sweep ? project.suites.map((s) => ({ ...s, name: `${sweep.pack}.${s.name}.clean` })) : [];
     const base = buildPlan({ ...project, suites: [...regular, ...clean, ...variants.map((v) => v.suite)] }, { ...(o.models ? { models: o.models } : {}) });
+    const talks = escalation.meta ? escalationSuites(escalation.meta) : [];
+    const talkPacks = (escalation.meta?.packs ?? []).map((p) => ({ name: p.suite, description: p.description }));
     plan = {
       ...base,
+      // The conversations are planned suites too, so that reports and the UI summarise them like any
+      // pack; runAll() keeps them away from the runner, which could only send their first message.
+      suites: [...base.suites, ...talks],
       redteam: {
-        regular: regular.map((s) => ({ name: s.name, description: s.description ?? "" })),
+        regular: [...regular.map((s) => ({ name: s.name, description: s.description ?? "" })), ...talkPacks],
         ...(sweep ? { sweep } : {}),
         variants: variants.map((v) => ({ suite: { name: v.suite.name }, trigger: v.trigger, position: v.position, task: v.task })),
         ...(escalation.meta ? { escalation: escalation.meta } : {}),
@@ -244,15 +249,12 @@ export async function runRedteam(o: RedteamOptions): Promise<RedteamResult> {
   }
   try {
     const meta = plan.redteam;
-    const talks = escalationSuites(meta.escalation);
-    o.onStart?.({ runId, total: [...plan.suites, ...talks].reduce((a, s) => a + s.cases.length, 0) * plan.models.length });
+    o.onStart?.({ runId, total: plan.suites.reduce((a, s) => a + s.cases.length, 0) * plan.models.length });
     const status = await runAll(store, plan, runId, o);
     const results = await loadResults(store.db, runId);
-    const summary = summarise({ ...plan, suites: [...plan.suites, ...talks] }, runId, results);
-    const regularNames = new Set([...meta.regular.map((s) => s.name), ...talks.map((s) => s.name)]);
-    const descriptions = new Map(
-      [...meta.regular, ...(meta.escalation?.packs ?? []).map((p) => ({ name: p.suite, description: p.description }))].map((s) => [s.name, s.description]),
-    );
+    const summary = summarise(plan, runId, results);
+    const regularNames = new Set(meta.regular.map((s) => s.name));
+    const descriptions = new Map(meta.regular.map((s) => [s.name, s.description]));
     const packs = redteamView({ ...summary, suites: summary.suites.filter((s) => regularNames.has(s.name)) }, results, descriptions);
     if (meta.sweep) packs.push(sweepView(meta.sweep, meta.variants, plan, results, summary.baseline));
     return { runId, status, baseline: summary.baseline, packs, storeLocation: store.location, ...(meta.skipped ? { skipped: meta.skipped } : {}) };
@@ -294,9 +296,11 @@ async function runAll(store: StoreHandle, plan: RedteamPlan, runId: string, o: R
       return s;
     }
   }
-  if (plan.suites.length === 0) {
+  const talks = new Set((esc?.packs ?? []).map((p) => p.suite));
+  const suites = plan.suites.filter((s) => !talks.has(s.name));
+  if (suites.length === 0) {
     await finishRun(store.db, runId, "completed");
     return "completed";
   }
-  return (await runAndRecord(store, plan, runId, o)).status;
+  return (await runAndRecord(store, { ...plan, suites }, runId, o)).status;
 }

@@ -86,6 +86,17 @@ describe("multi-turn escalation", () => {
     expect(row?.messages.map((x) => x.role)).toEqual(["system", "user", "assistant", "user"]);
     expect(row?.output).toBe(COMPLY);
     expect(row?.grades[0]?.detail).toMatchObject({ perTurn: [false, true], turns: 2, attacker: "attacker", attackSucceeded: true });
+    // The run's report (and so the UI, which reads the same plan) shows the pack with the same figures.
+    const rep = await runCli(["report", r.runId, "-c", config, "--format", "json"]);
+    expect(rep.code, rep.stderr).toBe(0);
+    const reported = (JSON.parse(rep.stdout) as { packs: { pack: string; models: { id: string; successes: number }[] }[] }).packs.find(
+      (p) => p.pack === "escalate",
+    );
+    expect(reported?.models.map((x) => [x.id, x.successes])).toEqual([
+      ["never", 2],
+      ["yields-at-2", 3],
+      ["yields-at-9", 2],
+    ]);
   });
 
   it("an interrupted run resumes without sending finished conversations again", async () => {
