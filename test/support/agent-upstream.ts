@@ -2,13 +2,13 @@
  * An agent-playing OpenAI-compatible upstream on 127.0.0.1 for the conversation tests: it logs every
  * request it receives (the recording upstream) and answers like a model using tools — a call to
  * get_order_status for the order number in the first user message, then (after the tool result) a
- * text answer quoting that result. Modes make it answer the hostile ways real servers do: calls
+ * text answer quoting that result (two-step: get_customer first, then the answer). Modes make it answer the hostile ways real servers do: calls
  * streamed as deltas, parallel calls, calls written as text, arguments that are not JSON.
  */
 import type { ServerResponse } from "node:http";
 import { type Received, startRecordingUpstream } from "./recording-upstream.js";
 
-export type AgentMode = "calls" | "parallel" | "text-call" | "bad-json";
+export type AgentMode = "calls" | "two-step" | "parallel" | "text-call" | "bad-json";
 
 export interface WireMessage {
   role: string;
@@ -30,6 +30,10 @@ export function agentReply(body: ChatBody, mode: AgentMode): { text: string; cal
   const msgs = body.messages;
   const last = msgs[msgs.length - 1];
   const order = /\d+/.exec(msgs.find((m) => m.role === "user")?.content ?? "")?.[0] ?? "0";
+  const results = msgs.filter((m) => m.role === "tool").length;
+  // two-step: the customer is looked up after the order, then the answer comes (three requests a case).
+  if (last?.role === "tool" && mode === "two-step" && results === 1)
+    return { text: "", calls: [{ id: "c1a", name: "get_customer", arguments: JSON.stringify({ order_id: order }) }] };
   if (last?.role === "tool")
     return {
       text: `Order ${order}: ${msgs
