@@ -5,7 +5,7 @@
  */
 
 import type { Case, Expect, Suite } from "../config/index.js";
-import type { Message } from "../providers/index.js";
+import type { Message, ToolDefinition } from "../providers/index.js";
 import { sha256Hex, stableStringify } from "../util/hash.js";
 import type { ToolStep } from "./conversation.js";
 
@@ -88,30 +88,37 @@ export function scriptFromSuites(suites: readonly Suite[]): Script {
     ];
     for (const c of s.cases) {
       const right = rightAnswer(c.expects, c.ideal);
-      const steps = s.tools?.length || c.agent || c.turns?.length ? stepsOf(c, right) : undefined;
+      const steps = s.tools?.length || c.agent || c.turns?.length ? stepsOf(c, right, s.tools) : undefined;
       script.set(promptKey(c.messages), { right, wrong: wrongAnswers(c.expects, pool), ...(steps ? { steps } : {}) });
     }
   }
   return script;
 }
 
-/** Arguments for a call the case names without any: the first mock's `when`, so the mock answers it. */
-function mockArguments(c: Case, name: string): Record<string, unknown> {
+/** Required parameters filled with a value of their type, so a call named without arguments is still schema-valid. */
+function placeholders(tool: ToolDefinition | undefined): Record<string, unknown> {
+  const p = tool?.function.parameters as { properties?: Record<string, { type?: string }>; required?: string[] } | undefined;
+  const fill: Record<string, unknown> = { string: "simulated", number: 1, integer: 1, boolean: true, array: [], object: {} };
+  return Object.fromEntries((p?.required ?? []).map((k) => [k, fill[p?.properties?.[k]?.type ?? "string"] ?? "simulated"]));
+}
+
+/** Arguments for a call the case names without any: the first mock's `when` (so the mock answers it), else placeholders. */
+function mockArguments(c: Case, name: string, tools: readonly ToolDefinition[] | undefined): Record<string, unknown> {
   const spec = c.agent?.mocks[name];
   const first = Array.isArray(spec) ? spec[0] : spec;
-  return first?.when ?? {};
+  return first?.when ?? placeholders(tools?.find((t) => t.function.name === name));
 }
 
 /** The right conversation: the expected calls in order, then the right text (once per scripted user turn). */
-function stepsOf(c: Case, right: string): ToolStep[] {
+function stepsOf(c: Case, right: string, tools: readonly ToolDefinition[] | undefined): ToolStep[] {
   const calls: ToolStep[] = [];
   for (const e of c.expects) {
     if (e.type === "tool-call" && e.name !== undefined && calls.length === 0)
-      calls.push({ call: { name: e.name, arguments: e.arguments ?? mockArguments(c, e.name) } });
+      calls.push({ call: { name: e.name, arguments: e.arguments ?? mockArguments(c, e.name, tools) } });
     if (e.type === "tool-sequence" && calls.length === 0)
       for (const x of e.calls) {
         const call = typeof x === "string" ? { name: x } : x;
-        calls.push({ call: { name: call.name, arguments: call.arguments ?? mockArguments(c, call.name) } });
+        calls.push({ call: { name: call.name, arguments: call.arguments ?? mockArguments(c, call.name, tools) } });
       }
   }
   const texts: ToolStep[] = Array.from({ length: 1 + (c.turns?.length ?? 0) }, () => ({ text: right }));
