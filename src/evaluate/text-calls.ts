@@ -18,8 +18,9 @@ const TEXT_LIMIT = 256 * 1024;
 
 /** Markers, most specific first. DeepSeek's use full-width bars and ▁; some servers print them in ASCII. */
 const MARKERS: { format: TextCallFormat; pattern: RegExp }[] = [
-  { format: "deepseek", pattern: /<｜tool▁calls?▁begin｜>|<\|tool_calls?_begin\|>/ },
+  // Kimi's section marker first: its calls inside use <|tool_call_begin|>, which DeepSeek's ASCII form also matches.
   { format: "kimi", pattern: /<\|tool_calls_section_begin\|>/ },
+  { format: "deepseek", pattern: /<｜tool▁calls?▁begin｜>|<\|tool_calls?_begin\|>/ },
   { format: "hermes", pattern: /<tool_call>/ },
   { format: "llama3", pattern: /<\|python_tag\|>/ },
   { format: "mistral", pattern: /\[TOOL_CALLS\]/ },
