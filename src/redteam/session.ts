@@ -1,7 +1,8 @@
 /**
  * A red-team run: the packs become suites and go through the evaluation runner (cache, concurrency,
  * retries, store, resume); the summary becomes per pack and model: attacks, successes, rate with a
- * Wilson 95% CI, and the paired difference from the baseline (exact McNemar).
+ * Wilson 95% CI, and the paired difference from the baseline (exact McNemar). Multi-turn packs'
+ * conversations run first, beside the runner (escalation-run.ts), and are summarised the same way.
  */
 
 import { join } from "node:path";

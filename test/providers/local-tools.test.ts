@@ -142,8 +142,10 @@ describe("local tool use: generation through the provider", () => {
   });
 
   it("with tool_choice none the same steering is only text: no call is offered, none is returned", async () => {
-    const r = await steered.chat({ messages: ask, params: { maxTokens: 20, temperature: 0 }, tools, toolChoice: "none" });
+    const chunks: string[] = [];
+    const r = await steered.chat({ messages: ask, params: { maxTokens: 20, temperature: 0 }, tools, toolChoice: "none", onChunk: (t) => chunks.push(t) });
     expect(r).not.toHaveProperty("toolCalls");
+    expect(chunks.join("")).toBe(r.text); // text streams to onChunk as on the other providers
     expect(r.text.startsWith("||call: ")).toBe(true);
     expect(r.finishReason).toBe("length");
   });

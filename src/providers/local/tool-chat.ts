@@ -66,6 +66,7 @@ export async function chatWithTools(c: ToolChatContext, req: ChatRequest, maxTok
         onToken: () => {
           ttftMs ??= performance.now() - started;
         },
+        ...(req.onChunk ? { onTextChunk: req.onChunk } : {}),
       })
       .catch((e: unknown) => {
         if (req.signal?.aborted) throw e;
