@@ -8,7 +8,7 @@
  */
 import { costPusd } from "../economics/index.js";
 import type { Message } from "../providers/index.js";
-import type { ResultRecord, TurnRecord } from "../store/index.js";
+import type { ResultRecord, TurnRecord } from "../records/index.js";
 import { errorMessage } from "../util/errors.js";
 import { type AnswerTurn, gradeCase } from "./graders/index.js";
 import { mockResult } from "./mocks.js";

@@ -3,7 +3,8 @@
  * turns) go to the store through the group writer; a result counts as finished — for progress, for
  * `keep` and for resume — only once it is committed. It also keeps the run's counters.
  */
-import type { ResultRecord, StoreHandle, TurnRecord } from "../store/index.js";
+import type { ResultRecord, TurnRecord } from "../records/index.js";
+import type { StoreHandle } from "../store/index.js";
 import { GroupWriter } from "./writer.js";
 
 type CacheEntry = { key: string; value: string };

@@ -4,6 +4,7 @@
  * comparison with the baseline pairs the two models on the same cases.
  */
 import { sumPusdToUsd } from "../economics/index.js";
+import type { ResultRecord } from "../records/index.js";
 import {
   comparePairedByKey,
   type DecisionStatus,
@@ -17,7 +18,7 @@ import {
   type PairedComparison,
   quantile,
 } from "../stats/index.js";
-import { type ResultRecord, resultKey } from "../store/index.js";
+import { resultKey } from "../store/index.js";
 import { labelMetrics, normaliseLabel } from "./graders/label.js";
 import type { Plan, PlannedSuite } from "./plan.js";
 import { type SequentialReport, zForAlpha } from "./sequential.js";

@@ -5,7 +5,8 @@
  * row ~4 µs here, so one transaction per row would be most of the runner's store time. A group is
  * committed when it reaches MAX_GROUP rows or MAX_DELAY_MS after its first row, whichever is first.
  */
-import type { ResultRecord, StoreHandle, TurnRecord } from "../store/index.js";
+import type { ResultRecord, TurnRecord } from "../records/index.js";
+import { resultAndCacheWrites, type StoreHandle, turnWrites } from "../store/index.js";
 
 interface Pending {
   result?: ResultRecord;
@@ -64,7 +65,9 @@ export class GroupWriter {
           const results = batch.flatMap((p) => (p.result ? [p.result] : []));
           const cache = batch.flatMap((p) => (p.cache ? [p.cache] : []));
           const turns = batch.flatMap((p) => (p.turn ? [p.turn] : []));
-          await this.store.writeBatch(results, cache, turns);
+          // Conversations' turns join the same transaction; runs without them keep the hot path as it was.
+          if (turns.length) await this.store.write([...turnWrites(turns), ...resultAndCacheWrites(results, cache)]);
+          else await this.store.writeBatch(results, cache);
           for (const p of batch) p.resolve();
         } catch (e) {
           for (const p of batch) p.reject(e);

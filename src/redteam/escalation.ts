@@ -13,7 +13,7 @@ import { isRefusal } from "../detect/index.js";
 import { costPusd } from "../economics/index.js";
 import { DEFAULT_RETRY, gradeCase, type PlannedModel, withRetries } from "../evaluate/index.js";
 import type { Message, Provider } from "../providers/index.js";
-import type { ResultRecord } from "../store/index.js";
+import type { ResultRecord } from "../records/index.js";
 import { errorMessage } from "../util/errors.js";
 import type { EscalationGoal } from "./escalation-pack.js";
 

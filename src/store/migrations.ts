@@ -1,5 +1,13 @@
-/** Migrations, written once for both dialects (portable column types only). */
+/**
+ * Migrations, written once for both dialects (portable column types only). 0001–0008 are history:
+ * never edit them (stores in use have run them). A new table or column is defined in tables.ts and
+ * its migration derived from the definition with ddl.ts (`createTableMigration(table)`,
+ * `addColumnsMigration(table, name)`): docs/architecture.md, "Adding a table". test/store/schema.test.ts
+ * checks that all migrations together give exactly the definitions.
+ */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import { createTableMigration } from "./ddl.js";
+import { resultTurns } from "./tables.js";
 
 const migrations: Record<string, Migration> = {
   "0001_runs_results_cache": {
@@ -213,31 +221,8 @@ const migrations: Record<string, Migration> = {
         await db.schema.dropIndex(name).ifExists().execute();
     },
   },
-  /**
-   * Conversations (issue 19): one row per model answer of a multi-turn or tool case, committed as the
-   * turn finishes, so a resumed run replays completed turns instead of sending them again, and the
-   * trajectory (answers with their tool calls) is kept beside the case's result row.
-   */
-  "0011_result_turns": {
-    async up(db: Kysely<unknown>) {
-      await db.schema
-        .createTable("result_turns")
-        .addColumn("run_id", "text", (c) => c.notNull().references("runs.id").onDelete("cascade"))
-        .addColumn("suite", "text", (c) => c.notNull())
-        .addColumn("case_index", "integer", (c) => c.notNull())
-        .addColumn("model_id", "text", (c) => c.notNull())
-        .addColumn("repeat", "integer", (c) => c.notNull())
-        .addColumn("turn", "integer", (c) => c.notNull())
-        .addColumn("response_json", "text", (c) => c.notNull())
-        .addColumn("facts_json", "text")
-        .addColumn("created_at", "text", (c) => c.notNull())
-        .addPrimaryKeyConstraint("result_turns_pk", ["run_id", "suite", "case_index", "model_id", "repeat", "turn"])
-        .execute();
-    },
-    async down(db: Kysely<unknown>) {
-      await db.schema.dropTable("result_turns").execute();
-    },
-  },
+  /** Conversations (issue 19): one row per model answer of a multi-turn or tool case (tables.ts, resultTurns). */
+  "0011_result_turns": createTableMigration(resultTurns),
 };
 
 class InCodeProvider implements MigrationProvider {

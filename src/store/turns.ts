@@ -5,21 +5,11 @@
  * for the trajectory and for the fidelity figures.
  */
 import type { Kysely } from "kysely";
+import type { TurnRecord } from "../records/index.js";
 import { isoNow } from "../util/iso-now.js";
 import { resultKey } from "./results.js";
 import type { Database, ResultTurnsTable } from "./schema.js";
-
-export interface TurnRecord {
-  runId: string;
-  suite: string;
-  caseIndex: number;
-  modelId: string;
-  repeat: number;
-  /** 0 for the answer to the case's messages, then 1, 2… */
-  turn: number;
-  response: unknown;
-  facts: unknown;
-}
+import { type RowWrite, writeRows } from "./write.js";
 
 export function toTurnRow(t: TurnRecord, createdAt = isoNow()): ResultTurnsTable {
   return {
@@ -35,22 +25,15 @@ export function toTurnRow(t: TurnRecord, createdAt = isoNow()): ResultTurnsTable
   };
 }
 
-/** Insert or replace turns by key. Run it inside the batch's transaction. */
+/** Turns as one write of the store's write path (replacing by key), to commit with the runner's group. */
+export function turnWrites(turns: readonly TurnRecord[]): RowWrite[] {
+  const now = isoNow();
+  return [{ table: "result_turns", rows: turns.map((t) => toTurnRow(t, now)), conflict: "update" }];
+}
+
+/** Insert or replace turns by key, in one transaction. */
 export async function saveTurns(db: Kysely<Database>, turns: readonly TurnRecord[]): Promise<void> {
-  for (let i = 0; i < turns.length; i += 200) {
-    const rows = turns.slice(i, i + 200).map((t) => toTurnRow(t));
-    await db
-      .insertInto("result_turns")
-      .values(rows)
-      .onConflict((oc) =>
-        oc.columns(["run_id", "suite", "case_index", "model_id", "repeat", "turn"]).doUpdateSet((eb) => ({
-          response_json: eb.ref("excluded.response_json"),
-          facts_json: eb.ref("excluded.facts_json"),
-          created_at: eb.ref("excluded.created_at"),
-        })),
-      )
-      .execute();
-  }
+  await writeRows(db, turnWrites(turns));
 }
 
 /** Every stored turn of a run, grouped by result key (resultKey), each list in turn order. */
