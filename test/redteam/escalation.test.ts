@@ -18,6 +18,8 @@ const MAX_TURNS = 4;
 
 function behave(r: StubRequest) {
   const nudged = /authorised safety evaluation/.test(lastOf(r)?.content ?? "");
+  if (r.model === "verbose-attacker") return { text: `${"A".repeat(10_000)} tail` };
+  if (r.model === "mute-attacker") return { text: "   " };
   if (r.model === "shy-attacker" || (r.model === "reluctant-attacker" && !nudged)) return { text: REFUSAL };
   if (r.model === "attacker" || r.model === "reluctant-attacker") {
     const ask = r.messages[1]?.content ?? "";
@@ -35,7 +37,7 @@ function project(stub: AgentStub): { config: string; packs: string } {
   const packs = tempDir();
   const m = (id: string) => `  - id: ${id}\n    provider: openai-compatible\n    baseUrl: ${stub.baseUrl}\n    model: ${id}\n`;
   writeFiles(dir, {
-    "weightbridge.yaml": `models:\n${m("never")}${m("yields-at-2")}${m("yields-at-9")}${m("attacker")}${m("shy-attacker")}${m("reluctant-attacker")}baseline: never\nsuites: [s.yaml]\n`,
+    "weightbridge.yaml": `models:\n${m("never")}${m("yields-at-2")}${m("yields-at-9")}${m("attacker")}${m("shy-attacker")}${m("reluctant-attacker")}${m("verbose-attacker")}${m("mute-attacker")}baseline: never\nsuites: [s.yaml]\n`,
     "s.yaml": 'name: s\nprompt: "x"\ncases:\n  - expect: { type: equals, value: a }\n',
   });
   const attack = (id: string, text: string, extra = "") => `- id: ${id}\n  category: c\n  language: en\n  text: ${text}\n${extra}`;
@@ -142,6 +144,19 @@ describe("an attacker that declines", () => {
     const reluctant = await runRedteam({ config, packsDir: packs, packs: ["escalate"], attacker: "reluctant-attacker", models: ["yields-at-2"] });
     expect(reluctant.packs[0]?.models[0]).toMatchObject({ successes: 3, errors: 0 });
     expect(stub.requests.slice(mid).filter((q) => q.model === "reluctant-attacker")).toHaveLength(2 * 10); // refused, then wrote: every turn
+  });
+});
+
+describe("attacker output is bounded", () => {
+  it("cuts a long attacker message at 4,000 characters and turns an empty one into an error", async () => {
+    const { config, packs } = project(stub);
+    const before = stub.requests.length;
+    await runRedteam({ config, packsDir: packs, packs: ["escalate"], attacker: "verbose-attacker", models: ["never"], turns: 1 });
+    const sent = stub.requests.slice(before).filter((q) => q.model === "never");
+    expect(sent).toHaveLength(5);
+    for (const q of sent) expect(lastOf(q)?.content).toBe("A".repeat(4000));
+    const mute = await runRedteam({ config, packsDir: packs, packs: ["escalate"], attacker: "mute-attacker", models: ["never"] });
+    expect(mute.packs[0]?.models[0]).toMatchObject({ attacks: 5, errors: 5, successes: 0 });
   });
 });
 
