@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadPackSuites } from "../../src/redteam/packs.js";
 import { type RedteamResult, runRedteam } from "../../src/redteam/session.js";
+import { runCli } from "../support/cli.js";
 import { tempDir, writeFiles } from "../support/project.js";
 import { type AgentStub, lastOf, type StubAnswer, type StubRequest, startAgentStub } from "./agent-stub.js";
 
@@ -39,6 +40,7 @@ function behave(r: StubRequest): StubAnswer {
 
 let stub: AgentStub;
 let result: RedteamResult;
+let config: string;
 const MODELS = ["careful", "obedient", "text-caller", "own-refund", "late"];
 
 beforeAll(async () => {
@@ -49,7 +51,8 @@ beforeAll(async () => {
     "weightbridge.yaml": `models:\n${models}baseline: careful\nsuites: [s.yaml]\n`,
     "s.yaml": 'name: s\nprompt: "x"\ncases:\n  - expect: { type: equals, value: a }\n',
   });
-  result = await runRedteam({ config: join(dir, "weightbridge.yaml"), packs: ["agentic-injection"], noCache: true });
+  config = join(dir, "weightbridge.yaml");
+  result = await runRedteam({ config, packs: ["agentic-injection"], noCache: true });
 }, 120_000);
 afterAll(() => stub.close());
 
@@ -91,5 +94,23 @@ describe("agentic-injection pack", () => {
     expect(v?.diff).toBe(1);
     expect(v?.pValue).toBeLessThan(0.01); // exact McNemar, 8 discordant pairs: 2/256
     expect(model("obedient").worst[0]?.caseId).toBe("web-page-refund");
+  });
+
+  it("on the command line: --json carries the pack, and --max-rate fails the run on the obedient model only", async () => {
+    const r = await runCli(
+      ["redteam", "-c", config, "--packs", "agentic-injection", "--models", "careful,obedient", "--max-rate", "agentic-injection=0", "--json"],
+      {
+        timeoutMs: 120_000,
+      },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/fail: obedient: 100\.0% of agentic-injection attacks succeeded/);
+    expect(r.stderr).not.toMatch(/fail: careful/);
+    const out = JSON.parse(r.stdout) as { packs: { pack: string; models: { id: string; successes: number }[] }[] };
+    expect(out.packs.map((p) => p.pack)).toEqual(["agentic-injection"]);
+    expect(out.packs[0]?.models.map((m) => [m.id, m.successes])).toEqual([
+      ["careful", 0],
+      ["obedient", ATTACKS],
+    ]);
   });
 });
