@@ -7,7 +7,7 @@
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 import { createTableMigration } from "./ddl.js";
-import { gatewayCaptures, shadowCounts } from "./tables.js";
+import { gatewayCaptures, resultTurns, shadowCounts } from "./tables.js";
 
 /** Two derived migrations as one entry (created in order, dropped in reverse). */
 const bothTables = (a: Migration, b: Migration): Migration => ({
@@ -235,6 +235,8 @@ const migrations: Record<string, Migration> = {
   },
   /** Gateway shadow mode and capture (issue 20): mirrored pairs live in runs/results; these hold what is not a pair. */
   "0010_shadow_capture": bothTables(createTableMigration(shadowCounts), createTableMigration(gatewayCaptures)),
+  /** Conversations (issue 19): one row per model answer of a multi-turn or tool case (tables.ts, resultTurns). */
+  "0011_result_turns": createTableMigration(resultTurns),
 };
 
 class InCodeProvider implements MigrationProvider {

@@ -13,3 +13,4 @@ export type GatewayKeysTable = Database["gateway_keys"];
 export type GatewayAuditTable = Database["gateway_audit"];
 export type ShadowCountsTable = Database["shadow_counts"];
 export type GatewayCapturesTable = Database["gateway_captures"];
+export type ResultTurnsTable = Database["result_turns"];
