@@ -2,7 +2,7 @@
  * The plan: which cases, which models, how many repeats. It is stored with the run, so a resumed
  * run, `runs show` and `report` work from what was planned, not from a config that has since changed.
  */
-import type { Expect, GenerationParams, ModelConfig, Project } from "../config/index.js";
+import type { DatasetProvenance, Expect, GenerationParams, ModelConfig, Project } from "../config/index.js";
 import { type PriceEntry, type ResolvedPrice, resolvePrice } from "../economics/index.js";
 import type { Message } from "../providers/index.js";
 import { UserError } from "../util/errors.js";
@@ -24,6 +24,8 @@ export interface PlannedSuite {
   file: string;
   params: GenerationParams;
   cases: PlannedCase[];
+  /** Rows read from files and Hub datasets: path + sha256, or dataset/config/split + commit + file hashes. */
+  datasets?: DatasetProvenance[];
 }
 
 export interface PlannedModel {
@@ -103,6 +105,7 @@ export function buildPlan(project: Project, opts: PlanOptions = {}): Plan {
         ...(c.ideal !== undefined ? { ideal: c.ideal } : {}),
         ...(c.group !== undefined ? { group: c.group } : {}),
       })),
+      ...(s.datasets ? { datasets: s.datasets } : {}),
     })),
     models,
     helpers: project.models.filter((m) => helperIds.has(m.id)).map(withPrice),
