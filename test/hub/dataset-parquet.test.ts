@@ -1,0 +1,169 @@
+/**
+ * Hub dataset splits as Parquet (issue 20): a local server on 127.0.0.1 speaks the Hub's protocol
+ * (revision, tree listing of {config}/{split} on refs/convert/parquet, paths-info, resolve with Range)
+ * and serves real Parquet files written in the test. The rows, the commit and the file hashes are
+ * recorded; a second load at the same commit downloads nothing; a bad mirror or a refusal is a
+ * clear error.
+ */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadSuiteAsync } from "../../src/config/suite.js";
+import { fetchDatasetSplit } from "../../src/hub/index.js";
+import { UserError } from "../../src/util/errors.js";
+import { startHub } from "../support/hub-server.js";
+import { parquetBytes, qaColumns } from "../support/parquet.js";
+import { tempDir, writeFiles } from "../support/project.js";
+
+const saved = { ...process.env };
+const closers: (() => Promise<void>)[] = [];
+beforeEach(() => {
+  delete process.env.HF_TOKEN;
+  delete process.env.HUGGING_FACE_HUB_TOKEN;
+  process.env.WEIGHTBRIDGE_CACHE = tempDir("wb-cache-");
+});
+afterEach(async () => {
+  process.env = { ...saved };
+  for (const c of closers.splice(0)) await c();
+});
+
+const REPO = "acme/support-tickets";
+const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+const shard0 = parquetBytes(qaColumns(300, 0), { rowGroupSize: 128 });
+const shard1 = parquetBytes(qaColumns(200, 300), { rowGroupSize: 128 });
+const FILES = [
+  { path: "default/test/0000.parquet", content: shard0 },
+  { path: "default/test/0001.parquet", content: shard1 },
+  { path: "default/train/0000.parquet", content: parquetBytes(qaColumns(5, 9000)) },
+];
+
+async function hub(files = FILES, opts: Parameters<typeof startHub>[2] = {}) {
+  const h = await startHub(REPO, files, { repoType: "dataset", ...opts });
+  closers.push(h.close);
+  process.env.HF_ENDPOINT = h.url;
+  return h;
+}
+
+function suite(hf: string): string {
+  const dir = tempDir();
+  writeFiles(dir, {
+    "suite.yaml": `name: qa
+cases:
+  - hf: { dataset: ${REPO}, ${hf} }
+    prompt: "{{question}}"
+    expect: { type: equals, value: "{{answer}}" }
+`,
+  });
+  return join(dir, "suite.yaml");
+}
+
+async function userError(p: Promise<unknown>): Promise<UserError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  if (e instanceof UserError) return e;
+  throw e ?? new Error("expected a UserError");
+}
+
+describe("hf: dataset entries read Parquet through the Hub protocol", () => {
+  it("reads every shard of the split, records revision, commit and file hashes, and sends HF_TOKEN", async () => {
+    const h = await hub();
+    process.env.HF_TOKEN = "hf_dataset_token";
+    const s = await loadSuiteAsync(suite("config: default, split: test"));
+    expect(s.cases).toHaveLength(500);
+    expect(s.cases[420]).toMatchObject({ vars: { id: 420, question: "What is 420 plus one?" }, expects: [{ type: "equals", value: "421" }] });
+    expect(s.cases[420]?.source).toBe(`hf:${REPO}@${h.commit.slice(0, 12)}/default/test/0001.parquet#row 121`);
+    expect(s.datasets).toEqual([
+      {
+        kind: "hf",
+        dataset: REPO,
+        config: "default",
+        split: "test",
+        revision: "refs/convert/parquet",
+        commit: h.commit,
+        partial: false,
+        files: [
+          { path: "default/test/0000.parquet", size: shard0.length, sha256: sha(shard0) },
+          { path: "default/test/0001.parquet", size: shard1.length, sha256: sha(shard1) },
+        ],
+        rows: 500,
+        used: 500,
+      },
+    ]);
+    expect(h.requests.map((r) => `${r.method} ${r.url}`)).toContain(`GET /api/datasets/${REPO}/revision/refs%2Fconvert%2Fparquet`);
+    expect(h.requests.some((r) => r.url.startsWith(`/api/datasets/${REPO}/tree/${h.commit}/default/test`))).toBe(true);
+    expect(h.requests.filter((r) => r.url.startsWith(`/datasets/${REPO}/resolve/${h.commit}/`))).toHaveLength(2);
+    expect(h.requests.every((r) => r.auth === "Bearer hf_dataset_token")).toBe(true);
+  });
+
+  it("samples limit rows by seed across shards, and a second load at the same commit downloads nothing", async () => {
+    const h = await hub();
+    const file = suite("split: test, limit: 40, seed: 3");
+    const first = await loadSuiteAsync(file);
+    const downloads = () => h.requests.filter((r) => r.url.includes("/resolve/")).length;
+    expect(downloads()).toBe(2);
+    const ids = first.cases.map((c) => c.vars.id as number);
+    expect(ids).toHaveLength(40);
+    expect(ids.some((i) => i >= 300)).toBe(true); // rows from both shards
+    expect(first.datasets?.[0]).toMatchObject({ rows: 500, used: 40, limit: 40, seed: 3 });
+    const before = h.requests.length;
+    const again = await loadSuiteAsync(file);
+    expect(again.cases.map((c) => c.vars.id)).toEqual(ids);
+    expect(downloads()).toBe(2);
+    // Only the revision lookup went out (the branch may have moved); listing and files came from the cache.
+    expect(h.requests.slice(before).map((r) => r.url)).toEqual([`/api/datasets/${REPO}/revision/refs%2Fconvert%2Fparquet`]);
+    // Pinned to the recorded commit, a load sends nothing at all.
+    const pinned = before + 1;
+    const third = await loadSuiteAsync(suite(`split: test, limit: 40, seed: 3, revision: ${h.commit}`));
+    expect(third.cases.map((c) => c.vars.id)).toEqual(ids);
+    expect(h.requests.length).toBe(pinned);
+  });
+
+  it("resumes an interrupted shard download with a Range request", async () => {
+    const h = await hub(FILES, { failAfterBytes: 1000 });
+    await expect(loadSuiteAsync(suite("split: test"))).rejects.toThrow();
+    const s = await loadSuiteAsync(suite("split: test"));
+    expect(s.cases).toHaveLength(500);
+    expect(h.requests.some((r) => r.range === "bytes=1000-")).toBe(true);
+  });
+
+  it("falls back to a partial conversion ({config}/partial-{split}) and says so", async () => {
+    await hub([{ path: "default/partial-test/0000.parquet", content: shard1 }]);
+    const r = await fetchDatasetSplit({ dataset: REPO, config: "default", split: "test" });
+    expect(r).toMatchObject({ partial: true, downloaded: 1, files: [{ path: "default/partial-test/0000.parquet", sha256: sha(shard1) }] });
+  });
+
+  it("a mirror serving other bytes than the listing's sha256 is refused and nothing is cached", async () => {
+    await hub([{ path: "default/test/0000.parquet", content: shard0, lieAboutHash: true }]);
+    const e = await userError(loadSuiteAsync(suite("split: test")));
+    expect(e.message).toMatch(/sha256 mismatch/);
+    const again = await userError(loadSuiteAsync(suite("split: test")));
+    expect(again.message).toMatch(/sha256 mismatch/);
+  });
+
+  it("a Parquet file that is not Parquet on the Hub is an error naming the dataset file", async () => {
+    await hub([{ path: "default/test/0000.parquet", content: Buffer.from("<html>not parquet</html>") }]);
+    const e = await userError(loadSuiteAsync(suite("split: test")));
+    expect(e.message).toMatch(new RegExp(`^hf:${REPO}@[0-9a-f]{12}/default/test/0000\\.parquet: not a readable Parquet file`));
+  });
+
+  it("an unknown split, a refusal (401) and an unreachable Hub are clear errors", async () => {
+    await hub();
+    const missing = await userError(loadSuiteAsync(suite("split: validation")));
+    expect(missing.message).toMatch(/no Parquet files under default\/validation\//);
+    await hub(FILES, { status: 401 });
+    const refused = await userError(loadSuiteAsync(suite("split: test")));
+    expect(refused.message).toMatch(/HTTP 401/);
+    expect(refused.hint).toMatch(/HF_TOKEN/);
+    process.env.HF_ENDPOINT = "http://127.0.0.1:1";
+    const down = await userError(loadSuiteAsync(suite("split: test")));
+    expect(down.message).toMatch(/cannot reach the Hub at http:\/\/127\.0\.0\.1:1/);
+  });
+
+  it("refuses names that would leave the cache folder", async () => {
+    await hub();
+    const e = await userError(fetchDatasetSplit({ dataset: REPO, config: "..", split: "test" }));
+    expect(e.message).toMatch(/config "\.\." is not a plain name/);
+  });
+});
