@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadSuiteAsync } from "../../src/config/suite.js";
 import { fetchDatasetSplit } from "../../src/hub/index.js";
 import { UserError } from "../../src/util/errors.js";
-import { startHub } from "../support/hub-server.js";
+import { type HubFile, startHub } from "../support/hub-server.js";
 import { parquetBytes, qaColumns } from "../support/parquet.js";
 import { tempDir, writeFiles } from "../support/project.js";
 
@@ -37,7 +37,7 @@ const FILES = [
   { path: "default/train/0000.parquet", content: parquetBytes(qaColumns(5, 9000)) },
 ];
 
-async function hub(files = FILES, opts: Parameters<typeof startHub>[2] = {}) {
+async function hub(files: HubFile[] = FILES, opts: Parameters<typeof startHub>[2] = {}) {
   const h = await startHub(REPO, files, { repoType: "dataset", ...opts });
   closers.push(h.close);
   process.env.HF_ENDPOINT = h.url;
