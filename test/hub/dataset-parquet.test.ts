@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadSuiteAsync } from "../../src/config/suite.js";
 import { fetchDatasetSplit } from "../../src/hub/index.js";
 import { UserError } from "../../src/util/errors.js";
+import { startForwardProxy } from "../support/forward-proxy.js";
 import { type HubFile, startHub } from "../support/hub-server.js";
 import { parquetBytes, qaColumns } from "../support/parquet.js";
 import { tempDir, writeFiles } from "../support/project.js";
@@ -159,6 +160,29 @@ describe("hf: dataset entries read Parquet through the Hub protocol", () => {
     process.env.HF_ENDPOINT = "http://127.0.0.1:1";
     const down = await userError(loadSuiteAsync(suite("split: test")));
     expect(down.message).toMatch(/cannot reach the Hub at http:\/\/127\.0\.0\.1:1/);
+  });
+
+  it("goes through HTTP_PROXY for every request (revision, listing, file info, download)", async () => {
+    const h = await hub();
+    const port = Number(new URL(h.url).port);
+    const proxy = await startForwardProxy({ route: (host) => (host === "hub.weightbridge.test" ? { host: "127.0.0.1", port } : undefined) });
+    closers.push(() => proxy.close());
+    process.env.HF_ENDPOINT = `http://hub.weightbridge.test:${port}`;
+    process.env.HTTP_PROXY = proxy.url.href;
+    process.env.NO_PROXY = "";
+    const s = await loadSuiteAsync(suite("split: test, limit: 3"));
+    expect(s.cases).toHaveLength(3);
+    const at = `http://hub.weightbridge.test:${port}`;
+    expect([...proxy.seen.forwarded].sort()).toEqual(
+      [
+        `GET ${at}/api/datasets/${REPO}/revision/refs%2Fconvert%2Fparquet`,
+        `GET ${at}/api/datasets/${REPO}/tree/${h.commit}/default/test?recursive=false&expand=false`,
+        `POST ${at}/api/datasets/${REPO}/paths-info/${h.commit}`,
+        `POST ${at}/api/datasets/${REPO}/paths-info/${h.commit}`,
+        `GET ${at}/datasets/${REPO}/resolve/${h.commit}/default/test/0000.parquet`,
+        `GET ${at}/datasets/${REPO}/resolve/${h.commit}/default/test/0001.parquet`,
+      ].sort(),
+    );
   });
 
   it("refuses names that would leave the cache folder", async () => {
