@@ -7,8 +7,10 @@
 import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { pickRows } from "../../src/config/datasets/sample.js";
+import { loadProjectAsync } from "../../src/config/project.js";
 import { loadSuite, loadSuiteAsync } from "../../src/config/suite.js";
 import { UserError } from "../../src/util/errors.js";
 import { userErrorOf } from "../support/errors.js";
@@ -291,6 +293,24 @@ cases:
     writeFiles(dir, { "suite.yaml": suite });
     expect((await asyncError(loadSuiteAsync(join(dir, "suite.yaml")))).message).toMatch(/qa\.parquet#row 1: no column "answer"/);
     expect(userErrorOf(() => loadSuite(join(dir, "suite.yaml"))).message).toMatch(/suite\.yaml:3: Parquet files and hf: datasets are read by eval, validate/);
+  });
+});
+
+describe("examples/datasets", () => {
+  it("loads: CSV (with a quoted line break and a formula-looking cell), JSONL with its own prompt, a seeded Parquet sample", async () => {
+    const p = await loadProjectAsync(fileURLToPath(new URL("../../examples/datasets/weightbridge.yaml", import.meta.url)));
+    const s = p.suites[0];
+    expect(s?.cases).toHaveLength(8 + 3 + 5);
+    expect(s?.cases[2]).toMatchObject({ id: "T-1003", vars: { message: "Hi,\nI can't log in since the password reset.\nThanks" } });
+    expect(s?.cases[5]?.vars.message).toBe('=HYPERLINK("http://example.com") please check this link about my invoice');
+    expect(s?.cases[8]?.messages[0]).toEqual({ role: "system", content: "Answer the customer's question with the number or code only." });
+    expect(s?.cases[8]).toMatchObject({ group: "returns", expects: [{ type: "contains", value: "30" }] });
+    expect(s?.cases.slice(11).map((c) => c.expects[0])).toEqual(s?.cases.slice(11).map((c) => ({ type: "number", value: c.vars.result })));
+    expect(s?.datasets?.map((d) => d.kind === "file" && [d.path, d.rows, d.used])).toEqual([
+      ["data/tickets.csv", 8, 8],
+      ["data/faq.jsonl", 3, 3],
+      ["data/arith.parquet", 8, 5],
+    ]);
   });
 });
 

@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadSuiteAsync } from "../../src/config/suite.js";
 import { fetchDatasetSplit } from "../../src/hub/index.js";
@@ -183,6 +184,22 @@ describe("hf: dataset entries read Parquet through the Hub protocol", () => {
         `GET ${at}/datasets/${REPO}/resolve/${h.commit}/default/test/0001.parquet`,
       ].sort(),
     );
+  });
+
+  it("examples/datasets/hub.yaml reads a class-label (int) column into a label expectation", async () => {
+    const reviews = parquetBytes([
+      { name: "text", data: ["A wonderful film.", "Dull and far too long."], type: "STRING" },
+      { name: "label", data: [1n, 0n], type: "INT64" },
+    ]);
+    const h = await startHub("stanfordnlp/imdb", [{ path: "plain_text/test/0000.parquet", content: reviews }], { repoType: "dataset" });
+    closers.push(h.close);
+    process.env.HF_ENDPOINT = h.url;
+    const s = await loadSuiteAsync(fileURLToPath(new URL("../../examples/datasets/hub.yaml", import.meta.url)));
+    expect(s.cases.map((c) => [c.messages[1]?.content, c.expects[0]])).toEqual([
+      ["A wonderful film.", { type: "label", value: "1" }],
+      ["Dull and far too long.", { type: "label", value: "0" }],
+    ]);
+    expect(s.datasets?.[0]).toMatchObject({ dataset: "stanfordnlp/imdb", config: "plain_text", split: "test", rows: 2, used: 2, limit: 200, seed: 1 });
   });
 
   it("refuses names that would leave the cache folder", async () => {

@@ -43,19 +43,27 @@ function renderDeep(v: unknown, vars: Record<string, unknown>, onMissing: (name:
   return v;
 }
 
-/** CSV cells are text: a `number` expectation's numeric fields accept numeric text. */
-function coerceNumbers(e: unknown): unknown {
-  if (e === null || typeof e !== "object" || (e as { type?: unknown }).type !== "number") return e;
+/** Text-valued expectations whose `value` may come from a number or boolean column (a class id). */
+const TEXT_VALUE = new Set(["label", "contains", "similarity"]);
+
+/**
+ * Column types meet expectation types: CSV cells are text, so a `number` expectation's numeric fields
+ * accept numeric text; a Parquet class-label column is an integer, so a label's value accepts a number.
+ */
+function coerce(e: unknown): unknown {
+  if (e === null || typeof e !== "object") return e;
   const out = { ...(e as Record<string, unknown>) };
-  for (const k of ["value", "tolerance", "relativeTolerance"])
-    if (typeof out[k] === "string" && NUMERIC.test((out[k] as string).trim())) out[k] = Number((out[k] as string).trim());
+  if (out.type === "number") {
+    for (const k of ["value", "tolerance", "relativeTolerance"])
+      if (typeof out[k] === "string" && NUMERIC.test((out[k] as string).trim())) out[k] = Number((out[k] as string).trim());
+  } else if (TEXT_VALUE.has(String(out.type)) && (typeof out.value === "number" || typeof out.value === "boolean")) out.value = String(out.value);
   return out;
 }
 
 function checkExpectations(raw: unknown, row: Row, entry: string): Expect[] {
   const list = Array.isArray(raw) ? raw : [raw];
   return list.map((e, i) => {
-    const r = expectSchema.safeParse(coerceNumbers(e));
+    const r = expectSchema.safeParse(coerce(e));
     if (r.success) return r.data;
     const issue = r.error.issues[0];
     const at = [...(list.length > 1 ? [i] : []), ...(issue?.path ?? [])].map(String).join(".");
