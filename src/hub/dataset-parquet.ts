@@ -5,9 +5,12 @@
  * commit) to its commit sha, list the folder at that commit, and download each file with
  * downloadFile (resumable, sha256-checked against the Hub's LFS oid) into a cache folder keyed by
  * the commit, with a manifest beside the files. A later load at the same commit reads the manifest
- * and the files and sends nothing but the revision lookup (none at all when the revision is a sha).
+ * and the files (each re-hashed against the listing's sha256) and sends nothing but the revision
+ * lookup (none at all when the revision is a sha, or with HF_HUB_OFFLINE=1, which uses the commit the
+ * revision last resolved to).
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
@@ -144,38 +147,74 @@ function checkRef(r: DatasetSplitRef): void {
     if (!SEGMENT.test(v) || v === "." || v === "..") throw new UserError(`${where(r)}: ${k} "${v}" is not a plain name`, "use letters, digits, _ . -");
 }
 
+/** HF_HUB_OFFLINE, as the Hub's own clients read it: use the cache only, send nothing. */
+function offline(): boolean {
+  return /^(1|true|yes|on)$/i.test(process.env.HF_HUB_OFFLINE ?? "");
+}
+
+/** The commit a revision names: a sha as is; online, asked of the Hub (and remembered); offline, what was remembered. */
+async function commitFor(r: DatasetSplitRef, revision: string, repoDir: string): Promise<string> {
+  if (SHA.test(revision)) return revision;
+  const ref = join(repoDir, "refs", encodeURIComponent(revision));
+  if (offline()) {
+    const sha = existsSync(ref) ? readFileSync(ref, "utf8").trim() : "";
+    if (!SHA.test(sha))
+      throw new UserError(
+        `${where(r)}: HF_HUB_OFFLINE is set and revision "${revision}" is not in the cache`,
+        "run once with network access, or pin revision: to a cached commit",
+      );
+    return sha;
+  }
+  const sha = await resolveCommit(r, revision);
+  mkdirSync(join(repoDir, "refs"), { recursive: true });
+  writeFileSync(ref, `${sha}\n`);
+  return sha;
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/** A cached file is used only if its bytes still hash to the listing's sha256; otherwise it is fetched again. */
+async function ensureFile(r: DatasetSplitRef, commit: string, f: { path: string; size: number; sha256: string }, local: string): Promise<boolean> {
+  if (existsSync(local) && statSync(local).size === f.size && (await sha256Of(local)) === f.sha256) return false;
+  if (offline()) throw new UserError(`${where(r)}: HF_HUB_OFFLINE is set and ${f.path} is not in the cache (or changed there)`, "run once with network access");
+  rmSync(local, { force: true });
+  const got = await downloadFile({ repo: r.dataset, repoType: "dataset", path: f.path, revision: commit, dest: local });
+  if (got.sha256 !== f.sha256) throw new UserError(`${where(r)}: ${f.path}: sha256 ${got.sha256} differs from the listing's ${f.sha256}`);
+  return true;
+}
+
+async function listSplit(r: DatasetSplitRef, revision: string, commit: string): Promise<z.infer<typeof manifestSchema>> {
+  if (offline())
+    throw new UserError(`${where(r)}: HF_HUB_OFFLINE is set and this split at ${commit.slice(0, 12)} is not in the cache`, "run once with network access");
+  let listed = await listFolder(r, commit, `${r.config}/${r.split}`);
+  if (listed.length > 0) return { partial: false, files: listed };
+  listed = await listFolder(r, commit, `${r.config}/partial-${r.split}`);
+  if (listed.length > 0) return { partial: true, files: listed };
+  throw new UserError(
+    `${where(r)}: no Parquet files under ${r.config}/${r.split}/ at ${revision}${revision === commit ? "" : ` (${commit.slice(0, 12)})`}`,
+    "check config and split against the dataset viewer; revision must be a commit of the refs/convert/parquet branch",
+  );
+}
+
 /** The split's Parquet files on this machine (downloaded or from the cache), with the commit they come from. */
 export async function fetchDatasetSplit(r: DatasetSplitRef, o: { onFile?: (path: string, i: number, n: number) => void } = {}): Promise<DatasetSplitFiles> {
   checkRef(r);
   const revision = r.revision ?? PARQUET_BRANCH;
-  const commit = await resolveCommit(r, revision);
-  const dir = join(cacheRoot(), "hf-datasets", ...r.dataset.split("/"), commit);
+  const repoDir = join(cacheRoot(), "hf-datasets", ...r.dataset.split("/"));
+  const commit = await commitFor(r, revision, repoDir);
+  const dir = join(repoDir, commit);
   const manifestFile = join(dir, `${r.config}.${r.split}.manifest.json`);
-  let manifest = readManifest(manifestFile);
-  if (!manifest) {
-    let partial = false;
-    let listed = await listFolder(r, commit, `${r.config}/${r.split}`);
-    if (listed.length === 0) {
-      listed = await listFolder(r, commit, `${r.config}/partial-${r.split}`);
-      partial = listed.length > 0;
-    }
-    if (listed.length === 0)
-      throw new UserError(
-        `${where(r)}: no Parquet files under ${r.config}/${r.split}/ at ${revision}${revision === commit ? "" : ` (${commit.slice(0, 12)})`}`,
-        "check config and split against the dataset viewer; revision must be a commit of the refs/convert/parquet branch",
-      );
-    manifest = { partial, files: listed };
-  }
+  const manifest = readManifest(manifestFile) ?? (await listSplit(r, revision, commit));
   let downloaded = 0;
   const files: DatasetParquetFile[] = [];
   for (const [i, f] of manifest.files.entries()) {
     o.onFile?.(f.path, i + 1, manifest.files.length);
     const local = join(dir, ...f.path.split("/"));
-    if (!(existsSync(local) && statSync(local).size === f.size)) {
-      const got = await downloadFile({ repo: r.dataset, repoType: "dataset", path: f.path, revision: commit, dest: local });
-      if (got.sha256 !== f.sha256) throw new UserError(`${where(r)}: ${f.path}: sha256 ${got.sha256} differs from the listing's ${f.sha256}`);
-      downloaded++;
-    }
+    if (await ensureFile(r, commit, f, local)) downloaded++;
     files.push({ ...f, local });
   }
   mkdirSync(dir, { recursive: true });

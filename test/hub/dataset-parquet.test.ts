@@ -6,6 +6,7 @@
  * clear error.
  */
 import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -22,6 +23,7 @@ const closers: (() => Promise<void>)[] = [];
 beforeEach(() => {
   delete process.env.HF_TOKEN;
   delete process.env.HUGGING_FACE_HUB_TOKEN;
+  delete process.env.HF_HUB_OFFLINE;
   process.env.WEIGHTBRIDGE_CACHE = tempDir("wb-cache-");
 });
 afterEach(async () => {
@@ -120,6 +122,38 @@ describe("hf: dataset entries read Parquet through the Hub protocol", () => {
     const third = await loadSuiteAsync(suite(`split: test, limit: 40, seed: 3, revision: ${h.commit}`));
     expect(third.cases.map((c) => c.vars.id)).toEqual(ids);
     expect(h.requests.length).toBe(pinned);
+  });
+
+  it("HF_HUB_OFFLINE=1 reads a cached split with no request at all, and says clearly what is not cached", async () => {
+    const h = await hub();
+    const file = suite("split: test, limit: 10, seed: 5");
+    const online = await loadSuiteAsync(file);
+    const before = h.requests.length;
+    process.env.HF_HUB_OFFLINE = "1";
+    const cached = await loadSuiteAsync(file);
+    expect(cached.cases.map((c) => c.vars)).toEqual(online.cases.map((c) => c.vars));
+    expect(cached.datasets?.[0]).toMatchObject({ commit: h.commit, revision: "refs/convert/parquet" });
+    expect(h.requests.length).toBe(before);
+    const notCached = await userError(loadSuiteAsync(suite("split: test, revision: main")));
+    expect(notCached.message).toMatch(/HF_HUB_OFFLINE is set and revision "main" is not in the cache/);
+    const otherSplit = await userError(loadSuiteAsync(suite(`split: train, revision: ${h.commit}`)));
+    expect(otherSplit.message).toMatch(/HF_HUB_OFFLINE is set and this split at [0-9a-f]{12} is not in the cache/);
+    expect(h.requests.length).toBe(before);
+  });
+
+  it("a cached shard whose bytes changed is not trusted: it is downloaded again", async () => {
+    const h = await hub();
+    const file = suite("split: test");
+    await loadSuiteAsync(file);
+    const local = join(process.env.WEIGHTBRIDGE_CACHE as string, "hf-datasets", ...REPO.split("/"), h.commit, "default", "test", "0001.parquet");
+    const bytes = readFileSync(local);
+    bytes[100] = (bytes[100] as number) ^ 0xff; // same size, other bytes
+    writeFileSync(local, bytes);
+    const again = await loadSuiteAsync(file);
+    expect(again.cases).toHaveLength(500);
+    expect(h.requests.filter((r) => r.url.endsWith("/0001.parquet"))).toHaveLength(2);
+    expect(h.requests.filter((r) => r.url.endsWith("/0000.parquet"))).toHaveLength(1);
+    expect(readFileSync(local).equals(shard1)).toBe(true);
   });
 
   it("resumes an interrupted shard download with a Range request", async () => {
