@@ -123,6 +123,27 @@ describe("eval on a suite that reads a CSV file and a Hub dataset", () => {
     expect(plan2.suites[0]?.cases.map((c) => c.vars)).toEqual(suite?.cases.map((c) => c.vars));
   }, 60_000);
 
+  it("a bad row stops eval and validate before any request: exit 2, file:line and a hint, no stack trace", async () => {
+    const { stub, cfg, env } = await project(0);
+    writeFileSync(join(cfg, "..", "data", "tickets.csv"), "ticket,message,expected\n1,hi,billing\n2,too,many,fields\n");
+    for (const args of [
+      ["eval", "-c", cfg],
+      ["validate", "-c", cfg, "--offline"],
+    ]) {
+      const r = await runCli(args, { env });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/tickets\.csv:3: Invalid Record Length: columns length is 3, got 4/);
+      expect(r.stderr).toMatch(/as many fields as the header/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    writeFileSync(join(cfg, "..", "data", "tickets.csv"), "ticket,message,expected\n1,hi,billing\n");
+    const stale = tempDir("wb-cache-");
+    const parquetBroken = await runCli(["eval", "-c", cfg], { env: { ...env, WEIGHTBRIDGE_CACHE: stale, HF_ENDPOINT: "http://127.0.0.1:1" } });
+    expect(parquetBroken.code).toBe(2);
+    expect(parquetBroken.stderr).toMatch(/hf:acme\/arith \(config default, split test\): cannot reach the Hub at http:\/\/127\.0\.0\.1:1/);
+    expect(stub.stats.chat).toBe(0);
+  }, 60_000);
+
   it("an interrupted run resumes from its stored plan without asking the Hub again", async () => {
     const { hub, stub, cfg, env } = await project(40);
     const r = await runCli(["eval", "-c", cfg, "--no-cache"], { env, onSpawn: killWhen(() => stub.stats.chat >= 6, "SIGINT") });

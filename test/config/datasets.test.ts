@@ -198,6 +198,14 @@ cases:
     expect(nullCell.message).toMatch(/qa\.jsonl:1: column "answer" is empty \(null\)/);
   });
 
+  it("a __proto__ key is plain data and a template cannot reach inherited properties", () => {
+    const s = loadSuite(suiteWith({ "qa.jsonl": '{"__proto__": {"polluted": 1}, "question": "q", "answer": "a"}\n' }, suite));
+    expect(Object.hasOwn(s.cases[0]?.vars ?? {}, "__proto__")).toBe(true);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const reach = suite.replace('"{{answer}}"', '"{{constructor}}"');
+    expect(userErrorOf(() => loadSuite(suiteWith({ "qa.jsonl": '{"question": "q", "answer": "a"}\n' }, reach))).message).toMatch(/no column "constructor"/);
+  });
+
   it("a { file: cases.jsonl } entry alone still reads whole case objects", () => {
     const s = loadSuite(
       suiteWith(
