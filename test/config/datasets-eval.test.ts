@@ -88,7 +88,11 @@ describe("eval on a suite that reads a CSV file and a Hub dataset", () => {
     const r = await runCli(["eval", "-c", cfg, "--json", "--no-cache"], { env });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { runId: string; suites: { cases: number; models: { passRate: number; errors: number }[] }[] };
+    const out = JSON.parse(r.stdout) as {
+      runId: string;
+      suites: { cases: number; datasets: DatasetProvenance[]; models: { passRate: number; errors: number }[] }[];
+    };
+    expect(out.suites[0]?.datasets[1]).toMatchObject({ kind: "hf", commit: hub.commit });
     expect(out.suites[0]?.cases).toBe(28);
     expect(out.suites[0]?.models[0]).toMatchObject({ passRate: 1, errors: 0 });
     expect(downloads()).toBe(1);
