@@ -60,7 +60,7 @@ await build({
 // The detection worker (src/detect/pool.ts starts it from beside the CLI bundle: import.meta.url there
 // is the bundle's URL): its own ES module entry, since a worker thread loads a file, not a function.
 await build({
-  entryPoints: { "detect-worker": "src/detect/detect-worker.ts" },
+  entryPoints: { "detect-worker": "src/detect/detect-worker.ts", "parquet-worker": "src/config/datasets/parquet-worker.ts" },
   outdir: "dist/bundle",
   bundle: true,
   format: "esm",

@@ -12,9 +12,10 @@ import { describe, expect, it } from "vitest";
 import { pickRows } from "../../src/config/datasets/sample.js";
 import { loadProjectAsync } from "../../src/config/project.js";
 import { loadSuite, loadSuiteAsync } from "../../src/config/suite.js";
+import { seededRng } from "../../src/stats/rng.js";
 import { UserError } from "../../src/util/errors.js";
 import { userErrorOf } from "../support/errors.js";
-import { qaColumns, writeParquet } from "../support/parquet.js";
+import { parquetBytes, qaColumns, writeParquet } from "../support/parquet.js";
 import { tempDir, writeFiles } from "../support/project.js";
 
 const LABEL_SUITE = `name: tickets
@@ -293,6 +294,28 @@ cases:
     zero.fill(0xff, 4, good.length - 300); // pages and part of the footer garbled
     writeFileSync(file, zero);
     expect((await asyncError(loadSuiteAsync(join(dir, "suite.yaml")))).message).toMatch(/qa\.parquet: (not a readable Parquet file|a Parquet page claims)/);
+  });
+
+  it("pages whose counts would hold the process (an RLE run claiming billions of values) are stopped at a time limit", async () => {
+    // A real file with a few bytes changed (found by fuzzing): hyparquet trusts the run length inside a
+    // page and would loop for hours on the main thread; decoding runs on a worker with a time limit.
+    const bytes = parquetBytes(qaColumns(300), { rowGroupSize: 100 });
+    const rng = seededRng(1022);
+    const n = 1 + Math.floor(rng() * 8);
+    for (let k = 0; k < n; k++) bytes[Math.floor(rng() * bytes.length)] = Math.floor(rng() * 256);
+    const dir = tempDir();
+    writeFileSync(join(dir, "qa.parquet"), bytes);
+    writeFiles(dir, { "suite.yaml": suite });
+    process.env.WEIGHTBRIDGE_PARQUET_TIMEOUT = "2";
+    const t0 = Date.now();
+    try {
+      const e = await asyncError(loadSuiteAsync(join(dir, "suite.yaml")));
+      expect(e.message).toBe(`${join(dir, "qa.parquet")}: decoding the Parquet rows took longer than 2 s and was stopped`);
+      expect(e.hint).toMatch(/WEIGHTBRIDGE_PARQUET_TIMEOUT/);
+    } finally {
+      delete process.env.WEIGHTBRIDGE_PARQUET_TIMEOUT;
+    }
+    expect(Date.now() - t0).toBeLessThan(10_000);
   });
 
   it("a missing column is an error at file#row; a synchronous load refuses Parquet with a clear error", async () => {

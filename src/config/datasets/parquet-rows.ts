@@ -69,6 +69,38 @@ function plain(v: unknown): unknown {
   return v;
 }
 
+type SchemaOf = typeof import("hyparquet").parquetSchema;
+
+/**
+ * Every column chunk must belong to a column of the schema, one chunk per leaf in each row group:
+ * hyparquet reads chunks it cannot place without awaiting them, so a footer whose chunks name no
+ * schema column would fail outside our error handling (an unhandled rejection) instead of here.
+ */
+function checkColumns(label: string, metadata: FileMetaData, parquetSchema: SchemaOf): void {
+  let top: Set<string>;
+  let leaves = 0;
+  try {
+    const tree = parquetSchema(metadata);
+    top = new Set(tree.children.map((c) => c.element.name));
+    const walk = (n: ReturnType<SchemaOf>, depth: number): void => {
+      if (depth > 64) throw new Error("schema nested deeper than 64 levels");
+      if (n.children.length === 0) leaves++;
+      for (const c of n.children) walk(c, depth + 1);
+    };
+    for (const c of tree.children) walk(c, 1);
+  } catch (e) {
+    throw notParquet(label, `its schema cannot be read: ${(e as Error).message}`);
+  }
+  for (const [i, g] of metadata.row_groups.entries()) {
+    if (g.columns.length !== leaves) throw notParquet(label, `row group ${i + 1} has ${g.columns.length} column chunks for ${leaves} schema columns`);
+    for (const c of g.columns) {
+      const name = c.meta_data?.path_in_schema?.[0];
+      if (name === undefined || !top.has(name))
+        throw notParquet(label, `row group ${i + 1} has a column chunk for "${String(name)}", which the schema does not define`);
+    }
+  }
+}
+
 export interface ParquetFile {
   file: string;
   /** How the file is named in errors and case sources (the local path, or hf:… for a Hub file). */
@@ -82,14 +114,17 @@ export async function openParquet(file: string, label = file): Promise<ParquetFi
   sizeOf(file, MAX_PARQUET_BYTES, "Parquet file");
   const buf = await readFile(file);
   checkFrame(label, buf);
-  const { parquetMetadata } = await import("hyparquet");
-  const buffer = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  const { parquetMetadata, parquetSchema } = await import("hyparquet");
+  // readFile gives a large file its own ArrayBuffer: use it as is rather than copying it.
+  const whole = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength;
+  const buffer = (whole ? buf.buffer : buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)) as ArrayBuffer;
   let metadata: FileMetaData;
   try {
     metadata = parquetMetadata(buffer);
   } catch (e) {
     throw notParquet(label, (e as Error).message);
   }
+  checkColumns(label, metadata, parquetSchema);
   const rows = Number(metadata.num_rows);
   if (!(Number.isSafeInteger(rows) && rows >= 0 && rows <= MAX_ROWS))
     throw notParquet(label, `its footer claims ${metadata.num_rows} rows (limit ${MAX_ROWS})`);

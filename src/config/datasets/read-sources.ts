@@ -11,7 +11,8 @@ import { fetchDatasetSplit } from "../../hub/index.js";
 import { UserError } from "../../util/errors.js";
 import { delimitedRows } from "./csv-rows.js";
 import { jsonlRows } from "./jsonl-rows.js";
-import { openParquet, readParquetRows } from "./parquet-rows.js";
+import { readParquetRowsIsolated } from "./parquet-isolated.js";
+import { openParquet } from "./parquet-rows.js";
 import { type DatasetProvenance, formatOf, MAX_TEXT_BYTES, type Row, type RowFormat, sizeOf } from "./rows.js";
 import { pickRows } from "./sample.js";
 import type { FileSource, HfSource, RowSource } from "./source-schema.js";
@@ -85,11 +86,10 @@ export function readSourceSync(e: RowSource, dir: string, at: string): SourceRow
 
 async function readParquetSource(e: FileSource, dir: string): Promise<SourceRows> {
   const path = resolve(dir, e.file);
-  const bytes = readFileSync(path);
   const file = await openParquet(path);
   if (file.rows === 0) throw noRows(path, "parquet");
-  const rows = await readParquetRows(file, pickRows(file.rows, e.limit, e.seed));
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  const sha256 = createHash("sha256").update(new Uint8Array(file.buffer)).digest("hex");
+  const rows = await readParquetRowsIsolated(path, path, pickRows(file.rows, e.limit, e.seed));
   return { rows, provenance: { kind: "file", path: e.file, format: "parquet", sha256, rows: file.rows, used: rows.length, ...sampling(e.limit, e.seed) } };
 }
 
@@ -110,7 +110,7 @@ async function readHfSource(e: HfSource): Promise<SourceRows> {
     const end = offset + (counts[i] as number);
     const local: number[] = [];
     while (k < picked.length && (picked[k] as number) < end) local.push((picked[k++] as number) - offset);
-    if (local.length > 0) rows.push(...(await readParquetRows(await openParquet(f.local, label(f.path)), local)));
+    if (local.length > 0) rows.push(...(await readParquetRowsIsolated(f.local, label(f.path), local)));
     offset = end;
   }
   return {
