@@ -5,6 +5,7 @@
 import { dirname } from "node:path";
 import { loadConfigOnly, loadProjectAsync, resolveStoreUrl } from "../config/index.js";
 import type { ProviderError } from "../providers/index.js";
+import type { ResultRecord } from "../records/index.js";
 import {
   createRun,
   deleteRunIfEmpty,
@@ -16,7 +17,6 @@ import {
   markRunning,
   newRunId,
   openStore,
-  type ResultRecord,
   type RunRow,
   type StoreHandle,
   sortedResults,

@@ -5,6 +5,7 @@
  */
 import type { DatasetProvenance } from "../config/index.js";
 import { sumPusdToUsd } from "../economics/index.js";
+import type { ResultRecord } from "../records/index.js";
 import {
   comparePairedByKey,
   type DecisionStatus,
@@ -18,7 +19,6 @@ import {
   type PairedComparison,
   quantile,
 } from "../stats/index.js";
-import type { ResultRecord } from "../store/index.js";
 import { labelMetrics, normaliseLabel } from "./graders/label.js";
 import type { Plan, PlannedSuite } from "./plan.js";
 import { type SequentialReport, zForAlpha } from "./sequential.js";

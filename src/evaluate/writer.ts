@@ -5,7 +5,8 @@
  * row ~4 µs here, so one transaction per row would be most of the runner's store time. A group is
  * committed when it reaches MAX_GROUP rows or MAX_DELAY_MS after its first row, whichever is first.
  */
-import type { ResultRecord, StoreHandle } from "../store/index.js";
+import type { ResultRecord } from "../records/index.js";
+import type { StoreHandle } from "../store/index.js";
 
 interface Pending {
   result?: ResultRecord;

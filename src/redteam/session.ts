@@ -9,8 +9,9 @@ import type { ModelConfig } from "../config/index.js";
 import { loadProjectAsync } from "../config/index.js";
 import { buildPlan, DEFAULT_RETRY, type EvalSummary, openStoreFor, type Plan, resolveRun, runAndRecord, summarise, withRetries } from "../evaluate/index.js";
 import { createProvider } from "../providers/index.js";
+import type { ResultRecord } from "../records/index.js";
 import { comparePaired, comparePairedByKey, wilsonInterval } from "../stats/index.js";
-import { createRun, loadResults, markRunning, newRunId, openStore, type ResultRecord, type StoreHandle } from "../store/index.js";
+import { createRun, loadResults, markRunning, newRunId, openStore, type StoreHandle } from "../store/index.js";
 import { UserError } from "../util/errors.js";
 import { loadPackSuites, loadPacks, loadSweep, PACKS_DIR, type Pack, sweepSuites, type TriggerSweep, translationKey } from "./packs.js";
 

@@ -3,9 +3,10 @@
 import type { LevelResult } from "../economics/index.js";
 import { findGpuPrice, pickLevel, selfHostUnitCosts, sumPusdToUsd } from "../economics/index.js";
 import { caseScores, type DecisionRecord, decisionRecord, ms, type Plan, planSize, resolveRun, summarise, zForAlpha } from "../evaluate/index.js";
+import type { ResultRecord } from "../records/index.js";
 import { comparePairedByKey, estimateMean, quantile } from "../stats/index.js";
 import type { StoreHandle } from "../store/index.js";
-import { listRuns, loadBenchLevels, loadResults, type ResultRecord, type RunRow } from "../store/index.js";
+import { listRuns, loadBenchLevels, loadResults, type RunRow } from "../store/index.js";
 import { UserError } from "../util/errors.js";
 import { gateVerdict } from "./gate.js";
 import { paretoFrontier } from "./pareto.js";

@@ -1,4 +1,10 @@
-/** Migrations, written once for both dialects (portable column types only). */
+/**
+ * Migrations, written once for both dialects (portable column types only). 0001–0008 are history:
+ * never edit them (stores in use have run them). A new table or column is defined in tables.ts and
+ * its migration derived from the definition with ddl.ts (`createTableMigration(table)`,
+ * `addColumnsMigration(table, name)`): docs/architecture.md, "Adding a table". test/store/schema.test.ts
+ * checks that all migrations together give exactly the definitions.
+ */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 
 const migrations: Record<string, Migration> = {

@@ -1,6 +1,6 @@
 import type { Case, Expect, ExpectType } from "../../config/index.js";
 import type { Message } from "../../providers/index.js";
-import type { GradeRecord } from "../../store/index.js";
+import type { GradeRecord } from "../../records/index.js";
 
 export type { GradeRecord };
 
