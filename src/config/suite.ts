@@ -1,3 +1,9 @@
+/**
+ * Suite files: parse and validate the YAML (file:line errors), read the rows of `file:` and `hf:`
+ * entries (src/config/datasets), and build the cases with their rendered messages and checked
+ * expectations. loadSuite is synchronous (inline cases, whole-case JSONL, CSV/TSV/JSONL rows);
+ * loadSuiteAsync also reads Parquet files and Hub datasets.
+ */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { UserError } from "../util/errors.js";

@@ -124,7 +124,7 @@ cases:
     });
     const clash = suite.replace("lang: en", "message: fixed");
     expect(userErrorOf(() => loadSuite(suiteWith({ "tickets.csv": "ticket,message,expected\n17,hi,billing\n" }, clash))).message).toMatch(
-      /var "message" is both in the entry's vars and a column/,
+      /tickets\.csv:2: "message" is both a column of this row and a var of the entry at .*suite\.yaml:4/,
     );
     const dup = userErrorOf(() => loadSuite(suiteWith({ "tickets.csv": "ticket,message,expected\n17,hi,billing\n17,yo,other\n" }, suite)));
     expect(dup.message).toMatch(/tickets\.csv:3: duplicate case id "ticket-17"/);
@@ -195,6 +195,11 @@ cases:
       expect(userErrorOf(() => loadSuite(suiteWith({ "qa.jsonl": `{"question": "a", "answer": "b"}\n${line}\n` }, suite))).message).toMatch(
         new RegExp(`qa\\.jsonl:2: the line is JSON ${kind}, not an object`),
       );
+    const withVars = suite.replace("  - file: qa.jsonl\n", "  - file: qa.jsonl\n    vars: { source: faq }\n");
+    const clash = userErrorOf(() =>
+      loadSuite(suiteWith({ "qa.jsonl": '{"question": "a", "answer": "b"}\n{"question": "c", "answer": "d", "source": "x"}\n' }, withVars)),
+    );
+    expect(clash.message).toMatch(/qa\.jsonl:2: "source" is both a column of this row and a var of the entry/);
     const nullCell = userErrorOf(() => loadSuite(suiteWith({ "qa.jsonl": '{"question": "a", "answer": null}\n' }, suite)));
     expect(nullCell.message).toMatch(/qa\.jsonl:1: column "answer" is empty \(null\)/);
   });

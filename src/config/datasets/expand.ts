@@ -81,10 +81,10 @@ function text(v: unknown): string {
 export function expandRows(entry: RowSource, rows: readonly Row[], at: string): RowCase[] {
   if (entry.expect === undefined)
     throw new UserError(`${at}: a file or hf entry needs an expect (it applies to every row)`, 'add e.g. expect: { type: label, value: "{{expected}}" }');
-  for (const k of Object.keys(entry.vars))
-    if (rows[0] && Object.hasOwn(rows[0].values, k))
-      throw new UserError(`${at}: var "${k}" is both in the entry's vars and a column of ${rows[0].where.replace(/[:#][^:#]*$/, "")}`, "rename one of them");
+  const constants = Object.keys(entry.vars);
   return rows.map((row) => {
+    const clash = constants.find((k) => Object.hasOwn(row.values, k));
+    if (clash !== undefined) throw new UserError(`${row.where}: "${clash}" is both a column of this row and a var of the entry at ${at}`, "rename one of them");
     const vars = { ...entry.vars, ...row.values };
     const render = (v: unknown, what: string) =>
       renderDeep(v, vars, (name) => {
