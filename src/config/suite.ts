@@ -6,15 +6,17 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import type { ToolDefinition } from "../providers/index.js";
 import { UserError } from "../util/errors.js";
 import { checkExpect } from "./check-expects.js";
+import { checkToolUse, conversationFromWire } from "./conversation.js";
 import { expandRows } from "./datasets/expand.js";
 import { readSource, readSourceSync, type SourceRows } from "./datasets/read-sources.js";
 import type { DatasetProvenance } from "./datasets/rows.js";
 import { HF_KEYS, isCaseFile, type RowSource, SOURCE_KEYS } from "./datasets/source-schema.js";
 import type { Message } from "./message.js";
 import type { GenerationParams } from "./schema.js";
-import { type Expect, inlineCaseSchema, type SuiteFile, suiteSchema } from "./suite-schema.js";
+import { type AgentSpec, type Expect, inlineCaseSchema, type SuiteFile, suiteSchema, type WireMessage } from "./suite-schema.js";
 import { malformedPlaceholder, renderTemplate } from "./template.js";
 import { issueToUserError, parseWith, parseYaml, type YamlSource } from "./yaml-source.js";
 
@@ -30,6 +32,10 @@ export interface Case {
   group?: string;
   source: string;
   messages: Message[];
+  /** The runner plays the suite's tools with these mocks (an agent conversation). */
+  agent?: AgentSpec;
+  /** Scripted user messages sent after each assistant answer that calls no tool. */
+  turns?: string[];
 }
 
 export interface Suite {
@@ -37,6 +43,8 @@ export interface Suite {
   file: string;
   description?: string;
   params: GenerationParams;
+  /** Tools offered to the model on every case of the suite. */
+  tools?: ToolDefinition[];
   cases: Case[];
   /** Where rows read from files and Hub datasets came from (hashes, commits), for the run's record. */
   datasets?: DatasetProvenance[];
@@ -56,8 +64,8 @@ function readText(file: string, what: string): string {
   }
 }
 
-const SUITE_KEYS = ["name", "description", "system", "prompt", "messages", "params", "groupBy", "cases"];
-const CASE_KEYS = ["id", "vars", "expect", "ideal", "tags", "group"];
+const SUITE_KEYS = ["name", "description", "system", "prompt", "messages", "params", "groupBy", "tools", "cases"];
+const CASE_KEYS = ["id", "vars", "expect", "ideal", "tags", "group", "messages", "agent", "turns"];
 const EXPECT_KEYS = [
   "type",
   "value",
@@ -74,11 +82,22 @@ const EXPECT_KEYS = [
   "rubric",
   "model",
   "threshold",
+  "name",
+  "arguments",
+  "match",
+  "none",
+  "calls",
+  "ordered",
+  "allowExtra",
+  "forbiddenCalls",
 ];
 
 function knownSuiteKeys(path: readonly PropertyKey[]): string[] {
   if (path.length === 0) return SUITE_KEYS;
   if (path.includes("expect")) return EXPECT_KEYS;
+  if (path[0] === "cases" && path[2] === "agent") return path.length === 3 ? ["maxTurns", "mocks"] : ["when", "result"];
+  if (path[0] === "cases" && path[2] === "messages") return ["role", "content", "tool_calls", "tool_call_id"];
+  if (path[0] === "tools") return path.length <= 2 ? ["type", "function"] : ["name", "description", "parameters"];
   if (path[0] === "cases" && path[2] === "hf") return HF_KEYS;
   if (path[0] === "cases") return [...CASE_KEYS, ...SOURCE_KEYS];
   if (path[0] === "params") return ["temperature", "maxTokens", "topP", "seed", "stop"];
@@ -187,26 +206,21 @@ interface CaseInput {
   ideal?: string | undefined;
   tags?: string[] | undefined;
   group?: string | undefined;
+  messages?: WireMessage[] | undefined;
+  agent?: AgentSpec | undefined;
+  turns?: string[] | undefined;
 }
 
 function buildSuite(p: ParsedSuite, sources: ReadonlyMap<number, SourceRows>): Suite {
   const { raw, file } = p;
   const cases: Case[] = [];
   const add = (c: CaseInput, source: string, templates: Template[] | undefined) => {
-    if (!templates) throw noTemplate(source);
     const index = cases.length;
     const expects = Array.isArray(c.expect) ? c.expect : [c.expect];
     for (const e of expects) checkExpect(e, source);
-    const messages: Message[] = [];
-    for (const t of templates) {
-      const r = renderTemplate(t.content, c.vars);
-      if ("missing" in r)
-        throw new UserError(
-          `${source}: case uses {{${r.missing}}} but its vars do not define "${r.missing}"`,
-          `add "${r.missing}" to this case's vars (or the column to its file), or remove it from the ${t.role} template`,
-        );
-      messages.push({ role: t.role, content: r.text });
-    }
+    if (!c.messages && !templates) throw noTemplate(source);
+    const messages = c.messages ? caseConversation(c.messages, raw.system, source) : renderMessages(templates as Template[], c.vars, source);
+    checkToolUse({ expects, agent: c.agent, messages }, raw.tools, source);
     cases.push({
       index,
       id: c.id ?? `${raw.name}#${index + 1}`,
@@ -217,6 +231,8 @@ function buildSuite(p: ParsedSuite, sources: ReadonlyMap<number, SourceRows>): S
       ...groupOf(c, raw.groupBy, source),
       source,
       messages,
+      ...(c.agent ? { agent: c.agent } : {}),
+      ...(c.turns ? { turns: c.turns } : {}),
     });
   };
 
@@ -247,9 +263,29 @@ function buildSuite(p: ParsedSuite, sources: ReadonlyMap<number, SourceRows>): S
     file,
     ...(raw.description ? { description: raw.description } : {}),
     params: raw.params ?? {},
+    ...(raw.tools ? { tools: raw.tools } : {}),
     cases,
     ...(datasets.length ? { datasets } : {}),
   };
+}
+
+function renderMessages(templates: { role: Message["role"]; content: string }[], vars: Record<string, unknown>, source: string): Message[] {
+  return templates.map((t) => {
+    const r = renderTemplate(t.content, vars);
+    if ("missing" in r)
+      throw new UserError(
+        `${source}: case uses {{${r.missing}}} but its vars do not define "${r.missing}"`,
+        `add "${r.missing}" to this case's vars, or remove it from the ${t.role} template`,
+      );
+    return { role: t.role, content: r.text };
+  });
+}
+
+/** A case's own conversation, sent as written (no templating); the suite's system goes first unless it has one. */
+function caseConversation(wire: Parameters<typeof conversationFromWire>[0], system: string | undefined, source: string): Message[] {
+  const messages = conversationFromWire(wire, source);
+  if (system !== undefined && messages[0]?.role !== "system") messages.unshift({ role: "system", content: system });
+  return messages;
 }
 
 /** A `{{…}}` that is not a variable reference would be sent literally: refuse it at load, with its line. */

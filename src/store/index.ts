@@ -28,3 +28,4 @@ export {
 } from "./runs.js";
 export type { Database } from "./schema.js";
 export { type HubModel, listSnapshots, loadSnapshotModels, saveSnapshot } from "./snapshots.js";
+export { loadTurnFacts, loadTurns, saveTurns, turnWrites } from "./turns.js";

@@ -6,6 +6,8 @@
  * checks that all migrations together give exactly the definitions.
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import { createTableMigration } from "./ddl.js";
+import { resultTurns } from "./tables.js";
 
 const migrations: Record<string, Migration> = {
   "0001_runs_results_cache": {
@@ -219,6 +221,8 @@ const migrations: Record<string, Migration> = {
         await db.schema.dropIndex(name).ifExists().execute();
     },
   },
+  /** Conversations (issue 19): one row per model answer of a multi-turn or tool case (tables.ts, resultTurns). */
+  "0011_result_turns": createTableMigration(resultTurns),
 };
 
 class InCodeProvider implements MigrationProvider {

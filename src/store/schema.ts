@@ -11,3 +11,4 @@ export type SnapshotsTable = Database["snapshots"];
 export type SnapshotModelsTable = Database["snapshot_models"];
 export type GatewayKeysTable = Database["gateway_keys"];
 export type GatewayAuditTable = Database["gateway_audit"];
+export type ResultTurnsTable = Database["result_turns"];

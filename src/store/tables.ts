@@ -171,6 +171,25 @@ export const gatewayAudit = defineTable(
   },
 );
 
+/** One model answer of a conversation (issue 19, migration 0011): replayed on resume, read for tool-call fidelity. */
+export const resultTurns = defineTable(
+  "result_turns",
+  {
+    run_id: text().references("runs.id"),
+    suite: text(),
+    case_index: integer(),
+    model_id: text(),
+    repeat: integer(),
+    turn: integer(),
+    /** The answer: text, tool calls, finish reason, usage, latency, cached (evaluate's StoredTurn). */
+    response_json: text(),
+    /** Tool-call fidelity facts of the answer; null when the case offers no tools. */
+    facts_json: text().nullable(),
+    created_at: text(),
+  },
+  { primaryKey: [...RESULT_KEY, "turn"] },
+);
+
 /** Every table, by name. A table missing here fails test/store/schema.test.ts once a migration creates it. */
 export const TABLES = {
   runs,
@@ -182,6 +201,7 @@ export const TABLES = {
   snapshot_models: snapshotModels,
   gateway_keys: gatewayKeys,
   gateway_audit: gatewayAudit,
+  result_turns: resultTurns,
 } as const;
 
 export type TableName = keyof typeof TABLES;
