@@ -4,7 +4,8 @@
  * kysely, yaml and ajv took ~0.85 s before `weightbridge --help` printed on this machine; one bundle
  * needs a fraction. Native and rarely used packages
  * stay external and load from node_modules when needed (the CycloneDX library also because its
- * optional XML plug-ins require packages that are not installed).
+ * optional XML plug-ins require packages that are not installed; @foxglove/wasm-bz2 because it reads
+ * its .wasm file from beside itself).
  */
 import { rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -32,7 +33,7 @@ const zodEnglishOnly = {
 
 rmSync("dist/bundle", { recursive: true, force: true });
 
-const external = ["better-sqlite3", "node-llama-cpp", "@huggingface/hub", "@huggingface/gguf", "fastify", "pg", "cli-progress", "@cyclonedx/cyclonedx-library"];
+const external = ["better-sqlite3", "node-llama-cpp", "@huggingface/hub", "@huggingface/gguf", "fastify", "pg", "cli-progress", "@cyclonedx/cyclonedx-library", "@foxglove/wasm-bz2"];
 
 // The CLI as ES modules: the entry and, with code splitting, one chunk per lazily imported part, so
 // a part and the packages only it uses (fastify for the UI and the simulator, the CycloneDX library
@@ -41,7 +42,8 @@ const external = ["better-sqlite3", "node-llama-cpp", "@huggingface/hub", "@hugg
 // the banner gives them Node's. Start-up compiles the bundle every run on Node 20; on Node >= 22.1
 // bin/weightbridge.js turns on Node's own compile cache (module.enableCompileCache).
 await build({
-  entryPoints: { cli: "src/cli/main.ts" },
+  // The shadow thread (src/gateway/shadow/shadow-worker.ts) is its own entry: a worker loads a file; it shares the CLI's chunks.
+  entryPoints: { cli: "src/cli/main.ts", "shadow-worker": "src/gateway/shadow/shadow-worker.ts" },
   outdir: "dist/bundle",
   chunkNames: "[name]-[hash]",
   splitting: true,
@@ -57,11 +59,15 @@ await build({
   external,
 });
 
-// The worker threads (src/detect/pool.ts and src/store/sqlite-thread.ts start them from beside the CLI
+// The worker threads (src/detect/pool.ts, src/store/sqlite-thread.ts and src/config/datasets/parquet-isolated.ts start them from beside the CLI
 // bundle: import.meta.url there is the bundle's URL): ES module entries of their own, since a worker
 // thread loads a file, not a function. better-sqlite3 stays external (native).
 await build({
-  entryPoints: { "detect-worker": "src/detect/detect-worker.ts", "sqlite-worker": "src/store/sqlite-worker.ts" },
+  entryPoints: {
+    "detect-worker": "src/detect/detect-worker.ts",
+    "sqlite-worker": "src/store/sqlite-worker.ts",
+    "parquet-worker": "src/config/datasets/parquet-worker.ts",
+  },
   outdir: "dist/bundle",
   bundle: true,
   format: "esm",
