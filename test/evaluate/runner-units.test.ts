@@ -103,10 +103,10 @@ describe("model caller", () => {
     const r = await caller.call(model, messages, params, "", { tools: suite.tools ?? [] });
     expect(r.res.toolCalls).toEqual([{ id: "c0a", name: "get_order_status", arguments: '{"order_id":"7"}' }]);
     expect(up.bodies()[0]?.tools).toEqual(suite.tools);
-    const key = (m: typeof messages, tools: typeof suite.tools | "suite" = "suite") =>
-      caller.cacheKey(model, m, params, "", tools === "suite" ? suite.tools : tools);
-    expect(key(messages)).not.toBe(key(messages, undefined));
-    expect(key(messages)).not.toBe(key(messages, [{ type: "function", function: { name: "get_order_status", description: "other" } }]));
+    const keyWith = (m: typeof messages, tools: typeof suite.tools) => caller.cacheKey(model, m, params, "", tools);
+    const key = (m: typeof messages) => keyWith(m, suite.tools);
+    expect(key(messages)).not.toBe(keyWith(messages, undefined));
+    expect(key(messages)).not.toBe(keyWith(messages, [{ type: "function", function: { name: "get_order_status", description: "other" } }]));
     const after = [
       ...messages,
       { role: "assistant" as const, content: "", toolCalls: r.res.toolCalls },
@@ -114,7 +114,7 @@ describe("model caller", () => {
     ];
     expect(key(after)).not.toBe(key([...after.slice(0, -1), { role: "tool" as const, content: "y", toolCallId: "c0a" }]));
     // A plain request's key is the one it always had: tools join the key only when offered.
-    expect(key(messages, [])).toBe(key(messages, undefined));
+    expect(keyWith(messages, [])).toBe(keyWith(messages, undefined));
   });
 
   it("answers from the cache without a request: prefetched keys, and later turns looked up one by one", async () => {
