@@ -52,4 +52,12 @@ it("GET /api/v1/runs/:id has toolCalls per model, with and without a baseline", 
     ]);
     expect(models[1]?.toolCalls?.hint).toMatch(/--tool-call-parser hermes/);
   }
+  // The case view carries each model's conversation: the calls the API returned, and the text call.
+  const one = (await (await fetch(`${base}/runs/${plain.runId}/cases/orders/0`)).json()) as {
+    results: { model: string; turns: { text: string; toolCalls: { name: string }[] }[] }[];
+  };
+  expect(one.results.map((r) => [r.model, r.turns.map((t) => t.toolCalls.map((c) => c.name).join(",") || t.text.slice(0, 11))])).toEqual([
+    ["a", ["get_order_status"]],
+    ["b", ["<tool_call>"]],
+  ]);
 });
