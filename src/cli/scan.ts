@@ -75,13 +75,13 @@ Examples:
   weightbridge scan ./signed-model --key signer.pub.pem`,
     )
     .action(async (target: string, o: ScanOpts & { policy?: string; format: string; json?: boolean; out?: string; repo?: string; downloadDir?: string }) => {
-      const { parseHfRef } = await import("../hub/index.js");
       const { existsSync } = await import("node:fs");
       const format = o.json ? "json" : o.format;
-      if (!parseHfRef(target) && !existsSync(target))
-        throw new UserError(`${target}: no such file or folder`, "pass a model file, a folder, or hf:ORG/NAME[@REVISION]");
+      // The Hub code (and zod) loads only for hf: targets: a local scan starts without it.
+      const isHf = target.startsWith("hf:") && (await import("../hub/index.js")).parseHfRef(target) !== undefined;
+      if (!isHf && !existsSync(target)) throw new UserError(`${target}: no such file or folder`, "pass a model file, a folder, or hf:ORG/NAME[@REVISION]");
       if (o.repo && !/^[\w.-]+\/[\w.-]+$/.test(o.repo)) throw new UserError(`--repo "${o.repo}" is not ORG/NAME`);
-      const policy = o.policy ? (await import("../vet/index.js")).loadPolicy(o.policy) : undefined;
+      const policy = o.policy ? await (await import("../vet/index.js")).loadPolicy(o.policy) : undefined;
       const signature = signatureOptions(o); // before the worker pool starts: a bad flag must not leave it running
       // Workers boot (~75 ms) while the scanner's modules load; scan() closes the pool, also on errors.
       const { HashPool } = await import("../vet/index.js");
@@ -105,7 +105,7 @@ Examples:
         let text: string;
         if (format === "json") text = `${JSON.stringify(report, null, 2)}\n`;
         else if (format === "sarif") text = (await import("../vet/index.js")).toSarif(report, v);
-        else if (format === "cyclonedx") text = (await import("../vet/index.js")).toCycloneDx(report, v);
+        else if (format === "cyclonedx") text = await (await import("../vet/index.js")).toCycloneDx(report, v);
         else if (format === "junit") text = (await import("../report/index.js")).scanJunit(target, report.findings, o.failOn);
         else text = (await import("../vet/index.js")).toText(report);
         if (o.out) {

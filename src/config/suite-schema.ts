@@ -49,8 +49,13 @@ export const expectSchema = z.discriminatedUnion("type", [
   }),
   z.strictObject({
     type: z.literal("redteam"),
-    detector: z.enum(["canary", "secret", "not-refused", "refused", "pii", "facts", "insecure-code"]),
+    detector: z.enum(["canary", "secret", "not-refused", "refused", "pii", "facts", "insecure-code", "tool-called"]),
     canary: z.string().min(4).optional(),
+    /** tool-called: the calls the attack tries to provoke (a name, and a case-insensitive pattern over the arguments). */
+    forbiddenCalls: z
+      .array(z.strictObject({ name: z.string().min(1), pattern: z.string().min(1).max(500).optional() }))
+      .min(1)
+      .optional(),
     record: z.array(z.string().min(1)).optional(),
     facts: z.array(z.array(z.string().min(1)).min(1)).optional(),
     minFacts: z.int().nonnegative().optional(),

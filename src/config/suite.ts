@@ -75,6 +75,7 @@ const EXPECT_KEYS = [
   "calls",
   "ordered",
   "allowExtra",
+  "forbiddenCalls",
 ];
 
 function knownSuiteKeys(path: readonly PropertyKey[]): string[] {

@@ -12,7 +12,7 @@ import type { ChatWrapper } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLocalProvider } from "../../src/providers/local/local-provider.js";
 import { toLlamaFunctions, toLlamaHistory } from "../../src/providers/local/tool-history.js";
-import type { Message, Provider, ToolDefinition } from "../../src/providers/types.js";
+import { type Message, type Provider, ProviderError, type ToolDefinition } from "../../src/providers/types.js";
 import { UserError } from "../../src/util/errors.js";
 import { makeTinyGguf } from "../support/tiny-gguf.js";
 
@@ -100,7 +100,7 @@ describe("local tool use: generation through the provider", () => {
   });
 
   it("returns the call node-llama-cpp detected, its parameters valid by the tool's schema (grammar-constrained)", async () => {
-    const r = await steered.chat({ messages: ask, params: { maxTokens: 60, temperature: 0 }, tools });
+    const r = await steered.chat({ messages: ask, params: { maxTokens: 160, temperature: 0 }, tools });
     expect(r.finishReason).toBe("tool-calls");
     expect(r.toolCalls).toHaveLength(1);
     const call = r.toolCalls?.[0];
@@ -129,9 +129,23 @@ describe("local tool use: generation through the provider", () => {
     expect(["stop", "length", "tool-calls"]).toContain(next.finishReason);
   });
 
+  it("turns a conversation longer than the context into a per-request error instead of dropping turns", async () => {
+    const small = createLocalProvider({ id: "tiny", path: file, contextSize: 512, threads: 1 });
+    try {
+      const e = await small.chat({ messages: [...ask, { role: "user", content: "x".repeat(900) }], params: { maxTokens: 8 }, tools }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(ProviderError);
+      expect((e as ProviderError).retryable).toBe(false);
+      expect((e as Error).message).toMatch(/exceeds the context size 512/);
+    } finally {
+      await small.close();
+    }
+  });
+
   it("with tool_choice none the same steering is only text: no call is offered, none is returned", async () => {
-    const r = await steered.chat({ messages: ask, params: { maxTokens: 20, temperature: 0 }, tools, toolChoice: "none" });
+    const chunks: string[] = [];
+    const r = await steered.chat({ messages: ask, params: { maxTokens: 20, temperature: 0 }, tools, toolChoice: "none", onChunk: (t) => chunks.push(t) });
     expect(r).not.toHaveProperty("toolCalls");
+    expect(chunks.join("")).toBe(r.text); // text streams to onChunk as on the other providers
     expect(r.text.startsWith("||call: ")).toBe(true);
     expect(r.finishReason).toBe("length");
   });

@@ -33,6 +33,13 @@ export function usesTools(req: ChatRequest): boolean {
 export async function chatWithTools(c: ToolChatContext, req: ChatRequest, maxTokens: number): Promise<ChatResponse> {
   const history = toLlamaHistory(req.messages);
   const functions = toLlamaFunctions(req.tools, req.toolChoice);
+  // LlamaChat would shift the context (drop early turns) to make room: a silently shortened
+  // conversation is not the one the case asked about, so a prompt that does not fit is an error.
+  const state = c.wrapper.generateContextState({ chatHistory: history, ...(functions ? { availableFunctions: functions } : {}) });
+  const promptTokens = state.contextText.tokenize(c.tokenizer).length;
+  const contextSize = c.sequence.context.contextSize;
+  if (promptTokens + maxTokens > contextSize)
+    throw new ProviderError(`prompt of ${promptTokens} tokens + ${maxTokens} output tokens exceeds the context size ${contextSize}`, { retryable: false });
   const started = performance.now();
   let ttftMs: number | undefined;
   let step = 0;
@@ -59,6 +66,7 @@ export async function chatWithTools(c: ToolChatContext, req: ChatRequest, maxTok
         onToken: () => {
           ttftMs ??= performance.now() - started;
         },
+        ...(req.onChunk ? { onTextChunk: req.onChunk } : {}),
       })
       .catch((e: unknown) => {
         if (req.signal?.aborted) throw e;
