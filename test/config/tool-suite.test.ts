@@ -102,10 +102,16 @@ describe("tool-use suites", () => {
     expect(userErrorOf(() => loadSuite(file2)).message).toMatch(/none: true, but the suite offers no tools/);
   });
 
-  it("loads scripted turns", () => {
+  it("loads scripted turns, templated with the case's vars", () => {
     const s = loadSuite(
-      suiteFile('name: s\nprompt: "{{q}}"\ncases:\n  - vars: { q: hi }\n    turns: ["more", "thanks"]\n    expect: { type: contains, value: x }\n'),
+      suiteFile(
+        'name: s\nprompt: "{{q}}"\ncases:\n  - vars: { q: hi, order: 12 }\n    turns: ["more on {{order}}", "thanks"]\n    expect: { type: contains, value: x }\n',
+      ),
     );
-    expect(s.cases[0]?.turns).toEqual(["more", "thanks"]);
+    expect(s.cases[0]?.turns).toEqual(["more on 12", "thanks"]);
+    const missing = suiteFile(
+      'name: s\nprompt: "{{q}}"\ncases:\n  - vars: { q: hi }\n    turns: ["more on {{order}}"]\n    expect: { type: contains, value: x }\n',
+    );
+    expect(userErrorOf(() => loadSuite(missing)).message).toMatch(/:4: turns\[0\] uses \{\{order\}\} but the case's vars do not define "order"/);
   });
 });
