@@ -79,6 +79,12 @@ describe("tool-use suites", () => {
     ],
     ["an unknown key in an agent", (s) => s.replace("maxTurns: 5", "maxTurn: 5"), /maxTurn/, 18],
     ["maxTurns out of range", (s) => s.replace("maxTurns: 5", "maxTurns: 500"), /maxTurns/, 18],
+    [
+      "call arguments that are not a JSON object",
+      (s) => s.replace(`arguments: '{"order_id":"77"}'`, `arguments: '{"order_id":'`),
+      /arguments of call "c1" are not a JSON object/,
+      12,
+    ],
     ["a tool name with spaces", (s) => s.replace("name: get_order_status, description", 'name: "get order", description'), /tool names are 1-64 letters/, 5],
     [
       "a sequence naming an unknown tool",
