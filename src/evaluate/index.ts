@@ -10,5 +10,5 @@ export * from "./sample-plan.js";
 export { type SequentialReport, zForAlpha } from "./sequential.js";
 export * from "./session.js";
 export { type EvaluateOptions, type EvaluateResult, evaluate, openStoreFor, resolveRun, runAndRecord, summariseStoredRun } from "./session.js";
-export { caseScores, type EvalSummary, type ModelSummary, type Multiplicity, ms, type SuiteSummary, summarise } from "./summary.js";
+export { adjustForMultiplicity, caseScores, type EvalSummary, type ModelSummary, type Multiplicity, ms, type SuiteSummary, summarise } from "./summary.js";
 export * from "./validate.js";

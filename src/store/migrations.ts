@@ -1,5 +1,5 @@
 /** Migrations, written once for both dialects (portable column types only). */
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import { type Kysely, type Migration, type MigrationProvider, Migrator, SqliteAdapter, sql } from "kysely";
 
 const migrations: Record<string, Migration> = {
   "0001_runs_results_cache": {
@@ -211,6 +211,39 @@ const migrations: Record<string, Migration> = {
         "gateway_audit_ui_deployment",
       ])
         await db.schema.dropIndex(name).ifExists().execute();
+    },
+  },
+  /**
+   * The UI at scale (src/ui/server): run_reports keeps each finished run's Report (one row read per
+   * run page), results_search_runs records which runs the SQLite full-text index results_fts (trigram
+   * FTS5, contentless, rowid = results.rowid) holds. PostgreSQL has no results_fts: search scans there.
+   */
+  "0009_ui_scale": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("run_reports")
+        .ifNotExists()
+        .addColumn("run_id", "text", (c) => c.primaryKey().references("runs.id").onDelete("cascade"))
+        .addColumn("fingerprint", "text", (c) => c.notNull())
+        .addColumn("report_json", "text", (c) => c.notNull())
+        .addColumn("built_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("results_search_runs")
+        .ifNotExists()
+        .addColumn("run_id", "text", (c) => c.primaryKey().references("runs.id").onDelete("cascade"))
+        .addColumn("fingerprint", "text", (c) => c.notNull())
+        .addColumn("built_at", "text", (c) => c.notNull())
+        .execute();
+      if (db.getExecutor().adapter instanceof SqliteAdapter)
+        await sql`create virtual table if not exists results_fts using fts5(case_id, messages, output, content='', contentless_delete=1, tokenize='trigram')`.execute(
+          db,
+        );
+    },
+    async down(db: Kysely<unknown>) {
+      if (db.getExecutor().adapter instanceof SqliteAdapter) await sql`drop table if exists results_fts`.execute(db);
+      await db.schema.dropTable("results_search_runs").ifExists().execute();
+      await db.schema.dropTable("run_reports").ifExists().execute();
     },
   },
 };

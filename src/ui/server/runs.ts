@@ -142,7 +142,7 @@ export function registerRunRoutes(app: FastifyInstance, store: StoreHandle, runs
     const run = { ...meta, ...c };
     if (meta.kind === "bench") return { run, benchLevels: await loadBenchLevels(store.db, meta.id) };
     if (meta.kind === "eval" && meta.baseline) {
-      return { run, report: await reports.get(meta.id, c?.results ?? 0, meta.status !== "running") };
+      return { run, report: await reports.get(meta, c?.results ?? 0, meta.status !== "running") };
     }
     const full = await getRun(store.db, meta.id);
     if (!full) throw new ApiError(404, `no run "${meta.id}"`);

@@ -1,0 +1,88 @@
+/**
+ * Derived tables the UI keeps so that a run of 1,000,000 results answers in milliseconds (migration
+ * 0009_ui_scale): a finished run's Report (run_reports, one row per run, valid while its fingerprint
+ * holds) and the SQLite full-text index of result texts (results_fts, trigram FTS5, built per run
+ * and recorded in results_search_runs). They hold nothing that the results table does not: deleting
+ * them loses time, never data. The tables are declared here, not in schema.ts, to stay self-contained.
+ */
+import { type Kysely, sql } from "kysely";
+import { isoNow } from "../util/iso-now.js";
+import type { Database } from "./schema.js";
+
+interface RunReportsTable {
+  run_id: string;
+  fingerprint: string;
+  report_json: string;
+  built_at: string;
+}
+interface SearchRunsTable {
+  run_id: string;
+  fingerprint: string;
+  built_at: string;
+}
+type Derived = Database & { run_reports: RunReportsTable; results_search_runs: SearchRunsTable };
+const derived = (db: Kysely<Database>) => db.withTables<{ run_reports: RunReportsTable; results_search_runs: SearchRunsTable }>() as Kysely<Derived>;
+
+/** The stored Report JSON of a run, when it was stored under this fingerprint. */
+export async function loadRunReport(db: Kysely<Database>, runId: string, fingerprint: string): Promise<string | undefined> {
+  const r = await derived(db).selectFrom("run_reports").select(["fingerprint", "report_json"]).where("run_id", "=", runId).executeTakeFirst();
+  return r && r.fingerprint === fingerprint ? r.report_json : undefined;
+}
+
+export async function saveRunReport(db: Kysely<Database>, runId: string, fingerprint: string, reportJson: string): Promise<void> {
+  const row = { run_id: runId, fingerprint, report_json: reportJson, built_at: isoNow() };
+  await derived(db)
+    .insertInto("run_reports")
+    .values(row)
+    .onConflict((oc) => oc.column("run_id").doUpdateSet({ fingerprint, report_json: reportJson, built_at: row.built_at }))
+    .execute();
+}
+
+/** Whether results_fts holds this run's texts as they are now. */
+export async function searchIndexed(db: Kysely<Database>, runId: string, fingerprint: string): Promise<boolean> {
+  const r = await derived(db).selectFrom("results_search_runs").select("fingerprint").where("run_id", "=", runId).executeTakeFirst();
+  return r?.fingerprint === fingerprint;
+}
+
+/**
+ * Index one run's texts (SQLite only), `batch` rows per transaction; calls `progress` after each and
+ * yields to the event loop between batches. Entries of an earlier index of the run are removed first.
+ */
+export async function buildSearchIndex(
+  sqlite: import("better-sqlite3").Database,
+  db: Kysely<Database>,
+  runId: string,
+  fingerprint: string,
+  progress: (done: number) => void,
+  batch = 20_000,
+): Promise<void> {
+  sqlite.prepare("delete from results_search_runs where run_id = ?").run(runId);
+  sqlite.prepare("delete from results_fts where rowid in (select rowid from results where run_id = ?)").run(runId);
+  const range = sqlite.prepare("select count(*) as n, max(rowid) as hi from (select rowid from results where run_id = ? and rowid > ? order by rowid limit ?)");
+  const insert = sqlite.prepare(
+    "insert into results_fts (rowid, case_id, messages, output) select rowid, case_id, messages_json, output from results where run_id = ? and rowid > ? and rowid <= ?",
+  );
+  let last = -1;
+  let done = 0;
+  for (;;) {
+    const { n, hi } = range.get(runId, last, batch) as { n: number; hi: number | null };
+    if (n === 0 || hi === null) break;
+    insert.run(runId, last, hi);
+    last = hi;
+    done += n;
+    progress(done);
+    await new Promise((r) => setImmediate(r));
+  }
+  await derived(db)
+    .insertInto("results_search_runs")
+    .values({ run_id: runId, fingerprint, built_at: isoNow() })
+    .onConflict((oc) => oc.column("run_id").doUpdateSet({ fingerprint, built_at: isoNow() }))
+    .execute();
+}
+
+/** Rowids of results whose texts may contain `text` (a trigram match: a superset of the case-insensitive substring), at most `max`. */
+export async function searchCandidates(db: Kysely<Database>, text: string, max: number): Promise<number[]> {
+  const phrase = `"${text.replace(/"/g, '""')}"`;
+  const r = await sql<{ rowid: number }>`select rowid from results_fts where results_fts match ${phrase} limit ${max}`.execute(db);
+  return r.rows.map((x) => x.rowid);
+}
