@@ -2,8 +2,9 @@
  * A run's Report for the run page, from the cheapest place that has it: this process's memory, the
  * store's run_reports row (kept for finished runs under a fingerprint of the run and of the red-team
  * runs its Report quotes), or built — one model at a time by run-report.ts, or, for runs that path
- * does not cover, by src/report's buildReport (in a child `weightbridge report RUN --format json`
- * above CHILD_ABOVE results: it holds every result in memory, and the child frees that on exit).
+ * does not cover, by src/report's buildReport. Above CHILD_ABOVE results the build runs in a child
+ * `weightbridge ui --report-json RUN`: even one model at a time, 1,000,000 results raise the heap by
+ * hundreds of MB, which a long-running server would keep; the child returns it on exit.
  */
 import { spawn } from "node:child_process";
 import type { Report } from "../../report/index.js";
@@ -21,7 +22,7 @@ const MAX_JSON = 64 * 1024 * 1024;
 
 function reportInChild(store: StoreHandle, runId: string): Promise<Report> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [packagePath("bin", "weightbridge.js"), "report", runId, "--format", "json"], {
+    const p = spawn(process.execPath, [packagePath("bin", "weightbridge.js"), "ui", "--report-json", runId], {
       env: { ...process.env, WEIGHTBRIDGE_DATABASE_URL: store.url, CI: "true" },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -90,12 +91,23 @@ export class ReportCache {
     return report;
   }
 
-  private async build(runId: string, results: number): Promise<Report> {
-    try {
-      return await buildRunReport(this.store, runId);
-    } catch (e) {
-      if (!(e instanceof NeedsFullBuild)) throw e;
-      return results > this.childAbove ? reportInChild(this.store, runId) : buildReport(this.store, runId);
-    }
+  private build(runId: string, results: number): Promise<Report> {
+    return results > this.childAbove ? reportInChild(this.store, runId) : runReport(this.store, runId);
   }
+}
+
+/** The run page's Report: one model at a time, or buildReport for the runs that path does not cover. */
+async function runReport(store: StoreHandle, runId: string): Promise<Report> {
+  try {
+    return await buildRunReport(store, runId);
+  } catch (e) {
+    if (!(e instanceof NeedsFullBuild)) throw e;
+    return buildReport(store, runId);
+  }
+}
+
+/** `weightbridge ui --report-json RUN` (the child above): the Report as JSON on stdout. */
+export async function printRunReport(store: StoreHandle, runId: string): Promise<void> {
+  const json = JSON.stringify(await runReport(store, runId));
+  await new Promise<void>((resolve, reject) => process.stdout.write(json, (e) => (e ? reject(e) : resolve())));
 }

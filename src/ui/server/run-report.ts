@@ -43,61 +43,68 @@ const NO_GRADES: GradeRecord[] = [];
 const r6 = (x: number) => Number(x.toFixed(6));
 const bySuiteCase = (r: ResultRecord) => `${r.suite}\u0000${r.caseIndex}`;
 
+const GRADES_SQL = `case when scores_json like '%"type":"label"%' or scores_json like '%"type":"ranking"%' then scores_json else '[]' end`;
+const COLUMNS = "suite, case_index, case_id, repeat, score, passed, input_tokens, output_tokens, cost_pusd, latency_ms, ttft_ms, error, cached, attempts";
+type Row = [
+  string,
+  number,
+  string,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number | bigint | null,
+  number | null,
+  number | null,
+  string | null,
+  number,
+  number,
+  string,
+];
+
 /**
  * One model's results without texts, in buildReport's order. Grades are read only where a summary
- * uses them (label and ranking details: accuracy, F1, nDCG…); other rows get none.
+ * uses them (label and ranking details: accuracy, F1, nDCG…); other rows get none. On SQLite the
+ * rows are read as arrays straight into records (no intermediate row objects).
  */
 async function modelRows(store: StoreHandle, runId: string, modelId: string): Promise<ResultRecord[]> {
-  const grades = sql<string>`case when scores_json like '%"type":"label"%' or scores_json like '%"type":"ranking"%' then scores_json else '[]' end`;
-  const rows = await store.db
-    .selectFrom("results")
-    .select([
-      "suite",
-      "case_index",
-      "case_id",
-      "repeat",
-      "score",
-      "passed",
-      "input_tokens",
-      "output_tokens",
-      "cost_pusd",
-      "latency_ms",
-      "ttft_ms",
-      "error",
-      "cached",
-      "attempts",
-      grades.as("grades"),
-    ])
-    .where("run_id", "=", runId)
-    .where("model_id", "=", modelId)
-    .orderBy("suite")
-    .orderBy("case_index")
-    .orderBy("repeat")
-    .execute();
+  const query = `select ${COLUMNS}, ${GRADES_SQL} as grades from results where run_id = ? and model_id = ? order by suite, case_index, repeat`;
   // One string per suite name, not one per row.
   const names = new Map<string, string>();
   const intern = (s: string) => names.get(s) ?? (names.set(s, s).get(s) as string);
-  return rows.map((t) => ({
+  const toRecord = (t: Row): ResultRecord => ({
     runId,
-    suite: intern(t.suite),
-    caseIndex: t.case_index,
-    caseId: t.case_id,
+    suite: intern(t[0]),
+    caseIndex: t[1],
+    caseId: t[2],
     modelId,
-    repeat: t.repeat,
+    repeat: t[3],
     messages: NO_MESSAGES,
     output: null,
-    grades: t.grades === "[]" ? NO_GRADES : (JSON.parse(t.grades) as GradeRecord[]),
-    score: t.score,
-    passed: t.passed === 1,
-    inputTokens: t.input_tokens,
-    outputTokens: t.output_tokens,
-    costPusd: t.cost_pusd === null ? null : Number(t.cost_pusd),
-    latencyMs: t.latency_ms,
-    ttftMs: t.ttft_ms,
-    error: t.error,
-    cached: t.cached === 1,
-    attempts: t.attempts,
-  }));
+    grades: t[14] === "[]" ? NO_GRADES : (JSON.parse(t[14]) as GradeRecord[]),
+    score: t[4],
+    passed: t[5] === 1,
+    inputTokens: t[6],
+    outputTokens: t[7],
+    costPusd: t[8] === null ? null : Number(t[8]),
+    latencyMs: t[9],
+    ttftMs: t[10],
+    error: t[11],
+    cached: t[12] === 1,
+    attempts: t[13],
+  });
+  if (store.sqlite) {
+    const out: ResultRecord[] = [];
+    for (const t of store.sqlite.prepare(query).raw(true).iterate(runId, modelId) as IterableIterator<Row>) out.push(toRecord(t));
+    return out;
+  }
+  const rows = await sql<
+    Record<string, unknown>
+  >`select ${sql.raw(COLUMNS)}, ${sql.raw(GRADES_SQL)} as grades from results where run_id = ${runId} and model_id = ${modelId} order by suite, case_index, repeat`.execute(
+    store.db,
+  );
+  return rows.rows.map((r) => toRecord(Object.values(r) as Row));
 }
 
 /** As buildReport: a pooled case's group is named per suite. */
