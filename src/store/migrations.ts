@@ -215,7 +215,8 @@ const migrations: Record<string, Migration> = {
   },
   /**
    * The UI at scale (src/ui/server): run_reports keeps each finished run's Report (one row read per
-   * run page), results_search_runs records which runs the SQLite full-text index results_fts (trigram
+   * run page), run_summaries its models, suites and counts (so its plan is not parsed nor its results
+   * counted again), results_search_runs records which runs the SQLite full-text index results_fts (trigram
    * FTS5, contentless, rowid = results.rowid) holds. PostgreSQL has no results_fts: search scans there.
    */
   "0009_ui_scale": {
@@ -226,6 +227,15 @@ const migrations: Record<string, Migration> = {
         .addColumn("run_id", "text", (c) => c.primaryKey().references("runs.id").onDelete("cascade"))
         .addColumn("fingerprint", "text", (c) => c.notNull())
         .addColumn("report_json", "text", (c) => c.notNull())
+        .addColumn("built_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("run_summaries")
+        .ifNotExists()
+        .addColumn("run_id", "text", (c) => c.primaryKey().references("runs.id").onDelete("cascade"))
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("finished_at", "text")
+        .addColumn("summary_json", "text", (c) => c.notNull())
         .addColumn("built_at", "text", (c) => c.notNull())
         .execute();
       await db.schema
@@ -243,6 +253,7 @@ const migrations: Record<string, Migration> = {
     async down(db: Kysely<unknown>) {
       if (db.getExecutor().adapter instanceof SqliteAdapter) await sql`drop table if exists results_fts`.execute(db);
       await db.schema.dropTable("results_search_runs").ifExists().execute();
+      await db.schema.dropTable("run_summaries").ifExists().execute();
       await db.schema.dropTable("run_reports").ifExists().execute();
     },
   },

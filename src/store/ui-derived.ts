@@ -15,13 +15,35 @@ interface RunReportsTable {
   report_json: string;
   built_at: string;
 }
+interface RunSummariesTable {
+  run_id: string;
+  status: string;
+  finished_at: string | null;
+  summary_json: string;
+  built_at: string;
+}
 interface SearchRunsTable {
   run_id: string;
   fingerprint: string;
   built_at: string;
 }
-type Derived = Database & { run_reports: RunReportsTable; results_search_runs: SearchRunsTable };
-const derived = (db: Kysely<Database>) => db.withTables<{ run_reports: RunReportsTable; results_search_runs: SearchRunsTable }>() as Kysely<Derived>;
+type DerivedTables = { run_reports: RunReportsTable; run_summaries: RunSummariesTable; results_search_runs: SearchRunsTable };
+const derived = (db: Kysely<Database>) => db.withTables<DerivedTables>() as Kysely<Database & DerivedTables>;
+
+/** A finished run's summary JSON (what the UI lists about it), when stored for this status and finish time. */
+export async function loadRunSummary(db: Kysely<Database>, runId: string, status: string, finishedAt: string | null): Promise<string | undefined> {
+  const r = await derived(db).selectFrom("run_summaries").select(["status", "finished_at", "summary_json"]).where("run_id", "=", runId).executeTakeFirst();
+  return r && r.status === status && r.finished_at === finishedAt ? r.summary_json : undefined;
+}
+
+export async function saveRunSummary(db: Kysely<Database>, runId: string, status: string, finishedAt: string | null, json: string): Promise<void> {
+  const row = { run_id: runId, status, finished_at: finishedAt, summary_json: json, built_at: isoNow() };
+  await derived(db)
+    .insertInto("run_summaries")
+    .values(row)
+    .onConflict((oc) => oc.column("run_id").doUpdateSet({ status, finished_at: finishedAt, summary_json: json, built_at: row.built_at }))
+    .execute();
+}
 
 /** The stored Report JSON of a run, when it was stored under this fingerprint. */
 export async function loadRunReport(db: Kysely<Database>, runId: string, fingerprint: string): Promise<string | undefined> {
