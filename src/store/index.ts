@@ -28,4 +28,14 @@ export {
 } from "./runs.js";
 export type { Database } from "./schema.js";
 export { type HubModel, listSnapshots, loadSnapshotModels, type Snapshot, saveSnapshot } from "./snapshots.js";
-export { buildSearchIndex, loadRunReport, loadRunSummary, saveRunReport, saveRunSummary, searchCandidates, searchIndexed } from "./ui-derived.js";
+export {
+  buildSearchIndex,
+  loadCaseTotal,
+  loadRunReport,
+  loadRunSummary,
+  saveCaseTotal,
+  saveRunReport,
+  saveRunSummary,
+  searchCandidates,
+  searchIndexed,
+} from "./ui-derived.js";

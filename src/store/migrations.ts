@@ -216,7 +216,7 @@ const migrations: Record<string, Migration> = {
   /**
    * The UI at scale (src/ui/server): run_reports keeps each finished run's Report (one row read per
    * run page), run_summaries its models, suites and counts (so its plan is not parsed nor its results
-   * counted again), results_search_runs records which runs the SQLite full-text index results_fts (trigram
+   * counted again), case_totals the row counts of its filtered case tables, results_search_runs records which runs the SQLite full-text index results_fts (trigram
    * FTS5, contentless, rowid = results.rowid) holds. PostgreSQL has no results_fts: search scans there.
    */
   "0009_ui_scale": {
@@ -239,6 +239,14 @@ const migrations: Record<string, Migration> = {
         .addColumn("built_at", "text", (c) => c.notNull())
         .execute();
       await db.schema
+        .createTable("case_totals")
+        .ifNotExists()
+        .addColumn("run_id", "text", (c) => c.notNull().references("runs.id").onDelete("cascade"))
+        .addColumn("query_key", "text", (c) => c.notNull())
+        .addColumn("total", "bigint", (c) => c.notNull())
+        .addPrimaryKeyConstraint("case_totals_pk", ["run_id", "query_key"])
+        .execute();
+      await db.schema
         .createTable("results_search_runs")
         .ifNotExists()
         .addColumn("run_id", "text", (c) => c.primaryKey().references("runs.id").onDelete("cascade"))
@@ -254,6 +262,7 @@ const migrations: Record<string, Migration> = {
       if (db.getExecutor().adapter instanceof SqliteAdapter) await sql`drop table if exists results_fts`.execute(db);
       await db.schema.dropTable("results_search_runs").ifExists().execute();
       await db.schema.dropTable("run_summaries").ifExists().execute();
+      await db.schema.dropTable("case_totals").ifExists().execute();
       await db.schema.dropTable("run_reports").ifExists().execute();
     },
   },

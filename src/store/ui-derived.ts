@@ -22,12 +22,22 @@ interface RunSummariesTable {
   summary_json: string;
   built_at: string;
 }
+interface CaseTotalsTable {
+  run_id: string;
+  query_key: string;
+  total: number;
+}
 interface SearchRunsTable {
   run_id: string;
   fingerprint: string;
   built_at: string;
 }
-type DerivedTables = { run_reports: RunReportsTable; run_summaries: RunSummariesTable; results_search_runs: SearchRunsTable };
+type DerivedTables = {
+  run_reports: RunReportsTable;
+  run_summaries: RunSummariesTable;
+  case_totals: CaseTotalsTable;
+  results_search_runs: SearchRunsTable;
+};
 const derived = (db: Kysely<Database>) => db.withTables<DerivedTables>() as Kysely<Database & DerivedTables>;
 
 /** A finished run's summary JSON (what the UI lists about it), when stored for this status and finish time. */
@@ -57,6 +67,20 @@ export async function saveRunReport(db: Kysely<Database>, runId: string, fingerp
     .insertInto("run_reports")
     .values(row)
     .onConflict((oc) => oc.column("run_id").doUpdateSet({ fingerprint, report_json: reportJson, built_at: row.built_at }))
+    .execute();
+}
+
+/** A finished run's count of cases under one filter (the key names the filter and the run's state). */
+export async function loadCaseTotal(db: Kysely<Database>, runId: string, key: string): Promise<number | undefined> {
+  const r = await derived(db).selectFrom("case_totals").select("total").where("run_id", "=", runId).where("query_key", "=", key).executeTakeFirst();
+  return r ? Number(r.total) : undefined;
+}
+
+export async function saveCaseTotal(db: Kysely<Database>, runId: string, key: string, total: number): Promise<void> {
+  await derived(db)
+    .insertInto("case_totals")
+    .values({ run_id: runId, query_key: key, total })
+    .onConflict((oc) => oc.columns(["run_id", "query_key"]).doUpdateSet({ total }))
     .execute();
 }
 

@@ -140,7 +140,7 @@ describe("run page Report on repeats, groups, non-binary scores and errors", () 
 });
 
 describe("the stored Report", () => {
-  it("is read from one row by the next server, and rebuilt when the run changed", async () => {
+  it("is read from one row by the next server (so are case totals), and rebuilt when the run changed", async () => {
     const dir = tempDir("wb-ui-rr2-");
     const file = join(dir, "s.sqlite");
     const store = await openStore(file);
@@ -173,21 +173,27 @@ describe("the stored Report", () => {
       const app = await createUiServer({ store, host: "127.0.0.1", port: 0, appDir: packagePath("dist", "ui") });
       const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/api/v1/runs/r1`;
       const body = (await (await fetch(url)).json()) as { report: Report };
+      const cases = (await (await fetch(`${url}/cases?filter=regressions`)).json()) as { total: number };
       await app.close();
-      return body.report;
+      return Object.assign(body.report, { regressionsTotal: cases.total });
     };
     try {
       const first = await serve();
       expect(first.changedCounts.cand).toEqual({ regressions: 1, improvements: 0 });
       // Prove the next server reads the row: mark it, and the mark comes back.
+      expect(first.regressionsTotal).toBe(1);
       store.sqlite?.prepare("update run_reports set report_json = json_set(report_json, '$.runId', 'from-the-row') where run_id = 'r1'").run();
-      expect((await serve()).runId).toBe("from-the-row");
+      store.sqlite?.prepare("update case_totals set total = 77 where run_id = 'r1'").run();
+      const second = await serve();
+      expect(second.runId).toBe("from-the-row");
+      expect(second.regressionsTotal).toBe(77);
       // The run changes (resumed: one more result, finished again): the stale row is not served.
       await saveResults(store.db, [row("cand", 2, true)]);
       await finishRun(store.db, "r1", "completed");
       const rebuilt = await serve();
       expect(rebuilt.runId).toBe("r1");
       expect(rebuilt.completion.done).toBe(6);
+      expect(rebuilt.regressionsTotal).toBe(1);
     } finally {
       await store.close();
     }

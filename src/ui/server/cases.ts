@@ -8,7 +8,7 @@ import type { FastifyInstance } from "fastify";
 import { type ExpressionBuilder, type SelectQueryBuilder, sql } from "kysely";
 import { z } from "zod";
 import type { Message } from "../../providers/index.js";
-import type { Database, StoreHandle } from "../../store/index.js";
+import { type Database, loadCaseTotal, type StoreHandle, saveCaseTotal } from "../../store/index.js";
 import { sendTable } from "./export.js";
 import { ApiError, parseQuery, type RunCache, type RunMeta } from "./http.js";
 import { SearchIndex } from "./search.js";
@@ -118,6 +118,22 @@ async function pageKeys(q: Q, p: CasesParams, total: number | null): Promise<{ k
 export function registerCaseRoutes(app: FastifyInstance, store: StoreHandle, runs: RunCache): void {
   const totals = new Map<string, number>();
   const searchIndex = new SearchIndex(store);
+  /** Rows under a filter; a finished run's totals are kept in memory and in the store (case_totals). */
+  const totalOf = async (meta: RunMeta, p: CasesParams): Promise<number> => {
+    const finished = meta.status !== "running";
+    const tkey = JSON.stringify([meta.status, meta.finishedAt, p.suite, p.model, p.grader, p.filter]);
+    const kept = totals.get(`${meta.id}|${tkey}`) ?? (finished ? await loadCaseTotal(store.db, meta.id, tkey) : undefined);
+    if (kept !== undefined) return kept;
+    const t = await filtered(store, meta, p)
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirst();
+    const total = Number(t?.n ?? 0);
+    if (finished) {
+      totals.set(`${meta.id}|${tkey}`, total);
+      await saveCaseTotal(store.db, meta.id, tkey, total).catch(() => undefined);
+    }
+    return total;
+  };
   app.get<{ Params: { id: string } }>("/api/v1/runs/:id/cases", async (req, reply) => {
     const meta = await runs.require(req.params.id);
     const p = parseQuery(CasesQuery, req.query);
@@ -132,15 +148,7 @@ export function registerCaseRoutes(app: FastifyInstance, store: StoreHandle, run
         .executeTakeFirst();
       total = Number(t?.n ?? 0);
     } else if (!p.q) {
-      const tkey = JSON.stringify([meta.id, p.suite, p.model, p.grader, p.filter]);
-      total = totals.get(tkey) ?? null;
-      if (total === null) {
-        const t = await filtered(store, meta, p)
-          .select((eb) => eb.fn.countAll<number>().as("n"))
-          .executeTakeFirst();
-        total = Number(t?.n ?? 0);
-        if (meta.status !== "running") totals.set(tkey, total);
-      }
+      total = await totalOf(meta, p);
     }
     const { keys, more } = await pageKeys(filtered(store, meta, p, rowids), p, total);
     const rows = await fetchRows(store, meta, keys);
