@@ -1,3 +1,4 @@
+export { type ArtifactRecord, getArtifact, listArtifacts, type StoredArtifact, saveArtifact } from "./artifacts.js";
 export { auditWriter } from "./audit-writer.js";
 export * from "./bench.js";
 export { loadBenchLevels, saveBenchLevel } from "./bench.js";

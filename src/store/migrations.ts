@@ -218,6 +218,7 @@ const migrations: Record<string, Migration> = {
    * run page), run_summaries its models, suites and counts (so its plan is not parsed nor its results
    * counted again), case_totals the row counts of its filtered case tables, results_search_runs records which runs the SQLite full-text index results_fts (trigram
    * FTS5, contentless, rowid = results.rowid) holds. PostgreSQL has no results_fts: search scans there.
+   * artifacts: what `scan` and `lock` found, when run with a store (the UI's artifacts and model pages).
    */
   "0009_ui_scale": {
     async up(db: Kysely<unknown>) {
@@ -253,6 +254,22 @@ const migrations: Record<string, Migration> = {
         .addColumn("fingerprint", "text", (c) => c.notNull())
         .addColumn("built_at", "text", (c) => c.notNull())
         .execute();
+      await db.schema
+        .createTable("artifacts")
+        .ifNotExists()
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("target", "text", (c) => c.notNull())
+        .addColumn("repo", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("verdict", "text")
+        .addColumn("summary_json", "text", (c) => c.notNull())
+        .addColumn("report_json", "text", (c) => c.notNull())
+        .addColumn("bom_json", "text")
+        .execute();
+      await db.schema.createIndex("artifacts_created").ifNotExists().on("artifacts").columns(["created_at", "id"]).execute();
+      await db.schema.createIndex("artifacts_repo").ifNotExists().on("artifacts").columns(["repo", "created_at"]).execute();
+      await db.schema.createIndex("artifacts_target").ifNotExists().on("artifacts").columns(["target", "created_at"]).execute();
       if (db.getExecutor().adapter instanceof SqliteAdapter)
         await sql`create virtual table if not exists results_fts using fts5(case_id, messages, output, content='', contentless_delete=1, tokenize='trigram')`.execute(
           db,
@@ -263,6 +280,7 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable("results_search_runs").ifExists().execute();
       await db.schema.dropTable("run_summaries").ifExists().execute();
       await db.schema.dropTable("case_totals").ifExists().execute();
+      await db.schema.dropTable("artifacts").ifExists().execute();
       await db.schema.dropTable("run_reports").ifExists().execute();
     },
   },

@@ -43,6 +43,8 @@ export interface RunMeta {
   baseline: string | null;
   /** Planned results (cases × models × repeats) for eval/redteam runs; null when the plan says nothing. */
   planned: number | null;
+  /** Per model id: what it runs (the provider's model name, a local path) — how the model page finds a model's runs. */
+  modelRefs: Record<string, string[]>;
 }
 
 interface PlanLike {
@@ -69,6 +71,12 @@ export function metaOf(r: RunRow): RunMeta {
     suites,
     baseline: plan.baseline ?? null,
     planned: plan.suites ? cases * models.length * (plan.repeat ?? 1) : null,
+    modelRefs: Object.fromEntries(
+      (plan.models ?? []).map((m) => {
+        const c = m.config as unknown as Record<string, unknown>;
+        return [m.config.id, ["model", "path", "repo"].flatMap((k) => (typeof c[k] === "string" ? [c[k] as string] : []))];
+      }),
+    ),
   };
 }
 
@@ -110,6 +118,7 @@ export class RunCache {
     const stored = await loadRunSummary(this.store.db, id, status, finishedAt);
     if (!stored) return undefined;
     const { counts, ...fixed } = JSON.parse(stored) as Fixed & { counts: RunCounts };
+    if (!fixed.modelRefs) return undefined; // kept by an older server: recompute
     this.metas.set(id, fixed);
     this.counts.set(id, counts);
     return fixed;

@@ -156,5 +156,6 @@ export function registerRunRoutes(app: FastifyInstance, store: StoreHandle, runs
 }
 
 function flatRun(r: RunMeta & RunCounts): Record<string, unknown> {
-  return { ...r, models: r.models.join(" "), suites: r.suites.join(" ") };
+  const { modelRefs: _refs, ...rest } = r;
+  return { ...rest, models: r.models.join(" "), suites: r.suites.join(" ") };
 }
