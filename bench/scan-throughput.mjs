@@ -5,7 +5,11 @@
  * (the floor: both cores hashing) and coreutils `sha256sum` one file at a time. weightbridge runs as a
  * user would run it (a fresh process, start-up included), hashing and parsing every file.
  *
- *   node bench/scan-throughput.mjs [--gb 2] [--runs 3] [--dir /tmp/wb-scan-bench]
+ *   node bench/scan-throughput.mjs [--gb 2] [--runs 3] [--dir /tmp/wb-scan-bench] [--base /path/to/other/checkout]
+ *
+ * --base runs another build's CLI (its bin/weightbridge.js, built) in the same rounds, for an A/B.
+ * Each round runs floor, sha256sum, scan (and base) back to back; the per-round ratio scan/floor is
+ * printed too, since on a shared machine the load moves between rounds more than within one.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomFillSync } from "node:crypto";
@@ -21,6 +25,7 @@ const GB = Number(arg("gb", "2"));
 const RUNS = Number(arg("runs", "3"));
 const DIR = arg("dir", "/tmp/wb-scan-bench");
 const BIN = fileURLToPath(new URL("../bin/weightbridge.js", import.meta.url));
+const BASE = arg("base", "");
 const part = Math.floor((GB * 1e9) / 4);
 
 function writeSafetensors(file, bytes) {
@@ -85,11 +90,16 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const files = prepare();
 const total = files.reduce((s, f) => s + statSync(f).size, 0);
 execFileSync("cat", files, { stdio: ["ignore", "ignore", "ignore"], maxBuffer: 0 }); // warm the page cache
-const runs = { openssl: [], sha256sum: [], scan: [] };
+const runs = { openssl: [], sha256sum: [], scan: [], base: [] };
 for (let i = 0; i < RUNS; i++) {
   runs.openssl.push(time("sh", ["-c", `printf '%s\\n' ${files.map((f) => `'${f}'`).join(" ")} | xargs -P 2 -n 1 openssl dgst -sha256 > /dev/null`]).s);
   runs.sha256sum.push(time("sha256sum", files).s);
   runs.scan.push(time(process.execPath, [BIN, "scan", DIR, "--format", "json", "-o", "/dev/null"]).s);
+  if (BASE) runs.base.push(time(process.execPath, [join(BASE, "bin/weightbridge.js"), "scan", DIR, "--format", "json", "-o", "/dev/null"]).s);
+  const r = runs.scan[i] / runs.openssl[i];
+  console.log(
+    `round ${i + 1}: floor ${runs.openssl[i].toFixed(2)} s, scan ${runs.scan[i].toFixed(2)} s (${r.toFixed(2)}×)${BASE ? `, base ${runs.base[i].toFixed(2)} s` : ""}`,
+  );
 }
 const rss = peakRss(process.execPath, [BIN, "scan", DIR, "--format", "json", "-o", "/dev/null"]);
 const o = median(runs.openssl);
@@ -97,8 +107,15 @@ const rows = [
   ["openssl dgst -sha256, 2 at a time (floor)", o],
   ["sha256sum, 1 at a time", median(runs.sha256sum)],
   ["weightbridge scan (start-up included)", median(runs.scan)],
+  ...(BASE ? [[`base build's scan (${BASE})`, median(runs.base)]] : []),
 ];
 console.log(`${readdirSync(DIR).length} files, ${(total / 1e9).toFixed(2)} GB, medians of ${RUNS}`);
 for (const [name, s] of rows) console.log(`${name.padEnd(44)} ${s.toFixed(2)} s  ${(s / o).toFixed(2)}× floor`);
 console.log(`weightbridge scan peak RSS ${rss.toFixed(0)} MB`);
+console.log(
+  `median of per-round ratios: ${median(runs.scan.map((s, i) => s / runs.openssl[i])).toFixed(2)}×; load average ${(await import("node:os"))
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ")}`,
+);
 console.log(`target: scan ≤ 1.25× floor → ${median(runs.scan) / o <= 1.25 ? "met" : "not met"}`);

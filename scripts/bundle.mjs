@@ -4,7 +4,8 @@
  * kysely, yaml and ajv took ~0.85 s before `weightbridge --help` printed on this machine; one bundle
  * needs a fraction. Native and rarely used packages
  * stay external and load from node_modules when needed (the CycloneDX library also because its
- * optional XML plug-ins require packages that are not installed).
+ * optional XML plug-ins require packages that are not installed; @foxglove/wasm-bz2 because it reads
+ * its .wasm file from beside itself).
  */
 import { rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -32,7 +33,7 @@ const zodEnglishOnly = {
 
 rmSync("dist/bundle", { recursive: true, force: true });
 
-const external = ["better-sqlite3", "node-llama-cpp", "@huggingface/hub", "@huggingface/gguf", "fastify", "pg", "cli-progress", "@cyclonedx/cyclonedx-library"];
+const external = ["better-sqlite3", "node-llama-cpp", "@huggingface/hub", "@huggingface/gguf", "fastify", "pg", "cli-progress", "@cyclonedx/cyclonedx-library", "@foxglove/wasm-bz2"];
 
 // The CLI as ES modules: the entry and, with code splitting, one chunk per lazily imported part, so
 // a part and the packages only it uses (fastify for the UI and the simulator, the CycloneDX library
@@ -57,10 +58,11 @@ await build({
   external,
 });
 
-// The detection worker (src/detect/pool.ts starts it from beside the CLI bundle: import.meta.url there
-// is the bundle's URL): its own ES module entry, since a worker thread loads a file, not a function.
+// The worker threads (src/detect/pool.ts and src/store/sqlite-thread.ts start them from beside the CLI
+// bundle: import.meta.url there is the bundle's URL): ES module entries of their own, since a worker
+// thread loads a file, not a function. better-sqlite3 stays external (native).
 await build({
-  entryPoints: { "detect-worker": "src/detect/detect-worker.ts" },
+  entryPoints: { "detect-worker": "src/detect/detect-worker.ts", "sqlite-worker": "src/store/sqlite-worker.ts" },
   outdir: "dist/bundle",
   bundle: true,
   format: "esm",
@@ -68,4 +70,5 @@ await build({
   target: "node20",
   minify: process.env.WB_NOMINIFY !== "1",
   logLevel: "warning",
+  external,
 });

@@ -19,6 +19,7 @@ export const FLOORS = [
   ["util"],
   ["stats", "detect", "net"],
   ["providers", "hub"],
+  ["records"],
   ["config", "store"],
   ["economics"],
   ["evaluate", "vet", "scoreboard", "gateway"],

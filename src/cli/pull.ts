@@ -1,6 +1,5 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { parseHfRef } from "../hub/index.js";
 import { UserError } from "../util/errors.js";
 import { createProgress, wantsProgress } from "../util/progress.js";
 import { printJson, say } from "./output.js";
@@ -22,10 +21,11 @@ Examples:
   weightbridge pull hf:bartowski/Llama-3.2-1B-Instruct-GGUF@main --file Llama-3.2-1B-Instruct-Q4_K_M.gguf -o ./models`,
     )
     .action(async (ref: string, o: { file: string; out: string; json?: boolean }) => {
+      // The Hub code (and zod, which it validates answers with) loads when pull runs, not at every start-up.
+      const { downloadFile, parseHfRef } = await import("../hub/index.js");
       const hf = parseHfRef(ref);
       if (!hf) throw new UserError(`"${ref}" is not a Hub reference`, "write hf:ORG/REPO or hf:ORG/REPO@REVISION");
       const dest = resolve(o.out, o.file.split("/").pop() ?? o.file);
-      const { downloadFile } = await import("../hub/index.js");
       const bar = createProgress("pull", 1, wantsProgress(Boolean(o.json)));
       try {
         const r = await downloadFile({ repo: hf.repo, path: o.file, revision: hf.revision, dest, onProgress: (b, t) => bar.update(b, t) });

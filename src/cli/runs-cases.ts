@@ -4,7 +4,7 @@
  * and `runs export RUN` (every stored result, one row each). Table, JSONL or CSV.
  */
 import type { Plan } from "../evaluate/index.js";
-import type { ResultRecord } from "../store/index.js";
+import type { ResultRecord } from "../records/index.js";
 import { csvLine } from "../util/csv.js";
 import { renderTable } from "../util/table.js";
 

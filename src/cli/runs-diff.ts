@@ -4,8 +4,8 @@
  * model, paired on case ids.
  */
 import { caseScores } from "../evaluate/index.js";
+import type { ResultRecord } from "../records/index.js";
 import { comparePairedByKey, formatPValue, type PairedComparison } from "../stats/index.js";
-import type { ResultRecord } from "../store/index.js";
 import { UserError } from "../util/errors.js";
 import { renderTable } from "../util/table.js";
 

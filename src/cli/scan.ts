@@ -118,13 +118,13 @@ Examples:
     .addOption(configOption())
     .addOption(storeOption())
     .action(async (target: string, o: ScanFlags) => {
-      const { parseHfRef } = await import("../hub/index.js");
       const { existsSync } = await import("node:fs");
       const format = o.json ? "json" : o.format;
-      if (!parseHfRef(target) && !existsSync(target))
-        throw new UserError(`${target}: no such file or folder`, "pass a model file, a folder, or hf:ORG/NAME[@REVISION]");
+      // The Hub code (and zod) loads only for hf: targets: a local scan starts without it.
+      const isHf = target.startsWith("hf:") && (await import("../hub/index.js")).parseHfRef(target) !== undefined;
+      if (!isHf && !existsSync(target)) throw new UserError(`${target}: no such file or folder`, "pass a model file, a folder, or hf:ORG/NAME[@REVISION]");
       if (o.repo && !/^[\w.-]+\/[\w.-]+$/.test(o.repo)) throw new UserError(`--repo "${o.repo}" is not ORG/NAME`);
-      const policy = o.policy ? (await import("../vet/index.js")).loadPolicy(o.policy) : undefined;
+      const policy = o.policy ? await (await import("../vet/index.js")).loadPolicy(o.policy) : undefined;
       const signature = signatureOptions(o); // before the worker pool starts: a bad flag must not leave it running
       const store = await artifactStore(o);
       // Workers boot (~75 ms) while the scanner's modules load; scan() closes the pool, also on errors.
@@ -149,7 +149,7 @@ Examples:
         let text: string;
         if (format === "json") text = `${JSON.stringify(report, null, 2)}\n`;
         else if (format === "sarif") text = (await import("../vet/index.js")).toSarif(report, v);
-        else if (format === "cyclonedx") text = (await import("../vet/index.js")).toCycloneDx(report, v);
+        else if (format === "cyclonedx") text = await (await import("../vet/index.js")).toCycloneDx(report, v);
         else if (format === "junit") text = (await import("../report/index.js")).scanJunit(target, report.findings, o.failOn);
         else text = (await import("../vet/index.js")).toText(report);
         if (o.out) {
@@ -161,12 +161,12 @@ Examples:
         process.exitCode = report.verdict === "fail" || gated.length ? EXIT.policy : EXIT.ok;
         await keep(store, {
           kind: "scan",
-          target: parseHfRef(target) ? target : resolve(target),
-          repo: o.repo ?? parseHfRef(target)?.repo ?? report.origin?.repo ?? null,
+          target: isHf ? target : resolve(target),
+          repo: o.repo ?? (isHf ? (await import("../hub/index.js")).parseHfRef(target)?.repo : undefined) ?? report.origin?.repo ?? null,
           verdict: report.verdict,
           summary: scanSummary(report),
           report,
-          bom: JSON.parse((await import("../vet/index.js")).toCycloneDx(report, v)) as unknown,
+          bom: JSON.parse(await (await import("../vet/index.js")).toCycloneDx(report, v)) as unknown,
         });
       } finally {
         bar.stop();

@@ -14,6 +14,6 @@ export {
 } from "./schema.js";
 export * from "./suite.js";
 export { type Case, loadSuite, type Suite } from "./suite.js";
-export { EXPECT_TYPES, type Expect, type ExpectType } from "./suite-schema.js";
+export { type AgentSpec, EXPECT_TYPES, type Expect, type ExpectType, type ToolMock } from "./suite-schema.js";
 export { renderTemplate } from "./template.js";
 export { loadYamlFile, parseWith, parseYaml, type YamlSource } from "./yaml-source.js";

@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import type { ToolDefinition } from "../providers/index.js";
 import { UserError } from "../util/errors.js";
 import { checkExpect } from "./check-expects.js";
+import { checkToolUse, conversationFromWire } from "./conversation.js";
 import type { Message } from "./message.js";
 import type { GenerationParams } from "./schema.js";
-import { type Expect, inlineCaseSchema, suiteSchema } from "./suite-schema.js";
+import { type AgentSpec, type Expect, inlineCaseSchema, suiteSchema } from "./suite-schema.js";
 import { malformedPlaceholder, renderTemplate } from "./template.js";
 import { issueToUserError, parseWith, parseYaml } from "./yaml-source.js";
 
@@ -20,6 +22,10 @@ export interface Case {
   group?: string;
   source: string;
   messages: Message[];
+  /** The runner plays the suite's tools with these mocks (an agent conversation). */
+  agent?: AgentSpec;
+  /** Scripted user messages sent after each assistant answer that calls no tool. */
+  turns?: string[];
 }
 
 export interface Suite {
@@ -27,6 +33,8 @@ export interface Suite {
   file: string;
   description?: string;
   params: GenerationParams;
+  /** Tools offered to the model on every case of the suite. */
+  tools?: ToolDefinition[];
   cases: Case[];
 }
 
@@ -42,8 +50,8 @@ function readText(file: string, what: string): string {
   }
 }
 
-const SUITE_KEYS = ["name", "description", "system", "prompt", "messages", "params", "groupBy", "cases"];
-const CASE_KEYS = ["id", "vars", "expect", "ideal", "tags", "group"];
+const SUITE_KEYS = ["name", "description", "system", "prompt", "messages", "params", "groupBy", "tools", "cases"];
+const CASE_KEYS = ["id", "vars", "expect", "ideal", "tags", "group", "messages", "agent", "turns"];
 const EXPECT_KEYS = [
   "type",
   "value",
@@ -60,11 +68,22 @@ const EXPECT_KEYS = [
   "rubric",
   "model",
   "threshold",
+  "name",
+  "arguments",
+  "match",
+  "none",
+  "calls",
+  "ordered",
+  "allowExtra",
+  "forbiddenCalls",
 ];
 
 function knownSuiteKeys(path: readonly PropertyKey[]): string[] {
   if (path.length === 0) return SUITE_KEYS;
   if (path.includes("expect")) return EXPECT_KEYS;
+  if (path[0] === "cases" && path[2] === "agent") return path.length === 3 ? ["maxTurns", "mocks"] : ["when", "result"];
+  if (path[0] === "cases" && path[2] === "messages") return ["role", "content", "tool_calls", "tool_call_id"];
+  if (path[0] === "tools") return path.length <= 2 ? ["type", "function"] : ["name", "description", "parameters"];
   if (path[0] === "cases") return [...CASE_KEYS, "file"];
   if (path[0] === "params") return ["temperature", "maxTokens", "topP", "seed", "stop"];
   return [];
@@ -96,16 +115,8 @@ export function loadSuite(file: string): Suite {
     const index = cases.length;
     const expects = Array.isArray(c.expect) ? c.expect : [c.expect];
     for (const e of expects) checkExpect(e, source);
-    const messages: Message[] = [];
-    for (const t of templates) {
-      const r = renderTemplate(t.content, c.vars);
-      if ("missing" in r)
-        throw new UserError(
-          `${source}: case uses {{${r.missing}}} but its vars do not define "${r.missing}"`,
-          `add "${r.missing}" to this case's vars, or remove it from the ${t.role} template`,
-        );
-      messages.push({ role: t.role, content: r.text });
-    }
+    const messages = c.messages ? caseConversation(c.messages, raw.system, source) : renderMessages(templates, c.vars, source);
+    checkToolUse({ expects, agent: c.agent, messages }, raw.tools, source);
     cases.push({
       index,
       id: c.id ?? `${raw.name}#${index + 1}`,
@@ -116,6 +127,8 @@ export function loadSuite(file: string): Suite {
       ...groupOf(c, raw.groupBy, source),
       source,
       messages,
+      ...(c.agent ? { agent: c.agent } : {}),
+      ...(c.turns ? { turns: c.turns } : {}),
     });
   };
 
@@ -134,7 +147,33 @@ export function loadSuite(file: string): Suite {
       throw new UserError(`${c.source}: duplicate case id "${c.id}" in suite ${raw.name}`, "give each case a unique id, or leave id out to number them");
     ids.add(c.id);
   }
-  return { name: raw.name, file, ...(raw.description ? { description: raw.description } : {}), params: raw.params ?? {}, cases };
+  return {
+    name: raw.name,
+    file,
+    ...(raw.description ? { description: raw.description } : {}),
+    params: raw.params ?? {},
+    ...(raw.tools ? { tools: raw.tools } : {}),
+    cases,
+  };
+}
+
+function renderMessages(templates: { role: Message["role"]; content: string }[], vars: Record<string, unknown>, source: string): Message[] {
+  return templates.map((t) => {
+    const r = renderTemplate(t.content, vars);
+    if ("missing" in r)
+      throw new UserError(
+        `${source}: case uses {{${r.missing}}} but its vars do not define "${r.missing}"`,
+        `add "${r.missing}" to this case's vars, or remove it from the ${t.role} template`,
+      );
+    return { role: t.role, content: r.text };
+  });
+}
+
+/** A case's own conversation, sent as written (no templating); the suite's system goes first unless it has one. */
+function caseConversation(wire: Parameters<typeof conversationFromWire>[0], system: string | undefined, source: string): Message[] {
+  const messages = conversationFromWire(wire, source);
+  if (system !== undefined && messages[0]?.role !== "system") messages.unshift({ role: "system", content: system });
+  return messages;
 }
 
 /** A `{{…}}` that is not a variable reference would be sent literally: refuse it at load, with its line. */

@@ -33,7 +33,7 @@ export interface DemoResult {
   artifact?: { path: string; verdict: string; sha256: string; worst: string; reasons: string[] };
 }
 
-export const DEMO_SUITES = ["support/intent.yaml", "support/extract.yaml", "support/reply.yaml", "recommendations/suite.yaml"];
+export const DEMO_SUITES = ["support/intent.yaml", "support/extract.yaml", "support/reply.yaml", "support/agent.yaml", "recommendations/suite.yaml"];
 
 /** The ecosystem view: the shipped trending snapshots, by base-model lab over time. */
 async function demoScoreboard(storeLocation: string, dir: string): Promise<DemoResult["scoreboard"]> {

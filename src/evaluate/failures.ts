@@ -2,7 +2,7 @@
  * Per model: how many requests failed and the first error, so that the table can say *why* a model
  * shows "errors 5" (the message was only in the store) and `eval` can fail when a model answered nothing.
  */
-import type { ResultRecord } from "../store/index.js";
+import type { ResultRecord } from "../records/index.js";
 import type { Plan } from "./plan.js";
 
 export interface ModelFailures {

@@ -4,7 +4,8 @@
  * a request's context, so each step of the pipeline states only what it adds.
  */
 import { createHash } from "node:crypto";
-import type { AuditRow, StoreHandle } from "../store/index.js";
+import type { AuditRow } from "../records/index.js";
+import type { StoreHandle } from "../store/index.js";
 import { auditWriter } from "../store/index.js";
 import { isoNow } from "../util/iso-now.js";
 import type { GatewayMetrics } from "./metrics.js";

@@ -9,8 +9,9 @@
  */
 import { createHash } from "node:crypto";
 import type { Kysely } from "kysely";
+import type { GatewayKey } from "../records/index.js";
 import type { Database } from "../store/index.js";
-import { type GatewayKey, listKeys } from "../store/index.js";
+import { listKeys } from "../store/index.js";
 
 export const hashKey = (key: string) => createHash("sha256").update(key).digest("hex");
 

@@ -4,7 +4,8 @@
  * what the key has spent (read from the audit trail once, then kept up to date here).
  */
 import { sql } from "kysely";
-import type { GatewayKey, StoreHandle } from "../store/index.js";
+import type { GatewayKey } from "../records/index.js";
+import type { StoreHandle } from "../store/index.js";
 import { TokenBucket } from "../util/token-bucket.js";
 
 interface KeyState {

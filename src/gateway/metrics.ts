@@ -5,7 +5,7 @@
  * directly.
  */
 import { Counter, Histogram, Registry } from "prom-client";
-import type { AuditRow } from "../store/index.js";
+import type { AuditRow } from "../records/index.js";
 
 export interface GatewayMetrics {
   registry: Registry;

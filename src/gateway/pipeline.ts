@@ -8,7 +8,7 @@
 import type { Detector, Entity } from "../detect/index.js";
 import { TooManyValues } from "../detect/index.js";
 import { costPusd } from "../economics/index.js";
-import type { AuditAttempt, GatewayKey } from "../store/index.js";
+import type { AuditAttempt, GatewayKey } from "../records/index.js";
 import { type FindLong, type ScannedAnswer, scanWholeAnswer, type Usage } from "./answer-scan.js";
 import { type AuditFields, type AuditLog, auditRow, sha256Hex } from "./audit-log.js";
 import type { GatewayConfig, Route } from "./config.js";

@@ -2,10 +2,11 @@
 
 import type { LevelResult } from "../economics/index.js";
 import { findGpuPrice, pickLevel, selfHostUnitCosts, sumPusdToUsd } from "../economics/index.js";
-import { caseScores, type DecisionRecord, decisionRecord, ms, type Plan, planSize, resolveRun, summarise, zForAlpha } from "../evaluate/index.js";
+import { caseScores, type DecisionRecord, decisionRecord, ms, type Plan, planSize, resolveRun, summarise, toolFactsOf, zForAlpha } from "../evaluate/index.js";
+import type { ResultRecord } from "../records/index.js";
 import { comparePairedByKey, estimateMean, quantile } from "../stats/index.js";
 import type { StoreHandle } from "../store/index.js";
-import { listRuns, loadBenchLevels, loadResults, type ResultRecord, type RunRow } from "../store/index.js";
+import { listRuns, loadBenchLevels, loadResults, type RunRow } from "../store/index.js";
 import { UserError } from "../util/errors.js";
 import { gateVerdict } from "./gate.js";
 import { paretoFrontier } from "./pareto.js";
@@ -80,7 +81,8 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
     throw new UserError(`--baseline: model "${baseline}" is not in run ${run.id}`, `models in this run: ${plan.models.map((m) => m.config.id).join(", ")}`);
   const criteria: AdoptionCriteria = { ...DEFAULT_CRITERIA, ...opts.criteria };
   const results = await loadResults(store.db, run.id);
-  const summary = summarise(plan, run.id, results, baseline);
+  const toolFacts = await toolFactsOf(store, plan, run.id);
+  const summary = summarise(plan, run.id, results, baseline, toolFacts ? { toolFacts } : {});
 
   const byModel = new Map<string, ResultRecord[]>();
   for (const r of results) {

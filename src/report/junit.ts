@@ -3,7 +3,7 @@
  * one testcase per case × model, red-team attacks as one testcase per attack (a successful attack is
  * a failure). Characters XML 1.0 forbids (model outputs can carry any) are dropped, not escaped.
  */
-import type { ResultRecord } from "../store/index.js";
+import type { ResultRecord } from "../records/index.js";
 import { escapeXml } from "../util/xml.js";
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: naming the control characters XML allows is the point

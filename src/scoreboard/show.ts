@@ -1,8 +1,9 @@
 /** The scoreboard view of the store: one snapshot's shares, both views, top models, movers, time series. */
 
 import { loadOrigins } from "../hub/index.js";
+import type { Snapshot } from "../records/index.js";
 import type { StoreHandle } from "../store/index.js";
-import { listSnapshots, loadSnapshotModels, type Snapshot } from "../store/index.js";
+import { listSnapshots, loadSnapshotModels } from "../store/index.js";
 import { UserError } from "../util/errors.js";
 import {
   attributionCounts,

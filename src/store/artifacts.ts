@@ -3,26 +3,14 @@
  * when they run with a store (-c, --store or WEIGHTBRIDGE_DATABASE_URL), for the UI's artifacts and
  * model pages (migration 0009_ui_scale). The scan report, its ML-BOM (CycloneDX) and the lockfile are
  * kept whole as JSON; a small summary (licence, origin, finding counts) is kept beside them for lists.
- * Declared here, not in schema.ts, to stay self-contained.
+ * The table is defined in tables.ts (migration 0009).
  */
 import { randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
 import { isoNow } from "../util/iso-now.js";
 import type { Database } from "./schema.js";
 
-interface ArtifactsTable {
-  id: string;
-  kind: string;
-  target: string;
-  repo: string | null;
-  created_at: string;
-  verdict: string | null;
-  summary_json: string;
-  report_json: string;
-  bom_json: string | null;
-}
-type WithArtifacts = Database & { artifacts: ArtifactsTable };
-const db_ = (db: Kysely<Database>) => db.withTables<{ artifacts: ArtifactsTable }>() as Kysely<WithArtifacts>;
+type ArtifactsTable = Database["artifacts"];
 
 export interface ArtifactRecord {
   id: string;
@@ -59,7 +47,7 @@ export async function saveArtifact(
 ): Promise<string> {
   const createdAt = isoNow();
   const id = `${a.kind}-${createdAt.replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(3).toString("hex")}`;
-  await db_(db)
+  await db
     .insertInto("artifacts")
     .values({
       id,
@@ -79,8 +67,11 @@ export async function saveArtifact(
 const LIST = ["id", "kind", "target", "repo", "created_at", "verdict", "summary_json"] as const;
 
 /** Newest first; `refs`: only artifacts whose repo or target is one of these. */
-export async function listArtifacts(db: Kysely<Database>, opts: { limit: number; offset: number; kind?: string; refs?: string[] }): Promise<ArtifactRecord[]> {
-  let q = db_(db).selectFrom("artifacts").select(LIST);
+export async function listArtifacts(
+  db: Kysely<Database>,
+  opts: { limit: number; offset: number; kind?: "scan" | "lock"; refs?: string[] },
+): Promise<ArtifactRecord[]> {
+  let q = db.selectFrom("artifacts").select(LIST);
   if (opts.kind) q = q.where("kind", "=", opts.kind);
   const refs = opts.refs;
   if (refs) {
@@ -92,7 +83,7 @@ export async function listArtifacts(db: Kysely<Database>, opts: { limit: number;
 }
 
 export async function getArtifact(db: Kysely<Database>, id: string): Promise<StoredArtifact | undefined> {
-  const r = await db_(db).selectFrom("artifacts").selectAll().where("id", "=", id).executeTakeFirst();
+  const r = await db.selectFrom("artifacts").selectAll().where("id", "=", id).executeTakeFirst();
   if (!r) return undefined;
   return { ...toRecord(r), report: JSON.parse(r.report_json), bom: r.bom_json === null ? null : JSON.parse(r.bom_json) };
 }

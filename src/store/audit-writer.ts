@@ -1,61 +1,28 @@
 /**
  * Durable audit rows for the gateway: each row's promise resolves only once the row is committed
  * (the gateway answers after that), so after kill -9 every answered request has its row. Rows that
- * arrive in one turn of the event loop are committed together (group commit).
+ * arrive in one turn of the event loop are committed together (group commit), through the store's
+ * one write path (write.ts).
  *
- * On SQLite the commits run on a worker thread with its own connection: inserting and committing
- * cost the gateway's event loop ~50 µs a request (a fifth of its work at 1,000 req/s), which every
- * request queued behind it waited out. The loop now only hands over each turn's rows. If the worker
- * fails, its unacknowledged rows and all later ones are written on the calling thread instead.
+ * On SQLite the commits run on a worker thread with its own connection (sqlite-worker.ts, the same
+ * statements as the calling thread's path): inserting and committing cost the gateway's event loop
+ * ~50 µs a request (a fifth of its work at 1,000 req/s), which every request queued behind it waited
+ * out. The loop now only hands over each turn's rows. If the worker fails, its unacknowledged rows
+ * and all later ones are written on the calling thread instead (a row the worker committed just
+ * before it failed is not written twice: ids are keys and rows whose id is taken are skipped).
  */
 import type { Worker } from "node:worker_threads";
-import { type AuditRow, auditValues } from "./gateway.js";
+import type { AuditRow } from "../records/index.js";
+import { auditValues } from "./gateway.js";
 import type { StoreHandle } from "./open.js";
 import type { GatewayAuditTable } from "./schema.js";
-import { sqliteWorker } from "./sqlite-worker.js";
+import { encodeWrites } from "./sqlite-rows.js";
+import { sqliteThread } from "./sqlite-thread.js";
+import type { WriterReply, WriterRequest } from "./sqlite-worker.js";
+import type { RowWrite } from "./write.js";
 
-const AUDIT_COLUMNS: (keyof GatewayAuditTable)[] = [
-  "id",
-  "time",
-  "key_name",
-  "route",
-  "deployment",
-  "classes_json",
-  "response_classes_json",
-  "action",
-  "status",
-  "input_tokens",
-  "output_tokens",
-  "cost_pusd",
-  "latency_ms",
-  "body",
-  "upstream_sha256",
-  "attempts_json",
-];
-const INSERT = `INSERT INTO gateway_audit (${AUDIT_COLUMNS.join(", ")}) VALUES (${AUDIT_COLUMNS.map(() => "?").join(", ")})`;
-
-const WORKER = `
-db.pragma("synchronous = NORMAL");
-db.pragma("wal_autocheckpoint = " + workerData.autocheckpoint);
-const insert = db.prepare(workerData.sql);
-const writeAll = db.transaction((rows) => { for (const r of rows) insert.run(r); });
-parentPort.on("message", (m) => {
-  if (m === "close") {
-    db.close();
-    parentPort.close();
-    return;
-  }
-  try {
-    writeAll(m.rows);
-    parentPort.postMessage({ id: m.id });
-  } catch (e) {
-    parentPort.postMessage({ id: m.id, error: String(e && e.message || e) });
-  }
-});`;
-
-type Values = unknown[];
 interface Pending {
-  rows: Values[];
+  rows: GatewayAuditTable[];
   done: ((e?: Error) => void)[];
 }
 
@@ -67,34 +34,20 @@ export interface AuditWriter {
   readonly thread: Worker | undefined;
 }
 
-const valuesOf = (a: AuditRow): Values => {
-  const r = auditValues(a);
-  return AUDIT_COLUMNS.map((c) => r[c] ?? null);
+const auditWrite = (rows: GatewayAuditTable[]): RowWrite[] => [{ table: "gateway_audit", rows, conflict: "ignore" }];
+const settle = (p: Pending, err?: Error) => {
+  for (const d of p.done) d(err);
 };
 
 export function auditWriter(store: StoreHandle, o: { worker?: boolean } = {}): AuditWriter {
-  const raw = store.sqlite;
-  if (!raw)
-    return {
-      write: async (a) => {
-        await store.db.insertInto("gateway_audit").values(auditValues(a)).execute();
-      },
-      close: async () => {},
-      thread: undefined,
-    };
-  // OR IGNORE: a batch the worker committed just before it failed may be written here again (ids are unique).
-  const insert = raw.prepare(INSERT.replace("INSERT INTO", "INSERT OR IGNORE INTO"));
-  const writeHere = raw.transaction((rows: Values[]) => {
-    for (const r of rows) insert.run(r);
-  });
+  const here = new Set<Promise<void>>();
   const commitHere = (p: Pending) => {
-    let err: Error | undefined;
-    try {
-      writeHere(p.rows);
-    } catch (e) {
-      err = e as Error;
-    }
-    for (const d of p.done) d(err);
+    const done = store.write(auditWrite(p.rows)).then(
+      () => settle(p),
+      (e: Error) => settle(p, e),
+    );
+    here.add(done);
+    void done.finally(() => here.delete(done));
   };
 
   let worker: Worker | undefined;
@@ -108,16 +61,16 @@ export function auditWriter(store: StoreHandle, o: { worker?: boolean } = {}): A
     for (const p of inFlight.values()) commitHere(p);
     inFlight.clear();
   };
+  const raw = store.sqlite;
   const onDisk = store.url !== "" && store.url !== ":memory:" && !store.url.startsWith("file::memory:");
-  if (o.worker !== false && onDisk) {
-    const w = sqliteWorker(store, WORKER, { sql: INSERT, autocheckpoint: Number(raw.pragma("wal_autocheckpoint", { simple: true })) });
+  if (raw && o.worker !== false && onDisk) {
+    const w = sqliteThread(store, { role: "writer", autocheckpoint: Number(raw.pragma("wal_autocheckpoint", { simple: true })) });
     worker = w;
-    w.on("message", (m: { id: number; error?: string }) => {
+    w.on("message", (m: WriterReply) => {
       const p = inFlight.get(m.id);
       if (!p) return;
       inFlight.delete(m.id);
-      const err = m.error === undefined ? undefined : new Error(`audit write failed: ${m.error}`);
-      for (const d of p.done) d(err);
+      settle(p, m.error === undefined ? undefined : new Error(`audit write failed: ${m.error}`));
     });
     w.on("error", fallBack);
     exited = new Promise((resolve) =>
@@ -136,13 +89,13 @@ export function auditWriter(store: StoreHandle, o: { worker?: boolean } = {}): A
     if (!worker) return commitHere(batch);
     const id = nextId++;
     inFlight.set(id, batch);
-    worker.postMessage({ id, rows: batch.rows });
+    worker.postMessage({ id, writes: encodeWrites(auditWrite(batch.rows)) } satisfies WriterRequest);
   };
   return {
     write: (a) =>
       new Promise<void>((resolve, reject) => {
         if (queue.rows.length === 0) setImmediate(flush);
-        queue.rows.push(valuesOf(a));
+        queue.rows.push(auditValues(a));
         queue.done.push((e) => (e === undefined ? resolve() : reject(e)));
       }),
     get thread() {
@@ -151,8 +104,9 @@ export function auditWriter(store: StoreHandle, o: { worker?: boolean } = {}): A
     close: async () => {
       if (queue.rows.length) flush();
       while (inFlight.size > 0 && worker) await new Promise((r) => setTimeout(r, 5));
-      worker?.postMessage("close");
+      worker?.postMessage("close" satisfies WriterRequest);
       await exited;
+      await Promise.allSettled([...here]);
     },
   };
 }

@@ -1,12 +1,9 @@
 import type { Kysely } from "kysely";
 import type { Database } from "./schema.js";
+import { writeRows } from "./write.js";
 
 export async function saveBenchLevel(db: Kysely<Database>, runId: string, concurrency: number, metrics: unknown): Promise<void> {
-  await db
-    .insertInto("bench_levels")
-    .values({ run_id: runId, concurrency, metrics_json: JSON.stringify(metrics) })
-    .onConflict((oc) => oc.columns(["run_id", "concurrency"]).doUpdateSet((eb) => ({ metrics_json: eb.ref("excluded.metrics_json") })))
-    .execute();
+  await writeRows(db, [{ table: "bench_levels", rows: [{ run_id: runId, concurrency, metrics_json: JSON.stringify(metrics) }], conflict: "update" }]);
 }
 
 export async function loadBenchLevels<T>(db: Kysely<Database>, runId: string): Promise<T[]> {

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Database } from "./schema.js";
+import { writeRows } from "./write.js";
 
 export async function cacheGet(db: Kysely<Database>, key: string): Promise<string | undefined> {
   const r = await db.selectFrom("cache").select("response_json").where("key", "=", key).executeTakeFirst();
@@ -20,17 +21,8 @@ export async function cacheGetMany(db: Kysely<Database>, keys: readonly string[]
   return out;
 }
 
-/** Insert or replace cache entries. Run it inside a transaction for atomic batches. */
+/** Insert or replace cache entries, in one transaction. */
 export async function cachePutMany(db: Kysely<Database>, entries: { key: string; value: string }[]): Promise<void> {
-  if (entries.length === 0) return;
   const now = new Date().toISOString();
-  for (let i = 0; i < entries.length; i += 300) {
-    await db
-      .insertInto("cache")
-      .values(entries.slice(i, i + 300).map((e) => ({ key: e.key, response_json: e.value, created_at: now })))
-      .onConflict((oc) =>
-        oc.column("key").doUpdateSet((eb) => ({ response_json: eb.ref("excluded.response_json"), created_at: eb.ref("excluded.created_at") })),
-      )
-      .execute();
-  }
+  await writeRows(db, [{ table: "cache", rows: entries.map((e) => ({ key: e.key, response_json: e.value, created_at: now })), conflict: "update" }]);
 }

@@ -4,23 +4,11 @@
  * is a 6–7 ms stall of the event loop (copying pages back and two fsyncs) every ~0.6 s, which every
  * request in flight waits out. Here the writer's connection never checkpoints; a second connection on
  * a worker runs PASSIVE checkpoints (they never block the writer) every `everyMs`. If the worker
- * fails, the writer goes back to checkpointing itself.
+ * fails (or cannot start), the writer goes back to checkpointing itself. The worker's code is the
+ * `checkpointer` role of sqlite-worker.ts.
  */
 import type { StoreHandle } from "./open.js";
-import { sqliteWorker } from "./sqlite-worker.js";
-
-const CODE = `
-const checkpoint = () => {
-  try { db.pragma("wal_checkpoint(PASSIVE)"); } catch { /* busy: the next tick tries again */ }
-};
-const timer = setInterval(checkpoint, workerData.everyMs);
-parentPort.on("message", (m) => {
-  if (m !== "close") return;
-  clearInterval(timer);
-  checkpoint();
-  db.close();
-  parentPort.close();
-});`;
+import { sqliteThread } from "./sqlite-thread.js";
 
 export interface Checkpointer {
   close(): Promise<void>;
@@ -30,7 +18,7 @@ export interface Checkpointer {
 export function startCheckpointer(store: StoreHandle, everyMs = 250): Checkpointer | undefined {
   const raw = store.sqlite;
   if (!raw) return undefined;
-  const worker = sqliteWorker(store, CODE, { everyMs });
+  const worker = sqliteThread(store, { role: "checkpointer", everyMs });
   raw.pragma("wal_autocheckpoint = 0");
   /** The writer checkpoints itself again (SQLite's default threshold). */
   const selfCheckpoint = () => {

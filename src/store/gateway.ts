@@ -1,17 +1,9 @@
+/** The gateway's keys and audit trail: its GatewayKey and AuditRow (src/records/) mapped to rows and back. */
 import { randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
+import type { AuditAttempt, AuditRow, GatewayKey } from "../records/index.js";
 import type { Database, GatewayAuditTable, GatewayKeysTable } from "./schema.js";
-
-export interface GatewayKey {
-  name: string;
-  keyHash: string;
-  routes: string[] | null;
-  rpm: number | null;
-  tpm: number | null;
-  budgetUsd: number | null;
-  createdAt: string;
-  revokedAt: string | null;
-}
+import { writeRows } from "./write.js";
 
 const fromRow = (r: GatewayKeysTable): GatewayKey => ({
   name: r.name,
@@ -25,19 +17,17 @@ const fromRow = (r: GatewayKeysTable): GatewayKey => ({
 });
 
 export async function insertKey(db: Kysely<Database>, k: Omit<GatewayKey, "createdAt" | "revokedAt">): Promise<void> {
-  await db
-    .insertInto("gateway_keys")
-    .values({
-      name: k.name,
-      key_hash: k.keyHash,
-      routes_json: k.routes ? JSON.stringify(k.routes) : null,
-      rpm: k.rpm,
-      tpm: k.tpm,
-      budget_usd: k.budgetUsd,
-      created_at: new Date().toISOString(),
-      revoked_at: null,
-    })
-    .execute();
+  const row: GatewayKeysTable = {
+    name: k.name,
+    key_hash: k.keyHash,
+    routes_json: k.routes ? JSON.stringify(k.routes) : null,
+    rpm: k.rpm,
+    tpm: k.tpm,
+    budget_usd: k.budgetUsd,
+    created_at: new Date().toISOString(),
+    revoked_at: null,
+  };
+  await writeRows(db, [{ table: "gateway_keys", rows: [row], conflict: "fail" }]);
 }
 
 export async function listKeys(db: Kysely<Database>): Promise<GatewayKey[]> {
@@ -58,20 +48,6 @@ export async function revokeKey(db: Kysely<Database>, name: string): Promise<boo
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }
-
-/** An upstream attempt that sent the request and failed before another deployment answered. */
-export interface AuditAttempt {
-  deployment: string;
-  sha256: string;
-  error: string;
-}
-
-export type AuditRow = Omit<GatewayAuditTable, "id" | "classes_json" | "response_classes_json" | "upstream_sha256" | "attempts_json"> & {
-  classes: Record<string, number>;
-  response_classes?: Record<string, number> | null;
-  upstream_sha256?: string | null;
-  attempts?: AuditAttempt[] | null;
-};
 
 /**
  * A time-ordered UUID (version 7: 48-bit milliseconds, then random bits), so audit rows are appended

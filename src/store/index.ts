@@ -5,13 +5,13 @@ export { loadBenchLevels, saveBenchLevel } from "./bench.js";
 export { cacheGet, cacheGetMany, cachePutMany } from "./cache.js";
 export { startCheckpointer } from "./checkpointer.js";
 export * from "./gateway.js";
-export { type AuditAttempt, type AuditRow, type GatewayKey, listKeys } from "./gateway.js";
+export { listKeys } from "./gateway.js";
 export * from "./open.js";
 export { openStore, type StoreHandle } from "./open.js";
 export * from "./prices.js";
-export { loadPrices, type StoredPrice, savePrices } from "./prices.js";
+export { loadPrices, savePrices } from "./prices.js";
 export * from "./results.js";
-export { finishedKeys, type GradeRecord, loadResults, type ResultRecord, resultKey, saveResults, sortedResults } from "./results.js";
+export { finishedKeys, loadResults, resultKey, saveResults, sortedResults } from "./results.js";
 export * from "./runs.js";
 export {
   createRun,
@@ -28,7 +28,8 @@ export {
   updateRunPlan,
 } from "./runs.js";
 export type { Database } from "./schema.js";
-export { type HubModel, listSnapshots, loadSnapshotModels, type Snapshot, saveSnapshot } from "./snapshots.js";
+export { type HubModel, listSnapshots, loadSnapshotModels, saveSnapshot } from "./snapshots.js";
+export { loadTurnFacts, loadTurns, saveTurns, turnWrites } from "./turns.js";
 export {
   buildSearchIndex,
   loadCaseTotal,

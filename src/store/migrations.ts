@@ -1,5 +1,13 @@
-/** Migrations, written once for both dialects (portable column types only). */
-import { type Kysely, type Migration, type MigrationProvider, Migrator, SqliteAdapter, sql } from "kysely";
+/**
+ * Migrations, written once for both dialects (portable column types only). 0001–0008 are history:
+ * never edit them (stores in use have run them). A new table or column is defined in tables.ts and
+ * its migration derived from the definition with ddl.ts (`createTableMigration(table)`,
+ * `addColumnsMigration(table, name)`): docs/architecture.md, "Adding a table". test/store/schema.test.ts
+ * checks that all migrations together give exactly the definitions.
+ */
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import { createTableMigration } from "./ddl.js";
+import { artifacts, caseTotals, resultsSearchRuns, resultTurns, runReports, runSummaries } from "./tables.js";
 
 const migrations: Record<string, Migration> = {
   "0001_runs_results_cache": {
@@ -214,76 +222,23 @@ const migrations: Record<string, Migration> = {
     },
   },
   /**
-   * The UI at scale (src/ui/server): run_reports keeps each finished run's Report (one row read per
-   * run page), run_summaries its models, suites and counts (so its plan is not parsed nor its results
-   * counted again), case_totals the row counts of its filtered case tables, results_search_runs records which runs the SQLite full-text index results_fts (trigram
-   * FTS5, contentless, rowid = results.rowid) holds. PostgreSQL has no results_fts: search scans there.
-   * artifacts: what `scan` and `lock` found, when run with a store (the UI's artifacts and model pages).
+   * The UI at scale and its artifacts (src/ui/server; tables.ts): a finished run's Report, its
+   * summary (models, suites, counts) and filtered case totals, which runs the search index holds
+   * (the SQLite FTS5 index itself, results_fts, is made on first search: store/ui-derived.ts), and
+   * what `scan`/`lock` found when run with a store.
    */
   "0009_ui_scale": {
     async up(db: Kysely<unknown>) {
-      await db.schema
-        .createTable("run_reports")
-        .ifNotExists()
-        .addColumn("run_id", "text", (c) => c.primaryKey().references("runs.id").onDelete("cascade"))
-        .addColumn("fingerprint", "text", (c) => c.notNull())
-        .addColumn("report_json", "text", (c) => c.notNull())
-        .addColumn("built_at", "text", (c) => c.notNull())
-        .execute();
-      await db.schema
-        .createTable("run_summaries")
-        .ifNotExists()
-        .addColumn("run_id", "text", (c) => c.primaryKey().references("runs.id").onDelete("cascade"))
-        .addColumn("status", "text", (c) => c.notNull())
-        .addColumn("finished_at", "text")
-        .addColumn("summary_json", "text", (c) => c.notNull())
-        .addColumn("built_at", "text", (c) => c.notNull())
-        .execute();
-      await db.schema
-        .createTable("case_totals")
-        .ifNotExists()
-        .addColumn("run_id", "text", (c) => c.notNull().references("runs.id").onDelete("cascade"))
-        .addColumn("query_key", "text", (c) => c.notNull())
-        .addColumn("total", "bigint", (c) => c.notNull())
-        .addPrimaryKeyConstraint("case_totals_pk", ["run_id", "query_key"])
-        .execute();
-      await db.schema
-        .createTable("results_search_runs")
-        .ifNotExists()
-        .addColumn("run_id", "text", (c) => c.primaryKey().references("runs.id").onDelete("cascade"))
-        .addColumn("fingerprint", "text", (c) => c.notNull())
-        .addColumn("built_at", "text", (c) => c.notNull())
-        .execute();
-      await db.schema
-        .createTable("artifacts")
-        .ifNotExists()
-        .addColumn("id", "text", (c) => c.primaryKey())
-        .addColumn("kind", "text", (c) => c.notNull())
-        .addColumn("target", "text", (c) => c.notNull())
-        .addColumn("repo", "text")
-        .addColumn("created_at", "text", (c) => c.notNull())
-        .addColumn("verdict", "text")
-        .addColumn("summary_json", "text", (c) => c.notNull())
-        .addColumn("report_json", "text", (c) => c.notNull())
-        .addColumn("bom_json", "text")
-        .execute();
-      await db.schema.createIndex("artifacts_created").ifNotExists().on("artifacts").columns(["created_at", "id"]).execute();
-      await db.schema.createIndex("artifacts_repo").ifNotExists().on("artifacts").columns(["repo", "created_at"]).execute();
-      await db.schema.createIndex("artifacts_target").ifNotExists().on("artifacts").columns(["target", "created_at"]).execute();
-      if (db.getExecutor().adapter instanceof SqliteAdapter)
-        await sql`create virtual table if not exists results_fts using fts5(case_id, messages, output, content='', contentless_delete=1, tokenize='trigram')`.execute(
-          db,
-        );
+      for (const t of [runReports, runSummaries, caseTotals, resultsSearchRuns, artifacts])
+        await (createTableMigration(t).up as (db: Kysely<unknown>) => Promise<void>)(db);
     },
     async down(db: Kysely<unknown>) {
-      if (db.getExecutor().adapter instanceof SqliteAdapter) await sql`drop table if exists results_fts`.execute(db);
-      await db.schema.dropTable("results_search_runs").ifExists().execute();
-      await db.schema.dropTable("run_summaries").ifExists().execute();
-      await db.schema.dropTable("case_totals").ifExists().execute();
-      await db.schema.dropTable("artifacts").ifExists().execute();
-      await db.schema.dropTable("run_reports").ifExists().execute();
+      for (const t of [artifacts, resultsSearchRuns, caseTotals, runSummaries, runReports])
+        await (createTableMigration(t).down as (db: Kysely<unknown>) => Promise<void>)(db);
     },
   },
+  /** Conversations (issue 19): one row per model answer of a multi-turn or tool case (tables.ts, resultTurns). */
+  "0011_result_turns": createTableMigration(resultTurns),
 };
 
 class InCodeProvider implements MigrationProvider {
@@ -293,7 +248,15 @@ class InCodeProvider implements MigrationProvider {
 }
 
 export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
-  const migrator = new Migrator({ db, provider: new InCodeProvider(), migrationTableName: "wb_migrations", migrationLockTableName: "wb_migrations_lock" });
+  // Migration numbers are handed out to parallel branches: a store that ran 0011 before 0009 was merged
+  // must still run 0009 (each migration creates its own tables, so their order does not matter).
+  const migrator = new Migrator({
+    db,
+    provider: new InCodeProvider(),
+    migrationTableName: "wb_migrations",
+    migrationLockTableName: "wb_migrations_lock",
+    allowUnorderedMigrations: true,
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error");

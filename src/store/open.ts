@@ -1,14 +1,19 @@
 /**
  * Open the store: SQLite file (default, embedded) or PostgreSQL (postgres:// URL). One schema,
- * two dialects; everything above this file speaks Kysely only.
+ * two dialects; everything above this file speaks Kysely (reads) and the store's functions (writes,
+ * which take each dialect's one write path: write.ts).
  */
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Kysely, SqliteDialect } from "kysely";
+import type { ResultRecord } from "../records/index.js";
 import { UserError } from "../util/errors.js";
-import { type BatchWriter, kyselyBatchWriter, sqliteBatchWriter } from "./batch.js";
 import { migrateToLatest } from "./migrations.js";
-import type { Database } from "./schema.js";
+import { postgresWritePath } from "./postgres-rows.js";
+import { type CacheEntry, resultAndCacheWrites } from "./results.js";
+import { encodeWrites, sqliteApplier } from "./sqlite-rows.js";
+import type { Database } from "./tables.js";
+import { registerWritePath, type WritePath } from "./write.js";
 
 export interface StoreHandle {
   db: Kysely<Database>;
@@ -16,9 +21,11 @@ export interface StoreHandle {
   dialect: "sqlite" | "postgres";
   /** Human-readable location, for "the run is stored in …". */
   location: string;
+  /** The dialect's one write path: commit rows of any tables in one transaction. */
+  write: WritePath;
   /** Commit results and cache entries together (the runner's hot path). */
-  writeBatch: BatchWriter;
-  /** The SQLite connection, for hot paths that use prepared statements directly (undefined on PostgreSQL). */
+  writeBatch(results: ResultRecord[], cache: CacheEntry[]): Promise<void>;
+  /** The SQLite connection (pragmas, the audit writer's and checkpointer's threads); undefined on PostgreSQL. */
   sqlite?: import("better-sqlite3").Database;
   close(): Promise<void>;
 }
@@ -64,7 +71,9 @@ async function openSqlite(file: string): Promise<StoreHandle> {
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
   await migrateToLatest(db as Kysely<unknown>);
-  return { db, url: file, dialect: "sqlite", location: file, writeBatch: sqliteBatchWriter(raw), sqlite: raw, close: () => db.destroy() };
+  const apply = sqliteApplier(raw);
+  const write: WritePath = async (writes) => apply(encodeWrites(writes));
+  return handle({ db, url: file, dialect: "sqlite", location: file, write, sqlite: raw });
 }
 
 async function openPostgres(url: string): Promise<StoreHandle> {
@@ -88,5 +97,10 @@ async function openPostgres(url: string): Promise<StoreHandle> {
       "check WEIGHTBRIDGE_DATABASE_URL and that the server is running",
     );
   }
-  return { db, url, dialect: "postgres", location: url.replace(/\/\/[^@]*@/, "//***@"), writeBatch: kyselyBatchWriter(db), close: () => db.destroy() };
+  return handle({ db, url, dialect: "postgres", location: url.replace(/\/\/[^@]*@/, "//***@"), write: postgresWritePath(db) });
+}
+
+function handle(h: Omit<StoreHandle, "writeBatch" | "close">): StoreHandle {
+  registerWritePath(h.db, h.write);
+  return { ...h, writeBatch: (results, cache) => h.write(resultAndCacheWrites(results, cache)), close: () => h.db.destroy() };
 }

@@ -1,49 +1,22 @@
+/** Prices: economics' StoredPrice (src/records/) mapped to rows of the `prices` table and back. */
 import type { Kysely } from "kysely";
+import type { StoredPrice } from "../records/index.js";
 import type { Database, PricesTable } from "./schema.js";
-
-/** USD per 1M tokens, with where the figure came from. */
-export interface StoredPrice {
-  provider: string;
-  model: string;
-  input: number;
-  output: number;
-  cachedInput?: number;
-  source: string;
-  asOf: string;
-  importedAt: string;
-}
+import { writeRows } from "./write.js";
 
 export async function savePrices(db: Kysely<Database>, rows: Omit<StoredPrice, "importedAt">[]): Promise<void> {
   const now = new Date().toISOString();
-  await db.transaction().execute(async (tx) => {
-    for (let i = 0; i < rows.length; i += 200) {
-      await tx
-        .insertInto("prices")
-        .values(
-          rows.slice(i, i + 200).map((r) => ({
-            provider: r.provider,
-            model: r.model,
-            input: r.input,
-            output: r.output,
-            cached_input: r.cachedInput ?? null,
-            source: r.source,
-            as_of: r.asOf,
-            imported_at: now,
-          })),
-        )
-        .onConflict((oc) =>
-          oc.columns(["provider", "model"]).doUpdateSet((eb) => ({
-            input: eb.ref("excluded.input"),
-            output: eb.ref("excluded.output"),
-            cached_input: eb.ref("excluded.cached_input"),
-            source: eb.ref("excluded.source"),
-            as_of: eb.ref("excluded.as_of"),
-            imported_at: eb.ref("excluded.imported_at"),
-          })),
-        )
-        .execute();
-    }
-  });
+  const priced = rows.map((r) => ({
+    provider: r.provider,
+    model: r.model,
+    input: r.input,
+    output: r.output,
+    cached_input: r.cachedInput ?? null,
+    source: r.source,
+    as_of: r.asOf,
+    imported_at: now,
+  }));
+  await writeRows(db, [{ table: "prices", rows: priced, conflict: "update" }]);
 }
 
 export async function loadPrices(db: Kysely<Database>): Promise<StoredPrice[]> {

@@ -1,61 +1,11 @@
+/** Results of evaluations: evaluate's ResultRecord (src/records/) mapped to rows of the `results` table and back. */
 import type { Kysely } from "kysely";
 import type { Message } from "../providers/index.js";
+import type { GradeRecord, ResultRecord } from "../records/index.js";
 import { isoNow } from "../util/iso-now.js";
 import type { Database, ResultsTable } from "./schema.js";
-
-export interface GradeRecord {
-  type: string;
-  score: number;
-  pass: boolean;
-  detail?: Record<string, unknown>;
-}
-
-export interface ResultRecord {
-  runId: string;
-  suite: string;
-  caseIndex: number;
-  caseId: string;
-  modelId: string;
-  repeat: number;
-  messages: Message[];
-  output: string | null;
-  grades: GradeRecord[];
-  score: number;
-  passed: boolean;
-  inputTokens: number;
-  outputTokens: number;
-  /** Integer pico-USD (1e-12 USD); null when the model has no price. */
-  costPusd: number | null;
-  latencyMs: number | null;
-  ttftMs: number | null;
-  error: string | null;
-  cached: boolean;
-  attempts: number;
-}
-
-/** Column order of the results table, for statements written by hand. */
-export const RESULT_COLUMNS: (keyof ResultsTable)[] = [
-  "run_id",
-  "suite",
-  "case_index",
-  "model_id",
-  "repeat",
-  "case_id",
-  "messages_json",
-  "output",
-  "scores_json",
-  "score",
-  "passed",
-  "input_tokens",
-  "output_tokens",
-  "cost_pusd",
-  "latency_ms",
-  "ttft_ms",
-  "error",
-  "cached",
-  "attempts",
-  "created_at",
-];
+import { results as resultsTable } from "./tables.js";
+import { type RowWrite, writeRows } from "./write.js";
 
 /** A case's messages are the same array for every model and repeat: serialise them once. */
 const messagesJson = new WeakMap<readonly Message[], string>();
@@ -118,36 +68,23 @@ function fromTable(t: ResultsTable): ResultRecord {
   };
 }
 
-/** Write results (insert or replace by key). Run it inside a transaction for atomic batches. */
+export interface CacheEntry {
+  key: string;
+  value: string;
+}
+
+/** Results and cache entries as one commit (the runner's group commit): cache first, then results, replacing by key. */
+export function resultAndCacheWrites(results: readonly ResultRecord[], cache: readonly CacheEntry[]): RowWrite[] {
+  const now = isoNow();
+  return [
+    { table: "cache", rows: cache.map((c) => ({ key: c.key, response_json: c.value, created_at: now })), conflict: "update" },
+    { table: "results", rows: results.map((r) => toResultRow(r, now)), conflict: "update" },
+  ];
+}
+
+/** Write results (insert or replace by key), in one transaction. */
 export async function saveResults(db: Kysely<Database>, records: ResultRecord[]): Promise<void> {
-  if (records.length === 0) return;
-  const rows = records.map((r) => toResultRow(r));
-  for (let i = 0; i < rows.length; i += 200) {
-    const chunk = rows.slice(i, i + 200);
-    await db
-      .insertInto("results")
-      .values(chunk)
-      .onConflict((oc) =>
-        oc.columns(["run_id", "suite", "case_index", "model_id", "repeat"]).doUpdateSet((eb) => ({
-          case_id: eb.ref("excluded.case_id"),
-          messages_json: eb.ref("excluded.messages_json"),
-          output: eb.ref("excluded.output"),
-          scores_json: eb.ref("excluded.scores_json"),
-          score: eb.ref("excluded.score"),
-          passed: eb.ref("excluded.passed"),
-          input_tokens: eb.ref("excluded.input_tokens"),
-          output_tokens: eb.ref("excluded.output_tokens"),
-          cost_pusd: eb.ref("excluded.cost_pusd"),
-          latency_ms: eb.ref("excluded.latency_ms"),
-          ttft_ms: eb.ref("excluded.ttft_ms"),
-          error: eb.ref("excluded.error"),
-          cached: eb.ref("excluded.cached"),
-          attempts: eb.ref("excluded.attempts"),
-          created_at: eb.ref("excluded.created_at"),
-        })),
-      )
-      .execute();
-  }
+  await writeRows(db, resultAndCacheWrites(records, []));
 }
 
 /**
@@ -159,7 +96,7 @@ export async function loadResults(db: Kysely<Database>, runId: string, opts: { w
   const rows = await db
     .selectFrom("results")
     .select((eb) => [
-      ...RESULT_COLUMNS.filter((c) => c !== "messages_json" && c !== "output"),
+      ...resultsTable.names.filter((c) => c !== "messages_json" && c !== "output"),
       withTexts ? "messages_json" : eb.val("[]").as("messages_json"),
       withTexts ? "output" : eb.val(null).as("output"),
     ])

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import type { Kysely } from "kysely";
 import type { Database, RunsTable } from "./schema.js";
+import { writeRows } from "./write.js";
 
 export type RunStatus = RunsTable["status"];
 
@@ -24,20 +25,18 @@ export function newRunId(now = new Date()): string {
 }
 
 export async function createRun(db: Kysely<Database>, run: { id: string; kind: string; configPath: string; plan: unknown }): Promise<void> {
-  await db
-    .insertInto("runs")
-    .values({
-      id: run.id,
-      kind: run.kind,
-      created_at: new Date().toISOString(),
-      finished_at: null,
-      status: "running",
-      config_path: run.configPath,
-      plan_json: JSON.stringify(run.plan),
-      pid: process.pid,
-      host: hostname(),
-    })
-    .execute();
+  const row: RunsTable = {
+    id: run.id,
+    kind: run.kind,
+    created_at: new Date().toISOString(),
+    finished_at: null,
+    status: "running",
+    config_path: run.configPath,
+    plan_json: JSON.stringify(run.plan),
+    pid: process.pid,
+    host: hostname(),
+  };
+  await writeRows(db, [{ table: "runs", rows: [row], conflict: "fail" }]);
 }
 
 export async function markRunning(db: Kysely<Database>, id: string): Promise<void> {

@@ -1,48 +1,47 @@
+/** Scoreboard snapshots: the scoreboard's Snapshot (src/records/) and hub's HubModel mapped to rows and back. */
 import type { Kysely } from "kysely";
 import type { HubModel } from "../hub/index.js";
+import type { Snapshot } from "../records/index.js";
 import type { Database, SnapshotModelsTable, SnapshotsTable } from "./schema.js";
+import { writeRows } from "./write.js";
 
 export type { HubModel } from "../hub/index.js";
 
-export interface Snapshot {
-  id: string;
-  takenAt: string;
-  source: string;
-  sort: string | null;
-  models: number;
-}
-
-/** One snapshot and all its rows in one transaction: an interrupted ingest leaves nothing half-written. */
+/**
+ * One snapshot and all its rows in one transaction: an interrupted ingest leaves nothing half-written.
+ * False when the snapshot is already stored (its rows are not written again).
+ */
 export async function saveSnapshot(db: Kysely<Database>, snap: Omit<Snapshot, "models">, models: HubModel[]): Promise<boolean> {
-  return db.transaction().execute(async (tx) => {
-    const exists = await tx.selectFrom("snapshots").select("id").where("id", "=", snap.id).executeTakeFirst();
-    if (exists) return false;
-    await tx
-      .insertInto("snapshots")
-      .values({ id: snap.id, taken_at: snap.takenAt, source: snap.source, sort: snap.sort, models: models.length, ingested_at: new Date().toISOString() })
-      .execute();
-    const rows: SnapshotModelsTable[] = models.map((m, i) => ({
-      snapshot_id: snap.id,
-      rank: i + 1,
-      model_id: m.id,
-      author: m.author,
-      downloads: m.downloads,
-      downloads_all_time: m.downloadsAllTime,
-      likes: m.likes,
-      tags_json: JSON.stringify(m.tags),
-      created_at: m.createdAt,
-      library_name: m.libraryName,
-      pipeline_tag: m.pipelineTag,
-      parameters: m.parameters,
-    }));
-    for (let i = 0; i < rows.length; i += 200)
-      await tx
-        .insertInto("snapshot_models")
-        .values(rows.slice(i, i + 200))
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-    return true;
-  });
+  const exists = await db.selectFrom("snapshots").select("id").where("id", "=", snap.id).executeTakeFirst();
+  if (exists) return false;
+  const head: SnapshotsTable = {
+    id: snap.id,
+    taken_at: snap.takenAt,
+    source: snap.source,
+    sort: snap.sort,
+    models: models.length,
+    ingested_at: new Date().toISOString(),
+  };
+  const rows: SnapshotModelsTable[] = models.map((m, i) => ({
+    snapshot_id: snap.id,
+    rank: i + 1,
+    model_id: m.id,
+    author: m.author,
+    downloads: m.downloads,
+    downloads_all_time: m.downloadsAllTime,
+    likes: m.likes,
+    tags_json: JSON.stringify(m.tags),
+    created_at: m.createdAt,
+    library_name: m.libraryName,
+    pipeline_tag: m.pipelineTag,
+    parameters: m.parameters,
+  }));
+  // A snapshot stored meanwhile by another process: its head row's key is taken and the whole write fails.
+  await writeRows(db, [
+    { table: "snapshots", rows: [head], conflict: "fail" },
+    { table: "snapshot_models", rows, conflict: "ignore" },
+  ]);
+  return true;
 }
 
 function toSnapshot(r: SnapshotsTable): Snapshot {

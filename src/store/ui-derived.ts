@@ -3,52 +3,22 @@
  * 0009_ui_scale): a finished run's Report (run_reports, one row per run, valid while its fingerprint
  * holds) and the SQLite full-text index of result texts (results_fts, trigram FTS5, built per run
  * and recorded in results_search_runs). They hold nothing that the results table does not: deleting
- * them loses time, never data. The tables are declared here, not in schema.ts, to stay self-contained.
+ * them loses time, never data. The tables are defined in tables.ts; results_fts, an FTS5 virtual
+ * table (SQLite only), is made here on the first search, not by a migration.
  */
 import { type Kysely, sql } from "kysely";
 import { isoNow } from "../util/iso-now.js";
 import type { Database } from "./schema.js";
 
-interface RunReportsTable {
-  run_id: string;
-  fingerprint: string;
-  report_json: string;
-  built_at: string;
-}
-interface RunSummariesTable {
-  run_id: string;
-  status: string;
-  finished_at: string | null;
-  summary_json: string;
-  built_at: string;
-}
-interface CaseTotalsTable {
-  run_id: string;
-  query_key: string;
-  total: number;
-}
-interface SearchRunsTable {
-  run_id: string;
-  fingerprint: string;
-  built_at: string;
-}
-type DerivedTables = {
-  run_reports: RunReportsTable;
-  run_summaries: RunSummariesTable;
-  case_totals: CaseTotalsTable;
-  results_search_runs: SearchRunsTable;
-};
-const derived = (db: Kysely<Database>) => db.withTables<DerivedTables>() as Kysely<Database & DerivedTables>;
-
 /** A finished run's summary JSON (what the UI lists about it), when stored for this status and finish time. */
 export async function loadRunSummary(db: Kysely<Database>, runId: string, status: string, finishedAt: string | null): Promise<string | undefined> {
-  const r = await derived(db).selectFrom("run_summaries").select(["status", "finished_at", "summary_json"]).where("run_id", "=", runId).executeTakeFirst();
+  const r = await db.selectFrom("run_summaries").select(["status", "finished_at", "summary_json"]).where("run_id", "=", runId).executeTakeFirst();
   return r && r.status === status && r.finished_at === finishedAt ? r.summary_json : undefined;
 }
 
 export async function saveRunSummary(db: Kysely<Database>, runId: string, status: string, finishedAt: string | null, json: string): Promise<void> {
   const row = { run_id: runId, status, finished_at: finishedAt, summary_json: json, built_at: isoNow() };
-  await derived(db)
+  await db
     .insertInto("run_summaries")
     .values(row)
     .onConflict((oc) => oc.column("run_id").doUpdateSet({ status, finished_at: finishedAt, summary_json: json, built_at: row.built_at }))
@@ -57,13 +27,13 @@ export async function saveRunSummary(db: Kysely<Database>, runId: string, status
 
 /** The stored Report JSON of a run, when it was stored under this fingerprint. */
 export async function loadRunReport(db: Kysely<Database>, runId: string, fingerprint: string): Promise<string | undefined> {
-  const r = await derived(db).selectFrom("run_reports").select(["fingerprint", "report_json"]).where("run_id", "=", runId).executeTakeFirst();
+  const r = await db.selectFrom("run_reports").select(["fingerprint", "report_json"]).where("run_id", "=", runId).executeTakeFirst();
   return r && r.fingerprint === fingerprint ? r.report_json : undefined;
 }
 
 export async function saveRunReport(db: Kysely<Database>, runId: string, fingerprint: string, reportJson: string): Promise<void> {
   const row = { run_id: runId, fingerprint, report_json: reportJson, built_at: isoNow() };
-  await derived(db)
+  await db
     .insertInto("run_reports")
     .values(row)
     .onConflict((oc) => oc.column("run_id").doUpdateSet({ fingerprint, report_json: reportJson, built_at: row.built_at }))
@@ -72,21 +42,24 @@ export async function saveRunReport(db: Kysely<Database>, runId: string, fingerp
 
 /** A finished run's count of cases under one filter (the key names the filter and the run's state). */
 export async function loadCaseTotal(db: Kysely<Database>, runId: string, key: string): Promise<number | undefined> {
-  const r = await derived(db).selectFrom("case_totals").select("total").where("run_id", "=", runId).where("query_key", "=", key).executeTakeFirst();
+  const r = await db.selectFrom("case_totals").select("total").where("run_id", "=", runId).where("query_key", "=", key).executeTakeFirst();
   return r ? Number(r.total) : undefined;
 }
 
 export async function saveCaseTotal(db: Kysely<Database>, runId: string, key: string, total: number): Promise<void> {
-  await derived(db)
+  await db
     .insertInto("case_totals")
     .values({ run_id: runId, query_key: key, total })
     .onConflict((oc) => oc.columns(["run_id", "query_key"]).doUpdateSet({ total }))
     .execute();
 }
 
+/** Trigram tokens: a match is a case-insensitive substring; contentless (rowid = results.rowid), entries deletable. */
+const FTS_DDL = "create virtual table if not exists results_fts using fts5(case_id, messages, output, content='', contentless_delete=1, tokenize='trigram')";
+
 /** Whether results_fts holds this run's texts as they are now. */
 export async function searchIndexed(db: Kysely<Database>, runId: string, fingerprint: string): Promise<boolean> {
-  const r = await derived(db).selectFrom("results_search_runs").select("fingerprint").where("run_id", "=", runId).executeTakeFirst();
+  const r = await db.selectFrom("results_search_runs").select("fingerprint").where("run_id", "=", runId).executeTakeFirst();
   return r?.fingerprint === fingerprint;
 }
 
@@ -103,6 +76,7 @@ export async function buildSearchIndex(
   progress: (done: number) => void,
   batch = 5_000,
 ): Promise<void> {
+  sqlite.exec(FTS_DDL);
   // Only a run indexed before has entries to remove (a delete looks up every rowid: seconds for 1,000,000).
   // Entries left by deleted runs are harmless: a hit is only a candidate, checked against the row.
   if (sqlite.prepare("delete from results_search_runs where run_id = ?").run(runId).changes > 0)
@@ -122,7 +96,7 @@ export async function buildSearchIndex(
     progress(done);
     await new Promise((r) => setImmediate(r));
   }
-  await derived(db)
+  await db
     .insertInto("results_search_runs")
     .values({ run_id: runId, fingerprint, built_at: isoNow() })
     .onConflict((oc) => oc.column("run_id").doUpdateSet({ fingerprint, built_at: isoNow() }))

@@ -6,7 +6,6 @@
 import { existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { downloadFile, hubFetch, hubToken, hubUrl } from "../hub/index.js";
 import { UserError } from "../util/errors.js";
 
 export interface HfFetched {
@@ -21,7 +20,11 @@ export function cacheDir(): string {
   return process.env.WEIGHTBRIDGE_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "weightbridge");
 }
 
+/** The Hub client, loaded when an hf: target is fetched (a local scan never loads it). */
+const hub = () => import("../hub/index.js");
+
 async function commitOf(repo: string, revision: string): Promise<string | undefined> {
+  const { hubFetch, hubToken, hubUrl } = await hub();
   const token = hubToken();
   const res = await hubFetch(`${hubUrl()}/api/models/${repo}/revision/${encodeURIComponent(revision)}`, {
     headers: { accept: "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -37,6 +40,7 @@ export async function fetchHfRepo(
   opts: { dest?: string; onFile?: (path: string, i: number, n: number) => void } = {},
 ): Promise<HfFetched> {
   const { listFiles } = await import("@huggingface/hub");
+  const { downloadFile, hubFetch, hubToken, hubUrl } = await hub();
   const token = hubToken();
   const commit = await commitOf(repo, revision);
   const entries: { path: string; size: number; lfs?: { oid: string; size: number } }[] = [];

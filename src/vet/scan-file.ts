@@ -11,12 +11,12 @@ export type { FileScan } from "./formats/format.js";
 
 const WEIGHTS_EXT = /\.(bin|pt|pth|ckpt|pkl|pickle|joblib|mar)$/i;
 
-export function scanFile(abs: string, rel: string, size: number, extraAllowed: ReadonlySet<string>): FileScan {
+export async function scanFile(abs: string, rel: string, size: number, extraAllowed: ReadonlySet<string>): Promise<FileScan> {
   const src = new FileSource(abs, size);
   try {
     const head = Buffer.from(src.read(0, 64));
     const { format, def } = sniff(head, size, rel);
-    if (def) return def.scan({ abs, rel, size, head, src, extraAllowed }, format);
+    if (def) return await def.scan({ abs, rel, size, head, src, extraAllowed }, format);
     if (!WEIGHTS_EXT.test(rel)) return { format, issues: [] };
     return {
       format,

@@ -4,7 +4,6 @@
  * A folder of model folders gets one verdict per model (`models[]`) and the worst of them overall;
  * each file's findings carry their path relative to the target.
  */
-import { parseHfRef } from "../hub/index.js";
 import { errorMessage } from "../util/errors.js";
 import { classifyLicense, type LicenseReport } from "./checks/license.js";
 import { type BaseModelResolver, type OriginReport, resolveOrigin } from "./checks/origin.js";
@@ -125,7 +124,8 @@ async function scanWith(pool: HashPool, target: string, opts: ScanOptions): Prom
 
 /** A local path as it is, or an hf: reference downloaded (with the repo and base-model resolver it implies). */
 async function resolveTarget(target: string, opts: ScanOptions) {
-  const hf = parseHfRef(target);
+  // The Hub code (and the zod it validates answers with) loads for hf: targets only, not for local scans.
+  const hf = target.startsWith("hf:") ? (await import("../hub/index.js")).parseHfRef(target) : undefined;
   if (!hf) return { path: target, source: { type: "local", path: target } as const, repo: opts.repo, resolver: opts.resolveBaseModel };
   const got = await fetchHfRepo(hf.repo, hf.revision, {
     ...(opts.downloadDir ? { dest: opts.downloadDir } : {}),
@@ -150,7 +150,7 @@ async function parseAndHash(pool: HashPool, walked: ReturnType<typeof walk>, ext
     },
   );
   for (const f of walked.files) {
-    const r = scanFile(f.abs, f.rel, f.size, extra);
+    const r = await scanFile(f.abs, f.rel, f.size, extra);
     parsed.set(f.rel, r);
     for (const i of r.issues) findings.push({ ...i, file: f.rel });
     if (r.json !== undefined) findings.push(...checkConfigJson(f.rel, r.json));

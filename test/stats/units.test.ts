@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { loadProject } from "../../src/config/project.js";
 import { buildPlan } from "../../src/evaluate/plan.js";
 import { summarise } from "../../src/evaluate/summary.js";
-import type { ResultRecord } from "../../src/store/results.js";
+import type { ResultRecord } from "../../src/records/index.js";
 import { runCli } from "../support/cli.js";
 import { tempDir, twoModelConfig, writeFiles } from "../support/project.js";
 import { behaviourFor, type Simulator, startStub } from "../support/stub-server.js";

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { AuditRow } from "../../src/records/index.js";
 import { auditWriter } from "../../src/store/audit-writer.js";
-import type { AuditRow } from "../../src/store/gateway.js";
 import { listAudit } from "../../src/store/gateway.js";
 import { openStore } from "../../src/store/open.js";
 import { tempDir } from "../support/project.js";

@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
-import type { ResultRecord } from "../../src/store/results.js";
+import type { ResultRecord } from "../../src/records/index.js";
 
 export const BIN = fileURLToPath(new URL("../../bin/weightbridge.js", import.meta.url));
 

@@ -47,7 +47,8 @@ export function pythonWith(modules: string[], debianPackages: string[]): string 
   throw new Error(`these tests write real files with ${modules.join(", ")}: install them (apt-get install -y ${debianPackages.join(" ")})`);
 }
 
-export const pythonWithJoblib = () => pythonWith(["joblib", "sklearn", "numpy"], ["python3-joblib", "python3-sklearn"]);
+/** joblib writes lz4 containers only with Python's lz4 package, so it is required too. */
+export const pythonWithJoblib = () => pythonWith(["joblib", "sklearn", "numpy", "lz4"], ["python3-joblib", "python3-sklearn", "python3-lz4"]);
 
 function runCorpusScript(py: string, script: string): { dir: string; entries: JoblibEntry[] } {
   const dir = tempDir();

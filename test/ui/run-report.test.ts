@@ -8,8 +8,9 @@
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ResultRecord } from "../../src/records/index.js";
 import { buildReport, type Report } from "../../src/report/index.js";
-import { createRun, finishRun, openStore, type ResultRecord, type StoreHandle, saveResults } from "../../src/store/index.js";
+import { createRun, finishRun, openStore, type StoreHandle, saveResults } from "../../src/store/index.js";
 import { createUiServer } from "../../src/ui/server/index.js";
 import { buildRunReport } from "../../src/ui/server/run-report.js";
 import { packagePath } from "../../src/util/package-root.js";

@@ -7,7 +7,8 @@
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRun, finishRun, openStore, type ResultRecord, type StoreHandle, saveResults } from "../../src/store/index.js";
+import type { ResultRecord } from "../../src/records/index.js";
+import { createRun, finishRun, openStore, type StoreHandle, saveResults } from "../../src/store/index.js";
 import { createUiServer } from "../../src/ui/server/index.js";
 import { CAP } from "../../src/ui/server/search.js";
 import { packagePath } from "../../src/util/package-root.js";

@@ -26,7 +26,7 @@ beforeAll(() => {
 }, 60_000);
 
 describe("scanner under mutation", () => {
-  it("never throws and never stalls on mutated artifacts", () => {
+  it("never throws and never stalls on mutated artifacts", async () => {
     const rnd = seededRng(2026);
     const out = tempDir();
     const failures: string[] = [];
@@ -49,7 +49,7 @@ describe("scanner under mutation", () => {
         writeFileSync(p, mutated);
         const t0 = performance.now();
         try {
-          const r = scanFile(p, name, mutated.length, new Set());
+          const r = await scanFile(p, name, mutated.length, new Set());
           // scan.error is the safety net for exceptions a parser did not turn into findings itself.
           const internal = r.issues.find((i) => i.rule === "scan.error");
           if (internal) failures.push(`${name} (from ${f}, mode ${mode}): ${internal.message}`);

@@ -28,9 +28,10 @@ import {
   zForAlpha,
 } from "../../evaluate/index.js";
 import type { Message } from "../../providers/index.js";
+import type { GradeRecord, ResultRecord } from "../../records/index.js";
 import { type ChangedCase, DEFAULT_CRITERIA, decideVerdict, gateVerdict, paretoFrontier, type Report } from "../../report/index.js";
 import { comparePairedByKey, estimateMean, type PairedComparison, quantile } from "../../stats/index.js";
-import type { GradeRecord, ResultRecord, StoreHandle } from "../../store/index.js";
+import type { StoreHandle } from "../../store/index.js";
 import { getRun, loadResults } from "../../store/index.js";
 
 export class NeedsFullBuild extends Error {}

@@ -1,14 +1,14 @@
 /**
  * Compressed pickles: joblib's `compress=` containers (zlib, gzip, bz2, xz, lzma, lz4, and the "ZF"
- * zlib files of joblib < 0.10) and the `.pkl.gz`-style files people write by hand. zlib, gzip and
- * ZF are opened with node:zlib and a hard
- * bound on the output (a bomb is a finding, not an allocation); the others are reported as not
- * opened — never passed, since their bytes were not read.
+ * zlib files of joblib < 0.10) and the `.pkl.gz`-style files people write by hand, all opened by
+ * the bounded decoders of decoders.ts, with a hard bound on the output (a bomb is a finding, not an
+ * allocation); a stream using an option a decoder lacks is reported as not opened — never passed,
+ * since its bytes were not read.
  */
-import { gunzipSync, inflateSync } from "node:zlib";
 import { type ByteSource, bufferSource } from "../source.js";
 import { atLeast, type Issue } from "../types.js";
-import type { FormatDef } from "./format.js";
+import { decodeBounded, TooLarge, Unsupported } from "./decoders.js";
+import type { FileScan, FormatDef } from "./format.js";
 import { scanPickle } from "./pickle.js";
 
 /** Decompressed pickles larger than this are not scanned (memory stays bounded). */
@@ -26,28 +26,42 @@ const ZF_HEADER = 21;
  * joblib.load picks its decompressor by magic, whatever the file is called (`clf.model`, `clf`), so
  * zlib and gzip are recognised under any name (zlib by its usual header bytes only when the name
  * says nothing); under a name that is not pickle-like, what they hold is judged only if it is a
- * pickle (see scanUnnamed). xz, bz2, lz4, which the scanner does not open, are reported under any
- * name but an archive's (`.tar.xz`, `.tgz`, …), by their full magic.
+ * pickle (see scanUnnamed). xz, bz2, lzma and lz4 are recognised under any name but an archive's
+ * (`.tar.xz`, `.tgz`, …), by their full magic (lzma by a header a real encoder writes).
  */
 const ZLIB_SECOND = new Set([0x01, 0x5e, 0x9c, 0xda]);
 
 const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
 const ARCHIVE_NAME = /\.(tar\.\w+|tgz|tbz2?|txz|tlz4?)$/i;
 
-function unnamedUnopened(head: Buffer, name: string): Compression | undefined {
-  if (ARCHIVE_NAME.test(name) || head.length < 10) return undefined;
+function unnamedKind(head: Buffer, name: string): Compression | undefined {
+  if (ARCHIVE_NAME.test(name) || head.length < 13) return undefined;
   if (head.subarray(0, 6).equals(XZ_MAGIC)) return "xz";
   if (head.readUInt32LE(0) === 0x184d2204) return "lz4";
   if (head.toString("latin1", 0, 3) === "BZh" && /[1-9]/.test(String.fromCharCode(head[3] as number)) && head.toString("latin1", 4, 10) === "1AY&SY")
     return "bz2";
-  return undefined;
+  return isLzmaAloneHeader(head) ? "lzma" : undefined;
+}
+
+/**
+ * The 13-byte header of a legacy .lzma file as encoders write it (joblib.load recognises it by its
+ * first two bytes): the default properties byte 0x5d, a dictionary of 2^n or 2^n + 2^(n-1) bytes
+ * (4 KiB to 1.5 GiB), and an uncompressed size that is "unknown" (all ones) or below 2^40.
+ */
+function isLzmaAloneHeader(head: Buffer): boolean {
+  if (head[0] !== 0x5d) return false;
+  const dict = head.readUInt32LE(1);
+  const pow = 31 - Math.clz32(dict);
+  const dictOk = dict >= 4096 && dict <= 3 << 29 && (dict === 2 ** pow || dict === 2 ** pow + 2 ** (pow - 1));
+  const size = head.readBigUInt64LE(5);
+  return dictOk && (size === 0xffffffffffffffffn || size < 1n << 40n);
 }
 
 export function sniffCompression(head: Buffer, name: string): Compression | undefined {
   if (head.length < 3) return undefined;
   if (head.length > ZF_HEADER + 2 && head.toString("latin1", 0, 4) === "ZF0x" && head[ZF_HEADER] === 0x78) return "joblib-zf";
   if (head[0] === 0x1f && head[1] === 0x8b && head[2] === 0x08) return "gzip";
-  if (!PICKLE_NAME.test(name)) return head[0] === 0x78 && ZLIB_SECOND.has(head[1] as number) ? "zlib" : unnamedUnopened(head, name);
+  if (!PICKLE_NAME.test(name)) return head[0] === 0x78 && ZLIB_SECOND.has(head[1] as number) ? "zlib" : unnamedKind(head, name);
   if (head[0] === 0x1f && head[1] === 0x8b) return "gzip";
   if (head[0] === 0x78 && ((head[0] << 8) | (head[1] as number)) % 31 === 0) return "zlib";
   if (head.toString("latin1", 0, 3) === "BZh") return "bz2";
@@ -59,23 +73,19 @@ export function sniffCompression(head: Buffer, name: string): Compression | unde
 }
 
 /** The decompressed bytes, or the finding that says why there are none. */
-export function decompress(src: ByteSource, kind: Compression): { source: ByteSource } | { issue: Issue } {
-  if (kind !== "zlib" && kind !== "gzip" && kind !== "joblib-zf")
-    return {
-      issue: {
-        severity: "medium",
-        rule: "compression.not-opened",
-        message: `compressed with ${kind}: the scanner does not open ${kind}, so its contents were not vetted`,
-        evidence: `${src.size} compressed bytes`,
-      },
-    };
+function notOpened(src: ByteSource, why: string): { issue: Issue } {
+  return {
+    issue: { severity: "medium", rule: "compression.not-opened", message: `${why}, so its contents were not vetted`, evidence: `${src.size} compressed bytes` },
+  };
+}
+
+export async function decompress(src: ByteSource, kind: Compression): Promise<{ source: ByteSource } | { issue: Issue }> {
   const data = kind === "joblib-zf" ? src.read(ZF_HEADER, src.size - ZF_HEADER) : src.read(0, src.size);
   try {
-    const out = (kind === "gzip" ? gunzipSync : inflateSync)(data, { maxOutputLength: MAX_DECOMPRESSED });
-    return { source: bufferSource(out) };
+    return { source: bufferSource(await decodeBounded(kind === "joblib-zf" ? "zlib" : kind, data, MAX_DECOMPRESSED)) };
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ERR_BUFFER_TOO_LARGE" || /Cannot create a Buffer larger|maxOutputLength/i.test((e as Error).message))
+    if (e instanceof Unsupported) return notOpened(src, (e as Error).message);
+    if (e instanceof TooLarge)
       return {
         issue: {
           severity: "high",
@@ -90,9 +100,9 @@ export function decompress(src: ByteSource, kind: Compression): { source: ByteSo
 
 export const compressedPickleFormat: FormatDef = {
   magic: (head, _size, name) => (sniffCompression(head, name) ? "compressed-pickle" : undefined),
-  scan: ({ src, head, rel, extraAllowed }, format) => {
+  scan: async ({ src, head, rel, extraAllowed }, format): Promise<FileScan> => {
     const kind = sniffCompression(head, rel);
-    const out = kind ? decompress(src, kind) : undefined;
+    const out = kind ? await decompress(src, kind) : undefined;
     if (!PICKLE_NAME.test(rel)) return scanUnnamed(out, kind, extraAllowed, rel);
     if (!out || "issue" in out) return { format, issues: out ? [out.issue] : [] };
     const issues = scanPickle(out.source, { extraAllowed }).issues;
@@ -106,7 +116,7 @@ export const compressedPickleFormat: FormatDef = {
  * joblib.load would open it; anything else is compressed data, "other", no finding. Too large to
  * read is not-opened (medium), not a bomb: a big compressed dataset is ordinary.
  */
-function scanUnnamed(out: ReturnType<typeof decompress> | undefined, kind: Compression | undefined, extraAllowed: ReadonlySet<string>, rel: string) {
+function scanUnnamed(out: Awaited<ReturnType<typeof decompress>> | undefined, kind: Compression | undefined, extraAllowed: ReadonlySet<string>, rel: string) {
   if (!out) return { format: "other" as const, issues: unrecognised(rel) };
   if ("issue" in out && out.issue.rule === "compression.not-opened") return { format: "other" as const, issues: [out.issue] };
   if ("issue" in out)

@@ -32,7 +32,8 @@ export interface FormatDef {
   magic?(head: Buffer, size: number, name: string): FileFormat | undefined;
   /** The format a file is by its name, asked only when no format claimed its bytes. */
   named?(name: string, head: Buffer): FileFormat | undefined;
-  scan(input: ScanInput, format: FileFormat): FileScan;
+  /** A format whose decoder is asynchronous (the WASM decompressors) returns a promise. */
+  scan(input: ScanInput, format: FileFormat): FileScan | Promise<FileScan>;
 }
 
 /** Files larger than this are not read as text. */

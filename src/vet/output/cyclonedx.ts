@@ -4,10 +4,11 @@
  * The library has no Pedigree model, so `pedigree.ancestors` is added to the normalised JSON, as the
  * 1.6 schema defines it.
  */
-import * as CDX from "@cyclonedx/cyclonedx-library";
 import type { ScanReport } from "../scan.js";
 
-export function toCycloneDx(r: ScanReport, toolVersion: string): string {
+/** Async: the library (~100 CommonJS files and ajv) loads only when a BOM is asked for, not at every scan. */
+export async function toCycloneDx(r: ScanReport, toolVersion: string): Promise<string> {
+  const CDX = await import("@cyclonedx/cyclonedx-library");
   const bom = new CDX.Models.Bom();
   const name = r.origin.repo ?? r.facts.name ?? r.target.replace(/^hf:/, "");
   const version = r.source?.type === "hf" ? (r.source.commit ?? r.source.revision) : undefined;
