@@ -58,11 +58,15 @@ await build({
   external,
 });
 
-// The worker threads (src/detect/pool.ts and src/store/sqlite-thread.ts start them from beside the CLI
+// The worker threads (src/detect/pool.ts, src/store/sqlite-thread.ts and src/config/datasets/parquet-isolated.ts start them from beside the CLI
 // bundle: import.meta.url there is the bundle's URL): ES module entries of their own, since a worker
 // thread loads a file, not a function. better-sqlite3 stays external (native).
 await build({
-  entryPoints: { "detect-worker": "src/detect/detect-worker.ts", "sqlite-worker": "src/store/sqlite-worker.ts" },
+  entryPoints: {
+    "detect-worker": "src/detect/detect-worker.ts",
+    "sqlite-worker": "src/store/sqlite-worker.ts",
+    "parquet-worker": "src/config/datasets/parquet-worker.ts",
+  },
   outdir: "dist/bundle",
   bundle: true,
   format: "esm",
