@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
 import { isoNow } from "../util/iso-now.js";
 import type { Database } from "./schema.js";
+import { writeRows } from "./write.js";
 
 type ArtifactsTable = Database["artifacts"];
 
@@ -47,20 +48,18 @@ export async function saveArtifact(
 ): Promise<string> {
   const createdAt = isoNow();
   const id = `${a.kind}-${createdAt.replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(3).toString("hex")}`;
-  await db
-    .insertInto("artifacts")
-    .values({
-      id,
-      kind: a.kind,
-      target: a.target,
-      repo: a.repo,
-      created_at: createdAt,
-      verdict: a.verdict,
-      summary_json: JSON.stringify(a.summary),
-      report_json: JSON.stringify(a.report),
-      bom_json: a.bom === undefined ? null : JSON.stringify(a.bom),
-    })
-    .execute();
+  const row: ArtifactsTable = {
+    id,
+    kind: a.kind,
+    target: a.target,
+    repo: a.repo,
+    created_at: createdAt,
+    verdict: a.verdict,
+    summary_json: JSON.stringify(a.summary),
+    report_json: JSON.stringify(a.report),
+    bom_json: a.bom === undefined ? null : JSON.stringify(a.bom),
+  };
+  await writeRows(db, [{ table: "artifacts", rows: [row], conflict: "fail" }]);
   return id;
 }
 

@@ -9,6 +9,7 @@
 import { type Kysely, sql } from "kysely";
 import { isoNow } from "../util/iso-now.js";
 import type { Database } from "./schema.js";
+import { writeRows } from "./write.js";
 
 /** A finished run's summary JSON (what the UI lists about it), when stored for this status and finish time. */
 export async function loadRunSummary(db: Kysely<Database>, runId: string, status: string, finishedAt: string | null): Promise<string | undefined> {
@@ -18,11 +19,7 @@ export async function loadRunSummary(db: Kysely<Database>, runId: string, status
 
 export async function saveRunSummary(db: Kysely<Database>, runId: string, status: string, finishedAt: string | null, json: string): Promise<void> {
   const row = { run_id: runId, status, finished_at: finishedAt, summary_json: json, built_at: isoNow() };
-  await db
-    .insertInto("run_summaries")
-    .values(row)
-    .onConflict((oc) => oc.column("run_id").doUpdateSet({ status, finished_at: finishedAt, summary_json: json, built_at: row.built_at }))
-    .execute();
+  await writeRows(db, [{ table: "run_summaries", rows: [row], conflict: "update" }]);
 }
 
 /** The stored Report JSON of a run, when it was stored under this fingerprint. */
@@ -33,11 +30,7 @@ export async function loadRunReport(db: Kysely<Database>, runId: string, fingerp
 
 export async function saveRunReport(db: Kysely<Database>, runId: string, fingerprint: string, reportJson: string): Promise<void> {
   const row = { run_id: runId, fingerprint, report_json: reportJson, built_at: isoNow() };
-  await db
-    .insertInto("run_reports")
-    .values(row)
-    .onConflict((oc) => oc.column("run_id").doUpdateSet({ fingerprint, report_json: reportJson, built_at: row.built_at }))
-    .execute();
+  await writeRows(db, [{ table: "run_reports", rows: [row], conflict: "update" }]);
 }
 
 /** A finished run's count of cases under one filter (the key names the filter and the run's state). */
@@ -47,11 +40,7 @@ export async function loadCaseTotal(db: Kysely<Database>, runId: string, key: st
 }
 
 export async function saveCaseTotal(db: Kysely<Database>, runId: string, key: string, total: number): Promise<void> {
-  await db
-    .insertInto("case_totals")
-    .values({ run_id: runId, query_key: key, total })
-    .onConflict((oc) => oc.columns(["run_id", "query_key"]).doUpdateSet({ total }))
-    .execute();
+  await writeRows(db, [{ table: "case_totals", rows: [{ run_id: runId, query_key: key, total }], conflict: "update" }]);
 }
 
 /** Trigram tokens: a match is a case-insensitive substring; contentless (rowid = results.rowid), entries deletable. */
@@ -96,11 +85,7 @@ export async function buildSearchIndex(
     progress(done);
     await new Promise((r) => setImmediate(r));
   }
-  await db
-    .insertInto("results_search_runs")
-    .values({ run_id: runId, fingerprint, built_at: isoNow() })
-    .onConflict((oc) => oc.column("run_id").doUpdateSet({ fingerprint, built_at: isoNow() }))
-    .execute();
+  await writeRows(db, [{ table: "results_search_runs", rows: [{ run_id: runId, fingerprint, built_at: isoNow() }], conflict: "update" }]);
 }
 
 /** Rowids of results whose texts may contain `text` (a trigram match: a superset of the case-insensitive substring), at most `max`. */
