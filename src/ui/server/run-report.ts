@@ -25,6 +25,7 @@ import {
   planSize,
   resolveRun,
   summarise,
+  toolFactsOf,
   zForAlpha,
 } from "../../evaluate/index.js";
 import type { Message } from "../../providers/index.js";
@@ -225,13 +226,13 @@ async function latestRedteam(store: StoreHandle, modelIds: Set<string>): Promise
   return undefined;
 }
 
-/** The Report of an eval run with a baseline, equal to buildReport(store, runId) (record.hashedAt aside). */
+/** The Report of an eval (or gateway shadow) run with a baseline, equal to buildReport(store, runId) (record.hashedAt aside). */
 export async function buildRunReport(store: StoreHandle, runId: string): Promise<Report> {
   const run = await resolveRun(store, runId);
   const plan = run.plan as RunPlan;
   const baseline = plan.baseline;
   const basePm = plan.models.find((m) => m.config.id === baseline);
-  if (run.kind !== "eval" || !baseline || !basePm) throw new NeedsFullBuild("not an eval run with a baseline");
+  if ((run.kind !== "eval" && run.kind !== "shadow") || !baseline || !basePm) throw new NeedsFullBuild("not an eval or shadow run with a baseline");
   if (plan.models.some((m) => !m.price && m.config.hosting)) throw new NeedsFullBuild("a self-hosted model is priced from a bench run");
   const criteria = { ...DEFAULT_CRITERIA };
   const done = await store.db
@@ -241,6 +242,8 @@ export async function buildRunReport(store: StoreHandle, runId: string): Promise
     .executeTakeFirstOrThrow();
   const completion = { done: Number(done.n), total: planSize(plan) };
 
+  // Tool-call fidelity facts (suites with tools only): small, read once for every model's summary.
+  const toolFacts = await toolFactsOf(store, plan, run.id);
   const base = await modelRows(store, run.id, baseline);
   const baseScores = caseScores(base, bySuiteCase);
   const baseFirst = new Map(base.filter((r) => r.repeat === 0).map((r) => [bySuiteCase(r), r]));
@@ -251,7 +254,13 @@ export async function buildRunReport(store: StoreHandle, runId: string): Promise
     const id = pm.config.id;
     const rows = id === baseline ? base : await modelRows(store, run.id, id);
     // summarise() on this model and the baseline gives this model's per-suite summaries, vsBaseline included.
-    const part = summarise({ ...plan, models: id === baseline ? [basePm] : [basePm, pm] }, run.id, id === baseline ? base : base.concat(rows), baseline);
+    const part = summarise(
+      { ...plan, models: id === baseline ? [basePm] : [basePm, pm] },
+      run.id,
+      id === baseline ? base : base.concat(rows),
+      baseline,
+      toolFacts ? { toolFacts } : {},
+    );
     for (const s of part.suites) {
       const m = s.models.find((x) => x.id === id);
       if (m) summaries.set(s.name, (summaries.get(s.name) ?? new Map()).set(id, m));
