@@ -37,6 +37,8 @@ export class ToolUseBlocks {
     if (this.calls.size >= MAX_TOOL_CALLS) throw badCall(`more than ${MAX_TOOL_CALLS} calls in one answer`);
     if (typeof block.name !== "string" || (block.id !== undefined && typeof block.id !== "string"))
       throw badCall(`content block ${i}: tool_use without a string name and id`);
+    if (block.input !== undefined && block.input !== null && !isRecord(block.input))
+      throw badCall(`content block ${i}: tool_use input is not an object (${Array.isArray(block.input) ? "a list" : typeof block.input})`);
     this.calls.set(i, { name: block.name, ...(typeof block.id === "string" ? { id: block.id } : {}), start: block.input, json: "" });
   }
 
@@ -48,6 +50,10 @@ export class ToolUseBlocks {
     if (typeof partialJson !== "string") throw badCall(`content block ${i}: partial_json is not a string`);
     if (c.json.length + partialJson.length > MAX_ARGUMENT_CHARS) throw badCall(`content block ${i}: arguments longer than ${MAX_ARGUMENT_CHARS} characters`);
     c.json += partialJson;
+  }
+
+  get size(): number {
+    return this.calls.size;
   }
 
   finish(): ToolCall[] {

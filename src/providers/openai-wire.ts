@@ -40,12 +40,14 @@ export function wireToolFields(req: Pick<ChatRequest, "tools" | "toolChoice">): 
 
 /**
  * `finish_reason` as ours. An answer that carries calls but says `stop` (Ollama, some vLLM parsers)
- * is `tool-calls`: the agent loop keys on the calls, and the reason should not contradict them.
+ * is `tool-calls`, and one that says `tool_calls` without a call (a tool parser that failed and left
+ * the call in the text) is `stop`: the agent loop keys on the calls, and the reason should not
+ * contradict them.
  */
 export function mapOpenAiFinishReason(r: string | null | undefined, hasCalls = false): FinishReason {
   switch (r) {
     case "tool_calls":
-      return "tool-calls";
+      return hasCalls ? "tool-calls" : "stop";
     case "stop":
       return hasCalls ? "tool-calls" : "stop";
     case "function_call":
@@ -70,6 +72,12 @@ export function argumentsText(where: string, v: unknown): string {
   if (typeof v === "string") return v;
   if (isRecord(v)) return JSON.stringify(v);
   throw badCall(`${where}: arguments are a ${Array.isArray(v) ? "list" : typeof v}, not a string`);
+}
+
+/** A message or delta that carries calls must be the assistant's (or not say whose it is). */
+export function checkCallerRole(role: unknown, calls: unknown): void {
+  if (calls === undefined || calls === null || role === undefined || role === null || role === "assistant") return;
+  throw badCall(`tool_calls on a message whose role is ${JSON.stringify(role).slice(0, 40)}, not the assistant's`);
 }
 
 /** `choices[0].message.tool_calls` of a whole (non-streamed) answer. */
