@@ -7,6 +7,7 @@ import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createAnthropicProvider } from "../../src/providers/anthropic.js";
+import { toLlamaFunctions } from "../../src/providers/local/tool-history.js";
 import { createOpenAiCompatibleProvider } from "../../src/providers/openai-compatible.js";
 import { SseDecoder } from "../../src/providers/sse.js";
 import { type Message, ProviderError, type ToolDefinition } from "../../src/providers/types.js";
@@ -276,5 +277,20 @@ describe("anthropic: hostile tool_use blocks", () => {
         expect((e as Error).message).toMatch(/ended in the middle of a tool call/);
       },
     );
+  });
+});
+
+describe("local: tool names that are object keys", () => {
+  it("a tool named __proto__ is offered as a tool, not made the prototype of the functions object", () => {
+    const fns = toLlamaFunctions(
+      [
+        { type: "function", function: { name: "__proto__", description: "evil", parameters: { type: "object" } } },
+        { type: "function", function: { name: "constructor" } },
+      ],
+      "auto",
+    ) as Record<string, unknown>;
+    expect(Object.keys(fns)).toEqual(["__proto__", "constructor"]);
+    expect(Object.getPrototypeOf(fns)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(fns, "__proto__")?.value).toEqual({ description: "evil", params: { type: "object" } });
   });
 });
