@@ -76,15 +76,15 @@ Examples:
     )
     .action(async (o: SimFlags) => {
       if (!["script", "echo", "refuse"].includes(o.mode)) throw new UserError(`--mode must be script, echo or refuse (got "${o.mode}")`);
-      const [{ loadProject }, { loadSuite }, { scriptFromSuites }, { startSimulator }] = await Promise.all([
+      const [{ loadProjectAsync }, { loadSuiteAsync }, { scriptFromSuites }, { startSimulator }] = await Promise.all([
         import("../config/index.js"),
         import("../config/index.js"),
         import("../simulate/index.js"),
         import("../simulate/index.js"),
       ]);
       const suites: Suite[] = [];
-      if (o.config) suites.push(...loadProject(o.config).suites);
-      for (const f of o.suite ?? []) suites.push(loadSuite(resolve(f)));
+      if (o.config) suites.push(...(await loadProjectAsync(o.config)).suites);
+      for (const f of o.suite ?? []) suites.push(await loadSuiteAsync(resolve(f)));
       const sim = await startSimulatorOrExplain(startSimulator, o.host, o.port, {
         model: o.model,
         latencyMs: o.latency,

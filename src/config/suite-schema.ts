@@ -1,5 +1,6 @@
 /** zod schemas for suite files and their cases (YAML and JSONL). */
 import { z } from "zod";
+import { rowSourceSchemas } from "./datasets/source-schema.js";
 import { paramsSchema } from "./schema.js";
 import { registerDiscriminator } from "./yaml-source.js";
 
@@ -149,12 +150,13 @@ export const inlineCaseSchema = z.strictObject({
 });
 export type InlineCase = z.infer<typeof inlineCaseSchema>;
 
-export const fileRefSchema = z.strictObject({ file: z.string().min(1) });
-
 export const messageTemplateSchema = z.strictObject({
   role: z.enum(["system", "user", "assistant"]),
   content: z.string(),
 });
+
+/** `{ file: … }` (a case file, or CSV/TSV/JSONL/Parquet rows) and `{ hf: … }` (a Hub dataset split): src/config/datasets. */
+export const { fileSource: fileSourceSchema, hfSource: hfSourceSchema } = rowSourceSchemas(EXPECT_TYPES, messageTemplateSchema);
 
 export const suiteSchema = z
   .strictObject({
@@ -168,10 +170,10 @@ export const suiteSchema = z
     groupBy: z.string().min(1).max(200).optional(),
     /** Tools offered to the model on every case (OpenAI function-tool JSON). */
     tools: z.array(toolDefinitionSchema).min(1).max(128).optional(),
-    cases: z.array(z.union([fileRefSchema, inlineCaseSchema])).min(1, "add at least one case"),
+    cases: z.array(z.union([inlineCaseSchema, fileSourceSchema, hfSourceSchema])).min(1, "add at least one case"),
   })
-  .refine((s) => (s.prompt === undefined) !== (s.messages === undefined), {
-    message: 'give exactly one of "prompt" (a template) or "messages" (a list of role/content templates)',
+  .refine((s) => s.prompt === undefined || s.messages === undefined, {
+    message: 'give one of "prompt" (a template) or "messages" (a list of role/content templates), not both',
     path: ["prompt"],
   });
 export type SuiteFile = z.infer<typeof suiteSchema>;

@@ -2,7 +2,7 @@
  * The plan: which cases, which models, how many repeats. It is stored with the run, so a resumed
  * run, `runs show` and `report` work from what was planned, not from a config that has since changed.
  */
-import type { AgentSpec, Expect, GenerationParams, ModelConfig, Project } from "../config/index.js";
+import type { AgentSpec, DatasetProvenance, Expect, GenerationParams, ModelConfig, Project } from "../config/index.js";
 import { type PriceEntry, type ResolvedPrice, resolvePrice } from "../economics/index.js";
 import type { Message, ToolDefinition } from "../providers/index.js";
 import { UserError } from "../util/errors.js";
@@ -30,6 +30,8 @@ export interface PlannedSuite {
   /** Tools offered on every case of the suite. */
   tools?: ToolDefinition[];
   cases: PlannedCase[];
+  /** Rows read from files and Hub datasets: path + sha256, or dataset/config/split + commit + file hashes. */
+  datasets?: DatasetProvenance[];
 }
 
 export interface PlannedModel {
@@ -112,6 +114,7 @@ export function buildPlan(project: Project, opts: PlanOptions = {}): Plan {
         ...(c.agent ? { agent: c.agent } : {}),
         ...(c.turns ? { turns: c.turns } : {}),
       })),
+      ...(s.datasets ? { datasets: s.datasets } : {}),
     })),
     models,
     helpers: project.models.filter((m) => helperIds.has(m.id)).map(withPrice),

@@ -3,7 +3,7 @@
  * being resumed), run, record the run's status, summarise from the store.
  */
 import { dirname } from "node:path";
-import { loadConfigOnly, loadProject, resolveStoreUrl } from "../config/index.js";
+import { loadConfigOnly, loadProjectAsync, resolveStoreUrl } from "../config/index.js";
 import type { ProviderError } from "../providers/index.js";
 import type { ResultRecord } from "../records/index.js";
 import {
@@ -199,7 +199,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     resumed = true;
     await markRunning(store.db, runId);
   } else {
-    const project = loadProject(opts.config);
+    const project = await loadProjectAsync(opts.config);
     store = await openStore(project.storeUrl);
     try {
       plan = buildPlan(project, {

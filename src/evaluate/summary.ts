@@ -3,6 +3,7 @@
  * Statistics are over *cases*: with --repeat K a case's score is the mean of its K repeats, and the
  * comparison with the baseline pairs the two models on the same cases.
  */
+import type { DatasetProvenance } from "../config/index.js";
 import { sumPusdToUsd } from "../economics/index.js";
 import type { ResultRecord } from "../records/index.js";
 import {
@@ -60,6 +61,8 @@ export interface Multiplicity {
 export interface SuiteSummary {
   name: string;
   cases: number;
+  /** Where rows read from files and Hub datasets came from (as the plan recorded them). */
+  datasets?: DatasetProvenance[];
   models: ModelSummary[];
 }
 
@@ -217,7 +220,7 @@ export function summarise(plan: Plan, runId: string, results: ResultRecord[], ba
       }
       return s;
     });
-    return { name: suite.name, cases: suite.cases.length, models };
+    return { name: suite.name, cases: suite.cases.length, ...(suite.datasets ? { datasets: suite.datasets } : {}), models };
   });
   const multiplicity = baseline ? adjustForMultiplicity(suites) : undefined;
   return {

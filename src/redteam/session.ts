@@ -7,7 +7,7 @@
 
 import { join } from "node:path";
 import type { ModelConfig } from "../config/index.js";
-import { loadProject } from "../config/index.js";
+import { loadProjectAsync } from "../config/index.js";
 import { buildPlan, DEFAULT_RETRY, type EvalSummary, openStoreFor, type Plan, resolveRun, runAndRecord, summarise, withRetries } from "../evaluate/index.js";
 import { createProvider } from "../providers/index.js";
 import type { ResultRecord } from "../records/index.js";
@@ -219,7 +219,7 @@ export async function runRedteam(o: RedteamOptions): Promise<RedteamResult> {
     runId = run.id;
     await markRunning(store.db, runId);
   } else {
-    const project = loadProject(o.config);
+    const project = await loadProjectAsync(o.config);
     if (o.judge && !project.config.judge) throw new UserError("--judge needs a judge model", "set `judge: MODEL_ID` in the config");
     const translations = o.translateWith ? await translateAttacks(project.models, o.translateWith, loadPacks(o.packs, o.packsDir)) : undefined;
     const dir = o.packsDir ?? PACKS_DIR;
