@@ -5,7 +5,7 @@
  * the input's text is kept as streamed (never parsed), and a call that streamed no fragment gets its
  * start input serialised ("{}" for a call without arguments, as a non-streamed answer would give).
  */
-import { badCall, checkedCall, MAX_ARGUMENT_CHARS, MAX_TOOL_CALLS } from "./tools/bounds.js";
+import { badCall, checkedCall, MAX_ARGUMENT_CHARS, MAX_TOOL_CALLS, uniqueIds } from "./tools/bounds.js";
 import type { ToolCall } from "./types.js";
 
 interface Partial {
@@ -57,9 +57,11 @@ export class ToolUseBlocks {
   }
 
   finish(): ToolCall[] {
-    return [...this.calls.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([i, c]) => checkedCall(`tool_use block ${i}`, c.id, c.name, c.json !== "" ? c.json : startInput(c.start)));
+    return uniqueIds(
+      [...this.calls.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([i, c]) => checkedCall(`tool_use block ${i}`, c.id, c.name, c.json !== "" ? c.json : startInput(c.start))),
+    );
   }
 }
 

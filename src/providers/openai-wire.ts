@@ -6,7 +6,7 @@
  * never parsed, never repaired (graders and the fidelity report judge them).
  */
 import { UserError } from "../util/errors.js";
-import { badCall, checkedCall, checkedCount } from "./tools/bounds.js";
+import { badCall, checkedCall, checkedCount, uniqueIds } from "./tools/bounds.js";
 import type { ChatRequest, FinishReason, Message, ToolCall } from "./types.js";
 
 export type WireMessage =
@@ -85,11 +85,13 @@ export function parseWireToolCalls(v: unknown): ToolCall[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw badCall("tool_calls is not a list");
   checkedCount(v.length);
-  return v.map((c: unknown, i) => {
-    const where = `tool call ${i + 1}`;
-    if (!isRecord(c) || !isRecord(c.function)) throw badCall(`${where} has no function object`);
-    if (c.id !== undefined && c.id !== null && typeof c.id !== "string") throw badCall(`${where}: id is not a string`);
-    if (typeof c.function.name !== "string") throw badCall(`${where}: name is not a string`);
-    return checkedCall(where, (c.id as string | null | undefined) ?? undefined, c.function.name, argumentsText(where, c.function.arguments));
-  });
+  return uniqueIds(
+    v.map((c: unknown, i) => {
+      const where = `tool call ${i + 1}`;
+      if (!isRecord(c) || !isRecord(c.function)) throw badCall(`${where} has no function object`);
+      if (c.id !== undefined && c.id !== null && typeof c.id !== "string") throw badCall(`${where}: id is not a string`);
+      if (typeof c.function.name !== "string") throw badCall(`${where}: name is not a string`);
+      return checkedCall(where, (c.id as string | null | undefined) ?? undefined, c.function.name, argumentsText(where, c.function.arguments));
+    }),
+  );
 }

@@ -120,6 +120,30 @@ describe("openai-compatible: hostile streamed tool calls", () => {
       });
   });
 
+  it("two calls with the same id in one answer are refused, streamed and whole", async () => {
+    await expectMalformed(
+      (res) => sse(res, [frag(0, { id: "dup", function: { name: "f", arguments: "{}" } }), frag(1, { id: "dup", function: { name: "g", arguments: "{}" } })]),
+      /two calls share the id dup/,
+    );
+    await expectMalformed(
+      (res) =>
+        whole(res, {
+          choices: [
+            {
+              message: {
+                content: null,
+                tool_calls: [
+                  { id: "dup", function: { name: "f", arguments: "{}" } },
+                  { id: "dup", function: { name: "g", arguments: "{}" } },
+                ],
+              },
+            },
+          ],
+        }),
+      /two calls share the id dup/,
+    );
+  });
+
   it("a call's id that changes in a later fragment is refused", async () => {
     await expectMalformed(
       (res) => sse(res, [frag(0, { id: "a", function: { name: "f", arguments: "{" } }), frag(0, { id: "evil", function: { arguments: "}" } })]),
@@ -227,6 +251,21 @@ describe("anthropic: hostile tool_use blocks", () => {
     anthropic(url)
       .chat({ messages: ask, params: {}, tools })
       .catch((e: unknown) => e);
+
+  it("two tool_use blocks with the same id are refused", async () => {
+    await withServer(
+      (res) =>
+        events(res, [
+          { ...start(0, {}), content_block: { type: "tool_use", id: "dup", name: "f", input: {} } },
+          { ...start(1, {}), content_block: { type: "tool_use", id: "dup", name: "g", input: {} } },
+        ]),
+      async (url) => {
+        const e = await call(url);
+        expect(e).toBeInstanceOf(ProviderError);
+        expect((e as Error).message).toMatch(/two calls share the id dup/);
+      },
+    );
+  });
 
   it("input_json_delta for a block never opened is refused", async () => {
     await withServer(
