@@ -102,3 +102,19 @@ describe("tool-called: no false positive on a refusal", () => {
     expect((await grade([{ text, toolCalls: [] }])).score).toBe(0);
   });
 });
+
+describe("tool-called: reading every text call stays bounded", () => {
+  it.each([
+    ["many hermes openings", '<tool_call>{"name":"x","arguments":{"a":"'.repeat(20_000)],
+    ["llama calls split by ;", `<|python_tag|>${'{"a":1}; '.repeat(30_000)}`],
+    [
+      "every marker, repeated",
+      `${"<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>"}${"x".repeat(1000)}<tool_call>[TOOL_CALLS]<|python_tag|>`.repeat(200),
+    ],
+    ["a long valid prefix before junk", `[TOOL_CALLS] ${JSON.stringify([{ name: "a", arguments: { x: "y".repeat(250_000) } }])}${"}".repeat(20)}`],
+  ])("%s", async (_n, text) => {
+    const t0 = performance.now();
+    expect((await grade([{ text, toolCalls: [] }])).score).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(2000); // a hang guard (about 25 ms here), not a speed claim
+  });
+});
