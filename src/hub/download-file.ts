@@ -33,6 +33,12 @@ export interface DownloadResult {
   verified: boolean;
 }
 
+class TooLong extends Error {
+  constructor(path: string, size: number) {
+    super(`download of ${path}: the server sent more than the ${size} bytes the Hub declared`);
+  }
+}
+
 async function hashFile(file: string, hash: ReturnType<typeof createHash>): Promise<void> {
   await pipeline(createReadStream(file), async (src: AsyncIterable<Buffer>) => {
     for await (const c of src) hash.update(c);
@@ -99,18 +105,25 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
     }
     let received = have;
     const out = createWriteStream(part, { flags: have > 0 ? "a" : "w" });
-    await pipeline(
+    const copied = pipeline(
       Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>),
       async function* (src: AsyncIterable<Buffer>) {
         for await (const chunk of src) {
           hash.update(chunk);
           received += chunk.length;
+          // A server that sends more than the declared size (or never stops) is cut off here.
+          if (received > size) throw new TooLong(o.path, size);
           o.onProgress?.(received, size);
           yield chunk;
         }
       },
       out,
     );
+    await copied.catch(async (e: unknown) => {
+      if (!(e instanceof TooLong)) throw e;
+      await rm(part, { force: true });
+      throw new UserError(e.message, "the server at HF_ENDPOINT is broken or hostile; nothing was kept");
+    });
   }
   const sha256 = hash.digest("hex");
   if (expected && sha256 !== expected) {
