@@ -181,6 +181,10 @@ function checkRef(r: DatasetSplitRef): void {
     ["split", r.split],
   ] as const)
     if (!SEGMENT.test(v) || v === "." || v === "..") throw new UserError(`${where(r)}: ${k} "${v}" is not a plain name`, "use letters, digits, _ . -");
+  const rev = r.revision;
+  // The revision names a cache file (refs/ENCODED): "." or ".." would name a folder, control bytes a forged message.
+  if (rev !== undefined && (rev === "." || rev === ".." || rev.length > 256 || [...rev].some((c) => c < " " || c === "\u007f")))
+    throw new UserError(`${where(r)}: revision ${JSON.stringify(rev)} is not a usable name`, "use a branch, a tag or a 40-hex commit sha");
 }
 
 /** HF_HUB_OFFLINE, as the Hub's own clients read it: use the cache only, send nothing. */
@@ -218,7 +222,7 @@ async function ensureFile(r: DatasetSplitRef, commit: string, f: { path: string;
   if (existsSync(local) && statSync(local).size === f.size && (await sha256Of(local)) === f.sha256) return false;
   if (offline()) throw new UserError(`${where(r)}: HF_HUB_OFFLINE is set and ${f.path} is not in the cache (or changed there)`, "run once with network access");
   rmSync(local, { force: true });
-  const got = await downloadFile({ repo: r.dataset, repoType: "dataset", path: f.path, revision: commit, dest: local });
+  const got = await downloadFile({ repo: r.dataset, repoType: "dataset", path: f.path, revision: commit, dest: local, size: f.size });
   if (got.sha256 !== f.sha256) throw new UserError(`${where(r)}: ${f.path}: sha256 ${got.sha256} differs from the listing's ${f.sha256}`);
   return true;
 }

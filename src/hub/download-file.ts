@@ -21,6 +21,8 @@ export interface DownloadOptions {
   dest: string;
   fetch?: typeof fetch;
   onProgress?: (bytes: number, total: number) => void;
+  /** The size a listing already declared: file info that says otherwise is refused before any byte is fetched. */
+  size?: number;
 }
 
 export interface DownloadResult {
@@ -72,6 +74,8 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
   const size = entry.lfs?.size ?? entry.size;
   const expected = entry.lfs?.oid;
   const commit = (entry as { lastCommit?: { id?: string } }).lastCommit?.id;
+  if (o.size !== undefined && size !== o.size)
+    throw new UserError(`${o.path}: the Hub declares ${size} bytes, expected ${o.size} from its listing`, "check HF_ENDPOINT; the mirror contradicts itself");
 
   await mkdir(dirname(o.dest), { recursive: true });
   const part = `${o.dest}.part`;

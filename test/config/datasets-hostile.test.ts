@@ -8,8 +8,10 @@
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadSuite } from "../../src/config/suite.js";
+import { loadSuite, loadSuiteAsync } from "../../src/config/suite.js";
+import { UserError } from "../../src/util/errors.js";
 import { userErrorOf } from "../support/errors.js";
+import { claimRows, parquetBytes, qaColumns } from "../support/parquet.js";
 import { tempDir, writeFiles } from "../support/project.js";
 
 const rowSuite = (file: string, extra = "") => `name: qa
@@ -66,6 +68,17 @@ describe("data files stay inside the suite's folder", () => {
 });
 
 describe("hostile rows", () => {
+  it("a Parquet footer claiming 10^9 rows (row groups included) is refused before decoding", async () => {
+    const { root, suiteFile } = layout(rowSuite("qa.parquet"));
+    writeFileSync(join(root, "suite", "qa.parquet"), claimRows(parquetBytes(qaColumns(100)), 100, 1_000_000_000));
+    const e = await loadSuiteAsync(suiteFile).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(UserError);
+    expect((e as UserError).message).toMatch(/qa\.parquet: not a readable Parquet file \(its footer claims 1000000000 rows \(limit 10000000\)\)/);
+  });
+
   it("a JSONL value nested 100000 deep is an error at its line (it would overflow JSON.stringify later)", () => {
     const deep = `{"question": "q", "answer": ${"[".repeat(100_000)}${"]".repeat(100_000)}}`;
     const { suiteFile } = layout(rowSuite("qa.jsonl"), { "qa.jsonl": `{"question": "q", "answer": "a"}\n${deep}\n` });

@@ -9,11 +9,12 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadSuiteAsync } from "../../src/config/suite.js";
 import { fetchDatasetSplit } from "../../src/hub/index.js";
 import { UserError } from "../../src/util/errors.js";
 import { type HubFile, startHub } from "../support/hub-server.js";
-import { parquetBytes, qaColumns } from "../support/parquet.js";
-import { tempDir } from "../support/project.js";
+import { claimRows, parquetBytes, qaColumns } from "../support/parquet.js";
+import { tempDir, writeFiles } from "../support/project.js";
 
 const saved = { ...process.env };
 const closers: (() => Promise<void>)[] = [];
@@ -94,7 +95,35 @@ describe("a hostile listing", () => {
   });
 });
 
+describe("hostile shards", () => {
+  it("shards each under the row limit but over it together are refused before any row is decoded", async () => {
+    const big = claimRows(parquetBytes(qaColumns(100)), 100, 6_000_000);
+    await hub([
+      { path: "default/test/0000.parquet", content: big },
+      { path: "default/test/0001.parquet", content: big },
+    ]);
+    const dir = tempDir();
+    writeFiles(dir, {
+      "suite.yaml": `name: qa\ncases:\n  - hf: { dataset: ${REPO} }\n    prompt: "{{question}}"\n    expect: { type: equals, value: "{{answer}}" }\n`,
+    });
+    const e = await userError(loadSuiteAsync(join(dir, "suite.yaml")));
+    expect(e.message).toMatch(/hf:acme\/hostile .*12000000 rows, over the limit of 10000000/);
+  });
+
+  it("a revision of . or .. or with control bytes is refused before it names a cache file", async () => {
+    await hub();
+    for (const revision of ["..", ".", "main\n", "a\u0000b"])
+      expect((await userError(fetchDatasetSplit({ ...REF, revision }))).message).toMatch(/revision .* is not a usable name/);
+  });
+});
+
 describe("a hostile download", () => {
+  it("a shard whose file info declares another size than the listing is refused before downloading", async () => {
+    const h = await hub([{ path: "default/test/0000.parquet", content: shard, listedSize: 10 }]);
+    expect((await userError(fetchDatasetSplit(REF))).message).toMatch(/0000\.parquet: the Hub declares \d+ bytes, expected 10/);
+    expect(h.requests.filter((r) => r.url.includes("/resolve/"))).toEqual([]);
+  });
+
   it("a shard that streams without end is cut at its declared size and discarded", async () => {
     await hub(FILES, { endless: true });
     const e = await userError(fetchDatasetSplit(REF));

@@ -18,6 +18,8 @@ export interface HubFile {
   lieAboutHash?: boolean;
   /** Stored in git rather than LFS (small text files): no sha256 from the Hub. */
   git?: boolean;
+  /** The size the tree listing declares (paths-info keeps the real one): a Hub contradicting itself. */
+  listedSize?: number;
 }
 
 /** The `lfs` field the Hub reports for a file stored in LFS (none for plain git files). */
@@ -103,6 +105,7 @@ export async function startHub(
               size: f.content.length,
               oid: createHash("sha1").update(`blob ${f.content.length}\0`).update(f.content).digest("hex"),
               ...lfsOf(f),
+              ...(f.listedSize !== undefined ? { lfs: { ...lfsOf(f).lfs, size: f.listedSize } } : {}),
             })),
             ...extra,
           ]),

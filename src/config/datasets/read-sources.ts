@@ -13,7 +13,7 @@ import { dataPath } from "./data-path.js";
 import { jsonlRows } from "./jsonl-rows.js";
 import { readParquetRowsIsolated } from "./parquet-isolated.js";
 import { openParquet } from "./parquet-rows.js";
-import { type DatasetProvenance, formatOf, MAX_TEXT_BYTES, type Row, type RowFormat, sizeOf } from "./rows.js";
+import { type DatasetProvenance, formatOf, MAX_ROWS, MAX_TEXT_BYTES, type Row, type RowFormat, sizeOf } from "./rows.js";
 import { pickRows } from "./sample.js";
 import type { FileSource, HfSource, RowSource } from "./source-schema.js";
 
@@ -102,6 +102,11 @@ async function readHfSource(e: HfSource): Promise<SourceRows> {
   for (const f of split.files) counts.push((await openParquet(f.local, label(f.path))).rows);
   const total = counts.reduce((a, b) => a + b, 0);
   if (total === 0) throw new UserError(`hf:${h.dataset} (config ${h.config}, split ${h.split}): the split has no rows`);
+  if (total > MAX_ROWS)
+    throw new UserError(
+      `hf:${h.dataset} (config ${h.config}, split ${h.split}): its files claim ${total} rows, over the limit of ${MAX_ROWS}`,
+      "use a smaller split or config",
+    );
   const picked = pickRows(total, h.limit, h.seed);
   const rows: Row[] = [];
   let offset = 0;
