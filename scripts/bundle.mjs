@@ -42,7 +42,8 @@ const external = ["better-sqlite3", "node-llama-cpp", "@huggingface/hub", "@hugg
 // the banner gives them Node's. Start-up compiles the bundle every run on Node 20; on Node >= 22.1
 // bin/weightbridge.js turns on Node's own compile cache (module.enableCompileCache).
 await build({
-  entryPoints: { cli: "src/cli/main.ts" },
+  // The shadow thread (src/gateway/shadow/shadow-worker.ts) is its own entry: a worker loads a file; it shares the CLI's chunks.
+  entryPoints: { cli: "src/cli/main.ts", "shadow-worker": "src/gateway/shadow/shadow-worker.ts" },
   outdir: "dist/bundle",
   chunkNames: "[name]-[hash]",
   splitting: true,

@@ -61,9 +61,9 @@ function sequentialZ(plan: Plan): { z?: number } {
   return s.length ? { z: zForAlpha(Math.min(...s.map((x) => x.alpha))) } : {};
 }
 
-/** A bench or red-team run has its own report; the adoption report is for eval runs only. */
+/** A bench or red-team run has its own report; the adoption report is for eval runs and gateway shadow runs (pairs of real traffic, the primary as baseline). */
 export function requireEvalRun(run: RunRow): void {
-  if (run.kind !== "eval")
+  if (run.kind !== "eval" && run.kind !== "shadow")
     throw new UserError(
       `run ${run.id} is a ${run.kind} run, not an eval run`,
       "`weightbridge report` builds the report of its kind; use it without buildReport()",
