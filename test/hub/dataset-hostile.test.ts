@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadSuiteAsync } from "../../src/config/suite.js";
 import { fetchDatasetSplit } from "../../src/hub/index.js";
 import { UserError } from "../../src/util/errors.js";
+import { startForwardProxy } from "../support/forward-proxy.js";
 import { type HubFile, startHub } from "../support/hub-server.js";
 import { claimRows, parquetBytes, qaColumns } from "../support/parquet.js";
 import { tempDir, writeFiles } from "../support/project.js";
@@ -139,6 +140,29 @@ describe("a hostile download", () => {
     process.env.HF_TOKEN = "hf_secret_token";
     const r = await fetchDatasetSplit(REF);
     expect(r.files.map((f) => f.sha256)).toEqual([sha(shard)]);
+    expect(h.requests.some((q) => q.url.includes("/resolve/") && q.auth === "Bearer hf_secret_token")).toBe(true);
+    const atCdn = cdn.requests.filter((q) => q.url.includes("/resolve/"));
+    expect(atCdn.length).toBe(1);
+    expect(atCdn[0]?.auth).toBeUndefined();
+  });
+});
+
+describe("a hostile redirect through HTTP_PROXY (undici's fetch, not Node's)", () => {
+  it("HF_TOKEN is not sent to the other host either", async () => {
+    const cdn = await hub(FILES, {}, false);
+    const cdnPort = Number(new URL(cdn.url).port);
+    const h = await hub(FILES, { redirectTo: `http://cdn.weightbridge.test:${cdnPort}` }, false);
+    const port = Number(new URL(h.url).port);
+    const routes: Record<string, number> = { "hub.weightbridge.test": port, "cdn.weightbridge.test": cdnPort };
+    const proxy = await startForwardProxy({ route: (host) => (routes[host] ? { host: "127.0.0.1", port: routes[host] as number } : undefined) });
+    closers.push(() => proxy.close());
+    process.env.HF_ENDPOINT = `http://hub.weightbridge.test:${port}`;
+    process.env.HTTP_PROXY = proxy.url.href;
+    process.env.NO_PROXY = "";
+    process.env.HF_TOKEN = "hf_secret_token";
+    const r = await fetchDatasetSplit(REF);
+    expect(r.files.map((f) => f.sha256)).toEqual([sha(shard)]);
+    expect(proxy.seen.forwarded.some((l) => l.startsWith(`GET http://cdn.weightbridge.test:${cdnPort}/datasets/`))).toBe(true);
     expect(h.requests.some((q) => q.url.includes("/resolve/") && q.auth === "Bearer hf_secret_token")).toBe(true);
     const atCdn = cdn.requests.filter((q) => q.url.includes("/resolve/"));
     expect(atCdn.length).toBe(1);
