@@ -9,7 +9,7 @@ import { type ByteSource, bufferSource } from "../source.js";
 import { atLeast, type Issue } from "../types.js";
 import { decodeBounded, TooLarge, Unsupported } from "./decoders.js";
 import type { FileScan, FormatDef } from "./format.js";
-import { scanPickle } from "./pickle.js";
+import { isPickleHead, scanPickle } from "./pickle.js";
 
 /** Decompressed pickles larger than this are not scanned (memory stays bounded). */
 export const MAX_DECOMPRESSED = 512 << 20;
@@ -32,13 +32,15 @@ const ZF_HEADER = 21;
 const ZLIB_SECOND = new Set([0x01, 0x5e, 0x9c, 0xda]);
 
 const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
+const BZ2_AFTER_LEVEL = new Set(["1AY&SY", "\x17rE8P\x90"]);
 const ARCHIVE_NAME = /\.(tar\.\w+|tgz|tbz2?|txz|tlz4?)$/i;
 
 function unnamedKind(head: Buffer, name: string): Compression | undefined {
   if (ARCHIVE_NAME.test(name) || head.length < 13) return undefined;
   if (head.subarray(0, 6).equals(XZ_MAGIC)) return "xz";
   if (head.readUInt32LE(0) === 0x184d2204) return "lz4";
-  if (head.toString("latin1", 0, 3) === "BZh" && /[1-9]/.test(String.fromCharCode(head[3] as number)) && head.toString("latin1", 4, 10) === "1AY&SY")
+  // A block's magic, or the end-of-stream marker: an empty first stream with the payload in the next (bz2 -c empty payload).
+  if (head.toString("latin1", 0, 3) === "BZh" && /[1-9]/.test(String.fromCharCode(head[3] as number)) && BZ2_AFTER_LEVEL.has(head.toString("latin1", 4, 10)))
     return "bz2";
   return isLzmaAloneHeader(head) ? "lzma" : undefined;
 }
@@ -111,20 +113,25 @@ export const compressedPickleFormat: FormatDef = {
 };
 
 /**
- * zlib/gzip data under a name that does not say pickle (`clf.model`, `data.gz`): a pickle inside it
- * (it parses to STOP, or shows a finding at or above high before breaking) is judged as one, since
- * joblib.load would open it; anything else is compressed data, "other", no finding. Too large to
- * read is not-opened (medium), not a bomb: a big compressed dataset is ordinary.
+ * Compressed data under a name that does not say pickle (`clf.model`, `data.gz`): a pickle inside it
+ * (it parses to STOP, starts with a PROTO header, or shows a finding at or above high before
+ * breaking) is judged as one, since joblib.load would open it; anything else is compressed data,
+ * "other", no finding. Too large to read is not-opened (medium), not a bomb: a big compressed
+ * dataset is ordinary. A stream that does not decode is malformed (medium) unless it is zlib, whose
+ * two-byte magic random bytes can carry: joblib.load opens it by its magic, and what the decoder
+ * could not read it cannot call safe.
  */
 function scanUnnamed(out: Awaited<ReturnType<typeof decompress>> | undefined, kind: Compression | undefined, extraAllowed: ReadonlySet<string>, rel: string) {
   if (!out) return { format: "other" as const, issues: unrecognised(rel) };
   if ("issue" in out && out.issue.rule === "compression.not-opened") return { format: "other" as const, issues: [out.issue] };
-  if ("issue" in out)
-    return out.issue.rule === "compression.bomb"
-      ? { format: "other" as const, issues: [{ ...out.issue, severity: "medium" as const, rule: "compression.not-opened" }] }
-      : { format: "other" as const, issues: unrecognised(rel) };
+  if ("issue" in out) {
+    if (out.issue.rule === "compression.bomb")
+      return { format: "other" as const, issues: [{ ...out.issue, severity: "medium" as const, rule: "compression.not-opened" }] };
+    return { format: "other" as const, issues: kind === "zlib" ? unrecognised(rel) : [out.issue] };
+  }
   const r = scanPickle(out.source, { extraAllowed });
-  if (!r.wellFormed && !r.issues.some((i) => atLeast(i.severity, "high"))) return { format: "other" as const, issues: unrecognised(rel) };
+  const pickleHead = isPickleHead(Buffer.from(out.source.read(0, Math.min(2, out.source.size))));
+  if (!r.wellFormed && !pickleHead && !r.issues.some((i) => atLeast(i.severity, "high"))) return { format: "other" as const, issues: unrecognised(rel) };
   return { format: "compressed-pickle" as const, issues: r.issues.map((i) => ({ ...i, evidence: `${kind}-compressed: ${i.evidence ?? i.message}` })) };
 }
 
