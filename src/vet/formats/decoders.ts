@@ -29,7 +29,7 @@ export async function decodeBounded(codec: Codec, data: Buffer, cap: number): Pr
   if (codec === "xz" || codec === "lzma") return lzmaFamily(codec, data, cap);
   const parts: Buffer[] = [];
   let total = 0;
-  for (const stream of splitStreams("bz2", data)) {
+  for (const stream of splitBz2Streams(data)) {
     if (parts.length === MAX_STREAMS) throw tooManyStreams("bz2");
     const out = await bz2Stream(stream, cap - total);
     total += out.length;
@@ -71,13 +71,13 @@ function isBz2StreamStart(data: Buffer, at: number): boolean {
 }
 
 /**
- * The streams of a file of concatenated xz or bz2 streams, split where the next stream's magic
- * starts (xz streams and their padding are 4-byte aligned; a bz2 stream starts byte-aligned with
+ * The streams of a file of concatenated bz2 streams, split where the next stream's magic
+ * starts (a bz2 stream starts byte-aligned with
  * "BZh", its level and the first block's or the end-of-stream marker, which inside a stream only
  * occur bit-aligned). A magic that occurs by chance inside compressed data only splits a stream in
  * two that then fail to decode: a finding, never a pass.
  */
-function splitStreams(codec: "bz2", data: Buffer): Buffer[] {
+function splitBz2Streams(data: Buffer): Buffer[] {
   const starts = [0];
   for (let at = data.indexOf("BZh", 1, "latin1"); at > 0; at = data.indexOf("BZh", at + 1, "latin1")) if (isBz2StreamStart(data, at)) starts.push(at);
   return starts.map((s, i) => data.subarray(s, starts[i + 1] ?? data.length));
