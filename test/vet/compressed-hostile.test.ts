@@ -190,3 +190,28 @@ for bc in (False, True):
     expect(r.findings.map((f) => f.rule)).toContain("compression.malformed");
   });
 });
+
+describe("a file that is both compressed data and a zip", () => {
+  it("a .keras zip behind a gzip, bz2 or xz stream (zipfile reads it from the end) is scanned as a zip too", async () => {
+    const out = tempDir();
+    execFileSync(py, [
+      "-c",
+      `import bz2, gzip, io, json, lzma, os, sys, zipfile
+d = sys.argv[1]
+cfg = {"class_name": "Sequential", "config": {"layers": [{"class_name": "Lambda", "config": {"function": {"class_name": "__lambda__", "config": {"code": "import os; os.system('id')"}}}}]}}
+b = io.BytesIO()
+with zipfile.ZipFile(b, "w") as z:
+    z.writestr("config.json", json.dumps(cfg))
+for name, c in [("gz.keras", gzip.compress(b"hello")), ("bz.keras", bz2.compress(b"hello")), ("xz.keras", lzma.compress(b"hello"))]:
+    open(os.path.join(d, name), "wb").write(c + b.getvalue())
+    assert zipfile.ZipFile(os.path.join(d, name)).namelist() == ["config.json"]`,
+      out,
+    ]);
+    for (const name of ["gz.keras", "bz.keras", "xz.keras"]) {
+      const r = await scan(join(out, name));
+      const got = r.findings.map((f) => `${f.severity}:${f.rule}`);
+      expect(got, name).toContain("critical:keras.lambda");
+      expect(got, name).toContain("medium:compression.polyglot");
+    }
+  }, 60_000);
+});

@@ -10,6 +10,8 @@ import { atLeast, type Issue } from "../types.js";
 import { decodeBounded, TooLarge, Unsupported } from "./decoders.js";
 import type { FileScan, FormatDef } from "./format.js";
 import { isPickleHead, scanPickle } from "./pickle.js";
+import { readZip } from "./zip.js";
+import { scanZipContainer } from "./zip-container.js";
 
 /** Decompressed pickles larger than this are not scanned (memory stays bounded). */
 export const MAX_DECOMPRESSED = 512 << 20;
@@ -102,15 +104,59 @@ export async function decompress(src: ByteSource, kind: Compression): Promise<{ 
 
 export const compressedPickleFormat: FormatDef = {
   magic: (head, _size, name) => (sniffCompression(head, name) ? "compressed-pickle" : undefined),
-  scan: async ({ src, head, rel, extraAllowed }, format): Promise<FileScan> => {
-    const kind = sniffCompression(head, rel);
-    const out = kind ? await decompress(src, kind) : undefined;
-    if (!PICKLE_NAME.test(rel)) return scanUnnamed(out, kind, extraAllowed, rel);
-    if (!out || "issue" in out) return { format, issues: out ? [out.issue] : [] };
-    const issues = scanPickle(out.source, { extraAllowed }).issues;
-    return { format, issues: issues.map((i) => ({ ...i, evidence: `${kind}-compressed: ${i.evidence ?? i.message}` })) };
+  scan: async (file, format): Promise<FileScan> => {
+    const r = await scanCompressed(file, format);
+    return { format: r.format, issues: [...r.issues, ...appendedZip(file.src, file.rel, file.extraAllowed)] };
   },
 };
+
+async function scanCompressed({ src, head, rel, extraAllowed }: Parameters<FormatDef["scan"]>[0], format: FileScan["format"]): Promise<FileScan> {
+  const kind = sniffCompression(head, rel);
+  const out = kind ? await decompress(src, kind) : undefined;
+  if (!PICKLE_NAME.test(rel)) return scanUnnamed(out, kind, extraAllowed, rel);
+  if (!out || "issue" in out) return { format, issues: out ? [out.issue] : [] };
+  const issues = scanPickle(out.source, { extraAllowed }).issues;
+  return { format, issues: issues.map((i) => ({ ...i, evidence: `${kind}-compressed: ${i.evidence ?? i.message}` })) };
+}
+
+/**
+ * A zip appended to compressed data: joblib.load reads the stream at the front, Python's zipfile
+ * (Keras' `.keras` loader checks zipfile.is_zipfile, which looks at the end) reads the zip. Both are
+ * scanned; the polyglot itself is a finding. Only a zip with at least one readable entry counts, so
+ * four bytes of compressed data that happen to spell the end-record signature raise nothing.
+ */
+function appendedZip(src: ByteSource, rel: string, extraAllowed: ReadonlySet<string>): Issue[] {
+  const zipSrc = zipAfterPrefix(src);
+  if (!zipSrc) return [];
+  const zip = readZip(zipSrc);
+  if (zip.entries.length === 0) return [];
+  const inner = scanZipContainer(zipSrc, rel, extraAllowed).issues.map((i) => ({ ...i, evidence: `appended zip: ${i.evidence ?? i.message}` }));
+  return [
+    {
+      severity: "medium",
+      rule: "compression.polyglot",
+      message: "compressed data with a zip after it: joblib reads the stream, zipfile-based loaders (Keras) read the zip; both were scanned",
+      evidence: `${zip.entries.length} zip entries`,
+    },
+    ...inner,
+  ];
+}
+
+const ZIP_EOCD = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
+
+/**
+ * The zip at the end of `src` as its own source: as Python's zipfile does, the bytes in front of it
+ * are the end record's position less the central directory's declared size and offset.
+ */
+function zipAfterPrefix(src: ByteSource): ByteSource | undefined {
+  const tailLen = Math.min(src.size, 22 + 65_535);
+  const tail = src.read(src.size - tailLen, tailLen);
+  const at = tail.lastIndexOf(ZIP_EOCD);
+  if (at < 0 || at + 22 > tail.length) return undefined;
+  const prefix = src.size - tailLen + at - tail.readUInt32LE(at + 12) - tail.readUInt32LE(at + 16);
+  if (prefix <= 0 || prefix >= src.size) return undefined;
+  return { size: src.size - prefix, read: (pos, len) => src.read(prefix + Math.max(0, pos), Math.max(0, Math.min(len, src.size - prefix - pos))) };
+}
 
 /**
  * Compressed data under a name that does not say pickle (`clf.model`, `data.gz`): a pickle inside it
