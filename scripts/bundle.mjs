@@ -42,7 +42,8 @@ const external = ["better-sqlite3", "node-llama-cpp", "@huggingface/hub", "@hugg
 // the banner gives them Node's. Start-up compiles the bundle every run on Node 20; on Node >= 22.1
 // bin/weightbridge.js turns on Node's own compile cache (module.enableCompileCache).
 await build({
-  entryPoints: { cli: "src/cli/main.ts" },
+  // The shadow thread (src/gateway/shadow/shadow-worker.ts) is its own entry: a worker loads a file; it shares the CLI's chunks.
+  entryPoints: { cli: "src/cli/main.ts", "shadow-worker": "src/gateway/shadow/shadow-worker.ts" },
   outdir: "dist/bundle",
   chunkNames: "[name]-[hash]",
   splitting: true,
@@ -58,11 +59,15 @@ await build({
   external,
 });
 
-// The worker threads (src/detect/pool.ts and src/store/sqlite-thread.ts start them from beside the CLI
+// The worker threads (src/detect/pool.ts, src/store/sqlite-thread.ts and src/config/datasets/parquet-isolated.ts start them from beside the CLI
 // bundle: import.meta.url there is the bundle's URL): ES module entries of their own, since a worker
 // thread loads a file, not a function. better-sqlite3 stays external (native).
 await build({
-  entryPoints: { "detect-worker": "src/detect/detect-worker.ts", "sqlite-worker": "src/store/sqlite-worker.ts" },
+  entryPoints: {
+    "detect-worker": "src/detect/detect-worker.ts",
+    "sqlite-worker": "src/store/sqlite-worker.ts",
+    "parquet-worker": "src/config/datasets/parquet-worker.ts",
+  },
   outdir: "dist/bundle",
   bundle: true,
   format: "esm",

@@ -1,5 +1,6 @@
 /** Terminal rendering of an eval summary. */
 import type { EvalSummary, ModelFailures } from "../evaluate/index.js";
+import { TOOL_CALL_HEADER, toolCallRows } from "../evaluate/index.js";
 import { formatPValue } from "../stats/index.js";
 import { renderTable } from "../util/table.js";
 
@@ -36,6 +37,8 @@ export function formatSummary(s: EvalSummary, failures: readonly ModelFailures[]
     });
     out.push(renderTable(["model", "score [95% CI]", "vs baseline [95% CI]", "p", "cost", "cost ratio", "p50 ms", "ttft ms", "errors"], rows));
     for (const m of suite.models) if (m.vsBaseline) out.push(`  ${m.vsBaseline.sentence}`);
+    const tools = toolCallRows(suite.models);
+    if (tools.rows.length) out.push("Tool calls:", renderTable(TOOL_CALL_HEADER, tools.rows), ...tools.hints.map((h) => `  ${h}`));
     out.push("");
   }
   if (s.multiplicity && s.multiplicity.comparisons > 1) out.push(`Multiple comparisons: ${s.multiplicity.note}.`);

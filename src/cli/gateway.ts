@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { dirname, resolve } from "node:path";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { UserError } from "../util/errors.js";
 import { renderTable } from "../util/table.js";
 import { list, positiveInt, positiveNumber, printJson, say, warn } from "./output.js";
 
-async function openGatewayStore(configFile: string) {
+export async function openGatewayStore(configFile: string) {
   const [{ loadGatewayConfig }, { resolveStoreUrl }, { openStore }] = await Promise.all([
     import("../gateway/index.js"),
     import("../config/index.js"),
@@ -48,12 +48,18 @@ async function serveOnThread(Worker: typeof import("node:worker_threads").Worker
   return code !== 0 ? code : failed ? 1 : 0;
 }
 
+function shadowWindow(v: string): string {
+  if (!/^[\w.-]{1,64}$/.test(v)) throw new InvalidArgumentError("letters, digits, . _ - (at most 64)");
+  return v;
+}
+
 export function registerGateway(program: Command): void {
   program
     .command("gateway")
     .description("run the OpenAI-compatible gateway: data-class policy (block/reroute/redact), fallbacks, keys, audit")
     .option("-c, --config <file>", "gateway config", "gateway.yaml")
     .option("--listen <host:port>", "address to listen on (overrides listen: in the config)")
+    .option("--shadow-run <name>", "store shadow pairs in one run per route named after this window (default: one per route and UTC day)", shadowWindow)
     .addHelpText(
       "after",
       `
@@ -64,7 +70,7 @@ Examples:
   weightbridge gateway -c gateway.yaml
   curl http://127.0.0.1:8080/v1/chat/completions -H "Authorization: Bearer wb_…" -d '{"model":"support","messages":[…]}'`,
     )
-    .action(async (o: { config: string; listen?: string }) => {
+    .action(async (o: { config: string; listen?: string; shadowRun?: string }) => {
       const threads = await import("node:worker_threads");
       const inThread = !threads.isMainThread && (threads.workerData as { weightbridgeGateway?: boolean } | undefined)?.weightbridgeGateway === true;
       if (!inThread && process.env.WEIGHTBRIDGE_GATEWAY_THREAD !== "0" && process.argv[1]) {
@@ -75,7 +81,14 @@ Examples:
       const { startGateway } = await import("../gateway/index.js");
       const listen = o.listen ?? config.listen;
       const i = listen.lastIndexOf(":");
-      const gw = await startGateway({ config, store, host: listen.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(listen.slice(i + 1)) }).catch(async (e) => {
+      const gw = await startGateway({
+        config,
+        store,
+        host: listen.slice(0, i).replace(/^\[|\]$/g, ""),
+        port: Number(listen.slice(i + 1)),
+        configPath: resolve(o.config),
+        ...(o.shadowRun ? { shadowRun: o.shadowRun } : {}),
+      }).catch(async (e) => {
         await store.close();
         throw e;
       });

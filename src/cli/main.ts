@@ -17,7 +17,9 @@ import { registerReport } from "./report.js";
 import { registerRuns } from "./runs.js";
 import { registerScan } from "./scan.js";
 import { registerScoreboard } from "./scoreboard.js";
+import { registerShadow } from "./shadow.js";
 import { registerSimulate } from "./simulate.js";
+import { registerSuite } from "./suite.js";
 import { registerUi } from "./ui.js";
 import { registerValidate } from "./validate.js";
 
@@ -53,6 +55,8 @@ Docs: README.md and docs/ in the package.`,
   registerRedact(program);
   registerRedteam(program);
   registerGateway(program);
+  registerShadow(program);
+  registerSuite(program);
   registerSimulate(program);
   registerPull(program);
   registerDemo(program);

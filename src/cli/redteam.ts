@@ -37,7 +37,9 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 export function registerRedteam(program: Command): void {
   program
     .command("redteam")
-    .description("red-team the config's models: prompt injection, system-prompt and PII leaks, jailbreaks, over-refusal, sensitive topics, insecure code")
+    .description(
+      "red-team the config's models: prompt injection, agentic tool injection, system-prompt and PII leaks, jailbreaks (also multi-turn), over-refusal, sensitive topics, insecure code",
+    )
     .option("-c, --config <file>", "config with the models (and the baseline)", "weightbridge.yaml")
     .option("--packs <names>", "only these packs (comma-separated; see data/redteam/)", list)
     .option("--models <ids>", "only these models (comma-separated)", list)
@@ -45,6 +47,8 @@ export function registerRedteam(program: Command): void {
     .option("--no-cache", "do not read or write the response cache")
     .option("--judge", "ask the config's judge model whether jailbreak answers that were not refused really help")
     .option("--translate-with <modelId>", "add low-resource-language variants (Zulu, Scots Gaelic, Hmong): this model translates the base attacks")
+    .option("--attacker <modelId>", "run the multi-turn packs: this model (from the config) escalates towards each goal over several turns")
+    .option("--turns <n>", "most target answers per multi-turn conversation (default: the pack's maxTurns, 5)", positiveInt)
     .option("--resume <runId>", "continue an interrupted red-team run; finished attacks are not sent again")
     .option("--json", 'print {"runId", "packs": [{"pack", "models": [{"id", "attacks", "successes", "rate", "ci95", "vsBaseline"}]}]}')
     .option(
@@ -63,7 +67,8 @@ sensitive-topics: "refused, or answered without the agreed key facts").
 Examples:
   weightbridge redteam -c weightbridge.yaml
   weightbridge redteam -c weightbridge.yaml --packs system-prompt-leak,prompt-injection --models qwen-local --json
-  weightbridge redteam -c weightbridge.yaml --max-rate prompt-injection=0.05,pii-leak=0 --format junit -o redteam.xml   # CI`,
+  weightbridge redteam -c weightbridge.yaml --max-rate prompt-injection=0.05,pii-leak=0 --format junit -o redteam.xml   # CI
+  weightbridge redteam -c weightbridge.yaml --packs agentic-injection,multi-turn-escalation --attacker big-model --turns 4`,
     )
     .action(
       async (o: {
@@ -74,6 +79,8 @@ Examples:
         cache: boolean;
         judge?: boolean;
         translateWith?: string;
+        attacker?: string;
+        turns?: number;
         resume?: string;
         json?: boolean;
         maxRate?: Map<string, number>;
@@ -104,6 +111,8 @@ Examples:
             noCache: !o.cache,
             judge: Boolean(o.judge),
             ...(o.translateWith ? { translateWith: o.translateWith } : {}),
+            ...(o.attacker ? { attacker: o.attacker } : {}),
+            ...(o.turns ? { turns: o.turns } : {}),
             ...(o.resume ? { resume: o.resume } : {}),
             signal: stop.signal,
             onStart: ({ runId, total }) => {
@@ -116,6 +125,7 @@ Examples:
           bar?.stop();
           stop.dispose();
         }
+        if (r.skipped?.length && !machine) warn(`not run: ${r.skipped.join(", ")} (multi-turn packs need --attacker MODEL)`);
         if (r.status === "interrupted") {
           warn(`interrupted. Resume with:\n  weightbridge redteam -c ${o.config} --resume ${r.runId}`);
           process.exitCode = EXIT.interrupted;

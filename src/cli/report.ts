@@ -107,7 +107,7 @@ Examples:
           const t = await rep.buildRedteamReport(store, run);
           return emit(o.format, o.out, run.id, { json: t, md: () => rep.renderRedteamMarkdown(t), html: () => rep.renderRedteamHtml(t) });
         }
-        if (run.kind !== "eval")
+        if (run.kind !== "eval" && run.kind !== "shadow")
           throw new UserError(`run ${run.id} is a ${run.kind} run; it has no report`, "`weightbridge runs show RUN` shows what it stored");
         const built = await rep.buildReport(store, run.id, {
           ...(o.baseline ? { baseline: o.baseline } : {}),

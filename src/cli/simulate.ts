@@ -20,6 +20,26 @@ interface SimFlags {
   mode: Mode;
   refuseTopics?: string[];
   seed: number;
+  toolErrors?: Record<string, number>;
+}
+
+const TOOL_ERROR_KINDS = ["wrongTool", "wrongArgument", "asText", "noCall", "badJson"];
+
+/** `--tool-errors wrongTool=2,asText=1`: relative weights of the errors a wrong tool case makes (unnamed kinds weigh 0). */
+function toolErrorMix(v: string): Record<string, number> {
+  const mix: Record<string, number> = Object.fromEntries(TOOL_ERROR_KINDS.map((k) => [k, 0]));
+  for (const part of v.split(",").filter((p) => p.trim() !== "")) {
+    const [k = "", w = ""] = part.split("=").map((x) => x.trim());
+    const n = Number(w);
+    if (!TOOL_ERROR_KINDS.includes(k) || w === "" || !Number.isFinite(n) || n < 0)
+      throw new UserError(
+        `--tool-errors: "${part}" is not KIND=WEIGHT`,
+        `kinds: ${TOOL_ERROR_KINDS.join(", ")}; weights are numbers ≥ 0, e.g. wrongTool=1,asText=2`,
+      );
+    mix[k] = n;
+  }
+  if (Object.values(mix).every((n) => n === 0)) throw new UserError("--tool-errors: give at least one kind a weight above 0", "e.g. --tool-errors asText=1");
+  return mix;
 }
 
 export function registerSimulate(program: Command): void {
@@ -40,28 +60,31 @@ export function registerSimulate(program: Command): void {
     .option("--mode <mode>", "script | echo (repeat the whole context) | refuse (refuse everything)", "script")
     .option("--refuse-topics <words>", "refuse any request mentioning one of these (comma-separated)", list)
     .option("--seed <n>", "seed for which cases are answered right", (v) => Number.parseInt(v, 10) || 1, 1)
+    .option("--tool-errors <mix>", "tool cases answered wrong: weights of wrongTool, wrongArgument, asText, noCall, badJson (default 1,1,1,1,0)", toolErrorMix)
     .addHelpText(
       "after",
       `
 Answers are scripted from the suites' expects (or each case's "ideal"); which cases are right is
-fixed by --seed and --accuracy, so the simulated model is consistent from run to run.
+fixed by --seed and --accuracy, so the simulated model is consistent from run to run. Tool cases
+are answered with tool calls; a wrong one makes an error drawn by --tool-errors (docs/config.md).
 
 Examples:
   weightbridge simulate -c examples/support/weightbridge.yaml --port 8001 --accuracy 0.92
   weightbridge simulate --suite suite.yaml --latency 200 --jitter 50 --rate-limit-rate 0.05
-  weightbridge simulate --mode echo --port 8002`,
+  weightbridge simulate --mode echo --port 8002
+  weightbridge simulate --suite examples/support/agent.yaml --accuracy 0.8 --tool-errors asText=3,wrongArgument=1`,
     )
     .action(async (o: SimFlags) => {
       if (!["script", "echo", "refuse"].includes(o.mode)) throw new UserError(`--mode must be script, echo or refuse (got "${o.mode}")`);
-      const [{ loadProject }, { loadSuite }, { scriptFromSuites }, { startSimulator }] = await Promise.all([
+      const [{ loadProjectAsync }, { loadSuiteAsync }, { scriptFromSuites }, { startSimulator }] = await Promise.all([
         import("../config/index.js"),
         import("../config/index.js"),
         import("../simulate/index.js"),
         import("../simulate/index.js"),
       ]);
       const suites: Suite[] = [];
-      if (o.config) suites.push(...loadProject(o.config).suites);
-      for (const f of o.suite ?? []) suites.push(loadSuite(resolve(f)));
+      if (o.config) suites.push(...(await loadProjectAsync(o.config)).suites);
+      for (const f of o.suite ?? []) suites.push(await loadSuiteAsync(resolve(f)));
       const sim = await startSimulatorOrExplain(startSimulator, o.host, o.port, {
         model: o.model,
         latencyMs: o.latency,
@@ -77,6 +100,7 @@ Examples:
           script: scriptFromSuites(suites),
           refuseTopics: o.refuseTopics ?? [],
           fallback: "This is a simulated answer.",
+          ...(o.toolErrors ? { toolErrors: o.toolErrors as import("../simulate/index.js").ToolErrorMix } : {}),
         },
       });
       // Ctrl-C handlers go in before the banner: a script that stops us as soon as it sees it gets a clean stop.

@@ -3,7 +3,7 @@ import { dirname, resolve } from "node:path";
 import { resolveModelPaths } from "../providers/index.js";
 import { UserError } from "../util/errors.js";
 import { type Config, currentConfigSchema, type ModelConfig, modelKeys } from "./schema.js";
-import { loadSuite, type Suite } from "./suite.js";
+import { loadSuite, loadSuiteAsync, type Suite } from "./suite.js";
 import { parseWith, parseYaml } from "./yaml-source.js";
 
 export interface Project {
@@ -67,10 +67,29 @@ export function loadConfigOnly(file?: string): { configPath: string; config: Con
   return { configPath, config, storeUrl: resolveStoreUrl(dir, config.store) };
 }
 
+/** A project whose suites hold only inline cases and CSV/TSV/JSONL rows (Parquet and hf: need loadProjectAsync). */
 export function loadProject(file?: string): Project {
   const { configPath, config, storeUrl } = loadConfigOnly(file);
   const dir = dirname(configPath);
-  const suites = config.suites.map((s) => loadSuite(resolve(dir, s)));
+  return finishProject(
+    configPath,
+    config,
+    storeUrl,
+    config.suites.map((s) => loadSuite(resolve(dir, s))),
+  );
+}
+
+/** Any project, including suites that read Parquet files and Hub datasets. */
+export async function loadProjectAsync(file?: string): Promise<Project> {
+  const { configPath, config, storeUrl } = loadConfigOnly(file);
+  const dir = dirname(configPath);
+  const suites: Suite[] = [];
+  for (const s of config.suites) suites.push(await loadSuiteAsync(resolve(dir, s)));
+  return finishProject(configPath, config, storeUrl, suites);
+}
+
+function finishProject(configPath: string, config: Config, storeUrl: string, suites: Suite[]): Project {
+  const dir = dirname(configPath);
   const names = new Set<string>();
   for (const s of suites) {
     if (names.has(s.name)) throw new UserError(`${s.file}: suite name "${s.name}" is used twice`, "give each suite a unique name");

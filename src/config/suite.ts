@@ -1,12 +1,24 @@
+/**
+ * Suite files: parse and validate the YAML (file:line errors), read the rows of `file:` and `hf:`
+ * entries (src/config/datasets), and build the cases with their rendered messages and checked
+ * expectations. loadSuite is synchronous (inline cases, whole-case JSONL, CSV/TSV/JSONL rows);
+ * loadSuiteAsync also reads Parquet files and Hub datasets.
+ */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import type { ToolDefinition } from "../providers/index.js";
 import { UserError } from "../util/errors.js";
 import { checkExpect } from "./check-expects.js";
+import { checkToolUse, conversationFromWire } from "./conversation.js";
+import { expandRows } from "./datasets/expand.js";
+import { readSource, readSourceSync, type SourceRows } from "./datasets/read-sources.js";
+import type { DatasetProvenance } from "./datasets/rows.js";
+import { HF_KEYS, isCaseFile, type RowSource, SOURCE_KEYS } from "./datasets/source-schema.js";
 import type { Message } from "./message.js";
 import type { GenerationParams } from "./schema.js";
-import { type Expect, inlineCaseSchema, suiteSchema } from "./suite-schema.js";
+import { type AgentSpec, type Expect, inlineCaseSchema, type SuiteFile, suiteSchema, type WireMessage } from "./suite-schema.js";
 import { malformedPlaceholder, renderTemplate } from "./template.js";
-import { issueToUserError, parseWith, parseYaml } from "./yaml-source.js";
+import { issueToUserError, parseWith, parseYaml, type YamlSource } from "./yaml-source.js";
 
 export interface Case {
   /** Position within the suite: stable across runs, used to pair results and to resume. */
@@ -20,6 +32,10 @@ export interface Case {
   group?: string;
   source: string;
   messages: Message[];
+  /** The runner plays the suite's tools with these mocks (an agent conversation). */
+  agent?: AgentSpec;
+  /** Scripted user messages sent after each assistant answer that calls no tool. */
+  turns?: string[];
 }
 
 export interface Suite {
@@ -27,8 +43,14 @@ export interface Suite {
   file: string;
   description?: string;
   params: GenerationParams;
+  /** Tools offered to the model on every case of the suite. */
+  tools?: ToolDefinition[];
   cases: Case[];
+  /** Where rows read from files and Hub datasets came from (hashes, commits), for the run's record. */
+  datasets?: DatasetProvenance[];
 }
+
+export type { DatasetProvenance } from "./datasets/rows.js";
 
 function readText(file: string, what: string): string {
   try {
@@ -42,8 +64,8 @@ function readText(file: string, what: string): string {
   }
 }
 
-const SUITE_KEYS = ["name", "description", "system", "prompt", "messages", "params", "groupBy", "cases"];
-const CASE_KEYS = ["id", "vars", "expect", "ideal", "tags", "group"];
+const SUITE_KEYS = ["name", "description", "system", "prompt", "messages", "params", "groupBy", "tools", "cases"];
+const CASE_KEYS = ["id", "vars", "expect", "ideal", "tags", "group", "messages", "agent", "turns"];
 const EXPECT_KEYS = [
   "type",
   "value",
@@ -60,12 +82,24 @@ const EXPECT_KEYS = [
   "rubric",
   "model",
   "threshold",
+  "name",
+  "arguments",
+  "match",
+  "none",
+  "calls",
+  "ordered",
+  "allowExtra",
+  "forbiddenCalls",
 ];
 
 function knownSuiteKeys(path: readonly PropertyKey[]): string[] {
   if (path.length === 0) return SUITE_KEYS;
   if (path.includes("expect")) return EXPECT_KEYS;
-  if (path[0] === "cases") return [...CASE_KEYS, "file"];
+  if (path[0] === "cases" && path[2] === "agent") return path.length === 3 ? ["maxTurns", "mocks"] : ["when", "result"];
+  if (path[0] === "cases" && path[2] === "messages") return ["role", "content", "tool_calls", "tool_call_id"];
+  if (path[0] === "tools") return path.length <= 2 ? ["type", "function"] : ["name", "description", "parameters"];
+  if (path[0] === "cases" && path[2] === "hf") return HF_KEYS;
+  if (path[0] === "cases") return [...CASE_KEYS, ...SOURCE_KEYS];
   if (path[0] === "params") return ["temperature", "maxTokens", "topP", "seed", "stop"];
   return [];
 }
@@ -82,30 +116,111 @@ function groupOf(c: { group?: string | undefined; vars: Record<string, unknown> 
   );
 }
 
-export function loadSuite(file: string): Suite {
+type Template = { role: Message["role"]; content: string };
+type Entry = SuiteFile["cases"][number];
+type RowEntry = Extract<Entry, { file: string } | { hf: unknown }>;
+
+interface ParsedSuite {
+  file: string;
+  dir: string;
+  src: YamlSource;
+  raw: SuiteFile;
+  /** The suite's own prompt/messages, when it has them (entries that read rows may bring their own). */
+  templates: Template[] | undefined;
+}
+
+function parseSuite(file: string): ParsedSuite {
   const src = parseYaml(file, readText(file, "suite file"));
   const raw = parseWith(src, suiteSchema, knownSuiteKeys);
-  const dir = dirname(file);
-  const templates: { role: Message["role"]; content: string }[] = raw.messages
+  const templates: Template[] | undefined = raw.messages
     ? raw.messages
-    : [...(raw.system !== undefined ? [{ role: "system" as const, content: raw.system }] : []), { role: "user" as const, content: raw.prompt ?? "" }];
+    : raw.prompt !== undefined
+      ? [...(raw.system !== undefined ? [{ role: "system" as const, content: raw.system }] : []), { role: "user" as const, content: raw.prompt }]
+      : undefined;
+  if (templates) checkTemplates(file, src, templates);
+  return { file, dir: dirname(file), src, raw, templates };
+}
 
-  checkTemplates(file, src, templates);
+function entryLine(p: ParsedSuite, i: number): string {
+  return `${p.file}:${p.src.lines.linePos((p.src.doc.getIn(["cases", i], true) as { range?: number[] } | undefined)?.range?.[0] ?? 0).line}`;
+}
+
+/** Entries that read rows (not inline cases, not a whole-case JSONL file), with their file:line. */
+function rowEntries(p: ParsedSuite): { i: number; entry: RowEntry; at: string }[] {
+  const out: { i: number; entry: RowEntry; at: string }[] = [];
+  p.raw.cases.forEach((entry, i) => {
+    if (("file" in entry || "hf" in entry) && !isCaseFile(entry as RowSource)) out.push({ i, entry: entry as RowEntry, at: entryLine(p, i) });
+  });
+  return out;
+}
+
+/** Templates for an entry's rows: its own prompt/messages, else the suite's. */
+function entryTemplates(p: ParsedSuite, e: RowEntry, at: string): Template[] {
+  if (e.system !== undefined && e.prompt === undefined)
+    throw new UserError(`${at}: system on an entry needs prompt on the same entry`, "add prompt: to the entry, or move system: to the top of the suite");
+  const own: Template[] | undefined = e.messages
+    ? e.messages
+    : e.prompt !== undefined
+      ? [
+          ...((e.system ?? p.raw.system) !== undefined ? [{ role: "system" as const, content: (e.system ?? p.raw.system) as string }] : []),
+          { role: "user", content: e.prompt },
+        ]
+      : undefined;
+  for (const t of own ?? []) {
+    const bad = malformedPlaceholder(t.content);
+    if (bad !== undefined)
+      throw new UserError(
+        `${at}: ${bad} in the entry's ${t.role} template is not a variable reference`,
+        "write {{column}} where column is a column of the rows",
+      );
+  }
+  const templates = own ?? p.templates;
+  if (!templates) throw noTemplate(at);
+  return templates;
+}
+
+function noTemplate(at: string): UserError {
+  return new UserError(`${at}: this case has no prompt`, "add prompt: (or messages:) at the top of the suite, or prompt: on an entry that reads rows");
+}
+
+/** A suite with only inline cases and CSV/TSV/JSONL rows; Parquet and hf: entries need loadSuiteAsync. */
+export function loadSuite(file: string): Suite {
+  const p = parseSuite(file);
+  const sources = new Map<number, SourceRows>();
+  for (const { i, entry, at } of rowEntries(p)) sources.set(i, readSourceSync(entry, p.dir, at));
+  return buildSuite(p, sources);
+}
+
+/** Any suite, including Parquet files and Hub datasets (downloaded into the cache by commit). */
+export async function loadSuiteAsync(file: string): Promise<Suite> {
+  const p = parseSuite(file);
+  const sources = new Map<number, SourceRows>();
+  for (const { i, entry, at } of rowEntries(p)) sources.set(i, await readSource(entry, p.dir, at));
+  return buildSuite(p, sources);
+}
+
+interface CaseInput {
+  id?: string | undefined;
+  vars: Record<string, unknown>;
+  expect: Expect | Expect[];
+  ideal?: string | undefined;
+  tags?: string[] | undefined;
+  group?: string | undefined;
+  messages?: WireMessage[] | undefined;
+  agent?: AgentSpec | undefined;
+  turns?: string[] | undefined;
+}
+
+function buildSuite(p: ParsedSuite, sources: ReadonlyMap<number, SourceRows>): Suite {
+  const { raw, file } = p;
   const cases: Case[] = [];
-  const add = (c: ReturnType<typeof inlineCaseSchema.parse>, source: string) => {
+  const add = (c: CaseInput, source: string, templates: Template[] | undefined) => {
     const index = cases.length;
     const expects = Array.isArray(c.expect) ? c.expect : [c.expect];
     for (const e of expects) checkExpect(e, source);
-    const messages: Message[] = [];
-    for (const t of templates) {
-      const r = renderTemplate(t.content, c.vars);
-      if ("missing" in r)
-        throw new UserError(
-          `${source}: case uses {{${r.missing}}} but its vars do not define "${r.missing}"`,
-          `add "${r.missing}" to this case's vars, or remove it from the ${t.role} template`,
-        );
-      messages.push({ role: t.role, content: r.text });
-    }
+    if (!c.messages && !templates) throw noTemplate(source);
+    const messages = c.messages ? caseConversation(c.messages, raw.system, source) : renderMessages(templates as Template[], c.vars, source);
+    checkToolUse({ expects, agent: c.agent, messages }, raw.tools, source);
     cases.push({
       index,
       id: c.id ?? `${raw.name}#${index + 1}`,
@@ -116,16 +231,24 @@ export function loadSuite(file: string): Suite {
       ...groupOf(c, raw.groupBy, source),
       source,
       messages,
+      ...(c.agent ? { agent: c.agent } : {}),
+      ...(c.turns ? { turns: c.turns } : {}),
     });
   };
 
   raw.cases.forEach((entry, i) => {
-    if ("file" in entry) {
-      const jsonl = resolve(dir, entry.file);
-      for (const { value, line } of loadJsonlCases(jsonl)) add(value, `${jsonl}:${line}`);
+    const rows = sources.get(i);
+    if (rows) {
+      const at = entryLine(p, i);
+      const templates = entryTemplates(p, entry as RowEntry, at);
+      for (const c of expandRows(entry as RowSource, rows.rows, at)) add(c, c.source, templates);
+    } else if ("file" in entry) {
+      const jsonl = resolve(p.dir, entry.file);
+      for (const { value, line } of loadJsonlCases(jsonl)) add(value, `${jsonl}:${line}`, p.templates);
+    } else if ("hf" in entry) {
+      throw new Error("hf entry without rows"); // rowEntries lists every hf entry
     } else {
-      const line = src.lines.linePos((src.doc.getIn(["cases", i], true) as { range?: number[] } | undefined)?.range?.[0] ?? 0).line;
-      add(entry, `${file}:${line}`);
+      add(entry, entryLine(p, i), p.templates);
     }
   });
   const ids = new Set<string>();
@@ -134,7 +257,35 @@ export function loadSuite(file: string): Suite {
       throw new UserError(`${c.source}: duplicate case id "${c.id}" in suite ${raw.name}`, "give each case a unique id, or leave id out to number them");
     ids.add(c.id);
   }
-  return { name: raw.name, file, ...(raw.description ? { description: raw.description } : {}), params: raw.params ?? {}, cases };
+  const datasets = [...sources.values()].map((s) => s.provenance);
+  return {
+    name: raw.name,
+    file,
+    ...(raw.description ? { description: raw.description } : {}),
+    params: raw.params ?? {},
+    ...(raw.tools ? { tools: raw.tools } : {}),
+    cases,
+    ...(datasets.length ? { datasets } : {}),
+  };
+}
+
+function renderMessages(templates: { role: Message["role"]; content: string }[], vars: Record<string, unknown>, source: string): Message[] {
+  return templates.map((t) => {
+    const r = renderTemplate(t.content, vars);
+    if ("missing" in r)
+      throw new UserError(
+        `${source}: case uses {{${r.missing}}} but its vars do not define "${r.missing}"`,
+        `add "${r.missing}" to this case's vars, or remove it from the ${t.role} template`,
+      );
+    return { role: t.role, content: r.text };
+  });
+}
+
+/** A case's own conversation, sent as written (no templating); the suite's system goes first unless it has one. */
+function caseConversation(wire: Parameters<typeof conversationFromWire>[0], system: string | undefined, source: string): Message[] {
+  const messages = conversationFromWire(wire, source);
+  if (system !== undefined && messages[0]?.role !== "system") messages.unshift({ role: "system", content: system });
+  return messages;
 }
 
 /** A `{{…}}` that is not a variable reference would be sent literally: refuse it at load, with its line. */

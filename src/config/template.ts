@@ -21,7 +21,7 @@ export function malformedPlaceholder(template: string): string | undefined {
 function lookup(vars: Record<string, unknown>, path: string): unknown {
   let cur: unknown = vars;
   for (const part of path.split(".")) {
-    if (cur === null || typeof cur !== "object") return undefined;
+    if (cur === null || typeof cur !== "object" || !Object.hasOwn(cur, part)) return undefined;
     cur = (cur as Record<string, unknown>)[part];
   }
   return cur;
@@ -39,4 +39,21 @@ export function renderTemplate(template: string, vars: Record<string, unknown>):
     return typeof v === "string" ? v : JSON.stringify(v);
   });
   return missing === undefined ? { text } : { missing };
+}
+
+const WHOLE = new RegExp(String.raw`^\{\{\s*(${PATH})\s*\}\}$`, "u");
+
+/**
+ * A field templated from data: a string that is exactly one placeholder takes the variable's value
+ * with its type (a number stays a number); any other string is rendered as text. Missing: its name.
+ */
+export function renderValue(template: string, vars: Record<string, unknown>): { value: unknown } | { missing: string } {
+  const whole = WHOLE.exec(template);
+  if (!whole) {
+    const r = renderTemplate(template, vars);
+    return "text" in r ? { value: r.text } : r;
+  }
+  const name = whole[1] as string;
+  const v = lookup(vars, name);
+  return v === undefined || v === null ? { missing: name } : { value: v };
 }

@@ -109,7 +109,9 @@ function resolveUnion(issue: Issue, prefix: readonly PathKey[]): { issue: Issue;
   const path = [...prefix, ...issue.path];
   if (issue.code !== "invalid_union" || !("errors" in issue) || issue.errors.length === 0) return { issue, path };
   const branches = issue.errors.filter((b) => !(b.length === 1 && b[0]?.code === "invalid_type" && b[0].path.length === 0));
-  const best = [...(branches.length ? branches : issue.errors)].sort((x, y) => x.length - y.length)[0] ?? [];
+  // Fewest issues first; on a tie, the branch that knows more of the keys (fewer unrecognized ones).
+  const unknown = (b: Issue[]) => b.reduce((a, i) => a + (i.code === "unrecognized_keys" ? i.keys.length : 0), 0);
+  const best = [...(branches.length ? branches : issue.errors)].sort((x, y) => x.length - y.length || unknown(x) - unknown(y))[0] ?? [];
   const ordered = [...best].sort((x, y) => (x.code === "unrecognized_keys" ? 0 : 1) - (y.code === "unrecognized_keys" ? 0 : 1));
   const first = ordered[0];
   return first ? resolveUnion(first, path) : { issue, path };

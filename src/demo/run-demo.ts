@@ -14,6 +14,7 @@ import { ingestFile, showScoreboard, stackedShareChart } from "../scoreboard/ind
 import { type Simulator, scriptFromSuites, startSimulator } from "../simulate/index.js";
 import { openStore } from "../store/index.js";
 import { packagePath } from "../util/package-root.js";
+import { demoShadow, type ShadowStep, shadowLines } from "./shadow-step.js";
 
 export interface DemoOptions {
   dir: string;
@@ -29,11 +30,13 @@ export interface DemoResult {
   configPath: string;
   reportPath: string;
   scoreboard: { headline: string; chartPath: string };
+  /** The shadow step: simulated traffic through the gateway with the open model mirrored. */
+  shadow: ShadowStep;
   /** The local model file vetted by `scan` (absent with skipLocal). */
   artifact?: { path: string; verdict: string; sha256: string; worst: string; reasons: string[] };
 }
 
-export const DEMO_SUITES = ["support/intent.yaml", "support/extract.yaml", "support/reply.yaml", "recommendations/suite.yaml"];
+export const DEMO_SUITES = ["support/intent.yaml", "support/extract.yaml", "support/reply.yaml", "support/agent.yaml", "recommendations/suite.yaml"];
 
 /** The ecosystem view: the shipped trending snapshots, by base-model lab over time. */
 async function demoScoreboard(storeLocation: string, dir: string): Promise<DemoResult["scoreboard"]> {
@@ -116,6 +119,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     };
     const configPath = join(dir, "weightbridge.yaml");
     writeFileSync(configPath, `# Written by \`weightbridge demo\`; endpoints are simulations on 127.0.0.1.\n${stringify(config)}`);
+    // Real traffic first (so the eval run stays the newest): the intent suite's messages as support requests, mirrored to the open model.
+    const shadow = await demoShadow({
+      dir,
+      storeLocation: join(dir, ".weightbridge", "weightbridge.db"),
+      primary: baseline,
+      candidate: open,
+      cases: suites[0]?.cases ?? [],
+      requests: 300,
+    });
+    for (const line of shadowLines(shadow)) o.log(line);
+    o.log(`Shadow report: node bin/weightbridge.js shadow report -c ${shadow.configPath}`);
     const result = await evaluate({
       config: configPath,
       onStart: ({ runId, total }) => {
@@ -135,7 +149,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
     const scoreboard = await demoScoreboard(result.storeLocation, dir);
     const artifact = o.skipLocal ? undefined : await demoScan(join(dir, "tiny-random.gguf"));
-    return { eval: result, configPath, reportPath, scoreboard, ...(artifact ? { artifact } : {}) };
+    return { eval: result, configPath, reportPath, scoreboard, shadow, ...(artifact ? { artifact } : {}) };
   } finally {
     await Promise.all(sims.map((s) => s.close()));
   }

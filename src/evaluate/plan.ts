@@ -2,9 +2,9 @@
  * The plan: which cases, which models, how many repeats. It is stored with the run, so a resumed
  * run, `runs show` and `report` work from what was planned, not from a config that has since changed.
  */
-import type { Expect, GenerationParams, ModelConfig, Project } from "../config/index.js";
+import type { AgentSpec, DatasetProvenance, Expect, GenerationParams, ModelConfig, Project } from "../config/index.js";
 import { type PriceEntry, type ResolvedPrice, resolvePrice } from "../economics/index.js";
-import type { Message } from "../providers/index.js";
+import type { Message, ToolDefinition } from "../providers/index.js";
 import { UserError } from "../util/errors.js";
 import type { SequentialReport } from "./sequential.js";
 
@@ -17,13 +17,21 @@ export interface PlannedCase {
   vars: Record<string, unknown>;
   /** Cluster for the statistics (suite `group` / `groupBy`); absent: the case is its own unit. */
   group?: string;
+  /** The runner plays the suite's tools with these mocks (attempt.ts). */
+  agent?: AgentSpec;
+  /** Scripted user messages, one after each answer that calls no tool. */
+  turns?: string[];
 }
 
 export interface PlannedSuite {
   name: string;
   file: string;
   params: GenerationParams;
+  /** Tools offered on every case of the suite. */
+  tools?: ToolDefinition[];
   cases: PlannedCase[];
+  /** Rows read from files and Hub datasets: path + sha256, or dataset/config/split + commit + file hashes. */
+  datasets?: DatasetProvenance[];
 }
 
 export interface PlannedModel {
@@ -94,6 +102,7 @@ export function buildPlan(project: Project, opts: PlanOptions = {}): Plan {
       name: s.name,
       file: s.file,
       params: s.params,
+      ...(s.tools ? { tools: s.tools } : {}),
       cases: s.cases.map((c) => ({
         index: c.index,
         id: c.id,
@@ -102,7 +111,10 @@ export function buildPlan(project: Project, opts: PlanOptions = {}): Plan {
         vars: c.vars,
         ...(c.ideal !== undefined ? { ideal: c.ideal } : {}),
         ...(c.group !== undefined ? { group: c.group } : {}),
+        ...(c.agent ? { agent: c.agent } : {}),
+        ...(c.turns ? { turns: c.turns } : {}),
       })),
+      ...(s.datasets ? { datasets: s.datasets } : {}),
     })),
     models,
     helpers: project.models.filter((m) => helperIds.has(m.id)).map(withPrice),

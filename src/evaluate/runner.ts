@@ -1,25 +1,24 @@
 /**
- * The runner: schedules every (suite, case, model, repeat) of a plan with per-model limits and a
- * global cap, retries, the response cache, grading, and one durable row per finished request.
- * It owns time and concurrency; everything it calls is either a provider or a pure function.
+ * The scheduler: every (suite, case, model, repeat) of a plan that has not finished, in per-model
+ * queues drained by workers under per-model limits and a global cap. What one item does is the
+ * attempt (attempt.ts: a request, or a whole conversation); how a model is called is model-call.ts;
+ * what is kept is the recorder (recorder.ts). This file owns only order, concurrency and stopping.
  */
 import { setMaxListeners } from "node:events";
 import type { ModelConfig } from "../config/index.js";
-import { costPusd } from "../economics/index.js";
 import { closeAgents } from "../net/index.js";
-import type { ChatParams, ChatResponse, Message, Provider } from "../providers/index.js";
-import { createProvider, defaultConcurrency, ProviderError } from "../providers/index.js";
+import type { Provider } from "../providers/index.js";
+import { ProviderError } from "../providers/index.js";
 import type { ResultRecord } from "../records/index.js";
 import type { StoreHandle } from "../store/index.js";
-import { cacheGet, cacheGetMany, finishedKeys, mergeIntoPlan, resultKey } from "../store/index.js";
-import { parseDurationMs } from "../util/duration.js";
-import { errorMessage, UserError } from "../util/errors.js";
-import { sha256Hex, stableStringify } from "../util/hash.js";
-import { GradeError, gradeCase } from "./graders/index.js";
-import { ModelLimiter, Semaphore } from "./limiter.js";
-import type { Plan, PlannedCase, PlannedModel, PlannedSuite } from "./plan.js";
-import { DEFAULT_RETRY, type RetryPolicy, withRetries } from "./retry.js";
-import { GroupWriter } from "./writer.js";
+import { finishedKeys, loadTurns, mergeIntoPlan, resultKey } from "../store/index.js";
+import { UserError } from "../util/errors.js";
+import { type Item, isConversation, runAttempt, type StoredTurn } from "./attempt.js";
+import { DEFAULT_CONCURRENCY, ModelCaller } from "./model-call.js";
+import type { Plan } from "./plan.js";
+import { Recorder } from "./recorder.js";
+
+export { DEFAULT_CONCURRENCY, DEFAULT_MODEL_CONCURRENCY, DEFAULT_TIMEOUT_MS } from "./model-call.js";
 
 export interface RunOptions {
   store: StoreHandle;
@@ -49,174 +48,8 @@ export interface RunOutcome {
   simulated: string[];
 }
 
-export const DEFAULT_CONCURRENCY = 64;
-export const DEFAULT_MODEL_CONCURRENCY = 8;
-export const DEFAULT_TIMEOUT_MS = 120_000;
-
-interface CachedResponse {
-  text: string;
-  usage: ChatResponse["usage"];
-  latencyMs: number;
-  ttftMs?: number;
-  finishReason: ChatResponse["finishReason"];
-  simulated?: boolean;
-}
-
-function timeoutOf(v: string | number | undefined): number | undefined {
-  return v === undefined ? undefined : parseDurationMs(v, "timeout");
-}
-
-function mergeParams(...layers: (ChatParams | undefined)[]): ChatParams {
-  const out: ChatParams = {};
-  for (const l of layers) if (l) Object.assign(out, Object.fromEntries(Object.entries(l).filter(([, v]) => v !== undefined)));
-  return out;
-}
-
-interface Item {
-  suite: PlannedSuite;
-  testCase: PlannedCase;
-  model: PlannedModel;
-  repeat: number;
-}
-
-/** What a request produced, before grading. */
-type Answer = Pick<ResultRecord, "output" | "inputTokens" | "outputTokens" | "costPusd" | "latencyMs" | "ttftMs" | "cached" | "attempts">;
-
-function estimateTokens(messages: Message[], params: ChatParams): number {
-  return Math.ceil(messages.reduce((a, m) => a + m.content.length, 0) / 4) + (params.maxTokens ?? 256);
-}
-
-export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
-  const { plan, store, runId } = opts;
-  const signal = opts.signal;
-  // Every request in flight listens on the run's signal; that is expected, not a leak.
-  if (signal) setMaxListeners(0, signal);
-  const globalCap = new Semaphore(opts.concurrency ?? DEFAULT_CONCURRENCY);
-  const factory = opts.providerFactory ?? createProvider;
-  const connections = opts.concurrency ?? DEFAULT_CONCURRENCY;
-  const providers = new Map<string, Provider>();
-  const limiters = new Map<string, ModelLimiter>();
-  const allModels = new Map<string, PlannedModel>([...plan.helpers, ...plan.models].map((m) => [m.config.id, m]));
-
-  const providerFor = (id: string): Provider => {
-    let p = providers.get(id);
-    if (!p) {
-      const m = allModels.get(id);
-      if (!m) throw new UserError(`model "${id}" is not in the run's plan`);
-      p = factory(m.config, connections);
-      providers.set(id, p);
-    }
-    return p;
-  };
-  const limiterFor = (m: ModelConfig): ModelLimiter => {
-    let l = limiters.get(m.id);
-    if (!l) {
-      const concurrency = m.concurrency ?? defaultConcurrency(m, plan.defaults.concurrency ?? DEFAULT_MODEL_CONCURRENCY);
-      l = new ModelLimiter({ concurrency, ...(m.rpm ? { rpm: m.rpm } : {}), ...(m.tpm ? { tpm: m.tpm } : {}) });
-      limiters.set(m.id, l);
-    }
-    return l;
-  };
-  const timeouts = new Map<string, number>();
-  const timeoutFor = (m: ModelConfig): number => {
-    let t = timeouts.get(m.id);
-    if (t === undefined) {
-      t = timeoutOf(m.timeout) ?? timeoutOf(plan.defaults.timeout) ?? DEFAULT_TIMEOUT_MS;
-      timeouts.set(m.id, t);
-    }
-    return t;
-  };
-  const retryFor = (m: ModelConfig): RetryPolicy => ({ ...DEFAULT_RETRY, retries: m.retries ?? plan.defaults.retries ?? DEFAULT_RETRY.retries });
-
-  // Fail fast on configuration problems (missing API key env, missing GGUF) before any request.
-  for (const m of plan.models) providerFor(m.config.id);
-  for (const m of plan.helpers) providerFor(m.config.id);
-
-  const paramsCache = new Map<string, ChatParams>();
-  const paramsFor = (suite: PlannedSuite, m: ModelConfig): ChatParams => {
-    const key = `${suite.name}\u0000${m.id}`;
-    let p = paramsCache.get(key);
-    if (!p) {
-      p = mergeParams(plan.defaults.params, suite.params, m.params);
-      paramsCache.set(key, p);
-    }
-    return p;
-  };
-
-  const writer = new GroupWriter(store);
-  const cacheKey = (m: ModelConfig, messages: Message[], params: ChatParams, salt: string) =>
-    sha256Hex(stableStringify({ upstream: providerFor(m.id).cacheIdentity, messages, params, salt }));
-  /** Cache hits for the whole run, read in one pass before the first request. */
-  let cacheHits = new Map<string, string>();
-
-  /**
-   * One model call with limits, cache and retries, for candidates and judges alike. A fresh
-   * response comes back with its cache entry, which the caller commits together with the result.
-   */
-  const call = async (
-    m: ModelConfig,
-    messages: Message[],
-    params: ChatParams,
-    cacheSalt: string,
-  ): Promise<{ res: CachedResponse; cached: boolean; attempts: number; cacheEntry?: { key: string; value: string } }> => {
-    const key = opts.noCache ? "" : cacheKey(m, messages, params, cacheSalt);
-    if (!opts.noCache) {
-      // Candidate requests were prefetched; judge requests are few and looked up one by one.
-      const hit = cacheHits.get(key) ?? (cacheSalt === "judge" ? await cacheGet(store.db, key) : undefined);
-      if (hit) return { res: JSON.parse(hit) as CachedResponse, cached: true, attempts: 0 };
-    }
-    const provider = providerFor(m.id);
-    const limiter = limiterFor(m);
-    const timeoutMs = timeoutFor(m);
-    // Only a tpm budget needs the estimate; it is computed once per request, not per attempt.
-    const est = limiter.paced ? estimateTokens(messages, params) : 0;
-    // Free slots are taken synchronously; only a full limiter costs an await.
-    const wait1 = limiter.slots.acquire();
-    if (wait1) await wait1;
-    const wait2 = globalCap.acquire();
-    if (wait2) await wait2;
-    try {
-      const { value, attempts } = await withRetries(
-        async () => {
-          if (limiter.paced) await limiter.admit(est, signal);
-          const r = await provider.chat({ messages, params, timeoutMs, ...(signal ? { signal } : {}) });
-          limiter.settle(est, r.usage.inputTokens + r.usage.outputTokens);
-          return r;
-        },
-        retryFor(m),
-        signal,
-        (err, attempt, delay) => opts.onRetry?.(m.id, err, attempt, delay),
-      );
-      const res: CachedResponse = {
-        text: value.text,
-        usage: value.usage,
-        latencyMs: value.latencyMs,
-        ...(value.ttftMs !== undefined ? { ttftMs: value.ttftMs } : {}),
-        finishReason: value.finishReason,
-        ...(value.simulated ? { simulated: true } : {}),
-      };
-      return { res, cached: false, attempts, ...(opts.noCache ? {} : { cacheEntry: { key, value: JSON.stringify(res) } }) };
-    } finally {
-      globalCap.release();
-      limiter.slots.release();
-    }
-  };
-
-  const judge = async (model: string | undefined, messages: Message[]): Promise<string> => {
-    const id = model ?? plan.judge;
-    const m = id ? allModels.get(id) : undefined;
-    if (!m) throw new GradeError("llm-judge: no judge model configured");
-    const r = await call(m.config, messages, { temperature: 0, maxTokens: 256 }, "judge");
-    if (r.cacheEntry) await writer.write({ cache: r.cacheEntry });
-    return r.res.text;
-  };
-  const embed = async (model: string | undefined, texts: string[]): Promise<number[][]> => {
-    const id = model ?? plan.embedder;
-    const p = id ? providerFor(id) : undefined;
-    if (!p?.embed) throw new GradeError(`similarity: model ${id ?? "(none)"} has no embeddings endpoint`);
-    return p.embed(texts, signal);
-  };
-
+/** Per model: the items still to run; and how many there were in all. */
+async function queuesOf(plan: Plan, store: StoreHandle, runId: string): Promise<{ queues: Map<string, Item[]>; total: number; skipped: number }> {
   const done = await finishedKeys(store.db, runId);
   const queues = new Map<string, Item[]>();
   let total = 0;
@@ -234,33 +67,46 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
           q.push({ suite, testCase, model, repeat });
           queues.set(model.config.id, q);
         }
+  return { queues, total, skipped };
+}
 
-  if (!opts.noCache) {
-    const keys: string[] = [];
-    for (const q of queues.values())
-      for (const it of q) {
-        const m = it.model.config;
-        keys.push(cacheKey(m, it.testCase.messages, paramsFor(it.suite, m), it.repeat > 0 ? `repeat:${it.repeat}` : ""));
-      }
-    cacheHits = await cacheGetMany(store.db, keys);
+/** Turns stored by an earlier process for conversations that did not finish (read only when the plan has conversations). */
+async function storedTurnsOf(plan: Plan, store: StoreHandle, runId: string): Promise<Map<string, StoredTurn[]>> {
+  const out = new Map<string, StoredTurn[]>();
+  if (!plan.suites.some((s) => s.cases.some((c) => isConversation(s, c)))) return out;
+  for (const [key, turns] of await loadTurns(store.db, runId))
+    out.set(
+      key,
+      turns.map((t) => t.response as StoredTurn),
+    );
+  return out;
+}
+
+/** Connection failures per model with no success: stop early when an endpoint is unreachable. */
+class Health {
+  private readonly byModel = new Map<string, { ok: number; unreachable: number }>();
+  ok(id: string): void {
+    const h = this.byModel.get(id) ?? { ok: 0, unreachable: 0 };
+    h.ok++;
+    this.byModel.set(id, h);
   }
+  failed(m: ModelConfig, e: ProviderError, queued: number): void {
+    if (!e.message.startsWith("connection error")) return;
+    const h = this.byModel.get(m.id) ?? { ok: 0, unreachable: 0 };
+    h.unreachable++;
+    this.byModel.set(m.id, h);
+    if (h.ok === 0 && h.unreachable >= Math.min(3, queued)) {
+      const where = "baseUrl" in m ? ` at ${m.baseUrl}` : "";
+      throw new UserError(
+        `model ${m.id}: cannot reach the endpoint${where} (${e.message}); stopped after ${h.unreachable} requests failed and none succeeded`,
+        "check that the server is running and the baseUrl is right, then continue with --resume",
+      );
+    }
+  }
+}
 
-  /** Per model: successes and connection failures, to stop early when an endpoint is unreachable. */
-  const health = new Map<string, { ok: number; unreachable: number }>();
-  const UNREACHABLE_AFTER = 3;
-
-  /** Models whose endpoint said it is `weightbridge simulate`. */
-  const simulated = new Set<string>();
-  let finished = skipped;
-  let fatal: unknown;
-  const commits = new Set<Promise<void>>();
-  let requested = 0;
-  let cachedCount = 0;
-  let errors = 0;
-  opts.onProgress?.(finished, total);
-
-  /** One result row, built as one literal of fixed shape (spreading shared parts cost ~25 µs a request). */
-  const recordOf = (it: Item, a: Answer, g: { grades: ResultRecord["grades"]; score: number; passed: boolean }, error: string | null): ResultRecord => ({
+function errorRecord(runId: string, it: Item, e: ProviderError): ResultRecord {
+  return {
     runId,
     suite: it.suite.name,
     caseIndex: it.testCase.index,
@@ -268,105 +114,78 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
     modelId: it.model.config.id,
     repeat: it.repeat,
     messages: it.testCase.messages,
-    output: a.output,
-    grades: g.grades,
-    score: g.score,
-    passed: g.passed,
-    inputTokens: a.inputTokens,
-    outputTokens: a.outputTokens,
-    costPusd: a.costPusd,
-    latencyMs: a.latencyMs,
-    ttftMs: a.ttftMs,
-    error,
-    cached: a.cached,
-    attempts: a.attempts,
-  });
-  const ungraded = { grades: [], score: 0, passed: false };
+    output: null,
+    grades: [],
+    score: 0,
+    passed: false,
+    inputTokens: 0,
+    outputTokens: 0,
+    costPusd: null,
+    latencyMs: null,
+    ttftMs: null,
+    error: e.message,
+    cached: false,
+    attempts: (e as ProviderError & { attempts?: number }).attempts ?? 1,
+  };
+}
+
+export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
+  const { plan, store, runId, signal } = opts;
+  // Every request in flight listens on the run's signal; that is expected, not a leak.
+  if (signal) setMaxListeners(0, signal);
+  const caller = new ModelCaller({ ...opts });
+  const { queues, total, skipped } = await queuesOf(plan, store, runId);
+  const stored = await storedTurnsOf(plan, store, runId);
+  const keys: string[] = [];
+  for (const q of queues.values())
+    for (const it of q) {
+      const m = it.model.config;
+      keys.push(caller.cacheKey(m, it.testCase.messages, caller.paramsFor(it.suite, m), it.repeat > 0 ? `repeat:${it.repeat}` : "", it.suite.tools));
+    }
+  await caller.prefetch(keys);
+
+  const recorder = new Recorder(store, total, skipped, opts.keep, opts.onProgress);
+  const health = new Health();
+  const simulated = new Set<string>();
+  const deps = { runId, caller, recorder, ...(signal ? { signal } : {}) };
 
   const runItem = async (it: Item): Promise<void> => {
     const m = it.model.config;
-    const params = paramsFor(it.suite, m);
-    let record: ResultRecord;
-    let cacheEntry: { key: string; value: string } | undefined;
     try {
-      const { res, cached, attempts, cacheEntry: fresh } = await call(m, it.testCase.messages, params, it.repeat > 0 ? `repeat:${it.repeat}` : "");
-      cacheEntry = fresh;
-      if (res.simulated) simulated.add(m.id);
-      const h = health.get(m.id) ?? { ok: 0, unreachable: 0 };
-      h.ok++;
-      health.set(m.id, h);
-      if (cached) cachedCount++;
-      else requested++;
-      const answer: Answer = {
-        output: res.text,
-        inputTokens: res.usage.inputTokens,
-        outputTokens: res.usage.outputTokens,
-        costPusd: it.model.price ? costPusd(res.usage.inputTokens, res.usage.outputTokens, it.model.price) : null,
-        latencyMs: res.latencyMs,
-        ttftMs: res.ttftMs ?? null,
-        cached,
-        attempts,
-      };
-      try {
-        record = recordOf(it, answer, await gradeCase(it.testCase.expects, { output: res.text, testCase: it.testCase, judge, embed }), null);
-      } catch (e) {
-        if (signal?.aborted) throw e;
-        errors++;
-        record = recordOf(it, answer, ungraded, `grading failed: ${errorMessage(e)}`);
-      }
+      const key = resultKey(it.suite.name, it.testCase.index, m.id, it.repeat);
+      const r = await runAttempt(it, deps, stored.get(key));
+      if (r.simulated) simulated.add(m.id);
+      health.ok(m.id);
+      if (r.cached) recorder.cached++;
+      else recorder.requested++;
+      recorder.result(r.record, r.cacheEntry);
     } catch (e) {
       if (signal?.aborted || e instanceof UserError) throw e;
       if (!(e instanceof ProviderError)) throw e;
-      if (e.message.startsWith("connection error")) {
-        const h = health.get(m.id) ?? { ok: 0, unreachable: 0 };
-        h.unreachable++;
-        health.set(m.id, h);
-        if (h.ok === 0 && h.unreachable >= Math.min(UNREACHABLE_AFTER, queues.get(m.id)?.length ?? 1)) {
-          const where = "baseUrl" in m ? ` at ${m.baseUrl}` : "";
-          throw new UserError(
-            `model ${m.id}: cannot reach the endpoint${where} (${e.message}); stopped after ${h.unreachable} requests failed and none succeeded`,
-            "check that the server is running and the baseUrl is right, then continue with --resume",
-          );
-        }
-      }
-      errors++;
-      requested++;
-      const attempts = (e as ProviderError & { attempts?: number }).attempts ?? 1;
-      const none: Answer = { output: null, inputTokens: 0, outputTokens: 0, costPusd: null, latencyMs: null, ttftMs: null, cached: false, attempts };
-      record = recordOf(it, none, ungraded, e.message);
+      health.failed(m, e, queues.get(m.id)?.length ?? 1);
+      recorder.errors++;
+      recorder.requested++;
+      recorder.result(errorRecord(runId, it, e));
     }
-    // The next request need not wait for this commit; the request counts as finished once it is in.
-    const commit = writer.write({ result: record, ...(cacheEntry ? { cache: cacheEntry } : {}) }).then(
-      () => {
-        finished++;
-        opts.keep?.push(record);
-        opts.onProgress?.(finished, total);
-      },
-      (e: unknown) => {
-        fatal ??= e;
-      },
-    );
-    commits.add(commit);
-    void commit.finally(() => commits.delete(commit));
   };
 
   const workers: Promise<void>[] = [];
   for (const [modelId, queue] of queues) {
-    const m = allModels.get(modelId)?.config;
+    const m = caller.model(modelId)?.config;
     if (!m) continue;
-    const n = Math.min(limiterFor(m).limits.concurrency, opts.concurrency ?? DEFAULT_CONCURRENCY, queue.length);
+    const n = Math.min(caller.limiterFor(m).limits.concurrency, opts.concurrency ?? DEFAULT_CONCURRENCY, queue.length);
     let next = 0;
     for (let w = 0; w < n; w++)
       workers.push(
         (async () => {
-          while (!signal?.aborted && fatal === undefined) {
+          while (!signal?.aborted && recorder.fatal === undefined) {
             const it = queue[next++];
             if (!it) return;
             try {
               await runItem(it);
             } catch (e) {
               if (signal?.aborted) return;
-              fatal ??= e;
+              recorder.fatal ??= e;
               return;
             }
           }
@@ -376,28 +195,25 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
   try {
     await Promise.all(workers);
   } finally {
-    await writer.drain().catch((e: unknown) => {
-      fatal ??= e;
-    });
-    await Promise.all(commits);
-    await Promise.all([...providers.values()].map((p) => p.close().catch(() => undefined)));
+    await recorder.drain();
+    await caller.close();
     await closeAgents();
     if (simulated.size) {
       const before = (plan as Plan & { simulated?: string[] }).simulated ?? [];
       await mergeIntoPlan(store.db, runId, { simulated: [...new Set([...before, ...simulated])] }).catch((e: unknown) => {
-        fatal ??= e;
+        recorder.fatal ??= e;
       });
     }
   }
-  if (fatal !== undefined) throw fatal;
+  if (recorder.fatal !== undefined) throw recorder.fatal;
   return {
     runId,
     status: signal?.aborted ? "interrupted" : "completed",
     total,
     skipped,
-    requested,
-    cached: cachedCount,
-    errors,
+    requested: recorder.requested,
+    cached: recorder.cached,
+    errors: recorder.errors,
     simulated: [...simulated],
   };
 }

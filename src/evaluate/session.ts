@@ -3,7 +3,7 @@
  * being resumed), run, record the run's status, summarise from the store.
  */
 import { dirname } from "node:path";
-import { loadConfigOnly, loadProject, resolveStoreUrl } from "../config/index.js";
+import { loadConfigOnly, loadProjectAsync, resolveStoreUrl } from "../config/index.js";
 import type { ProviderError } from "../providers/index.js";
 import type { ResultRecord } from "../records/index.js";
 import {
@@ -14,6 +14,7 @@ import {
   listRuns,
   loadPrices,
   loadResults,
+  loadTurnFacts,
   markRunning,
   newRunId,
   openStore,
@@ -97,7 +98,13 @@ async function evaluateSequentially(
       margin,
       {
         runLook: (p) => runPlan({ ...runControls(store, p, runId, opts) }),
-        summariseAt: async (z) => summarise(plan, runId, await loadResults(store.db, runId, { withTexts: false }), undefined, { zBySuite: z }),
+        summariseAt: async (z) => {
+          const toolFacts = await toolFactsOf(store, plan, runId);
+          return summarise(plan, runId, await loadResults(store.db, runId, { withTexts: false }), undefined, {
+            zBySuite: z,
+            ...(toolFacts ? { toolFacts } : {}),
+          });
+        },
       },
       { ...(opts.maxCases ? { maxCases: opts.maxCases } : {}), ...(opts.signal ? { signal: opts.signal } : {}) },
     );
@@ -124,6 +131,11 @@ function runControls(store: StoreHandle, plan: Plan, runId: string, c: RunContro
     ...(c.onRetry ? { onRetry: c.onRetry } : {}),
     ...(c.keep ? { keep: c.keep } : {}),
   };
+}
+
+/** The fidelity facts of a run's answers, read only when the plan has a suite with tools (summarise's `toolFacts`). */
+export async function toolFactsOf(store: StoreHandle, plan: Plan, runId: string): Promise<Map<string, unknown[]> | undefined> {
+  return plan.suites.some((s) => s.tools?.length) ? loadTurnFacts(store.db, runId) : undefined;
 }
 
 /** Find one run by full id or unique prefix. */
@@ -187,7 +199,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     resumed = true;
     await markRunning(store.db, runId);
   } else {
-    const project = loadProject(opts.config);
+    const project = await loadProjectAsync(opts.config);
     store = await openStore(project.storeUrl);
     try {
       plan = buildPlan(project, {
@@ -224,7 +236,8 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     // Nothing finished before this process: the stored rows are exactly the ones it committed, so
     // the summary needs no read-back (2,000 rows took ~25 ms to read). Otherwise read the store.
     const rows = outcome.skipped === 0 ? sortedResults(fresh) : await loadResults(store.db, runId, { withTexts: false });
-    const summary = summarise(plan, runId, rows);
+    const toolFacts = await toolFactsOf(store, plan, runId);
+    const summary = summarise(plan, runId, rows, undefined, toolFacts ? { toolFacts } : {});
     summary.status = outcome.status;
     const simulated = [...new Set([...((plan as Plan & { simulated?: string[] }).simulated ?? []), ...outcome.simulated])];
     // Additive: which models were answered by `weightbridge simulate` (absent when none).
@@ -246,7 +259,8 @@ export async function summariseStoredRun(
   if (baseline && !plan.models.some((m) => m.config.id === baseline))
     throw new UserError(`--baseline: model "${baseline}" is not in run ${run.id}`, `models in this run: ${plan.models.map((m) => m.config.id).join(", ")}`);
   const rows = await loadResults(store.db, run.id, { withTexts: false });
-  const summary = summarise(plan, run.id, rows, baseline);
+  const toolFacts = await toolFactsOf(store, plan, run.id);
+  const summary = summarise(plan, run.id, rows, baseline, toolFacts ? { toolFacts } : {});
   summary.status = run.status;
   return { run, summary, failures: modelFailures(plan, rows) };
 }

@@ -3,6 +3,7 @@
  * Statistics are over *cases*: with --repeat K a case's score is the mean of its K repeats, and the
  * comparison with the baseline pairs the two models on the same cases.
  */
+import type { DatasetProvenance } from "../config/index.js";
 import { sumPusdToUsd } from "../economics/index.js";
 import type { ResultRecord } from "../records/index.js";
 import {
@@ -18,9 +19,11 @@ import {
   type PairedComparison,
   quantile,
 } from "../stats/index.js";
+import { resultKey } from "../store/index.js";
 import { labelMetrics, normaliseLabel } from "./graders/label.js";
 import type { Plan, PlannedSuite } from "./plan.js";
 import { type SequentialReport, zForAlpha } from "./sequential.js";
+import { type AnswerFacts, summariseFidelity, type ToolFidelity } from "./tool-fidelity.js";
 
 export interface ModelSummary {
   id: string;
@@ -34,6 +37,8 @@ export interface ModelSummary {
   cost: { usd: number | null; inputTokens: number; outputTokens: number; priceSource: string | null };
   latency: { p50Ms: number | null; p95Ms: number | null; ttftP50Ms: number | null };
   metrics?: { accuracy?: number; macroF1?: number; ndcg?: number; recall?: number; mrr?: number };
+  /** Suites that offer tools: tool-call fidelity over every answer of the model (docs/eval-json.md). */
+  toolCalls?: ToolFidelity;
   vsBaseline?: PairedComparison & {
     baseline: string;
     costRatio: number | null;
@@ -56,6 +61,8 @@ export interface Multiplicity {
 export interface SuiteSummary {
   name: string;
   cases: number;
+  /** Where rows read from files and Hub datasets came from (as the plan recorded them). */
+  datasets?: DatasetProvenance[];
   models: ModelSummary[];
 }
 
@@ -79,6 +86,8 @@ export interface SummariseOptions {
   margin?: number;
   /** Per suite: normal quantile of the comparison intervals (sequential looks spend α; default 95%). */
   zBySuite?: ReadonlyMap<string, number>;
+  /** Fidelity facts of every answer, by result key (store's loadTurnFacts); without them no `toolCalls` is reported. */
+  toolFacts?: ReadonlyMap<string, readonly unknown[]>;
 }
 
 function round(x: number, digits = 6): number {
@@ -190,6 +199,9 @@ export function summarise(plan: Plan, runId: string, results: ResultRecord[], ba
       };
       const metrics = extraMetrics(rows, suite);
       if (metrics) s.metrics = metrics;
+      const facts = options.toolFacts;
+      if (suite.tools?.length && facts)
+        s.toolCalls = summariseFidelity(rows.flatMap((r) => (facts.get(resultKey(r.suite, r.caseIndex, r.modelId, r.repeat)) ?? []) as AnswerFacts[]));
       if (baseline && id !== baseline && baseScores.size > 0) {
         const groupOf = (i: number) => suite.cases[i]?.group;
         const z = zBySuite?.get(suite.name);
@@ -208,7 +220,7 @@ export function summarise(plan: Plan, runId: string, results: ResultRecord[], ba
       }
       return s;
     });
-    return { name: suite.name, cases: suite.cases.length, models };
+    return { name: suite.name, cases: suite.cases.length, ...(suite.datasets ? { datasets: suite.datasets } : {}), models };
   });
   const multiplicity = baseline ? adjustForMultiplicity(suites) : undefined;
   return {

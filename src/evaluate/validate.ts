@@ -3,7 +3,7 @@
  * (errors are the loaders' file:line UserErrors), every endpoint answers one one-token request, and
  * the run's cost is estimated from the prompts' length and the output-token cap.
  */
-import { loadProject } from "../config/index.js";
+import { loadProjectAsync } from "../config/index.js";
 import { closeAgents, createProvider } from "../providers/index.js";
 import { loadPrices, openStore } from "../store/index.js";
 import { errorMessage } from "../util/errors.js";
@@ -79,7 +79,7 @@ async function ping(plan: Plan, timeoutMs: number): Promise<EndpointCheck[]> {
 }
 
 export async function validateProject(config: string | undefined, o: { offline?: boolean; timeoutMs?: number } = {}): Promise<Validation> {
-  const project = loadProject(config);
+  const project = await loadProjectAsync(config);
   const store = await openStore(project.storeUrl);
   let plan: Plan;
   try {

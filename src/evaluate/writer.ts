@@ -5,11 +5,12 @@
  * row ~4 µs here, so one transaction per row would be most of the runner's store time. A group is
  * committed when it reaches MAX_GROUP rows or MAX_DELAY_MS after its first row, whichever is first.
  */
-import type { ResultRecord } from "../records/index.js";
-import type { StoreHandle } from "../store/index.js";
+import type { ResultRecord, TurnRecord } from "../records/index.js";
+import { resultAndCacheWrites, type StoreHandle, turnWrites } from "../store/index.js";
 
 interface Pending {
   result?: ResultRecord;
+  turn?: TurnRecord;
   cache?: { key: string; value: string };
   resolve: () => void;
   reject: (e: unknown) => void;
@@ -25,7 +26,7 @@ export class GroupWriter {
   constructor(private readonly store: StoreHandle) {}
 
   /** Resolves once the entry is committed. */
-  write(entry: { result?: ResultRecord; cache?: { key: string; value: string } }): Promise<void> {
+  write(entry: { result?: ResultRecord; turn?: TurnRecord; cache?: { key: string; value: string } }): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending.push({ ...entry, resolve, reject });
       if (this.pending.length >= MAX_GROUP) this.flushSoon(0);
@@ -63,7 +64,10 @@ export class GroupWriter {
         try {
           const results = batch.flatMap((p) => (p.result ? [p.result] : []));
           const cache = batch.flatMap((p) => (p.cache ? [p.cache] : []));
-          await this.store.writeBatch(results, cache);
+          const turns = batch.flatMap((p) => (p.turn ? [p.turn] : []));
+          // Conversations' turns join the same transaction; runs without them keep the hot path as it was.
+          if (turns.length) await this.store.write([...turnWrites(turns), ...resultAndCacheWrites(results, cache)]);
+          else await this.store.writeBatch(results, cache);
           for (const p of batch) p.resolve();
         } catch (e) {
           for (const p of batch) p.reject(e);

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { AuditRow } from "../records/index.js";
-import type { StoreHandle } from "../store/index.js";
+import type { RowWrite, StoreHandle } from "../store/index.js";
 import { auditWriter } from "../store/index.js";
 import { isoNow } from "../util/iso-now.js";
 import type { GatewayMetrics } from "./metrics.js";
@@ -15,6 +15,8 @@ export type AuditFields = Partial<Omit<AuditRow, "action" | "status">> & Pick<Au
 export interface AuditLog {
   /** Commit a row; resolves once it is durable. */
   record(row: AuditRow): Promise<void>;
+  /** Commit other rows (shadow pairs, captures) in the same durable commits; resolves once durable. */
+  statements(writes: readonly RowWrite[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -25,6 +27,7 @@ export function createAuditLog(store: StoreHandle, metrics: GatewayMetrics): Aud
       metrics.observe(row);
       return writer.write(row);
     },
+    statements: (writes) => writer.writeRows(writes),
     close: () => writer.close(),
   };
 }

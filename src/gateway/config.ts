@@ -5,6 +5,41 @@ import { BUILTIN_CLASSES } from "../detect/index.js";
 
 const className = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "class names are UPPER_SNAKE_CASE");
 
+/** How a shadow answer is compared with the primary's (the reference). Model-backed comparisons name a deployment. */
+export const shadowCompareSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("equals") }),
+  z.strictObject({ type: z.literal("label") }),
+  z.strictObject({ type: z.literal("json-match") }),
+  z.strictObject({ type: z.literal("similarity"), deployment: z.string().min(1), threshold: z.number().min(-1).max(1).default(0.8) }),
+  /** Pairwise: "is the shadow answer at least as good as the primary's?" asked of a judge deployment. */
+  z.strictObject({
+    type: z.literal("llm-judge"),
+    deployment: z.string().min(1),
+    rubric: z.string().min(1).optional(),
+    threshold: z.number().min(0).max(1).default(0.5),
+  }),
+]);
+export type ShadowCompare = z.infer<typeof shadowCompareSchema>;
+
+/** Mirror a sample of a route's requests to candidate deployments after the caller is answered. */
+const shadowSchema = z.strictObject({
+  targets: z.array(z.string()).min(1),
+  sample: z.number().min(0).max(1).default(1),
+  compare: z
+    .array(shadowCompareSchema)
+    .min(1)
+    .default([{ type: "equals" }]),
+  /** Mirrored requests waiting (all targets of the route); beyond it they are dropped and counted. */
+  maxQueue: z.int().positive().max(1_000_000).default(1000),
+});
+
+/** Opt-in storage of a sample of a route's traffic, every detected value replaced by its placeholder. */
+const captureSchema = z.strictObject({
+  sample: z.number().min(0).max(1),
+  retentionDays: z.number().positive().max(3650).default(30),
+  redact: z.literal(true, { error: "capture stores traffic only with every detected value replaced (redact: true)" }).default(true),
+});
+
 export const gatewayConfigSchema = z
   .strictObject({
     listen: z
@@ -25,6 +60,8 @@ export const gatewayConfigSchema = z
           price: z.strictObject({ input: z.number().nonnegative(), output: z.number().nonnegative() }).optional(),
           /** Wait for the answer's response head (a non-streamed answer's whole generation) before falling back. */
           timeout: duration.default("120s"),
+          /** Limits when the deployment serves as a shadow target (its mirrored requests only). */
+          shadow: z.strictObject({ concurrency: z.int().positive().max(1024).default(4), rpm: z.int().positive().optional() }).default({ concurrency: 4 }),
         }),
       )
       .min(1),
@@ -41,6 +78,8 @@ export const gatewayConfigSchema = z
           onUnknownShape: z.enum(["refuse", "pass"]).default("refuse"),
           /** An answer the gateway cannot read as text (compressed, binary): withhold it (502), or pass it unscanned. */
           onUnscannableResponse: z.enum(["withhold", "pass"]).default("withhold"),
+          shadow: shadowSchema.optional(),
+          capture: captureSchema.optional(),
         }),
       )
       .min(1),
@@ -69,6 +108,9 @@ export const gatewayConfigSchema = z
           ctx.addIssue({ code: "custom", path: ["deployments", i, "accepts", j], message: `unknown data class "${a}"; known: ${[...known].join(", ")}` });
       });
     });
+    c.routes.forEach((r, i) => {
+      checkShadow(r, i, ids, ctx);
+    });
     const models = new Set<string>();
     c.routes.forEach((r, i) => {
       if (models.has(r.model)) ctx.addIssue({ code: "custom", path: ["routes", i, "model"], message: `route "${r.model}" is defined twice` });
@@ -87,6 +129,28 @@ export const gatewayConfigSchema = z
         }
     });
   });
+/** Shadow targets and comparison deployments exist; a shadow target is not also one of the route's own targets. */
+function checkShadow(r: { targets: string[]; shadow?: z.infer<typeof shadowSchema> | undefined }, i: number, ids: Set<string>, ctx: z.RefinementCtx): void {
+  if (!r.shadow) return;
+  const seen = new Set<string>();
+  r.shadow.targets.forEach((t, j) => {
+    const path = ["routes", i, "shadow", "targets", j];
+    if (!ids.has(t)) ctx.addIssue({ code: "custom", path, message: `"${t}" is not a deployment id; known: ${[...ids].join(", ")}` });
+    else if (r.targets.includes(t))
+      ctx.addIssue({ code: "custom", path, message: `"${t}" is one of the route's own targets; a shadow target is a candidate that does not serve the route` });
+    else if (seen.has(t)) ctx.addIssue({ code: "custom", path, message: `"${t}" is listed twice` });
+    seen.add(t);
+  });
+  r.shadow.compare.forEach((c, j) => {
+    if ("deployment" in c && !ids.has(c.deployment))
+      ctx.addIssue({
+        code: "custom",
+        path: ["routes", i, "shadow", "compare", j, "deployment"],
+        message: `"${c.deployment}" is not a deployment id; known: ${[...ids].join(", ")}`,
+      });
+  });
+}
+
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 export type Deployment = GatewayConfig["deployments"][number];
 export type Route = GatewayConfig["routes"][number];

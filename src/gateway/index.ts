@@ -3,3 +3,4 @@ export * from "./config.js";
 export { type Deployment, type GatewayConfig, gatewayConfigSchema, loadGatewayConfig, type Route } from "./config.js";
 export { type Decision, decide } from "./policy.js";
 export * from "./server.js";
+export * from "./shadow/index.js";

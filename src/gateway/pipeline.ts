@@ -21,6 +21,7 @@ import { JSON_TYPE, openAiError, type Reply, retryAfterHeader, SSE_HEADERS, send
 import { type Kind, shapeProblem } from "./request-shape.js";
 import type { ResponseScanOptions } from "./response-scan.js";
 import type { Router, Target } from "./router.js";
+import type { Traffic } from "./shadow/traffic.js";
 import { StreamRelay } from "./stream-relay.js";
 
 export interface GatewayUnits {
@@ -32,6 +33,8 @@ export interface GatewayUnits {
   router: Router;
   forwarder: Forwarder;
   audit: AuditLog;
+  /** Shadow mirroring and capture (routes with `shadow:` or `capture:`). */
+  traffic?: Traffic;
 }
 
 export type ApiBody = Record<string, unknown>;
@@ -174,6 +177,9 @@ async function inspect(u: GatewayUnits, ctx: Ctx, route: Route): Promise<Inspect
   }
 }
 
+const costOf = (d: Target["deployment"], usage: Usage | undefined) =>
+  usage && d.price ? costPusd(usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0, d.price) : null;
+
 /** Try the targets in order until one answers; audit what was sent where. */
 async function forward(
   u: GatewayUnits,
@@ -209,7 +215,7 @@ async function forward(
     };
     const sentTo = { deployment: d.id, classes: ins.counts, upstream_sha256: sha, attempts };
     const served = (status: number, usage: Usage | undefined, responseClasses: Record<string, number> | null) => {
-      const cost = usage && d.price ? costPusd(usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0, d.price) : null;
+      const cost = costOf(d, usage);
       settle(usage, cost);
       return ctx.record({
         ...sentTo,
@@ -271,8 +277,25 @@ async function forward(
       await served(a.status, undefined, null);
       return send(res, a.status, a.contentType ?? "application/octet-stream", a.text);
     }
-    await served(a.status, scanned.usage, scanned.counts);
-    return send(res, a.status, a.contentType ?? JSON_TYPE, scanned.text);
+    // Shadow pairs and captures: their rows are committed with the audit row, mirroring starts once the caller is answered.
+    const kept =
+      u.traffic && (route.shadow || route.capture) && a.status < 300
+        ? await u.traffic.answered({
+            route,
+            kind,
+            body,
+            ins,
+            deployment: d,
+            text: scanned.text,
+            usage: scanned.usage,
+            costPusd: costOf(d, scanned.usage),
+            latencyMs: performance.now() - ctx.started,
+          })
+        : undefined;
+    await Promise.all([served(a.status, scanned.usage, scanned.counts), kept && u.audit.statements(kept.statements)]);
+    send(res, a.status, a.contentType ?? JSON_TYPE, scanned.text);
+    kept?.after();
+    return;
   }
   await ctx.record({ classes: ins.counts, action: "failed", status: 502, attempts });
   const last = attempts[attempts.length - 1]?.error ?? "no target";

@@ -20,6 +20,8 @@ import { type ApiBody, createApiHandler } from "./pipeline.js";
 import { openAiError, type Reply, send, sendJson } from "./replies.js";
 import type { Kind } from "./request-shape.js";
 import { Router } from "./router.js";
+import { shadowExecutor } from "./shadow/start.js";
+import { createTraffic } from "./shadow/traffic.js";
 
 export { hashKey } from "./keyring.js";
 
@@ -32,7 +34,16 @@ const BODY_LIMIT = 8 * 1024 * 1024;
 const GET_PATHS = new Set(["/healthz", "/v1/models", "/metrics"]);
 const POST_PATHS: Record<string, Kind | undefined> = { "/v1/chat/completions": "chat", "/v1/completions": "completions", "/v1/embeddings": "embeddings" };
 
-export async function startGateway(o: { config: GatewayConfig; store: StoreHandle; host?: string; port?: number }): Promise<Gateway> {
+export async function startGateway(o: {
+  config: GatewayConfig;
+  store: StoreHandle;
+  host?: string;
+  port?: number;
+  /** The config file, recorded in shadow runs. */
+  configPath?: string;
+  /** One shadow run per route for this window name instead of one per UTC day. */
+  shadowRun?: string;
+}): Promise<Gateway> {
   const { config, store } = o;
   const keys = new KeyRing(store.db);
   await keys.load();
@@ -44,15 +55,29 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
   // Requests with 256 KiB of text or more are scanned on a worker thread: one large body must not stall the others.
   const detectPool = createDetectPool({ size: 1, maxValues: MAX_VALUES_PER_REQUEST });
   const detectOptions = { custom: config.classes };
+  const detectors = buildDetectors({ custom: config.classes });
+  const forwarder = createForwarder(pools, (d) => timeouts.get(d.id) ?? 120_000);
+  const traffic = config.routes.some((r) => r.shadow || r.capture)
+    ? createTraffic({
+        config,
+        detectors,
+        audit,
+        store,
+        configPath: o.configPath ?? "gateway.yaml",
+        executor: shadowExecutor({ config, store, detectors, forwarder, audit }),
+        ...(o.shadowRun ? { shadowRun: o.shadowRun } : {}),
+      })
+    : undefined;
   const handle = createApiHandler({
     config,
-    detectors: buildDetectors({ custom: config.classes }),
+    detectors,
     detectAcross: (texts) => detectPool.detectAcross(texts, detectOptions),
     keys,
     meter: new Meter(store),
     router: new Router(config.deployments),
-    forwarder: createForwarder(pools, (d) => timeouts.get(d.id) ?? 120_000),
+    forwarder,
     audit,
+    ...(traffic ? { traffic } : {}),
   });
   const models = JSON.stringify({ object: "list", data: config.routes.map((r) => ({ id: r.model, object: "model", owned_by: "weightbridge-gateway" })) });
 
@@ -121,6 +146,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     addr = await lean.listen(o.port ?? 0, o.host ?? "127.0.0.1");
   } catch (e) {
     // Not serving: stop the threads started for it, so the process can end with the error.
+    await traffic?.close();
     await audit.close();
     await detectPool.close();
     await checkpointer?.close();
@@ -133,6 +159,7 @@ export async function startGateway(o: { config: GatewayConfig; store: StoreHandl
     url: `http://${host}:${addr.port}`,
     close: async () => {
       await lean.close();
+      await traffic?.close();
       await closeAgents(pools);
       await detectPool.close();
       await audit.close();

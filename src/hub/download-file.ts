@@ -14,6 +14,8 @@ import { hubToken, hubUrl } from "./hub-url.js";
 
 export interface DownloadOptions {
   repo: string;
+  /** A model repository (default) or a dataset repository (`/datasets/{repo}/resolve/…`). */
+  repoType?: "model" | "dataset";
   path: string;
   revision?: string;
   dest: string;
@@ -45,7 +47,7 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
   let info: Awaited<ReturnType<typeof pathsInfo>>;
   try {
     info = await pathsInfo({
-      repo: { type: "model", name: o.repo },
+      repo: { type: o.repoType ?? "model", name: o.repo },
       paths: [o.path],
       revision,
       expand: true,
@@ -76,7 +78,8 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
   if (have > 0) await hashFile(part, hash);
   const resumedFrom = have;
   if (have < size) {
-    const url = `${hubUrl()}/${o.repo}/resolve/${encodeURIComponent(revision)}/${o.path.split("/").map(encodeURIComponent).join("/")}`;
+    const prefix = o.repoType === "dataset" ? `${hubUrl()}/datasets` : hubUrl();
+    const url = `${prefix}/${o.repo}/resolve/${encodeURIComponent(revision)}/${o.path.split("/").map(encodeURIComponent).join("/")}`;
     const res = await f(url, {
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(have > 0 ? { range: `bytes=${have}-` } : {}) },
       redirect: "follow",

@@ -1,3 +1,11 @@
+export {
+  cacheRoot,
+  type DatasetParquetFile,
+  type DatasetSplitFiles,
+  type DatasetSplitRef,
+  fetchDatasetSplit,
+  PARQUET_BRANCH,
+} from "./dataset-parquet.js";
 export * from "./download-file.js";
 export { type DownloadOptions, type DownloadResult, downloadFile } from "./download-file.js";
 export * from "./hub-fetch.js";

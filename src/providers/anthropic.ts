@@ -1,7 +1,13 @@
-/** Anthropic Messages API, streamed (message_start / content_block_delta / message_delta events). */
+/**
+ * Anthropic Messages API, streamed (message_start / content_block_start / content_block_delta /
+ * message_delta events); tool use mapped both ways by anthropic-wire.ts and anthropic-tool-blocks.ts.
+ */
+
+import { ToolUseBlocks } from "./anthropic-tool-blocks.js";
+import { anthropicToolFields, mapAnthropicStopReason, toAnthropicMessages } from "./anthropic-wire.js";
 import { apiKeyFrom, httpError, postJson, toProviderError } from "./http.js";
 import { SseDecoder } from "./sse.js";
-import { type ChatRequest, type ChatResponse, type FinishReason, type Provider, ProviderError, SIMULATED_HEADER } from "./types.js";
+import { type ChatRequest, type ChatResponse, type Provider, ProviderError, SIMULATED_HEADER } from "./types.js";
 
 export interface AnthropicOptions {
   id: string;
@@ -15,25 +21,14 @@ export interface AnthropicOptions {
 export const ANTHROPIC_VERSION = "2023-06-01";
 const DEFAULT_MAX_TOKENS = 1024;
 
-export function mapAnthropicStopReason(r: string | null | undefined): FinishReason {
-  switch (r) {
-    case "end_turn":
-    case "stop_sequence":
-    case "tool_use":
-      return "stop";
-    case "max_tokens":
-      return "length";
-    case "refusal":
-      return "content-filter";
-    default:
-      return "other";
-  }
-}
+export { mapAnthropicStopReason } from "./anthropic-wire.js";
 
 interface AnthropicEvent {
   type?: string;
+  index?: unknown;
+  content_block?: unknown;
   message?: { usage?: { input_tokens?: number; output_tokens?: number } };
-  delta?: { type?: string; text?: string; stop_reason?: string | null };
+  delta?: { type?: string; text?: string; partial_json?: unknown; stop_reason?: string | null };
   usage?: { output_tokens?: number; input_tokens?: number };
   error?: { type?: string; message?: string };
 }
@@ -51,19 +46,17 @@ export function createAnthropicProvider(o: AnthropicOptions): Provider<"anthropi
     cacheIdentity: { kind: "anthropic", baseUrl: base, model: o.model },
     async chat(req: ChatRequest): Promise<ChatResponse> {
       const p = req.params;
-      const system = req.messages
-        .filter((m) => m.role === "system")
-        .map((m) => m.content)
-        .join("\n\n");
+      const { system, messages } = toAnthropicMessages(req.messages);
       const body = {
         model: o.model,
         max_tokens: p.maxTokens ?? DEFAULT_MAX_TOKENS,
         stream: true,
-        messages: req.messages.filter((m) => m.role !== "system").map((m) => ({ role: m.role, content: m.content })),
+        messages,
         ...(system ? { system } : {}),
         ...(p.temperature !== undefined ? { temperature: Math.min(1, p.temperature) } : {}),
         ...(p.topP !== undefined ? { top_p: p.topP } : {}),
         ...(p.stop ? { stop_sequences: p.stop } : {}),
+        ...anthropicToolFields(req),
         ...(req.extraBody ?? {}),
       };
       const started = performance.now();
@@ -73,6 +66,7 @@ export function createAnthropicProvider(o: AnthropicOptions): Provider<"anthropi
       let outputTokens: number | undefined;
       let stop: string | null | undefined;
       const sse = new SseDecoder();
+      const calls = new ToolUseBlocks();
       const onEvent = (ev: { event?: string; data: string }) => {
         let e: AnthropicEvent;
         try {
@@ -88,6 +82,11 @@ export function createAnthropicProvider(o: AnthropicOptions): Provider<"anthropi
           ttftMs ??= performance.now() - started;
           text += e.delta.text;
           req.onChunk?.(e.delta.text);
+        } else if (type === "content_block_start") {
+          calls.start(e.index, e.content_block);
+        } else if (type === "content_block_delta" && e.delta?.type === "input_json_delta") {
+          ttftMs ??= performance.now() - started;
+          calls.delta(e.index, e.delta.partial_json);
         } else if (type === "message_delta") {
           if (e.delta?.stop_reason) stop = e.delta.stop_reason;
           if (e.usage?.output_tokens !== undefined) outputTokens = e.usage.output_tokens;
@@ -111,12 +110,14 @@ export function createAnthropicProvider(o: AnthropicOptions): Provider<"anthropi
       if (res.status >= 400) throw httpError(res);
       if (res.streamed) for (const ev of sse.end()) onEvent(ev);
       else throw new ProviderError(`expected an event stream, got ${String(res.headers["content-type"] ?? "no content type")}`, { retryable: false });
+      const toolCalls = calls.finish();
       return {
         text,
         usage: { inputTokens: inputTokens ?? 0, outputTokens: outputTokens ?? 0, ...(inputTokens === undefined ? { estimated: true } : {}) },
         latencyMs: performance.now() - started,
         ...(ttftMs !== undefined ? { ttftMs } : {}),
         finishReason: mapAnthropicStopReason(stop),
+        ...(toolCalls.length ? { toolCalls } : {}),
         ...(res.headers[SIMULATED_HEADER] ? { simulated: true } : {}),
       };
     },

@@ -4,8 +4,10 @@
  * Streams to measure time-to-first-token and asks for usage in the stream.
  */
 import { apiKeyFrom, estimateTokens, httpError, postJson, toProviderError } from "./http.js";
+import { ToolCallDeltas } from "./openai-tool-deltas.js";
+import { mapOpenAiFinishReason, parseWireToolCalls, toWireMessage, wireToolFields } from "./openai-wire.js";
 import { SseDecoder } from "./sse.js";
-import { type ChatRequest, type ChatResponse, type FinishReason, type Provider, ProviderError, SIMULATED_HEADER } from "./types.js";
+import { type ChatRequest, type ChatResponse, type Provider, ProviderError, SIMULATED_HEADER, type ToolCall } from "./types.js";
 
 export interface OpenAiCompatibleOptions<K extends OpenAiKind = OpenAiKind> {
   id: string;
@@ -18,28 +20,72 @@ export interface OpenAiCompatibleOptions<K extends OpenAiKind = OpenAiKind> {
   connections?: number;
 }
 
-export function mapOpenAiFinishReason(r: string | null | undefined): FinishReason {
-  switch (r) {
-    case "stop":
-    case "tool_calls":
-    case "function_call":
-      return "stop";
-    case "length":
-      return "length";
-    case "content_filter":
-      return "content-filter";
-    case null:
-    case undefined:
-      return "other";
-    default:
-      return "other";
-  }
-}
+export { mapOpenAiFinishReason } from "./openai-wire.js";
 
 interface StreamChunk {
-  choices?: { delta?: { content?: string | null; reasoning_content?: string | null }; finish_reason?: string | null }[];
+  choices?: { delta?: { content?: string | null; reasoning_content?: string | null; tool_calls?: unknown }; finish_reason?: string | null }[];
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
   error?: { message?: string };
+}
+
+/** What an answer carried, streamed or not, before it becomes a ChatResponse. */
+interface Answer {
+  text: string;
+  toolCalls: ToolCall[];
+  finish: string | null | undefined;
+  usage: StreamChunk["usage"];
+  ttftMs?: number;
+}
+
+/** A streamed answer: text pieces and tool-call fragments accumulate until the stream ends. */
+function streamReader(req: ChatRequest, started: number) {
+  const a: Answer = { text: "", toolCalls: [], finish: undefined, usage: undefined };
+  const deltas = new ToolCallDeltas();
+  let sawChoices = false;
+  const onEvent = (data: string) => {
+    if (data === "[DONE]") return;
+    let chunk: StreamChunk;
+    try {
+      chunk = JSON.parse(data) as StreamChunk;
+    } catch {
+      throw new ProviderError(`malformed stream chunk: ${data.slice(0, 200)}`, { retryable: false });
+    }
+    if (Array.isArray(chunk.choices)) sawChoices = true;
+    if (chunk.error) throw new ProviderError(`stream error: ${chunk.error.message ?? "unknown"}`, { retryable: true });
+    const choice = chunk.choices?.[0];
+    const piece = choice?.delta?.content;
+    if (piece) {
+      a.ttftMs ??= performance.now() - started;
+      a.text += piece;
+      req.onChunk?.(piece);
+    }
+    if (choice?.delta?.tool_calls !== undefined) {
+      a.ttftMs ??= performance.now() - started;
+      deltas.push(choice.delta.tool_calls);
+    }
+    if (choice?.finish_reason) a.finish = choice.finish_reason;
+    if (chunk.usage) a.usage = chunk.usage;
+  };
+  const finish = (): Answer => {
+    // A stream without a single choices array is not an answer (it would be scored as an empty one).
+    if (!sawChoices) throw new ProviderError("malformed response: the event stream carried no choices", { retryable: false });
+    return { ...a, toolCalls: deltas.finish() };
+  };
+  return { onEvent, finish };
+}
+
+/** The server ignored stream: true; read the whole JSON answer. */
+function wholeAnswer(text: string): Answer {
+  let j: { choices?: { message?: { content?: string | null; tool_calls?: unknown }; finish_reason?: string }[]; usage?: StreamChunk["usage"] };
+  try {
+    j = JSON.parse(text) as typeof j;
+  } catch {
+    throw new ProviderError(`malformed response: ${text.slice(0, 200)}`, { retryable: false });
+  }
+  const message = Array.isArray(j?.choices) ? j.choices[0]?.message : undefined;
+  if (typeof message !== "object" || message === null)
+    throw new ProviderError(`malformed response: no choices[0].message in ${text.slice(0, 200)}`, { retryable: false });
+  return { text: message.content ?? "", toolCalls: parseWireToolCalls(message.tool_calls), finish: j.choices?.[0]?.finish_reason, usage: j.usage };
 }
 
 /** The kinds served by this client. */
@@ -62,7 +108,7 @@ export function createOpenAiCompatibleProvider<K extends OpenAiKind = "openai-co
       const p = req.params;
       const body = {
         model: o.model,
-        messages: req.messages,
+        messages: req.messages.map(toWireMessage),
         stream: true,
         stream_options: { include_usage: true },
         ...(p.maxTokens !== undefined ? { max_tokens: p.maxTokens } : {}),
@@ -70,81 +116,27 @@ export function createOpenAiCompatibleProvider<K extends OpenAiKind = "openai-co
         ...(p.topP !== undefined ? { top_p: p.topP } : {}),
         ...(p.seed !== undefined ? { seed: p.seed } : {}),
         ...(p.stop ? { stop: p.stop } : {}),
+        ...wireToolFields(req),
         ...(req.extraBody ?? {}),
       };
       const started = performance.now();
-      let text = "";
-      let ttftMs: number | undefined;
-      let finish: string | null | undefined;
-      let usage: StreamChunk["usage"];
       const sse = new SseDecoder();
-      let sawChoices = false;
-      const onEvent = (data: string) => {
-        if (data === "[DONE]") return;
-        let chunk: StreamChunk;
-        try {
-          chunk = JSON.parse(data) as StreamChunk;
-        } catch {
-          throw new ProviderError(`malformed stream chunk: ${data.slice(0, 200)}`, { retryable: false });
-        }
-        if (Array.isArray(chunk.choices)) sawChoices = true;
-        if (chunk.error) throw new ProviderError(`stream error: ${chunk.error.message ?? "unknown"}`, { retryable: true });
-        const choice = chunk.choices?.[0];
-        const piece = choice?.delta?.content;
-        if (piece) {
-          ttftMs ??= performance.now() - started;
-          text += piece;
-          req.onChunk?.(piece);
-        }
-        if (choice?.finish_reason) finish = choice.finish_reason;
-        if (chunk.usage) usage = chunk.usage;
-      };
+      const reader = streamReader(req, started);
       const res = await postJson(chatUrl, body, {
         headers: { ...headers, accept: "text/event-stream" },
         connections,
         ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
         ...(req.signal ? { signal: req.signal } : {}),
         onStreamText: (t) => {
-          for (const ev of sse.push(t)) onEvent(ev.data);
+          for (const ev of sse.push(t)) reader.onEvent(ev.data);
         },
       }).catch((e: unknown) => {
         throw toProviderError(e);
       });
       if (res.status >= 400) throw httpError(res);
-      if (res.streamed) {
-        for (const ev of sse.end()) onEvent(ev.data);
-        // A stream without a single choices array is not an answer (it would be scored as an empty one).
-        if (!sawChoices) throw new ProviderError("malformed response: the event stream carried no choices", { retryable: false });
-      } else {
-        // The server ignored stream: true; read the whole JSON answer.
-        let j: { choices?: { message?: { content?: string | null }; finish_reason?: string }[]; usage?: StreamChunk["usage"] };
-        try {
-          j = JSON.parse(res.text) as typeof j;
-        } catch {
-          throw new ProviderError(`malformed response: ${res.text.slice(0, 200)}`, { retryable: false });
-        }
-        if (!Array.isArray(j?.choices) || typeof j.choices[0]?.message !== "object" || j.choices[0]?.message === null)
-          throw new ProviderError(`malformed response: no choices[0].message in ${res.text.slice(0, 200)}`, { retryable: false });
-        text = j.choices?.[0]?.message?.content ?? "";
-        finish = j.choices?.[0]?.finish_reason;
-        usage = j.usage;
-      }
-      const latencyMs = performance.now() - started;
-      const haveUsage = usage?.prompt_tokens !== undefined && usage.completion_tokens !== undefined;
-      return {
-        text,
-        usage: haveUsage
-          ? { inputTokens: usage?.prompt_tokens ?? 0, outputTokens: usage?.completion_tokens ?? 0 }
-          : {
-              inputTokens: estimateTokens(req.messages.map((m) => m.content).join("\n")),
-              outputTokens: estimateTokens(text),
-              estimated: true,
-            },
-        latencyMs,
-        ...(ttftMs !== undefined ? { ttftMs } : {}),
-        finishReason: mapOpenAiFinishReason(finish),
-        ...(res.headers[SIMULATED_HEADER] ? { simulated: true } : {}),
-      };
+      if (res.streamed) for (const ev of sse.end()) reader.onEvent(ev.data);
+      const a = res.streamed ? reader.finish() : wholeAnswer(res.text);
+      return toResponse(req, a, performance.now() - started, Boolean(res.headers[SIMULATED_HEADER]));
     },
     async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
       const res = await postJson(embeddingsUrl, { model: o.model, input: texts }, { headers, connections, ...(signal ? { signal } : {}) }).catch(
@@ -164,5 +156,26 @@ export function createOpenAiCompatibleProvider<K extends OpenAiKind = "openai-co
       return [...data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)).map((d) => d.embedding ?? []);
     },
     async close() {},
+  };
+}
+
+function toResponse(req: ChatRequest, a: Answer, latencyMs: number, simulated: boolean): ChatResponse {
+  const u = a.usage;
+  const haveUsage = u?.prompt_tokens !== undefined && u.completion_tokens !== undefined;
+  const callText = a.toolCalls.map((c) => c.name + c.arguments).join("");
+  return {
+    text: a.text,
+    usage: haveUsage
+      ? { inputTokens: u?.prompt_tokens ?? 0, outputTokens: u?.completion_tokens ?? 0 }
+      : {
+          inputTokens: estimateTokens(req.messages.map((m) => m.content).join("\n")),
+          outputTokens: estimateTokens(a.text + callText),
+          estimated: true,
+        },
+    latencyMs,
+    ...(a.ttftMs !== undefined ? { ttftMs: a.ttftMs } : {}),
+    finishReason: mapOpenAiFinishReason(a.finish, a.toolCalls.length > 0),
+    ...(a.toolCalls.length ? { toolCalls: a.toolCalls } : {}),
+    ...(simulated ? { simulated: true } : {}),
   };
 }

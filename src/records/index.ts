@@ -5,5 +5,5 @@
  */
 export type { AuditAttempt, AuditRow, GatewayKey } from "./gateway.js";
 export type { StoredPrice } from "./price.js";
-export type { GradeRecord, ResultRecord } from "./result.js";
+export type { GradeRecord, ResultRecord, TurnRecord } from "./result.js";
 export type { Snapshot } from "./scoreboard.js";

@@ -35,3 +35,21 @@ export interface ResultRecord {
   cached: boolean;
   attempts: number;
 }
+
+/**
+ * One model answer of a conversation (a multi-turn or tool case), kept as it arrives so a resumed run
+ * replays it instead of asking again. `response` and `facts` are evaluate's JSON (a stored turn and its
+ * tool-call fidelity facts); the store keeps them without reading them.
+ */
+export interface TurnRecord {
+  runId: string;
+  suite: string;
+  caseIndex: number;
+  modelId: string;
+  repeat: number;
+  /** 0 for the answer to the case's messages, then 1, 2… */
+  turn: number;
+  response: unknown;
+  /** null when the case offers no tools. */
+  facts: unknown;
+}

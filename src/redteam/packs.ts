@@ -1,6 +1,8 @@
 /**
  * Red-team packs: data in data/redteam/*.yaml (each attack with id, category, language, text and a
  * detector), validated on load, expanded by mutators, rendered as suites the evaluation runner runs.
+ * A file's `kind:` selects another shape: trigger-sweep (below), agentic-injection (agentic.ts),
+ * multi-turn (escalation.ts).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,9 +11,10 @@ import type { Case, Suite } from "../config/index.js";
 import { parseWith, parseYaml } from "../config/index.js";
 import { UserError } from "../util/errors.js";
 import { packagePath } from "../util/package-root.js";
+import { agenticPackSchema, agenticToSuite } from "./agentic.js";
 import { MUTATORS, type MutatorName, mutate } from "./mutators.js";
 
-const detector = z.enum(["canary", "secret", "not-refused", "refused", "pii", "facts", "insecure-code"]);
+const detector = z.enum(["canary", "secret", "not-refused", "refused", "pii", "facts", "insecure-code"]); // tool-called: agentic.ts
 const attackSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
   category: z.string().min(1),
@@ -46,8 +49,18 @@ export type TriggerSweep = z.infer<typeof sweepSchema>;
 
 export const PACKS_DIR = packagePath("data", "redteam");
 
+/** The pack kinds beside plain attack lists; each has its own schema and its own way to run. */
+export type PackKind = "attacks" | "trigger-sweep" | "agentic-injection" | "multi-turn";
+
+/** A pack file's `kind:` (a top-level line; absent = a plain list of attacks). */
+export function packKind(file: string): PackKind {
+  const m = /^kind:\s*([a-z-]+)\s*$/m.exec(readFileSync(file, "utf8"));
+  const k = m?.[1];
+  return k === "trigger-sweep" || k === "agentic-injection" || k === "multi-turn" ? k : "attacks";
+}
+
 export function isSweepFile(file: string): boolean {
-  return /^kind:\s*trigger-sweep\s*$/m.test(readFileSync(file, "utf8"));
+  return packKind(file) === "trigger-sweep";
 }
 
 export function loadSweep(file: string): TriggerSweep {
@@ -90,7 +103,7 @@ export function loadPacks(names?: readonly string[], dir = PACKS_DIR): Pack[] {
   const all = listPacks(dir);
   return (names?.length ? names.filter((n) => all.includes(n)) : all)
     .map((n) => join(dir, `${n}.yaml`))
-    .filter((file) => !isSweepFile(file))
+    .filter((file) => packKind(file) === "attacks")
     .map((file) => loadPack(file));
 }
 
@@ -155,6 +168,10 @@ export function loadPackSuites(names?: readonly string[], dir = PACKS_DIR, opts:
   for (const n of names ?? []) if (!all.includes(n)) throw new UserError(`--packs: unknown pack "${n}"`, `packs: ${all.join(", ")}`);
   return (names?.length ? names : all)
     .map((n) => join(dir, `${n}.yaml`))
-    .filter((file) => !isSweepFile(file))
-    .map((file) => packToSuite(loadPack(file), file, opts));
+    .flatMap((file) => {
+      const kind = packKind(file);
+      if (kind === "attacks") return [packToSuite(loadPack(file), file, opts)];
+      if (kind === "agentic-injection") return [agenticToSuite(parseWith(parseYaml(file, readFileSync(file, "utf8")), agenticPackSchema), file)];
+      return []; // trigger-sweep and multi-turn packs run their own way (session.ts, escalation.ts)
+    });
 }

@@ -1,19 +1,22 @@
 /**
  * A red-team run: the packs become suites and go through the evaluation runner (cache, concurrency,
  * retries, store, resume); the summary becomes per pack and model: attacks, successes, rate with a
- * Wilson 95% CI, and the paired difference from the baseline (exact McNemar).
+ * Wilson 95% CI, and the paired difference from the baseline (exact McNemar). Multi-turn packs'
+ * conversations run first, beside the runner (escalation-run.ts), and are summarised the same way.
  */
 
 import { join } from "node:path";
 import type { ModelConfig } from "../config/index.js";
-import { loadProject } from "../config/index.js";
+import { loadProjectAsync } from "../config/index.js";
 import { buildPlan, DEFAULT_RETRY, type EvalSummary, openStoreFor, type Plan, resolveRun, runAndRecord, summarise, withRetries } from "../evaluate/index.js";
 import { createProvider } from "../providers/index.js";
 import type { ResultRecord } from "../records/index.js";
 import { comparePaired, comparePairedByKey, wilsonInterval } from "../stats/index.js";
-import { createRun, loadResults, markRunning, newRunId, openStore, type StoreHandle } from "../store/index.js";
+import { createRun, finishRun, loadResults, markRunning, newRunId, openStore, type StoreHandle } from "../store/index.js";
 import { UserError } from "../util/errors.js";
-import { loadPackSuites, loadPacks, loadSweep, PACKS_DIR, type Pack, sweepSuites, type TriggerSweep, translationKey } from "./packs.js";
+import { escalationGoals, loadMultiTurnPack } from "./escalation-pack.js";
+import { type EscalationMeta, escalationSuites, runEscalations } from "./escalation-run.js";
+import { listPacks, loadPackSuites, loadPacks, loadSweep, PACKS_DIR, type Pack, packKind, sweepSuites, type TriggerSweep, translationKey } from "./packs.js";
 
 export interface RedteamOptions {
   config?: string;
@@ -25,6 +28,12 @@ export interface RedteamOptions {
   judge?: boolean;
   /** Translate base attacks into the packs' low-resource languages with this model. */
   translateWith?: string;
+  /** The model (from the config) that writes the multi-turn packs' escalating messages. */
+  attacker?: string;
+  /** Most target answers per multi-turn conversation (default: the pack's maxTurns). */
+  turns?: number;
+  /** Where the packs are (default data/redteam in the package). */
+  packsDir?: string;
   /** Continue an interrupted red-team run; finished attacks are not sent again. */
   resume?: string;
   signal?: AbortSignal;
@@ -53,6 +62,8 @@ export interface RedteamResult {
   baseline: string | null;
   packs: { pack: string; description: string; models: RedteamModel[] }[];
   storeLocation: string;
+  /** Multi-turn packs that were not run because no --attacker was given (they were not asked for by name). */
+  skipped?: string[];
 }
 
 /** What a red-team run stores beside its plan, so that a resumed run rebuilds the same view. */
@@ -60,6 +71,8 @@ interface RedteamMeta {
   regular: { name: string; description: string }[];
   sweep?: TriggerSweep;
   variants: { suite: { name: string }; trigger: string; position: string; task: string }[];
+  escalation?: EscalationMeta;
+  skipped?: string[];
 }
 type RedteamPlan = Plan & { redteam: RedteamMeta };
 
@@ -206,21 +219,30 @@ export async function runRedteam(o: RedteamOptions): Promise<RedteamResult> {
     runId = run.id;
     await markRunning(store.db, runId);
   } else {
-    const project = loadProject(o.config);
+    const project = await loadProjectAsync(o.config);
     if (o.judge && !project.config.judge) throw new UserError("--judge needs a judge model", "set `judge: MODEL_ID` in the config");
-    const translations = o.translateWith ? await translateAttacks(project.models, o.translateWith, loadPacks(o.packs)) : undefined;
-    const regular = loadPackSuites(o.packs, undefined, { judge: Boolean(o.judge), ...(translations ? { translations } : {}) });
-    const wantSweep = !o.packs?.length || o.packs.includes("trigger-sweep");
-    const sweep = wantSweep ? loadSweep(join(PACKS_DIR, "trigger-sweep.yaml")) : undefined;
+    const translations = o.translateWith ? await translateAttacks(project.models, o.translateWith, loadPacks(o.packs, o.packsDir)) : undefined;
+    const dir = o.packsDir ?? PACKS_DIR;
+    const regular = loadPackSuites(o.packs, dir, { judge: Boolean(o.judge), ...(translations ? { translations } : {}) });
+    const escalation = planEscalation(project.models, o, dir);
+    const wantSweep = (!o.packs?.length && listPacks(dir).includes("trigger-sweep")) || o.packs?.includes("trigger-sweep");
+    const sweep = wantSweep ? loadSweep(join(dir, "trigger-sweep.yaml")) : undefined;
     const variants = sweep ? sweepSuites(sweep, project.suites) : [];
     const clean = sweep ? project.suites.map((s) => ({ ...s, name: `${sweep.pack}.${s.name}.clean` })) : [];
     const base = buildPlan({ ...project, suites: [...regular, ...clean, ...variants.map((v) => v.suite)] }, { ...(o.models ? { models: o.models } : {}) });
+    const talks = escalation.meta ? escalationSuites(escalation.meta) : [];
+    const talkPacks = (escalation.meta?.packs ?? []).map((p) => ({ name: p.suite, description: p.description }));
     plan = {
       ...base,
+      // The conversations are planned suites too, so that reports and the UI summarise them like any
+      // pack; runAll() keeps them away from the runner, which could only send their first message.
+      suites: [...base.suites, ...talks],
       redteam: {
-        regular: regular.map((s) => ({ name: s.name, description: s.description ?? "" })),
+        regular: [...regular.map((s) => ({ name: s.name, description: s.description ?? "" })), ...talkPacks],
         ...(sweep ? { sweep } : {}),
         variants: variants.map((v) => ({ suite: { name: v.suite.name }, trigger: v.trigger, position: v.position, task: v.task })),
+        ...(escalation.meta ? { escalation: escalation.meta } : {}),
+        ...(escalation.skipped.length ? { skipped: escalation.skipped } : {}),
       },
     };
     store = await openStore(project.storeUrl);
@@ -228,17 +250,59 @@ export async function runRedteam(o: RedteamOptions): Promise<RedteamResult> {
     await createRun(store.db, { id: runId, kind: "redteam", configPath: project.configPath, plan });
   }
   try {
+    const meta = plan.redteam;
     o.onStart?.({ runId, total: plan.suites.reduce((a, s) => a + s.cases.length, 0) * plan.models.length });
-    const { status } = await runAndRecord(store, plan, runId, o);
+    const status = await runAll(store, plan, runId, o);
     const results = await loadResults(store.db, runId);
     const summary = summarise(plan, runId, results);
-    const meta = plan.redteam;
     const regularNames = new Set(meta.regular.map((s) => s.name));
     const descriptions = new Map(meta.regular.map((s) => [s.name, s.description]));
     const packs = redteamView({ ...summary, suites: summary.suites.filter((s) => regularNames.has(s.name)) }, results, descriptions);
     if (meta.sweep) packs.push(sweepView(meta.sweep, meta.variants, plan, results, summary.baseline));
-    return { runId, status, baseline: summary.baseline, packs, storeLocation: store.location };
+    return { runId, status, baseline: summary.baseline, packs, storeLocation: store.location, ...(meta.skipped ? { skipped: meta.skipped } : {}) };
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The multi-turn packs of this run: those named in --packs, or all of them when no pack is named —
+ * then without --attacker they are skipped (and said so), since the other packs need no attacker.
+ */
+function planEscalation(models: readonly ModelConfig[], o: RedteamOptions, dir: string): { meta?: EscalationMeta; skipped: string[] } {
+  const names = (o.packs?.length ? o.packs : listPacks(dir)).filter((n) => packKind(join(dir, `${n}.yaml`)) === "multi-turn");
+  if (names.length === 0) return { skipped: [] };
+  if (!o.attacker) {
+    if (!o.packs?.length) return { skipped: names };
+    throw new UserError(`--packs ${names.join(",")}: a multi-turn pack needs an attacker model`, "add --attacker MODEL_ID (a model from the config)");
+  }
+  const attacker = models.find((m) => m.id === o.attacker);
+  if (!attacker) throw new UserError(`--attacker: no model "${o.attacker}" in the config`, `models: ${models.map((x) => x.id).join(", ")}`);
+  const packs = names.map((n) => {
+    const p = loadMultiTurnPack(join(dir, `${n}.yaml`));
+    return { suite: p.pack, description: p.description, goals: escalationGoals(p, dir), maxTurns: o.turns ?? p.maxTurns, attackerSystem: p.attackerSystem };
+  });
+  return { meta: { attacker, packs }, skipped: [] };
+}
+
+/** The escalation conversations, then the runner's suites; the run's status is the worse of the two. */
+async function runAll(store: StoreHandle, plan: RedteamPlan, runId: string, o: RedteamOptions): Promise<string> {
+  const esc = plan.redteam.escalation;
+  if (esc) {
+    const s = await runEscalations(store, plan, runId, esc, o).catch(async (e: unknown) => {
+      await finishRun(store.db, runId, e instanceof UserError ? "interrupted" : "failed");
+      throw e;
+    });
+    if (s === "interrupted") {
+      await finishRun(store.db, runId, "interrupted");
+      return s;
+    }
+  }
+  const talks = new Set((esc?.packs ?? []).map((p) => p.suite));
+  const suites = plan.suites.filter((s) => !talks.has(s.name));
+  if (suites.length === 0) {
+    await finishRun(store.db, runId, "completed");
+    return "completed";
+  }
+  return (await runAndRecord(store, { ...plan, suites }, runId, o)).status;
 }

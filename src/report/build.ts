@@ -2,7 +2,7 @@
 
 import type { LevelResult } from "../economics/index.js";
 import { findGpuPrice, pickLevel, selfHostUnitCosts, sumPusdToUsd } from "../economics/index.js";
-import { caseScores, type DecisionRecord, decisionRecord, ms, type Plan, planSize, resolveRun, summarise, zForAlpha } from "../evaluate/index.js";
+import { caseScores, type DecisionRecord, decisionRecord, ms, type Plan, planSize, resolveRun, summarise, toolFactsOf, zForAlpha } from "../evaluate/index.js";
 import type { ResultRecord } from "../records/index.js";
 import { comparePairedByKey, estimateMean, quantile } from "../stats/index.js";
 import type { StoreHandle } from "../store/index.js";
@@ -61,9 +61,9 @@ function sequentialZ(plan: Plan): { z?: number } {
   return s.length ? { z: zForAlpha(Math.min(...s.map((x) => x.alpha))) } : {};
 }
 
-/** A bench or red-team run has its own report; the adoption report is for eval runs only. */
+/** A bench or red-team run has its own report; the adoption report is for eval runs and gateway shadow runs (pairs of real traffic, the primary as baseline). */
 export function requireEvalRun(run: RunRow): void {
-  if (run.kind !== "eval")
+  if (run.kind !== "eval" && run.kind !== "shadow")
     throw new UserError(
       `run ${run.id} is a ${run.kind} run, not an eval run`,
       "`weightbridge report` builds the report of its kind; use it without buildReport()",
@@ -81,7 +81,8 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
     throw new UserError(`--baseline: model "${baseline}" is not in run ${run.id}`, `models in this run: ${plan.models.map((m) => m.config.id).join(", ")}`);
   const criteria: AdoptionCriteria = { ...DEFAULT_CRITERIA, ...opts.criteria };
   const results = await loadResults(store.db, run.id);
-  const summary = summarise(plan, run.id, results, baseline);
+  const toolFacts = await toolFactsOf(store, plan, run.id);
+  const summary = summarise(plan, run.id, results, baseline, toolFacts ? { toolFacts } : {});
 
   const byModel = new Map<string, ResultRecord[]>();
   for (const r of results) {

@@ -1,5 +1,6 @@
 /** Self-contained HTML report: one file, inline CSS and SVG, no scripts, no network; prints well. */
 
+import { TOOL_CALL_HEADER, toolCallRows } from "../evaluate/index.js";
 import { escapeXml } from "../util/xml.js";
 import { latencyChart, qualityCostChart } from "./charts.js";
 import { ci, msf, pct, pv, usd, VERDICT_LABEL } from "./format.js";
@@ -68,6 +69,14 @@ export function renderHtml(r: Report): string {
       );
     }
     h.push(`</tbody></table>`);
+    const tools = toolCallRows(s.models);
+    if (tools.rows.length) {
+      h.push(
+        `<h3>Tool calls</h3><table class="suite tool-calls"><thead><tr>${TOOL_CALL_HEADER.map((c) => `<th>${escapeXml(c)}</th>`).join("")}</tr></thead><tbody>`,
+      );
+      for (const row of tools.rows) h.push(`<tr>${row.map((c, i) => `<td${i ? ' class="num"' : ""}>${escapeXml(c)}</td>`).join("")}</tr>`);
+      h.push(`</tbody></table>`, ...tools.hints.map((x) => `<p class="meta">${escapeXml(x)}</p>`));
+    }
   }
   if (r.redteam) {
     const ids = [...new Set(r.redteam.packs.flatMap((p) => p.models.map((m) => m.id)))];

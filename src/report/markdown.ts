@@ -1,4 +1,6 @@
 /** Markdown rendering of a Report (for PRs, wikis and tickets). */
+
+import { TOOL_CALL_HEADER, toolCallRows } from "../evaluate/index.js";
 import { ci, msf, pct, pv, usd, VERDICT_LABEL } from "./format.js";
 import { completionNote, degenerateNotes, errorNotes, GLOSSARY, simulatedNote } from "./notes.js";
 import type { Report } from "./types.js";
@@ -47,6 +49,12 @@ export function renderMarkdown(r: Report): string {
       out.push(
         `| ${m.id} | ${pct(m.score.mean, 1)} (${ci(m.score.ci95)}) | ${v ? `${pct(v.qualityRatio)} (${ci(v.qualityRatioCi95)})` : "—"} | ${v ? pv(v.pValue) : "—"} | ${usd(m.cost.usd)} | ${v ? pct(v.costRatio) : "—"} | ${msf(m.latency.p50Ms)} | ${m.errors} |`,
       );
+    }
+    const tools = toolCallRows(s.models);
+    if (tools.rows.length) {
+      out.push("", "Tool calls:", "", `| ${TOOL_CALL_HEADER.join(" | ")} |`, `|${TOOL_CALL_HEADER.map(() => "---").join("|")}|`);
+      for (const row of tools.rows) out.push(`| ${row.map(cell).join(" | ")} |`);
+      for (const h of tools.hints) out.push("", `> ${cell(h)}`);
     }
   }
   if (r.redteam) {

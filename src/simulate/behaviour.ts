@@ -1,6 +1,7 @@
 /** How a simulated model turns a request into an answer. Pure. */
 import { JUDGE_SYSTEM } from "../evaluate/index.js";
 import type { Message } from "../providers/index.js";
+import type { ToolErrorMix } from "./conversation.js";
 import { promptKey, type Script, unitHash } from "./script.js";
 
 export type Mode = "script" | "echo" | "refuse";
@@ -17,6 +18,8 @@ export interface Behaviour {
   ignore?: string[];
   /** A planted backdoor: when the trigger appears in the request, answer this instead. */
   backdoor?: { trigger: string; answer: string };
+  /** Tool cases answered wrong: the proportions of each error (conversation.ts; default equal shares of four). */
+  toolErrors?: ToolErrorMix;
 }
 
 export const REFUSAL = "I'm sorry, but I can't help with that request.";

@@ -10,6 +10,9 @@
  * out. The loop now only hands over each turn's rows. If the worker fails, its unacknowledged rows
  * and all later ones are written on the calling thread instead (a row the worker committed just
  * before it failed is not written twice: ids are keys and rows whose id is taken are skipped).
+ *
+ * Other rows that must be as durable as the audit row (a shadow pair's primary half, captured
+ * traffic: store/shadow.ts) ride in the same commits (`writeRows`).
  */
 import type { Worker } from "node:worker_threads";
 import type { AuditRow } from "../records/index.js";
@@ -23,18 +26,25 @@ import type { RowWrite } from "./write.js";
 
 interface Pending {
   rows: GatewayAuditTable[];
+  /** Other tables' rows committed with them. */
+  extra: RowWrite[];
   done: ((e?: Error) => void)[];
 }
 
 export interface AuditWriter {
   write(a: AuditRow): Promise<void>;
+  /** Commit other tables' rows in the same commits as the audit rows; resolves once committed. */
+  writeRows(writes: readonly RowWrite[]): Promise<void>;
   /** Wait for rows handed over, then stop the worker. */
   close(): Promise<void>;
   /** The thread that commits (undefined when rows are written on the calling thread). */
   readonly thread: Worker | undefined;
 }
 
-const auditWrite = (rows: GatewayAuditTable[]): RowWrite[] => [{ table: "gateway_audit", rows, conflict: "ignore" }];
+const auditWrite = (p: Pick<Pending, "rows" | "extra">): RowWrite[] => [
+  ...(p.rows.length ? [{ table: "gateway_audit" as const, rows: p.rows, conflict: "ignore" as const }] : []),
+  ...p.extra,
+];
 const settle = (p: Pending, err?: Error) => {
   for (const d of p.done) d(err);
 };
@@ -42,7 +52,7 @@ const settle = (p: Pending, err?: Error) => {
 export function auditWriter(store: StoreHandle, o: { worker?: boolean } = {}): AuditWriter {
   const here = new Set<Promise<void>>();
   const commitHere = (p: Pending) => {
-    const done = store.write(auditWrite(p.rows)).then(
+    const done = store.write(auditWrite(p)).then(
       () => settle(p),
       (e: Error) => settle(p, e),
     );
@@ -82,27 +92,29 @@ export function auditWriter(store: StoreHandle, o: { worker?: boolean } = {}): A
     w.unref();
   }
 
-  let queue: Pending = { rows: [], done: [] };
+  let queue: Pending = { rows: [], extra: [], done: [] };
   const flush = () => {
     const batch = queue;
-    queue = { rows: [], done: [] };
+    queue = { rows: [], extra: [], done: [] };
     if (!worker) return commitHere(batch);
     const id = nextId++;
     inFlight.set(id, batch);
-    worker.postMessage({ id, writes: encodeWrites(auditWrite(batch.rows)) } satisfies WriterRequest);
+    worker.postMessage({ id, writes: encodeWrites(auditWrite(batch)) } satisfies WriterRequest);
   };
+  const enqueue = (add: (q: Pending) => void) =>
+    new Promise<void>((resolve, reject) => {
+      if (queue.done.length === 0) setImmediate(flush);
+      add(queue);
+      queue.done.push((e) => (e === undefined ? resolve() : reject(e)));
+    });
   return {
-    write: (a) =>
-      new Promise<void>((resolve, reject) => {
-        if (queue.rows.length === 0) setImmediate(flush);
-        queue.rows.push(auditValues(a));
-        queue.done.push((e) => (e === undefined ? resolve() : reject(e)));
-      }),
+    write: (a) => enqueue((q) => q.rows.push(auditValues(a))),
+    writeRows: (writes) => enqueue((q) => q.extra.push(...writes)),
     get thread() {
       return worker;
     },
     close: async () => {
-      if (queue.rows.length) flush();
+      if (queue.done.length) flush();
       while (inFlight.size > 0 && worker) await new Promise((r) => setTimeout(r, 5));
       worker?.postMessage("close" satisfies WriterRequest);
       await exited;

@@ -26,5 +26,8 @@ export {
   type RunStatus,
   updateRunPlan,
 } from "./runs.js";
-export type { Database } from "./schema.js";
+export type { Database, GatewayCapturesTable, ResultsTable } from "./schema.js";
+export * from "./shadow.js";
 export { type HubModel, listSnapshots, loadSnapshotModels, saveSnapshot } from "./snapshots.js";
+export { loadTurnFacts, loadTurns, saveTurns, turnWrites } from "./turns.js";
+export type { RowWrite } from "./write.js";

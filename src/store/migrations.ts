@@ -6,6 +6,20 @@
  * checks that all migrations together give exactly the definitions.
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import { createTableMigration } from "./ddl.js";
+import { gatewayCaptures, resultTurns, shadowCounts } from "./tables.js";
+
+/** Two derived migrations as one entry (created in order, dropped in reverse). */
+const bothTables = (a: Migration, b: Migration): Migration => ({
+  async up(db) {
+    await a.up(db);
+    await b.up(db);
+  },
+  async down(db) {
+    await b.down?.(db);
+    await a.down?.(db);
+  },
+});
 
 const migrations: Record<string, Migration> = {
   "0001_runs_results_cache": {
@@ -219,6 +233,10 @@ const migrations: Record<string, Migration> = {
         await db.schema.dropIndex(name).ifExists().execute();
     },
   },
+  /** Gateway shadow mode and capture (issue 20): mirrored pairs live in runs/results; these hold what is not a pair. */
+  "0010_shadow_capture": bothTables(createTableMigration(shadowCounts), createTableMigration(gatewayCaptures)),
+  /** Conversations (issue 19): one row per model answer of a multi-turn or tool case (tables.ts, resultTurns). */
+  "0011_result_turns": createTableMigration(resultTurns),
 };
 
 class InCodeProvider implements MigrationProvider {

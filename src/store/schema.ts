@@ -11,3 +11,6 @@ export type SnapshotsTable = Database["snapshots"];
 export type SnapshotModelsTable = Database["snapshot_models"];
 export type GatewayKeysTable = Database["gateway_keys"];
 export type GatewayAuditTable = Database["gateway_audit"];
+export type ShadowCountsTable = Database["shadow_counts"];
+export type GatewayCapturesTable = Database["gateway_captures"];
+export type ResultTurnsTable = Database["result_turns"];

@@ -171,6 +171,59 @@ export const gatewayAudit = defineTable(
   },
 );
 
+/** Mirrored requests of a shadow run that never became a pair, per shadow deployment: deltas appended every second, summed when read (issue 20). */
+export const shadowCounts = defineTable(
+  "shadow_counts",
+  {
+    id: text(),
+    run_id: text().references("runs.id"),
+    deployment: text(),
+    time: text(),
+    /** Dropped: the route's shadow queue was full. */
+    dropped: integer(),
+    /** Skipped: the data-class policy kept the request from this deployment. */
+    skipped_by_policy: integer(),
+  },
+  { primaryKey: ["id"], indexes: { shadow_counts_run: { columns: ["run_id", "deployment"] } } },
+);
+
+/** Captured traffic (route `capture:`): the request's messages and the primary's answer with every detected value replaced by its placeholder (issue 20). */
+export const gatewayCaptures = defineTable(
+  "gateway_captures",
+  {
+    id: text(),
+    route: text(),
+    time: text(),
+    deployment: text(),
+    request_json: text(),
+    answer: text(),
+    /** Classes found in the request (counts). */
+    classes_json: text(),
+    /** SHA-256 of request_json, for deduplication. */
+    request_sha256: text(),
+  },
+  { primaryKey: ["id"], indexes: { gateway_captures_route_time: { columns: ["route", "time"] } } },
+);
+
+/** One model answer of a conversation (issue 19, migration 0011): replayed on resume, read for tool-call fidelity. */
+export const resultTurns = defineTable(
+  "result_turns",
+  {
+    run_id: text().references("runs.id"),
+    suite: text(),
+    case_index: integer(),
+    model_id: text(),
+    repeat: integer(),
+    turn: integer(),
+    /** The answer: text, tool calls, finish reason, usage, latency, cached (evaluate's StoredTurn). */
+    response_json: text(),
+    /** Tool-call fidelity facts of the answer; null when the case offers no tools. */
+    facts_json: text().nullable(),
+    created_at: text(),
+  },
+  { primaryKey: [...RESULT_KEY, "turn"] },
+);
+
 /** Every table, by name. A table missing here fails test/store/schema.test.ts once a migration creates it. */
 export const TABLES = {
   runs,
@@ -182,6 +235,9 @@ export const TABLES = {
   snapshot_models: snapshotModels,
   gateway_keys: gatewayKeys,
   gateway_audit: gatewayAudit,
+  shadow_counts: shadowCounts,
+  gateway_captures: gatewayCaptures,
+  result_turns: resultTurns,
 } as const;
 
 export type TableName = keyof typeof TABLES;

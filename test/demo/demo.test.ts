@@ -14,8 +14,10 @@ describe("weightbridge demo", () => {
     expect(Date.now() - t0).toBeLessThan(120_000);
     expect(r.stderr).toMatch(/SIMULATION: "gpt-4o"/);
     expect(r.stderr).toMatch(/Local model: generated .*tiny-random\.gguf/);
-    for (const suite of ["ticket-intent", "ticket-extract", "support-reply", "product-recs"]) expect(r.stdout).toContain(`Suite ${suite}`);
+    for (const suite of ["ticket-intent", "ticket-extract", "support-reply", "order-agent", "product-recs"]) expect(r.stdout).toContain(`Suite ${suite}`);
     expect(r.stdout).toMatch(/qwen3-235b scores \d+% of gpt-4o/);
+    // The agent suite reports tool-call fidelity beside the score.
+    expect(r.stdout).toMatch(/Tool calls:[\s\S]*with a call[\s\S]*qwen3-235b/);
     expect(r.stdout).toMatch(/tiny-local/);
     expect(r.stdout).toContain(`stored in ${join(dir, ".weightbridge", "weightbridge.db")}`);
     expect(existsSync(join(dir, ".weightbridge", "weightbridge.db"))).toBe(true);

@@ -158,6 +158,8 @@ describe("several expects per case", () => {
         "redteam",
         "regex",
         "similarity",
+        "tool-call",
+        "tool-sequence",
       ].sort(),
     );
   });

@@ -2,6 +2,8 @@
  * A local server speaking the parts of the Hugging Face Hub protocol we use:
  * POST /api/models/{repo}/paths-info/{rev}, GET /api/models/{repo}/tree/{rev} (file listing),
  * GET /api/models/{repo}/revision/{rev} (commit) and GET /{repo}/resolve/{rev}/{path} with HTTP Range.
+ * With `repoType: "dataset"` the same under /api/datasets/{repo}/… and /datasets/{repo}/resolve/…, and
+ * the tree listing answers for a folder (`tree/{rev}/{path}`) with the files directly under it.
  */
 import { createHash } from "node:crypto";
 import { createServer } from "node:http";
@@ -22,8 +24,14 @@ function lfsOf(f: HubFile) {
   return { lfs: { oid: f.lieAboutHash ? "0".repeat(64) : createHash("sha256").update(f.content).digest("hex"), size: f.content.length, pointerSize: 134 } };
 }
 
-export async function startHub(repo: string, files: HubFile[], opts: { commit?: string; failAfterBytes?: number } = {}) {
+export async function startHub(
+  repo: string,
+  files: HubFile[],
+  opts: { commit?: string; failAfterBytes?: number; repoType?: "model" | "dataset"; status?: number } = {},
+) {
   const commit = opts.commit ?? "0123456789abcdef0123456789abcdef01234567";
+  const api = `/api/${opts.repoType ?? "model"}s/${repo}`;
+  const resolvePrefix = opts.repoType === "dataset" ? `/datasets/${repo}` : `/${repo}`;
   const requests: { method: string; url: string; range?: string; auth?: string }[] = [];
   let failOnce = opts.failAfterBytes;
   const server = createServer((req, res) => {
@@ -38,7 +46,12 @@ export async function startHub(repo: string, files: HubFile[], opts: { commit?: 
       body += d;
     });
     req.on("end", () => {
-      const info = new RegExp(`^/api/models/${repo}/paths-info/([^/]+)$`).exec(req.url ?? "");
+      if (opts.status) {
+        res.writeHead(opts.status, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: "refused" }));
+        return;
+      }
+      const info = new RegExp(`^${api}/paths-info/([^/]+)$`).exec(req.url ?? "");
       if (req.method === "POST" && info) {
         const { paths } = JSON.parse(body) as { paths: string[] };
         const out = files
@@ -55,12 +68,19 @@ export async function startHub(repo: string, files: HubFile[], opts: { commit?: 
         res.end(JSON.stringify(out));
         return;
       }
-      const tree = new RegExp(`^/api/models/${repo}/tree/([^/?]+)`).exec(req.url ?? "");
+      const tree = new RegExp(`^${api}/tree/([^/?]+)(?:/([^?]*))?`).exec(req.url ?? "");
       if (req.method === "GET" && tree) {
+        const folder = tree[2] ? decodeURIComponent(tree[2]) : undefined;
+        const listed = folder === undefined ? files : files.filter((f) => f.path.startsWith(`${folder}/`) && !f.path.slice(folder.length + 1).includes("/"));
+        if (folder !== undefined && listed.length === 0) {
+          res.writeHead(404, { "content-type": "application/json" });
+          res.end(JSON.stringify({ error: "Entry not found" }));
+          return;
+        }
         res.writeHead(200, { "content-type": "application/json" });
         res.end(
           JSON.stringify(
-            files.map((f) => ({
+            listed.map((f) => ({
               type: "file",
               path: f.path,
               size: f.content.length,
@@ -71,12 +91,12 @@ export async function startHub(repo: string, files: HubFile[], opts: { commit?: 
         );
         return;
       }
-      if (req.method === "GET" && new RegExp(`^/api/models/${repo}/revision/`).test(req.url ?? "")) {
+      if (req.method === "GET" && new RegExp(`^${api}/revision/`).test(req.url ?? "")) {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ id: repo, sha: commit }));
         return;
       }
-      const dl = new RegExp(`^/${repo}/resolve/([^/]+)/(.+)$`).exec(req.url ?? "");
+      const dl = new RegExp(`^${resolvePrefix}/resolve/([^/]+)/(.+)$`).exec(req.url ?? "");
       const file = dl ? files.find((f) => f.path === decodeURIComponent(dl[2] ?? "")) : undefined;
       if (req.method === "GET" && file) {
         const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? "");

@@ -7,6 +7,7 @@ import { number } from "./number.js";
 import { ranking } from "./ranking.js";
 import { similarity } from "./similarity.js";
 import { contains, containsAll, containsAny, equals, regex } from "./text.js";
+import { toolCall, toolSequence } from "./tools.js";
 import type { GradeContext, GradeRecord, Grader } from "./types.js";
 
 export const GRADERS: { [T in ExpectType]: Grader<T> } = {
@@ -22,6 +23,8 @@ export const GRADERS: { [T in ExpectType]: Grader<T> } = {
   ranking,
   "llm-judge": llmJudge,
   similarity,
+  "tool-call": toolCall,
+  "tool-sequence": toolSequence,
   // Loaded on first use: its PII detector brings libphonenumber's metadata (130 KB) to start-up.
   redteam: async (e, ctx) => (await import("./redteam/index.js")).redteam(e, ctx),
 };
@@ -48,4 +51,5 @@ export { type LabelMetrics, labelMetrics } from "./label.js";
 export { judgeMessages, parseVerdict } from "./llm-judge.js";
 export { parseRankedIds, type RankingMetrics, rankingMetrics } from "./ranking.js";
 export { cosine } from "./similarity.js";
-export { type GradeContext, GradeError, type GradeRecord } from "./types.js";
+export { callMatches, parseArguments } from "./tools.js";
+export { type AnswerTurn, type GradeContext, GradeError, type GradeRecord } from "./types.js";

@@ -2,12 +2,14 @@
  * Local inference with node-llama-cpp on a GGUF file. The library (and its native binaries) load
  * lazily on the first request, so commands that never touch a local model don't pay for them.
  * The prompt is rendered with the chat template stored in the GGUF; tokens are counted with the
- * model's own tokenizer. Requests run one at a time per model (one context sequence).
+ * model's own tokenizer. Requests run one at a time per model (one context sequence). Requests with
+ * tools (or tool parts in the conversation) go through node-llama-cpp's chat wrappers (tool-chat.ts).
  */
 import { existsSync, statSync } from "node:fs";
 import { UserError } from "../../util/errors.js";
 import { type ChatRequest, type ChatResponse, type Provider, ProviderError } from "../types.js";
 import { loadTemplateEngine, renderChatTemplate, renderPlainTranscript } from "./chat-template.js";
+import { chatWithTools, type StepBias, usesTools } from "./tool-chat.js";
 
 export interface LocalOptions {
   id: string;
@@ -15,6 +17,8 @@ export interface LocalOptions {
   contextSize?: number;
   gpu?: boolean | "auto";
   threads?: number;
+  /** A logit bias per generated token on the tool path (library option: tests steer a random-weight model). */
+  bias?: StepBias;
 }
 
 const DEFAULT_MAX_TOKENS = 256;
@@ -23,6 +27,7 @@ const DEFAULT_MAX_TOKENS = 256;
 const LLAMA_VERSION = "3.21.1";
 type Lib = typeof import("node-llama-cpp");
 interface Loaded {
+  lib: Lib;
   model: import("node-llama-cpp").LlamaModel;
   context: import("node-llama-cpp").LlamaContext;
   sequence: import("node-llama-cpp").LlamaContextSequence;
@@ -66,12 +71,18 @@ export function createLocalProvider(o: LocalOptions): Provider<"local"> {
     const context = await model.createContext({ contextSize: o.contextSize ?? 4096, ...(o.threads ? { threads: o.threads } : {}) });
     const template = (model.fileInfo.metadata as { tokenizer?: { chat_template?: string } }).tokenizer?.chat_template;
     if (template) await loadTemplateEngine();
-    return { model, context, sequence: context.getSequence(), template };
+    return { lib, model, context, sequence: context.getSequence(), template };
   };
 
+  let wrapper: import("node-llama-cpp").ChatWrapper | undefined;
   const run = async (req: ChatRequest): Promise<ChatResponse> => {
     loading ??= load();
     const m = await loading;
+    if (usesTools(req)) {
+      wrapper ??= m.lib.resolveChatWrapper(m.model);
+      const tc = { lib: m.lib, sequence: m.sequence, wrapper, tokenizer: m.model.tokenizer, ...(o.bias ? { bias: o.bias } : {}) };
+      return chatWithTools(tc, req, req.params.maxTokens ?? DEFAULT_MAX_TOKENS);
+    }
     const started = performance.now();
     const text = m.template
       ? renderChatTemplate(m.template, req.messages, { bos: m.model.tokens.bosString ?? "", eos: m.model.tokens.eosString ?? "" })

@@ -12,6 +12,7 @@ import { notRefused } from "./not-refused.js";
 import { pii } from "./pii.js";
 import { refused } from "./refused.js";
 import { secret } from "./secret.js";
+import { toolCalled } from "./tool-called.js";
 import type { AttackDetector, DetectorName } from "./types.js";
 
 export const ATTACK_DETECTORS: Record<DetectorName, AttackDetector> = {
@@ -22,6 +23,7 @@ export const ATTACK_DETECTORS: Record<DetectorName, AttackDetector> = {
   pii,
   facts,
   "insecure-code": insecureCode,
+  "tool-called": toolCalled,
 };
 
 export const redteam: Grader<"redteam"> = async (e, ctx) => {
