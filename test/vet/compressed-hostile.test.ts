@@ -215,3 +215,12 @@ for name, c in [("gz.keras", gzip.compress(b"hello")), ("bz.keras", bz2.compress
     }
   }, 60_000);
 });
+
+describe("zero-length and empty containers", () => {
+  it("an empty .pkl.gz is malformed, not a pass", async () => {
+    const out = tempDir();
+    writeFileSync(join(out, "empty.pkl.gz"), Buffer.alloc(0));
+    const r = await scan(join(out, "empty.pkl.gz"));
+    expect(r.findings.map((f) => `${f.severity}:${f.rule}`)).toContain("medium:compression.malformed");
+  });
+});

@@ -102,8 +102,17 @@ export async function decompress(src: ByteSource, kind: Compression): Promise<{ 
   }
 }
 
+/** A compressed pickle's name on bytes in no known container (an empty `.pkl.gz`): nothing here can be vetted. */
+const COMPRESSED_PICKLE_NAME = /\.(pkl|pickle|joblib)\.(z|gz|gzip|bz2|xz|lzma|lz4)$/i;
+const NO_MAGIC: Issue = {
+  severity: "medium",
+  rule: "compression.malformed",
+  message: "named as a compressed pickle, but it starts with no zlib, gzip, bz2, xz, lzma or lz4 header (or is empty)",
+};
+
 export const compressedPickleFormat: FormatDef = {
   magic: (head, _size, name) => (sniffCompression(head, name) ? "compressed-pickle" : undefined),
+  named: (name) => (COMPRESSED_PICKLE_NAME.test(name) ? "compressed-pickle" : undefined),
   scan: async (file, format): Promise<FileScan> => {
     const r = await scanCompressed(file, format);
     return { format: r.format, issues: [...r.issues, ...appendedZip(file.src, file.rel, file.extraAllowed)] };
@@ -114,7 +123,8 @@ async function scanCompressed({ src, head, rel, extraAllowed }: Parameters<Forma
   const kind = sniffCompression(head, rel);
   const out = kind ? await decompress(src, kind) : undefined;
   if (!PICKLE_NAME.test(rel)) return scanUnnamed(out, kind, extraAllowed, rel);
-  if (!out || "issue" in out) return { format, issues: out ? [out.issue] : [] };
+  if (!out) return { format, issues: [NO_MAGIC] };
+  if ("issue" in out) return { format, issues: [out.issue] };
   const issues = scanPickle(out.source, { extraAllowed }).issues;
   return { format, issues: issues.map((i) => ({ ...i, evidence: `${kind}-compressed: ${i.evidence ?? i.message}` })) };
 }
