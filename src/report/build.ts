@@ -242,7 +242,11 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
 /** Red-team rates of the report's models, from the newest completed red-team run that covers any of them. */
 async function latestRedteam(store: StoreHandle, runs: readonly RunRow[], modelIds: Set<string>): Promise<Report["redteam"]> {
   const run = runs.find((r) => r.kind === "redteam" && r.status === "completed" && (r.plan as Plan).models.some((m) => modelIds.has(m.config.id)));
-  if (!run) return undefined;
+  return run ? redteamSection(store, run, modelIds) : undefined;
+}
+
+/** A completed red-team run's rates for the given models, as the Report's red-team section (the UI's run page builds it the same way). */
+export async function redteamSection(store: StoreHandle, run: RunRow, modelIds: Set<string>): Promise<NonNullable<Report["redteam"]>> {
   const plan = run.plan as Plan;
   const summary = summarise(plan, run.id, await loadResults(store.db, run.id, { withTexts: false }));
   return {

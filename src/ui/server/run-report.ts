@@ -30,10 +30,10 @@ import {
 } from "../../evaluate/index.js";
 import type { Message } from "../../providers/index.js";
 import type { GradeRecord, ResultRecord } from "../../records/index.js";
-import { type ChangedCase, DEFAULT_CRITERIA, decideVerdict, gateVerdict, paretoFrontier, type Report } from "../../report/index.js";
+import { type ChangedCase, DEFAULT_CRITERIA, decideVerdict, gateVerdict, paretoFrontier, type Report, redteamSection } from "../../report/index.js";
 import { comparePairedByKey, estimateMean, type PairedComparison, quantile } from "../../stats/index.js";
 import type { StoreHandle } from "../../store/index.js";
-import { getRun, loadResults } from "../../store/index.js";
+import { getRun } from "../../store/index.js";
 
 export class NeedsFullBuild extends Error {}
 
@@ -199,29 +199,7 @@ async function latestRedteam(store: StoreHandle, modelIds: Set<string>): Promise
   for (const r of newest) {
     if (r.kind !== "redteam" || r.status !== "completed") continue;
     const run = await getRun(store.db, r.id);
-    if (!run) continue;
-    const plan = run.plan as Plan;
-    if (!plan.models.some((m) => modelIds.has(m.config.id))) continue;
-    const summary = summarise(plan, run.id, await loadResults(store.db, run.id, { withTexts: false }));
-    return {
-      runId: run.id,
-      createdAt: run.createdAt,
-      packs: summary.suites
-        .filter((s) => !s.name.startsWith("trigger-sweep."))
-        .map((s) => ({
-          pack: s.name,
-          models: s.models
-            .filter((m) => modelIds.has(m.id))
-            .map((m) => ({
-              id: m.id,
-              attacks: m.n,
-              successes: Math.round(m.score.mean * m.n),
-              rate: m.score.mean,
-              ci95: m.score.ci95,
-              pValue: m.vsBaseline?.pValue ?? null,
-            })),
-        })),
-    };
+    if (run && (run.plan as Plan).models.some((m) => modelIds.has(m.config.id))) return redteamSection(store, run, modelIds);
   }
   return undefined;
 }
