@@ -1,0 +1,271 @@
+/**
+ * A hostile review of shadow mode (issue 20): values only found across messages, obfuscated or in
+ * tool arguments, `name`, `user` and `stop`; the caller's key and headers; streams and embeddings;
+ * a shadow that echoes or invents a value; a shadow upstream that hangs mid-answer or fails; a
+ * hostile `--since`. Real HTTP to recording upstreams on 127.0.0.1, a real gateway, a real SQLite file.
+ */
+import { readFileSync } from "node:fs";
+import type { ServerResponse } from "node:http";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { parseSince } from "../../src/gateway/shadow/since.js";
+import { loadShadowCounters, loadShadowResults } from "../../src/store/index.js";
+import { UserError } from "../../src/util/errors.js";
+import { tempDir, writeFiles } from "../support/project.js";
+import { type Answer, startRecordingUpstream } from "../support/recording-upstream.js";
+import { startTestGateway, TEST_KEY } from "../support/test-gateway.js";
+
+const EMAIL = "jane.doe@example.com";
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
+});
+
+const chatAnswer =
+  (content: string): Answer =>
+  (_req, res) => {
+    const text = JSON.stringify({
+      choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+      usage: { prompt_tokens: 5, completion_tokens: 3 },
+    });
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(text);
+  };
+
+async function setup(route: string, o: { shadowAccepts?: string; shadowExtra?: string } = {}) {
+  const primary = await startRecordingUpstream();
+  const shadow = await startRecordingUpstream();
+  closers.push(primary.close, shadow.close);
+  const dir = tempDir();
+  writeFiles(dir, {
+    "gateway.yaml": `deployments:
+  - { id: main, baseUrl: "${primary.baseUrl}", model: big, accepts: [EMAIL, CREDIT_CARD, PHONE] }
+  - { id: cand, baseUrl: "${shadow.baseUrl}", model: small, accepts: ${o.shadowAccepts ?? "[]"}${o.shadowExtra ?? ""} }
+routes:
+${route}`,
+  });
+  const g = await startTestGateway(dir, "wb.db");
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await g.gw.close();
+  };
+  closers.push(async () => {
+    await close();
+    await g.store.close();
+  });
+  const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
+    const r = await fetch(`${g.gw.url}/v1/${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TEST_KEY}`, "content-type": "application/json", ...headers },
+      body: JSON.stringify({ model: "support", ...(body as object) }),
+    });
+    return { status: r.status, body: await r.text() };
+  };
+  const pairs = async () => {
+    const runs = await g.store.db.selectFrom("runs").select("id").where("kind", "=", "shadow").execute();
+    return loadShadowResults(
+      g.store.db,
+      runs.map((r) => r.id),
+      "",
+    );
+  };
+  const counters = async () => {
+    const runs = await g.store.db.selectFrom("runs").select("id").where("kind", "=", "shadow").execute();
+    return loadShadowCounters(
+      g.store.db,
+      runs.map((r) => r.id),
+    );
+  };
+  const storeBytes = () =>
+    [join(dir, "wb.db"), join(dir, "wb.db-wal")]
+      .map((f) => {
+        try {
+          return readFileSync(f).toString("latin1");
+        } catch {
+          return "";
+        }
+      })
+      .join("\n");
+  return { primary, shadow, g, post, close, pairs, counters, storeBytes };
+}
+
+const user = (content: unknown) => ({ messages: [{ role: "user", content }] });
+/** Requests whose only EMAIL is hidden somewhere a careless mirror might miss it. */
+const hidden: [string, unknown][] = [
+  [
+    "split across two messages",
+    {
+      messages: [
+        { role: "user", content: "write to jane.doe@" },
+        { role: "user", content: "example.com please" },
+      ],
+    },
+  ],
+  [
+    "split across content parts",
+    user([
+      { type: "text", text: "mail jane.doe" },
+      { type: "text", text: "@example.com now" },
+    ]),
+  ],
+  ["with zero-width characters", user("mail j\u200bane.d\u200coe@exa\u200dmple.com")],
+  ["in fullwidth letters", user("mail ｊａｎｅ．ｄｏｅ＠ｅｘａｍｐｌｅ．ｃｏｍ")],
+  ["base64-encoded", user(`decode ${Buffer.from(`contact ${EMAIL} today`).toString("base64")}`)],
+  [
+    "in tool-call arguments",
+    {
+      messages: [
+        { role: "user", content: "look it up" },
+        { role: "assistant", content: null, tool_calls: [{ id: "t1", type: "function", function: { name: "find", arguments: JSON.stringify({ q: EMAIL }) } }] },
+        { role: "tool", tool_call_id: "t1", content: "found" },
+      ],
+    },
+  ],
+  ["in a message's name", { messages: [{ role: "user", name: EMAIL, content: "hi" }] }],
+  ["in user", { ...user("hi"), user: EMAIL }],
+  ["in stop", { ...user("hi"), stop: [EMAIL] }],
+];
+
+describe("shadow mirror: the same inspection as the primary", () => {
+  it("never mirrors a value hidden across messages, obfuscated, or in tool arguments, name, user, stop (reroute)", async () => {
+    const s = await setup(`  - model: support
+    targets: [main]
+    onSensitive: reroute
+    shadow: { targets: [cand], sample: 1 }
+`);
+    for (const [, body] of hidden) expect((await s.post("chat/completions", body)).status).toBe(200);
+    await s.close();
+    expect(s.primary.received).toHaveLength(hidden.length);
+    expect(s.shadow.received.map((r) => r.body)).toEqual([]);
+    expect((await s.counters()).get("cand")).toEqual({ dropped: 0, skippedByPolicy: hidden.length });
+  });
+
+  it("sends a redact route's shadow the placeholders in every place, and stores none of the values", async () => {
+    const s = await setup(`  - model: support
+    targets: [main]
+    onSensitive: redact
+    shadow: { targets: [cand], sample: 1 }
+`);
+    for (const [, body] of hidden) expect((await s.post("chat/completions", body)).status).toBe(200);
+    await s.close();
+    expect(s.shadow.received).toHaveLength(hidden.length);
+    hidden.forEach(([what], i) => {
+      const got = s.shadow.received[i]?.body ?? "";
+      expect(got, what).toContain("[EMAIL_");
+      for (const piece of ["jane.doe", "example.com", "j\u200bane", "ｊａｎｅ", Buffer.from(`contact ${EMAIL}`).toString("base64").slice(0, 12)])
+        expect(got, what).not.toContain(piece);
+    });
+    const bytes = s.storeBytes();
+    for (const piece of ["jane.doe", "ｊａｎｅ", "j\u200bane"]) expect(bytes).not.toContain(piece);
+  });
+
+  it("forwards neither the caller's key nor its headers to the shadow deployment", async () => {
+    const s = await setup(`  - model: support
+    targets: [main]
+    shadow: { targets: [cand], sample: 1 }
+`);
+    expect((await s.post("chat/completions", user("hi"), { "x-tenant-secret": "tenant-42-secret", cookie: "sid=abc123" })).status).toBe(200);
+    await s.close();
+    expect(s.shadow.received).toHaveLength(1);
+    const h = JSON.stringify(s.shadow.received[0]?.headers);
+    for (const v of [TEST_KEY, "tenant-42-secret", "abc123"]) expect(h).not.toContain(v);
+  });
+
+  it("mirrors no streamed request and no embeddings, and a completion only under the policy", async () => {
+    const s = await setup(`  - model: support
+    targets: [main]
+    onSensitive: reroute
+    shadow: { targets: [cand], sample: 1 }
+`);
+    const streamed = await s.post("chat/completions", { ...user(`mail ${EMAIL}`), stream: true });
+    expect(streamed.status).toBe(200);
+    expect((await s.post("embeddings", { input: `mail ${EMAIL}` })).status).toBe(200);
+    expect((await s.post("completions", { prompt: `mail ${EMAIL}` })).status).toBe(200);
+    expect((await s.post("completions", { prompt: "opening hours?" })).status).toBe(200);
+    await s.close();
+    expect(s.shadow.all()).not.toContain("jane.doe");
+    expect(s.shadow.received.map((r) => r.path)).toEqual(["/v1/completions"]);
+  });
+});
+
+describe("shadow answers", () => {
+  it("stores no value the shadow model echoes or invents, in its half or the primary's", async () => {
+    const s = await setup(
+      `  - model: support
+    targets: [main]
+    onSensitive: reroute
+    shadow: { targets: [cand], sample: 1 }
+`,
+      { shadowAccepts: "[EMAIL]" },
+    );
+    s.primary.setAnswer(chatAnswer(`I wrote to ${EMAIL}`));
+    s.shadow.setAnswer(chatAnswer(`I wrote to ${EMAIL} and to john.roe@example.org, card 4111 1111 1111 1111`));
+    expect((await s.post("chat/completions", user(`mail ${EMAIL}`))).status).toBe(200);
+    await s.close();
+    expect(s.shadow.all()).toContain(EMAIL); // it accepts EMAIL
+    const rows = await s.pairs();
+    expect(rows.map((r) => r.model_id).sort()).toEqual(["cand", "main"]);
+    const stored = JSON.stringify(rows);
+    for (const v of ["jane.doe", "john.roe", "4111"]) expect(stored).not.toContain(v);
+    expect(s.storeBytes()).not.toContain("john.roe");
+  });
+
+  it("keeps the caller's answer when the shadow fails with 500s, and stores the failure", async () => {
+    const s = await setup(`  - model: support
+    targets: [main]
+    shadow: { targets: [cand], sample: 1 }
+`);
+    s.primary.setAnswer(chatAnswer("primary says hi"));
+    s.shadow.setAnswer((_req, res) => {
+      res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: `boom for ${EMAIL}` } }));
+    });
+    for (let i = 0; i < 3; i++) expect(JSON.parse((await s.post("chat/completions", user("hi"))).body).choices[0].message.content).toBe("primary says hi");
+    await s.close();
+    const rows = await s.pairs();
+    const shadowRows = rows.filter((r) => r.model_id === "cand");
+    expect(shadowRows).toHaveLength(3);
+    for (const r of shadowRows) expect(r.error).toMatch(/HTTP 500/);
+    expect(JSON.stringify(rows)).not.toContain("jane.doe");
+  });
+
+  it("gives up on a shadow upstream that sends its head and then hangs, freeing the lane for the next job", async () => {
+    const s = await setup(
+      `  - model: support
+    targets: [main]
+    shadow: { targets: [cand], sample: 1 }
+`,
+      { shadowExtra: ", timeout: 300ms, shadow: { concurrency: 1 }" },
+    );
+    const hung: ServerResponse[] = [];
+    s.shadow.setAnswer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write('{"choices":[{"index":0,"message":{"role":"assistant","content":"wa');
+      hung.push(res); // never ended
+    });
+    const t0 = performance.now();
+    for (let i = 0; i < 3; i++) expect((await s.post("chat/completions", user(`q${i}`))).status).toBe(200);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    // One lane slot: each hung answer must be abandoned for the next job to reach the upstream.
+    const until = performance.now() + 5000;
+    while (s.shadow.received.length < 3 && performance.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(s.shadow.received).toHaveLength(3);
+    await s.close();
+    const shadowRows = (await s.pairs()).filter((r) => r.model_id === "cand");
+    expect(shadowRows.length).toBeGreaterThanOrEqual(2);
+    for (const r of shadowRows) expect(r.error).toBeTruthy();
+    for (const res of hung) res.destroy();
+  });
+});
+
+describe("--since", () => {
+  it.each(["99999999999999999d", "1e5d", "-7d", "7w", "2026-13-45", "9999-99-99T99:99Z", "", "7d; drop table runs"])("refuses %j with a UserError", (text) => {
+    expect(() => parseSince(text)).toThrow(UserError);
+  });
+  it("reads a look-back and a date", () => {
+    expect(parseSince("1d", Date.parse("2026-12-02T00:00:00Z"))).toBe("2026-12-01T00:00:00.000Z");
+    expect(parseSince("2026-11-30")).toBe("2026-11-30T00:00:00.000Z");
+  });
+});
