@@ -260,6 +260,36 @@ describe("shadow answers", () => {
   });
 });
 
+describe("shadow queue bounded by bytes", () => {
+  it("drops and counts mirrored requests once the bodies waiting pass maxQueueBytes, whatever maxQueue allows", async () => {
+    const s = await setup(
+      `  - model: support
+    targets: [main]
+    shadow: { targets: [cand], sample: 1, maxQueue: 1000, maxQueueBytes: 300000 }
+`,
+      { shadowExtra: ", shadow: { concurrency: 1 }" },
+    );
+    const held: (() => void)[] = [];
+    s.shadow.setAnswer((req, res) => held.push(() => chatAnswer("ok")(req, res)));
+    const big = "x".repeat(60_000);
+    // One at a time: the first leaves the queue (in flight, hung), the next wait until their bytes pass the bound.
+    expect((await s.post("chat/completions", user(`${big} 0`))).status).toBe(200);
+    for (let i = 0; i < 200 && held.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    const t0 = performance.now();
+    for (let i = 1; i < 8; i++) expect((await s.post("chat/completions", user(`${big} ${i}`))).status).toBe(200);
+    expect(performance.now() - t0).toBeLessThan(4000);
+    const release = setInterval(() => {
+      for (const h of held.splice(0)) h();
+    }, 5);
+    await s.close();
+    clearInterval(release);
+    const c = (await s.counters()).get("cand");
+    // Each waiting job holds ~2 × (60 KB request + answer) ≈ 120 KB: two fit under 300 KB, five are dropped.
+    expect(c).toEqual({ dropped: 5, skippedByPolicy: 0 });
+    expect(s.shadow.received).toHaveLength(3);
+  });
+});
+
 describe("--since", () => {
   it.each(["99999999999999999d", "1e5d", "-7d", "7w", "2026-13-45", "9999-99-99T99:99Z", "", "7d; drop table runs"])("refuses %j with a UserError", (text) => {
     expect(() => parseSince(text)).toThrow(UserError);

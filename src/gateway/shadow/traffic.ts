@@ -13,7 +13,7 @@ import { captureWrite, countsWrite, finishRun, nextShadowCase, purgeCaptures, re
 import type { Usage } from "../answer-scan.js";
 import type { AuditLog } from "../audit-log.js";
 import type { Deployment, GatewayConfig, Route } from "../config.js";
-import { type Inspection, redactBody } from "../inspect.js";
+import { type Inspection, redactBody, textLength } from "../inspect.js";
 import type { ApiBody } from "../pipeline.js";
 import type { Kind } from "../request-shape.js";
 import type { ShadowExecutor, ShadowJob } from "./executor.js";
@@ -65,8 +65,16 @@ export function createTraffic(o: TrafficOptions): Traffic {
   const { config, detectors, audit, store } = o;
   const random = o.random ?? Math.random;
   const executor = o.executor;
-  /** Mirrored jobs of each route not yet started (maxQueue bounds them). */
-  const waiting = new Map<string, number>();
+  /** Mirrored jobs of each route not yet started, and the bytes they hold (maxQueue and maxQueueBytes bound them). */
+  const waiting = new Map<string, { jobs: number; bytes: number }>();
+  const waitingOf = (route: string) => {
+    let w = waiting.get(route);
+    if (!w) {
+      w = { jobs: 0, bytes: 0 };
+      waiting.set(route, w);
+    }
+    return w;
+  };
   const runs = new Map<string, Promise<RunState>>();
   const runRoute = new Map<string, string>();
   const counts = new Map<string, { runId: string; state: RunState; deployment: string; dropped: number; skipped: number }>();
@@ -138,10 +146,14 @@ export function createTraffic(o: TrafficOptions): Traffic {
     if (!shadow) return undefined;
     const { id: runId, state } = await runOf(route, new Date());
     const planned: { deployment: Deployment; redact: string[] }[] = [];
+    const w = waitingOf(route.model);
+    // What a waiting job holds, counted as UTF-16 text: its body and the primary's answer (as read and redacted).
+    const bytes = 2 * (textLength(a.ins) + 2 * primaryText.length);
     for (const t of shadowTargets(route, config.deployments, Object.keys(a.ins.counts))) {
       if ("skipped" in t) count(runId, state, t.deployment.id, "skipped");
-      else if ((waiting.get(route.model) ?? 0) < shadow.maxQueue) {
-        waiting.set(route.model, (waiting.get(route.model) ?? 0) + 1);
+      else if (w.jobs < shadow.maxQueue && w.bytes + bytes <= shadow.maxQueueBytes) {
+        w.jobs++;
+        w.bytes += bytes;
         planned.push(t);
       } else count(runId, state, t.deployment.id, "dropped");
     }
@@ -170,7 +182,10 @@ export function createTraffic(o: TrafficOptions): Traffic {
       ),
     );
     const question = lastUserText(messages);
-    const release = () => waiting.set(route.model, Math.max(0, (waiting.get(route.model) ?? 0) - 1));
+    const release = () => {
+      w.jobs = Math.max(0, w.jobs - 1);
+      w.bytes = Math.max(0, w.bytes - bytes);
+    };
     const jobs: ShadowJob[] = planned.map((t) => ({
       route: route.model,
       deployment: t.deployment.id,
