@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseSince } from "../../src/gateway/shadow/since.js";
 import { loadShadowCounters, loadShadowResults } from "../../src/store/index.js";
+import { openStore } from "../../src/store/open.js";
 import { UserError } from "../../src/util/errors.js";
 import { tempDir, writeFiles } from "../support/project.js";
 import { type Answer, startRecordingUpstream } from "../support/recording-upstream.js";
@@ -32,7 +33,7 @@ const chatAnswer =
     res.end(text);
   };
 
-async function setup(route: string, o: { shadowAccepts?: string; shadowExtra?: string } = {}) {
+async function setup(route: string, o: { shadowAccepts?: string; shadowExtra?: string; more?: string } = {}) {
   const primary = await startRecordingUpstream();
   const shadow = await startRecordingUpstream();
   closers.push(primary.close, shadow.close);
@@ -41,6 +42,7 @@ async function setup(route: string, o: { shadowAccepts?: string; shadowExtra?: s
     "gateway.yaml": `deployments:
   - { id: main, baseUrl: "${primary.baseUrl}", model: big, accepts: [EMAIL, CREDIT_CARD, PHONE] }
   - { id: cand, baseUrl: "${shadow.baseUrl}", model: small, accepts: ${o.shadowAccepts ?? "[]"}${o.shadowExtra ?? ""} }
+${o.more ?? ""}
 routes:
 ${route}`,
   });
@@ -212,6 +214,29 @@ describe("shadow answers", () => {
     expect(s.storeBytes()).not.toContain("john.roe");
   });
 
+  it("sends a judge no value either answer holds, plain or obfuscated, whatever the judge accepts", async () => {
+    const judge = await startRecordingUpstream(chatAnswer('{"score": 4, "reason": "as good"}'));
+    closers.push(judge.close);
+    const s = await setup(
+      `  - model: support
+    targets: [main]
+    onSensitive: reroute
+    shadow: { targets: [cand], sample: 1, compare: [{ type: llm-judge, deployment: judge }] }
+`,
+      { shadowAccepts: "[EMAIL]", more: `  - { id: judge, baseUrl: "${judge.baseUrl}", model: j, accepts: [EMAIL, CREDIT_CARD] }\n` },
+    );
+    const b64 = Buffer.from(`contact ${EMAIL} today`).toString("base64");
+    s.primary.setAnswer(chatAnswer(`wrote to j\u200bane.d\u200coe@exa\u200dmple.com and ｊａｎｅ．ｄｏｅ＠ｅｘａｍｐｌｅ．ｃｏｍ`));
+    s.shadow.setAnswer(chatAnswer(`wrote to ${EMAIL}; note ${b64}`));
+    expect((await s.post("chat/completions", user(`mail ${EMAIL} please`))).status).toBe(200);
+    await s.close();
+    const judged = judge.received.find((r) => r.path.endsWith("/chat/completions"));
+    expect(judged?.body).toContain("[EMAIL_");
+    for (const piece of ["jane.doe", "j\u200bane", "ｊａｎｅ", b64.slice(0, 12)]) expect(judge.all()).not.toContain(piece);
+    const stored = JSON.stringify(await s.pairs());
+    for (const piece of ["jane.doe", "j\u200bane", "ｊａｎｅ", "\\u200b", b64.slice(0, 12)]) expect(stored).not.toContain(piece);
+  });
+
   it("keeps the caller's answer when the shadow fails with 500s, and stores the failure", async () => {
     const s = await setup(`  - model: support
     targets: [main]
@@ -287,6 +312,57 @@ describe("shadow queue bounded by bytes", () => {
     // Each waiting job holds ~2 × (60 KB request + answer) ≈ 120 KB: two fit under 300 KB, five are dropped.
     expect(c).toEqual({ dropped: 5, skippedByPolicy: 0 });
     expect(s.shadow.received).toHaveLength(3);
+  });
+});
+
+describe("capture retention", () => {
+  it("deletes expired captures from the file's bytes, not only from the table", async () => {
+    const up = await startRecordingUpstream();
+    closers.push(up.close);
+    const dir = tempDir();
+    writeFiles(dir, {
+      "gateway.yaml": `deployments:
+  - { id: main, baseUrl: "${up.baseUrl}", model: big }
+routes:
+  - model: support
+    targets: [main]
+    capture: { sample: 1, retentionDays: 30, redact: true }
+`,
+    });
+    const store = await openStore(join(dir, "wb.db"));
+    const marker = "EXPIRED-CAPTURE-TEXT-zq9";
+    const old = (id: string) => ({
+      id,
+      route: "support",
+      time: new Date(Date.now() - 40 * 86_400_000).toISOString(),
+      deployment: "main",
+      request_json: JSON.stringify([{ role: "user", content: `${marker} ${id}` }]),
+      answer: `${marker} answer ${id}`,
+      classes_json: "{}",
+      request_sha256: id,
+    });
+    await store.db
+      .insertInto("gateway_captures")
+      .values([old("a"), old("b"), old("c")])
+      .execute();
+    await store.close();
+    // A gateway start purges expired captures; its store is then closed (the WAL checkpointed into the file).
+    const g = await startTestGateway(dir, "wb.db");
+    for (let i = 0; i < 100; i++) {
+      if ((await g.store.db.selectFrom("gateway_captures").select("id").execute()).length === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await g.close();
+    const bytes = ["wb.db", "wb.db-wal"]
+      .map((f) => {
+        try {
+          return readFileSync(join(dir, f)).toString("latin1");
+        } catch {
+          return "";
+        }
+      })
+      .join("");
+    expect(bytes).not.toContain(marker);
   });
 });
 

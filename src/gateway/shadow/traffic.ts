@@ -132,7 +132,7 @@ export function createTraffic(o: TrafficOptions): Traffic {
   const purge = () =>
     Promise.all(
       config.routes.flatMap((r) =>
-        r.capture ? [purgeCaptures(store.db, r.model, new Date(Date.now() - r.capture.retentionDays * 86_400_000).toISOString())] : [],
+        r.capture ? [purgeCaptures(store, r.model, new Date(Date.now() - r.capture.retentionDays * 86_400_000).toISOString())] : [],
       ),
     ).catch(() => {});
   void purge();
