@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import { join } from "node:path";
+import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseSince } from "../../src/gateway/shadow/since.js";
 import { loadShadowCounters, loadShadowResults } from "../../src/store/index.js";
@@ -282,6 +283,27 @@ describe("shadow answers", () => {
     expect(shadowRows.length).toBeGreaterThanOrEqual(2);
     for (const r of shadowRows) expect(r.error).toBeTruthy();
     for (const res of hung) res.destroy();
+  });
+});
+
+describe("a failing store under shadowing", () => {
+  it("never turns the caller's answer into an error, and mirrors again once the store recovers", async () => {
+    const s = await setup(`  - model: support
+    targets: [main]
+    shadow: { targets: [cand], sample: 1 }
+`);
+    s.primary.setAnswer(chatAnswer("primary says hi"));
+    // The shadow run's first query (its next case index) fails: the table is gone for a moment.
+    await sql`ALTER TABLE results RENAME TO results_gone`.execute(s.g.store.db);
+    const first = await s.post("chat/completions", user("q1"));
+    await sql`ALTER TABLE results_gone RENAME TO results`.execute(s.g.store.db);
+    expect(first.status).toBe(200);
+    expect(JSON.parse(first.body).choices[0].message.content).toBe("primary says hi");
+    const second = await s.post("chat/completions", user("q2"));
+    expect(second.status).toBe(200);
+    await s.close();
+    expect(s.shadow.received.map((r) => JSON.parse(r.body).messages[0].content)).toEqual(["q2"]);
+    expect((await s.pairs()).map((r) => r.model_id).sort()).toEqual(["cand", "main"]);
   });
 });
 

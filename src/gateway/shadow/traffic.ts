@@ -94,6 +94,13 @@ export function createTraffic(o: TrafficOptions): Traffic {
       runRoute.set(id, route.model);
       r = nextShadowCase(store.db, id).then((next) => ({ next, announced: false, window, route }));
       runs.set(id, r);
+      // A failed read is not kept: the next mirrored request asks the store again.
+      r.catch(() => {
+        if (runs.get(id) === r) {
+          runs.delete(id);
+          runRoute.delete(id);
+        }
+      });
     }
     return r.then((state) => ({ id, state }));
   };
@@ -223,7 +230,15 @@ export function createTraffic(o: TrafficOptions): Traffic {
         });
         statements.push(captureWrite(row));
       }
-      const after = mirrored ? await mirror(a, primaryText, statements) : undefined;
+      let after: (() => void) | undefined;
+      try {
+        const pair: RowWrite[] = [];
+        after = mirrored ? await mirror(a, primaryText, pair) : undefined;
+        statements.push(...pair);
+      } catch {
+        // Shadowing never fails the caller: a request whose shadow run could not be read is not mirrored.
+        after = undefined;
+      }
       if (statements.length === 0) return undefined;
       return { statements, after: after ?? (() => {}) };
     },
