@@ -199,6 +199,7 @@ describe("shadow answers", () => {
       `  - model: support
     targets: [main]
     onSensitive: reroute
+    onSensitiveResponse: audit
     shadow: { targets: [cand], sample: 1 }
 `,
       { shadowAccepts: "[EMAIL]" },
@@ -222,6 +223,7 @@ describe("shadow answers", () => {
       `  - model: support
     targets: [main]
     onSensitive: reroute
+    onSensitiveResponse: audit
     shadow: { targets: [cand], sample: 1, compare: [{ type: llm-judge, deployment: judge }] }
 `,
       { shadowAccepts: "[EMAIL]", more: `  - { id: judge, baseUrl: "${judge.baseUrl}", model: j, accepts: [EMAIL, CREDIT_CARD] }\n` },
@@ -236,6 +238,30 @@ describe("shadow answers", () => {
     for (const piece of ["jane.doe", "j\u200bane", "ｊａｎｅ", b64.slice(0, 12)]) expect(judge.all()).not.toContain(piece);
     const stored = JSON.stringify(await s.pairs());
     for (const piece of ["jane.doe", "j\u200bane", "ｊａｎｅ", "\\u200b", b64.slice(0, 12)]) expect(stored).not.toContain(piece);
+  });
+
+  it("redacts a large primary answer (off the event loop) before storing it in the pair and the capture", async () => {
+    const s = await setup(`  - model: support
+    targets: [main]
+    onSensitiveResponse: audit
+    shadow: { targets: [cand], sample: 1 }
+    capture: { sample: 1 }
+`);
+    const filler = "The order shipped on time and the customer was told. ".repeat(6000); // ~320 KB
+    s.primary.setAnswer(chatAnswer(`${filler} write to ${EMAIL} ${filler} card 4111 1111 1111 1111`));
+    const r = await s.post("chat/completions", user("hi"));
+    expect(r.status).toBe(200);
+    expect(r.body).toContain(EMAIL); // the route only audits answers: the caller's answer is unchanged
+    await s.close();
+    const main = (await s.pairs()).find((x) => x.model_id === "main");
+    const captured = await s.g.store.db.selectFrom("gateway_captures").selectAll().execute();
+    expect(main?.output).toContain("[EMAIL_1]");
+    expect(captured[0]?.answer).toContain("[CREDIT_CARD_1]");
+    for (const text of [main?.output ?? "", captured[0]?.answer ?? ""]) {
+      expect(text).not.toContain("jane.doe");
+      expect(text).not.toContain("4111");
+      expect(text.length).toBeGreaterThan(600_000);
+    }
   });
 
   it("keeps the caller's answer when the shadow fails with 500s, and stores the failure", async () => {

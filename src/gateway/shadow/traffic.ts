@@ -7,7 +7,7 @@
  * which sends each through the gateway's forwarder and commits the shadow half when it answers.
  * A pair whose shadow half never came stays a primary row alone and is reported as such.
  */
-import type { Detector } from "../../detect/index.js";
+import { type Detector, type Entity, redact } from "../../detect/index.js";
 import type { RowWrite, StoreHandle } from "../../store/index.js";
 import { captureWrite, countsWrite, finishRun, nextShadowCase, purgeCaptures, resultWrite, shadowRunWrite, uuidV7 } from "../../store/index.js";
 import type { Usage } from "../answer-scan.js";
@@ -52,7 +52,12 @@ export interface TrafficOptions {
   /** Where mirrored requests run: the shadow thread, or in-process. */
   executor: ShadowExecutor;
   random?: () => number;
+  /** Detection of whole texts off the event loop (the gateway's detect pool), used for large answers. */
+  detectTexts?: (texts: readonly string[]) => Entity[][] | Promise<Entity[][]>;
 }
+
+/** Answers this long are redacted through detectTexts: in-thread, a 4 MiB answer held the caller and every other request ~200 ms. */
+const LARGE_ANSWER = 256 * 1024;
 
 interface RunState {
   next: number;
@@ -147,7 +152,13 @@ export function createTraffic(o: TrafficOptions): Traffic {
   purger.unref();
 
   /** The primary half and the jobs of a mirrored request, or nothing when no shadow target takes it. */
-  async function mirror(a: Answered, primaryText: string, into: RowWrite[]): Promise<(() => void) | undefined> {
+  const redactAnswer = async (text: string): Promise<string> => {
+    if (!o.detectTexts || text.length < LARGE_ANSWER) return redactAll(text, detectors);
+    const [entities] = await o.detectTexts([text]);
+    return redact(text, entities ?? []).redacted;
+  };
+
+  async function mirror(a: Answered, primaryText: string, primaryRedacted: string, into: RowWrite[]): Promise<(() => void) | undefined> {
     const route = a.route;
     const shadow = route.shadow;
     if (!shadow) return undefined;
@@ -167,7 +178,6 @@ export function createTraffic(o: TrafficOptions): Traffic {
     if (planned.length === 0) return undefined;
     const caseIndex = state.next++;
     const messages = redactedMessages(a.kind, a.body, a.ins);
-    const primaryRedacted = redactAll(primaryText, detectors);
     const createdAt = new Date().toISOString();
     announce(runId, state, into);
     const half = { runId, route: route.model, caseIndex, messagesJson: JSON.stringify(messages), createdAt };
@@ -218,6 +228,9 @@ export function createTraffic(o: TrafficOptions): Traffic {
       const primaryText = answerText(a.text);
       if (primaryText === undefined) return undefined;
       const statements: RowWrite[] = [];
+      // An answer that cannot be redacted (more values than a request may carry) is neither captured nor mirrored; the caller still gets it.
+      const primaryRedacted = await redactAnswer(primaryText).catch(() => undefined);
+      if (primaryRedacted === undefined) return undefined;
       if (captured) {
         const row = captureRow({
           id: uuidV7(),
@@ -225,7 +238,7 @@ export function createTraffic(o: TrafficOptions): Traffic {
           time: new Date().toISOString(),
           deployment: a.deployment.id,
           messages: redactedMessages(a.kind, a.body, a.ins),
-          answer: redactAll(primaryText, detectors),
+          answer: primaryRedacted,
           classes: a.ins.counts,
         });
         statements.push(captureWrite(row));
@@ -233,7 +246,7 @@ export function createTraffic(o: TrafficOptions): Traffic {
       let after: (() => void) | undefined;
       try {
         const pair: RowWrite[] = [];
-        after = mirrored ? await mirror(a, primaryText, pair) : undefined;
+        after = mirrored ? await mirror(a, primaryText, primaryRedacted, pair) : undefined;
         statements.push(...pair);
       } catch {
         // Shadowing never fails the caller: a request whose shadow run could not be read is not mirrored.
