@@ -8,6 +8,15 @@ import type { Message, ToolCall, ToolDefinition } from "../providers/index.js";
 import { UserError } from "../util/errors.js";
 import type { AgentSpec, Expect, WireMessage } from "./suite-schema.js";
 
+function isJsonObject(text: string): boolean {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
 /** Map wire messages to Messages; every tool message must answer a call made earlier and not yet answered. */
 export function conversationFromWire(wire: readonly WireMessage[], source: string): Message[] {
   const open = new Set<string>();
@@ -33,11 +42,11 @@ export function conversationFromWire(wire: readonly WireMessage[], source: strin
       if (seen.has(c.id)) throw new UserError(`${where}: tool call id "${c.id}" is used twice`, "give each call in the conversation its own id");
       seen.add(c.id);
       open.add(c.id);
-      return {
-        id: c.id,
-        name: c.function.name,
-        arguments: typeof c.function.arguments === "string" ? c.function.arguments : JSON.stringify(c.function.arguments),
-      };
+      const args = typeof c.function.arguments === "string" ? c.function.arguments : JSON.stringify(c.function.arguments);
+      // Every provider must be able to send the call back (Anthropic's tool_use.input is an object).
+      if (!isJsonObject(args))
+        throw new UserError(`${where}: the arguments of call "${c.id}" are not a JSON object`, `write them as a JSON object string, e.g. '{"order_id":"77"}'`);
+      return { id: c.id, name: c.function.name, arguments: args };
     });
     return { role: w.role, content: w.content ?? "", ...(calls ? { toolCalls: calls } : {}) };
   });

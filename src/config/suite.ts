@@ -232,7 +232,7 @@ function buildSuite(p: ParsedSuite, sources: ReadonlyMap<number, SourceRows>): S
       source,
       messages,
       ...(c.agent ? { agent: c.agent } : {}),
-      ...(c.turns ? { turns: c.turns } : {}),
+      ...(c.turns ? { turns: renderTurns(c.turns, c.vars, source) } : {}),
     });
   };
 
@@ -278,6 +278,22 @@ function renderMessages(templates: { role: Message["role"]; content: string }[],
         `add "${r.missing}" to this case's vars, or remove it from the ${t.role} template`,
       );
     return { role: t.role, content: r.text };
+  });
+}
+
+/** Scripted user turns are templates like the prompt: `{{var}}` from the case's vars, malformed placeholders refused. */
+function renderTurns(turns: string[], vars: Record<string, unknown>, source: string): string[] {
+  return turns.map((t, i) => {
+    const bad = malformedPlaceholder(t);
+    if (bad !== undefined)
+      throw new UserError(`${source}: turns[${i}]: ${bad} is not a variable reference`, "write {{name}} where name is a case var, or remove the braces");
+    const r = renderTemplate(t, vars);
+    if ("missing" in r)
+      throw new UserError(
+        `${source}: turns[${i}] uses {{${r.missing}}} but the case's vars do not define "${r.missing}"`,
+        `add "${r.missing}" to this case's vars`,
+      );
+    return r.text;
   });
 }
 

@@ -52,7 +52,8 @@ export function isConversation(suite: PlannedSuite, c: PlannedCase): boolean {
   return Boolean(suite.tools?.length || c.agent || c.turns?.length);
 }
 
-function maxAnswers(c: PlannedCase): number {
+/** Most answers a case's conversation can take (a plain case: one). */
+export function maxAnswers(c: PlannedCase): number {
   const scripted = c.turns?.length ?? 0;
   return c.agent ? (c.agent.maxTurns ?? DEFAULT_MAX_TURNS + scripted) : 1 + scripted;
 }

@@ -1,13 +1,15 @@
 /**
  * `validate`: what a run would do, before it spends money. The config, suites and graders load
  * (errors are the loaders' file:line UserErrors), every endpoint answers one one-token request, and
- * the run's cost is estimated from the prompts' length and the output-token cap.
+ * the run's cost is estimated from the prompts' length and the output-token cap (a conversation as
+ * every answer it may take, each as long as the cap).
  */
 import { loadProjectAsync } from "../config/index.js";
 import { closeAgents, createProvider } from "../providers/index.js";
 import { loadPrices, openStore } from "../store/index.js";
 import { errorMessage } from "../util/errors.js";
-import { buildPlan, type Plan } from "./plan.js";
+import { isConversation, maxAnswers } from "./attempt.js";
+import { buildPlan, type Plan, type PlannedCase } from "./plan.js";
 
 export interface EndpointCheck {
   id: string;
@@ -38,6 +40,25 @@ export interface Validation {
 const DEFAULT_MAX_TOKENS = 256;
 const tokensOf = (s: string) => Math.ceil(s.length / 4);
 
+/** The longest message a conversation may add after an answer: a mocked result or a scripted user turn. */
+function longestStep(c: PlannedCase): number {
+  const mocks = Object.values(c.agent?.mocks ?? {}).flatMap((m) => (Array.isArray(m) ? m : [m]));
+  const texts = [...mocks.map((m) => (typeof m.result === "string" ? m.result : JSON.stringify(m.result))), ...(c.turns ?? []), '{"error":""}'];
+  return Math.max(...texts.map((t) => tokensOf(t) + 4));
+}
+
+/**
+ * Requests and input tokens of one case, upper bound: a conversation asks up to maxAnswers times,
+ * each request carrying the tools, the case's messages and every earlier answer (at the cap) and step.
+ */
+function caseLoad(c: PlannedCase, cap: number, toolTokens: number, conversation: boolean): { requests: number; input: number } {
+  const first = c.messages.reduce((a, x) => a + tokensOf(x.content) + 4, 0) + toolTokens;
+  if (!conversation) return { requests: 1, input: first };
+  const n = maxAnswers(c);
+  const step = cap + longestStep(c);
+  return { requests: n, input: n * first + step * ((n * (n - 1)) / 2) };
+}
+
 export function estimateCost(plan: Plan): CostEstimate[] {
   return plan.models.map((m) => {
     let requests = 0;
@@ -45,10 +66,12 @@ export function estimateCost(plan: Plan): CostEstimate[] {
     let output = 0;
     for (const s of plan.suites) {
       const cap = m.config.params?.maxTokens ?? s.params.maxTokens ?? plan.defaults.params.maxTokens ?? DEFAULT_MAX_TOKENS;
+      const toolTokens = s.tools?.length ? tokensOf(JSON.stringify(s.tools)) : 0;
       for (const c of s.cases) {
-        requests += plan.repeat;
-        input += plan.repeat * c.messages.reduce((a, x) => a + tokensOf(x.content) + 4, 0);
-        output += plan.repeat * cap;
+        const load = caseLoad(c, cap, toolTokens, isConversation(s, c));
+        requests += plan.repeat * load.requests;
+        input += plan.repeat * load.input;
+        output += plan.repeat * load.requests * cap;
       }
     }
     const usd = m.price ? Number(((input * m.price.input + output * m.price.output) / 1e6).toFixed(6)) : null;

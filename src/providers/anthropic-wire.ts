@@ -6,7 +6,7 @@
  * user message, since Anthropic wants every result of one assistant turn in the next user turn).
  */
 import { UserError } from "../util/errors.js";
-import type { ChatRequest, FinishReason, Message, ToolChoice, ToolDefinition } from "./types.js";
+import { type ChatRequest, type FinishReason, type Message, ProviderError, type ToolChoice, type ToolDefinition } from "./types.js";
 
 type Block =
   | { type: "text"; text: string }
@@ -65,7 +65,11 @@ function inputOf(args: string, where: string): Record<string, unknown> {
     v = undefined;
   }
   if (typeof v !== "object" || v === null || Array.isArray(v))
-    throw new UserError(`${where}: its arguments are not a JSON object, and Anthropic's tool_use needs one`, "write the arguments as a JSON object");
+    // Suites' own calls are checked at load time, so this is a call the model made earlier in the
+    // conversation: that case ends as an error (not retried), the run goes on.
+    throw new ProviderError(`${where}: its arguments are not a JSON object, and Anthropic's tool_use cannot carry them back`, {
+      retryable: false,
+    });
   return v as Record<string, unknown>;
 }
 

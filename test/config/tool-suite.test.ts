@@ -79,6 +79,12 @@ describe("tool-use suites", () => {
     ],
     ["an unknown key in an agent", (s) => s.replace("maxTurns: 5", "maxTurn: 5"), /maxTurn/, 18],
     ["maxTurns out of range", (s) => s.replace("maxTurns: 5", "maxTurns: 500"), /maxTurns/, 18],
+    [
+      "call arguments that are not a JSON object",
+      (s) => s.replace(`arguments: '{"order_id":"77"}'`, `arguments: '{"order_id":'`),
+      /arguments of call "c1" are not a JSON object/,
+      12,
+    ],
     ["a tool name with spaces", (s) => s.replace("name: get_order_status, description", 'name: "get order", description'), /tool names are 1-64 letters/, 5],
     [
       "a sequence naming an unknown tool",
@@ -102,10 +108,16 @@ describe("tool-use suites", () => {
     expect(userErrorOf(() => loadSuite(file2)).message).toMatch(/none: true, but the suite offers no tools/);
   });
 
-  it("loads scripted turns", () => {
+  it("loads scripted turns, templated with the case's vars", () => {
     const s = loadSuite(
-      suiteFile('name: s\nprompt: "{{q}}"\ncases:\n  - vars: { q: hi }\n    turns: ["more", "thanks"]\n    expect: { type: contains, value: x }\n'),
+      suiteFile(
+        'name: s\nprompt: "{{q}}"\ncases:\n  - vars: { q: hi, order: 12 }\n    turns: ["more on {{order}}", "thanks"]\n    expect: { type: contains, value: x }\n',
+      ),
     );
-    expect(s.cases[0]?.turns).toEqual(["more", "thanks"]);
+    expect(s.cases[0]?.turns).toEqual(["more on 12", "thanks"]);
+    const missing = suiteFile(
+      'name: s\nprompt: "{{q}}"\ncases:\n  - vars: { q: hi }\n    turns: ["more on {{order}}"]\n    expect: { type: contains, value: x }\n',
+    );
+    expect(userErrorOf(() => loadSuite(missing)).message).toMatch(/:4: turns\[0\] uses \{\{order\}\} but the case's vars do not define "order"/);
   });
 });

@@ -1,6 +1,9 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { loadProject } from "../../src/config/project.js";
+import { buildPlan } from "../../src/evaluate/plan.js";
 import { evaluate } from "../../src/evaluate/session.js";
+import { estimateCost } from "../../src/evaluate/validate.js";
 import { openStore } from "../../src/store/open.js";
 import { loadTurns } from "../../src/store/turns.js";
 import { type AgentMode, startAgentUpstream } from "../support/agent-upstream.js";
@@ -150,5 +153,16 @@ describe("agent conversations", () => {
     writeFiles(dir, { "suite.yaml": agentSuite(3).replace("name: get_customer,", "name: get_customer, description: other,") });
     await evaluate({ config });
     expect(up.received).toHaveLength(12);
+  });
+
+  it("estimates a conversation's cost as every answer it may take (validate's upper bound)", async () => {
+    const { up, config } = await project(agentSuite(5));
+    const [est] = estimateCost(buildPlan(loadProject(config)));
+    // 5 cases × maxTurns 4, each answer up to 256 tokens.
+    expect(est).toMatchObject({ requests: 20, maxOutputTokens: 20 * 256 });
+    // The bound holds against what a run really sends (tokens as chars / 4 of each request's messages and tools).
+    await evaluate({ config });
+    const sent = up.bodies().reduce((a, b) => a + Math.ceil(JSON.stringify([b.messages, b.tools]).length / 4), 0);
+    expect(est?.inputTokens).toBeGreaterThan(sent);
   });
 });

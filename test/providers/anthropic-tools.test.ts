@@ -152,7 +152,7 @@ describe("anthropic tool use: the request", () => {
     ]);
   });
 
-  it("refuses, before sending, history whose call arguments are not a JSON object, and a tool message without an id", async () => {
+  it("refuses, before sending, history whose call arguments are not a JSON object (a case error, not retried: the model made that call) and a tool message without an id (a suite error)", async () => {
     let requests = 0;
     await withServer(
       (_b, res) => {
@@ -165,7 +165,8 @@ describe("anthropic tool use: the request", () => {
           const e = await p
             .chat({ messages: [...ask, { role: "assistant", content: "", toolCalls: [{ id: "t", name: "escalate", arguments: args }] }], params: {} })
             .catch((x: unknown) => x);
-          expect(e).toBeInstanceOf(UserError);
+          expect(e).toBeInstanceOf(ProviderError);
+          expect((e as ProviderError).retryable).toBe(false);
           expect((e as Error).message).toMatch(/not a JSON object/);
         }
         const e = await p.chat({ messages: [...ask, { role: "tool", content: "r" }], params: {} }).catch((x: unknown) => x);

@@ -151,6 +151,22 @@ export function registerCaseRoutes(app: FastifyInstance, store: StoreHandle, run
       .execute();
     const first = rows[0];
     if (!first) throw new ApiError(404, `no case ${req.params.suite}#${index} in run ${meta.id}`);
+    // A conversation's answers (issue 19), by model and repeat; none for plain cases.
+    const turnRows = await store.db
+      .selectFrom("result_turns")
+      .select(["model_id", "repeat", "response_json"])
+      .where("run_id", "=", meta.id)
+      .where("suite", "=", req.params.suite)
+      .where("case_index", "=", index)
+      .orderBy("turn")
+      .execute();
+    const turnsOf = (model: string, repeat: number) =>
+      turnRows
+        .filter((t) => t.model_id === model && t.repeat === repeat)
+        .map((t) => {
+          const r = JSON.parse(t.response_json) as { text?: string; toolCalls?: unknown[] };
+          return { text: r.text ?? "", toolCalls: r.toolCalls ?? [] };
+        });
     return {
       runId: meta.id,
       suite: first.suite,
@@ -174,6 +190,7 @@ export function registerCaseRoutes(app: FastifyInstance, store: StoreHandle, run
         attempts: r.attempts,
         cached: r.cached === 1,
         error: r.error,
+        turns: turnsOf(r.model_id, r.repeat),
       })),
     };
   });

@@ -7,7 +7,7 @@ import type { FastifyInstance } from "fastify";
 import { sql } from "kysely";
 import { z } from "zod";
 import type { Plan } from "../../evaluate/index.js";
-import { summarise } from "../../evaluate/index.js";
+import { summarise, toolFactsOf } from "../../evaluate/index.js";
 import type { StoreHandle } from "../../store/index.js";
 import { getRun, loadBenchLevels, loadResults } from "../../store/index.js";
 import { sendTable } from "./export.js";
@@ -146,7 +146,14 @@ export function registerRunRoutes(app: FastifyInstance, store: StoreHandle, runs
     }
     const full = await getRun(store.db, meta.id);
     if (!full) throw new ApiError(404, `no run "${meta.id}"`);
-    const summary = summarise(full.plan as Plan, meta.id, await loadResults(store.db, meta.id, { withTexts: false }));
+    const toolFacts = await toolFactsOf(store, full.plan as Plan, meta.id);
+    const summary = summarise(
+      full.plan as Plan,
+      meta.id,
+      await loadResults(store.db, meta.id, { withTexts: false }),
+      undefined,
+      toolFacts ? { toolFacts } : {},
+    );
     return { run, summary };
   });
 }

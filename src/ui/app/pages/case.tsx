@@ -20,13 +20,15 @@ interface Result {
   attempts: number;
   cached: boolean;
   error: string | null;
+  /** A conversation's answers in order (tool and multi-turn cases); empty for a plain case. */
+  turns?: { text: string; toolCalls: { name: string; arguments: string }[] }[];
 }
 interface CaseAnswer {
   suite: string;
   caseIndex: number;
   caseId: string;
   baseline: string | null;
-  messages: { role: string; content: unknown }[];
+  messages: { role: string; content: unknown; toolCalls?: unknown[]; toolCallId?: string }[];
   results: Result[];
 }
 
@@ -54,6 +56,20 @@ function Output({ r, base }: { r: Result; base: Result | undefined }) {
         {r.attempts === 1 ? "" : "s"}
         {r.cached ? " · cached" : ""}
       </p>
+      {r.turns && r.turns.length > 0 ? (
+        <details>
+          <summary>conversation: {r.turns.length} answers</summary>
+          {r.turns.map((t, i) => (
+            <div class="msg">
+              <b>answer {i + 1}</b>
+              {t.text ? <Pre value={t.text} /> : null}
+              {t.toolCalls.map((c) => (
+                <Pre value={`→ ${c.name}(${c.arguments})`} />
+              ))}
+            </div>
+          ))}
+        </details>
+      ) : null}
       {r.grades.map((g) => (
         <details>
           <summary>
@@ -92,7 +108,9 @@ export function CasePage({ runId, suite, index }: { runId: string; suite: string
             {c.messages.map((m) => (
               <div class="msg">
                 <b>{m.role}</b>
+                {m.toolCallId ? ` (answers ${m.toolCallId})` : ""}
                 <Pre value={typeof m.content === "string" ? m.content : JSON.stringify(m.content, null, 2)} />
+                {m.toolCalls?.length ? <Pre value={JSON.stringify(m.toolCalls, null, 2)} /> : null}
               </div>
             ))}
           </Card>

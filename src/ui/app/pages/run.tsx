@@ -38,6 +38,17 @@ interface SuiteModel {
   errors: number;
   score: { mean: number; ci95: [number, number] };
   vsBaseline?: { qualityRatio: number | null; qualityRatioCi95: [number, number] | null; pValue: number; diff: number };
+  /** Suites with tools: tool-call fidelity (docs/json-output.md, `toolCalls`). */
+  toolCalls?: {
+    answers: number;
+    withCall: number | null;
+    wellFormed: number | null;
+    argumentsJson: number | null;
+    argumentsValid: number | null;
+    asText: number | null;
+    asTextFormats: Record<string, number>;
+    hint?: string;
+  };
 }
 export interface Report {
   baseline: string;
@@ -210,6 +221,61 @@ function SuitesTable({ runId, suites }: { runId: string; suites: { name: string;
   );
 }
 
+/** Tool-call fidelity of the suites that offer tools; nothing when none does. */
+function ToolCallsTable({ suites }: { suites: { name: string; models: SuiteModel[] }[] }) {
+  const rows = suites.flatMap((s) => s.models.flatMap((m) => (m.toolCalls ? [{ suite: s.name, id: m.id, t: m.toolCalls }] : [])));
+  if (rows.length === 0) return null;
+  const hints = rows.flatMap((r) => (r.t.hint ? [`${r.id}: ${r.t.hint}`] : []));
+  return (
+    <Card title="Tool calls">
+      <table class="grid">
+        <thead>
+          <tr>
+            <th>suite</th>
+            <th>model</th>
+            <th class="num">answers</th>
+            <th class="num">with a call</th>
+            <th class="num">well-formed</th>
+            <th class="num">args JSON</th>
+            <th class="num">args valid</th>
+            <th class="num">calls as text</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map(({ suite, id, t }) => (
+            <tr key={`${suite}/${id}`}>
+              <td>
+                <Text value={suite} />
+              </td>
+              <td>
+                <Text value={id} />
+              </td>
+              <td class="num">{t.answers}</td>
+              <td class="num">{t.withCall === null ? "–" : pct(t.withCall)}</td>
+              <td class="num">{t.wellFormed === null ? "–" : pct(t.wellFormed)}</td>
+              <td class="num">{t.argumentsJson === null ? "–" : pct(t.argumentsJson)}</td>
+              <td class="num">{t.argumentsValid === null ? "–" : pct(t.argumentsValid)}</td>
+              <td class="num">
+                {t.asText === null ? "–" : pct(t.asText)}
+                {Object.keys(t.asTextFormats).length
+                  ? ` (${Object.entries(t.asTextFormats)
+                      .map(([f, n]) => `${f} ${n}`)
+                      .join(", ")})`
+                  : ""}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {hints.map((h) => (
+        <p class="meta" key={h}>
+          <Text value={h} />
+        </p>
+      ))}
+    </Card>
+  );
+}
+
 export function RunPage({ id }: { id: string }) {
   const [live, setLive] = useState(false);
   // A run in flight: its numbers are re-read every 5 s until it finishes.
@@ -239,6 +305,7 @@ export function RunPage({ id }: { id: string }) {
       )}
       {run && res.data?.report && <Adoption run={run} report={res.data.report} />}
       {run && res.data?.summary && <SuitesTable runId={run.id} suites={res.data.summary.suites} />}
+      <ToolCallsTable suites={res.data?.report?.suites ?? res.data?.summary?.suites ?? []} />
       {res.data?.benchLevels && (
         <Card title="Bench levels">
           <Pre json={res.data.benchLevels} />
