@@ -164,6 +164,22 @@ describe("shadow mirror: the same inspection as the primary", () => {
     for (const piece of ["jane.doe", "ｊａｎｅ", "j\u200bane"]) expect(bytes).not.toContain(piece);
   });
 
+  it('sends the shadow the body the primary got, model apart, even for a shape passed unread (stream: "true")', async () => {
+    const s = await setup(`  - model: support
+    targets: [main]
+    onUnknownShape: pass
+    shadow: { targets: [cand], sample: 1 }
+`);
+    const body = { ...user("hi"), stream: "true", user: "u-1", stop: ["END"], temperature: 0.2, extra_field: { a: 1 } };
+    expect((await s.post("chat/completions", body)).status).toBe(200);
+    await s.close();
+    const { model: pm, ...primary } = JSON.parse(s.primary.received[0]?.body ?? "{}");
+    const { model: sm, ...shadow } = JSON.parse(s.shadow.received[0]?.body ?? "{}");
+    expect([pm, sm]).toEqual(["big", "small"]);
+    expect(shadow).toEqual(primary);
+    expect(shadow.stream).toBe(false); // as the gateway read it: an upstream that coerces "true" would stream
+  });
+
   it("forwards neither the caller's key nor its headers to the shadow deployment", async () => {
     const s = await setup(`  - model: support
     targets: [main]

@@ -207,7 +207,8 @@ export function createTraffic(o: TrafficOptions): Traffic {
       route: route.model,
       deployment: t.deployment.id,
       kind: a.kind,
-      body: { ...(redactBody(a.body, a.ins, t.redact).body as ApiBody), model: t.deployment.model },
+      // `stream` as the gateway read it (pipeline.ts does the same): only whole answers are mirrored, so false.
+      body: { ...(redactBody(a.body, a.ins, t.redact).body as ApiBody), model: t.deployment.model, ...("stream" in a.body ? { stream: false } : {}) },
       classes: a.ins.counts,
       primaryText,
       primaryRedacted,
