@@ -280,6 +280,22 @@ describe("shadow answers", () => {
     }
   });
 
+  it("keeps the caller's answer when the shadow answers 10 MB holding a value, and stores it redacted", async () => {
+    const s = await setup(`  - model: support
+    targets: [main]
+    shadow: { targets: [cand], sample: 1 }
+`);
+    s.primary.setAnswer(chatAnswer("primary says hi"));
+    s.shadow.setAnswer(chatAnswer(`${"y".repeat(10 * 1024 * 1024)} mail ${EMAIL}`));
+    const r = await s.post("chat/completions", user("hi"));
+    expect(JSON.parse(r.body).choices[0].message.content).toBe("primary says hi");
+    await s.close();
+    const cand = (await s.pairs()).find((x) => x.model_id === "cand");
+    expect(cand?.error).toBeNull();
+    expect(cand?.output?.endsWith("mail [EMAIL_1]")).toBe(true);
+    expect(cand?.output).not.toContain("jane.doe");
+  });
+
   it("keeps the caller's answer when the shadow fails with 500s, and stores the failure", async () => {
     const s = await setup(`  - model: support
     targets: [main]
