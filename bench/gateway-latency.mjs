@@ -2,7 +2,9 @@
 /**
  * Added latency of `weightbridge gateway` (detection on), side by side with a direct run against the
  * stub upstream (the floor), a minimal detecting proxy on node:http + undici (bench/reference-proxy.mjs:
- * the CPU floor for a safe stack, issue 14's "≤ 1.3× the reference") and Portkey's open-source gateway
+ * the CPU floor for a safe stack, issue 14's "≤ 1.3× the reference") in its two modes (detection of
+ * every string of the request and the answer, as a safe proxy must; and the older reference that
+ * detects the message texts only) and Portkey's open-source gateway
  * pointed at the same stub. autocannon
  * at fixed offered rates, 32 connections; each server in its own process on this machine.
  *
@@ -111,7 +113,19 @@ async function startGateway(root, tag) {
 }
 const baseGw = process.env.BASE_ROOT ? await startGateway(process.env.BASE_ROOT, "base") : undefined;
 const refPort = await freePort();
-const reference = await start(process.execPath, [REFERENCE, String(refPort), `http://127.0.0.1:${stubPort}/v1`], /reference proxy listening/);
+const reference = await start(
+  process.execPath,
+  [REFERENCE, String(refPort), `http://127.0.0.1:${stubPort}/v1`, "every"],
+  /reference proxy \(every\) listening/,
+);
+const textsPort = await freePort();
+const referenceTexts = await start(
+  process.execPath,
+  [REFERENCE, String(textsPort), `http://127.0.0.1:${stubPort}/v1`, "texts"],
+  /reference proxy \(texts\) listening/,
+);
+const REF_EVERY = "reference proxy, detect every string (node:http + undici)";
+const REF_TEXTS = "reference proxy, detect message texts only (before 2026-12-02)";
 let portkey;
 let pkPort;
 if (process.env.PORTKEY_DIR) {
@@ -122,6 +136,13 @@ if (process.env.PORTKEY_DIR) {
     /Ready for connections/,
   );
 }
+
+// Stopped early (Ctrl-C, kill): stop the servers started here too, not only this process.
+for (const sig of ["SIGINT", "SIGTERM"])
+  process.once(sig, () => {
+    for (const p of [gw, stub, reference, referenceTexts, baseGw?.proc, portkey]) p?.kill("SIGTERM");
+    process.exit(130);
+  });
 
 const rows = [];
 try {
@@ -151,7 +172,8 @@ try {
   } else {
     const servers = [
       { name: "direct (floor)", url: `http://127.0.0.1:${stubPort}/v1/chat/completions`, headers: {}, pid: stub.pid },
-      { name: "reference proxy (node:http + undici + detect)", url: `http://127.0.0.1:${refPort}/v1/chat/completions`, headers: {}, pid: reference.pid },
+      { name: REF_EVERY, url: `http://127.0.0.1:${refPort}/v1/chat/completions`, headers: {}, pid: reference.pid },
+      { name: REF_TEXTS, url: `http://127.0.0.1:${textsPort}/v1/chat/completions`, headers: {}, pid: referenceTexts.pid },
       { name: "weightbridge gateway", url: `http://127.0.0.1:${gwPort}/v1/chat/completions`, headers: { authorization: `Bearer ${key}` }, pid: gw.pid },
       ...(baseGw
         ? [
@@ -177,6 +199,7 @@ try {
     // Warm every server (and autocannon in this process) first: the first rate measured used to come
     // out ~1.5x slower than the same rate measured later, the direct run included (JIT, heap sizing).
     for (const sv of servers) await autocannon({ ...load(sv.url, sv.headers, Math.max(...RATES)), duration: WARMUP });
+    console.log(`load average before the rounds: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
     // Rounds, each measuring every server once, in alternating order: this machine's speed drifts by
     // 10-20% over minutes, so a server is compared with the direct run of its own round, and the
     // figures reported are medians over the rounds (every round is printed too).
@@ -211,19 +234,21 @@ try {
           `| ${rate} | ${sv.name} | ${med(rs.map((r) => r.p50))} | ${med(rs.map((r) => r.p99))} | ${span("addedP50")} | ${span("addedP99")} | ${med(rs.map((r) => r.achieved)).toFixed(0)} | ${rs.reduce((a, r) => a + r.non2xx, 0)} | ${rs.reduce((a, r) => a + r.errors, 0)} | ${med(rs.map((r) => r.cpuMsPerRequest)).toFixed(3)} |`,
         );
       }
-    for (const rate of RATES) {
-      const cpu = (name) => med(rows.filter((r) => r.rate === rate && r.name === name).map((r) => r.cpuMsPerRequest));
-      const ratios = [];
-      for (let round = 1; round <= ROUNDS; round++) {
-        const of = (name) => rows.find((r) => r.rate === rate && r.round === round && r.name === name)?.cpuMsPerRequest;
-        ratios.push(of("weightbridge gateway") / of(servers[1].name));
+    for (const rate of RATES)
+      for (const ref of [REF_EVERY, REF_TEXTS]) {
+        const cpu = (name) => med(rows.filter((r) => r.rate === rate && r.name === name).map((r) => r.cpuMsPerRequest));
+        const ratios = [];
+        for (let round = 1; round <= ROUNDS; round++) {
+          const of = (name) => rows.find((r) => r.rate === rate && r.round === round && r.name === name)?.cpuMsPerRequest;
+          ratios.push(of("weightbridge gateway") / of(ref));
+        }
+        console.log(
+          `${rate} req/s: gateway CPU per request / ${ref}: ${med(ratios).toFixed(2)} [${Math.min(...ratios).toFixed(2)}, ${Math.max(...ratios).toFixed(2)}] (medians ${cpu("weightbridge gateway").toFixed(3)} / ${cpu(ref).toFixed(3)} ms)`,
+        );
       }
-      console.log(
-        `${rate} req/s: gateway CPU per request / reference's: ${med(ratios).toFixed(2)} [${Math.min(...ratios).toFixed(2)}, ${Math.max(...ratios).toFixed(2)}] (medians ${cpu("weightbridge gateway").toFixed(3)} / ${cpu(servers[1].name).toFixed(3)} ms)`,
-      );
-    }
+    console.log(`load average at the end: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
     console.log(`gateway RSS after the runs: ${rssMb(gw.pid).toFixed(0)} MB`);
   }
 } finally {
-  for (const p of [gw, stub, reference, baseGw?.proc, portkey]) p?.kill("SIGTERM");
+  for (const p of [gw, stub, reference, referenceTexts, baseGw?.proc, portkey]) p?.kill("SIGTERM");
 }

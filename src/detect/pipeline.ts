@@ -1,12 +1,14 @@
 /**
  * One text through detection: normalise (offsets mapped back), run the detectors, decode bounded
- * base64/hex runs and scan what they hold, resolve overlaps. Entities index the original text, so
+ * base64/hex runs and scan what they hold, resolve overlaps; a text that cannot hold a value
+ * (prefilter.ts) is not scanned at all. Entities index the original text, so
  * redaction replaces the characters that were sent (zero-width spaces and fullwidth digits
  * included; an encoded run as a whole). Pure and linear.
  */
 import { findEncodedRuns } from "./decode.js";
 import { type Normalised, normalise, originalSpan } from "./normalise.js";
 import { PRIORITY, resolveOverlaps } from "./overlaps.js";
+import { mayHoldValue } from "./prefilter.js";
 import type { Detector, Entity } from "./types.js";
 
 /** Joins decoded runs for one pass of the detectors; no detector matches across a NUL between line breaks. */
@@ -52,6 +54,11 @@ function encodedEntities(n: Normalised, detectors: readonly Detector[]): Entity[
 
 /** All entities of one text, non-overlapping, in order, with original offsets. */
 export function scanText(text: string, detectors: readonly Detector[]): Entity[] {
+  return mayHoldValue(text, detectors) ? scanAll(text, detectors) : [];
+}
+
+/** scanText without the pre-filter (for callers that applied it already, and for its tests). */
+export function scanAll(text: string, detectors: readonly Detector[]): Entity[] {
   const n = normalise(text);
   const found = runAll(n.text, detectors);
   for (const e of encodedEntities(n, detectors)) found.push(e);

@@ -2,7 +2,8 @@
 import type { CountryCode } from "libphonenumber-js";
 import { type CustomClass, customDetector, detectCreditCard, detectEmail, detectIban, detectIp, detectSsn } from "./detectors.js";
 import { phoneDetector } from "./phone.js";
-import { scanText } from "./pipeline.js";
+import { scanAll, scanText } from "./pipeline.js";
+import { mayHoldValue, vouchFor } from "./prefilter.js";
 import { detectSecret } from "./secrets.js";
 import { BUILTIN_CLASSES, type Detector, type Entity } from "./types.js";
 
@@ -21,7 +22,7 @@ export function buildDetectors(o: DetectOptions = {}): Detector[] {
     ["US_SSN", detectSsn],
     ["EMAIL", detectEmail],
     ["IP_ADDRESS", detectIp],
-    ["PHONE", phoneDetector((o.defaultCountry?.toUpperCase() ?? "US") as CountryCode)],
+    ["PHONE", vouchFor(phoneDetector((o.defaultCountry?.toUpperCase() ?? "US") as CountryCode))],
     ...(o.custom ?? []).map((c): [string, Detector] => [c.name, customDetector(c)]),
   ];
   return all.filter(([name]) => want.has(name)).map(([, d]) => d);
@@ -62,7 +63,8 @@ function hash30(text: string): number {
 
 /** All entities, non-overlapping, in order. */
 export function detect(text: string, detectors: readonly Detector[] = defaultDetectors()): Entity[] {
-  if (text.length > CACHE_TEXT_MAX) return detectUncached(text, detectors);
+  if (!mayHoldValue(text, detectors)) return [];
+  if (text.length > CACHE_TEXT_MAX) return scanAll(text, detectors);
   let cache = recent.get(detectors);
   if (!cache) {
     cache = { results: new Map(), seen: new Set(), ring: new Int32Array(SEEN_ENTRIES).fill(-1), at: 0 };
@@ -70,7 +72,7 @@ export function detect(text: string, detectors: readonly Detector[] = defaultDet
   }
   const hit = cache.results.get(text);
   if (hit) return hit.map((e) => ({ ...e }));
-  const found = detectUncached(text, detectors);
+  const found = scanAll(text, detectors);
   const h = hash30(text);
   if (!cache.seen.has(h)) {
     const old = cache.ring[cache.at] as number;

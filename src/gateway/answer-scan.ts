@@ -42,8 +42,8 @@ const LARGE_ANSWER = 256 * 1024;
 const LONG_STRING = 64 * 1024;
 
 /** The scan options with the long texts' entities found through `findLong` (when the answer is large). */
-async function withLongFound(o: ResponseScanOptions, answerLength: number, texts: readonly string[], findLong?: FindLong): Promise<ResponseScanOptions> {
-  const long = answerLength >= LARGE_ANSWER ? texts.filter((t) => t.length >= LONG_STRING) : [];
+async function withLongFound(o: ResponseScanOptions, answerLength: number, texts: () => readonly string[], findLong?: FindLong): Promise<ResponseScanOptions> {
+  const long = answerLength >= LARGE_ANSWER ? texts().filter((t) => t.length >= LONG_STRING) : [];
   return findLong && long.length > 0 ? { ...o, found: await findLong(long) } : o;
 }
 
@@ -59,8 +59,8 @@ export async function scanWholeAnswer(
   try {
     j = JSON.parse(text);
   } catch {
-    const r = scanAnswer(text, await withLongFound(o, text.length, [text], findLong));
-    return { scanned: true, text: r.text, counts: r.counts, usage: undefined };
+    const r = scanAnswer(text, await withLongFound(o, text.length, () => [text], findLong));
+    return { scanned: true, text: r.text, counts: { ...r.counts }, usage: undefined };
   }
   const counts: Record<string, number> = {};
   let slots: Slot[];
@@ -71,12 +71,7 @@ export async function scanWholeAnswer(
     if (e instanceof JsonTooDeep) return { scanned: false, reason: `the answer is nested deeper than ${e.limit} levels` };
     throw e;
   }
-  const opts = await withLongFound(
-    o,
-    text.length,
-    slots.map((s) => s.text),
-    findLong,
-  );
+  const opts = await withLongFound(o, text.length, () => slots.map((s) => s.text), findLong);
   let changed = false;
   const texts = slots.map((s) => {
     const r = scanAnswer(s.text, opts);

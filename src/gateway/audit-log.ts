@@ -3,7 +3,7 @@
  * store before the caller answers (audit-writer.ts commits off the event loop). Rows are built from
  * a request's context, so each step of the pipeline states only what it adds.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { AuditRow } from "../records/index.js";
 import type { RowWrite, StoreHandle } from "../store/index.js";
 import { auditWriter } from "../store/index.js";
@@ -49,4 +49,5 @@ export function auditRow(f: AuditFields): AuditRow {
   };
 }
 
-export const sha256Hex = (text: string) => createHash("sha256").update(text).digest("hex");
+/** One-shot hashing (crypto.hash, Node ≥ 20.12): half the cost of createHash().update().digest() on a request-sized text. */
+export const sha256Hex = (text: string) => hash("sha256", text, "hex");

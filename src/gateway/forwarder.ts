@@ -27,8 +27,8 @@ export interface Forwarder {
     body: unknown;
     /** For streamed requests: called once before the first relayed text, then with each piece. */
     stream?: { onStart(): void; onText(text: string): void };
-    /** The client went away: the upstream request is abandoned. */
-    signal?: AbortSignal;
+    /** Subscribe to the client going away (Reply.whenGone): the upstream request is then abandoned. */
+    cancel?: (abort: (reason: unknown) => void) => () => void;
   }): Promise<Attempt>;
 }
 
@@ -49,7 +49,7 @@ export function createForwarder(pools: PoolRegistry, timeoutMs: (d: Deployment) 
     return u;
   };
   return {
-    async send({ deployment, kind, body, stream, signal }) {
+    async send({ deployment, kind, body, stream, cancel }) {
       const target = upstreamOf(deployment);
       let started = false;
       try {
@@ -59,7 +59,7 @@ export function createForwarder(pools: PoolRegistry, timeoutMs: (d: Deployment) 
           pools,
           timeoutMs: timeoutMs(deployment),
           timeoutUntilHeaders: true,
-          ...(signal ? { signal } : {}),
+          ...(cancel ? { cancel } : {}),
           ...(stream
             ? {
                 onStreamText: (piece: string) => {

@@ -9,14 +9,33 @@
 
 export type JsonPath = readonly (string | number)[];
 
-export interface Slot {
-  path: JsonPath;
-  /** The text scanned: the string, the object key, or a number's decimal form. */
-  text: string;
-  /** Where it sits: a string value, an object key (path ends at the key's value) or a number. */
-  at: "value" | "key" | "number";
-  /** The key the value sits under (or the key itself), for callers that treat some fields as structural. */
-  field: string | number | undefined;
+/** Where a container sits: its key and its parent's node (the root has none). Shared by all its children. */
+interface PathNode {
+  parent: PathNode | undefined;
+  key: string | number;
+}
+
+/**
+ * One scannable place. The path is built only when asked for (replacing a changed text): a path
+ * array per string was most of the walk's allocation, on every request and every answer.
+ */
+export class Slot {
+  constructor(
+    /** The text scanned: the string, the object key, or a number's decimal form. */
+    readonly text: string,
+    /** Where it sits: a string value, an object key (path ends at the key's value) or a number. */
+    readonly at: "value" | "key" | "number",
+    /** The key the value sits under (or the key itself), for callers that treat some fields as structural; undefined at the root. */
+    readonly field: string | number | undefined,
+    private readonly parent: PathNode | undefined,
+  ) {}
+
+  get path(): JsonPath {
+    if (this.field === undefined) return [];
+    const keys: (string | number)[] = [this.field];
+    for (let n = this.parent; n; n = n.parent) keys.push(n.key);
+    return keys.reverse();
+  }
 }
 
 export class JsonTooDeep extends Error {
@@ -62,32 +81,45 @@ export function walkJson(value: unknown, o: { maxDepth?: number; numbers?: boole
   const maxDepth = o.maxDepth ?? 64;
   const numbers = o.numbers ?? true;
   const slots: Slot[] = [];
-  const stack: { v: unknown; path: (string | number)[] }[] = [{ v: value, path: [] }];
-  while (stack.length > 0) {
-    const { v, path } = stack.pop() as { v: unknown; path: (string | number)[] };
-    const field = path[path.length - 1];
-    if (typeof v === "string") slots.push({ path, text: v, at: "value", field });
+  // The stack as parallel arrays (value, its parent container's node, its key, its depth): no object per entry.
+  const vs: unknown[] = [value];
+  const parents: (PathNode | undefined)[] = [undefined];
+  const keys: (string | number | undefined)[] = [undefined];
+  const depths: number[] = [0];
+  while (vs.length > 0) {
+    const v = vs.pop();
+    const parent = parents.pop();
+    const field = keys.pop();
+    const depth = depths.pop() as number;
+    if (typeof v === "string") slots.push(new Slot(v, "value", field, parent));
     else if (typeof v === "number") {
-      if (numbers && Math.abs(v) >= SCAN_NUMBERS_FROM) slots.push({ path, text: String(v), at: "number", field });
-    } else if (v !== null && typeof v === "object") {
-      if (path.length >= maxDepth) throw new JsonTooDeep(maxDepth);
+      if (numbers && Math.abs(v) >= SCAN_NUMBERS_FROM) slots.push(new Slot(String(v), "number", field, parent));
+    } else if (v === KEY) slots.push(new Slot(String(field), "key", field, parent));
+    else if (v !== null && typeof v === "object") {
+      if (depth >= maxDepth) throw new JsonTooDeep(maxDepth);
+      const node = field === undefined ? undefined : { parent, key: field };
       // Pushed in reverse so that they pop in document order.
       if (Array.isArray(v))
         for (let i = v.length - 1; i >= 0; i--) {
           const x = v[i];
-          // Values that make no slot (token ids, flags, null) are not pushed: a million token ids cost a loop, not a million paths.
+          // Values that make no slot (token ids, flags, null) are not pushed: a million token ids cost a loop, not a million entries.
           if (x === null || typeof x === "boolean" || (typeof x === "number" && !(numbers && Math.abs(x) >= SCAN_NUMBERS_FROM))) continue;
-          stack.push({ v: x, path: [...path, i] });
+          vs.push(x);
+          parents.push(node);
+          keys.push(i);
+          depths.push(depth + 1);
         }
       else {
-        const keys = Object.keys(v);
-        for (let i = keys.length - 1; i >= 0; i--) {
-          const k = keys[i] as string;
-          stack.push({ v: (v as Record<string, unknown>)[k], path: [...path, k] });
-          stack.push({ v: KEY, path: [...path, k] });
+        const ks = Object.keys(v);
+        for (let i = ks.length - 1; i >= 0; i--) {
+          const k = ks[i] as string;
+          vs.push((v as Record<string, unknown>)[k], KEY);
+          parents.push(node, node);
+          keys.push(k, k);
+          depths.push(depth + 1, depth + 1);
         }
       }
-    } else if (v === KEY) slots.push({ path, text: String(field), at: "key", field });
+    }
   }
   return slots;
 }
@@ -100,21 +132,23 @@ const KEY = Symbol("key");
  */
 export function replaceSlots(value: unknown, slots: readonly Slot[], texts: readonly string[]): unknown {
   const copy = structuredClone(value);
-  // Keys last and deepest first, so that renaming a key does not move a path still to be replaced.
-  const order = slots.map((_, i) => i).sort((a, b) => rank(slots[a] as Slot) - rank(slots[b] as Slot));
-  for (const i of order) {
-    const s = slots[i] as Slot;
+  const changed: { s: Slot; t: string; path: JsonPath }[] = [];
+  slots.forEach((s, i) => {
     const t = texts[i] as string;
-    if (t === s.text) continue;
-    const parent = s.path.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], copy) as Record<string | number, unknown>;
-    const last = s.path[s.path.length - 1] as string | number;
+    if (t !== s.text) changed.push({ s, t, path: s.path });
+  });
+  // Keys last and deepest first, so that renaming a key does not move a path still to be replaced.
+  changed.sort((a, b) => rank(a.s, a.path) - rank(b.s, b.path));
+  for (const { s, t, path } of changed) {
+    const parent = path.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], copy) as Record<string | number, unknown>;
+    const last = path[path.length - 1] as string | number;
     if (s.at === "key") {
       const entries = Object.entries(parent).map(([k, v]) => (k === last ? [t, v] : [k, v]));
       for (const k of Object.keys(parent)) delete parent[k];
       for (const [k, v] of entries) parent[k as string] = v;
-    } else if (s.path.length === 0) return t;
+    } else if (path.length === 0) return t;
     else parent[last] = t;
   }
   return copy;
 }
-const rank = (s: Slot) => (s.at === "key" ? 1_000_000 - s.path.length : 0);
+const rank = (s: Slot, path: JsonPath) => (s.at === "key" ? 1_000_000 - path.length : 0);

@@ -1,25 +1,29 @@
 /**
  * The gateway's keys: a presented Bearer token is hashed (SHA-256, what the store keeps) on every
- * request and looked up among the keys loaded from the store. Nothing is cached per presented
- * token, so a flood of random tokens costs a hash each and no memory; tokens longer than any key
+ * request and looked up among the keys loaded from the store. Nothing is cached per unknown
+ * token, so a flood of random tokens costs a hash each and no memory (a token that is one of the
+ * loaded keys keeps its hash until the next load: at most one entry per key, and ~5 µs saved on
+ * every request of a client that presents it); tokens longer than any key
  * `keys create` makes are refused unhashed. Revocations and limit changes are read every few
  * seconds; a token not found triggers one reload (shared by everyone waiting, at most a few per
  * second), so a key created a moment ago works without a restart and unknown tokens cannot turn
  * into a query each.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { GatewayKey } from "../records/index.js";
 import type { Database } from "../store/index.js";
 import { listKeys } from "../store/index.js";
 
-export const hashKey = (key: string) => createHash("sha256").update(key).digest("hex");
+export const hashKey = (key: string) => hash("sha256", key, "hex");
 
 /** `keys create` makes 35-character keys; anything much longer is not one of ours. */
 export const MAX_TOKEN_LENGTH = 256;
 
 export class KeyRing {
   private byHash = new Map<string, GatewayKey>();
+  /** Hashes of tokens found among the loaded keys (never of unknown ones); emptied by every load. */
+  private knownHashes = new Map<string, string>();
   private loadedAt = 0;
   private reloading: Promise<void> | undefined;
 
@@ -31,6 +35,7 @@ export class KeyRing {
   async load(): Promise<void> {
     const keys = await listKeys(this.db);
     this.byHash = new Map(keys.map((k) => [k.keyHash, k]));
+    this.knownHashes = new Map();
     this.loadedAt = Date.now();
   }
 
@@ -38,9 +43,11 @@ export class KeyRing {
   async lookup(authorization: string | undefined): Promise<GatewayKey | undefined> {
     const token = bearer(authorization);
     if (token === undefined) return undefined;
-    const h = hashKey(token);
     if (Date.now() - this.loadedAt > this.o.refreshMs) await this.reload();
+    const known = this.knownHashes.get(token);
+    const h = known ?? hashKey(token);
     let k = this.byHash.get(h);
+    if (k && known === undefined && this.knownHashes.size < this.byHash.size) this.knownHashes.set(token, h);
     if (!k) {
       // Not known: reload once the last load is missReloadMs old (waiting until then), so a key
       // created a moment ago is found and a flood of unknown tokens costs at most a few loads a second.

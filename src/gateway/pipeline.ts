@@ -8,6 +8,7 @@
 import type { Detector, Entity } from "../detect/index.js";
 import { TooManyValues } from "../detect/index.js";
 import { costPusd } from "../economics/index.js";
+import { JsonText } from "../net/index.js";
 import type { AuditAttempt, GatewayKey } from "../records/index.js";
 import { type FindLong, type ScannedAnswer, scanWholeAnswer, type Usage } from "./answer-scan.js";
 import { type AuditFields, type AuditLog, auditRow, sha256Hex } from "./audit-log.js";
@@ -18,7 +19,7 @@ import { countTexts, JsonTooDeep } from "./json-walk.js";
 import type { KeyRing } from "./keyring.js";
 import type { Meter } from "./meter.js";
 import { JSON_TYPE, openAiError, type Reply, retryAfterHeader, SSE_HEADERS, send } from "./replies.js";
-import { type Kind, shapeProblem } from "./request-shape.js";
+import { type Kind, shapeProblem, unscannableTokenIds } from "./request-shape.js";
 import type { ResponseScanOptions } from "./response-scan.js";
 import type { Router, Target } from "./router.js";
 import type { Traffic } from "./shadow/traffic.js";
@@ -152,6 +153,17 @@ async function inspect(u: GatewayUnits, ctx: Ctx, route: Route): Promise<Inspect
     return undefined;
   }
   const problem = route.onUnknownShape === "pass" ? undefined : shapeProblem(ctx.kind, ctx.body);
+  const tokenIds = route.onUnknownShape === "pass" || problem ? undefined : unscannableTokenIds(ctx.kind, ctx.body);
+  if (tokenIds) {
+    await ctx.record({ action: "failed", status: 400 });
+    openAiError(
+      ctx.res,
+      400,
+      `${tokenIds}; send the prompt as text, or set onUnknownShape: pass on route "${route.model}" to forward token ids unscanned`,
+      "unscannable_request",
+    );
+    return undefined;
+  }
   if (problem) {
     await ctx.record({ action: "failed", status: 400 });
     openAiError(
@@ -232,11 +244,11 @@ async function forward(
     const a = await u.forwarder.send({
       deployment: d,
       kind,
-      body: upstreamBody,
-      ...(res.gone ? { signal: res.gone } : {}),
+      body: new JsonText(bytes), // the bytes hashed for the audit row are the bytes sent
+      ...(res.whenGone ? { cancel: (abort: (reason: unknown) => void) => res.whenGone?.(abort) ?? (() => {}) } : {}),
       ...(relay ? { stream: { onStart: () => res.writeHead(200, SSE_HEADERS), onText: (piece: string) => relay.push(piece) } } : {}),
     });
-    if (res.gone?.aborted) {
+    if (res.isGone) {
       // The client went away: the upstream request was abandoned, and no other target is tried for nobody.
       await ctx.record({ ...sentTo, action: "failed", status: 499 });
       res.destroy();

@@ -9,6 +9,10 @@ export interface Reply {
   destroy(): unknown;
   /** Aborted when the client goes away before the answer is complete (the upstream request is then abandoned). */
   readonly gone?: AbortSignal;
+  /** Whether the client went away (the net layer's Reply has it; a plain ServerResponse does not). */
+  readonly isGone?: boolean;
+  /** Subscribe to the client going away: the cheap form of `gone` (see net/server.ts). */
+  whenGone?(f: (reason: Error) => void): () => void;
 }
 
 export const JSON_TYPE = "application/json; charset=utf-8";

@@ -76,12 +76,18 @@ export class ResponseScanner {
   }
 }
 
-/** Scan a whole (non-streamed) answer. */
-export function scanAnswer(text: string, o: ResponseScanOptions): { text: string; counts: Record<string, number> } {
+const NONE: Readonly<Record<string, number>> = Object.freeze({});
+
+/**
+ * Scan a whole (non-streamed) text: detected once, as a whole (a stream's hold-back window is for
+ * text that has not all arrived; here it has). A text with nothing found and no placeholders to
+ * restore comes back as it is, without a scanner.
+ */
+export function scanAnswer(text: string, o: ResponseScanOptions): { text: string; counts: Readonly<Record<string, number>> } {
+  const entities = o.found?.get(text) ?? detect(text, o.detectors);
+  if (entities.length === 0 && !(o.placeholders && text.includes("["))) return { text, counts: NONE };
   const s = new ResponseScanner(o);
-  const known = o.found?.get(text);
-  const out = known ? s.releaseFound(text, known) : s.push(text) + s.flush();
-  return { text: out, counts: s.counts };
+  return { text: s.releaseFound(text, entities), counts: s.counts };
 }
 
 /** The set of (class, value) pairs a request carried, for ResponseScanOptions.sent. */

@@ -6,6 +6,7 @@
  */
 import { buildDetectors, createDetectPool, MAX_VALUES_PER_REQUEST } from "../detect/index.js";
 import { closeAgents, createHttpServer, type PoolRegistry, type InboundRequest as Request } from "../net/index.js";
+import type { GatewayKey } from "../records/index.js";
 import type { StoreHandle } from "../store/index.js";
 import { startCheckpointer } from "../store/index.js";
 import { parseDurationMs } from "../util/duration.js";
@@ -80,7 +81,14 @@ export async function startGateway(o: {
     audit,
     ...(traffic ? { traffic } : {}),
   });
-  const models = JSON.stringify({ object: "list", data: config.routes.map((r) => ({ id: r.model, object: "model", owned_by: "weightbridge-gateway" })) });
+  /** The routes a key may use (all of them for a key without a route list, or a public listing without a key). */
+  const modelsFor = (key: GatewayKey | undefined) =>
+    JSON.stringify({
+      object: "list",
+      data: config.routes
+        .filter((r) => !key?.routes || key.routes.includes(r.model))
+        .map((r) => ({ id: r.model, object: "model", owned_by: "weightbridge-gateway" })),
+    });
 
   /** Anything that escaped the pipeline: audited as a 500, answered if the head is not out. */
   const crashed = (reply: Reply, e: unknown) =>
@@ -98,16 +106,14 @@ export async function startGateway(o: {
     if (!key) return openAiError(reply, 401, "missing or invalid API key: send Authorization: Bearer KEY", "invalid_api_key");
     openAiError(reply, status, message, code);
   };
-  /** /v1/models and /metrics need a key unless the config makes them public. */
-  const allowed = async (req: Request, reply: Reply) => {
-    if (config.public || (await keys.lookup(req.headers.authorization))) return true;
-    openAiError(reply, 401, "missing or invalid API key (set public: true in gateway.yaml to serve this path without one)", "invalid_api_key");
-    return false;
-  };
   const onGet = async (path: string, req: Request, reply: Reply) => {
     if (path === "/healthz") return sendJson(reply, 200, '{"ok":true}');
-    if (!(await allowed(req, reply))) return;
-    if (path === "/v1/models") return sendJson(reply, 200, models);
+    // /v1/models and /metrics need a key unless the config makes them public; a key limited to
+    // routes is shown only those, public or not.
+    const key = req.headers.authorization === undefined ? undefined : await keys.lookup(req.headers.authorization);
+    if (!key && !config.public)
+      return openAiError(reply, 401, "missing or invalid API key (set public: true in gateway.yaml to serve this path without one)", "invalid_api_key");
+    if (path === "/v1/models") return sendJson(reply, 200, modelsFor(key));
     send(reply, 200, metrics.registry.contentType, await metrics.registry.metrics());
   };
   const route = (req: Request, reply: Reply): Promise<void> | void => {

@@ -101,6 +101,8 @@ export interface PostOptions {
   /** The timeout covers the wait for the response head only (a stream may then run as long as it needs). */
   timeoutUntilHeaders?: boolean;
   signal?: AbortSignal;
+  /** Like `signal`, as a subscription (Reply.whenGone): called with a reason to abort; returns the way to unsubscribe. */
+  cancel?: (abort: (reason: unknown) => void) => () => void;
   /** Called with decoded text as it arrives when the answer is a 2xx event stream. */
   onStreamText?: (text: string) => void;
   /** How long a connection may take to open (TCP and TLS); default 10 s. */
@@ -117,6 +119,14 @@ export interface PostResult {
   /** The whole body, unless it was streamed to onStreamText. */
   text: string;
   streamed: boolean;
+}
+
+/**
+ * A body already serialised as JSON, sent as it is: a caller that must know the exact bytes sent
+ * (the gateway hashes them for its audit row) serialises once instead of twice.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
 }
 
 /** `Basic …` for the credentials in a URL, if it has any. */
@@ -147,12 +157,14 @@ export function postJson(url: string | URL, body: unknown, opts: PostOptions): P
     let size = 0;
     let settled = false;
     let controller: Dispatcher.DispatchController | undefined;
+    let unsubscribe: (() => void) | undefined;
     /** Settle once; a failure of ours (timeout, abort, limit, the callback's throw) also stops the request. */
     const finish = (err?: unknown, ours = false) => {
       if (settled) return;
       settled = true;
       if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener("abort", onAbort);
+      unsubscribe?.();
       if (err === undefined) return resolve(r);
       if (ours) controller?.abort(err instanceof Error ? err : new Error(String(err)));
       reject(err);
@@ -168,6 +180,9 @@ export function postJson(url: string | URL, body: unknown, opts: PostOptions): P
           );
         }, opts.timeoutMs)
       : undefined;
+    // Subscribed once `timer` exists: a subscription may call back at once (the client is gone already).
+    unsubscribe = opts.cancel?.((reason) => finish(reason, true));
+    if (settled) return;
     const take = (piece: string) => {
       if (!r.streamed) r.text += piece;
       else if (piece)
@@ -212,7 +227,7 @@ export function postJson(url: string | URL, body: unknown, opts: PostOptions): P
           path: u.pathname + u.search,
           method: "POST",
           headers: { "content-type": "application/json", ...basicAuthOf(u), ...opts.headers },
-          body: JSON.stringify(body),
+          body: body instanceof JsonText ? body.text : JSON.stringify(body),
           ...(opts.timeoutMs ? { headersTimeout: opts.timeoutMs } : {}),
         },
         handler,

@@ -2,6 +2,7 @@
 export {
   closeAgents,
   dispatcherFor,
+  JsonText,
   type PoolRegistry,
   type PostOptions,
   type PostResult,

@@ -61,9 +61,10 @@ describe("facts and insecure code", () => {
 });
 
 describe("packs", () => {
-  it("every pack has at least 20 attacks after mutation, unique ids, and a detector", () => {
+  it("every pack has at least 20 attacks after mutation (agentic injection, not mutated: 8 scenarios), unique ids, and a detector", () => {
     const suites = loadPackSuites();
     expect(suites.map((s) => s.name)).toEqual([
+      "agentic-injection",
       "insecure-code",
       "jailbreak",
       "over-refusal",
@@ -73,7 +74,7 @@ describe("packs", () => {
       "system-prompt-leak",
     ]);
     for (const s of suites) {
-      expect(s.cases.length, s.name).toBeGreaterThanOrEqual(20);
+      expect(s.cases.length, s.name).toBeGreaterThanOrEqual(s.name === "agentic-injection" ? 8 : 20);
       expect(new Set(s.cases.map((c) => c.id)).size).toBe(s.cases.length);
       for (const c of s.cases) expect(c.expects[0]?.type).toBe("redteam");
     }

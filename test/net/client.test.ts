@@ -149,6 +149,30 @@ describe("net client (undici pools)", () => {
     expect((e as Error).message).toBe("stopped by the user");
     expect(performance.now() - started).toBeLessThan(1000);
   });
+
+  it("stops on a cancel subscription (Reply.whenGone's form), unsubscribes when settled, and never sends once cancelled", async () => {
+    const srv = await httpServer(() => {}); // never answers
+    let abort: ((reason: unknown) => void) | undefined;
+    let unsubscribed = 0;
+    const cancel = (f: (reason: unknown) => void) => {
+      abort = f;
+      return () => void unsubscribed++;
+    };
+    setTimeout(() => abort?.(new Error("the client went away")), 30);
+    const e = await failure(post(srv.url, {}, { cancel }));
+    expect((e as Error).message).toBe("the client went away");
+    expect(unsubscribed).toBe(1);
+    // Already gone when subscribing: refused before anything is sent.
+    const quiet = await httpServer((_req, res) => res.end("{}"));
+    const goneAlready = (f: (reason: unknown) => void) => {
+      f(new Error("gone already"));
+      return () => {};
+    };
+    const gone = await failure(post(quiet.url, { a: 1 }, { cancel: goneAlready }));
+    expect((gone as Error).message).toBe("gone already");
+    await sleep(50);
+    expect(quiet.bodies).toEqual([]);
+  });
 });
 
 describe("one typed error per failure kind", () => {

@@ -61,8 +61,12 @@ export function createShadowExecutor(o: { config: GatewayConfig; detectors: read
     const started = performance.now();
     // The deployment's timeout bounds the whole answer here, not only its head: an upstream that sends
     // its head and then trickles (or never ends) the body would hold a lane slot for ever.
-    const signal = AbortSignal.timeout(parseDurationMs(d.timeout, `deployment ${d.id} timeout`));
-    const sent = await forwarder.send({ deployment: d, kind: j.kind, body: j.body, signal });
+    const ms = parseDurationMs(d.timeout, `deployment ${d.id} timeout`);
+    const cancel = (abort: (reason: unknown) => void) => {
+      const t = setTimeout(() => abort(new Error(`the whole answer took over ${ms} ms`)), ms);
+      return () => clearTimeout(t);
+    };
+    const sent = await forwarder.send({ deployment: d, kind: j.kind, body: j.body, cancel });
     const latencyMs = performance.now() - started;
     let error: string | null = null;
     let text: string | undefined;
