@@ -42,6 +42,46 @@ function addSignatureOptions(c: Command): Command {
     .option("--trust-root <pem>", "with --identity: CA certificates the signing certificate must chain to");
 }
 
+interface StoreOpts {
+  config?: string;
+  store?: string;
+}
+
+type ScanFlags = ScanOpts & StoreOpts & { policy?: string; format: string; json?: boolean; out?: string; repo?: string; downloadDir?: string };
+
+const configOption = () => new Option("-c, --config <file>", "also keep the result in this config's store (shown by `weightbridge ui`)");
+const storeOption = () => new Option("--store <url>", "also keep the result in this store: SQLite path or postgres://… (as WEIGHTBRIDGE_DATABASE_URL does)");
+
+/** The store to keep the result in, opened before the work so a bad store fails first; undefined when none was named. */
+async function artifactStore(o: StoreOpts): Promise<import("../store/index.js").StoreHandle | undefined> {
+  if (o.store) return (await import("../store/index.js")).openStore(o.store);
+  if (o.config || process.env.WEIGHTBRIDGE_DATABASE_URL) return (await (await import("../evaluate/index.js")).openStoreFor(o.config)).store;
+  return undefined;
+}
+
+async function keep(
+  store: import("../store/index.js").StoreHandle | undefined,
+  a: Parameters<typeof import("../store/index.js").saveArtifact>[1],
+): Promise<void> {
+  if (!store) return;
+  const id = await (await import("../store/index.js")).saveArtifact(store.db, a);
+  warn(`kept as artifact ${id} in ${store.location} (weightbridge ui: /artifacts/${id})`);
+}
+
+/** What the artifacts list shows of a scan: licence, origin lineage, finding counts. */
+function scanSummary(r: import("../vet/index.js").ScanReport) {
+  const counts: Record<string, number> = {};
+  for (const f of r.findings) counts[f.severity] = (counts[f.severity] ?? 0) + 1;
+  const root = r.origin?.root;
+  return {
+    files: r.files.length,
+    reasons: r.reasons,
+    counts,
+    license: r.license ? { id: r.license.id, name: r.license.name, commercial: r.license.commercial } : null,
+    origin: root ? { lab: root.lab, country: root.country, root: root.repo, chain: (r.origin?.chain ?? []).map((c) => c.repo) } : null,
+  };
+}
+
 export function registerScan(program: Command): void {
   addSignatureOptions(
     program
@@ -72,9 +112,12 @@ Examples:
   weightbridge scan pytorch_model.bin --format json
   weightbridge scan ./models --format sarif -o scan.sarif
   weightbridge scan ./model --format cyclonedx -o model.cdx.json
-  weightbridge scan ./signed-model --key signer.pub.pem`,
+  weightbridge scan ./signed-model --key signer.pub.pem
+  weightbridge scan ./models/Qwen3-8B --repo Qwen/Qwen3-8B -c weightbridge.yaml   # also kept for \`weightbridge ui\``,
     )
-    .action(async (target: string, o: ScanOpts & { policy?: string; format: string; json?: boolean; out?: string; repo?: string; downloadDir?: string }) => {
+    .addOption(configOption())
+    .addOption(storeOption())
+    .action(async (target: string, o: ScanFlags) => {
       const { existsSync } = await import("node:fs");
       const format = o.json ? "json" : o.format;
       // The Hub code (and zod) loads only for hf: targets: a local scan starts without it.
@@ -83,6 +126,7 @@ Examples:
       if (o.repo && !/^[\w.-]+\/[\w.-]+$/.test(o.repo)) throw new UserError(`--repo "${o.repo}" is not ORG/NAME`);
       const policy = o.policy ? await (await import("../vet/index.js")).loadPolicy(o.policy) : undefined;
       const signature = signatureOptions(o); // before the worker pool starts: a bad flag must not leave it running
+      const store = await artifactStore(o);
       // Workers boot (~75 ms) while the scanner's modules load; scan() closes the pool, also on errors.
       const { HashPool } = await import("../vet/index.js");
       const pool = new HashPool().warm();
@@ -115,8 +159,18 @@ Examples:
         const gated = o.failOn ? report.findings.filter((f) => SEVERITY_FLAG.indexOf(f.severity) >= SEVERITY_FLAG.indexOf(o.failOn ?? "")) : [];
         if (gated.length) warn(`fail: ${gated.length} finding(s) at or above ${o.failOn} (--fail-on); first: ${gated[0]?.severity} ${gated[0]?.rule}`);
         process.exitCode = report.verdict === "fail" || gated.length ? EXIT.policy : EXIT.ok;
+        await keep(store, {
+          kind: "scan",
+          target: isHf ? target : resolve(target),
+          repo: o.repo ?? (isHf ? (await import("../hub/index.js")).parseHfRef(target)?.repo : undefined) ?? report.origin?.repo ?? null,
+          verdict: report.verdict,
+          summary: scanSummary(report),
+          report,
+          bom: JSON.parse(await (await import("../vet/index.js")).toCycloneDx(report, v)) as unknown,
+        });
       } finally {
         bar.stop();
+        await store?.close();
       }
     });
 
@@ -131,9 +185,12 @@ Examples:
 Examples:
   weightbridge lock ./models/Qwen3-8B
   weightbridge lock hf:Qwen/Qwen3-8B@main -o qwen3-8b.lock.json
-  weightbridge verify ./models/Qwen3-8B`,
+  weightbridge verify ./models/Qwen3-8B
+  weightbridge lock ./models/Qwen3-8B -c weightbridge.yaml     # also kept for \`weightbridge ui\``,
     )
-    .action(async (target: string, o: { out?: string; json?: boolean }) => {
+    .addOption(configOption())
+    .addOption(storeOption())
+    .action(async (target: string, o: StoreOpts & { out?: string; json?: boolean }) => {
       const { hashTree, lockPathFor, writeLock } = await import("../vet/index.js");
       const { parseHfRef } = await import("../hub/index.js");
       const { existsSync } = await import("node:fs");
@@ -146,14 +203,22 @@ Examples:
         path = got.dir;
         source = { type: "hf", repo: hf.repo, revision: hf.revision, ...(got.commit ? { commit: got.commit } : {}) };
       } else if (!existsSync(target)) throw new UserError(`${target}: no such file or folder`);
-      const bar = createProgress("hash", 1, wantsProgress(Boolean(o.json)));
-      const files = await hashTree(path, (d, t) => bar.update(d, t));
-      bar.stop();
-      const lock = { lockfileVersion: 1 as const, createdAt: new Date().toISOString(), source, files };
-      const out = o.out ?? (hf ? resolve("weightbridge.lock.json") : lockPathFor(target));
-      writeLock(out, lock);
-      if (o.json) return printJson(lock);
-      say(`${out}: ${files.length} files, ${files.reduce((s, f) => s + f.size, 0)} bytes`);
+      const store = await artifactStore(o);
+      try {
+        const bar = createProgress("hash", 1, wantsProgress(Boolean(o.json)));
+        const files = await hashTree(path, (d, t) => bar.update(d, t));
+        bar.stop();
+        const lock = { lockfileVersion: 1 as const, createdAt: new Date().toISOString(), source, files };
+        const out = o.out ?? (hf ? resolve("weightbridge.lock.json") : lockPathFor(target));
+        writeLock(out, lock);
+        const bytes = files.reduce((s, f) => s + f.size, 0);
+        const summary = { files: files.length, bytes, lockfile: resolve(out), source };
+        await keep(store, { kind: "lock", target: hf ? target : resolve(target), repo: hf?.repo ?? null, verdict: null, summary, report: lock });
+        if (o.json) return printJson(lock);
+        say(`${out}: ${files.length} files, ${bytes} bytes`);
+      } finally {
+        await store?.close();
+      }
     });
 
   addSignatureOptions(

@@ -1,12 +1,14 @@
 /** `weightbridge ui`: serve the local web app and its JSON API over the store (src/ui/server). */
 import { spawn } from "node:child_process";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { UserError } from "../util/errors.js";
 import { packagePath } from "../util/package-root.js";
 import { port, say } from "./output.js";
 
 interface UiFlags {
   config?: string;
+  /** Internal: print one run's Report as JSON and exit (the server's child process for big runs). */
+  reportJson?: string;
   port: number;
   host: string;
   open?: boolean;
@@ -29,6 +31,7 @@ export function registerUi(program: Command): void {
     .option("--host <address>", "address to bind; anything but loopback needs --token", "127.0.0.1")
     .option("--token <token>", "require this token on every request (or set WEIGHTBRIDGE_UI_TOKEN)")
     .option("--open", "open the app in the default browser")
+    .addOption(new Option("--report-json <run>", "internal: print the run page's Report of RUN as JSON and exit").hideHelp())
     .addHelpText(
       "after",
       `
@@ -39,7 +42,17 @@ Examples:
   WEIGHTBRIDGE_UI_TOKEN=$(openssl rand -hex 16) weightbridge ui --host 0.0.0.0 -c weightbridge.yaml`,
     )
     .action(async (o: UiFlags) => {
-      const { createUiServer, isLoopback } = await import("../ui/index.js");
+      const { createUiServer, isLoopback, printRunReport } = await import("../ui/index.js");
+      if (o.reportJson !== undefined) {
+        const { openStoreFor } = await import("../evaluate/index.js");
+        const { store } = await openStoreFor(o.config);
+        try {
+          await printRunReport(store, o.reportJson);
+        } finally {
+          await store.close();
+        }
+        return;
+      }
       const token = o.token ?? process.env.WEIGHTBRIDGE_UI_TOKEN;
       if (token !== undefined && token.length < 8)
         throw new UserError("the UI token is too short (fewer than 8 characters)", "use a random token, e.g. `openssl rand -hex 16`");

@@ -158,6 +158,13 @@ export const messageTemplateSchema = z.strictObject({
 /** `{ file: … }` (a case file, or CSV/TSV/JSONL/Parquet rows) and `{ hf: … }` (a Hub dataset split): src/config/datasets. */
 export const { fileSource: fileSourceSchema, hfSource: hfSourceSchema } = rowSourceSchemas(EXPECT_TYPES, messageTemplateSchema);
 
+/**
+ * An inline case may not carry `file` or `hf`: without this, zod 4 picks the inline branch for a
+ * `file:` entry with a bad `limit`/`seed` (its "unknown key" issue does not abort, the int check does)
+ * and the user read `unknown key "file"… did you mean "file"?` instead of the bad field.
+ */
+const inlineEntrySchema = inlineCaseSchema.extend({ file: z.never().optional(), hf: z.never().optional() });
+
 export const suiteSchema = z
   .strictObject({
     name: z.string().regex(/^[\p{L}\p{N}][\p{L}\p{M}\p{N}._-]*$/u, "use letters (any script), digits, . _ -"),
@@ -170,7 +177,7 @@ export const suiteSchema = z
     groupBy: z.string().min(1).max(200).optional(),
     /** Tools offered to the model on every case (OpenAI function-tool JSON). */
     tools: z.array(toolDefinitionSchema).min(1).max(128).optional(),
-    cases: z.array(z.union([inlineCaseSchema, fileSourceSchema, hfSourceSchema])).min(1, "add at least one case"),
+    cases: z.array(z.union([inlineEntrySchema, fileSourceSchema, hfSourceSchema])).min(1, "add at least one case"),
   })
   .refine((s) => s.prompt === undefined || s.messages === undefined, {
     message: 'give one of "prompt" (a template) or "messages" (a list of role/content templates), not both',

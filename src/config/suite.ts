@@ -5,11 +5,12 @@
  * loadSuiteAsync also reads Parquet files and Hub datasets.
  */
 import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname } from "node:path";
 import type { ToolDefinition } from "../providers/index.js";
 import { UserError } from "../util/errors.js";
 import { checkExpect } from "./check-expects.js";
 import { checkToolUse, conversationFromWire } from "./conversation.js";
+import { dataPath } from "./datasets/data-path.js";
 import { expandRows } from "./datasets/expand.js";
 import { readSource, readSourceSync, type SourceRows } from "./datasets/read-sources.js";
 import type { DatasetProvenance } from "./datasets/rows.js";
@@ -242,8 +243,8 @@ function buildSuite(p: ParsedSuite, sources: ReadonlyMap<number, SourceRows>): S
       const at = entryLine(p, i);
       const templates = entryTemplates(p, entry as RowEntry, at);
       for (const c of expandRows(entry as RowSource, rows.rows, at)) add(c, c.source, templates);
-    } else if ("file" in entry) {
-      const jsonl = resolve(p.dir, entry.file);
+    } else if ("file" in entry && entry.file !== undefined) {
+      const jsonl = dataPath(p.dir, entry.file, entryLine(p, i));
       for (const { value, line } of loadJsonlCases(jsonl)) add(value, `${jsonl}:${line}`, p.templates);
     } else if ("hf" in entry) {
       throw new Error("hf entry without rows"); // rowEntries lists every hf entry

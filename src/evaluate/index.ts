@@ -10,7 +10,7 @@ export * from "./sample-plan.js";
 export { type SequentialReport, zForAlpha } from "./sequential.js";
 export * from "./session.js";
 export { type EvaluateOptions, type EvaluateResult, evaluate, openStoreFor, resolveRun, runAndRecord, summariseStoredRun } from "./session.js";
-export { caseScores, type EvalSummary, type ModelSummary, type Multiplicity, ms, type SuiteSummary, summarise } from "./summary.js";
+export { adjustForMultiplicity, caseScores, type EvalSummary, type ModelSummary, type Multiplicity, ms, type SuiteSummary, summarise } from "./summary.js";
 export { detectTextCall, type TextCall, type TextCallFormat, textCallHint, VLLM_PARSER } from "./text-calls.js";
 export { TOOL_CALL_HEADER, toolCallRows } from "./tool-call-table.js";
 export { type AnswerFacts, answerFacts, summariseFidelity, type ToolFidelity } from "./tool-fidelity.js";

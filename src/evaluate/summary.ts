@@ -267,7 +267,7 @@ function roundComparison(c: PairedComparison): PairedComparison {
 }
 
 /** Holm over every candidate × suite comparison: equality p-values and non-inferiority p-values. */
-function adjustForMultiplicity(suites: SuiteSummary[]): Multiplicity {
+export function adjustForMultiplicity(suites: SuiteSummary[]): Multiplicity {
   const vs = suites.flatMap((s) => s.models.flatMap((m) => (m.vsBaseline ? [m.vsBaseline] : [])));
   const eq = holmAdjust(vs.map((v) => v.pValue));
   const withNi = vs.filter((v) => v.nonInferiority?.pValue != null);

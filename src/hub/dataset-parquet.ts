@@ -57,10 +57,17 @@ export function cacheRoot(): string {
 const SHA = /^[0-9a-f]{40}$/;
 const NAME = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
 const SEGMENT = /^[\w.-]+$/;
+/** A shard's name inside `{config}/{split}/`: the Hub names them `0000.parquet`; nothing else is written to disk. */
+const SHARD = /^[\w-][\w.-]*\.parquet$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+/** The Hub's conversion shards a split into files of a few hundred MB; a listing past these is refused before any download. */
+export const MAX_SHARDS = 10_000;
+/** Same as the Parquet reader's limit (config/datasets/rows.ts MAX_PARQUET_BYTES): a larger shard could not be read anyway. */
+export const MAX_SHARD_BYTES = 1024 * 1024 * 1024;
 
 const manifestSchema = z.object({
   partial: z.boolean(),
-  files: z.array(z.object({ path: z.string(), size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
+  files: z.array(z.object({ path: z.string(), size: z.number().int().nonnegative().max(MAX_SHARD_BYTES), sha256: z.string().regex(SHA256) })).max(MAX_SHARDS),
 });
 
 function where(r: DatasetSplitRef): string {
@@ -108,11 +115,13 @@ async function listFolder(r: DatasetSplitRef, commit: string, folder: string): P
       ...(token ? { accessToken: token } : {}),
     })) {
       if (f.type !== "file" || !f.path.endsWith(".parquet")) continue;
-      if (!f.path.startsWith(`${folder}/`) || f.path.split("/").some((s) => s === ".." || s === "."))
-        throw new UserError(`${where(r)}: the Hub listed a path outside ${folder}/: ${f.path}`);
-      if (!f.lfs?.oid)
-        throw new UserError(`${where(r)}: ${f.path} has no sha256 (LFS oid) in the Hub's listing`, "the files cannot be verified; check HF_ENDPOINT");
+      checkListed(r, folder, f.path, f.lfs);
       out.push({ path: f.path, size: f.lfs.size, sha256: f.lfs.oid });
+      if (out.length > MAX_SHARDS)
+        throw new UserError(
+          `${where(r)}: the Hub lists more than ${MAX_SHARDS} Parquet files, over the limit`,
+          "check HF_ENDPOINT; use a smaller split or config",
+        );
     }
   } catch (e) {
     if (e instanceof UserError) throw e;
@@ -126,7 +135,31 @@ async function listFolder(r: DatasetSplitRef, commit: string, folder: string): P
   return out.sort((a, b) => a.path.localeCompare(b.path));
 }
 
-function readManifest(file: string): z.infer<typeof manifestSchema> | undefined {
+/** Shown in messages: control bytes escaped, so a hostile name cannot forge lines. */
+function shown(path: string): string {
+  return JSON.stringify(path.length > 200 ? `${path.slice(0, 200)}…` : path);
+}
+
+/** A listed shard must be a plain file name directly in the folder, with a sha256 and a size we can read. */
+function checkListed(
+  r: DatasetSplitRef,
+  folder: string,
+  path: string,
+  lfs: { oid?: string; size?: number } | undefined,
+): asserts lfs is { oid: string; size: number } {
+  const name = path.startsWith(`${folder}/`) ? path.slice(folder.length + 1) : undefined;
+  if (name === undefined || !SHARD.test(name))
+    throw new UserError(`${where(r)}: the Hub listed a path that is not a plain file name in ${folder}/: ${shown(path)}`, "check HF_ENDPOINT");
+  if (!lfs?.oid || !SHA256.test(lfs.oid))
+    throw new UserError(`${where(r)}: ${path} has no sha256 (LFS oid) in the Hub's listing`, "the files cannot be verified; check HF_ENDPOINT");
+  if (!Number.isSafeInteger(lfs.size) || (lfs.size as number) < 0 || (lfs.size as number) > MAX_SHARD_BYTES)
+    throw new UserError(
+      `${where(r)}: ${path} is listed at ${lfs.size} bytes, over the ${MAX_SHARD_BYTES / 2 ** 20} MiB limit for one Parquet file`,
+      "check HF_ENDPOINT; use a smaller split or config",
+    );
+}
+
+function readManifest(file: string, folders: string[]): z.infer<typeof manifestSchema> | undefined {
   if (!existsSync(file)) return undefined;
   let raw: unknown;
   try {
@@ -135,7 +168,10 @@ function readManifest(file: string): z.infer<typeof manifestSchema> | undefined 
     return undefined; // a torn or edited manifest: list again
   }
   const r = manifestSchema.safeParse(raw);
-  return r.success ? r.data : undefined;
+  if (!r.success) return undefined;
+  // An edited manifest must not lead us outside the split's folder: list again instead.
+  const inFolder = (p: string) => folders.some((d) => p.startsWith(`${d}/`) && SHARD.test(p.slice(d.length + 1)));
+  return r.data.files.every((f) => inFolder(f.path)) ? r.data : undefined;
 }
 
 function checkRef(r: DatasetSplitRef): void {
@@ -145,6 +181,10 @@ function checkRef(r: DatasetSplitRef): void {
     ["split", r.split],
   ] as const)
     if (!SEGMENT.test(v) || v === "." || v === "..") throw new UserError(`${where(r)}: ${k} "${v}" is not a plain name`, "use letters, digits, _ . -");
+  const rev = r.revision;
+  // The revision names a cache file (refs/ENCODED): "." or ".." would name a folder, control bytes a forged message.
+  if (rev !== undefined && (rev === "." || rev === ".." || rev.length > 256 || [...rev].some((c) => c < " " || c === "\u007f")))
+    throw new UserError(`${where(r)}: revision ${JSON.stringify(rev)} is not a usable name`, "use a branch, a tag or a 40-hex commit sha");
 }
 
 /** HF_HUB_OFFLINE, as the Hub's own clients read it: use the cache only, send nothing. */
@@ -182,7 +222,7 @@ async function ensureFile(r: DatasetSplitRef, commit: string, f: { path: string;
   if (existsSync(local) && statSync(local).size === f.size && (await sha256Of(local)) === f.sha256) return false;
   if (offline()) throw new UserError(`${where(r)}: HF_HUB_OFFLINE is set and ${f.path} is not in the cache (or changed there)`, "run once with network access");
   rmSync(local, { force: true });
-  const got = await downloadFile({ repo: r.dataset, repoType: "dataset", path: f.path, revision: commit, dest: local });
+  const got = await downloadFile({ repo: r.dataset, repoType: "dataset", path: f.path, revision: commit, dest: local, size: f.size });
   if (got.sha256 !== f.sha256) throw new UserError(`${where(r)}: ${f.path}: sha256 ${got.sha256} differs from the listing's ${f.sha256}`);
   return true;
 }
@@ -208,7 +248,7 @@ export async function fetchDatasetSplit(r: DatasetSplitRef, o: { onFile?: (path:
   const commit = await commitFor(r, revision, repoDir);
   const dir = join(repoDir, commit);
   const manifestFile = join(dir, `${r.config}.${r.split}.manifest.json`);
-  const manifest = readManifest(manifestFile) ?? (await listSplit(r, revision, commit));
+  const manifest = readManifest(manifestFile, [`${r.config}/${r.split}`, `${r.config}/partial-${r.split}`]) ?? (await listSplit(r, revision, commit));
   let downloaded = 0;
   const files: DatasetParquetFile[] = [];
   for (const [i, f] of manifest.files.entries()) {

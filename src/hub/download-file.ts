@@ -21,6 +21,8 @@ export interface DownloadOptions {
   dest: string;
   fetch?: typeof fetch;
   onProgress?: (bytes: number, total: number) => void;
+  /** The size a listing already declared: file info that says otherwise is refused before any byte is fetched. */
+  size?: number;
 }
 
 export interface DownloadResult {
@@ -31,6 +33,12 @@ export interface DownloadResult {
   commit?: string;
   resumedFrom: number;
   verified: boolean;
+}
+
+class TooLong extends Error {
+  constructor(path: string, size: number) {
+    super(`download of ${path}: the server sent more than the ${size} bytes the Hub declared`);
+  }
 }
 
 async function hashFile(file: string, hash: ReturnType<typeof createHash>): Promise<void> {
@@ -66,6 +74,8 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
   const size = entry.lfs?.size ?? entry.size;
   const expected = entry.lfs?.oid;
   const commit = (entry as { lastCommit?: { id?: string } }).lastCommit?.id;
+  if (o.size !== undefined && size !== o.size)
+    throw new UserError(`${o.path}: the Hub declares ${size} bytes, expected ${o.size} from its listing`, "check HF_ENDPOINT; the mirror contradicts itself");
 
   await mkdir(dirname(o.dest), { recursive: true });
   const part = `${o.dest}.part`;
@@ -99,18 +109,25 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
     }
     let received = have;
     const out = createWriteStream(part, { flags: have > 0 ? "a" : "w" });
-    await pipeline(
+    const copied = pipeline(
       Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>),
       async function* (src: AsyncIterable<Buffer>) {
         for await (const chunk of src) {
           hash.update(chunk);
           received += chunk.length;
+          // A server that sends more than the declared size (or never stops) is cut off here.
+          if (received > size) throw new TooLong(o.path, size);
           o.onProgress?.(received, size);
           yield chunk;
         }
       },
       out,
     );
+    await copied.catch(async (e: unknown) => {
+      if (!(e instanceof TooLong)) throw e;
+      await rm(part, { force: true });
+      throw new UserError(e.message, "the server at HF_ENDPOINT is broken or hostile; nothing was kept");
+    });
   }
   const sha256 = hash.digest("hex");
   if (expected && sha256 !== expected) {

@@ -5,7 +5,7 @@
  * the input's text is kept as streamed (never parsed), and a call that streamed no fragment gets its
  * start input serialised ("{}" for a call without arguments, as a non-streamed answer would give).
  */
-import { badCall, checkedCall, MAX_ARGUMENT_CHARS, MAX_TOOL_CALLS } from "./tools/bounds.js";
+import { badCall, checkedCall, MAX_ARGUMENT_CHARS, MAX_TOOL_CALLS, uniqueIds } from "./tools/bounds.js";
 import type { ToolCall } from "./types.js";
 
 interface Partial {
@@ -37,6 +37,8 @@ export class ToolUseBlocks {
     if (this.calls.size >= MAX_TOOL_CALLS) throw badCall(`more than ${MAX_TOOL_CALLS} calls in one answer`);
     if (typeof block.name !== "string" || (block.id !== undefined && typeof block.id !== "string"))
       throw badCall(`content block ${i}: tool_use without a string name and id`);
+    if (block.input !== undefined && block.input !== null && !isRecord(block.input))
+      throw badCall(`content block ${i}: tool_use input is not an object (${Array.isArray(block.input) ? "a list" : typeof block.input})`);
     this.calls.set(i, { name: block.name, ...(typeof block.id === "string" ? { id: block.id } : {}), start: block.input, json: "" });
   }
 
@@ -50,10 +52,16 @@ export class ToolUseBlocks {
     c.json += partialJson;
   }
 
+  get size(): number {
+    return this.calls.size;
+  }
+
   finish(): ToolCall[] {
-    return [...this.calls.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([i, c]) => checkedCall(`tool_use block ${i}`, c.id, c.name, c.json !== "" ? c.json : startInput(c.start)));
+    return uniqueIds(
+      [...this.calls.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([i, c]) => checkedCall(`tool_use block ${i}`, c.id, c.name, c.json !== "" ? c.json : startInput(c.start))),
+    );
   }
 }
 

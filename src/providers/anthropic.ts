@@ -110,6 +110,8 @@ export function createAnthropicProvider(o: AnthropicOptions): Provider<"anthropi
       if (res.status >= 400) throw httpError(res);
       if (res.streamed) for (const ev of sse.end()) onEvent(ev);
       else throw new ProviderError(`expected an event stream, got ${String(res.headers["content-type"] ?? "no content type")}`, { retryable: false });
+      // Calls without a stop reason: the connection ended mid-answer, and a cut call is not the model's.
+      if (calls.size > 0 && !stop) throw new ProviderError("the stream ended in the middle of a tool call (no stop_reason)", { retryable: true });
       const toolCalls = calls.finish();
       return {
         text,

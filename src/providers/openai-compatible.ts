@@ -5,7 +5,7 @@
  */
 import { apiKeyFrom, estimateTokens, httpError, postJson, toProviderError } from "./http.js";
 import { ToolCallDeltas } from "./openai-tool-deltas.js";
-import { mapOpenAiFinishReason, parseWireToolCalls, toWireMessage, wireToolFields } from "./openai-wire.js";
+import { checkCallerRole, mapOpenAiFinishReason, parseWireToolCalls, toWireMessage, wireToolFields } from "./openai-wire.js";
 import { SseDecoder } from "./sse.js";
 import { type ChatRequest, type ChatResponse, type Provider, ProviderError, SIMULATED_HEADER, type ToolCall } from "./types.js";
 
@@ -23,7 +23,7 @@ export interface OpenAiCompatibleOptions<K extends OpenAiKind = OpenAiKind> {
 export { mapOpenAiFinishReason } from "./openai-wire.js";
 
 interface StreamChunk {
-  choices?: { delta?: { content?: string | null; reasoning_content?: string | null; tool_calls?: unknown }; finish_reason?: string | null }[];
+  choices?: { delta?: { role?: unknown; content?: string | null; reasoning_content?: string | null; tool_calls?: unknown }; finish_reason?: string | null }[];
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
   error?: { message?: string };
 }
@@ -42,8 +42,12 @@ function streamReader(req: ChatRequest, started: number) {
   const a: Answer = { text: "", toolCalls: [], finish: undefined, usage: undefined };
   const deltas = new ToolCallDeltas();
   let sawChoices = false;
+  let sawDone = false;
   const onEvent = (data: string) => {
-    if (data === "[DONE]") return;
+    if (data === "[DONE]") {
+      sawDone = true;
+      return;
+    }
     let chunk: StreamChunk;
     try {
       chunk = JSON.parse(data) as StreamChunk;
@@ -60,6 +64,7 @@ function streamReader(req: ChatRequest, started: number) {
       req.onChunk?.(piece);
     }
     if (choice?.delta?.tool_calls !== undefined) {
+      checkCallerRole(choice.delta.role, choice.delta.tool_calls);
       a.ttftMs ??= performance.now() - started;
       deltas.push(choice.delta.tool_calls);
     }
@@ -69,6 +74,9 @@ function streamReader(req: ChatRequest, started: number) {
   const finish = (): Answer => {
     // A stream without a single choices array is not an answer (it would be scored as an empty one).
     if (!sawChoices) throw new ProviderError("malformed response: the event stream carried no choices", { retryable: false });
+    // Calls without a finish_reason or [DONE]: the connection ended mid-answer, and a cut call is not the model's.
+    if (deltas.size > 0 && !a.finish && !sawDone)
+      throw new ProviderError("the stream ended in the middle of a tool call (no finish_reason, no [DONE])", { retryable: true });
     return { ...a, toolCalls: deltas.finish() };
   };
   return { onEvent, finish };
@@ -76,7 +84,7 @@ function streamReader(req: ChatRequest, started: number) {
 
 /** The server ignored stream: true; read the whole JSON answer. */
 function wholeAnswer(text: string): Answer {
-  let j: { choices?: { message?: { content?: string | null; tool_calls?: unknown }; finish_reason?: string }[]; usage?: StreamChunk["usage"] };
+  let j: { choices?: { message?: { role?: unknown; content?: string | null; tool_calls?: unknown }; finish_reason?: string }[]; usage?: StreamChunk["usage"] };
   try {
     j = JSON.parse(text) as typeof j;
   } catch {
@@ -85,6 +93,7 @@ function wholeAnswer(text: string): Answer {
   const message = Array.isArray(j?.choices) ? j.choices[0]?.message : undefined;
   if (typeof message !== "object" || message === null)
     throw new ProviderError(`malformed response: no choices[0].message in ${text.slice(0, 200)}`, { retryable: false });
+  checkCallerRole(message.role, message.tool_calls);
   return { text: message.content ?? "", toolCalls: parseWireToolCalls(message.tool_calls), finish: j.choices?.[0]?.finish_reason, usage: j.usage };
 }
 

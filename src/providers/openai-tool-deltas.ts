@@ -7,7 +7,7 @@
  * its id, or starts a new one when the id is new, or continues the last call when it has no id.
  */
 import { argumentsText } from "./openai-wire.js";
-import { badCall, checkedCall, MAX_ARGUMENT_CHARS, MAX_NAME_CHARS, MAX_TOOL_CALLS } from "./tools/bounds.js";
+import { badCall, checkedCall, MAX_ARGUMENT_CHARS, MAX_NAME_CHARS, MAX_TOOL_CALLS, uniqueIds } from "./tools/bounds.js";
 import type { ToolCall } from "./types.js";
 
 interface Partial {
@@ -35,7 +35,7 @@ export class ToolCallDeltas {
 
   /** The calls in index order, each checked; the accumulated state is kept (finish may be called again). */
   finish(): ToolCall[] {
-    return [...this.calls.entries()].sort(([a], [b]) => a - b).map(([i, c]) => checkedCall(`tool call at index ${i}`, c.id, c.name, c.args));
+    return uniqueIds([...this.calls.entries()].sort(([a], [b]) => a - b).map(([i, c]) => checkedCall(`tool call at index ${i}`, c.id, c.name, c.args)));
   }
 
   private slotOf(d: Record<string, unknown>): number {

@@ -6,7 +6,7 @@
  * never parsed, never repaired (graders and the fidelity report judge them).
  */
 import { UserError } from "../util/errors.js";
-import { badCall, checkedCall, checkedCount } from "./tools/bounds.js";
+import { badCall, checkedCall, checkedCount, uniqueIds } from "./tools/bounds.js";
 import type { ChatRequest, FinishReason, Message, ToolCall } from "./types.js";
 
 export type WireMessage =
@@ -40,12 +40,14 @@ export function wireToolFields(req: Pick<ChatRequest, "tools" | "toolChoice">): 
 
 /**
  * `finish_reason` as ours. An answer that carries calls but says `stop` (Ollama, some vLLM parsers)
- * is `tool-calls`: the agent loop keys on the calls, and the reason should not contradict them.
+ * is `tool-calls`, and one that says `tool_calls` without a call (a tool parser that failed and left
+ * the call in the text) is `stop`: the agent loop keys on the calls, and the reason should not
+ * contradict them.
  */
 export function mapOpenAiFinishReason(r: string | null | undefined, hasCalls = false): FinishReason {
   switch (r) {
     case "tool_calls":
-      return "tool-calls";
+      return hasCalls ? "tool-calls" : "stop";
     case "stop":
       return hasCalls ? "tool-calls" : "stop";
     case "function_call":
@@ -72,16 +74,24 @@ export function argumentsText(where: string, v: unknown): string {
   throw badCall(`${where}: arguments are a ${Array.isArray(v) ? "list" : typeof v}, not a string`);
 }
 
+/** A message or delta that carries calls must be the assistant's (or not say whose it is). */
+export function checkCallerRole(role: unknown, calls: unknown): void {
+  if (calls === undefined || calls === null || role === undefined || role === null || role === "assistant") return;
+  throw badCall(`tool_calls on a message whose role is ${JSON.stringify(role).slice(0, 40)}, not the assistant's`);
+}
+
 /** `choices[0].message.tool_calls` of a whole (non-streamed) answer. */
 export function parseWireToolCalls(v: unknown): ToolCall[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw badCall("tool_calls is not a list");
   checkedCount(v.length);
-  return v.map((c: unknown, i) => {
-    const where = `tool call ${i + 1}`;
-    if (!isRecord(c) || !isRecord(c.function)) throw badCall(`${where} has no function object`);
-    if (c.id !== undefined && c.id !== null && typeof c.id !== "string") throw badCall(`${where}: id is not a string`);
-    if (typeof c.function.name !== "string") throw badCall(`${where}: name is not a string`);
-    return checkedCall(where, (c.id as string | null | undefined) ?? undefined, c.function.name, argumentsText(where, c.function.arguments));
-  });
+  return uniqueIds(
+    v.map((c: unknown, i) => {
+      const where = `tool call ${i + 1}`;
+      if (!isRecord(c) || !isRecord(c.function)) throw badCall(`${where} has no function object`);
+      if (c.id !== undefined && c.id !== null && typeof c.id !== "string") throw badCall(`${where}: id is not a string`);
+      if (typeof c.function.name !== "string") throw badCall(`${where}: name is not a string`);
+      return checkedCall(where, (c.id as string | null | undefined) ?? undefined, c.function.name, argumentsText(where, c.function.arguments));
+    }),
+  );
 }

@@ -53,15 +53,23 @@ export function escalationGoals(p: MultiTurnPack, dir: string): EscalationGoal[]
       if (e instanceof UserError) throw e;
       throw new UserError(`${p.pack}: source pack "${pack}" cannot be read: ${(e as Error).message}`, "name plain attack packs in `from:`");
     }
+    // As packToSuite does for the single-turn attack: the canary filled in, and in the detector's expect.
+    const fill = (s: string) => (source.canary ? s.replaceAll("{{canary}}", source.canary) : s);
     return source.attacks.map(
       (a): EscalationGoal => ({
         pack,
         attack: a.id,
         category: a.category,
         language: a.language,
-        goal: source.canary ? a.text.replaceAll("{{canary}}", source.canary) : a.text,
-        ...(source.system ? { system: source.system } : {}),
-        expect: { type: "redteam", detector: a.detector ?? source.detector, ...(a.facts ? { facts: a.facts } : {}) },
+        goal: fill(a.text),
+        ...(source.system ? { system: fill(source.system) } : {}),
+        expect: {
+          type: "redteam",
+          detector: a.detector ?? source.detector,
+          ...(source.canary ? { canary: source.canary } : {}),
+          ...(source.record ? { record: source.record } : {}),
+          ...(a.facts ? { facts: a.facts } : {}),
+        },
         stop,
       }),
     );

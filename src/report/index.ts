@@ -1,6 +1,7 @@
 export { loadScanSummary } from "./artifacts.js";
 export { type BuildOptions, buildReport } from "./build.js";
 export { latencyChart, qualityCostChart } from "./charts.js";
+export { gateVerdict } from "./gate.js";
 export { renderGithub } from "./github.js";
 export { renderHtml } from "./html.js";
 export * from "./junit.js";

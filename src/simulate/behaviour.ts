@@ -30,7 +30,8 @@ function words(s: string): Set<string> {
 
 /** The simulator's own judge: word overlap between response and reference (or rubric), as a 1–5 score. */
 function judgeAnswer(user: string): string {
-  const section = (name: string) => new RegExp(`\\[${name}\\]\\n([\\s\\S]*?)(?=\\n\\n\\[[A-Z]+\\]|$)`).exec(user)?.[1] ?? "";
+  const tag = /^\[RUBRIC ([0-9a-f]{12})\]\n/.exec(user)?.[1] ?? "";
+  const section = (name: string) => new RegExp(`\\[${name} ${tag}\\]\\n([\\s\\S]*?)(?=\\n\\n\\[[A-Z]+ ${tag}\\]|$)`).exec(user)?.[1] ?? "";
   const reference = section("REFERENCE") || section("RUBRIC");
   const response = words(section("RESPONSE"));
   const ref = words(reference);

@@ -1,3 +1,4 @@
+export { type ArtifactRecord, getArtifact, listArtifacts, type StoredArtifact, saveArtifact } from "./artifacts.js";
 export { auditWriter } from "./audit-writer.js";
 export * from "./bench.js";
 export { loadBenchLevels, saveBenchLevel } from "./bench.js";
@@ -30,4 +31,15 @@ export type { Database, GatewayCapturesTable, ResultsTable } from "./schema.js";
 export * from "./shadow.js";
 export { type HubModel, listSnapshots, loadSnapshotModels, saveSnapshot } from "./snapshots.js";
 export { loadTurnFacts, loadTurns, saveTurns, turnWrites } from "./turns.js";
+export {
+  buildSearchIndex,
+  loadCaseTotal,
+  loadRunReport,
+  loadRunSummary,
+  saveCaseTotal,
+  saveRunReport,
+  saveRunSummary,
+  searchCandidates,
+  searchIndexed,
+} from "./ui-derived.js";
 export type { RowWrite } from "./write.js";

@@ -7,7 +7,7 @@
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 import { createTableMigration } from "./ddl.js";
-import { gatewayCaptures, resultTurns, shadowCounts } from "./tables.js";
+import { artifacts, caseTotals, gatewayCaptures, resultsSearchRuns, resultTurns, runReports, runSummaries, shadowCounts } from "./tables.js";
 
 /** Two derived migrations as one entry (created in order, dropped in reverse). */
 const bothTables = (a: Migration, b: Migration): Migration => ({
@@ -233,6 +233,20 @@ const migrations: Record<string, Migration> = {
         await db.schema.dropIndex(name).ifExists().execute();
     },
   },
+  /**
+   * The UI at scale and its artifacts (src/ui/server; tables.ts): a finished run's Report, its
+   * summary (models, suites, counts) and filtered case totals, which runs the search index holds
+   * (the SQLite FTS5 index itself, results_fts, is made on first search: store/ui-derived.ts), and
+   * what `scan`/`lock` found when run with a store.
+   */
+  "0009_ui_scale": {
+    async up(db: Kysely<unknown>) {
+      for (const t of [runReports, runSummaries, caseTotals, resultsSearchRuns, artifacts]) await createTableMigration(t).up(db);
+    },
+    async down(db: Kysely<unknown>) {
+      for (const t of [artifacts, resultsSearchRuns, caseTotals, runSummaries, runReports]) await createTableMigration(t).down?.(db);
+    },
+  },
   /** Gateway shadow mode and capture (issue 20): mirrored pairs live in runs/results; these hold what is not a pair. */
   "0010_shadow_capture": bothTables(createTableMigration(shadowCounts), createTableMigration(gatewayCaptures)),
   /** Conversations (issue 19): one row per model answer of a multi-turn or tool case (tables.ts, resultTurns). */
@@ -246,7 +260,15 @@ class InCodeProvider implements MigrationProvider {
 }
 
 export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
-  const migrator = new Migrator({ db, provider: new InCodeProvider(), migrationTableName: "wb_migrations", migrationLockTableName: "wb_migrations_lock" });
+  // Migration numbers are handed out to parallel branches: a store that ran 0011 before 0009 was merged
+  // must still run 0009 (each migration creates its own tables, so their order does not matter).
+  const migrator = new Migrator({
+    db,
+    provider: new InCodeProvider(),
+    migrationTableName: "wb_migrations",
+    migrationLockTableName: "wb_migrations_lock",
+    allowUnorderedMigrations: true,
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error");

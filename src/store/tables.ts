@@ -224,6 +224,63 @@ export const resultTurns = defineTable(
   { primaryKey: [...RESULT_KEY, "turn"] },
 );
 
+/** A finished run's Report as the UI's run page shows it, valid while `fingerprint` holds (0009; ui/server/report-job.ts). */
+export const runReports = defineTable(
+  "run_reports",
+  { run_id: text().references("runs.id"), fingerprint: text(), report_json: text(), built_at: text() },
+  { primaryKey: ["run_id"] },
+);
+
+/** A finished run's models, suites, planned size and counts, for the UI's lists (0009; ui/server/http.ts). */
+export const runSummaries = defineTable(
+  "run_summaries",
+  { run_id: text().references("runs.id"), status: text(), finished_at: text().nullable(), summary_json: text(), built_at: text() },
+  { primaryKey: ["run_id"] },
+);
+
+/** A finished run's row count under one case filter of the UI (0009; ui/server/cases.ts). */
+export const caseTotals = defineTable(
+  "case_totals",
+  { run_id: text().references("runs.id"), query_key: text(), total: bigint() },
+  { primaryKey: ["run_id", "query_key"] },
+);
+
+/** Which runs the SQLite full-text index results_fts holds, and for which state of their results (0009; store/ui-derived.ts). */
+export const resultsSearchRuns = defineTable(
+  "results_search_runs",
+  { run_id: text().references("runs.id"), fingerprint: text(), built_at: text() },
+  { primaryKey: ["run_id"] },
+);
+
+/** What `scan` and `lock` found about a model artifact, when run with a store (0009; store/artifacts.ts). */
+export const artifacts = defineTable(
+  "artifacts",
+  {
+    id: text(),
+    kind: text<"scan" | "lock">(),
+    /** An absolute path, or hf:ORG/NAME[@REVISION]. */
+    target: text(),
+    /** The Hub repository (ORG/NAME) when known. */
+    repo: text().nullable(),
+    created_at: text(),
+    /** scan: pass, review or fail; lock: null. */
+    verdict: text().nullable(),
+    summary_json: text(),
+    /** The scan's --format json report, or the lockfile. */
+    report_json: text(),
+    /** The scan's ML-BOM (CycloneDX JSON); null for a lock. */
+    bom_json: text().nullable(),
+  },
+  {
+    primaryKey: ["id"],
+    indexes: {
+      artifacts_created: { columns: ["created_at", "id"] },
+      artifacts_repo: { columns: ["repo", "created_at"] },
+      artifacts_target: { columns: ["target", "created_at"] },
+    },
+  },
+);
+
 /** Every table, by name. A table missing here fails test/store/schema.test.ts once a migration creates it. */
 export const TABLES = {
   runs,
@@ -238,6 +295,11 @@ export const TABLES = {
   shadow_counts: shadowCounts,
   gateway_captures: gatewayCaptures,
   result_turns: resultTurns,
+  run_reports: runReports,
+  run_summaries: runSummaries,
+  case_totals: caseTotals,
+  results_search_runs: resultsSearchRuns,
+  artifacts,
 } as const;
 
 export type TableName = keyof typeof TABLES;

@@ -89,7 +89,7 @@ describe("calls written as text", () => {
     [
       '<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n{"city": "Paris"}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>',
       "deepseek",
-      undefined,
+      "get_weather",
     ],
     ['<|python_tag|>{"name": "get_weather", "parameters": {"city": "Paris"}}', "llama3", "get_weather"],
     ['[TOOL_CALLS] [{"name": "get_weather", "arguments": {"city": "Paris"}}]', "mistral", "get_weather"],

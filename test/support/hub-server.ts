@@ -4,6 +4,8 @@
  * GET /api/models/{repo}/revision/{rev} (commit) and GET /{repo}/resolve/{rev}/{path} with HTTP Range.
  * With `repoType: "dataset"` the same under /api/datasets/{repo}/… and /datasets/{repo}/resolve/…, and
  * the tree listing answers for a folder (`tree/{rev}/{path}`) with the files directly under it.
+ * Hostile options (test/hub/dataset-hostile.test.ts): extra raw listing entries, a resolve that
+ * redirects to another origin or streams without end, a revision that answers another commit each time.
  */
 import { createHash } from "node:crypto";
 import { createServer } from "node:http";
@@ -16,6 +18,8 @@ export interface HubFile {
   lieAboutHash?: boolean;
   /** Stored in git rather than LFS (small text files): no sha256 from the Hub. */
   git?: boolean;
+  /** The size the tree listing declares (paths-info keeps the real one): a Hub contradicting itself. */
+  listedSize?: number;
 }
 
 /** The `lfs` field the Hub reports for a file stored in LFS (none for plain git files). */
@@ -27,9 +31,23 @@ function lfsOf(f: HubFile) {
 export async function startHub(
   repo: string,
   files: HubFile[],
-  opts: { commit?: string; failAfterBytes?: number; repoType?: "model" | "dataset"; status?: number } = {},
+  opts: {
+    commit?: string;
+    failAfterBytes?: number;
+    repoType?: "model" | "dataset";
+    status?: number;
+    /** Raw entries added to every tree listing, as a hostile Hub would send them. */
+    extraListing?: Record<string, unknown>[];
+    /** resolve answers 302 to this origin + the same path (the Hub's LFS files live on a CDN host). */
+    redirectTo?: string;
+    /** resolve sends bytes without end (no content-length) instead of the file. */
+    endless?: boolean;
+    /** The revision endpoint answers these commits in turn (the last one repeats). */
+    commits?: string[];
+  } = {},
 ) {
   const commit = opts.commit ?? "0123456789abcdef0123456789abcdef01234567";
+  const commits = [...(opts.commits ?? [])];
   const api = `/api/${opts.repoType ?? "model"}s/${repo}`;
   const resolvePrefix = opts.repoType === "dataset" ? `/datasets/${repo}` : `/${repo}`;
   const requests: { method: string; url: string; range?: string; auth?: string }[] = [];
@@ -72,32 +90,51 @@ export async function startHub(
       if (req.method === "GET" && tree) {
         const folder = tree[2] ? decodeURIComponent(tree[2]) : undefined;
         const listed = folder === undefined ? files : files.filter((f) => f.path.startsWith(`${folder}/`) && !f.path.slice(folder.length + 1).includes("/"));
-        if (folder !== undefined && listed.length === 0) {
+        const extra = opts.extraListing ?? [];
+        if (folder !== undefined && listed.length === 0 && extra.length === 0) {
           res.writeHead(404, { "content-type": "application/json" });
           res.end(JSON.stringify({ error: "Entry not found" }));
           return;
         }
         res.writeHead(200, { "content-type": "application/json" });
         res.end(
-          JSON.stringify(
-            listed.map((f) => ({
+          JSON.stringify([
+            ...listed.map((f) => ({
               type: "file",
               path: f.path,
               size: f.content.length,
               oid: createHash("sha1").update(`blob ${f.content.length}\0`).update(f.content).digest("hex"),
               ...lfsOf(f),
+              ...(f.listedSize !== undefined ? { lfs: { ...lfsOf(f).lfs, size: f.listedSize } } : {}),
             })),
-          ),
+            ...extra,
+          ]),
         );
         return;
       }
       if (req.method === "GET" && new RegExp(`^${api}/revision/`).test(req.url ?? "")) {
         res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ id: repo, sha: commit }));
+        res.end(JSON.stringify({ id: repo, sha: (commits.length > 1 ? commits.shift() : commits[0]) ?? commit }));
         return;
       }
       const dl = new RegExp(`^${resolvePrefix}/resolve/([^/]+)/(.+)$`).exec(req.url ?? "");
       const file = dl ? files.find((f) => f.path === decodeURIComponent(dl[2] ?? "")) : undefined;
+      if (req.method === "GET" && file && opts.redirectTo) {
+        res.writeHead(302, { location: `${opts.redirectTo}${req.url}` });
+        res.end();
+        return;
+      }
+      if (req.method === "GET" && file && opts.endless) {
+        res.writeHead(200, { "content-type": "application/octet-stream" });
+        const block = Buffer.alloc(64 * 1024, 7);
+        const pump = () => {
+          while (!res.destroyed && res.write(block));
+          if (!res.destroyed) res.once("drain", pump);
+        };
+        res.on("close", () => res.removeAllListeners("drain"));
+        pump();
+        return;
+      }
       if (req.method === "GET" && file) {
         const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? "");
         const start = m ? Number(m[1]) : 0;

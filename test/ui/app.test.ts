@@ -130,7 +130,7 @@ describe("the web app in Chromium", { timeout: 120_000 }, () => {
     await page.goto(`${base}/scoreboard`);
     await page.getByText("No snapshots stored yet").waitFor();
     await page.goto(`${base}/artifacts`);
-    await page.getByText("Scans and locks are not stored yet").waitFor();
+    await page.getByText("No scans or locks are kept in this store yet.").waitFor();
     clean();
   });
 });

@@ -1,7 +1,9 @@
-/** The UI's API on PostgreSQL: migration 0008 applies there, and the same queries answer what SQLite answers. */
+/** The UI's API on PostgreSQL: migrations 0008 and 0009 apply there, and the same queries answer what SQLite answers. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildReport, type Report } from "../../src/report/index.js";
 import { openStore } from "../../src/store/index.js";
 import { createUiServer } from "../../src/ui/server/index.js";
+import { buildRunReport } from "../../src/ui/server/run-report.js";
 import { packagePath } from "../../src/util/package-root.js";
 import { runCli } from "../support/cli.js";
 import { twoModelProject } from "../support/eval-project.js";
@@ -61,12 +63,25 @@ describe("the UI's API on PostgreSQL", () => {
             .replaceAll(id, "RUN")
             .replace(/"(createdAt|finishedAt|configPath|latencyMs|ttftMs|latencyP50Ms|latencyP95Ms|ttftP50Ms)":("[^"]*"|[\d.]+|null)/g, '"$1":0'),
         );
-      const pgA = norm(await answers(onPg, id1), id1) as Record<string, { rows?: { caseIndex: number; passed: boolean }[]; total?: number }>;
+      const pgA = norm(await answers(onPg, id1), id1) as Record<string, { rows?: { caseIndex: number; passed: boolean }[]; total?: number; search?: unknown }>;
       const sqA = norm(await answers(onSqlite, id2), id2) as typeof pgA;
+      // How a search was answered differs by design (SQLite starts building its full-text index; PostgreSQL scans), not what it answers.
+      const q = `/runs/RUN/cases?q=${encodeURIComponent("MESSAGE NUMBER 1")}&limit=500`;
+      expect(pgA[q]?.search).toEqual({ index: "none", reason: "PostgreSQL: search scans" });
+      expect(sqA[q]?.search).toMatchObject({ index: "building" });
+      for (const x of [pgA[q], sqA[q]]) delete x?.search;
       for (const k of Object.keys(sqA))
         if (!k.includes("sort=") && !k.startsWith("/runs/RUN/cases?format") && k !== `/runs/RUN`) expect(pgA[k], k).toEqual(sqA[k]);
       expect(pgA["/runs/RUN/cases?limit=500"]?.total).toBe(80);
       expect((pgA[`/runs/RUN/cases?q=${encodeURIComponent("MESSAGE NUMBER 1")}&limit=500`]?.rows ?? []).length).toBeGreaterThan(0);
+      // The run page's Report, one model at a time, equals buildReport's on PostgreSQL too.
+      const store = await openStore(onPg);
+      try {
+        const same = (r: Report) => JSON.parse(JSON.stringify({ ...r, record: { ...r.record, hashedAt: "" } }));
+        expect(same(await buildRunReport(store, id1))).toEqual(same(await buildReport(store, id1)));
+      } finally {
+        await store.close();
+      }
     } finally {
       await a.close();
       await b.close();

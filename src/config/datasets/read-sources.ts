@@ -6,14 +6,14 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { fetchDatasetSplit } from "../../hub/index.js";
 import { UserError } from "../../util/errors.js";
 import { delimitedRows } from "./csv-rows.js";
+import { dataPath } from "./data-path.js";
 import { jsonlRows } from "./jsonl-rows.js";
 import { readParquetRowsIsolated } from "./parquet-isolated.js";
 import { openParquet } from "./parquet-rows.js";
-import { type DatasetProvenance, formatOf, MAX_TEXT_BYTES, type Row, type RowFormat, sizeOf } from "./rows.js";
+import { type DatasetProvenance, formatOf, MAX_ROWS, MAX_TEXT_BYTES, type Row, type RowFormat, sizeOf } from "./rows.js";
 import { pickRows } from "./sample.js";
 import type { FileSource, HfSource, RowSource } from "./source-schema.js";
 
@@ -62,7 +62,7 @@ function utf8(path: string, bytes: Buffer): string {
 }
 
 function readTextRows(e: FileSource, dir: string, at: string): SourceRows | undefined {
-  const path = resolve(dir, e.file);
+  const path = dataPath(dir, e.file, at);
   const format = formatFor(e, path, at);
   if (format === "parquet") return undefined;
   sizeOf(path, MAX_TEXT_BYTES, `${format.toUpperCase()} file`);
@@ -84,8 +84,8 @@ export function readSourceSync(e: RowSource, dir: string, at: string): SourceRow
   );
 }
 
-async function readParquetSource(e: FileSource, dir: string): Promise<SourceRows> {
-  const path = resolve(dir, e.file);
+async function readParquetSource(e: FileSource, dir: string, at: string): Promise<SourceRows> {
+  const path = dataPath(dir, e.file, at);
   const file = await openParquet(path);
   if (file.rows === 0) throw noRows(path, "parquet");
   const sha256 = createHash("sha256").update(new Uint8Array(file.buffer)).digest("hex");
@@ -102,6 +102,11 @@ async function readHfSource(e: HfSource): Promise<SourceRows> {
   for (const f of split.files) counts.push((await openParquet(f.local, label(f.path))).rows);
   const total = counts.reduce((a, b) => a + b, 0);
   if (total === 0) throw new UserError(`hf:${h.dataset} (config ${h.config}, split ${h.split}): the split has no rows`);
+  if (total > MAX_ROWS)
+    throw new UserError(
+      `hf:${h.dataset} (config ${h.config}, split ${h.split}): its files claim ${total} rows, over the limit of ${MAX_ROWS}`,
+      "use a smaller split or config",
+    );
   const picked = pickRows(total, h.limit, h.seed);
   const rows: Row[] = [];
   let offset = 0;
@@ -133,5 +138,5 @@ async function readHfSource(e: HfSource): Promise<SourceRows> {
 
 export async function readSource(e: RowSource, dir: string, at: string): Promise<SourceRows> {
   if ("hf" in e) return readHfSource(e);
-  return readTextRows(e, dir, at) ?? readParquetSource(e, dir);
+  return readTextRows(e, dir, at) ?? readParquetSource(e, dir, at);
 }

@@ -16,12 +16,16 @@ export function toLlamaFunctions(tools: readonly ToolDefinition[] | undefined, c
   if (!tools?.length || choice === "none") return undefined;
   const wanted = typeof choice === "object" ? tools.filter((t) => t.function.name === choice.function.name) : tools;
   if (wanted.length === 0) throw new UserError(`tool_choice names "${typeof choice === "object" ? choice.function.name : ""}", which is not among the tools`);
-  const out: Record<string, { description?: string; params?: unknown }> = {};
-  for (const t of wanted)
-    out[t.function.name] = {
-      ...(t.function.description !== undefined ? { description: t.function.description } : {}),
-      ...(t.function.parameters !== undefined ? { params: t.function.parameters } : {}),
-    };
+  // fromEntries defines own properties: a tool named `__proto__` stays a tool, never the object's prototype.
+  const out = Object.fromEntries(
+    wanted.map((t) => [
+      t.function.name,
+      {
+        ...(t.function.description !== undefined ? { description: t.function.description } : {}),
+        ...(t.function.parameters !== undefined ? { params: t.function.parameters } : {}),
+      },
+    ]),
+  );
   return out as ChatModelFunctions;
 }
 

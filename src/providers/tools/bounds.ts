@@ -36,3 +36,16 @@ export function checkedCall(where: string, id: string | undefined, name: string 
 export function checkedCount(n: number): void {
   if (n > MAX_TOOL_CALLS) throw badCall(`${n} calls in one answer (at most ${MAX_TOOL_CALLS})`);
 }
+
+/**
+ * An answer's finished calls, refused when two share an id: the runner answers each call by its id,
+ * and two results for one id would be confused (Anthropic refuses such a conversation outright).
+ */
+export function uniqueIds(calls: ToolCall[]): ToolCall[] {
+  const seen = new Set<string>();
+  for (const c of calls) {
+    if (seen.has(c.id)) throw badCall(`two calls share the id ${c.id.slice(0, 80)}`);
+    seen.add(c.id);
+  }
+  return calls;
+}

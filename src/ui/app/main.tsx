@@ -1,6 +1,6 @@
 /** The weightbridge web app: a Preact single-page app over /api/v1. Routes are real paths so every page has a stable URL. */
 import { render } from "preact";
-import { ArtifactsPage } from "./pages/artifacts.js";
+import { ArtifactPage, ArtifactsPage, ModelPage } from "./pages/artifacts.js";
 import { CasePage } from "./pages/case.js";
 import { CasesPage } from "./pages/cases.js";
 import { ComparePage } from "./pages/compare.js";
@@ -22,7 +22,9 @@ function route(path: string) {
   if (a === "compare") return <ComparePage />;
   if (a === "gateway") return <GatewayPage />;
   if (a === "scoreboard") return <ScoreboardPage />;
+  if (a === "artifacts" && id && parts.length === 2) return <ArtifactPage id={id} />;
   if (a === "artifacts") return <ArtifactsPage />;
+  if (a === "model") return <ModelPage />;
   return <p class="error">No page at this address.</p>;
 }
 

@@ -8,6 +8,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { StoreHandle } from "../../store/index.js";
+import { registerArtifactRoutes } from "./artifacts.js";
 import { registerCaseRoutes } from "./cases.js";
 import { registerCompareRoutes } from "./compare.js";
 import { registerGatewayRoutes } from "./gateway.js";
@@ -99,6 +100,7 @@ export async function createUiServer(opts: UiServerOptions): Promise<FastifyInst
   registerRedteamRoutes(app, opts.store, runs);
   registerGatewayRoutes(app, opts.store);
   registerScoreboardRoutes(app, opts.store);
+  registerArtifactRoutes(app, opts.store, runs);
   app.get("/api/v1", async () => ({ version: 1, store: opts.store.dialect }));
 
   const files = loadAppFiles(opts.appDir);

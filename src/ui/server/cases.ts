@@ -8,9 +8,10 @@ import type { FastifyInstance } from "fastify";
 import { type ExpressionBuilder, type SelectQueryBuilder, sql } from "kysely";
 import { z } from "zod";
 import type { Message } from "../../providers/index.js";
-import type { Database, StoreHandle } from "../../store/index.js";
+import { type Database, loadCaseTotal, type StoreHandle, saveCaseTotal } from "../../store/index.js";
 import { sendTable } from "./export.js";
 import { ApiError, parseQuery, type RunCache, type RunMeta } from "./http.js";
+import { SearchIndex } from "./search.js";
 
 export const CasesQuery = z.object({
   suite: z.string().max(200).optional(),
@@ -42,7 +43,8 @@ export function lastUserText(messagesJson: string): string {
   return typeof c === "string" ? c : JSON.stringify(c ?? "");
 }
 
-function filtered(store: StoreHandle, meta: RunMeta, p: CasesParams): Q {
+/** `rowids`: the search index's candidates for `q` (the substring test still applies). */
+function filtered(store: StoreHandle, meta: RunMeta, p: CasesParams, rowids?: number[]): Q {
   const baseline = meta.baseline;
   const changed = p.filter === "changed" || p.filter === "regressions" || p.filter === "improvements";
   if (changed && !baseline) throw new ApiError(400, `run ${meta.id} has no baseline: "${p.filter}" needs one`, "use filter=failed or errors");
@@ -69,6 +71,7 @@ function filtered(store: StoreHandle, meta: RunMeta, p: CasesParams): Q {
   if (p.filter === "changed") q = q.whereRef("b.passed", "!=", "r.passed");
   if (p.filter === "regressions") q = q.where("b.passed", "=", 1).where("r.passed", "=", 0);
   if (p.filter === "improvements") q = q.where("b.passed", "=", 0).where("r.passed", "=", 1);
+  if (rowids) q = q.where(rowids.length ? sql<boolean>`r.rowid in (${sql.join(rowids)})` : sql<boolean>`0 = 1`);
   if (p.q) {
     const like = `%${p.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const op = store.dialect === "postgres" ? sql`ilike` : sql`like`;
@@ -114,25 +117,51 @@ async function pageKeys(q: Q, p: CasesParams, total: number | null): Promise<{ k
 
 export function registerCaseRoutes(app: FastifyInstance, store: StoreHandle, runs: RunCache): void {
   const totals = new Map<string, number>();
+  const searchIndex = new SearchIndex(store);
+  /** Rows under a filter; a finished run's totals are kept in memory and in the store (case_totals). */
+  const totalOf = async (meta: RunMeta, p: CasesParams): Promise<number> => {
+    const finished = meta.status !== "running";
+    const tkey = JSON.stringify([meta.status, meta.finishedAt, p.suite, p.model, p.grader, p.filter]);
+    const kept = totals.get(`${meta.id}|${tkey}`) ?? (finished ? await loadCaseTotal(store.db, meta.id, tkey) : undefined);
+    if (kept !== undefined) return kept;
+    const t = await filtered(store, meta, p)
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirst();
+    const total = Number(t?.n ?? 0);
+    if (finished) {
+      totals.set(`${meta.id}|${tkey}`, total);
+      await saveCaseTotal(store.db, meta.id, tkey, total).catch(() => undefined);
+    }
+    return total;
+  };
   app.get<{ Params: { id: string } }>("/api/v1/runs/:id/cases", async (req, reply) => {
     const meta = await runs.require(req.params.id);
     const p = parseQuery(CasesQuery, req.query);
-    // Totals: not with a text search (that would read every text twice); kept for finished runs.
+    // A text search answered from the index reads only its candidate rows; otherwise it scans.
+    const search = p.q ? await searchIndex.plan(meta, p.q) : undefined;
+    const rowids = search && "rowids" in search.plan ? search.plan.rowids : undefined;
+    // Totals: not with a scanning text search (that would read every text twice); kept for finished runs.
     let total: number | null = null;
-    if (!p.q) {
-      const tkey = JSON.stringify([meta.id, p.suite, p.model, p.grader, p.filter]);
-      total = totals.get(tkey) ?? null;
-      if (total === null) {
-        const t = await filtered(store, meta, p)
-          .select((eb) => eb.fn.countAll<number>().as("n"))
-          .executeTakeFirst();
-        total = Number(t?.n ?? 0);
-        if (meta.status !== "running") totals.set(tkey, total);
-      }
+    if (rowids) {
+      const t = await filtered(store, meta, p, rowids)
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .executeTakeFirst();
+      total = Number(t?.n ?? 0);
+    } else if (!p.q) {
+      total = await totalOf(meta, p);
     }
-    const { keys, more } = await pageKeys(filtered(store, meta, p), p, total);
+    const { keys, more } = await pageKeys(filtered(store, meta, p, rowids), p, total);
     const rows = await fetchRows(store, meta, keys);
-    const envelope = { runId: meta.id, baseline: meta.baseline, offset: p.offset, limit: p.limit, total, hasMore: more, rows };
+    const envelope = {
+      runId: meta.id,
+      baseline: meta.baseline,
+      offset: p.offset,
+      limit: p.limit,
+      total,
+      hasMore: more,
+      ...(search ? { search: search.state } : {}),
+      rows,
+    };
     return sendTable(reply, p.format, `cases-${meta.id}`, envelope, rows);
   });
 

@@ -1,16 +1,19 @@
 /**
- * A run's Report for the run page. Small runs build it in this process (src/report's buildReport).
- * Big runs build it in a child `weightbridge report RUN --format json`: buildReport holds every
- * result of the run in memory (about 1.8 GB for 1,000,000 results), which would make the
- * long-running UI server keep that heap and stall every other request while it computes. The child
- * frees it on exit; one build per run at a time; finished runs' reports are kept.
+ * A run's Report for the run page, from the cheapest place that has it: this process's memory, the
+ * store's run_reports row (kept for finished runs under a fingerprint of the run and of the red-team
+ * runs its Report quotes), or built — one model at a time by run-report.ts, or, for runs that path
+ * does not cover, by src/report's buildReport. Above CHILD_ABOVE results the build runs in a child
+ * `weightbridge ui --report-json RUN`: even one model at a time, 1,000,000 results raise the heap by
+ * hundreds of MB, which a long-running server would keep; the child returns it on exit.
  */
 import { spawn } from "node:child_process";
 import type { Report } from "../../report/index.js";
 import { buildReport } from "../../report/index.js";
 import type { StoreHandle } from "../../store/index.js";
-import { packagePath } from "../../util/package-root.js";
+import { loadRunReport, saveRunReport } from "../../store/index.js";
+import { packagePath, packageVersion } from "../../util/package-root.js";
 import { ApiError } from "./http.js";
+import { buildRunReport, NeedsFullBuild } from "./run-report.js";
 
 /** Results above which the Report is built in a child process (by default). */
 export const CHILD_ABOVE = 100_000;
@@ -19,7 +22,7 @@ const MAX_JSON = 64 * 1024 * 1024;
 
 function reportInChild(store: StoreHandle, runId: string): Promise<Report> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [packagePath("bin", "weightbridge.js"), "report", runId, "--format", "json"], {
+    const p = spawn(process.execPath, [packagePath("bin", "weightbridge.js"), "ui", "--report-json", runId], {
       env: { ...process.env, WEIGHTBRIDGE_DATABASE_URL: store.url, CI: "true" },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -46,6 +49,17 @@ function reportInChild(store: StoreHandle, runId: string): Promise<Report> {
   });
 }
 
+/** What a stored Report depends on: the code that built it, the run's state and results, the red-team runs it may quote. */
+async function fingerprint(store: StoreHandle, status: string, finishedAt: string | null, results: number): Promise<string> {
+  const rt = await store.db
+    .selectFrom("runs")
+    .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.max("finished_at").as("last")])
+    .where("kind", "=", "redteam")
+    .where("status", "=", "completed")
+    .executeTakeFirst();
+  return [packageVersion(), status, finishedAt ?? "", results, Number(rt?.n ?? 0), rt?.last ?? ""].join("|");
+}
+
 export class ReportCache {
   private readonly done = new Map<string, Report>();
   private readonly pending = new Map<string, Promise<Report>>();
@@ -54,15 +68,46 @@ export class ReportCache {
     private readonly childAbove = CHILD_ABOVE,
   ) {}
 
-  async get(runId: string, results: number, finished: boolean): Promise<Report> {
-    const kept = this.done.get(runId);
+  /** `finished`: the run will not change (its Report is kept in memory and in the store). */
+  async get(run: { id: string; status: string; finishedAt: string | null }, results: number, finished: boolean): Promise<Report> {
+    const kept = this.done.get(run.id);
     if (kept) return kept;
-    const inFlight = this.pending.get(runId);
+    const inFlight = this.pending.get(run.id);
     if (inFlight) return inFlight;
-    const job = (results > this.childAbove ? reportInChild(this.store, runId) : buildReport(this.store, runId)).finally(() => this.pending.delete(runId));
-    this.pending.set(runId, job);
+    const job = this.load(run, results, finished).finally(() => this.pending.delete(run.id));
+    this.pending.set(run.id, job);
     const report = await job;
-    if (finished) this.done.set(runId, report);
+    if (finished) this.done.set(run.id, report);
     return report;
   }
+
+  private async load(run: { id: string; status: string; finishedAt: string | null }, results: number, finished: boolean): Promise<Report> {
+    const fp = finished ? await fingerprint(this.store, run.status, run.finishedAt, results) : null;
+    const stored = fp ? await loadRunReport(this.store.db, run.id, fp) : undefined;
+    if (stored) return JSON.parse(stored) as Report;
+    const report = await this.build(run.id, results);
+    // The store may be read-only to this user: the Report is then rebuilt by the next server.
+    if (fp) await saveRunReport(this.store.db, run.id, fp, JSON.stringify(report)).catch(() => undefined);
+    return report;
+  }
+
+  private build(runId: string, results: number): Promise<Report> {
+    return results > this.childAbove ? reportInChild(this.store, runId) : runReport(this.store, runId);
+  }
+}
+
+/** The run page's Report: one model at a time, or buildReport for the runs that path does not cover. */
+async function runReport(store: StoreHandle, runId: string): Promise<Report> {
+  try {
+    return await buildRunReport(store, runId);
+  } catch (e) {
+    if (!(e instanceof NeedsFullBuild)) throw e;
+    return buildReport(store, runId);
+  }
+}
+
+/** `weightbridge ui --report-json RUN` (the child above): the Report as JSON on stdout. */
+export async function printRunReport(store: StoreHandle, runId: string): Promise<void> {
+  const json = JSON.stringify(await runReport(store, runId));
+  await new Promise<void>((resolve, reject) => process.stdout.write(json, (e) => (e ? reject(e) : resolve())));
 }

@@ -11,7 +11,7 @@ import { summarise, toolFactsOf } from "../../evaluate/index.js";
 import type { StoreHandle } from "../../store/index.js";
 import { getRun, loadBenchLevels, loadResults } from "../../store/index.js";
 import { sendTable } from "./export.js";
-import { ApiError, parseQuery, type RunCache, type RunMeta } from "./http.js";
+import { ApiError, parseQuery, type RunCache, type RunCounts, type RunMeta } from "./http.js";
 import { ReportCache } from "./report-job.js";
 
 const RunsQuery = z.object({
@@ -28,18 +28,19 @@ const RunsQuery = z.object({
   format: z.enum(["json", "csv", "jsonl"]).default("json"),
 });
 
-export interface RunCounts {
-  results: number;
-  errors: number;
-  costUsd: number | null;
-}
-
 /** Results, errors and cost per run; finished runs' counts are kept (they no longer change). */
 class CountCache {
   private readonly done = new Map<string, RunCounts>();
-  constructor(private readonly store: StoreHandle) {}
+  constructor(
+    private readonly store: StoreHandle,
+    private readonly runs: RunCache,
+  ) {}
   async of(runs: readonly RunMeta[]): Promise<Map<string, RunCounts>> {
     const out = new Map<string, RunCounts>();
+    for (const r of runs) {
+      const kept = this.runs.storedCounts(r.id);
+      if (kept && r.status !== "running" && !this.done.has(r.id)) this.done.set(r.id, kept);
+    }
     const need = runs.filter((r) => !this.done.has(r.id));
     if (need.length) {
       // Three queries, each answered from its own covering index (primary key, the partial index of
@@ -87,7 +88,10 @@ class CountCache {
           costUsd: g?.cost === null || g?.cost === undefined ? null : Number(g.cost) / 1e12,
         };
         out.set(r.id, c);
-        if (r.status !== "running") this.done.set(r.id, c);
+        if (r.status !== "running") {
+          this.done.set(r.id, c);
+          await this.runs.remember(r, c);
+        }
       }
     }
     for (const r of runs) if (!out.has(r.id)) out.set(r.id, this.done.get(r.id) as RunCounts);
@@ -96,7 +100,7 @@ class CountCache {
 }
 
 export function registerRunRoutes(app: FastifyInstance, store: StoreHandle, runs: RunCache, reportInChildAbove?: number): void {
-  const counts = new CountCache(store);
+  const counts = new CountCache(store, runs);
   const reports = new ReportCache(store, reportInChildAbove);
 
   app.get("/api/v1/runs", async (req, reply) => {
@@ -142,7 +146,7 @@ export function registerRunRoutes(app: FastifyInstance, store: StoreHandle, runs
     const run = { ...meta, ...c };
     if (meta.kind === "bench") return { run, benchLevels: await loadBenchLevels(store.db, meta.id) };
     if (meta.kind === "eval" && meta.baseline) {
-      return { run, report: await reports.get(meta.id, c?.results ?? 0, meta.status !== "running") };
+      return { run, report: await reports.get(meta, c?.results ?? 0, meta.status !== "running") };
     }
     const full = await getRun(store.db, meta.id);
     if (!full) throw new ApiError(404, `no run "${meta.id}"`);
@@ -159,5 +163,6 @@ export function registerRunRoutes(app: FastifyInstance, store: StoreHandle, runs
 }
 
 function flatRun(r: RunMeta & RunCounts): Record<string, unknown> {
-  return { ...r, models: r.models.join(" "), suites: r.suites.join(" ") };
+  const { modelRefs: _refs, ...rest } = r;
+  return { ...rest, models: r.models.join(" "), suites: r.suites.join(" ") };
 }

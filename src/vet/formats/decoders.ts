@@ -8,7 +8,8 @@
  * TypeScript decoder writing into an output that refuses to grow past the cap, and lz4 frames with
  * lz4.ts's bounded reader. Python's decoders, and so joblib.load, read concatenated streams, so every
  * stream in the file is decoded, not only the first (their outputs are joined: up to twice the cap
- * for a moment). The WASM and lzma1 decoders load on first use: a scan without such a file never
+ * for a moment), xz and .lzma streams mixed as LZMAFile's FORMAT_AUTO reads them, at most
+ * MAX_STREAMS of them. The WASM and lzma1 decoders load on first use: a scan without such a file never
  * compiles them.
  */
 import { createRequire } from "node:module";
@@ -25,15 +26,27 @@ export type Codec = "zlib" | "gzip" | "bz2" | "xz" | "lzma" | "lz4";
 export async function decodeBounded(codec: Codec, data: Buffer, cap: number): Promise<Buffer> {
   if (codec === "zlib" || codec === "gzip") return zlibBounded(codec, data, cap);
   if (codec === "lz4") return decodeLz4(data, cap);
+  if (codec === "xz" || codec === "lzma") return lzmaFamily(codec, data, cap);
   const parts: Buffer[] = [];
   let total = 0;
-  for (const stream of codec === "lzma" ? [data] : splitStreams(codec, data)) {
-    const out =
-      codec === "bz2" ? await bz2Stream(stream, cap - total) : codec === "xz" ? await xzStream(stream, cap - total) : await lzmaStreams(stream, cap - total);
+  for (const stream of splitBz2Streams(data)) {
+    if (parts.length === MAX_STREAMS) throw tooManyStreams("bz2");
+    const out = await bz2Stream(stream, cap - total);
     total += out.length;
     parts.push(out);
   }
   return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, total);
+}
+
+/**
+ * Concatenated streams are decoded one by one, each with a fixed cost (a decoder, a window, a first
+ * output buffer): a file of 10^4 empty streams would take minutes, so past this many the file is not
+ * opened (a finding). Real files hold one stream; `bz2 -c a b >> c` a few.
+ */
+const MAX_STREAMS = 64;
+
+function tooManyStreams(codec: string): Unsupported {
+  return new Unsupported(`more than ${MAX_STREAMS} concatenated ${codec} streams: too many to decode at a bounded cost`);
 }
 
 function zlibBounded(codec: "zlib" | "gzip", data: Buffer, cap: number): Buffer {
@@ -58,20 +71,64 @@ function isBz2StreamStart(data: Buffer, at: number): boolean {
 }
 
 /**
- * The streams of a file of concatenated xz or bz2 streams, split where the next stream's magic
- * starts (xz streams and their padding are 4-byte aligned; a bz2 stream starts byte-aligned with
+ * The streams of a file of concatenated bz2 streams, split where the next stream's magic
+ * starts (a bz2 stream starts byte-aligned with
  * "BZh", its level and the first block's or the end-of-stream marker, which inside a stream only
  * occur bit-aligned). A magic that occurs by chance inside compressed data only splits a stream in
  * two that then fail to decode: a finding, never a pass.
  */
-function splitStreams(codec: "bz2" | "xz", data: Buffer): Buffer[] {
+function splitBz2Streams(data: Buffer): Buffer[] {
   const starts = [0];
-  if (codec === "xz") {
-    for (let at = data.indexOf(XZ_MAGIC, 4); at > 0; at = data.indexOf(XZ_MAGIC, at + 4)) if (at % 4 === 0) starts.push(at);
-  } else {
-    for (let at = data.indexOf("BZh", 1, "latin1"); at > 0; at = data.indexOf("BZh", at + 1, "latin1")) if (isBz2StreamStart(data, at)) starts.push(at);
-  }
+  for (let at = data.indexOf("BZh", 1, "latin1"); at > 0; at = data.indexOf("BZh", at + 1, "latin1")) if (isBz2StreamStart(data, at)) starts.push(at);
   return starts.map((s, i) => data.subarray(s, starts[i + 1] ?? data.length));
+}
+
+/**
+ * joblib opens both xz and .lzma files with Python's LZMAFile in FORMAT_AUTO, which reads stream
+ * after stream, each xz or .lzma whatever the first was, and ignores bytes after a stream that start
+ * neither (its trailing_error). So here: an xz stream runs to the next 4-byte-aligned xz magic, or
+ * to an xz footer ("YZ") followed by an .lzma header liblzma accepts; an .lzma stream to where its
+ * decoder stopped reading (its end marker or declared size).
+ */
+async function lzmaFamily(codec: "xz" | "lzma", data: Buffer, cap: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let total = 0;
+  for (let at = 0; at < data.length; ) {
+    const rest = data.subarray(at);
+    const xz = at === 0 ? codec === "xz" : rest.subarray(0, 6).equals(XZ_MAGIC);
+    if (at > 0 && !xz && !isPickyLzmaHeader(rest)) break;
+    if (parts.length === MAX_STREAMS) throw tooManyStreams(codec);
+    const end = xz ? xzStreamEnd(rest) : 0;
+    const got = xz ? { out: await xzStream(rest.subarray(0, end), cap - total), used: end } : await lzmaStream(rest, cap - total, at === 0);
+    total += got.out.length;
+    parts.push(got.out);
+    at += got.used;
+  }
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, total);
+}
+
+/** Where the xz stream at the start of `rest` ends, at the latest (see lzmaFamily). */
+function xzStreamEnd(rest: Buffer): number {
+  for (let p = 12; p + 6 <= rest.length; p += 4) {
+    if (rest[p] === 0xfd && rest.subarray(p, p + 6).equals(XZ_MAGIC)) return p;
+    if (rest[p - 2] === 0x59 && rest[p - 1] === 0x5a && isPickyLzmaHeader(rest.subarray(p))) return p;
+  }
+  return rest.length;
+}
+
+/**
+ * An .lzma header as liblzma's "picky" alone decoder (the one FORMAT_AUTO uses) accepts it: lc + lp
+ * ≤ 4, a dictionary of 2^n or 2^n + 2^(n-1) bytes (or all ones), a size unknown or below 2^38.
+ */
+export function isPickyLzmaHeader(b: Buffer): boolean {
+  if (b.length < LZMA_HEADER || (b[0] as number) > 224) return false;
+  const props = b[0] as number;
+  if ((props % 9) + (Math.floor(props / 9) % 5) > 4) return false;
+  const dict = b.readUInt32LE(1);
+  const pow = 31 - Math.clz32(dict);
+  const dictOk = dict === 0xffffffff || dict === 0 || dict === 2 ** pow || (pow > 0 && dict === 2 ** pow + 2 ** (pow - 1));
+  const size = b.readBigUInt64LE(5);
+  return dictOk && (size === 0xffffffffffffffffn || size < 1n << 38n);
 }
 
 interface Bzip2 {
@@ -207,31 +264,22 @@ async function loadLzma1(): Promise<Lzma1> {
   return { Decoder, Strict, Capped } as unknown as Lzma1;
 }
 
-/** The .lzma streams of a file, one after another (a header, then the range-coded data up to its end marker or declared size). */
-async function lzmaStreams(data: Buffer, cap: number): Promise<Buffer> {
+/** One .lzma stream at the start of `rest` (a header, then range-coded data up to its end marker or declared size), and the bytes it used. */
+async function lzmaStream(rest: Buffer, cap: number, first: boolean): Promise<{ out: Buffer; used: number }> {
   lzma1 ??= loadLzma1();
   const { Decoder, Strict, Capped } = await lzma1;
-  const parts: Buffer[] = [];
-  let total = 0;
-  for (let at = 0; at < data.length; ) {
-    const stream = data.subarray(at);
-    if (stream.length < LZMA_HEADER) throw new Error(`lzma stream does not decode: ${stream.length} bytes after the last stream, too short for a header`);
-    const dict = stream.readUInt32LE(1);
-    if ((stream[0] as number) >= 9 * 5 * 5 || dict > MAX_LZMA_DICT)
-      throw new Error(
-        `lzma stream does not decode: its header declares properties ${stream[0]} and a ${dict}-byte dictionary, outside what the decoder accepts`,
-      );
-    const input = new Strict(stream);
-    const output = new Capped(Math.min(cap - total, Math.max(1 << 16, stream.length * 4)), cap - total);
-    try {
-      new Decoder().decompress(input, output);
-    } catch (e) {
-      if (e instanceof TooLarge) throw e;
-      throw new Error(`lzma stream does not decode: ${(e as Error).message}`);
-    }
-    parts.push(Buffer.from(output.toArray()));
-    total += output.count;
-    at += input.pos;
+  if (rest.length < LZMA_HEADER) throw new Error(`lzma stream does not decode: ${rest.length} bytes, too short for a header`);
+  const dict = rest.readUInt32LE(1);
+  if ((rest[0] as number) >= 9 * 5 * 5 || dict > MAX_LZMA_DICT)
+    throw new Error(`lzma stream does not decode: its header declares properties ${rest[0]} and a ${dict}-byte dictionary, outside what the decoder accepts`);
+  const input = new Strict(rest);
+  // The first stream's output is sized for an ordinary ratio; later ones start small (a file of many tiny streams stays cheap).
+  const output = new Capped(Math.min(cap, first ? Math.max(1 << 16, rest.length * 4) : 1 << 16), cap);
+  try {
+    new Decoder().decompress(input, output);
+  } catch (e) {
+    if (e instanceof TooLarge) throw e;
+    throw new Error(`lzma stream does not decode: ${(e as Error).message}`);
   }
-  return Buffer.concat(parts, total);
+  return { out: Buffer.from(output.toArray()), used: input.pos };
 }

@@ -29,6 +29,14 @@ interface Page {
   rows: CaseRow[];
   total: number | null;
   hasMore: boolean;
+  /** With q: whether the full-text index answered, or how far its first build has got. */
+  search?: { index: "ready" } | { index: "building"; done: number; total: number } | { index: "none"; reason: string };
+}
+
+function searchNote(s: Page["search"]): string {
+  if (!s || s.index === "ready") return "";
+  if (s.index === "building") return `building the search index: ${Math.floor((100 * s.done) / Math.max(1, s.total))}% (searching by scan meanwhile)`;
+  return s.reason;
 }
 
 const PAGE = 100;
@@ -68,6 +76,7 @@ export function CasesPage({ runId }: { runId: string }) {
   const [total, setTotal] = useState<number | null>(null);
   const [pages, setPages] = useState<Map<number, CaseRow[]>>(new Map());
   const [error, setError] = useState<string>();
+  const [note, setNote] = useState("");
   const asked = useRef(new Set<number>());
   const [el, setEl] = useState<HTMLDivElement | null>(null);
 
@@ -77,6 +86,7 @@ export function CasesPage({ runId }: { runId: string }) {
     api<Page>(`/runs/${enc(runId)}/cases`, { ...params, limit: PAGE, offset: p * PAGE }).then(
       (page) => {
         setError(undefined);
+        if (p === 0) setNote(searchNote(page.search));
         setTotal((t) => page.total ?? Math.max(t ?? 0, p * PAGE + page.rows.length + (page.hasMore ? PAGE : 0)));
         setPages((m) => new Map(m).set(p, page.rows));
       },
@@ -115,6 +125,7 @@ export function CasesPage({ runId }: { runId: string }) {
         {sel("sort", ["case", "score", "latency", "cost"], "sort")}
         {sel("order", ["asc", "desc"], "order")}
         <span class="muted">{total === null ? "…" : `${total.toLocaleString("en")} rows`}</span>
+        {note && <span class="muted search-note">{note}</span>}
         <Exports path={`/runs/${enc(runId)}/cases`} params={params} />
       </form>
       <Failure error={error} />

@@ -151,7 +151,10 @@ function Adoption({ run, report }: { run: RunItem; report: Report }) {
                   <a href={cases({ model: m.id })}>
                     <Text value={m.id} />
                   </a>
-                  {m.pareto ? <span class="tag">Pareto</span> : null}
+                  {m.pareto ? <span class="tag">Pareto</span> : null}{" "}
+                  <a class="tag" href={`/model?ref=${encodeURIComponent(m.id)}`} title="this model's scans, evals and red-team runs">
+                    model
+                  </a>
                 </td>
                 <td class="num">{m.cases}</td>
                 <td class="num">{pct(m.score)}</td>

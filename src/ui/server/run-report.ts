@@ -1,0 +1,340 @@
+/**
+ * The run page's Report, built one model at a time so that a run of 1,000,000 results is not held
+ * in memory (src/report's buildReport loads every result with its texts: 3.1 GB and minutes for
+ * such a run). Each model's rows are read without their texts, in buildReport's order (suite, case,
+ * repeat), and fed to the same pure functions buildReport uses (summarise, caseScores,
+ * comparePairedByKey, gateVerdict, decideVerdict…), paired against the baseline's rows, which are
+ * the only other rows kept. Only the changed cases shown on the page read their texts afterwards.
+ * Memory: the baseline's rows and one model's rows (about 200 bytes each without texts).
+ * test/ui/run-report.test.ts checks that the Report equals buildReport's on real stores.
+ *
+ * Runs this path does not cover (a self-hosted model priced from a bench run) raise NeedsFullBuild;
+ * the caller then uses buildReport itself.
+ */
+import { sql } from "kysely";
+import { sumPusdToUsd } from "../../economics/index.js";
+import {
+  adjustForMultiplicity,
+  caseScores,
+  type DecisionRecord,
+  decisionRecord,
+  type ModelSummary,
+  ms,
+  type Plan,
+  type PlannedModel,
+  planSize,
+  resolveRun,
+  summarise,
+  toolFactsOf,
+  zForAlpha,
+} from "../../evaluate/index.js";
+import type { Message } from "../../providers/index.js";
+import type { GradeRecord, ResultRecord } from "../../records/index.js";
+import { type ChangedCase, DEFAULT_CRITERIA, decideVerdict, gateVerdict, paretoFrontier, type Report } from "../../report/index.js";
+import { comparePairedByKey, estimateMean, type PairedComparison, quantile } from "../../stats/index.js";
+import type { StoreHandle } from "../../store/index.js";
+import { getRun, loadResults } from "../../store/index.js";
+
+export class NeedsFullBuild extends Error {}
+
+type ModelOverall = Report["models"][number];
+type RunPlan = Plan & { simulated?: string[]; record?: DecisionRecord };
+
+const NO_MESSAGES: Message[] = [];
+const NO_GRADES: GradeRecord[] = [];
+const r6 = (x: number) => Number(x.toFixed(6));
+const bySuiteCase = (r: ResultRecord) => `${r.suite}\u0000${r.caseIndex}`;
+
+const GRADES_SQL = `case when scores_json like '%"type":"label"%' or scores_json like '%"type":"ranking"%' then scores_json else '[]' end`;
+const COLUMNS = "suite, case_index, case_id, repeat, score, passed, input_tokens, output_tokens, cost_pusd, latency_ms, ttft_ms, error, cached, attempts";
+type Row = [
+  string,
+  number,
+  string,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number | bigint | null,
+  number | null,
+  number | null,
+  string | null,
+  number,
+  number,
+  string,
+];
+
+/**
+ * One model's results without texts, in buildReport's order. Grades are read only where a summary
+ * uses them (label and ranking details: accuracy, F1, nDCG…); other rows get none. On SQLite the
+ * rows are read as arrays straight into records (no intermediate row objects).
+ */
+async function modelRows(store: StoreHandle, runId: string, modelId: string): Promise<ResultRecord[]> {
+  const query = `select ${COLUMNS}, ${GRADES_SQL} as grades from results where run_id = ? and model_id = ? order by suite, case_index, repeat`;
+  // One string per suite name, not one per row.
+  const names = new Map<string, string>();
+  const intern = (s: string) => names.get(s) ?? (names.set(s, s).get(s) as string);
+  const toRecord = (t: Row): ResultRecord => ({
+    runId,
+    suite: intern(t[0]),
+    caseIndex: t[1],
+    caseId: t[2],
+    modelId,
+    repeat: t[3],
+    messages: NO_MESSAGES,
+    output: null,
+    grades: t[14] === "[]" ? NO_GRADES : (JSON.parse(t[14]) as GradeRecord[]),
+    score: t[4],
+    passed: t[5] === 1,
+    inputTokens: t[6],
+    outputTokens: t[7],
+    costPusd: t[8] === null ? null : Number(t[8]),
+    latencyMs: t[9],
+    ttftMs: t[10],
+    error: t[11],
+    cached: t[12] === 1,
+    attempts: t[13],
+  });
+  if (store.sqlite) {
+    const out: ResultRecord[] = [];
+    for (const t of store.sqlite.prepare(query).raw(true).iterate(runId, modelId) as IterableIterator<Row>) out.push(toRecord(t));
+    return out;
+  }
+  const rows = await sql<
+    Record<string, unknown>
+  >`select ${sql.raw(COLUMNS)}, ${sql.raw(GRADES_SQL)} as grades from results where run_id = ${runId} and model_id = ${modelId} order by suite, case_index, repeat`.execute(
+    store.db,
+  );
+  return rows.rows.map((r) => toRecord(Object.values(r) as Row));
+}
+
+/** As buildReport: a pooled case's group is named per suite. */
+function groupOfKey(plan: Plan): (key: string) => string | undefined {
+  const groups = new Map<string, string>();
+  for (const s of plan.suites) for (const c of s.cases) if (c.group !== undefined) groups.set(`${s.name}\u0000${c.index}`, `${s.name}\u0000${c.group}`);
+  return (key) => groups.get(key);
+}
+
+function sequentialZ(plan: Plan): { z?: number } {
+  const s = plan.sequential?.suites ?? [];
+  return s.length ? { z: zForAlpha(Math.min(...s.map((x) => x.alpha))) } : {};
+}
+
+/** buildReport's per-model pooled figures (over every suite). */
+function overallOf(pm: PlannedModel, rows: readonly ResultRecord[], scores: ReadonlyMap<string, number>): ModelOverall {
+  const est = estimateMean([...scores.values()]);
+  const ok = rows.filter((r) => r.error === null);
+  const lat = ok.flatMap((r) => (r.latencyMs === null ? [] : [r.latencyMs]));
+  const ttft = ok.flatMap((r) => (r.ttftMs === null ? [] : [r.ttftMs]));
+  return {
+    id: pm.config.id,
+    cases: scores.size,
+    score: r6(est.mean),
+    scoreCi95: [r6(est.ci95[0]), r6(est.ci95[1])],
+    costUsd: pm.price ? Number(sumPusdToUsd(rows.map((r) => r.costPusd ?? 0)).toFixed(9)) : null,
+    costSource: pm.price ? (pm.price.source ?? null) : null,
+    latencyP50Ms: ms(quantile(lat, 0.5)),
+    latencyP95Ms: ms(quantile(lat, 0.95)),
+    ttftP50Ms: ms(quantile(ttft, 0.5)),
+    errorRate: rows.length ? r6((rows.length - ok.length) / rows.length) : 0,
+    firstError: rows.find((r) => r.error !== null)?.error ?? null,
+    pareto: false,
+  };
+}
+
+interface Changed {
+  counts: { regressions: number; improvements: number };
+  kept: { direction: "regression" | "improvement"; base: ResultRecord; cand: ResultRecord }[];
+}
+
+/** Cases whose first repeat passed for one model and failed for the other (at most `max` per direction kept). */
+function changedOf(rows: readonly ResultRecord[], baseFirst: ReadonlyMap<string, ResultRecord>, max: number): Changed {
+  const out: Changed = { counts: { regressions: 0, improvements: 0 }, kept: [] };
+  const candFirst = new Map(rows.filter((r) => r.repeat === 0).map((r) => [bySuiteCase(r), r]));
+  for (const [key, cand] of candFirst) {
+    const base = baseFirst.get(key);
+    if (!base || base.passed === cand.passed) continue;
+    const direction = base.passed ? "regression" : "improvement";
+    const n = direction === "regression" ? ++out.counts.regressions : ++out.counts.improvements;
+    if (n <= max) out.kept.push({ direction, base, cand });
+  }
+  return out;
+}
+
+/** The texts of the kept changed cases: one query per candidate. */
+async function changedTexts(store: StoreHandle, runId: string, candidate: string, baseline: string, c: Changed): Promise<ChangedCase[]> {
+  if (c.kept.length === 0) return [];
+  const rows = await store.db
+    .selectFrom("results")
+    .select(["suite", "case_index", "model_id", "messages_json", "output", "error"])
+    .where("run_id", "=", runId)
+    .where("repeat", "=", 0)
+    .where("model_id", "in", [candidate, baseline])
+    .where((eb) => eb.or(c.kept.map((k) => eb.and([eb("suite", "=", k.cand.suite), eb("case_index", "=", k.cand.caseIndex)]))))
+    .execute();
+  const text = new Map(rows.map((r) => [`${r.suite}\u0000${r.case_index}\u0000${r.model_id}`, r]));
+  const of = (r: ResultRecord) => text.get(`${bySuiteCase(r)}\u0000${r.modelId}`);
+  return c.kept.map(({ direction, base, cand }) => {
+    const ct = of(cand);
+    const bt = of(base);
+    const messages = ct ? (JSON.parse(ct.messages_json) as Message[]) : [];
+    return {
+      candidate,
+      suite: cand.suite,
+      caseId: cand.caseId,
+      direction,
+      input: [...messages].reverse().find((m) => m.role === "user")?.content ?? "",
+      baselineOutput: base.error ? `[error] ${base.error}` : (bt?.output ?? null),
+      candidateOutput: cand.error ? `[error] ${cand.error}` : (ct?.output ?? null),
+      baselineScore: r6(base.score),
+      candidateScore: r6(cand.score),
+    };
+  });
+}
+
+/** As buildReport: the newest completed red-team run (of the newest 200 runs) that covers any of the models. */
+async function latestRedteam(store: StoreHandle, modelIds: Set<string>): Promise<Report["redteam"]> {
+  const newest = await store.db.selectFrom("runs").select(["id", "kind", "status"]).orderBy("created_at", "desc").orderBy("id", "desc").limit(200).execute();
+  for (const r of newest) {
+    if (r.kind !== "redteam" || r.status !== "completed") continue;
+    const run = await getRun(store.db, r.id);
+    if (!run) continue;
+    const plan = run.plan as Plan;
+    if (!plan.models.some((m) => modelIds.has(m.config.id))) continue;
+    const summary = summarise(plan, run.id, await loadResults(store.db, run.id, { withTexts: false }));
+    return {
+      runId: run.id,
+      createdAt: run.createdAt,
+      packs: summary.suites
+        .filter((s) => !s.name.startsWith("trigger-sweep."))
+        .map((s) => ({
+          pack: s.name,
+          models: s.models
+            .filter((m) => modelIds.has(m.id))
+            .map((m) => ({
+              id: m.id,
+              attacks: m.n,
+              successes: Math.round(m.score.mean * m.n),
+              rate: m.score.mean,
+              ci95: m.score.ci95,
+              pValue: m.vsBaseline?.pValue ?? null,
+            })),
+        })),
+    };
+  }
+  return undefined;
+}
+
+/** The Report of an eval (or gateway shadow) run with a baseline, equal to buildReport(store, runId) (record.hashedAt aside). */
+export async function buildRunReport(store: StoreHandle, runId: string): Promise<Report> {
+  const run = await resolveRun(store, runId);
+  const plan = run.plan as RunPlan;
+  const baseline = plan.baseline;
+  const basePm = plan.models.find((m) => m.config.id === baseline);
+  if ((run.kind !== "eval" && run.kind !== "shadow") || !baseline || !basePm) throw new NeedsFullBuild("not an eval or shadow run with a baseline");
+  if (plan.models.some((m) => !m.price && m.config.hosting)) throw new NeedsFullBuild("a self-hosted model is priced from a bench run");
+  const criteria = { ...DEFAULT_CRITERIA };
+  const done = await store.db
+    .selectFrom("results")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("run_id", "=", run.id)
+    .executeTakeFirstOrThrow();
+  const completion = { done: Number(done.n), total: planSize(plan) };
+
+  // Tool-call fidelity facts (suites with tools only): small, read once for every model's summary.
+  const toolFacts = await toolFactsOf(store, plan, run.id);
+  const base = await modelRows(store, run.id, baseline);
+  const baseScores = caseScores(base, bySuiteCase);
+  const baseFirst = new Map(base.filter((r) => r.repeat === 0).map((r) => [bySuiteCase(r), r]));
+  const summaries = new Map<string, Map<string, ModelSummary>>();
+  const overall = new Map<string, ModelOverall>();
+  const compared = new Map<string, { c: PairedComparison | null; changed: Changed }>();
+  for (const pm of [basePm, ...plan.models.filter((m) => m !== basePm)]) {
+    const id = pm.config.id;
+    const rows = id === baseline ? base : await modelRows(store, run.id, id);
+    // summarise() on this model and the baseline gives this model's per-suite summaries, vsBaseline included.
+    const part = summarise(
+      { ...plan, models: id === baseline ? [basePm] : [basePm, pm] },
+      run.id,
+      id === baseline ? base : base.concat(rows),
+      baseline,
+      toolFacts ? { toolFacts } : {},
+    );
+    for (const s of part.suites) {
+      const m = s.models.find((x) => x.id === id);
+      if (m) summaries.set(s.name, (summaries.get(s.name) ?? new Map()).set(id, m));
+    }
+    const scores = id === baseline ? baseScores : caseScores(rows, bySuiteCase);
+    overall.set(id, overallOf(pm, rows, scores));
+    if (id !== baseline) {
+      const c =
+        comparePairedByKey(scores, baseScores, undefined, { margin: criteria.minQualityRatio, groupOf: groupOfKey(plan), ...sequentialZ(plan) }) ?? null;
+      compared.set(id, { c, changed: changedOf(rows, baseFirst, 25) });
+    }
+  }
+  const models = plan.models.map((m) => overall.get(m.config.id) as ModelOverall);
+  const points = models.filter((o) => o.costUsd !== null && Number.isFinite(o.score)).map((o) => ({ o, cost: o.costUsd as number, quality: o.score }));
+  for (const p of paretoFrontier(points)) p.o.pareto = true;
+  const baseO = overall.get(baseline) as ModelOverall;
+  const candidates = models
+    .filter((o) => o.id !== baseline)
+    .map((o) => {
+      const { c } = compared.get(o.id) as { c: PairedComparison | null };
+      const costRatio = o.costUsd !== null && baseO.costUsd ? r6(o.costUsd / baseO.costUsd) : null;
+      const qualityRatio = c?.qualityRatio ?? null;
+      const qualityRatioCi95 = c?.qualityRatioCi95 ?? null;
+      const gate = { id: o.id, baseline, status: run.status, completion, errorRate: o.errorRate, firstError: o.firstError };
+      const v =
+        gateVerdict({ ...gate, baselineErrorRate: baseO.errorRate, baselineFirstError: baseO.firstError }, criteria) ??
+        decideVerdict({ id: o.id, baseline, qualityRatio, qualityRatioCi95, costRatio, comparison: c }, criteria);
+      return {
+        id: o.id,
+        qualityRatio: qualityRatio === null ? null : r6(qualityRatio),
+        qualityRatioCi95: qualityRatioCi95 ? ([r6(qualityRatioCi95[0]), r6(qualityRatioCi95[1])] as [number, number]) : null,
+        pValue: c ? r6(c.pValue) : null,
+        diff: c ? r6(c.diff) : null,
+        costRatio,
+        latencyP50Ms: o.latencyP50Ms,
+        latencyP95Ms: o.latencyP95Ms,
+        ttftP50Ms: o.ttftP50Ms,
+        errorRate: o.errorRate,
+        verdict: v.verdict,
+        reason: v.reason,
+      };
+    });
+  const changedCases: ChangedCase[] = [];
+  const changedCounts: Report["changedCounts"] = {};
+  for (const cand of candidates) {
+    const { changed } = compared.get(cand.id) as { changed: Changed };
+    changedCases.push(...(await changedTexts(store, run.id, cand.id, baseline, changed)));
+    changedCounts[cand.id] = changed.counts;
+  }
+  const suites = plan.suites.map((s) => ({
+    name: s.name,
+    cases: s.cases.length,
+    models: plan.models.flatMap((m) => summaries.get(s.name)?.get(m.config.id) ?? []),
+  }));
+  const multiplicity = adjustForMultiplicity(suites);
+  const redteam = await latestRedteam(store, new Set(plan.models.map((m) => m.config.id)));
+  return {
+    version: 1,
+    kind: "eval",
+    runId: run.id,
+    createdAt: run.createdAt,
+    status: run.status,
+    completion,
+    record: plan.record ?? decisionRecord(run.configPath, plan, "report"),
+    simulated: plan.models.filter((m) => plan.simulated?.includes(m.config.id)).map((m) => m.config.id),
+    baseline,
+    criteria,
+    candidates,
+    models,
+    suites,
+    multiplicity,
+    ...(plan.sequential ? { sequential: plan.sequential } : {}),
+    changedCases,
+    changedCounts,
+    ...(redteam ? { redteam } : {}),
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Text search of a run's cases through the SQLite full-text index (results_fts: trigram FTS5, so a
+ * match is a case-insensitive substring, as the scan it replaces). A finished run is indexed on its
+ * first search, in the background, batch by batch (the API says how far it got); until then, and
+ * for runs in flight, queries under 3 characters, PostgreSQL, and terms so common that the index
+ * would hand back more than CAP rows (a scan finds a page of those at once), the cases API scans.
+ * Index hits are candidates only: the cases query still applies the exact substring test.
+ */
+import { sql } from "kysely";
+import type { StoreHandle } from "../../store/index.js";
+import { buildSearchIndex, searchIndexed } from "../../store/index.js";
+import type { RunMeta } from "./http.js";
+
+/** Most index hits used as a list of rows; more than this and the scan is faster. */
+export const CAP = 5000;
+
+export type SearchState = { index: "ready" } | { index: "building"; done: number; total: number } | { index: "none"; reason: string };
+
+export type SearchPlan = { rowids: number[] } | { scan: true };
+
+export class SearchIndex {
+  private readonly building = new Map<string, { done: number; total: number }>();
+  private readonly ready = new Set<string>();
+  private readonly failed = new Map<string, string>();
+  constructor(private readonly store: StoreHandle) {}
+
+  /** How to answer a search of `q` in this run now, and what the index is doing. */
+  async plan(meta: RunMeta, q: string): Promise<{ plan: SearchPlan; state: SearchState }> {
+    const sqlite = this.store.sqlite;
+    if (!sqlite) return { plan: { scan: true }, state: { index: "none", reason: "PostgreSQL: search scans" } };
+    if (meta.status === "running") return { plan: { scan: true }, state: { index: "none", reason: "the run is in flight: search scans" } };
+    const key = `${meta.id}|${meta.status}|${meta.finishedAt ?? ""}`;
+    const failed = this.failed.get(key);
+    if (failed) return { plan: { scan: true }, state: { index: "none", reason: `indexing failed (${failed}): search scans` } };
+    const b = this.building.get(key);
+    if (b) return { plan: { scan: true }, state: { index: "building", ...b } };
+    if (!this.ready.has(key)) {
+      const n = await this.count(meta.id);
+      const fp = `${key}|${n}`;
+      if (!(await searchIndexed(this.store.db, meta.id, fp))) {
+        this.start(sqlite, meta.id, key, fp, n);
+        return { plan: { scan: true }, state: { index: "building", done: 0, total: n } };
+      }
+      this.ready.add(key);
+    }
+    if (q.length < 3) return { plan: { scan: true }, state: { index: "ready" } };
+    const phrase = `"${q.replace(/"/g, '""')}"`;
+    const hits = await sql<{
+      rowid: number;
+    }>`select r.rowid as rowid from results_fts as f cross join results as r on r.rowid = f.rowid where results_fts match ${phrase} and r.run_id = ${meta.id} limit ${CAP + 1}`.execute(
+      this.store.db,
+    );
+    if (hits.rows.length > CAP) return { plan: { scan: true }, state: { index: "ready" } };
+    return { plan: { rowids: hits.rows.map((r) => Number(r.rowid)) }, state: { index: "ready" } };
+  }
+
+  private async count(runId: string): Promise<number> {
+    const r = await this.store.db
+      .selectFrom("results")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("run_id", "=", runId)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  private start(sqlite: import("better-sqlite3").Database, runId: string, key: string, fp: string, total: number): void {
+    const progress = { done: 0, total };
+    this.building.set(key, progress);
+    buildSearchIndex(sqlite, this.store.db, runId, fp, (done) => {
+      progress.done = done;
+    })
+      .then(() => this.ready.add(key))
+      .catch((e: unknown) => {
+        this.failed.set(key, (e as Error).message);
+        process.stderr.write(`weightbridge ui: indexing run ${runId} for search failed: ${(e as Error).message}\n`);
+      })
+      .finally(() => this.building.delete(key));
+  }
+}
