@@ -31,6 +31,12 @@ const shadowSchema = z.strictObject({
     .default([{ type: "equals" }]),
   /** Mirrored requests waiting (all targets of the route); beyond it they are dropped and counted. */
   maxQueue: z.int().positive().max(1_000_000).default(1000),
+  /** Bytes those waiting requests may hold (bodies and answers kept for the comparison); beyond it they are dropped and counted. */
+  maxQueueBytes: z
+    .int()
+    .positive()
+    .max(2 ** 40)
+    .default(64 * 1024 * 1024),
 });
 
 /** Opt-in storage of a sample of a route's traffic, every detected value replaced by its placeholder. */

@@ -66,6 +66,7 @@ export async function startGateway(o: {
         store,
         configPath: o.configPath ?? "gateway.yaml",
         executor: shadowExecutor({ config, store, detectors, forwarder, audit }),
+        detectTexts: (texts) => detectPool.detectAcross(texts, detectOptions),
         ...(o.shadowRun ? { shadowRun: o.shadowRun } : {}),
       })
     : undefined;

@@ -46,9 +46,15 @@ export function countsWrite(runId: string, deployment: string, dropped: number, 
 
 export const captureWrite = (row: GatewayCapturesTable): RowWrite => ({ table: "gateway_captures", conflict: "fail", rows: [row] });
 
-/** Delete a route's captures older than `before` (ISO time). */
-export async function purgeCaptures(db: Kysely<Database>, route: string, before: string): Promise<void> {
-  await db.deleteFrom("gateway_captures").where("route", "=", route).where("time", "<", before).execute();
+/**
+ * Delete a route's captures older than `before` (ISO time). On SQLite a plain DELETE only unlinks the
+ * rows: their text stays in the file's freed pages until reused. `secure_delete` (set on the
+ * connection that deletes: the store's own, whose other deletes are rare) overwrites them with
+ * zeros, so the checkpointer carries zeros, not the expired text, into the file.
+ */
+export async function purgeCaptures(store: { db: Kysely<Database>; sqlite?: { pragma(s: string): unknown } }, route: string, before: string): Promise<void> {
+  store.sqlite?.pragma("secure_delete = ON");
+  await store.db.deleteFrom("gateway_captures").where("route", "=", route).where("time", "<", before).execute();
 }
 
 /** The next free case index of a shadow run (a gateway restarted the same day continues after it). */

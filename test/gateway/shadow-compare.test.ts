@@ -70,7 +70,7 @@ routes:
     expect(judged && embedded).toBeTruthy();
     expect(judge.all()).not.toContain(EMAIL); // the judge accepts EMAIL too, and still sees only placeholders
     expect(judged?.body).toContain("[EMAIL_1]");
-    expect(judged?.body).toContain("[REFERENCE]"); // pairwise: the primary's answer is the reference
+    expect(judged?.body).toMatch(/\[REFERENCE [0-9a-f]{12}\]/); // pairwise: the primary's answer is the reference (tagged header, llm-judge.ts)
     const runs = await g.store.db.selectFrom("runs").select("id").where("kind", "=", "shadow").execute();
     const rows = await loadShadowResults(
       g.store.db,

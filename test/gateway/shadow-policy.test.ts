@@ -163,7 +163,7 @@ ${route}`,
       maxQueue: 1000
     capture: { sample: 0.05, retentionDays: 30, redact: true }
 `);
-    expect(c.routes[0]?.shadow).toEqual({ targets: ["cand"], sample: 0.2, compare: [{ type: "equals" }], maxQueue: 1000 });
+    expect(c.routes[0]?.shadow).toEqual({ targets: ["cand"], sample: 0.2, compare: [{ type: "equals" }], maxQueue: 1000, maxQueueBytes: 64 * 1024 * 1024 });
     expect(c.deployments[1]?.shadow).toEqual({ concurrency: 2, rpm: 60 });
     expect(c.deployments[0]?.shadow).toEqual({ concurrency: 4 });
   });

@@ -8,6 +8,7 @@
 import type { Detector } from "../../detect/index.js";
 import { costPusd } from "../../economics/index.js";
 import { resultWrite } from "../../store/index.js";
+import { parseDurationMs } from "../../util/duration.js";
 import { unscannableReason } from "../answer-scan.js";
 import { type AuditLog, auditRow, sha256Hex } from "../audit-log.js";
 import type { GatewayConfig } from "../config.js";
@@ -58,7 +59,14 @@ export function createShadowExecutor(o: { config: GatewayConfig; detectors: read
     if (!d || !route) return;
     const bytes = JSON.stringify(j.body);
     const started = performance.now();
-    const sent = await forwarder.send({ deployment: d, kind: j.kind, body: j.body });
+    // The deployment's timeout bounds the whole answer here, not only its head: an upstream that sends
+    // its head and then trickles (or never ends) the body would hold a lane slot for ever.
+    const ms = parseDurationMs(d.timeout, `deployment ${d.id} timeout`);
+    const cancel = (abort: (reason: unknown) => void) => {
+      const t = setTimeout(() => abort(new Error(`the whole answer took over ${ms} ms`)), ms);
+      return () => clearTimeout(t);
+    };
+    const sent = await forwarder.send({ deployment: d, kind: j.kind, body: j.body, cancel });
     const latencyMs = performance.now() - started;
     let error: string | null = null;
     let text: string | undefined;

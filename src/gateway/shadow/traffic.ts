@@ -7,13 +7,13 @@
  * which sends each through the gateway's forwarder and commits the shadow half when it answers.
  * A pair whose shadow half never came stays a primary row alone and is reported as such.
  */
-import type { Detector } from "../../detect/index.js";
+import { type Detector, type Entity, redact } from "../../detect/index.js";
 import type { RowWrite, StoreHandle } from "../../store/index.js";
 import { captureWrite, countsWrite, finishRun, nextShadowCase, purgeCaptures, resultWrite, shadowRunWrite, uuidV7 } from "../../store/index.js";
 import type { Usage } from "../answer-scan.js";
 import type { AuditLog } from "../audit-log.js";
 import type { Deployment, GatewayConfig, Route } from "../config.js";
-import { type Inspection, redactBody } from "../inspect.js";
+import { type Inspection, redactBody, textLength } from "../inspect.js";
 import type { ApiBody } from "../pipeline.js";
 import type { Kind } from "../request-shape.js";
 import type { ShadowExecutor, ShadowJob } from "./executor.js";
@@ -52,7 +52,12 @@ export interface TrafficOptions {
   /** Where mirrored requests run: the shadow thread, or in-process. */
   executor: ShadowExecutor;
   random?: () => number;
+  /** Detection of whole texts off the event loop (the gateway's detect pool), used for large answers. */
+  detectTexts?: (texts: readonly string[]) => Entity[][] | Promise<Entity[][]>;
 }
+
+/** Answers this long are redacted through detectTexts: in-thread, a 4 MiB answer held the caller and every other request ~200 ms. */
+const LARGE_ANSWER = 256 * 1024;
 
 interface RunState {
   next: number;
@@ -65,8 +70,16 @@ export function createTraffic(o: TrafficOptions): Traffic {
   const { config, detectors, audit, store } = o;
   const random = o.random ?? Math.random;
   const executor = o.executor;
-  /** Mirrored jobs of each route not yet started (maxQueue bounds them). */
-  const waiting = new Map<string, number>();
+  /** Mirrored jobs of each route not yet started, and the bytes they hold (maxQueue and maxQueueBytes bound them). */
+  const waiting = new Map<string, { jobs: number; bytes: number }>();
+  const waitingOf = (route: string) => {
+    let w = waiting.get(route);
+    if (!w) {
+      w = { jobs: 0, bytes: 0 };
+      waiting.set(route, w);
+    }
+    return w;
+  };
   const runs = new Map<string, Promise<RunState>>();
   const runRoute = new Map<string, string>();
   const counts = new Map<string, { runId: string; state: RunState; deployment: string; dropped: number; skipped: number }>();
@@ -86,6 +99,13 @@ export function createTraffic(o: TrafficOptions): Traffic {
       runRoute.set(id, route.model);
       r = nextShadowCase(store.db, id).then((next) => ({ next, announced: false, window, route }));
       runs.set(id, r);
+      // A failed read is not kept: the next mirrored request asks the store again.
+      r.catch(() => {
+        if (runs.get(id) === r) {
+          runs.delete(id);
+          runRoute.delete(id);
+        }
+      });
     }
     return r.then((state) => ({ id, state }));
   };
@@ -124,7 +144,7 @@ export function createTraffic(o: TrafficOptions): Traffic {
   const purge = () =>
     Promise.all(
       config.routes.flatMap((r) =>
-        r.capture ? [purgeCaptures(store.db, r.model, new Date(Date.now() - r.capture.retentionDays * 86_400_000).toISOString())] : [],
+        r.capture ? [purgeCaptures(store, r.model, new Date(Date.now() - r.capture.retentionDays * 86_400_000).toISOString())] : [],
       ),
     ).catch(() => {});
   void purge();
@@ -132,23 +152,32 @@ export function createTraffic(o: TrafficOptions): Traffic {
   purger.unref();
 
   /** The primary half and the jobs of a mirrored request, or nothing when no shadow target takes it. */
-  async function mirror(a: Answered, primaryText: string, into: RowWrite[]): Promise<(() => void) | undefined> {
+  const redactAnswer = async (text: string): Promise<string> => {
+    if (!o.detectTexts || text.length < LARGE_ANSWER) return redactAll(text, detectors);
+    const [entities] = await o.detectTexts([text]);
+    return redact(text, entities ?? []).redacted;
+  };
+
+  async function mirror(a: Answered, primaryText: string, primaryRedacted: string, into: RowWrite[]): Promise<(() => void) | undefined> {
     const route = a.route;
     const shadow = route.shadow;
     if (!shadow) return undefined;
     const { id: runId, state } = await runOf(route, new Date());
     const planned: { deployment: Deployment; redact: string[] }[] = [];
+    const w = waitingOf(route.model);
+    // What a waiting job holds, counted as UTF-16 text: its body and the primary's answer (as read and redacted).
+    const bytes = 2 * (textLength(a.ins) + 2 * primaryText.length);
     for (const t of shadowTargets(route, config.deployments, Object.keys(a.ins.counts))) {
       if ("skipped" in t) count(runId, state, t.deployment.id, "skipped");
-      else if ((waiting.get(route.model) ?? 0) < shadow.maxQueue) {
-        waiting.set(route.model, (waiting.get(route.model) ?? 0) + 1);
+      else if (w.jobs < shadow.maxQueue && w.bytes + bytes <= shadow.maxQueueBytes) {
+        w.jobs++;
+        w.bytes += bytes;
         planned.push(t);
       } else count(runId, state, t.deployment.id, "dropped");
     }
     if (planned.length === 0) return undefined;
     const caseIndex = state.next++;
     const messages = redactedMessages(a.kind, a.body, a.ins);
-    const primaryRedacted = redactAll(primaryText, detectors);
     const createdAt = new Date().toISOString();
     announce(runId, state, into);
     const half = { runId, route: route.model, caseIndex, messagesJson: JSON.stringify(messages), createdAt };
@@ -170,12 +199,16 @@ export function createTraffic(o: TrafficOptions): Traffic {
       ),
     );
     const question = lastUserText(messages);
-    const release = () => waiting.set(route.model, Math.max(0, (waiting.get(route.model) ?? 0) - 1));
+    const release = () => {
+      w.jobs = Math.max(0, w.jobs - 1);
+      w.bytes = Math.max(0, w.bytes - bytes);
+    };
     const jobs: ShadowJob[] = planned.map((t) => ({
       route: route.model,
       deployment: t.deployment.id,
       kind: a.kind,
-      body: { ...(redactBody(a.body, a.ins, t.redact).body as ApiBody), model: t.deployment.model },
+      // `stream` as the gateway read it (pipeline.ts does the same): only whole answers are mirrored, so false.
+      body: { ...(redactBody(a.body, a.ins, t.redact).body as ApiBody), model: t.deployment.model, ...("stream" in a.body ? { stream: false } : {}) },
       classes: a.ins.counts,
       primaryText,
       primaryRedacted,
@@ -196,6 +229,9 @@ export function createTraffic(o: TrafficOptions): Traffic {
       const primaryText = answerText(a.text);
       if (primaryText === undefined) return undefined;
       const statements: RowWrite[] = [];
+      // An answer that cannot be redacted (more values than a request may carry) is neither captured nor mirrored; the caller still gets it.
+      const primaryRedacted = await redactAnswer(primaryText).catch(() => undefined);
+      if (primaryRedacted === undefined) return undefined;
       if (captured) {
         const row = captureRow({
           id: uuidV7(),
@@ -203,12 +239,20 @@ export function createTraffic(o: TrafficOptions): Traffic {
           time: new Date().toISOString(),
           deployment: a.deployment.id,
           messages: redactedMessages(a.kind, a.body, a.ins),
-          answer: redactAll(primaryText, detectors),
+          answer: primaryRedacted,
           classes: a.ins.counts,
         });
         statements.push(captureWrite(row));
       }
-      const after = mirrored ? await mirror(a, primaryText, statements) : undefined;
+      let after: (() => void) | undefined;
+      try {
+        const pair: RowWrite[] = [];
+        after = mirrored ? await mirror(a, primaryText, primaryRedacted, pair) : undefined;
+        statements.push(...pair);
+      } catch {
+        // Shadowing never fails the caller: a request whose shadow run could not be read is not mirrored.
+        after = undefined;
+      }
       if (statements.length === 0) return undefined;
       return { statements, after: after ?? (() => {}) };
     },
