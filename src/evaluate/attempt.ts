@@ -48,6 +48,19 @@ export interface AttemptResult {
 /** Most answers in an agent conversation when the case sets no maxTurns. */
 export const DEFAULT_MAX_TURNS = 8;
 
+/** What identifies an item's result row (and the messages the case starts from): shared by answered and failed items. */
+export function itemRecordHead(runId: string, it: Item): Pick<ResultRecord, "runId" | "suite" | "caseIndex" | "caseId" | "modelId" | "repeat" | "messages"> {
+  return {
+    runId,
+    suite: it.suite.name,
+    caseIndex: it.testCase.index,
+    caseId: it.testCase.id,
+    modelId: it.model.config.id,
+    repeat: it.repeat,
+    messages: it.testCase.messages,
+  };
+}
+
 export function isConversation(suite: PlannedSuite, c: PlannedCase): boolean {
   return Boolean(suite.tools?.length || c.agent || c.turns?.length);
 }
@@ -131,13 +144,7 @@ async function graded(it: Item, deps: AttemptDeps, turns: StoredTurn[]): Promise
   }
   const price = it.model.price;
   const base: ResultRecord = {
-    runId: deps.runId,
-    suite: it.suite.name,
-    caseIndex: it.testCase.index,
-    caseId: it.testCase.id,
-    modelId: it.model.config.id,
-    repeat: it.repeat,
-    messages: it.testCase.messages,
+    ...itemRecordHead(deps.runId, it),
     output: final.text,
     grades: [],
     score: 0,

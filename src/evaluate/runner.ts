@@ -13,7 +13,7 @@ import type { ResultRecord } from "../records/index.js";
 import type { StoreHandle } from "../store/index.js";
 import { finishedKeys, loadTurns, mergeIntoPlan, resultKey } from "../store/index.js";
 import { UserError } from "../util/errors.js";
-import { type Item, isConversation, runAttempt, type StoredTurn } from "./attempt.js";
+import { type Item, isConversation, itemRecordHead, runAttempt, type StoredTurn } from "./attempt.js";
 import { DEFAULT_CONCURRENCY, ModelCaller } from "./model-call.js";
 import type { Plan } from "./plan.js";
 import { Recorder } from "./recorder.js";
@@ -107,13 +107,7 @@ class Health {
 
 function errorRecord(runId: string, it: Item, e: ProviderError): ResultRecord {
   return {
-    runId,
-    suite: it.suite.name,
-    caseIndex: it.testCase.index,
-    caseId: it.testCase.id,
-    modelId: it.model.config.id,
-    repeat: it.repeat,
-    messages: it.testCase.messages,
+    ...itemRecordHead(runId, it),
     output: null,
     grades: [],
     score: 0,
