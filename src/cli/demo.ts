@@ -3,7 +3,6 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { UserError } from "../util/errors.js";
 import { createProgress, type Progress, wantsProgress } from "../util/progress.js";
-import { formatSummary } from "./format-eval.js";
 import { printJson, say, warn } from "./output.js";
 
 export function registerDemo(program: Command): void {
@@ -20,6 +19,7 @@ export function registerDemo(program: Command): void {
       const started = Date.now();
       checkDemoDir(o.dir);
       const { runDemo } = await import("../demo/index.js");
+      const { formatSummary } = await import("./format-eval.js");
       const r = await runDemo({
         dir: o.dir,
         skipLocal: !o.local,

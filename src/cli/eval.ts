@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { UserError } from "../util/errors.js";
 import { createProgress, type Progress, wantsProgress } from "../util/progress.js";
-import { belowThreshold, formatSummary, formatSummaryGithub } from "./format-eval.js";
 import { EXIT, fraction, interruptible, list, positiveInt, say, toJson, warn, writeOutput } from "./output.js";
 
 interface EvalFlags {
@@ -66,6 +65,8 @@ Examples:
       let retries = 0;
       try {
         const { evaluate } = await import("../evaluate/index.js");
+        // Loaded here, not at start-up: the tool-call table brings the evaluate part with it.
+        const { belowThreshold, formatSummary, formatSummaryGithub } = await import("./format-eval.js");
         const r = await evaluate({
           config: o.config,
           ...(o.suite ? { suites: o.suite } : {}),

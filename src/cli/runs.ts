@@ -2,7 +2,6 @@ import type { Command } from "commander";
 import type { Plan } from "../evaluate/index.js";
 import { UserError } from "../util/errors.js";
 import { renderTable } from "../util/table.js";
-import { formatSummary } from "./format-eval.js";
 import { list, printJson, say } from "./output.js";
 
 export function registerRuns(program: Command): void {
@@ -80,6 +79,7 @@ Examples:
       if (o.failed || o.changed || o.errors || o.model || o.suite || o.format !== "table")
         throw new UserError("--failed, --changed, --errors, --model, --suite and --format go with --cases", "add --cases to see per-case rows");
       const { openStoreFor, summariseStoredRun, resolveRun } = await import("../evaluate/index.js");
+      const { formatSummary } = await import("./format-eval.js");
       const { store } = await openStoreFor(o.config);
       try {
         const found = await resolveRun(store, runId);

@@ -159,15 +159,17 @@ Examples:
         const gated = o.failOn ? report.findings.filter((f) => SEVERITY_FLAG.indexOf(f.severity) >= SEVERITY_FLAG.indexOf(o.failOn ?? "")) : [];
         if (gated.length) warn(`fail: ${gated.length} finding(s) at or above ${o.failOn} (--fail-on); first: ${gated[0]?.severity} ${gated[0]?.rule}`);
         process.exitCode = report.verdict === "fail" || gated.length ? EXIT.policy : EXIT.ok;
-        await keep(store, {
-          kind: "scan",
-          target: isHf ? target : resolve(target),
-          repo: o.repo ?? (isHf ? (await import("../hub/index.js")).parseHfRef(target)?.repo : undefined) ?? report.origin?.repo ?? null,
-          verdict: report.verdict,
-          summary: scanSummary(report),
-          report,
-          bom: JSON.parse(await (await import("../vet/index.js")).toCycloneDx(report, v)) as unknown,
-        });
+        // Only with a store: the ML-BOM needs the CycloneDX library (~100 modules, ~60 ms to load).
+        if (store)
+          await keep(store, {
+            kind: "scan",
+            target: isHf ? target : resolve(target),
+            repo: o.repo ?? (isHf ? (await import("../hub/index.js")).parseHfRef(target)?.repo : undefined) ?? report.origin?.repo ?? null,
+            verdict: report.verdict,
+            summary: scanSummary(report),
+            report,
+            bom: JSON.parse(await (await import("../vet/index.js")).toCycloneDx(report, v)) as unknown,
+          });
       } finally {
         bar.stop();
         await store?.close();
