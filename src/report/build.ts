@@ -217,25 +217,62 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
 
   const redteam = await latestRedteam(store, runs, new Set(plan.models.map((m) => m.config.id)));
 
+  return evalReport({
+    run,
+    plan,
+    completion,
+    baseline,
+    criteria,
+    candidates,
+    models: overall,
+    suites: summary.suites,
+    multiplicity: summary.multiplicity,
+    sequential: summary.sequential,
+    changedCases,
+    changedCounts,
+    redteam,
+  });
+}
+
+/** The parts an eval Report is made of, as its builders compute them. */
+export interface EvalReportParts {
+  run: { id: string; createdAt: string; status: string; configPath: string };
+  plan: Plan & { simulated?: string[]; record?: DecisionRecord };
+  completion: Report["completion"];
+  baseline: string;
+  criteria: AdoptionCriteria;
+  candidates: CandidateRow[];
+  models: ModelOverall[];
+  suites: Report["suites"];
+  multiplicity: Report["multiplicity"] | undefined;
+  sequential: Report["sequential"] | undefined;
+  changedCases: ChangedCase[];
+  changedCounts: Report["changedCounts"];
+  redteam: Report["redteam"] | undefined;
+}
+
+/** An eval Report from its parts, in one place for buildReport and the UI's one-model-at-a-time builder (ui/server/run-report.ts). */
+export function evalReport(p: EvalReportParts): Report {
+  const { run, plan } = p;
   return {
     version: 1,
     kind: "eval",
     runId: run.id,
     createdAt: run.createdAt,
     status: run.status,
-    completion,
+    completion: p.completion,
     record: plan.record ?? decisionRecord(run.configPath, plan, "report"),
     simulated: plan.models.filter((m) => plan.simulated?.includes(m.config.id)).map((m) => m.config.id),
-    baseline,
-    criteria,
-    candidates,
-    models: overall,
-    suites: summary.suites,
-    ...(summary.multiplicity ? { multiplicity: summary.multiplicity } : {}),
-    ...(summary.sequential ? { sequential: summary.sequential } : {}),
-    changedCases,
-    changedCounts,
-    ...(redteam ? { redteam } : {}),
+    baseline: p.baseline,
+    criteria: p.criteria,
+    candidates: p.candidates,
+    models: p.models,
+    suites: p.suites,
+    ...(p.multiplicity ? { multiplicity: p.multiplicity } : {}),
+    ...(p.sequential ? { sequential: p.sequential } : {}),
+    changedCases: p.changedCases,
+    changedCounts: p.changedCounts,
+    ...(p.redteam ? { redteam: p.redteam } : {}),
   };
 }
 

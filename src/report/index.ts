@@ -1,5 +1,5 @@
 export { loadScanSummary } from "./artifacts.js";
-export { type BuildOptions, buildReport, redteamSection } from "./build.js";
+export { type BuildOptions, buildReport, type EvalReportParts, evalReport, redteamSection } from "./build.js";
 export { latencyChart, qualityCostChart } from "./charts.js";
 export { gateVerdict } from "./gate.js";
 export { renderGithub } from "./github.js";

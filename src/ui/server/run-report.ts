@@ -17,7 +17,6 @@ import {
   adjustForMultiplicity,
   caseScores,
   type DecisionRecord,
-  decisionRecord,
   type ModelSummary,
   ms,
   type Plan,
@@ -30,7 +29,7 @@ import {
 } from "../../evaluate/index.js";
 import type { Message } from "../../providers/index.js";
 import type { GradeRecord, ResultRecord } from "../../records/index.js";
-import { type ChangedCase, DEFAULT_CRITERIA, decideVerdict, gateVerdict, paretoFrontier, type Report, redteamSection } from "../../report/index.js";
+import { type ChangedCase, DEFAULT_CRITERIA, decideVerdict, evalReport, gateVerdict, paretoFrontier, type Report, redteamSection } from "../../report/index.js";
 import { comparePairedByKey, estimateMean, type PairedComparison, quantile } from "../../stats/index.js";
 import type { StoreHandle } from "../../store/index.js";
 import { getRun } from "../../store/index.js";
@@ -295,24 +294,19 @@ export async function buildRunReport(store: StoreHandle, runId: string): Promise
   }));
   const multiplicity = adjustForMultiplicity(suites);
   const redteam = await latestRedteam(store, new Set(plan.models.map((m) => m.config.id)));
-  return {
-    version: 1,
-    kind: "eval",
-    runId: run.id,
-    createdAt: run.createdAt,
-    status: run.status,
+  return evalReport({
+    run,
+    plan,
     completion,
-    record: plan.record ?? decisionRecord(run.configPath, plan, "report"),
-    simulated: plan.models.filter((m) => plan.simulated?.includes(m.config.id)).map((m) => m.config.id),
     baseline,
     criteria,
     candidates,
     models,
     suites,
     multiplicity,
-    ...(plan.sequential ? { sequential: plan.sequential } : {}),
+    sequential: plan.sequential,
     changedCases,
     changedCounts,
-    ...(redteam ? { redteam } : {}),
-  };
+    redteam,
+  });
 }
