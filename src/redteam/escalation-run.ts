@@ -1,13 +1,14 @@
 /**
  * Runs the multi-turn escalation conversations of a red-team run: every (goal, target model) not yet
- * stored, a few at a time, each stored as soon as it ends (so an interrupted run keeps what finished
- * and `--resume` redoes only the rest). Owns the providers it creates and closes them.
+ * stored, a few at a time; each turn is stored as the target answers it and each conversation when it
+ * ends, so `--resume` replays what was stored and sends only the rest. Owns the providers it creates
+ * and closes them.
  */
 import type { ModelConfig } from "../config/index.js";
 import type { Plan, PlannedCase, PlannedSuite } from "../evaluate/index.js";
 import { createProvider, type Provider } from "../providers/index.js";
-import { finishedKeys, resultKey, type StoreHandle, saveResults } from "../store/index.js";
-import { type EscalationSpec, runConversation } from "./escalation.js";
+import { finishedKeys, loadTurns, resultKey, type StoreHandle, saveResults, saveTurns } from "../store/index.js";
+import { type EscalationSpec, runConversation, type StoredEscalationTurn } from "./escalation.js";
 
 export interface EscalationMeta {
   attacker: ModelConfig;
@@ -25,6 +26,7 @@ export async function runEscalations(
   o: { concurrency?: number; signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
 ): Promise<"completed" | "interrupted"> {
   const done = await finishedKeys(store.db, runId);
+  const kept = await loadTurns(store.db, runId);
   const work = meta.packs.flatMap((spec) =>
     plan.models.flatMap((model) =>
       spec.goals.map((g, index) => ({ spec, g, index, model })).filter((w) => !done.has(resultKey(spec.suite, w.index, model.config.id, 0))),
@@ -40,7 +42,19 @@ export async function runEscalations(
       const w = work[next++];
       if (!w) break;
       const target = targets.get(w.model.config.id) as Provider;
-      const rec = await runConversation(w.spec, w.g, w.index, { runId, attacker, target, model: w.model, ...(o.signal ? { signal: o.signal } : {}) });
+      const modelId = w.model.config.id;
+      const stored = (kept.get(resultKey(w.spec.suite, w.index, modelId, 0)) ?? []).map((t) => t.response as StoredEscalationTurn);
+      const onTurn = (turn: number, t: StoredEscalationTurn) =>
+        saveTurns(store.db, [{ runId, suite: w.spec.suite, caseIndex: w.index, modelId, repeat: 0, turn: turn - 1, response: t, facts: null }]);
+      const rec = await runConversation(w.spec, w.g, w.index, {
+        runId,
+        attacker,
+        target,
+        model: w.model,
+        stored,
+        onTurn,
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
       await saveResults(store.db, [rec]);
       o.onProgress?.(++finished, work.length);
     }

@@ -6,7 +6,9 @@
  * they run here, with the runner's retry policy and a bounded pool, and are stored as result rows of
  * the same red-team run: `messages` holds the whole conversation (every attacker message and every
  * target answer but the last, which is `output`), the grade's detail holds each turn's verdict.
- * A conversation is stored when it ends; a resumed run redoes unfinished ones from their start.
+ * Every turn (the attacker's message and the target's answer) is stored as soon as the target has
+ * answered (result_turns), and the conversation's row when it ends: a resumed run replays the stored
+ * turns of an unfinished conversation and sends only what comes after them, so no request is sent twice.
  */
 import { type Case, renderTemplate } from "../config/index.js";
 import { isRefusal } from "../detect/index.js";
@@ -33,6 +35,25 @@ export interface EscalationDeps {
   target: Provider;
   model: PlannedModel;
   signal?: AbortSignal;
+  /** Turns an earlier process stored for this conversation (replayed, not sent again). */
+  stored?: readonly StoredEscalationTurn[];
+  /**
+   * Called with each new turn twice before anything else is sent: with the attacker's message alone,
+   * then with the target's answer (the caller stores it; the second replaces the first).
+   */
+  onTurn?: (turn: number, t: StoredEscalationTurn) => Promise<void>;
+}
+
+/** A stored turn: the attacker's message, and the target's answer once it came. */
+export type StoredEscalationTurn = Pick<EscalationTurn, "attack"> & Partial<EscalationTurn>;
+
+/** One turn as result_turns.response_json keeps it: what the attacker wrote and how the target answered. */
+export interface EscalationTurn {
+  attack: string;
+  text: string;
+  usage: { inputTokens: number; outputTokens: number };
+  latencyMs: number;
+  attempts: number;
 }
 
 const transcript = (msgs: readonly Message[]) =>
@@ -97,17 +118,22 @@ export async function runConversation(spec: EscalationSpec, g: EscalationGoal, i
   try {
     for (let turn = 1; turn <= spec.maxTurns; turn++) {
       if (output !== null) convo.push({ role: "assistant", content: output });
-      convo.push({ role: "user", content: await nextAttack(spec, g, convo, turn, d) });
+      const kept = d.stored?.[turn - 1];
+      let attack = kept?.attack;
+      if (attack === undefined) {
+        attack = await nextAttack(spec, g, convo, turn, d);
+        await d.onTurn?.(turn, { attack });
+      }
+      convo.push({ role: "user", content: attack });
       const messages = [...convo];
-      const r = await withRetries(
-        () => d.target.chat({ messages, params: { temperature: 0, maxTokens: 400 }, timeoutMs: 120_000, ...(d.signal ? { signal: d.signal } : {}) }),
-        DEFAULT_RETRY,
-      );
-      totals.input += r.value.usage.inputTokens;
-      totals.output += r.value.usage.outputTokens;
-      totals.latency += r.value.latencyMs;
-      totals.attempts += r.attempts;
-      output = r.value.text;
+      const answered = kept && isAnswered(kept) ? kept : undefined;
+      const t = answered ?? (await targetTurn(attack, messages, d));
+      if (!answered) await d.onTurn?.(turn, t);
+      totals.input += t.usage.inputTokens;
+      totals.output += t.usage.outputTokens;
+      totals.latency += t.latencyMs;
+      totals.attempts += t.attempts;
+      output = t.text;
       last = await gradeCase([g.expect], { output, testCase: goalCase(g, messages) });
       const success = last.score === 1;
       perTurn.push(success);
@@ -118,6 +144,17 @@ export async function runConversation(spec: EscalationSpec, g: EscalationGoal, i
     error = errorMessage(e);
   }
   return record(spec, g, index, d, { convo, output, error, perTurn, totals, last });
+}
+
+const isAnswered = (t: StoredEscalationTurn): t is EscalationTurn => typeof t.text === "string" && t.usage !== undefined;
+
+/** The target's answer to the conversation so far (with the runner's retry policy). */
+async function targetTurn(attack: string, messages: Message[], d: EscalationDeps): Promise<EscalationTurn> {
+  const r = await withRetries(
+    () => d.target.chat({ messages, params: { temperature: 0, maxTokens: 400 }, timeoutMs: 120_000, ...(d.signal ? { signal: d.signal } : {}) }),
+    DEFAULT_RETRY,
+  );
+  return { attack, text: r.value.text, usage: r.value.usage, latencyMs: r.value.latencyMs, attempts: r.attempts };
 }
 
 function record(spec: EscalationSpec, g: EscalationGoal, index: number, d: EscalationDeps, o: Outcome): ResultRecord {

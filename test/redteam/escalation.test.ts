@@ -132,6 +132,45 @@ describe("multi-turn escalation", () => {
   });
 });
 
+describe("multi-turn escalation, interrupted mid-conversation", () => {
+  it("resumes after the conversation's last stored turn: nothing answered is sent again, to the target or the attacker", async () => {
+    const { config, packs } = project(stub);
+    const ac = new AbortController();
+    const before = stub.requests.length;
+    const targetSent = () => stub.requests.slice(before).filter((q) => q.model === "never").length;
+    // Stop in the middle of the second conversation (the first takes all 4 turns).
+    const timer = setInterval(() => {
+      if (targetSent() >= MAX_TURNS + 2) ac.abort(new Error("stop"));
+    }, 1);
+    const first = await runRedteam({
+      config,
+      packsDir: packs,
+      packs: ["escalate"],
+      attacker: "attacker",
+      models: ["never"],
+      concurrency: 1,
+      signal: ac.signal,
+    });
+    clearInterval(timer);
+    expect(first.status).toBe("interrupted");
+    const r = await runRedteam({ config, resume: first.runId });
+    const all = stub.requests.slice(before);
+    // A request sent again repeats its model and exact messages. At most the one in flight at the stop
+    // (concurrency 1) may be repeated: its answer never came back. Redoing the conversation from its
+    // start would repeat at least its first attacker and target requests.
+    const keys = all.map((q) => JSON.stringify([q.model, q.messages]));
+    expect(keys.length - new Set(keys).size).toBeLessThanOrEqual(1);
+    expect(all.filter((q) => q.model === "never").length).toBeLessThanOrEqual(5 * MAX_TURNS + 1);
+    expect(r.packs.find((p) => p.pack === "escalate")?.models[0]).toMatchObject({ id: "never", attacks: 5, successes: 2, errors: 0 });
+    // The resumed conversation's row holds the whole conversation, the replayed turns included.
+    const store = await openStore(loadProject(config).storeUrl);
+    const rows = await loadResults(store.db, r.runId);
+    await store.close();
+    const second = rows.find((x) => x.suite === "escalate" && x.caseIndex === 1);
+    expect(second?.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual([1, 2, 3, 4].map((t) => `step ${t}/4: goal two`));
+  });
+});
+
 describe("an attacker that declines", () => {
   it("is asked again once; one that keeps refusing leaves errors, never attacks the target withstood", async () => {
     const { config, packs } = project(stub);
