@@ -2,16 +2,14 @@
 
 import type { LevelResult } from "../economics/index.js";
 import { findGpuPrice, pickLevel, selfHostUnitCosts, sumPusdToUsd } from "../economics/index.js";
-import { caseScores, type DecisionRecord, decisionRecord, ms, type Plan, planSize, resolveRun, summarise, toolFactsOf, zForAlpha } from "../evaluate/index.js";
+import { caseScores, type DecisionRecord, decisionRecord, type Plan, planSize, resolveRun, summarise, toolFactsOf } from "../evaluate/index.js";
 import type { ResultRecord } from "../records/index.js";
-import { comparePairedByKey, estimateMean, quantile } from "../stats/index.js";
+import { comparePairedByKey } from "../stats/index.js";
 import type { StoreHandle } from "../store/index.js";
 import { listRuns, loadBenchLevels, loadResults, type RunRow } from "../store/index.js";
 import { UserError } from "../util/errors.js";
-import { gateVerdict } from "./gate.js";
-import { paretoFrontier } from "./pareto.js";
+import { candidateRow, markPareto, modelOverall, pairedOptionsFor, r6 } from "./rows.js";
 import { type AdoptionCriteria, type CandidateRow, type ChangedCase, DEFAULT_CRITERIA, type ModelOverall, type Report } from "./types.js";
-import { decideVerdict } from "./verdict.js";
 
 export interface BuildOptions {
   baseline?: string;
@@ -43,23 +41,8 @@ async function selfHostPrice(
   };
 }
 
-const r6 = (x: number) => Number(x.toFixed(6));
-
 /** A case across suites: suite and index. */
 const bySuiteCase = (r: ResultRecord) => `${r.suite}\u0000${r.caseIndex}`;
-
-/** The group of a pooled case key (suite NUL index); groups are named per suite so suites never share one. */
-function groupOfKey(plan: Plan): (key: string) => string | undefined {
-  const groups = new Map<string, string>();
-  for (const s of plan.suites) for (const c of s.cases) if (c.group !== undefined) groups.set(`${s.name}\u0000${c.index}`, `${s.name}\u0000${c.group}`);
-  return (key) => groups.get(key);
-}
-
-/** A sequential run pools suites that stopped at different looks: use the smallest look α (widest interval). */
-function sequentialZ(plan: Plan): { z?: number } {
-  const s = plan.sequential?.suites ?? [];
-  return s.length ? { z: zForAlpha(Math.min(...s.map((x) => x.alpha))) } : {};
-}
 
 /** A bench or red-team run has its own report; the adoption report is for eval runs and gateway shadow runs (pairs of real traffic, the primary as baseline). */
 export function requireEvalRun(run: RunRow): void {
@@ -108,41 +91,12 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
 
   const overall: ModelOverall[] = plan.models.map((m) => {
     const rows = byModel.get(m.config.id) ?? [];
-    const scores = [...caseScores(rows, bySuiteCase).values()];
-    const est = estimateMean(scores);
-    const ok = rows.filter((r) => r.error === null);
-    return {
-      id: m.config.id,
-      cases: scores.length,
-      score: r6(est.mean),
-      scoreCi95: [r6(est.ci95[0]), r6(est.ci95[1])],
-      costUsd: costOf(m.config.id, rows),
-      costSource: priced.has(m.config.id) ? (m.price?.source ?? null) : (tcoPerMTokens.get(m.config.id)?.source ?? null),
-      latencyP50Ms: ms(
-        quantile(
-          ok.flatMap((r) => (r.latencyMs === null ? [] : [r.latencyMs])),
-          0.5,
-        ),
-      ),
-      latencyP95Ms: ms(
-        quantile(
-          ok.flatMap((r) => (r.latencyMs === null ? [] : [r.latencyMs])),
-          0.95,
-        ),
-      ),
-      ttftP50Ms: ms(
-        quantile(
-          ok.flatMap((r) => (r.ttftMs === null ? [] : [r.ttftMs])),
-          0.5,
-        ),
-      ),
-      errorRate: rows.length ? r6((rows.length - ok.length) / rows.length) : 0,
-      firstError: rows.find((r) => r.error !== null)?.error ?? null,
-      pareto: false,
-    };
+    return modelOverall(m.config.id, rows, caseScores(rows, bySuiteCase).values(), {
+      usd: costOf(m.config.id, rows),
+      source: priced.has(m.config.id) ? (m.price?.source ?? null) : (tcoPerMTokens.get(m.config.id)?.source ?? null),
+    });
   });
-  const points = overall.filter((o) => o.costUsd !== null && Number.isFinite(o.score)).map((o) => ({ o, cost: o.costUsd as number, quality: o.score }));
-  for (const p of paretoFrontier(points)) p.o.pareto = true;
+  markPareto(overall);
 
   const base = overall.find((o) => o.id === baseline);
   const completion = { done: results.length, total: planSize(plan) };
@@ -151,38 +105,8 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
     .filter((o) => o.id !== baseline)
     .map((o) => {
       const cand = caseScores(byModel.get(o.id) ?? [], bySuiteCase);
-      const c = comparePairedByKey(cand, baseScores, undefined, { margin: criteria.minQualityRatio, groupOf: groupOfKey(plan), ...sequentialZ(plan) }) ?? null;
-      const costRatio = o.costUsd !== null && base?.costUsd ? r6(o.costUsd / base.costUsd) : null;
-      const qualityRatio = c?.qualityRatio ?? null;
-      const qualityRatioCi95 = c?.qualityRatioCi95 ?? null;
-      const v =
-        gateVerdict(
-          {
-            id: o.id,
-            baseline,
-            status: run.status,
-            completion,
-            errorRate: o.errorRate,
-            firstError: o.firstError,
-            baselineErrorRate: base?.errorRate ?? 0,
-            baselineFirstError: base?.firstError ?? null,
-          },
-          criteria,
-        ) ?? decideVerdict({ id: o.id, baseline, qualityRatio, qualityRatioCi95, costRatio, comparison: c }, criteria);
-      return {
-        id: o.id,
-        qualityRatio: qualityRatio === null ? null : r6(qualityRatio),
-        qualityRatioCi95: qualityRatioCi95 ? [r6(qualityRatioCi95[0]), r6(qualityRatioCi95[1])] : null,
-        pValue: c ? r6(c.pValue) : null,
-        diff: c ? r6(c.diff) : null,
-        costRatio,
-        latencyP50Ms: o.latencyP50Ms,
-        latencyP95Ms: o.latencyP95Ms,
-        ttftP50Ms: o.ttftP50Ms,
-        errorRate: o.errorRate,
-        verdict: v.verdict,
-        reason: v.reason,
-      };
+      const c = comparePairedByKey(cand, baseScores, undefined, pairedOptionsFor(plan, criteria)) ?? null;
+      return candidateRow(o, base, c, { baseline, status: run.status, completion, criteria });
     });
 
   // Cases that changed: the baseline passed and the candidate failed, or the reverse (first repeat's outputs).

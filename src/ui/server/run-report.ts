@@ -18,19 +18,27 @@ import {
   caseScores,
   type DecisionRecord,
   type ModelSummary,
-  ms,
   type Plan,
-  type PlannedModel,
   planSize,
   resolveRun,
   summarise,
   toolFactsOf,
-  zForAlpha,
 } from "../../evaluate/index.js";
 import type { Message } from "../../providers/index.js";
 import type { GradeRecord, ResultRecord } from "../../records/index.js";
-import { type ChangedCase, DEFAULT_CRITERIA, decideVerdict, evalReport, gateVerdict, paretoFrontier, type Report, redteamSection } from "../../report/index.js";
-import { comparePairedByKey, estimateMean, type PairedComparison, quantile } from "../../stats/index.js";
+import {
+  type ChangedCase,
+  candidateRow,
+  DEFAULT_CRITERIA,
+  evalReport,
+  markPareto,
+  modelOverall,
+  pairedOptionsFor,
+  type Report,
+  r6,
+  redteamSection,
+} from "../../report/index.js";
+import { comparePairedByKey, type PairedComparison } from "../../stats/index.js";
 import type { StoreHandle } from "../../store/index.js";
 import { getRun } from "../../store/index.js";
 
@@ -41,7 +49,6 @@ type RunPlan = Plan & { simulated?: string[]; record?: DecisionRecord };
 
 const NO_MESSAGES: Message[] = [];
 const NO_GRADES: GradeRecord[] = [];
-const r6 = (x: number) => Number(x.toFixed(6));
 const bySuiteCase = (r: ResultRecord) => `${r.suite}\u0000${r.caseIndex}`;
 
 const GRADES_SQL = `case when scores_json like '%"type":"label"%' or scores_json like '%"type":"ranking"%' then scores_json else '[]' end`;
@@ -106,40 +113,6 @@ async function modelRows(store: StoreHandle, runId: string, modelId: string): Pr
     store.db,
   );
   return rows.rows.map((r) => toRecord(Object.values(r) as Row));
-}
-
-/** As buildReport: a pooled case's group is named per suite. */
-function groupOfKey(plan: Plan): (key: string) => string | undefined {
-  const groups = new Map<string, string>();
-  for (const s of plan.suites) for (const c of s.cases) if (c.group !== undefined) groups.set(`${s.name}\u0000${c.index}`, `${s.name}\u0000${c.group}`);
-  return (key) => groups.get(key);
-}
-
-function sequentialZ(plan: Plan): { z?: number } {
-  const s = plan.sequential?.suites ?? [];
-  return s.length ? { z: zForAlpha(Math.min(...s.map((x) => x.alpha))) } : {};
-}
-
-/** buildReport's per-model pooled figures (over every suite). */
-function overallOf(pm: PlannedModel, rows: readonly ResultRecord[], scores: ReadonlyMap<string, number>): ModelOverall {
-  const est = estimateMean([...scores.values()]);
-  const ok = rows.filter((r) => r.error === null);
-  const lat = ok.flatMap((r) => (r.latencyMs === null ? [] : [r.latencyMs]));
-  const ttft = ok.flatMap((r) => (r.ttftMs === null ? [] : [r.ttftMs]));
-  return {
-    id: pm.config.id,
-    cases: scores.size,
-    score: r6(est.mean),
-    scoreCi95: [r6(est.ci95[0]), r6(est.ci95[1])],
-    costUsd: pm.price ? Number(sumPusdToUsd(rows.map((r) => r.costPusd ?? 0)).toFixed(9)) : null,
-    costSource: pm.price ? (pm.price.source ?? null) : null,
-    latencyP50Ms: ms(quantile(lat, 0.5)),
-    latencyP95Ms: ms(quantile(lat, 0.95)),
-    ttftP50Ms: ms(quantile(ttft, 0.5)),
-    errorRate: rows.length ? r6((rows.length - ok.length) / rows.length) : 0,
-    firstError: rows.find((r) => r.error !== null)?.error ?? null,
-    pareto: false,
-  };
 }
 
 interface Changed {
@@ -243,42 +216,26 @@ export async function buildRunReport(store: StoreHandle, runId: string): Promise
       if (m) summaries.set(s.name, (summaries.get(s.name) ?? new Map()).set(id, m));
     }
     const scores = id === baseline ? baseScores : caseScores(rows, bySuiteCase);
-    overall.set(id, overallOf(pm, rows, scores));
+    overall.set(
+      id,
+      modelOverall(id, rows, scores.values(), {
+        usd: pm.price ? Number(sumPusdToUsd(rows.map((r) => r.costPusd ?? 0)).toFixed(9)) : null,
+        source: pm.price ? (pm.price.source ?? null) : null,
+      }),
+    );
     if (id !== baseline) {
-      const c =
-        comparePairedByKey(scores, baseScores, undefined, { margin: criteria.minQualityRatio, groupOf: groupOfKey(plan), ...sequentialZ(plan) }) ?? null;
+      const c = comparePairedByKey(scores, baseScores, undefined, pairedOptionsFor(plan, criteria)) ?? null;
       compared.set(id, { c, changed: changedOf(rows, baseFirst, 25) });
     }
   }
   const models = plan.models.map((m) => overall.get(m.config.id) as ModelOverall);
-  const points = models.filter((o) => o.costUsd !== null && Number.isFinite(o.score)).map((o) => ({ o, cost: o.costUsd as number, quality: o.score }));
-  for (const p of paretoFrontier(points)) p.o.pareto = true;
+  markPareto(models);
   const baseO = overall.get(baseline) as ModelOverall;
   const candidates = models
     .filter((o) => o.id !== baseline)
     .map((o) => {
       const { c } = compared.get(o.id) as { c: PairedComparison | null };
-      const costRatio = o.costUsd !== null && baseO.costUsd ? r6(o.costUsd / baseO.costUsd) : null;
-      const qualityRatio = c?.qualityRatio ?? null;
-      const qualityRatioCi95 = c?.qualityRatioCi95 ?? null;
-      const gate = { id: o.id, baseline, status: run.status, completion, errorRate: o.errorRate, firstError: o.firstError };
-      const v =
-        gateVerdict({ ...gate, baselineErrorRate: baseO.errorRate, baselineFirstError: baseO.firstError }, criteria) ??
-        decideVerdict({ id: o.id, baseline, qualityRatio, qualityRatioCi95, costRatio, comparison: c }, criteria);
-      return {
-        id: o.id,
-        qualityRatio: qualityRatio === null ? null : r6(qualityRatio),
-        qualityRatioCi95: qualityRatioCi95 ? ([r6(qualityRatioCi95[0]), r6(qualityRatioCi95[1])] as [number, number]) : null,
-        pValue: c ? r6(c.pValue) : null,
-        diff: c ? r6(c.diff) : null,
-        costRatio,
-        latencyP50Ms: o.latencyP50Ms,
-        latencyP95Ms: o.latencyP95Ms,
-        ttftP50Ms: o.ttftP50Ms,
-        errorRate: o.errorRate,
-        verdict: v.verdict,
-        reason: v.reason,
-      };
+      return candidateRow(o, baseO, c, { baseline, status: run.status, completion, criteria });
     });
   const changedCases: ChangedCase[] = [];
   const changedCounts: Report["changedCounts"] = {};
