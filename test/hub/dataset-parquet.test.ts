@@ -9,27 +9,16 @@ import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadSuiteAsync } from "../../src/config/suite.js";
 import { fetchDatasetSplit } from "../../src/hub/index.js";
 import { UserError } from "../../src/util/errors.js";
 import { startForwardProxy } from "../support/forward-proxy.js";
-import { type HubFile, startHub } from "../support/hub-server.js";
+import { type HubFile, isolateHubEnv, startHub } from "../support/hub-server.js";
 import { parquetBytes, qaColumns } from "../support/parquet.js";
 import { tempDir, writeFiles } from "../support/project.js";
 
-const saved = { ...process.env };
-const closers: (() => Promise<void>)[] = [];
-beforeEach(() => {
-  delete process.env.HF_TOKEN;
-  delete process.env.HUGGING_FACE_HUB_TOKEN;
-  delete process.env.HF_HUB_OFFLINE;
-  process.env.WEIGHTBRIDGE_CACHE = tempDir("wb-cache-");
-});
-afterEach(async () => {
-  process.env = { ...saved };
-  for (const c of closers.splice(0)) await c();
-});
+const closers = isolateHubEnv();
 
 const REPO = "acme/support-tickets";
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");

@@ -10,6 +10,8 @@
 import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { afterEach, beforeEach } from "vitest";
+import { tempDir } from "./project.js";
 
 export interface HubFile {
   path: string;
@@ -160,4 +162,24 @@ export async function startHub(
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, requests, commit, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+/**
+ * Per-test isolation for Hub tests: no token or offline flag from the environment, a fresh cache
+ * folder, the environment restored afterwards, and the returned list's closers run after each test.
+ */
+export function isolateHubEnv(): (() => Promise<void>)[] {
+  const saved = { ...process.env };
+  const closers: (() => Promise<void>)[] = [];
+  beforeEach(() => {
+    delete process.env.HF_TOKEN;
+    delete process.env.HUGGING_FACE_HUB_TOKEN;
+    delete process.env.HF_HUB_OFFLINE;
+    process.env.WEIGHTBRIDGE_CACHE = tempDir("wb-cache-");
+  });
+  afterEach(async () => {
+    process.env = { ...saved };
+    for (const c of closers.splice(0)) await c();
+  });
+  return closers;
 }
