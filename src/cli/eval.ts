@@ -88,6 +88,9 @@ Examples:
           },
         });
         bar?.stop();
+        // The run's page for `weightbridge ui`, from what eval holds now (a first visit then reads one row).
+        const notKept = await (await import("../ui/index.js")).keepFinishedRun(o.config, r.runId, { rows: r.results, summary: r.summary });
+        if (notKept) warn(`warning: ${notKept}`);
         if (o.format === "json") emitFormat(o, toJson(r.summary));
         else if (o.format === "junit") emitFormat(o, (await import("../report/index.js")).evalJunit(r.runId, r.results));
         else if (o.format === "github") emitFormat(o, formatSummaryGithub(r.summary, r.failures));

@@ -125,6 +125,9 @@ Examples:
           bar?.stop();
           stop.dispose();
         }
+        // The run's listing for `weightbridge ui` (models, suites, counts), so its first visit counts nothing.
+        const notKept = await (await import("../ui/index.js")).keepFinishedRun(o.config, r.runId);
+        if (notKept) warn(`warning: ${notKept}`);
         if (r.skipped?.length && !machine) warn(`not run: ${r.skipped.join(", ")} (multi-turn packs need --attacker MODEL)`);
         if (r.status === "interrupted") {
           warn(`interrupted. Resume with:\n  weightbridge redteam -c ${o.config} --resume ${r.runId}`);

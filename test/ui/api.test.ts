@@ -61,7 +61,7 @@ describe("the UI's JSON API", () => {
   it("a run's page is its Report (the same one `report --format json` builds)", async () => {
     const r = await get<{
       report: { baseline: string; candidates: { id: string; verdict: string }[]; changedCounts: Record<string, { regressions: number }> };
-    }>(`/api/v1/runs/${fx.evalA}`);
+    }>(`/api/v1/runs/${fx.evalA}?wait=1`);
     expect(r.report.baseline).toBe("alpha");
     expect(r.report.candidates.map((c) => c.id)).toEqual(["beta", "hostile"]);
     const cases = await get<CasesPage>(`/api/v1/runs/${fx.evalA}/cases?model=beta&filter=regressions&limit=500`);
@@ -70,11 +70,13 @@ describe("the UI's JSON API", () => {
   });
 
   it("builds a big run's Report in a child process: the same Report", async () => {
+    // eval kept the run's Report: remove it (a store from before that) so that this server builds one.
+    store.sqlite?.prepare("delete from run_reports where run_id = ?").run(fx.evalA);
     const child = await createUiServer({ store, host: "127.0.0.1", port: 0, appDir: packagePath("dist", "ui"), reportInChildAbove: 0 });
     try {
-      const url = `http://127.0.0.1:${(child.server.address() as { port: number }).port}/api/v1/runs/${fx.evalA}`;
+      const url = `http://127.0.0.1:${(child.server.address() as { port: number }).port}/api/v1/runs/${fx.evalA}?wait=1`;
       const viaChild = (await (await fetch(url)).json()) as { report: unknown };
-      const inProcess = await get<{ report: unknown }>(`/api/v1/runs/${fx.evalA}`);
+      const inProcess = await get<{ report: unknown }>(`/api/v1/runs/${fx.evalA}?wait=1`);
       expect(viaChild.report).toEqual(inProcess.report);
     } finally {
       await child.close();

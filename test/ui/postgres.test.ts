@@ -28,7 +28,7 @@ async function answers(url: string, runId: string) {
   try {
     const paths = [
       "/runs",
-      `/runs/${runId}`,
+      `/runs/${runId}?wait=1`,
       `/runs/${runId}/cases?limit=500`,
       `/runs/${runId}/cases?filter=changed&model=beta`,
       `/runs/${runId}/cases?filter=regressions&limit=3&offset=4`,

@@ -173,7 +173,7 @@ describe("the stored Report", () => {
     const serve = async () => {
       const app = await createUiServer({ store, host: "127.0.0.1", port: 0, appDir: packagePath("dist", "ui") });
       const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/api/v1/runs/r1`;
-      const body = (await (await fetch(url)).json()) as { report: Report };
+      const body = (await (await fetch(`${url}?wait=1`)).json()) as { report: Report };
       const cases = (await (await fetch(`${url}/cases?filter=regressions`)).json()) as { total: number };
       await app.close();
       return Object.assign(body.report, { regressionsTotal: cases.total });

@@ -17,6 +17,9 @@ import { registerRedteamRoutes } from "./redteam.js";
 import { registerRunRoutes } from "./runs.js";
 import { registerScoreboardRoutes } from "./scoreboard.js";
 import { loadAppFiles } from "./static.js";
+import { CSP } from "./trust.js";
+
+export { CSP, isLoopback } from "./trust.js";
 
 export interface UiServerOptions {
   store: StoreHandle;
@@ -28,14 +31,10 @@ export interface UiServerOptions {
   appDir: string;
   /** Runs with more results than this get their Report built in a child process (default 100,000). */
   reportInChildAbove?: number;
+  /** Longest a run page request waits for a Report being built before answering with its progress (default 200 ms). */
+  reportGraceMs?: number;
 }
 
-export const CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
-export function isLoopback(host: string): boolean {
-  return host === "127.0.0.1" || host === "::1" || host === "localhost" || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
 const COOKIE = "wb_ui_token";
@@ -94,7 +93,7 @@ export async function createUiServer(opts: UiServerOptions): Promise<FastifyInst
     }
   });
   const runs = new RunCache(opts.store);
-  registerRunRoutes(app, opts.store, runs, opts.reportInChildAbove);
+  registerRunRoutes(app, opts.store, runs, opts.reportInChildAbove, opts.reportGraceMs);
   registerCaseRoutes(app, opts.store, runs);
   registerCompareRoutes(app, opts.store, runs);
   registerRedteamRoutes(app, opts.store, runs);

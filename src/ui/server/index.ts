@@ -1,2 +1,3 @@
 export { CSP, createUiServer, isLoopback, type UiServerOptions } from "./app.js";
+export { keepFinishedRun, keepRunForUi } from "./keep.js";
 export { printRunReport } from "./report-job.js";

@@ -17,10 +17,15 @@ import { buildRunReport, NeedsFullBuild } from "./run-report.js";
 
 /** Results above which the Report is built in a child process (by default). */
 export const CHILD_ABOVE = 100_000;
+/** Longest a request waits for a Report being built before it answers with the build's progress. */
+export const GRACE_MS = 200;
 /** Bytes of Report JSON accepted from the child. */
 const MAX_JSON = 64 * 1024 * 1024;
 
-function reportInChild(store: StoreHandle, runId: string): Promise<Report> {
+/** The child's progress lines on stderr: models built, models in all. */
+const PROGRESS = /^wb-progress (\d+) (\d+)$/;
+
+function reportInChild(store: StoreHandle, runId: string, progress: Progress): Promise<Report> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [packagePath("bin", "weightbridge.js"), "ui", "--report-json", runId], {
       env: { ...process.env, WEIGHTBRIDGE_DATABASE_URL: store.url, CI: "true" },
@@ -29,16 +34,24 @@ function reportInChild(store: StoreHandle, runId: string): Promise<Report> {
     const out: Buffer[] = [];
     let size = 0;
     let err = "";
+    let line = "";
     p.stdout.on("data", (d: Buffer) => {
       size += d.length;
       if (size > MAX_JSON) p.kill("SIGKILL");
       else out.push(d);
     });
     p.stderr.on("data", (d: Buffer) => {
-      err = (err + d.toString()).slice(-2000);
+      const lines = (line + d.toString()).split("\n");
+      line = (lines.pop() ?? "").slice(-2000);
+      for (const l of lines) {
+        const m = PROGRESS.exec(l);
+        if (m) [progress.done, progress.total] = [Number(m[1]), Number(m[2])];
+        else err = `${err}${l}\n`.slice(-2000);
+      }
     });
     p.on("error", reject);
     p.on("close", (code) => {
+      err += line;
       if (code !== 0) return reject(new ApiError(code === 2 ? 422 : 500, `building the report failed: ${err.trim().split("\n")[0] ?? `exit ${code}`}`));
       try {
         resolve(JSON.parse(Buffer.concat(out).toString("utf8")) as Report);
@@ -50,7 +63,7 @@ function reportInChild(store: StoreHandle, runId: string): Promise<Report> {
 }
 
 /** What a stored Report depends on: the code that built it, the run's state and results, the red-team runs it may quote. */
-async function fingerprint(store: StoreHandle, status: string, finishedAt: string | null, results: number): Promise<string> {
+export async function reportFingerprint(store: StoreHandle, status: string, finishedAt: string | null, results: number): Promise<string> {
   const rt = await store.db
     .selectFrom("runs")
     .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.max("finished_at").as("last")])
@@ -60,46 +73,101 @@ async function fingerprint(store: StoreHandle, status: string, finishedAt: strin
   return [packageVersion(), status, finishedAt ?? "", results, Number(rt?.n ?? 0), rt?.last ?? ""].join("|");
 }
 
+/** How far a build is: models built of models in all (0 of 0 until the first is known). */
+export interface Progress {
+  done: number;
+  total: number;
+}
+
+/** The run page's Report, or how far its build has got. */
+export type ReportState = { report: Report } | { building: Progress };
+
+interface Job {
+  progress: Progress;
+  promise: Promise<Report>;
+  failed?: unknown;
+}
+
+type RunRef = { id: string; status: string; finishedAt: string | null };
+
+/**
+ * Reports by run state (id, status, finish time, result count): from memory, from the store's row,
+ * else from a build started in the background that a request waits for at most `graceMs` (so a
+ * first visit of a run without a stored Report answers at once with the build's progress).
+ */
 export class ReportCache {
   private readonly done = new Map<string, Report>();
-  private readonly pending = new Map<string, Promise<Report>>();
+  private readonly jobs = new Map<string, Job>();
   constructor(
     private readonly store: StoreHandle,
     private readonly childAbove = CHILD_ABOVE,
+    private readonly graceMs = GRACE_MS,
   ) {}
 
-  /** `finished`: the run will not change (its Report is kept in memory and in the store). */
-  async get(run: { id: string; status: string; finishedAt: string | null }, results: number, finished: boolean): Promise<Report> {
-    const kept = this.done.get(run.id);
-    if (kept) return kept;
-    const inFlight = this.pending.get(run.id);
-    if (inFlight) return inFlight;
-    const job = this.load(run, results, finished).finally(() => this.pending.delete(run.id));
-    this.pending.set(run.id, job);
-    const report = await job;
-    if (finished) this.done.set(run.id, report);
-    return report;
+  /** `finished`: the run will not change (its Report is kept in memory and in the store). `wait`: until built. */
+  async get(run: RunRef, results: number, finished: boolean, wait = false): Promise<ReportState> {
+    const key = `${run.id}|${run.status}|${run.finishedAt ?? ""}|${results}`;
+    const kept = this.done.get(key);
+    if (kept) return { report: kept };
+    let job = this.jobs.get(key);
+    if (!job) {
+      const fp = finished ? await reportFingerprint(this.store, run.status, run.finishedAt, results) : null;
+      const stored = fp ? await loadRunReport(this.store.db, run.id, fp) : undefined;
+      if (stored) {
+        const report = JSON.parse(stored) as Report;
+        if (finished) this.done.set(key, report);
+        return { report };
+      }
+      job = this.jobs.get(key) ?? this.start(key, run.id, results, fp);
+    }
+    if (job.failed) throw job.failed;
+    if (wait) return { report: await job.promise };
+    let timer: NodeJS.Timeout | undefined;
+    const ready = await Promise.race([
+      job.promise.catch(() => undefined),
+      new Promise<undefined>((r) => {
+        timer = setTimeout(() => r(undefined), this.graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (ready) return { report: ready };
+    if (job.failed) throw job.failed;
+    return { building: { ...job.progress } };
   }
 
-  private async load(run: { id: string; status: string; finishedAt: string | null }, results: number, finished: boolean): Promise<Report> {
-    const fp = finished ? await fingerprint(this.store, run.status, run.finishedAt, results) : null;
-    const stored = fp ? await loadRunReport(this.store.db, run.id, fp) : undefined;
-    if (stored) return JSON.parse(stored) as Report;
-    const report = await this.build(run.id, results);
-    // The store may be read-only to this user: the Report is then rebuilt by the next server.
-    if (fp) await saveRunReport(this.store.db, run.id, fp, JSON.stringify(report)).catch(() => undefined);
-    return report;
+  /** Build in the background; a finished run's Report (`fp`) is kept in memory and in the store. */
+  private start(key: string, runId: string, results: number, fp: string | null): Job {
+    const progress: Progress = { done: 0, total: 0 };
+    const job: Job = { progress, promise: this.build(runId, results, progress) };
+    this.jobs.set(key, job);
+    job.promise.then(
+      async (report) => {
+        if (fp) {
+          this.done.set(key, report);
+          // The store may be read-only to this user: the Report is then rebuilt by the next server.
+          await saveRunReport(this.store.db, runId, fp, JSON.stringify(report)).catch(() => undefined);
+        }
+        this.jobs.delete(key);
+      },
+      (e: unknown) => {
+        job.failed = e; // answered to every visit of this run state; a changed run builds again
+      },
+    );
+    return job;
   }
 
-  private build(runId: string, results: number): Promise<Report> {
-    return results > this.childAbove ? reportInChild(this.store, runId) : runReport(this.store, runId);
+  private build(runId: string, results: number, progress: Progress): Promise<Report> {
+    const onModel = (done: number, total: number) => {
+      [progress.done, progress.total] = [done, total];
+    };
+    return results > this.childAbove ? reportInChild(this.store, runId, progress) : runReport(this.store, runId, onModel);
   }
 }
 
 /** The run page's Report: one model at a time, or buildReport for the runs that path does not cover. */
-async function runReport(store: StoreHandle, runId: string): Promise<Report> {
+async function runReport(store: StoreHandle, runId: string, onModel?: (done: number, total: number) => void): Promise<Report> {
   try {
-    return await buildRunReport(store, runId);
+    return await buildRunReport(store, runId, onModel);
   } catch (e) {
     if (!(e instanceof NeedsFullBuild)) throw e;
     return buildReport(store, runId);
@@ -108,6 +176,6 @@ async function runReport(store: StoreHandle, runId: string): Promise<Report> {
 
 /** `weightbridge ui --report-json RUN` (the child above): the Report as JSON on stdout. */
 export async function printRunReport(store: StoreHandle, runId: string): Promise<void> {
-  const json = JSON.stringify(await runReport(store, runId));
+  const json = JSON.stringify(await runReport(store, runId, (done, total) => process.stderr.write(`wb-progress ${done} ${total}\n`)));
   await new Promise<void>((resolve, reject) => process.stdout.write(json, (e) => (e ? reject(e) : resolve())));
 }

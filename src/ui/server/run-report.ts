@@ -17,6 +17,7 @@ import {
   adjustForMultiplicity,
   caseScores,
   type DecisionRecord,
+  type EvalSummary,
   type ModelSummary,
   type Plan,
   planSize,
@@ -39,7 +40,7 @@ import {
   redteamSection,
 } from "../../report/index.js";
 import { comparePairedByKey, type PairedComparison } from "../../stats/index.js";
-import type { StoreHandle } from "../../store/index.js";
+import type { RunRow, StoreHandle } from "../../store/index.js";
 import { getRun } from "../../store/index.js";
 
 export class NeedsFullBuild extends Error {}
@@ -176,44 +177,90 @@ async function latestRedteam(store: StoreHandle, modelIds: Set<string>): Promise
   return undefined;
 }
 
-/** The Report of an eval (or gateway shadow) run with a baseline, equal to buildReport(store, runId) (record.hashedAt aside). */
-export async function buildRunReport(store: StoreHandle, runId: string): Promise<Report> {
-  const run = await resolveRun(store, runId);
+/** What assemble() builds a Report from: the run, how to read each model's rows, and optionally the run's summary. */
+interface Source {
+  run: RunRow;
+  plan: RunPlan;
+  baseline: string;
+  basePm: Plan["models"][number];
+  /** Results stored for the run (the Report's completion). */
+  done: number;
+  rowsOf(modelId: string): Promise<ResultRecord[]> | ResultRecord[];
+  /** The run's summary against the baseline when the caller has it (eval's, at completion); else summarised here per model pair. */
+  summary?: Pick<EvalSummary, "suites" | "multiplicity" | "sequential"> | undefined;
+  toolFacts?: Map<string, unknown[]> | undefined;
+  /** Called after each model (models done, models in all). */
+  onModel?: ((done: number, total: number) => void) | undefined;
+}
+
+/** The checks both builders share: an eval (or shadow) run with a baseline, and no model priced from a bench run. */
+function sourceOf(run: RunRow): { plan: RunPlan; baseline: string; basePm: Plan["models"][number] } {
   const plan = run.plan as RunPlan;
   const baseline = plan.baseline;
   const basePm = plan.models.find((m) => m.config.id === baseline);
   if ((run.kind !== "eval" && run.kind !== "shadow") || !baseline || !basePm) throw new NeedsFullBuild("not an eval or shadow run with a baseline");
   if (plan.models.some((m) => !m.price && m.config.hosting)) throw new NeedsFullBuild("a self-hosted model is priced from a bench run");
-  const criteria = { ...DEFAULT_CRITERIA };
+  return { plan, baseline, basePm };
+}
+
+/** The Report of an eval (or gateway shadow) run with a baseline, equal to buildReport(store, runId) (record.hashedAt aside). */
+export async function buildRunReport(store: StoreHandle, runId: string, onModel?: (done: number, total: number) => void): Promise<Report> {
+  const run = await resolveRun(store, runId);
+  const s = sourceOf(run);
   const done = await store.db
     .selectFrom("results")
     .select((eb) => eb.fn.countAll<number>().as("n"))
     .where("run_id", "=", run.id)
     .executeTakeFirstOrThrow();
-  const completion = { done: Number(done.n), total: planSize(plan) };
-
   // Tool-call fidelity facts (suites with tools only): small, read once for every model's summary.
-  const toolFacts = await toolFactsOf(store, plan, run.id);
-  const base = await modelRows(store, run.id, baseline);
+  const toolFacts = await toolFactsOf(store, s.plan, run.id);
+  return assemble(store, { run, ...s, done: Number(done.n), rowsOf: (id) => modelRows(store, run.id, id), toolFacts, onModel });
+}
+
+/**
+ * The same Report from a finished eval's rows in memory (every result of the run, texts optional)
+ * and the summary eval printed (its per-suite figures are the Report's: not computed twice). Throws
+ * NeedsFullBuild for the runs buildRunReport does not cover.
+ */
+export async function reportFromRows(store: StoreHandle, run: RunRow, rows: readonly ResultRecord[], summary: Source["summary"]): Promise<Report> {
+  const s = sourceOf(run);
+  const byModel = new Map<string, ResultRecord[]>();
+  for (const r of rows) {
+    const list = byModel.get(r.modelId);
+    if (list) list.push(r);
+    else byModel.set(r.modelId, [r]);
+  }
+  return assemble(store, { run, ...s, done: rows.length, rowsOf: (id) => byModel.get(id) ?? [], summary });
+}
+
+/** The Report from one model's rows at a time, paired with the baseline's (the only rows kept throughout). */
+async function assemble(store: StoreHandle, src: Source): Promise<Report> {
+  const { run, plan, baseline, basePm, toolFacts } = src;
+  const criteria = { ...DEFAULT_CRITERIA };
+  const completion = { done: src.done, total: planSize(plan) };
+  const base = await src.rowsOf(baseline);
   const baseScores = caseScores(base, bySuiteCase);
   const baseFirst = new Map(base.filter((r) => r.repeat === 0).map((r) => [bySuiteCase(r), r]));
   const summaries = new Map<string, Map<string, ModelSummary>>();
   const overall = new Map<string, ModelOverall>();
   const compared = new Map<string, { c: PairedComparison | null; changed: Changed }>();
-  for (const pm of [basePm, ...plan.models.filter((m) => m !== basePm)]) {
+  const order = [basePm, ...plan.models.filter((m) => m !== basePm)];
+  for (const [i, pm] of order.entries()) {
     const id = pm.config.id;
-    const rows = id === baseline ? base : await modelRows(store, run.id, id);
-    // summarise() on this model and the baseline gives this model's per-suite summaries, vsBaseline included.
-    const part = summarise(
-      { ...plan, models: id === baseline ? [basePm] : [basePm, pm] },
-      run.id,
-      id === baseline ? base : base.concat(rows),
-      baseline,
-      toolFacts ? { toolFacts } : {},
-    );
-    for (const s of part.suites) {
-      const m = s.models.find((x) => x.id === id);
-      if (m) summaries.set(s.name, (summaries.get(s.name) ?? new Map()).set(id, m));
+    const rows = id === baseline ? base : await src.rowsOf(id);
+    if (!src.summary) {
+      // summarise() on this model and the baseline gives this model's per-suite summaries, vsBaseline included.
+      const part = summarise(
+        { ...plan, models: id === baseline ? [basePm] : [basePm, pm] },
+        run.id,
+        id === baseline ? base : base.concat(rows),
+        baseline,
+        toolFacts ? { toolFacts } : {},
+      );
+      for (const s of part.suites) {
+        const m = s.models.find((x) => x.id === id);
+        if (m) summaries.set(s.name, (summaries.get(s.name) ?? new Map()).set(id, m));
+      }
     }
     const scores = id === baseline ? baseScores : caseScores(rows, bySuiteCase);
     overall.set(
@@ -227,6 +274,7 @@ export async function buildRunReport(store: StoreHandle, runId: string): Promise
       const c = comparePairedByKey(scores, baseScores, undefined, pairedOptionsFor(plan, criteria)) ?? null;
       compared.set(id, { c, changed: changedOf(rows, baseFirst, 25) });
     }
+    src.onModel?.(i + 1, order.length);
   }
   const models = plan.models.map((m) => overall.get(m.config.id) as ModelOverall);
   markPareto(models);
@@ -244,12 +292,14 @@ export async function buildRunReport(store: StoreHandle, runId: string): Promise
     changedCases.push(...(await changedTexts(store, run.id, cand.id, baseline, changed)));
     changedCounts[cand.id] = changed.counts;
   }
-  const suites = plan.suites.map((s) => ({
-    name: s.name,
-    cases: s.cases.length,
-    models: plan.models.flatMap((m) => summaries.get(s.name)?.get(m.config.id) ?? []),
-  }));
-  const multiplicity = adjustForMultiplicity(suites);
+  const suites =
+    src.summary?.suites ??
+    plan.suites.map((s) => ({
+      name: s.name,
+      cases: s.cases.length,
+      models: plan.models.flatMap((m) => summaries.get(s.name)?.get(m.config.id) ?? []),
+    }));
+  const multiplicity = src.summary ? src.summary.multiplicity : adjustForMultiplicity(suites);
   const redteam = await latestRedteam(store, new Set(plan.models.map((m) => m.config.id)));
   return evalReport({
     run,
@@ -261,7 +311,7 @@ export async function buildRunReport(store: StoreHandle, runId: string): Promise
     models,
     suites,
     multiplicity,
-    sequential: plan.sequential,
+    sequential: src.summary ? src.summary.sequential : plan.sequential,
     changedCases,
     changedCounts,
     redteam,

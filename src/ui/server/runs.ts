@@ -99,9 +99,14 @@ class CountCache {
   }
 }
 
-export function registerRunRoutes(app: FastifyInstance, store: StoreHandle, runs: RunCache, reportInChildAbove?: number): void {
+const RunQuery = z.object({
+  /** Wait for a Report being built instead of answering with its progress (scripts). */
+  wait: z.enum(["1", "true", "0", "false"]).optional(),
+});
+
+export function registerRunRoutes(app: FastifyInstance, store: StoreHandle, runs: RunCache, reportInChildAbove?: number, reportGraceMs?: number): void {
   const counts = new CountCache(store, runs);
-  const reports = new ReportCache(store, reportInChildAbove);
+  const reports = new ReportCache(store, reportInChildAbove, reportGraceMs);
 
   app.get("/api/v1/runs", async (req, reply) => {
     const q = parseQuery(RunsQuery, req.query);
@@ -140,13 +145,16 @@ export function registerRunRoutes(app: FastifyInstance, store: StoreHandle, runs
   });
 
   app.get<{ Params: { id: string } }>("/api/v1/runs/:id", async (req) => {
+    const q = parseQuery(RunQuery, req.query);
     const meta = await runs.require(req.params.id);
     if (meta.status === "running") meta.status = (await getRun(store.db, meta.id))?.status ?? meta.status;
     const c = (await counts.of([meta])).get(meta.id);
     const run = { ...meta, ...c };
     if (meta.kind === "bench") return { run, benchLevels: await loadBenchLevels(store.db, meta.id) };
     if (meta.kind === "eval" && meta.baseline) {
-      return { run, report: await reports.get(meta, c?.results ?? 0, meta.status !== "running") };
+      const state = await reports.get(meta, c?.results ?? 0, meta.status !== "running", q.wait === "1" || q.wait === "true");
+      // While the Report is built (the first visit of a run no command kept it for): its progress, at once.
+      return "report" in state ? { run, report: state.report } : { run, report: null, reportBuilding: state.building };
     }
     const full = await getRun(store.db, meta.id);
     if (!full) throw new ApiError(404, `no run "${meta.id}"`);

@@ -60,7 +60,9 @@ export interface Report {
 }
 interface RunAnswer {
   run: RunItem;
-  report?: Report;
+  report?: Report | null;
+  /** The Report is being built (the first visit of a run no command kept it for): models built so far. */
+  reportBuilding?: { done: number; total: number };
   summary?: { baseline: string | null; suites: { name: string; cases: number; models: SuiteModel[] }[] };
   benchLevels?: Record<string, unknown>[];
 }
@@ -280,12 +282,14 @@ function ToolCallsTable({ suites }: { suites: { name: string; models: SuiteModel
 }
 
 export function RunPage({ id }: { id: string }) {
-  const [live, setLive] = useState(false);
-  // A run in flight: its numbers are re-read every 5 s until it finishes.
-  const res = useApi<RunAnswer>(`/runs/${enc(id)}`, {}, live ? 5000 : 0);
+  const [live, setLive] = useState(0);
+  // A run in flight: its numbers are re-read every 5 s until it finishes; a Report being built, every second.
+  const res = useApi<RunAnswer>(`/runs/${enc(id)}`, {}, live);
   useLocation();
   const run = res.data?.run;
-  if ((run?.status === "running") !== live) setLive(run?.status === "running");
+  const building = res.data?.reportBuilding;
+  const every = building ? 1000 : run?.status === "running" ? 5000 : 0;
+  if (every !== live) setLive(every);
   return (
     <div>
       <h1>
@@ -305,6 +309,15 @@ export function RunPage({ id }: { id: string }) {
           ) : null}{" "}
           · <a href={href("/compare", { a: id })}>compare with another run</a> · shareable report: <code>weightbridge report {id}</code>
         </p>
+      )}
+      {building && (
+        <Card title="Building the report">
+          <p class="meta building">
+            This run's report has not been built yet (it is kept once built):{" "}
+            {building.total ? `${building.done} of ${building.total} models done` : "starting"}… The page fills in when it is ready.
+          </p>
+          <progress max={building.total || 1} value={building.done} />
+        </Card>
       )}
       {run && res.data?.report && <Adoption run={run} report={res.data.report} />}
       {run && res.data?.summary && <SuitesTable runId={run.id} suites={res.data.summary.suites} />}
