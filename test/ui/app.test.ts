@@ -133,4 +133,41 @@ describe("the web app in Chromium", { timeout: 120_000 }, () => {
     await page.getByText("No scans or locks are kept in this store yet.").waitFor();
     clean();
   });
+
+  it("a run without a kept Report shows the build's progress and fills in when it is ready", async () => {
+    // A store from before eval kept Reports: the server builds it (in a child) at the first visit.
+    store.sqlite?.prepare("delete from run_reports where run_id = ?").run(fx.evalB);
+    const slow = await createUiServer({ store, host: "127.0.0.1", port: 0, appDir: packagePath("dist", "ui"), reportGraceMs: 0, reportInChildAbove: 0 });
+    const origin = `http://127.0.0.1:${(slow.server.address() as { port: number }).port}`;
+    const p = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const answers: { building: boolean; report: boolean }[] = [];
+    p.on("console", (m) => {
+      if (m.type() === "error") problems.push(`console: ${m.text()}`);
+    });
+    p.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+    p.on("request", (r) => {
+      if (!r.url().startsWith(`${origin}/`)) problems.push(`request left the origin: ${r.url()}`);
+    });
+    p.on("response", async (r) => {
+      if (!r.url().endsWith(`/api/v1/runs/${fx.evalB}`)) return;
+      const b = (await r.json()) as { report: unknown; reportBuilding?: unknown };
+      answers.push({ building: b.reportBuilding !== undefined, report: Boolean(b.report) });
+    });
+    try {
+      await p.goto(`${origin}/runs/${fx.evalB}`);
+      await p.getByText("Building the report").waitFor();
+      await p.screenshot({ path: join(SHOTS, "run-building.png"), fullPage: true });
+      await p.getByText("Adoption vs alpha").waitFor({ timeout: 60_000 });
+      expect(await p.getByText("Building the report").count()).toBe(0);
+      expect(await p.locator(".chart canvas").count()).toBeGreaterThanOrEqual(2);
+      // The page asked once, was told "building", and asked again until the Report came (no reload).
+      expect(answers[0]).toEqual({ building: true, report: false });
+      expect(answers.at(-1)).toEqual({ building: false, report: true });
+      await p.screenshot({ path: join(SHOTS, "run-built.png"), fullPage: true });
+      clean();
+    } finally {
+      await p.close();
+      await slow.close();
+    }
+  });
 });

@@ -133,7 +133,14 @@ describe("a run without a kept Report (older stores, other tools)", { timeout: 1
 
   async function serve(db: string, childAbove: number) {
     const store = await openStore(db);
-    const app = await createUiServer({ store, host: "127.0.0.1", port: 0, appDir: packagePath("dist", "ui"), reportGraceMs: 0, reportInChildAbove: childAbove });
+    const app = await createUiServer({
+      store,
+      host: "127.0.0.1",
+      port: 0,
+      appDir: packagePath("dist", "ui"),
+      reportGraceMs: 0,
+      reportInChildAbove: childAbove,
+    });
     const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/api/v1`;
     const get = async (path: string) => {
       const r = await fetch(base + path);

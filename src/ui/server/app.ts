@@ -35,7 +35,6 @@ export interface UiServerOptions {
   reportGraceMs?: number;
 }
 
-
 const digest = (s: string) => createHash("sha256").update(s).digest();
 const COOKIE = "wb_ui_token";
 

@@ -34,11 +34,7 @@ function countsOf(rows: readonly ResultRecord[]): RunCounts {
 async function countsIn(store: StoreHandle, runId: string): Promise<RunCounts> {
   const r = await store.db
     .selectFrom("results")
-    .select((eb) => [
-      eb.fn.countAll<number>().as("n"),
-      eb.fn.count<number>("error").as("errors"),
-      eb.fn.sum<number | null>("cost_pusd").as("cost"),
-    ])
+    .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.count<number>("error").as("errors"), eb.fn.sum<number | null>("cost_pusd").as("cost")])
     .where("run_id", "=", runId)
     .executeTakeFirstOrThrow();
   return { results: Number(r.n), errors: Number(r.errors), costUsd: r.cost === null ? null : Number(r.cost) / 1e12 };
