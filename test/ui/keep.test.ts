@@ -146,7 +146,11 @@ describe("a run without a kept Report (older stores, other tools)", { timeout: 1
       const r = await fetch(base + path);
       return { status: r.status, body: (await r.json()) as { report?: Report | null; reportBuilding?: { done: number; total: number }; error?: string } };
     };
-    return { store, get, close: async () => (await app.close(), await store.close()) };
+    const close = async () => {
+      await app.close();
+      await store.close();
+    };
+    return { store, get, close };
   }
 
   it("the first visit answers at once with the build's progress, then the Report (built in a child), then keeps it", async () => {

@@ -48,7 +48,7 @@ export async function keepRunForUi(store: StoreHandle, runId: string, given?: { 
   const run = await getRun(store.db, runId);
   const kept = { report: false, summary: false };
   // A run in flight or stopped half-way changes again; it is kept when it completes (on --resume).
-  if (!run || run.status !== "completed") return kept;
+  if (run?.status !== "completed") return kept;
   const counts = given ? countsOf(given.rows) : await countsIn(store, runId);
   const { status: _s, finishedAt: _f, ...fixed } = metaOf(run);
   await saveRunSummary(store.db, run.id, run.status, run.finishedAt, JSON.stringify({ ...fixed, counts }));
