@@ -4,14 +4,21 @@
  * its own connection to the store's file (busy_timeout 5 s) and plays one role:
  * - `writer` (the gateway's audit writer): commits each batch of encoded writes with the same applier
  *   the calling thread uses (sqlite-rows.ts) and acknowledges it, with the commit's error if any;
- * - `checkpointer`: runs PASSIVE WAL checkpoints (they never block the writer) every `everyMs`.
- * "close" ends either role after its last commit or checkpoint.
+ * - `checkpointer`: runs PASSIVE WAL checkpoints (they never block the writer) every `everyMs`;
+ * - `search-index` (the UI server): indexes one run's texts for search (search-index.ts), posting
+ *   `{ done }` after each batch, then `{ indexed }` or `{ error }`, and ends.
+ * "close" ends the first two roles after their last commit or checkpoint.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import BetterSqlite3 from "better-sqlite3";
+import { indexRunTexts } from "./search-index.js";
 import { type EncodedWrite, sqliteApplier } from "./sqlite-rows.js";
 
-export type SqliteWorkerRole = { role: "writer"; autocheckpoint: number } | { role: "checkpointer"; everyMs: number };
+export type SqliteWorkerRole =
+  | { role: "writer"; autocheckpoint: number }
+  | { role: "checkpointer"; everyMs: number }
+  | { role: "search-index"; runId: string; fingerprint: string; batch: number };
+export type SearchIndexMessage = { done: number } | { indexed: number } | { error: string };
 export type SqliteWorkerData = { file: string } & SqliteWorkerRole;
 export type WriterRequest = { id: number; writes: EncodedWrite[] } | "close";
 export interface WriterReply {
@@ -62,4 +69,15 @@ const data = workerData as SqliteWorkerData;
 const db = new BetterSqlite3(data.file);
 db.pragma("busy_timeout = 5000");
 if (data.role === "writer") writer(db, port, data.autocheckpoint);
-else checkpointer(db, port, data.everyMs);
+else if (data.role === "checkpointer") checkpointer(db, port, data.everyMs);
+else {
+  const post = (m: SearchIndexMessage) => port.postMessage(m);
+  try {
+    post({ indexed: indexRunTexts(db, data.runId, data.fingerprint, data.batch, (done) => post({ done })) });
+  } catch (e) {
+    post({ error: String((e as Error)?.message ?? e) });
+  } finally {
+    db.close();
+    port.close();
+  }
+}

@@ -1,10 +1,10 @@
 /**
  * Derived tables the UI keeps so that a run of 1,000,000 results answers in milliseconds (migration
  * 0009_ui_scale): a finished run's Report (run_reports, one row per run, valid while its fingerprint
- * holds) and the SQLite full-text index of result texts (results_fts, trigram FTS5, built per run
- * and recorded in results_search_runs). They hold nothing that the results table does not: deleting
- * them loses time, never data. The tables are defined in tables.ts; results_fts, an FTS5 virtual
- * table (SQLite only), is made here on the first search, not by a migration.
+ * holds) and whether the SQLite full-text index of result texts holds a run (results_search_runs;
+ * the index itself, results_fts, is built by search-index.ts). They hold nothing that the results
+ * table does not: deleting them loses time, never data. The tables are defined in tables.ts;
+ * results_fts, an FTS5 virtual table (SQLite only), is made on the first search, not by a migration.
  */
 import { type Kysely, sql } from "kysely";
 import { isoNow } from "../util/iso-now.js";
@@ -43,49 +43,10 @@ export async function saveCaseTotal(db: Kysely<Database>, runId: string, key: st
   await writeRows(db, [{ table: "case_totals", rows: [{ run_id: runId, query_key: key, total }], conflict: "update" }]);
 }
 
-/** Trigram tokens: a match is a case-insensitive substring; contentless (rowid = results.rowid), entries deletable. */
-const FTS_DDL = "create virtual table if not exists results_fts using fts5(case_id, messages, output, content='', contentless_delete=1, tokenize='trigram')";
-
-/** Whether results_fts holds this run's texts as they are now. */
+/** Whether results_fts holds this run's texts as they are now (indexed by search-index.ts, in the store's worker thread). */
 export async function searchIndexed(db: Kysely<Database>, runId: string, fingerprint: string): Promise<boolean> {
   const r = await db.selectFrom("results_search_runs").select("fingerprint").where("run_id", "=", runId).executeTakeFirst();
   return r?.fingerprint === fingerprint;
-}
-
-/**
- * Index one run's texts (SQLite only), `batch` rows per transaction; calls `progress` after each and
- * yields to the event loop between batches (a batch of 5,000 takes ~0.1 s unloaded: the longest any
- * other request waits). Entries of an earlier index of the run are removed first.
- */
-export async function buildSearchIndex(
-  sqlite: import("better-sqlite3").Database,
-  db: Kysely<Database>,
-  runId: string,
-  fingerprint: string,
-  progress: (done: number) => void,
-  batch = 5_000,
-): Promise<void> {
-  sqlite.exec(FTS_DDL);
-  // Only a run indexed before has entries to remove (a delete looks up every rowid: seconds for 1,000,000).
-  // Entries left by deleted runs are harmless: a hit is only a candidate, checked against the row.
-  if (sqlite.prepare("delete from results_search_runs where run_id = ?").run(runId).changes > 0)
-    sqlite.prepare("delete from results_fts where rowid in (select rowid from results where run_id = ?)").run(runId);
-  const range = sqlite.prepare("select count(*) as n, max(rowid) as hi from (select rowid from results where run_id = ? and rowid > ? order by rowid limit ?)");
-  const insert = sqlite.prepare(
-    "insert into results_fts (rowid, case_id, messages, output) select rowid, case_id, messages_json, output from results where run_id = ? and rowid > ? and rowid <= ?",
-  );
-  let last = -1;
-  let done = 0;
-  for (;;) {
-    const { n, hi } = range.get(runId, last, batch) as { n: number; hi: number | null };
-    if (n === 0 || hi === null) break;
-    insert.run(runId, last, hi);
-    last = hi;
-    done += n;
-    progress(done);
-    await new Promise((r) => setImmediate(r));
-  }
-  await writeRows(db, [{ table: "results_search_runs", rows: [{ run_id: runId, fingerprint, built_at: isoNow() }], conflict: "update" }]);
 }
 
 /** Rowids of results whose texts may contain `text` (a trigram match: a superset of the case-insensitive substring), at most `max`. */

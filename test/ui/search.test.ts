@@ -132,4 +132,67 @@ describe("case search with the full-text index", () => {
     expect(p.search?.index).toBe("ready");
     expect(got(p)).toEqual([`${CASES}/a`]);
   });
+
+  it("builds the index in the store's worker thread: the server's connection writes none of it, and answers while it builds", async () => {
+    const rows: ResultRecord[] = [];
+    for (let i = 0; i < 10_000; i++) for (const m of ["a", "b"]) rows.push({ ...row(i, m, `worker answer ${m}${i}`), runId: "w1" });
+    const plan = { suites: [{ name: "s", cases: [] }], models: [{ config: { id: "a" } }, { config: { id: "b" } }], baseline: "a", repeat: 1 };
+    await createRun(store.db, { id: "w1", kind: "eval", configPath: "/x.yaml", plan });
+    await saveResults(store.db, rows);
+    await finishRun(store.db, "w1", "completed");
+    const small = await createUiServer({ store, host: "127.0.0.1", port: 0, appDir: packagePath("dist", "ui"), searchBatch: 100 });
+    const url = `http://127.0.0.1:${(small.server.address() as { port: number }).port}/api/v1/runs/w1/cases?limit=5&q=`;
+    const changes = () => (store.sqlite?.prepare("select total_changes() as n").get() as { n: number }).n;
+    try {
+      const before = changes();
+      const states: { index: string; done?: number; total?: number }[] = [];
+      for (let i = 0; i < 2000; i++) {
+        const p = (await (await fetch(`${url}${encodeURIComponent("answer b9999")}`)).json()) as Page & { search: { index: string; total?: number } };
+        expect(p.rows.map((r) => `${r.caseIndex}/${r.model}`)).toEqual(["9999/b"]);
+        states.push(p.search);
+        if (p.search.index !== "building") break;
+      }
+      expect(states.at(-1)?.index).toBe("ready");
+      expect(states[0]).toMatchObject({ index: "building", total: 20_000 });
+      // Answered while the worker was between its first and last batch.
+      expect(states.some((s) => s.index === "building" && (s.done ?? 0) > 0 && (s.done ?? 0) < 20_000)).toBe(true);
+      // 20,000 rows went into results_fts, none through the server's connection (its own writes: a few rows of totals).
+      expect(changes() - before).toBeLessThan(50);
+      expect((store.sqlite?.prepare("select count(*) as n from results_fts where results_fts match '\"worker answer\"'").get() as { n: number }).n).toBe(
+        20_000,
+      );
+    } finally {
+      await small.close();
+    }
+  });
+});
+
+describe("a search index that cannot be built", () => {
+  it("says why, and search still answers exactly (by scan)", async () => {
+    const own = await openStore(join(tempDir("wb-ui-search-bad-"), "s.sqlite"));
+    // Something else took the index's name: the worker's inserts fail.
+    own.sqlite?.exec("create table results_fts (x)");
+    const plan = { suites: [{ name: "s", cases: [] }], models: [{ config: { id: "a" } }], repeat: 1 };
+    await createRun(own.db, { id: "b1", kind: "eval", configPath: "/x.yaml", plan });
+    await saveResults(
+      own.db,
+      Array.from({ length: 50 }, (_, i) => ({ ...row(i, "a", `text ${i}`), runId: "b1" })),
+    );
+    await finishRun(own.db, "b1", "completed");
+    const server = await createUiServer({ store: own, host: "127.0.0.1", port: 0, appDir: packagePath("dist", "ui") });
+    const url = `http://127.0.0.1:${(server.server.address() as { port: number }).port}/api/v1/runs/b1/cases?q=${encodeURIComponent("TEXT 4")}`;
+    try {
+      let p: Page & { search: { index: string; reason?: string } };
+      for (let i = 0; ; i++) {
+        p = (await (await fetch(url)).json()) as typeof p;
+        expect(p.rows.map((r) => r.caseIndex).sort((a, b) => a - b)).toEqual([4, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49]);
+        if (p.search.index !== "building" || i > 400) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(p.search).toMatchObject({ index: "none", reason: expect.stringMatching(/^indexing failed \(.*results_fts.*\): search scans$/) });
+    } finally {
+      await server.close();
+      await own.close();
+    }
+  });
 });

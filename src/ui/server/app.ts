@@ -33,6 +33,8 @@ export interface UiServerOptions {
   reportInChildAbove?: number;
   /** Longest a run page request waits for a Report being built before answering with its progress (default 200 ms). */
   reportGraceMs?: number;
+  /** Rows per transaction when the search index is built (default 5,000). */
+  searchBatch?: number;
 }
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
@@ -93,7 +95,7 @@ export async function createUiServer(opts: UiServerOptions): Promise<FastifyInst
   });
   const runs = new RunCache(opts.store);
   registerRunRoutes(app, opts.store, runs, opts.reportInChildAbove, opts.reportGraceMs);
-  registerCaseRoutes(app, opts.store, runs);
+  registerCaseRoutes(app, opts.store, runs, opts.searchBatch);
   registerCompareRoutes(app, opts.store, runs);
   registerRedteamRoutes(app, opts.store, runs);
   registerGatewayRoutes(app, opts.store);

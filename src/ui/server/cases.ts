@@ -115,9 +115,10 @@ async function pageKeys(q: Q, p: CasesParams, total: number | null): Promise<{ k
   return { keys: keys.slice(0, p.limit), more: keys.length > p.limit };
 }
 
-export function registerCaseRoutes(app: FastifyInstance, store: StoreHandle, runs: RunCache): void {
+export function registerCaseRoutes(app: FastifyInstance, store: StoreHandle, runs: RunCache, searchBatch?: number): void {
   const totals = new Map<string, number>();
-  const searchIndex = new SearchIndex(store);
+  const searchIndex = new SearchIndex(store, searchBatch);
+  app.addHook("onClose", () => searchIndex.close());
   /** Rows under a filter; a finished run's totals are kept in memory and in the store (case_totals). */
   const totalOf = async (meta: RunMeta, p: CasesParams): Promise<number> => {
     const finished = meta.status !== "running";

@@ -1,18 +1,22 @@
 /**
  * Text search of a run's cases through the SQLite full-text index (results_fts: trigram FTS5, so a
  * match is a case-insensitive substring, as the scan it replaces). A finished run is indexed on its
- * first search, in the background, batch by batch (the API says how far it got); until then, and
+ * first search, in the store's worker thread (store/search-index.ts: the server's thread stays free
+ * for requests), batch by batch (the API says how far it got); until then, and
  * for runs in flight, queries under 3 characters, PostgreSQL, and terms so common that the index
  * would hand back more than CAP rows (a scan finds a page of those at once), the cases API scans.
  * Index hits are candidates only: the cases query still applies the exact substring test.
  */
 import { sql } from "kysely";
 import type { StoreHandle } from "../../store/index.js";
-import { buildSearchIndex, searchIndexed } from "../../store/index.js";
+import type { Worker } from "node:worker_threads";
+import { type SearchIndexMessage, searchIndexed, sqliteThread } from "../../store/index.js";
 import type { RunMeta } from "./http.js";
 
 /** Most index hits used as a list of rows; more than this and the scan is faster. */
 export const CAP = 5000;
+/** Rows per transaction of the index build: the longest the server's own writes wait for the write lock. */
+export const BATCH = 5000;
 
 export type SearchState = { index: "ready" } | { index: "building"; done: number; total: number } | { index: "none"; reason: string };
 
@@ -22,7 +26,18 @@ export class SearchIndex {
   private readonly building = new Map<string, { done: number; total: number }>();
   private readonly ready = new Set<string>();
   private readonly failed = new Map<string, string>();
-  constructor(private readonly store: StoreHandle) {}
+  private readonly workers = new Set<Worker>();
+  private closing = false;
+  constructor(
+    private readonly store: StoreHandle,
+    private readonly batch = BATCH,
+  ) {}
+
+  /** Stop the builds in flight (the server is closing); their runs are indexed again by the next server. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all([...this.workers].map((w) => w.terminate()));
+  }
 
   /** How to answer a search of `q` in this run now, and what the index is doing. */
   async plan(meta: RunMeta, q: string): Promise<{ plan: SearchPlan; state: SearchState }> {
@@ -38,7 +53,7 @@ export class SearchIndex {
       const n = await this.count(meta.id);
       const fp = `${key}|${n}`;
       if (!(await searchIndexed(this.store.db, meta.id, fp))) {
-        this.start(sqlite, meta.id, key, fp, n);
+        this.start(meta.id, key, fp, n);
         return { plan: { scan: true }, state: { index: "building", done: 0, total: n } };
       }
       this.ready.add(key);
@@ -63,17 +78,32 @@ export class SearchIndex {
     return Number(r.n);
   }
 
-  private start(sqlite: import("better-sqlite3").Database, runId: string, key: string, fp: string, total: number): void {
+  private start(runId: string, key: string, fp: string, total: number): void {
     const progress = { done: 0, total };
     this.building.set(key, progress);
-    buildSearchIndex(sqlite, this.store.db, runId, fp, (done) => {
-      progress.done = done;
-    })
-      .then(() => this.ready.add(key))
-      .catch((e: unknown) => {
-        this.failed.set(key, (e as Error).message);
-        process.stderr.write(`weightbridge ui: indexing run ${runId} for search failed: ${(e as Error).message}\n`);
-      })
-      .finally(() => this.building.delete(key));
+    const end = (failure?: string) => {
+      if (failure === undefined) this.ready.add(key);
+      else if (!this.closing) {
+        this.failed.set(key, failure);
+        process.stderr.write(`weightbridge ui: indexing run ${runId} for search failed: ${failure}\n`);
+      }
+      this.building.delete(key);
+      this.workers.delete(worker);
+    };
+    const worker = sqliteThread(this.store, { role: "search-index", runId, fingerprint: fp, batch: this.batch });
+    this.workers.add(worker);
+    worker.unref(); // a build in flight does not keep the process alive
+    let ended = false;
+    const once = (failure?: string) => {
+      if (!ended) end(failure);
+      ended = true;
+    };
+    worker.on("message", (m: SearchIndexMessage) => {
+      if ("done" in m) progress.done = m.done;
+      else if ("indexed" in m) once();
+      else once(m.error);
+    });
+    worker.on("error", (e) => once(e.message));
+    worker.on("exit", (code) => once(`the indexing thread stopped (exit ${code})`));
   }
 }
