@@ -5,7 +5,7 @@
  * `addColumnsMigration(table, name)`): docs/architecture.md, "Adding a table". test/store/schema.test.ts
  * checks that all migrations together give exactly the definitions.
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from "kysely";
 import { createTableMigration } from "./ddl.js";
 import { artifacts, caseTotals, gatewayCaptures, resultsSearchRuns, resultTurns, runReports, runSummaries, shadowCounts } from "./tables.js";
 
@@ -251,7 +251,35 @@ const migrations: Record<string, Migration> = {
   "0010_shadow_capture": bothTables(createTableMigration(shadowCounts), createTableMigration(gatewayCaptures)),
   /** Conversations (issue 19): one row per model answer of a multi-turn or tool case (tables.ts, resultTurns). */
   "0011_result_turns": createTableMigration(resultTurns),
+  /**
+   * PostgreSQL only: trigram indexes (pg_trgm, GIN) on the texts the UI's case search matches with
+   * `ilike '%term%'`, so that a search reads index entries instead of every row (SQLite has its FTS5
+   * index instead: store/search-index.ts). Where pg_trgm is not installed and this role may not
+   * install it, nothing is created and search scans as before (the UI says so). On a store that
+   * already holds many results, building these indexes takes a while, once.
+   */
+  "0012_search_trgm": {
+    async up(db: Kysely<unknown>) {
+      if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+      const can = await sql<{ installed: boolean; creatable: boolean }>`
+        select exists (select 1 from pg_extension where extname = 'pg_trgm') as installed,
+               exists (select 1 from pg_available_extension_versions v where v.name = 'pg_trgm'
+                        and (v.trusted or (select rolsuper from pg_roles where rolname = current_user)))
+               and has_database_privilege(current_database(), 'CREATE') as creatable`.execute(db);
+      const r = can.rows[0];
+      if (!r?.installed && !r?.creatable) return;
+      if (!r.installed) await sql`create extension if not exists pg_trgm`.execute(db);
+      for (const col of SEARCHED)
+        await sql`create index if not exists ${sql.id(`results_trgm_${col}`)} on results using gin (${sql.ref(col)} gin_trgm_ops)`.execute(db);
+    },
+    async down(db: Kysely<unknown>) {
+      for (const col of SEARCHED) await sql`drop index if exists ${sql.id(`results_trgm_${col}`)}`.execute(db);
+    },
+  },
 };
+
+/** The result columns the UI's search matches (ui/server/cases.ts). */
+const SEARCHED = ["output", "messages_json", "case_id"] as const;
 
 class InCodeProvider implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {

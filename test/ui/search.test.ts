@@ -142,7 +142,9 @@ describe("case search with the full-text index", () => {
     await finishRun(store.db, "w1", "completed");
     const small = await createUiServer({ store, host: "127.0.0.1", port: 0, appDir: packagePath("dist", "ui"), searchBatch: 100 });
     const url = `http://127.0.0.1:${(small.server.address() as { port: number }).port}/api/v1/runs/w1/cases?limit=5&q=`;
-    const changes = () => (store.sqlite?.prepare("select total_changes() as n").get() as { n: number }).n;
+    const sq = store.sqlite;
+    if (!sq) throw new Error("a SQLite store");
+    const changes = () => (sq.prepare("select total_changes() as n").get() as { n: number }).n;
     try {
       const before = changes();
       const states: { index: string; done?: number; total?: number }[] = [];
@@ -158,9 +160,7 @@ describe("case search with the full-text index", () => {
       expect(states.some((s) => s.index === "building" && (s.done ?? 0) > 0 && (s.done ?? 0) < 20_000)).toBe(true);
       // 20,000 rows went into results_fts, none through the server's connection (its own writes: a few rows of totals).
       expect(changes() - before).toBeLessThan(50);
-      expect((store.sqlite?.prepare("select count(*) as n from results_fts where results_fts match '\"worker answer\"'").get() as { n: number }).n).toBe(
-        20_000,
-      );
+      expect((sq.prepare("select count(*) as n from results_fts where results_fts match '\"worker answer\"'").get() as { n: number }).n).toBe(20_000);
     } finally {
       await small.close();
     }

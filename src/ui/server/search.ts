@@ -3,13 +3,15 @@
  * match is a case-insensitive substring, as the scan it replaces). A finished run is indexed on its
  * first search, in the store's worker thread (store/search-index.ts: the server's thread stays free
  * for requests), batch by batch (the API says how far it got); until then, and
- * for runs in flight, queries under 3 characters, PostgreSQL, and terms so common that the index
- * would hand back more than CAP rows (a scan finds a page of those at once), the cases API scans.
+ * for runs in flight, queries under 3 characters, and terms so common that the index would hand
+ * back more than CAP rows (a scan finds a page of those at once), the cases API scans. On
+ * PostgreSQL the same query is answered by the planner from pg_trgm indexes (migration 0012).
  * Index hits are candidates only: the cases query still applies the exact substring test.
  */
+
+import type { Worker } from "node:worker_threads";
 import { sql } from "kysely";
 import type { StoreHandle } from "../../store/index.js";
-import type { Worker } from "node:worker_threads";
 import { type SearchIndexMessage, searchIndexed, sqliteThread } from "../../store/index.js";
 import type { RunMeta } from "./http.js";
 
@@ -18,7 +20,9 @@ export const CAP = 5000;
 /** Rows per transaction of the index build: the longest the server's own writes wait for the write lock. */
 export const BATCH = 5000;
 
-export type SearchState = { index: "ready" } | { index: "building"; done: number; total: number } | { index: "none"; reason: string };
+const NO_TRGM = "PostgreSQL without the pg_trgm extension (migration 0012 could not install it): search scans";
+
+export type SearchState = { index: "ready"; via?: "pg_trgm" } | { index: "building"; done: number; total: number } | { index: "none"; reason: string };
 
 export type SearchPlan = { rowids: number[] } | { scan: true };
 
@@ -28,6 +32,7 @@ export class SearchIndex {
   private readonly failed = new Map<string, string>();
   private readonly workers = new Set<Worker>();
   private closing = false;
+  private trigram: Promise<boolean> | undefined;
   constructor(
     private readonly store: StoreHandle,
     private readonly batch = BATCH,
@@ -42,7 +47,11 @@ export class SearchIndex {
   /** How to answer a search of `q` in this run now, and what the index is doing. */
   async plan(meta: RunMeta, q: string): Promise<{ plan: SearchPlan; state: SearchState }> {
     const sqlite = this.store.sqlite;
-    if (!sqlite) return { plan: { scan: true }, state: { index: "none", reason: "PostgreSQL: search scans" } };
+    if (!sqlite) {
+      // PostgreSQL: the query's ilike is answered from the pg_trgm indexes of migration 0012, where they exist.
+      this.trigram ??= this.hasTrigramIndexes();
+      return { plan: { scan: true }, state: (await this.trigram) ? { index: "ready", via: "pg_trgm" } : { index: "none", reason: NO_TRGM } };
+    }
     if (meta.status === "running") return { plan: { scan: true }, state: { index: "none", reason: "the run is in flight: search scans" } };
     const key = `${meta.id}|${meta.status}|${meta.finishedAt ?? ""}`;
     const failed = this.failed.get(key);
@@ -67,6 +76,11 @@ export class SearchIndex {
     );
     if (hits.rows.length > CAP) return { plan: { scan: true }, state: { index: "ready" } };
     return { plan: { rowids: hits.rows.map((r) => Number(r.rowid)) }, state: { index: "ready" } };
+  }
+
+  private async hasTrigramIndexes(): Promise<boolean> {
+    const r = await sql<{ n: number }>`select count(*)::int as n from pg_indexes where indexname like 'results_trgm_%'`.execute(this.store.db);
+    return Number(r.rows[0]?.n ?? 0) === 3;
   }
 
   private async count(runId: string): Promise<number> {
