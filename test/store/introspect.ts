@@ -101,7 +101,9 @@ export async function postgresShape(db: Kysely<unknown>): Promise<Shape> {
   }
   for (const ix of (await PG_INDEXES.execute(db)).rows) {
     const t = out[ix.tbl];
-    if (!t) continue;
+    // The search's pg_trgm indexes (migration 0012, PostgreSQL only, where the extension may be
+    // installed) are no part of the portable definitions, as SQLite's FTS5 table results_fts is not.
+    if (!t || /^results_trgm_/.test(ix.name)) continue;
     const partial = ix.pred && /^\(?(\w+) IS NOT NULL\)?$/.exec(ix.pred)?.[1];
     t.indexes[ix.name] = `${ix.cols}${ix.pred ? ` where ${partial ?? ix.pred} not null` : ""}`;
   }
