@@ -135,23 +135,34 @@ function changedOf(rows: readonly ResultRecord[], baseFirst: ReadonlyMap<string,
   return out;
 }
 
-/** The texts of the kept changed cases: one query per candidate. */
+type Texts = (r: ResultRecord) => { messages: Message[]; output: string | null } | undefined;
+
+/** The texts of the kept changed cases, read by key (each an index lookup): one query per candidate. */
+async function textsIn(store: StoreHandle, runId: string, candidate: string, baseline: string, c: Changed): Promise<Texts> {
+  const keys = c.kept.flatMap((k) => [
+    sql`(${candidate}, ${k.cand.suite}, cast(${k.cand.caseIndex} as integer))`,
+    sql`(${baseline}, ${k.base.suite}, cast(${k.base.caseIndex} as integer))`,
+  ]);
+  const rows = await sql<{ suite: string; case_index: number; model_id: string; messages_json: string; output: string | null }>`
+    select suite, case_index, model_id, messages_json, output from results
+    where run_id = ${runId} and repeat = 0 and (model_id, suite, case_index) in (values ${sql.join(keys)})`.execute(store.db);
+  const text = new Map(rows.rows.map((r) => [`${r.suite}\u0000${r.case_index}\u0000${r.model_id}`, r]));
+  return (r) => {
+    const t = text.get(`${bySuiteCase(r)}\u0000${r.modelId}`);
+    return t && { messages: JSON.parse(t.messages_json) as Message[], output: t.output };
+  };
+}
+
+/** The kept changed cases with their texts: from the rows when they carry them (eval's own), else from the store. */
 async function changedTexts(store: StoreHandle, runId: string, candidate: string, baseline: string, c: Changed): Promise<ChangedCase[]> {
   if (c.kept.length === 0) return [];
-  const rows = await store.db
-    .selectFrom("results")
-    .select(["suite", "case_index", "model_id", "messages_json", "output", "error"])
-    .where("run_id", "=", runId)
-    .where("repeat", "=", 0)
-    .where("model_id", "in", [candidate, baseline])
-    .where((eb) => eb.or(c.kept.map((k) => eb.and([eb("suite", "=", k.cand.suite), eb("case_index", "=", k.cand.caseIndex)]))))
-    .execute();
-  const text = new Map(rows.map((r) => [`${r.suite}\u0000${r.case_index}\u0000${r.model_id}`, r]));
-  const of = (r: ResultRecord) => text.get(`${bySuiteCase(r)}\u0000${r.modelId}`);
+  // Every case has a message: rows read without texts have none.
+  const inRows = c.kept.every((k) => k.cand.messages.length > 0 && k.base.messages.length > 0);
+  const of: Texts = inRows ? (r) => ({ messages: r.messages, output: r.output }) : await textsIn(store, runId, candidate, baseline, c);
   return c.kept.map(({ direction, base, cand }) => {
     const ct = of(cand);
     const bt = of(base);
-    const messages = ct ? (JSON.parse(ct.messages_json) as Message[]) : [];
+    const messages = ct?.messages ?? [];
     return {
       candidate,
       suite: cand.suite,
