@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { Report } from "../report/index.js";
 import { UserError } from "../util/errors.js";
 import { EXIT, fraction, list, positiveNumber, printJson, say, toJson, warn, writeOutput } from "./output.js";
+import { storeConfigOption } from "./store-access.js";
 
 interface ReportFlags {
   config?: string;
@@ -62,7 +63,7 @@ export function registerReport(program: Command): void {
   program
     .command("report <runId>")
     .description("the report of a run: adoption verdicts (eval), attack rates (redteam) or throughput and latency (bench)")
-    .option("-c, --config <file>", "config whose store to read (or set WEIGHTBRIDGE_DATABASE_URL)")
+    .addOption(storeConfigOption("read"))
     .option("--baseline <id>", "compare against this model instead of the run's baseline")
     .option("--format <format>", "html | md | json | github (short Markdown for $GITHUB_STEP_SUMMARY or a PR comment)", "html")
     .option("-o, --out <file>", "write to this file (default: stdout for md/json, report-RUNID.html for html)")
