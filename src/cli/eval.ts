@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { UserError } from "../util/errors.js";
 import { createProgress, type Progress, wantsProgress } from "../util/progress.js";
-import { EXIT, fraction, interruptible, list, positiveInt, say, toJson, warn, writeOutput } from "./output.js";
+import { EXIT, fraction, interruptible, list, positiveInt, say, toJson, warn, writeOrPrint } from "./output.js";
 
 interface EvalFlags {
   config: string;
@@ -20,12 +20,6 @@ interface EvalFlags {
 }
 
 const FORMATS = ["table", "json", "junit", "github"];
-
-/** The machine formats, to stdout or -o FILE. */
-function emitFormat(o: EvalFlags, text: string): void {
-  if (o.out) writeOutput(o.out, text);
-  else process.stdout.write(text);
-}
 
 const EVAL_HELP = `
 Examples:
@@ -102,9 +96,9 @@ async function evalAction(o: EvalFlags): Promise<void> {
 async function printEval(r: Evaluated, o: EvalFlags, retries: number): Promise<void> {
   // Loaded here, not at start-up: the tool-call table brings the evaluate part with it.
   const { formatSummary, formatSummaryGithub } = await import("./format-eval.js");
-  if (o.format === "json") return emitFormat(o, toJson(r.summary));
-  if (o.format === "junit") return emitFormat(o, (await import("../report/index.js")).evalJunit(r.runId, r.results));
-  if (o.format === "github") return emitFormat(o, formatSummaryGithub(r.summary, r.failures));
+  if (o.format === "json") return writeOrPrint(o.out, toJson(r.summary));
+  if (o.format === "junit") return writeOrPrint(o.out, (await import("../report/index.js")).evalJunit(r.runId, r.results));
+  if (o.format === "github") return writeOrPrint(o.out, formatSummaryGithub(r.summary, r.failures));
   say(formatSummary(r.summary, r.failures));
   for (const s of r.summary.sequential?.suites ?? [])
     say(

@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import { UserError } from "../util/errors.js";
 import { createProgress, type Progress, wantsProgress } from "../util/progress.js";
 import { renderTable } from "../util/table.js";
-import { EXIT, interruptible, list, positiveInt, printJson, say, toJson, warn, writeOutput } from "./output.js";
+import { EXIT, interruptible, list, positiveInt, say, toJson, warn, writeOrPrint } from "./output.js";
 import { withStoreFor } from "./store-access.js";
 
 /** "prompt-injection=0.05,pii-leak=0" → limits per pack. */
@@ -108,11 +108,11 @@ async function redteamAction(o: RedteamFlags): Promise<void> {
   if (o.maxRate) gateRates(r.packs, o.maxRate);
   if (o.format === "junit") {
     const xml = await junitOf(o.config, r.runId);
-    return o.out ? writeOutput(o.out, xml) : void process.stdout.write(xml);
+    return writeOrPrint(o.out, xml);
   }
   if (o.json) {
     const { storeLocation: _, ...contract } = r;
-    return o.out ? writeOutput(o.out, toJson(contract)) : printJson(contract);
+    return writeOrPrint(o.out, toJson(contract));
   }
   printPacks(r);
 }
