@@ -30,9 +30,9 @@ export {
 export type { Database, GatewayCapturesTable, ResultsTable } from "./schema.js";
 export * from "./shadow.js";
 export { type HubModel, listSnapshots, loadSnapshotModels, saveSnapshot } from "./snapshots.js";
-export { loadTurnFacts, loadTurns, saveTurns, turnWrites } from "./turns.js";
-export type { SearchIndexMessage } from "./sqlite-worker.js";
 export { sqliteThread } from "./sqlite-thread.js";
+export type { SearchIndexMessage } from "./sqlite-worker.js";
+export { loadTurnFacts, loadTurns, saveTurns, turnWrites } from "./turns.js";
 export {
   loadCaseTotal,
   loadRunReport,
