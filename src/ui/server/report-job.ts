@@ -1,10 +1,13 @@
 /**
  * A run's Report for the run page, from the cheapest place that has it: this process's memory, the
  * store's run_reports row (kept for finished runs under a fingerprint of the run and of the red-team
- * runs its Report quotes), or built — one model at a time by run-report.ts, or, for runs that path
- * does not cover, by src/report's buildReport. Above CHILD_ABOVE results the build runs in a child
- * `weightbridge ui --report-json RUN`: even one model at a time, 1,000,000 results raise the heap by
- * hundreds of MB, which a long-running server would keep; the child returns it on exit.
+ * runs its Report quotes; `eval` writes it when a run completes, keep.ts), or built — one model at a
+ * time by run-report.ts, or, for runs that path does not cover, by src/report's buildReport. A build
+ * runs in the background: a request waits for it at most GRACE_MS, then answers with its progress
+ * (models built), so a first visit never blocks on it. Above CHILD_ABOVE results the build runs in
+ * a child `weightbridge ui --report-json RUN` (progress on its stderr): even one model at a time,
+ * 1,000,000 results raise the heap by hundreds of MB, which a long-running server would keep; the
+ * child returns it on exit.
  */
 import { spawn } from "node:child_process";
 import type { Report } from "../../report/index.js";

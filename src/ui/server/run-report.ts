@@ -287,6 +287,23 @@ async function assemble(store: StoreHandle, src: Source): Promise<Report> {
     }
     src.onModel?.(i + 1, order.length);
   }
+  return finish(store, src, { overall, compared, summaries, completion, criteria });
+}
+
+/** The Report from the per-model parts: candidate rows, changed cases with their texts, suites, red-team section. */
+async function finish(
+  store: StoreHandle,
+  src: Source,
+  parts: {
+    overall: Map<string, ModelOverall>;
+    compared: Map<string, { c: PairedComparison | null; changed: Changed }>;
+    summaries: Map<string, Map<string, ModelSummary>>;
+    completion: Report["completion"];
+    criteria: typeof DEFAULT_CRITERIA;
+  },
+): Promise<Report> {
+  const { run, plan, baseline } = src;
+  const { overall, compared, summaries, completion, criteria } = parts;
   const models = plan.models.map((m) => overall.get(m.config.id) as ModelOverall);
   markPareto(models);
   const baseO = overall.get(baseline) as ModelOverall;
