@@ -290,6 +290,8 @@ function watchChildren(pid) {
 
 /** Start the search index of the big run and poll a cases page until it is ready: build time and the page's latencies meanwhile. */
 async function whileIndexed(url) {
+  // The polled page's first answer counts its total (once, then kept): not what the build costs it.
+  await (await fetch(`${url}/api/v1/runs/big/cases?filter=failed&limit=100&offset=50000`)).arrayBuffer();
   const t0 = performance.now();
   const polls = [];
   let ready = false;

@@ -31,7 +31,7 @@ export interface UiServerOptions {
   appDir: string;
   /** Runs with more results than this get their Report built in a child process (default 100,000). */
   reportInChildAbove?: number;
-  /** Longest a run page request waits for a Report being built before answering with its progress (default 200 ms). */
+  /** Longest a run page request waits for a Report being built before answering with its progress (default 100 ms). */
   reportGraceMs?: number;
   /** Rows per transaction when the search index is built (default 5,000). */
   searchBatch?: number;

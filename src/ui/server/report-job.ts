@@ -21,7 +21,7 @@ import { buildRunReport, NeedsFullBuild } from "./run-report.js";
 /** Results above which the Report is built in a child process (by default). */
 export const CHILD_ABOVE = 100_000;
 /** Longest a request waits for a Report being built before it answers with the build's progress. */
-export const GRACE_MS = 200;
+export const GRACE_MS = 100;
 /** Bytes of Report JSON accepted from the child. */
 const MAX_JSON = 64 * 1024 * 1024;
 
