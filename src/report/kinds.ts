@@ -6,7 +6,7 @@
 import type { LevelResult } from "../economics/index.js";
 import type { Plan } from "../evaluate/index.js";
 import { summarise } from "../evaluate/index.js";
-import { type RedteamResult, redteamView } from "../redteam/index.js";
+import type { RedteamResult } from "../redteam/index.js";
 import type { RunRow, StoreHandle } from "../store/index.js";
 import { loadBenchLevels, loadResults } from "../store/index.js";
 import { renderTable } from "../util/table.js";
@@ -41,6 +41,9 @@ export async function buildRedteamReport(store: StoreHandle, run: RunRow): Promi
   const summary = summarise(plan, run.id, results);
   const regular = plan.redteam?.regular ?? plan.suites.map((s) => ({ name: s.name, description: "" }));
   const names = new Set(regular.map((s) => s.name));
+  // Loaded here: the red-team part brings the detectors (and libphonenumber's metadata) with it, which
+  // every other user of this part (eval keeping its Report for the UI, the report command) does not need.
+  const { redteamView } = await import("../redteam/index.js");
   const packs = redteamView(
     { ...summary, suites: summary.suites.filter((s) => names.has(s.name)) },
     results,
