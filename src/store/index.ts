@@ -38,6 +38,7 @@ export {
   loadRunReport,
   loadRunSummary,
   saveCaseTotal,
+  saveCaseTotals,
   saveRunReport,
   saveRunSummary,
   searchCandidates,

@@ -43,6 +43,12 @@ export async function saveCaseTotal(db: Kysely<Database>, runId: string, key: st
   await writeRows(db, [{ table: "case_totals", rows: [{ run_id: runId, query_key: key, total }], conflict: "update" }]);
 }
 
+/** Many of a run's case totals in one transaction (kept by the command that completed the run). */
+export async function saveCaseTotals(db: Kysely<Database>, runId: string, totals: ReadonlyMap<string, number>): Promise<void> {
+  const rows = [...totals].map(([key, total]) => ({ run_id: runId, query_key: key, total }));
+  if (rows.length) await writeRows(db, [{ table: "case_totals", rows, conflict: "update" }]);
+}
+
 /** Whether results_fts holds this run's texts as they are now (indexed by search-index.ts, in the store's worker thread). */
 export async function searchIndexed(db: Kysely<Database>, runId: string, fingerprint: string): Promise<boolean> {
   const r = await db.selectFrom("results_search_runs").select("fingerprint").where("run_id", "=", runId).executeTakeFirst();

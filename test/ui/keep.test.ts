@@ -72,6 +72,36 @@ describe("eval keeps the run's page for the UI", { timeout: 120_000 }, () => {
     expect(v.listed).toMatchObject({ id: runId, results: 100, errors: 7 });
   });
 
+  it("keeps the case table's totals of the filters the run page links to, equal to what the server counts", async () => {
+    const p = await twoModelProject(60);
+    open.push(p.a, p.b);
+    const db = join(p.dir, "totals.sqlite");
+    const r = await runCli(["eval", "-c", p.config, "--json", "--no-cache"], { env: { WEIGHTBRIDGE_DATABASE_URL: db } });
+    expect(r.code, r.stderr).toBe(0);
+    const runId = (JSON.parse(r.stdout) as { runId: string }).runId;
+    let store = await openStore(db);
+    const kept = await store.db.selectFrom("case_totals").select(["query_key", "total"]).where("run_id", "=", runId).execute();
+    // Removed, so that the server counts each one itself.
+    await store.db.deleteFrom("case_totals").where("run_id", "=", runId).execute();
+    await store.close();
+    // The whole run and each model under all/failed/passed/errors; the run and beta under changed/regressions/improvements.
+    expect(kept).toHaveLength(3 * 4 + 2 * 3);
+    expect(kept.some((k) => JSON.parse(k.query_key)[5] === "regressions" && Number(k.total) > 0)).toBe(true);
+    store = await openStore(db);
+    const app = await createUiServer({ store, host: "127.0.0.1", port: 0, appDir: packagePath("dist", "ui") });
+    try {
+      const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/api/v1/runs/${runId}/cases?limit=1`;
+      for (const k of kept) {
+        const [, , , model, , filter] = JSON.parse(k.query_key) as (string | null)[];
+        const page = (await (await fetch(`${base}&filter=${filter}${model ? `&model=${model}` : ""}`)).json()) as { total: number };
+        expect(page.total, k.query_key).toBe(Number(k.total));
+      }
+    } finally {
+      await app.close();
+      await store.close();
+    }
+  });
+
   it("an interrupted run keeps nothing; completed on --resume it gets the whole run's Report", async () => {
     const p = await twoModelProject(120, 30);
     open.push(p.a, p.b);

@@ -10,7 +10,7 @@ import { z } from "zod";
 import type { Message } from "../../providers/index.js";
 import { type Database, loadCaseTotal, type StoreHandle, saveCaseTotal } from "../../store/index.js";
 import { sendTable } from "./export.js";
-import { ApiError, parseQuery, type RunCache, type RunMeta } from "./http.js";
+import { ApiError, caseTotalKey, parseQuery, type RunCache, type RunMeta } from "./http.js";
 import { SearchIndex } from "./search.js";
 
 export const CasesQuery = z.object({
@@ -122,7 +122,7 @@ export function registerCaseRoutes(app: FastifyInstance, store: StoreHandle, run
   /** Rows under a filter; a finished run's totals are kept in memory and in the store (case_totals). */
   const totalOf = async (meta: RunMeta, p: CasesParams): Promise<number> => {
     const finished = meta.status !== "running";
-    const tkey = JSON.stringify([meta.status, meta.finishedAt, p.suite, p.model, p.grader, p.filter]);
+    const tkey = caseTotalKey(meta.status, meta.finishedAt, p);
     const kept = totals.get(`${meta.id}|${tkey}`) ?? (finished ? await loadCaseTotal(store.db, meta.id, tkey) : undefined);
     if (kept !== undefined) return kept;
     const t = await filtered(store, meta, p)

@@ -143,3 +143,12 @@ export class RunCache {
     await saveRunSummary(this.store.db, m.id, m.status, m.finishedAt, JSON.stringify({ ...fixed, counts })).catch(() => undefined);
   }
 }
+
+/** The case_totals key of a cases query: the run's state and the filters (cases.ts reads it, keep.ts writes it at completion). */
+export function caseTotalKey(
+  status: string,
+  finishedAt: string | null,
+  p: { suite?: string | undefined; model?: string | undefined; grader?: string | undefined; filter: string },
+): string {
+  return JSON.stringify([status, finishedAt, p.suite, p.model, p.grader, p.filter]);
+}

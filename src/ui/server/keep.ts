@@ -2,22 +2,50 @@
  * What a command that has just finished a run leaves for the UI, so that the run's first visit reads
  * rows instead of computing them (31 s for a run of 1,000,000 results): the run's Report (eval runs
  * with a baseline; run_reports, under the fingerprint the server checks) and its listing summary
- * (run_summaries: models, suites, planned size, counts). `eval` passes the rows and the summary it
- * already holds, so the Report costs its pooled figures and a serialise + insert; the red-team
- * command passes nothing and only its counts are read. Both rows are derived data: failing to write
+ * (run_summaries: models, suites, planned size, counts), and the totals of the case table's
+ * filters the run page links to (case_totals: all, failed, passed, errors per model and for the
+ * run; changed, regressions and improvements per candidate and for the run). `eval` passes the rows
+ * and the summary it already holds, so the Report costs its pooled figures and a serialise + insert;
+ * the red-team command passes nothing and only its counts are read. Both rows are derived data: failing to write
  * them (a read-only store) loses time at the first visit, never data, and is reported, not thrown.
  */
 import { type EvalSummary, openStoreFor } from "../../evaluate/index.js";
 import type { ResultRecord } from "../../records/index.js";
 import type { StoreHandle } from "../../store/index.js";
-import { getRun, saveRunReport, saveRunSummary } from "../../store/index.js";
-import { metaOf, type RunCounts } from "./http.js";
+import { getRun, type RunRow, saveCaseTotals, saveRunReport, saveRunSummary } from "../../store/index.js";
+import { caseTotalKey, metaOf, type RunCounts } from "./http.js";
 import { reportFingerprint } from "./report-job.js";
 import { NeedsFullBuild, reportFromRows } from "./run-report.js";
 
 export interface KeptRun {
   report: boolean;
   summary: boolean;
+}
+
+const PLAIN = ["all", "failed", "passed", "errors"] as const;
+const VS_BASELINE = ["changed", "regressions", "improvements"] as const;
+
+/** The case table's totals under each filter the run page links to, counted from the rows as cases.ts counts them in SQL. */
+function caseTotalsOf(run: RunRow, rows: readonly ResultRecord[], baseline: string | null): Map<string, number> {
+  // Per model ("" for the whole run), per filter; a row counts for its model and for the run.
+  const counts = new Map<string, Record<string, number>>();
+  const of = (model: string) => counts.get(model) ?? (counts.set(model, {}).get(model) as Record<string, number>);
+  const filters = (model: string) => (baseline === null || model === baseline ? PLAIN : [...PLAIN, ...VS_BASELINE]);
+  for (const m of ["", ...new Set(rows.map((r) => r.modelId))]) for (const f of filters(m)) of(m)[f] = 0;
+  const at = (r: ResultRecord) => `${r.suite}\u0000${r.caseIndex}\u0000${r.repeat}`;
+  const base = new Map<string, boolean>();
+  if (baseline !== null) for (const r of rows) if (r.modelId === baseline) base.set(at(r), r.passed);
+  for (const r of rows) {
+    const b = r.modelId === baseline ? undefined : base.get(at(r));
+    const hit = ["all", r.passed ? "passed" : "failed"];
+    if (r.error !== null) hit.push("errors");
+    if (b !== undefined && b !== r.passed) hit.push("changed", b ? "regressions" : "improvements");
+    for (const c of [of(""), of(r.modelId)]) for (const f of hit) c[f] = (c[f] ?? 0) + 1;
+  }
+  const out = new Map<string, number>();
+  for (const [m, byFilter] of counts)
+    for (const [f, total] of Object.entries(byFilter)) out.set(caseTotalKey(run.status, run.finishedAt, { model: m || undefined, filter: f }), total);
+  return out;
 }
 
 /** Results, errors and cost of the rows (as the runs list counts them in SQL: cost null when no row has one). */
@@ -53,6 +81,7 @@ export async function keepRunForUi(store: StoreHandle, runId: string, given?: { 
   const { status: _s, finishedAt: _f, ...fixed } = metaOf(run);
   await saveRunSummary(store.db, run.id, run.status, run.finishedAt, JSON.stringify({ ...fixed, counts }));
   kept.summary = true;
+  if (given) await saveCaseTotals(store.db, run.id, caseTotalsOf(run, given.rows, fixed.baseline));
   if (!given || !fixed.baseline || run.kind !== "eval") return kept;
   let report: Awaited<ReturnType<typeof reportFromRows>>;
   try {
