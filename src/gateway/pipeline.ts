@@ -64,8 +64,7 @@ export function createApiHandler(u: GatewayUnits) {
     const started = performance.now();
     const key = await u.keys.lookup(authorization);
     const routeName = typeof body.model === "string" ? body.model : null;
-    const record = (f: AuditFields) =>
-      u.audit.record(auditRow(f, { key_name: key?.name ?? null, route: routeName, latency_ms: performance.now() - started }));
+    const record = (f: AuditFields) => u.audit.record(auditRow(f, { key_name: key?.name ?? null, route: routeName, latency_ms: performance.now() - started }));
     const ctx: Ctx = { kind, body, res, started, key, routeName, record };
     if (!key) return unauthorised(ctx);
     const route = await admitRoute(u, ctx, key);
