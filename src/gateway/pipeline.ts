@@ -64,8 +64,7 @@ export function createApiHandler(u: GatewayUnits) {
     const started = performance.now();
     const key = await u.keys.lookup(authorization);
     const routeName = typeof body.model === "string" ? body.model : null;
-    const record = (f: AuditFields) =>
-      u.audit.record(auditRow({ key_name: key?.name ?? null, route: routeName, latency_ms: performance.now() - started, ...f }));
+    const record = (f: AuditFields) => u.audit.record(auditRow(f, { key_name: key?.name ?? null, route: routeName, latency_ms: performance.now() - started }));
     const ctx: Ctx = { kind, body, res, started, key, routeName, record };
     if (!key) return unauthorised(ctx);
     const route = await admitRoute(u, ctx, key);
@@ -225,12 +224,23 @@ async function forward(
       sent,
       ...(route.restore && Object.keys(redacted.placeholders).length ? { placeholders: redacted.placeholders } : {}),
     };
-    const sentTo = { deployment: d.id, classes: ins.counts, upstream_sha256: sha, attempts };
+    /** What this attempt sent where (no spread: see auditRow). */
+    const sentTo = (action: AuditFields["action"], status: number): AuditFields => ({
+      deployment: d.id,
+      classes: ins.counts,
+      upstream_sha256: sha,
+      attempts,
+      action,
+      status,
+    });
     const served = (status: number, usage: Usage | undefined, responseClasses: Record<string, number> | null) => {
       const cost = costOf(d, usage);
       settle(usage, cost);
       return ctx.record({
-        ...sentTo,
+        deployment: d.id,
+        classes: ins.counts,
+        upstream_sha256: sha,
+        attempts,
         action,
         status,
         response_classes: responseClasses,
@@ -250,7 +260,7 @@ async function forward(
     });
     if (res.isGone) {
       // The client went away: the upstream request was abandoned, and no other target is tried for nobody.
-      await ctx.record({ ...sentTo, action: "failed", status: 499 });
+      await ctx.record(sentTo("failed", 499));
       res.destroy();
       return;
     }
@@ -261,7 +271,7 @@ async function forward(
     }
     if (a.kind === "broken") {
       // The head is out: the answer cannot move to another target. End it (no [DONE]) and record the failure.
-      await ctx.record({ ...sentTo, action: "failed", status: 502 });
+      await ctx.record(sentTo("failed", 502));
       res.end();
       return;
     }
@@ -278,12 +288,12 @@ async function forward(
     } catch (e) {
       if (!(e instanceof TooManyValues)) throw e;
       // A dump of more sensitive values than a request may carry: withheld whatever the route says.
-      await ctx.record({ ...sentTo, action: "failed", status: 502 });
+      await ctx.record(sentTo("failed", 502));
       return openAiError(res, 502, `the answer of ${d.id} was withheld: ${e.message.replace("the request", "it")}`, "unscannable_response");
     }
     if (!scanned.scanned) {
       if (route.onUnscannableResponse !== "pass") {
-        await ctx.record({ ...sentTo, action: "failed", status: 502 });
+        await ctx.record(sentTo("failed", 502));
         return openAiError(res, 502, `the answer of ${d.id} was withheld: ${scanned.reason}, so it could not be scanned`, "unscannable_response");
       }
       await served(a.status, undefined, null);
