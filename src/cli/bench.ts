@@ -51,6 +51,14 @@ export function benchFailures(levels: readonly Level[], o: Pick<BenchFlags, "max
   return out;
 }
 
+const BENCH_HELP = `
+Results are stored as a run of kind "bench"; \`weightbridge cost\` uses them for self-hosting costs.
+
+Examples:
+  weightbridge bench qwen-vllm -c weightbridge.yaml --concurrency 1,4,16,64 --requests 200 --ignore-eos
+  weightbridge bench qwen-vllm --duration 60s --input-tokens 256:2048 --output-tokens 64:512 --json
+  weightbridge simulate --port 8001 --tps 50 &  # then bench a model pointed at it, offline`;
+
 export function registerBench(program: Command): void {
   program
     .command("bench <modelId>")
@@ -67,102 +75,109 @@ export function registerBench(program: Command): void {
     .option("--max-error-rate <share>", "exit 1 when any level's error rate is above this (0 to 1)", fraction)
     .option("--min-throughput <tok/s>", "exit 1 when the best level's output tokens/s is below this", positiveNumber)
     .option("--max-ttft-p95 <ms>", "exit 1 when any level's TTFT p95 is above this", positiveNumber)
-    .addHelpText(
-      "after",
-      `
-Results are stored as a run of kind "bench"; \`weightbridge cost\` uses them for self-hosting costs.
+    .addHelpText("after", BENCH_HELP)
+    .action(benchAction);
+}
 
-Examples:
-  weightbridge bench qwen-vllm -c weightbridge.yaml --concurrency 1,4,16,64 --requests 200 --ignore-eos
-  weightbridge bench qwen-vllm --duration 60s --input-tokens 256:2048 --output-tokens 64:512 --json
-  weightbridge simulate --port 8001 --tps 50 &  # then bench a model pointed at it, offline`,
-    )
-    .action(async (modelId: string, o: BenchFlags) => {
-      const [
-        { loadConfigOnly },
-        { createProvider },
-        { closeAgents },
-        { openStoreFor },
-        { createRun, finishRun, newRunId },
-        { saveBenchLevel },
-        { runLoadTest },
-        { parseDurationMs },
-        { UserError },
-      ] = await Promise.all([
-        import("../config/index.js"),
-        import("../providers/index.js"),
-        import("../net/index.js"),
-        import("../evaluate/index.js"),
-        import("../store/index.js"),
-        import("../store/index.js"),
-        import("../economics/index.js"),
-        import("../util/duration.js"),
-        import("../util/errors.js"),
-      ]);
-      const { config, configPath } = loadConfigOnly(o.config);
-      const model = config.models.find((m) => m.id === modelId);
-      if (!model) throw new UserError(`no model "${modelId}" in ${configPath}`, `models: ${config.models.map((m) => m.id).join(", ")}`);
-      const durationMs = o.duration ? parseDurationMs(o.duration, "--duration") : undefined;
-      const provider = createProvider(model, Math.max(...o.concurrency));
-      const { store } = await openStoreFor(o.config);
-      const runId = newRunId();
-      const options = {
-        levels: o.concurrency,
-        requests: o.requests,
-        durationMs,
-        inputTokens: o.inputTokens,
-        outputTokens: o.outputTokens,
-        ignoreEos: Boolean(o.ignoreEos),
-      };
-      await createRun(store.db, { id: runId, kind: "bench", configPath, plan: { model, options } });
-      const stop = interruptible();
-      const ctrl = { signal: stop.signal };
-      setMaxListeners(0, ctrl.signal); // one listener per request in flight
-      try {
-        if (!o.json)
-          warn(`bench ${modelId}: levels ${o.concurrency.join(", ")}, ${durationMs ? `${durationMs / 1000} s` : `${o.requests ?? 100} requests`} per level`);
-        const results = await runLoadTest(
-          {
-            provider,
-            levels: o.concurrency,
-            ...(o.requests ? { requests: o.requests } : {}),
-            ...(durationMs ? { durationMs } : {}),
-            inputTokens: o.inputTokens,
-            outputTokens: o.outputTokens,
-            ignoreEos: Boolean(o.ignoreEos),
-            timeoutMs: parseDurationMs(o.timeout, "--timeout"),
-            signal: ctrl.signal,
-          },
-          async (r) => {
-            await saveBenchLevel(store.db, runId, r.concurrency, r);
-            if (!o.json)
-              warn(
-                `  concurrency ${r.concurrency}: ${r.requests} requests, ${r.requestsPerS} req/s, ${r.outputTokensPerS} output tok/s, errors ${(r.errorRate * 100).toFixed(1)}%`,
-              );
-          },
+type StoreHandle = import("../store/index.js").StoreHandle;
+type Provider = ReturnType<typeof import("../providers/index.js").createProvider>;
+
+/** `bench`: the model's provider and a bench run in the store, every level measured and stored as it ends, gated, printed. */
+async function benchAction(modelId: string, o: BenchFlags): Promise<void> {
+  const [{ loadConfigOnly }, { createProvider }, { closeAgents }, { openStoreFor }, { createRun, newRunId }, { parseDurationMs }, { findModel }] =
+    await Promise.all([
+      import("../config/index.js"),
+      import("../providers/index.js"),
+      import("../net/index.js"),
+      import("../evaluate/index.js"),
+      import("../store/index.js"),
+      import("../util/duration.js"),
+      import("./model-arg.js"),
+    ]);
+  const { config, configPath } = loadConfigOnly(o.config);
+  const model = findModel(config.models, modelId, configPath);
+  const durationMs = o.duration ? parseDurationMs(o.duration, "--duration") : undefined;
+  const provider = createProvider(model, Math.max(...o.concurrency));
+  const { store } = await openStoreFor(o.config);
+  const runId = newRunId();
+  const options = {
+    levels: o.concurrency,
+    requests: o.requests,
+    durationMs,
+    inputTokens: o.inputTokens,
+    outputTokens: o.outputTokens,
+    ignoreEos: Boolean(o.ignoreEos),
+  };
+  await createRun(store.db, { id: runId, kind: "bench", configPath, plan: { model, options } });
+  const stop = interruptible();
+  try {
+    if (!o.json)
+      warn(`bench ${modelId}: levels ${o.concurrency.join(", ")}, ${durationMs ? `${durationMs / 1000} s` : `${o.requests ?? 100} requests`} per level`);
+    const results = await measureLevels(store, runId, provider, durationMs, stop.signal, o);
+    gateBench(modelId, results, o);
+    if (o.json) return printJson({ runId, model: modelId, options, levels: results });
+    const { benchTable } = await import("../report/index.js");
+    say(benchTable(results));
+    const failed = results.find((r) => r.firstError);
+    if (failed) warn(`first error at concurrency ${failed.concurrency}: ${failed.firstError}`);
+    say(`Bench ${runId} stored in ${store.location} (times in ms)`);
+  } finally {
+    stop.dispose();
+    await provider.close();
+    await closeAgents();
+    await store.close();
+  }
+}
+
+/** Run the load test, storing each level as it ends (and saying so unless --json), then mark the run finished or interrupted. */
+async function measureLevels(
+  store: StoreHandle,
+  runId: string,
+  provider: Provider,
+  durationMs: number | undefined,
+  signal: AbortSignal,
+  o: BenchFlags,
+): Promise<Level[]> {
+  const [{ finishRun, saveBenchLevel }, { runLoadTest }, { parseDurationMs }] = await Promise.all([
+    import("../store/index.js"),
+    import("../economics/index.js"),
+    import("../util/duration.js"),
+  ]);
+  setMaxListeners(0, signal); // one listener per request in flight
+  const results = await runLoadTest(
+    {
+      provider,
+      levels: o.concurrency,
+      ...(o.requests ? { requests: o.requests } : {}),
+      ...(durationMs ? { durationMs } : {}),
+      inputTokens: o.inputTokens,
+      outputTokens: o.outputTokens,
+      ignoreEos: Boolean(o.ignoreEos),
+      timeoutMs: parseDurationMs(o.timeout, "--timeout"),
+      signal,
+    },
+    async (r) => {
+      await saveBenchLevel(store.db, runId, r.concurrency, r);
+      if (!o.json)
+        warn(
+          `  concurrency ${r.concurrency}: ${r.requests} requests, ${r.requestsPerS} req/s, ${r.outputTokensPerS} output tok/s, errors ${(r.errorRate * 100).toFixed(1)}%`,
         );
-        await finishRun(store.db, runId, ctrl.signal.aborted ? "interrupted" : "completed");
-        // Nothing measured is a failed bench, not a result: exit 1 with the reason.
-        const dead = results.length > 0 && results.every((r) => r.errorRate === 1);
-        if (dead) {
-          warn(`error: bench ${modelId}: every request failed${results[0]?.firstError ? `; first error: ${results[0].firstError}` : ""}`);
-          process.exitCode = EXIT.policy;
-        }
-        for (const line of benchFailures(results, o)) {
-          warn(`fail: ${line}`);
-          process.exitCode = EXIT.policy;
-        }
-        if (o.json) return printJson({ runId, model: modelId, options, levels: results });
-        const { benchTable } = await import("../report/index.js");
-        say(benchTable(results));
-        const failed = results.find((r) => r.firstError);
-        if (failed) warn(`first error at concurrency ${failed.concurrency}: ${failed.firstError}`);
-        say(`Bench ${runId} stored in ${store.location} (times in ms)`);
-      } finally {
-        stop.dispose();
-        await provider.close();
-        await closeAgents();
-        await store.close();
-      }
-    });
+    },
+  );
+  await finishRun(store.db, runId, signal.aborted ? "interrupted" : "completed");
+  return results;
+}
+
+/** Exit 1 when nothing was measured (every request failed) or a CI limit failed; each reason on stderr. */
+function gateBench(modelId: string, results: readonly Level[], o: BenchFlags): void {
+  // Nothing measured is a failed bench, not a result: exit 1 with the reason.
+  const dead = results.length > 0 && results.every((r) => r.errorRate === 1);
+  if (dead) {
+    warn(`error: bench ${modelId}: every request failed${results[0]?.firstError ? `; first error: ${results[0].firstError}` : ""}`);
+    process.exitCode = EXIT.policy;
+  }
+  for (const line of benchFailures(results, o)) {
+    warn(`fail: ${line}`);
+    process.exitCode = EXIT.policy;
+  }
 }

@@ -4,6 +4,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import { UserError } from "../util/errors.js";
 import { renderTable } from "../util/table.js";
 import { list, positiveInt, positiveNumber, printJson, say, warn } from "./output.js";
+import { gatewayConfigOption } from "./store-access.js";
 
 export async function openGatewayStore(configFile: string) {
   const [{ loadGatewayConfig }, { resolveStoreUrl }, { openStore }] = await Promise.all([
@@ -53,191 +54,212 @@ function shadowWindow(v: string): string {
   return v;
 }
 
-export function registerGateway(program: Command): void {
-  program
-    .command("gateway")
-    .description("run the OpenAI-compatible gateway: data-class policy (block/reroute/redact), fallbacks, keys, audit")
-    .option("-c, --config <file>", "gateway config", "gateway.yaml")
-    .option("--listen <host:port>", "address to listen on (overrides listen: in the config)")
-    .option("--shadow-run <name>", "store shadow pairs in one run per route named after this window (default: one per route and UTC day)", shadowWindow)
-    .addHelpText(
-      "after",
-      `
+const GATEWAY_HELP = `
 Reference (config, policy, streaming, audit, metrics): docs/gateway.md
 
 Examples:
   weightbridge keys create -c gateway.yaml --name support-bot
   weightbridge gateway -c gateway.yaml
-  curl http://127.0.0.1:8080/v1/chat/completions -H "Authorization: Bearer wb_…" -d '{"model":"support","messages":[…]}'`,
-    )
-    .action(async (o: { config: string; listen?: string; shadowRun?: string }) => {
-      const threads = await import("node:worker_threads");
-      const inThread = !threads.isMainThread && (threads.workerData as { weightbridgeGateway?: boolean } | undefined)?.weightbridgeGateway === true;
-      if (!inThread && process.env.WEIGHTBRIDGE_GATEWAY_THREAD !== "0" && process.argv[1]) {
-        process.exitCode = await serveOnThread(threads.Worker, process.argv[1], process.argv.slice(2));
-        return;
-      }
-      const { config, store } = await openGatewayStore(o.config);
-      const { startGateway } = await import("../gateway/index.js");
-      const listen = o.listen ?? config.listen;
-      const i = listen.lastIndexOf(":");
-      const gw = await startGateway({
-        config,
-        store,
-        host: listen.slice(0, i).replace(/^\[|\]$/g, ""),
-        port: Number(listen.slice(i + 1)),
-        configPath: resolve(o.config),
-        ...(o.shadowRun ? { shadowRun: o.shadowRun } : {}),
-      }).catch(async (e) => {
-        await store.close();
-        throw e;
-      });
-      say(`weightbridge gateway on ${gw.url}/v1 — routes: ${config.routes.map((r) => `${r.model} → ${r.targets.join(" > ")} (${r.onSensitive})`).join("; ")}`);
-      warn("Ctrl-C to stop.");
-      await new Promise<void>((r) => {
-        if (inThread)
-          threads.parentPort?.once("message", () => r()); // the main thread got SIGINT/SIGTERM
-        else {
-          process.once("SIGINT", () => r());
-          process.once("SIGTERM", () => r());
-        }
-      });
-      await gw.close();
-      await store.close();
-    });
+  curl http://127.0.0.1:8080/v1/chat/completions -H "Authorization: Bearer wb_…" -d '{"model":"support","messages":[…]}'`;
+
+export function registerGateway(program: Command): void {
+  program
+    .command("gateway")
+    .description("run the OpenAI-compatible gateway: data-class policy (block/reroute/redact), fallbacks, keys, audit")
+    .addOption(gatewayConfigOption())
+    .option("--listen <host:port>", "address to listen on (overrides listen: in the config)")
+    .option("--shadow-run <name>", "store shadow pairs in one run per route named after this window (default: one per route and UTC day)", shadowWindow)
+    .addHelpText("after", GATEWAY_HELP)
+    .action(gatewayAction);
 
   const keys = program.command("keys").description("API keys for the gateway (only a hash is stored)").enablePositionalOptions();
   keys
     .command("create")
     .description("create a key and print it once")
-    .option("-c, --config <file>", "gateway config", "gateway.yaml")
+    .addOption(gatewayConfigOption())
     .requiredOption("--name <name>", "a unique name for the key (shows in the audit trail)")
     .option("--routes <routes>", "only these routes (comma-separated)", list)
     .option("--rpm <n>", "requests per minute (429 with Retry-After beyond it)", positiveInt)
     .option("--tpm <n>", "tokens per minute (estimated before, settled from metered usage)", positiveInt)
     .option("--budget-usd <usd>", "USD budget: tokens × the deployments' prices; 429 once spent", positiveNumber)
     .option("--json", 'print {"name", "key"}')
-    .action(async (o: { config: string; name: string; routes?: string[]; rpm?: number; tpm?: number; budgetUsd?: number; json?: boolean }) => {
-      const { config, store } = await openGatewayStore(o.config);
-      const [{ insertKey, listKeys }, { hashKey }, { UserError }] = await Promise.all([
-        import("../store/index.js"),
-        import("../gateway/index.js"),
-        import("../util/errors.js"),
-      ]);
-      try {
-        for (const r of o.routes ?? [])
-          if (!config.routes.some((x) => x.model === r))
-            throw new UserError(`--routes: no route "${r}"`, `routes: ${config.routes.map((x) => x.model).join(", ")}`);
-        if ((await listKeys(store.db)).some((k) => k.name === o.name))
-          throw new UserError(`a key named "${o.name}" exists`, "choose another name, or revoke it first");
-        const key = `wb_${randomBytes(24).toString("base64url")}`;
-        await insertKey(store.db, {
-          name: o.name,
-          keyHash: hashKey(key),
-          routes: o.routes ?? null,
-          rpm: o.rpm ?? null,
-          tpm: o.tpm ?? null,
-          budgetUsd: o.budgetUsd ?? null,
-        });
-        if (o.json) printJson({ name: o.name, key });
-        else say(`${key}\n(shown once: only its hash is stored)`);
-      } finally {
-        await store.close();
-      }
-    });
-  keys
-    .command("list")
-    .option("-c, --config <file>", "gateway config", "gateway.yaml")
-    .option("--json", "print the keys (names and limits, never the keys)")
-    .action(async (o: { config: string; json?: boolean }) => {
-      const { store } = await openGatewayStore(o.config);
-      const { listKeys } = await import("../store/index.js");
-      try {
-        const rows = (await listKeys(store.db)).map(({ keyHash: _, ...k }) => k);
-        if (o.json) return printJson(rows);
-        say(
-          renderTable(
-            ["name", "routes", "created", "revoked"],
-            rows.map((k) => [k.name, k.routes?.join(",") ?? "all", k.createdAt.slice(0, 19), k.revokedAt?.slice(0, 19) ?? ""]),
-          ),
-        );
-      } finally {
-        await store.close();
-      }
-    });
-  keys
-    .command("revoke <name>")
-    .option("-c, --config <file>", "gateway config", "gateway.yaml")
-    .action(async (name: string, o: { config: string }) => {
-      const { store } = await openGatewayStore(o.config);
-      const [{ revokeKey }, { UserError }] = await Promise.all([import("../store/index.js"), import("../util/errors.js")]);
-      try {
-        if (!(await revokeKey(store.db, name))) throw new UserError(`no active key named "${name}"`, "see `weightbridge keys list`");
-        say(`revoked ${name}`);
-      } finally {
-        await store.close();
-      }
-    });
+    .action(keysCreateAction);
+  keys.command("list").addOption(gatewayConfigOption()).option("--json", "print the keys (names and limits, never the keys)").action(keysListAction);
+  keys.command("revoke <name>").addOption(gatewayConfigOption()).action(keysRevokeAction);
 
   program
     .command("audit")
     .description("the gateway's audit trail: one row per request (classes as counts, never values)")
-    .option("-c, --config <file>", "gateway config", "gateway.yaml")
+    .addOption(gatewayConfigOption())
     .option("--since <time>", "only rows at or after this ISO time")
     .option("--key <name>", "only this key's requests")
     .option("--by <group>", "metering totals per key, deployment or route instead of rows")
     .option("--json", "print an array of rows (with --by: of totals)")
-    .action(async (o: { config: string; since?: string; key?: string; by?: string; json?: boolean }) => {
-      if (o.by && !["key", "deployment", "route"].includes(o.by)) throw new UserError(`--by must be key, deployment or route (got "${o.by}")`);
-      const { store } = await openGatewayStore(o.config);
-      const { listAudit, summariseAudit } = await import("../store/index.js");
-      try {
-        if (o.by) {
-          const totals = await summariseAudit(store.db, o.by as "key" | "deployment" | "route", {
-            ...(o.since ? { since: o.since } : {}),
-            ...(o.key ? { key: o.key } : {}),
-          });
-          if (o.json) return printJson(totals);
-          say(
-            renderTable(
-              [o.by, "requests", "blocked", "failed", "input tokens", "output tokens", "cost USD"],
-              totals.map((t) => [
-                t.group ?? "—",
-                String(t.requests),
-                String(t.blocked),
-                String(t.failed),
-                String(t.inputTokens),
-                String(t.outputTokens),
-                t.costUsd.toFixed(6),
-              ]),
-            ),
-          );
-          return;
-        }
-        const rows = await listAudit(store.db, { ...(o.since ? { since: o.since } : {}), ...(o.key ? { key: o.key } : {}) });
-        if (o.json) return printJson(rows);
-        say(
-          renderTable(
-            ["time", "key", "route", "deployment", "action", "status", "classes", "in answer", "tokens"],
-            rows.map((r) => [
-              r.time.slice(0, 19),
-              r.key_name ?? "—",
-              r.route ?? "—",
-              r.deployment ?? "—",
-              r.action,
-              String(r.status),
-              Object.entries(r.classes)
-                .map(([k, v]) => `${k}×${v}`)
-                .join(" "),
-              Object.entries(r.response_classes ?? {})
-                .map(([k, v]) => `${k}×${v}`)
-                .join(" "),
-              r.input_tokens === null ? "—" : `${r.input_tokens}/${r.output_tokens}`,
-            ]),
-          ),
-        );
-      } finally {
-        await store.close();
-      }
+    .action(auditAction);
+}
+
+/** Open the gateway config's store, run `work` with it, close it whatever happens. */
+async function withGatewayStore<T>(
+  configFile: string,
+  work: (config: Awaited<ReturnType<typeof openGatewayStore>>["config"], store: import("../store/index.js").StoreHandle) => Promise<T>,
+): Promise<T> {
+  const { config, store } = await openGatewayStore(configFile);
+  try {
+    return await work(config, store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** `gateway`: re-run on a worker thread (see GATEWAY_YOUNG_GENERATION_MB), else serve until SIGINT/SIGTERM. */
+async function gatewayAction(o: { config: string; listen?: string; shadowRun?: string }): Promise<void> {
+  const threads = await import("node:worker_threads");
+  const inThread = !threads.isMainThread && (threads.workerData as { weightbridgeGateway?: boolean } | undefined)?.weightbridgeGateway === true;
+  if (!inThread && process.env.WEIGHTBRIDGE_GATEWAY_THREAD !== "0" && process.argv[1]) {
+    process.exitCode = await serveOnThread(threads.Worker, process.argv[1], process.argv.slice(2));
+    return;
+  }
+  const { config, store } = await openGatewayStore(o.config);
+  const { startGateway } = await import("../gateway/index.js");
+  const listen = o.listen ?? config.listen;
+  const i = listen.lastIndexOf(":");
+  const gw = await startGateway({
+    config,
+    store,
+    host: listen.slice(0, i).replace(/^\[|\]$/g, ""),
+    port: Number(listen.slice(i + 1)),
+    configPath: resolve(o.config),
+    ...(o.shadowRun ? { shadowRun: o.shadowRun } : {}),
+  }).catch(async (e) => {
+    await store.close();
+    throw e;
+  });
+  say(`weightbridge gateway on ${gw.url}/v1 — routes: ${config.routes.map((r) => `${r.model} → ${r.targets.join(" > ")} (${r.onSensitive})`).join("; ")}`);
+  warn("Ctrl-C to stop.");
+  await stopRequested(inThread, threads.parentPort);
+  await gw.close();
+  await store.close();
+}
+
+/** Resolves on SIGINT/SIGTERM; on the gateway's thread, when the main thread (which got the signal) says stop. */
+function stopRequested(inThread: boolean, parentPort: import("node:worker_threads").MessagePort | null): Promise<void> {
+  return new Promise<void>((r) => {
+    if (inThread)
+      parentPort?.once("message", () => r()); // the main thread got SIGINT/SIGTERM
+    else {
+      process.once("SIGINT", () => r());
+      process.once("SIGTERM", () => r());
+    }
+  });
+}
+
+interface KeyCreateFlags {
+  config: string;
+  name: string;
+  routes?: string[];
+  rpm?: number;
+  tpm?: number;
+  budgetUsd?: number;
+  json?: boolean;
+}
+
+/** `keys create`: check the routes and the name, store the new key's hash, print the key once. */
+async function keysCreateAction(o: KeyCreateFlags): Promise<void> {
+  await withGatewayStore(o.config, async (config, store) => {
+    const [{ insertKey, listKeys }, { hashKey }] = await Promise.all([import("../store/index.js"), import("../gateway/index.js")]);
+    for (const r of o.routes ?? [])
+      if (!config.routes.some((x) => x.model === r))
+        throw new UserError(`--routes: no route "${r}"`, `routes: ${config.routes.map((x) => x.model).join(", ")}`);
+    if ((await listKeys(store.db)).some((k) => k.name === o.name))
+      throw new UserError(`a key named "${o.name}" exists`, "choose another name, or revoke it first");
+    const key = `wb_${randomBytes(24).toString("base64url")}`;
+    await insertKey(store.db, {
+      name: o.name,
+      keyHash: hashKey(key),
+      routes: o.routes ?? null,
+      rpm: o.rpm ?? null,
+      tpm: o.tpm ?? null,
+      budgetUsd: o.budgetUsd ?? null,
     });
+    if (o.json) printJson({ name: o.name, key });
+    else say(`${key}\n(shown once: only its hash is stored)`);
+  });
+}
+
+async function keysListAction(o: { config: string; json?: boolean }): Promise<void> {
+  await withGatewayStore(o.config, async (_config, store) => {
+    const { listKeys } = await import("../store/index.js");
+    const rows = (await listKeys(store.db)).map(({ keyHash: _, ...k }) => k);
+    if (o.json) return printJson(rows);
+    say(
+      renderTable(
+        ["name", "routes", "created", "revoked"],
+        rows.map((k) => [k.name, k.routes?.join(",") ?? "all", k.createdAt.slice(0, 19), k.revokedAt?.slice(0, 19) ?? ""]),
+      ),
+    );
+  });
+}
+
+async function keysRevokeAction(name: string, o: { config: string }): Promise<void> {
+  await withGatewayStore(o.config, async (_config, store) => {
+    const { revokeKey } = await import("../store/index.js");
+    if (!(await revokeKey(store.db, name))) throw new UserError(`no active key named "${name}"`, "see `weightbridge keys list`");
+    say(`revoked ${name}`);
+  });
+}
+
+type AuditFlags = { config: string; since?: string; key?: string; by?: string; json?: boolean };
+
+/** `audit`: rows (or, with --by, metering totals per group) as a table or JSON. */
+async function auditAction(o: AuditFlags): Promise<void> {
+  if (o.by && !["key", "deployment", "route"].includes(o.by)) throw new UserError(`--by must be key, deployment or route (got "${o.by}")`);
+  await withGatewayStore(o.config, async (_config, store) => {
+    const { listAudit, summariseAudit } = await import("../store/index.js");
+    const filter = { ...(o.since ? { since: o.since } : {}), ...(o.key ? { key: o.key } : {}) };
+    if (o.by) {
+      const totals = await summariseAudit(store.db, o.by as "key" | "deployment" | "route", filter);
+      return o.json ? printJson(totals) : say(auditTotalsTable(o.by, totals));
+    }
+    const rows = await listAudit(store.db, filter);
+    return o.json ? printJson(rows) : say(auditRowsTable(rows));
+  });
+}
+
+type StoreIndex = typeof import("../store/index.js");
+
+function auditTotalsTable(by: string, totals: Awaited<ReturnType<StoreIndex["summariseAudit"]>>): string {
+  return renderTable(
+    [by, "requests", "blocked", "failed", "input tokens", "output tokens", "cost USD"],
+    totals.map((t) => [
+      t.group ?? "—",
+      String(t.requests),
+      String(t.blocked),
+      String(t.failed),
+      String(t.inputTokens),
+      String(t.outputTokens),
+      t.costUsd.toFixed(6),
+    ]),
+  );
+}
+
+const classCounts = (classes: Record<string, number>) =>
+  Object.entries(classes)
+    .map(([k, v]) => `${k}×${v}`)
+    .join(" ");
+
+function auditRowsTable(rows: Awaited<ReturnType<StoreIndex["listAudit"]>>): string {
+  return renderTable(
+    ["time", "key", "route", "deployment", "action", "status", "classes", "in answer", "tokens"],
+    rows.map((r) => [
+      r.time.slice(0, 19),
+      r.key_name ?? "—",
+      r.route ?? "—",
+      r.deployment ?? "—",
+      r.action,
+      String(r.status),
+      classCounts(r.classes),
+      classCounts(r.response_classes ?? {}),
+      r.input_tokens === null ? "—" : `${r.input_tokens}/${r.output_tokens}`,
+    ]),
+  );
 }

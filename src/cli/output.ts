@@ -55,6 +55,12 @@ export function writeOutput(file: string, text: string, flag = "-o"): void {
   }
 }
 
+/** A machine format's text: to the file the user named with -o, else to stdout. */
+export function writeOrPrint(out: string | undefined, text: string): void {
+  if (out) writeOutput(out, text);
+  else process.stdout.write(text);
+}
+
 export function list(value: string): string[] {
   return value
     .split(",")

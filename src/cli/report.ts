@@ -2,7 +2,8 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { Report } from "../report/index.js";
 import { UserError } from "../util/errors.js";
-import { EXIT, fraction, list, positiveNumber, printJson, say, toJson, warn, writeOutput } from "./output.js";
+import { EXIT, fraction, list, positiveNumber, say, toJson, warn, writeOrPrint, writeOutput } from "./output.js";
+import { storeConfigOption } from "./store-access.js";
 
 interface ReportFlags {
   config?: string;
@@ -32,17 +33,10 @@ function emit(
   runId: string,
   text: { json: unknown; md: () => string; html: () => string; github?: () => string },
 ): void {
-  if (format === "github") {
-    const md = (text.github ?? text.md)();
-    if (out) writeOutput(out, md);
-    else process.stdout.write(md);
-  } else if (format === "json") {
-    if (out) writeOutput(out, toJson(text.json));
-    else printJson(text.json);
-  } else if (format === "md") {
-    if (out) writeOutput(out, text.md());
-    else process.stdout.write(text.md());
-  } else {
+  if (format === "github") writeOrPrint(out, (text.github ?? text.md)());
+  else if (format === "json") writeOrPrint(out, toJson(text.json));
+  else if (format === "md") writeOrPrint(out, text.md());
+  else {
     const file = resolve(out ?? `report-${runId}.html`);
     writeOutput(file, text.html());
     say(`Report written to ${file}`);
@@ -62,7 +56,7 @@ export function registerReport(program: Command): void {
   program
     .command("report <runId>")
     .description("the report of a run: adoption verdicts (eval), attack rates (redteam) or throughput and latency (bench)")
-    .option("-c, --config <file>", "config whose store to read (or set WEIGHTBRIDGE_DATABASE_URL)")
+    .addOption(storeConfigOption("read"))
     .option("--baseline <id>", "compare against this model instead of the run's baseline")
     .option("--format <format>", "html | md | json | github (short Markdown for $GITHUB_STEP_SUMMARY or a PR comment)", "html")
     .option("-o, --out <file>", "write to this file (default: stdout for md/json, report-RUNID.html for html)")

@@ -2,13 +2,14 @@
 import type { Command } from "commander";
 import { renderTable } from "../util/table.js";
 import { EXIT, fraction, printJson, say } from "./output.js";
+import { gatewayConfigOption } from "./store-access.js";
 
 export function registerShadow(program: Command): void {
   const shadow = program.command("shadow").description("gateway shadow mode: candidates answering mirrored real traffic").enablePositionalOptions();
   shadow
     .command("report")
     .description("agreement with the primary (95% CI), cost ratio, latency p50, skipped/dropped, verdict and projected monthly saving per candidate")
-    .option("-c, --config <file>", "gateway config", "gateway.yaml")
+    .addOption(gatewayConfigOption())
     .option("--route <model>", "the route (default: the only route with shadow:)")
     .option("--since <when>", 'window start: "7d", "24h", "30m" or a date', "7d")
     .option("--min-agreement <share>", "lower 95% bound of agreement needed to adopt", fraction, 0.9)

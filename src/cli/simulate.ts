@@ -42,6 +42,17 @@ function toolErrorMix(v: string): Record<string, number> {
   return mix;
 }
 
+const SIMULATE_HELP = `
+Answers are scripted from the suites' expects (or each case's "ideal"); which cases are right is
+fixed by --seed and --accuracy, so the simulated model is consistent from run to run. Tool cases
+are answered with tool calls; a wrong one makes an error drawn by --tool-errors (docs/config.md).
+
+Examples:
+  weightbridge simulate -c examples/support/weightbridge.yaml --port 8001 --accuracy 0.92
+  weightbridge simulate --suite suite.yaml --latency 200 --jitter 50 --rate-limit-rate 0.05
+  weightbridge simulate --mode echo --port 8002
+  weightbridge simulate --suite examples/support/agent.yaml --accuracy 0.8 --tool-errors asText=3,wrongArgument=1`;
+
 export function registerSimulate(program: Command): void {
   program
     .command("simulate")
@@ -61,68 +72,61 @@ export function registerSimulate(program: Command): void {
     .option("--refuse-topics <words>", "refuse any request mentioning one of these (comma-separated)", list)
     .option("--seed <n>", "seed for which cases are answered right", (v) => Number.parseInt(v, 10) || 1, 1)
     .option("--tool-errors <mix>", "tool cases answered wrong: weights of wrongTool, wrongArgument, asText, noCall, badJson (default 1,1,1,1,0)", toolErrorMix)
-    .addHelpText(
-      "after",
-      `
-Answers are scripted from the suites' expects (or each case's "ideal"); which cases are right is
-fixed by --seed and --accuracy, so the simulated model is consistent from run to run. Tool cases
-are answered with tool calls; a wrong one makes an error drawn by --tool-errors (docs/config.md).
+    .addHelpText("after", SIMULATE_HELP)
+    .action(simulateAction);
+}
 
-Examples:
-  weightbridge simulate -c examples/support/weightbridge.yaml --port 8001 --accuracy 0.92
-  weightbridge simulate --suite suite.yaml --latency 200 --jitter 50 --rate-limit-rate 0.05
-  weightbridge simulate --mode echo --port 8002
-  weightbridge simulate --suite examples/support/agent.yaml --accuracy 0.8 --tool-errors asText=3,wrongArgument=1`,
-    )
-    .action(async (o: SimFlags) => {
-      if (!["script", "echo", "refuse"].includes(o.mode)) throw new UserError(`--mode must be script, echo or refuse (got "${o.mode}")`);
-      const [{ loadProjectAsync }, { loadSuiteAsync }, { scriptFromSuites }, { startSimulator }] = await Promise.all([
-        import("../config/index.js"),
-        import("../config/index.js"),
-        import("../simulate/index.js"),
-        import("../simulate/index.js"),
-      ]);
-      const suites: Suite[] = [];
-      if (o.config) suites.push(...(await loadProjectAsync(o.config)).suites);
-      for (const f of o.suite ?? []) suites.push(await loadSuiteAsync(resolve(f)));
-      const sim = await startSimulatorOrExplain(startSimulator, o.host, o.port, {
-        model: o.model,
-        latencyMs: o.latency,
-        jitterMs: o.jitter,
-        tokensPerSecond: o.tps,
-        errorRate: o.errorRate,
-        rateLimitRate: o.rateLimitRate,
-        seed: o.seed,
-        behaviour: {
-          mode: o.mode,
-          accuracy: o.accuracy,
-          seed: o.seed,
-          script: scriptFromSuites(suites),
-          refuseTopics: o.refuseTopics ?? [],
-          fallback: "This is a simulated answer.",
-          ...(o.toolErrors ? { toolErrors: o.toolErrors as import("../simulate/index.js").ToolErrorMix } : {}),
-        },
-      });
-      // Ctrl-C handlers go in before the banner: a script that stops us as soon as it sees it gets a clean stop.
-      const stopped = new Promise<void>((resolveStop) => {
-        const stop = () => resolveStop();
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-      });
-      // Fastify reports 127.0.0.1 for a wildcard host; say where it really listens.
-      const where =
-        o.host === "127.0.0.1"
-          ? sim.baseUrl
-          : sim.baseUrl.replace(/^http:\/\/[^/]+:(\d+)/, (_, p: string) => `http://${o.host.includes(":") ? `[${o.host}]` : o.host}:${p}`);
-      say(`SIMULATION — not a real model. "${o.model}" listening on ${where}`);
-      say(
-        `  ${suites.reduce((a, s) => a + s.cases.length, 0)} scripted cases, accuracy ${o.accuracy}, latency ${o.latency}±${o.jitter} ms, errors ${o.errorRate}, 429s ${o.rateLimitRate}, mode ${o.mode}`,
-      );
-      warn("Ctrl-C to stop.");
-      await stopped;
-      await sim.close();
-      say(`served ${sim.stats.requests} requests`);
-    });
+/** `simulate`: load the suites to script answers from, serve until SIGINT/SIGTERM, say how many requests were served. */
+async function simulateAction(o: SimFlags): Promise<void> {
+  if (!["script", "echo", "refuse"].includes(o.mode)) throw new UserError(`--mode must be script, echo or refuse (got "${o.mode}")`);
+  const [{ scriptFromSuites }, { startSimulator }] = await Promise.all([import("../simulate/index.js"), import("../simulate/index.js")]);
+  const suites = await loadSuites(o);
+  const sim = await startSimulatorOrExplain(startSimulator, o.host, o.port, {
+    model: o.model,
+    latencyMs: o.latency,
+    jitterMs: o.jitter,
+    tokensPerSecond: o.tps,
+    errorRate: o.errorRate,
+    rateLimitRate: o.rateLimitRate,
+    seed: o.seed,
+    behaviour: {
+      mode: o.mode,
+      accuracy: o.accuracy,
+      seed: o.seed,
+      script: scriptFromSuites(suites),
+      refuseTopics: o.refuseTopics ?? [],
+      fallback: "This is a simulated answer.",
+      ...(o.toolErrors ? { toolErrors: o.toolErrors as import("../simulate/index.js").ToolErrorMix } : {}),
+    },
+  });
+  // Ctrl-C handlers go in before the banner: a script that stops us as soon as it sees it gets a clean stop.
+  const stopped = new Promise<void>((resolveStop) => {
+    const stop = () => resolveStop();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  // Fastify reports 127.0.0.1 for a wildcard host; say where it really listens.
+  const where =
+    o.host === "127.0.0.1"
+      ? sim.baseUrl
+      : sim.baseUrl.replace(/^http:\/\/[^/]+:(\d+)/, (_, p: string) => `http://${o.host.includes(":") ? `[${o.host}]` : o.host}:${p}`);
+  say(`SIMULATION — not a real model. "${o.model}" listening on ${where}`);
+  say(
+    `  ${suites.reduce((a, s) => a + s.cases.length, 0)} scripted cases, accuracy ${o.accuracy}, latency ${o.latency}±${o.jitter} ms, errors ${o.errorRate}, 429s ${o.rateLimitRate}, mode ${o.mode}`,
+  );
+  warn("Ctrl-C to stop.");
+  await stopped;
+  await sim.close();
+  say(`served ${sim.stats.requests} requests`);
+}
+
+/** The config's suites, then the --suite files. */
+async function loadSuites(o: SimFlags): Promise<Suite[]> {
+  const { loadProjectAsync, loadSuiteAsync } = await import("../config/index.js");
+  const suites: Suite[] = [];
+  if (o.config) suites.push(...(await loadProjectAsync(o.config)).suites);
+  for (const f of o.suite ?? []) suites.push(await loadSuiteAsync(resolve(f)));
+  return suites;
 }
 
 type Start = typeof import("../simulate/index.js").startSimulator;

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { positiveInt, say, writeOutput } from "./output.js";
+import { gatewayConfigOption } from "./store-access.js";
 
 function stratum(v: string): "classes" {
   if (v !== "classes") throw new InvalidArgumentError('only "classes" (the data classes found in each request)');
@@ -13,7 +14,7 @@ export function registerSuite(program: Command): void {
   suite
     .command("from-traffic")
     .description("a suite from a route's captured requests: each case expects agreement with the answer the primary gave (or an llm-judge rubric)")
-    .option("-c, --config <file>", "gateway config", "gateway.yaml")
+    .addOption(gatewayConfigOption())
     .option("--route <model>", "the route (default: the only route with capture:)")
     .option("--since <when>", 'window start: "7d", "24h", "30m" or a date', "7d")
     .option("--limit <n>", "at most this many cases (a seeded sample)", positiveInt, 500)

@@ -4,6 +4,7 @@ import { type Command, Option } from "commander";
 import { UserError } from "../util/errors.js";
 import { packagePath } from "../util/package-root.js";
 import { port, say } from "./output.js";
+import { storeConfigOption } from "./store-access.js";
 
 interface UiFlags {
   config?: string;
@@ -26,7 +27,7 @@ export function registerUi(program: Command): void {
   program
     .command("ui")
     .description("a local web app over the store: runs, cases, comparisons, red-team, gateway traffic, scoreboard")
-    .option("-c, --config <file>", "config whose store to read (or set WEIGHTBRIDGE_DATABASE_URL)")
+    .addOption(storeConfigOption("read"))
     .option("--port <n>", "port to listen on (0: any free port)", port, 7300)
     .option("--host <address>", "address to bind; anything but loopback needs --token", "127.0.0.1")
     .option("--token <token>", "require this token on every request (or set WEIGHTBRIDGE_UI_TOKEN)")

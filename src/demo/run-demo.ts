@@ -71,54 +71,16 @@ async function demoScan(path: string): Promise<NonNullable<DemoResult["artifact"
   };
 }
 
+/** The demo's steps: two simulated endpoints, the config, shadow traffic, the eval run, its report, the scoreboard, the scan. */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const dir = resolve(o.dir);
   mkdirSync(dir, { recursive: true });
   const suiteFiles = DEMO_SUITES.map((s) => packagePath("examples", s));
   const suites = suiteFiles.map((f) => loadSuite(f));
-  const script = scriptFromSuites(suites);
   const sims: Simulator[] = [];
   try {
-    const baseline = await startSimulator({
-      model: "gpt-4o",
-      latencyMs: 60,
-      jitterMs: 25,
-      seed: 11,
-      behaviour: { mode: "script", accuracy: 0.93, seed: 11, script, refuseTopics: [], fallback: "This is a simulated answer." },
-    });
-    sims.push(baseline);
-    const open = await startSimulator({
-      model: "qwen3-235b",
-      latencyMs: 35,
-      jitterMs: 15,
-      rateLimitRate: 0.02,
-      retryAfterSeconds: 0,
-      seed: 23,
-      behaviour: { mode: "script", accuracy: 0.88, seed: 23, script, refuseTopics: [], fallback: "This is a simulated answer." },
-    });
-    sims.push(open);
-    o.log(`SIMULATION: "gpt-4o" (proprietary baseline, 93% scripted accuracy) at ${baseline.baseUrl}`);
-    o.log(`SIMULATION: "qwen3-235b" (hosted open model, 88% scripted accuracy, 2% HTTP 429) at ${open.baseUrl}`);
-
-    const models: Record<string, unknown>[] = [
-      { id: "gpt-4o", provider: "openai-compatible", baseUrl: baseline.baseUrl, model: "gpt-4o", concurrency: 16 },
-      { id: "qwen3-235b", provider: "openai-compatible", baseUrl: open.baseUrl, model: "Qwen/Qwen3-235B-A22B-Instruct-2507", concurrency: 16 },
-    ];
-    if (!o.skipLocal) {
-      const gguf = join(dir, "tiny-random.gguf");
-      const size = await writeTinyGguf(gguf);
-      o.log(`Local model: generated ${gguf} (${Math.round(size / 1024)} KB, random weights: its answers are gibberish, the node-llama-cpp path is real)`);
-      models.push({ id: "tiny-local", provider: "local", path: gguf, contextSize: 2048, threads: 1, params: { maxTokens: 12 } });
-    }
-    const config = {
-      models,
-      baseline: "gpt-4o",
-      judge: "gpt-4o",
-      embedder: "gpt-4o",
-      suites: suiteFiles,
-    };
-    const configPath = join(dir, "weightbridge.yaml");
-    writeFileSync(configPath, `# Written by \`weightbridge demo\`; endpoints are simulations on 127.0.0.1.\n${stringify(config)}`);
+    const { baseline, open } = await startDemoSimulators(scriptFromSuites(suites), sims, o.log);
+    const configPath = await writeDemoConfig(dir, suiteFiles, baseline, open, o);
     // Real traffic first (so the eval run stays the newest): the intent suite's messages as support requests, mirrored to the open model.
     const shadow = await demoShadow({
       dir,
@@ -138,19 +100,68 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       },
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     });
-    const store = await openStore(result.storeLocation);
-    let reportPath: string;
-    try {
-      const report = await buildReport(store, result.runId);
-      reportPath = join(dir, `report-${result.runId}.html`);
-      writeFileSync(reportPath, renderHtml(report));
-    } finally {
-      await store.close();
-    }
+    const reportPath = await demoReport(result, dir);
     const scoreboard = await demoScoreboard(result.storeLocation, dir);
     const artifact = o.skipLocal ? undefined : await demoScan(join(dir, "tiny-random.gguf"));
     return { eval: result, configPath, reportPath, scoreboard, shadow, ...(artifact ? { artifact } : {}) };
   } finally {
     await Promise.all(sims.map((s) => s.close()));
+  }
+}
+
+type Script = ReturnType<typeof scriptFromSuites>;
+
+/** The "proprietary baseline" and the "hosted open model", both simulations on 127.0.0.1 (pushed onto `sims` to be closed). */
+async function startDemoSimulators(script: Script, sims: Simulator[], log: (line: string) => void): Promise<{ baseline: Simulator; open: Simulator }> {
+  const baseline = await startSimulator({
+    model: "gpt-4o",
+    latencyMs: 60,
+    jitterMs: 25,
+    seed: 11,
+    behaviour: { mode: "script", accuracy: 0.93, seed: 11, script, refuseTopics: [], fallback: "This is a simulated answer." },
+  });
+  sims.push(baseline);
+  const open = await startSimulator({
+    model: "qwen3-235b",
+    latencyMs: 35,
+    jitterMs: 15,
+    rateLimitRate: 0.02,
+    retryAfterSeconds: 0,
+    seed: 23,
+    behaviour: { mode: "script", accuracy: 0.88, seed: 23, script, refuseTopics: [], fallback: "This is a simulated answer." },
+  });
+  sims.push(open);
+  log(`SIMULATION: "gpt-4o" (proprietary baseline, 93% scripted accuracy) at ${baseline.baseUrl}`);
+  log(`SIMULATION: "qwen3-235b" (hosted open model, 88% scripted accuracy, 2% HTTP 429) at ${open.baseUrl}`);
+  return { baseline, open };
+}
+
+/** weightbridge.yaml with the two endpoints and, unless skipped, a tiny generated GGUF as the local model. */
+async function writeDemoConfig(dir: string, suiteFiles: string[], baseline: Simulator, open: Simulator, o: DemoOptions): Promise<string> {
+  const models: Record<string, unknown>[] = [
+    { id: "gpt-4o", provider: "openai-compatible", baseUrl: baseline.baseUrl, model: "gpt-4o", concurrency: 16 },
+    { id: "qwen3-235b", provider: "openai-compatible", baseUrl: open.baseUrl, model: "Qwen/Qwen3-235B-A22B-Instruct-2507", concurrency: 16 },
+  ];
+  if (!o.skipLocal) {
+    const gguf = join(dir, "tiny-random.gguf");
+    const size = await writeTinyGguf(gguf);
+    o.log(`Local model: generated ${gguf} (${Math.round(size / 1024)} KB, random weights: its answers are gibberish, the node-llama-cpp path is real)`);
+    models.push({ id: "tiny-local", provider: "local", path: gguf, contextSize: 2048, threads: 1, params: { maxTokens: 12 } });
+  }
+  const config = { models, baseline: "gpt-4o", judge: "gpt-4o", embedder: "gpt-4o", suites: suiteFiles };
+  const configPath = join(dir, "weightbridge.yaml");
+  writeFileSync(configPath, `# Written by \`weightbridge demo\`; endpoints are simulations on 127.0.0.1.\n${stringify(config)}`);
+  return configPath;
+}
+
+/** The eval run's HTML report, written beside the config. */
+async function demoReport(result: EvaluateResult, dir: string): Promise<string> {
+  const store = await openStore(result.storeLocation);
+  try {
+    const reportPath = join(dir, `report-${result.runId}.html`);
+    writeFileSync(reportPath, renderHtml(await buildReport(store, result.runId)));
+    return reportPath;
+  } finally {
+    await store.close();
   }
 }

@@ -8,20 +8,42 @@ import type { Report } from "./types.js";
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\r?\n/g, " ⏎ ");
 const clip = (s: string | null, n = 300) => (s === null ? "—" : s.length > n ? `${s.slice(0, n)}…` : s);
 
+/** The report, one section after another (each section is a function below returning its lines). */
 export function renderMarkdown(r: Report): string {
-  const out: string[] = [];
-  out.push(`# Model adoption report — run ${r.runId}`, "");
-  out.push(
+  const out = [
+    ...headerSection(r),
+    ...verdictsSection(r),
+    ...pooledSection(r),
+    ...r.suites.flatMap(suiteSection),
+    ...redteamSection(r),
+    ...artifactsSection(r),
+    ...changedSection(r),
+    "## Glossary",
+    "",
+    ...GLOSSARY.map(([k, v]) => `- **${k}**: ${v}`),
+  ];
+  return `${out.join("\n")}\n`;
+}
+
+/** Title, baseline and criteria, multiplicity and sequential notes, the simulated and unfinished warnings. */
+function headerSection(r: Report): string[] {
+  const out = [
+    `# Model adoption report — run ${r.runId}`,
+    "",
     `Baseline: **${r.baseline}** · run ${r.status}, ${r.createdAt} · criteria: quality ratio lower 95% bound ≥ ${pct(r.criteria.minQualityRatio)}, cost ratio ≤ ${pct(r.criteria.maxCostRatio)}`,
     "",
     ...(r.multiplicity ? [`Multiple comparisons: ${r.multiplicity.note}.`, ""] : []),
     ...(r.sequential ? [...sequentialLines(r.sequential), ""] : []),
-  );
+  ];
   const sim = simulatedNote(r);
   if (sim) out.push(`> **${sim}**`, "");
   const unfinished = completionNote(r);
   if (unfinished) out.push(`> **${unfinished}**`, "");
-  out.push("## Verdicts", "");
+  return out;
+}
+
+function verdictsSection(r: Report): string[] {
+  const out = ["## Verdicts", ""];
   out.push("| candidate | verdict | quality vs baseline (95% CI) | p | cost ratio | p50 | TTFT p50 | errors |", "|---|---|---|---|---|---|---|---|");
   for (const c of r.candidates)
     out.push(
@@ -33,7 +55,11 @@ export function renderMarkdown(r: Report): string {
   if (errs.length) out.push("", "Errors:", "", ...errs.map((e) => `- ${cell(e)}`));
   const degenerate = degenerateNotes(r);
   if (degenerate.length) out.push("", ...degenerate.map((d) => `- ${d}`));
-  out.push("", "## All models, all suites pooled", "");
+  return out;
+}
+
+function pooledSection(r: Report): string[] {
+  const out = ["", "## All models, all suites pooled", ""];
   out.push("| model | cases | mean score (95% CI) | cost | p50 | p95 | Pareto |", "|---|---|---|---|---|---|---|");
   for (const m of r.models)
     out.push(
@@ -41,49 +67,62 @@ export function renderMarkdown(r: Report): string {
     );
   const basis = r.models.filter((m) => m.costSource);
   if (basis.length) out.push("", `Cost basis: ${basis.map((m) => `${m.id}: ${m.costSource}`).join("; ")}.`);
-  for (const s of r.suites) {
-    out.push("", `## Suite ${s.name} (${s.cases} cases)`, "");
-    out.push("| model | score (95% CI) | vs baseline (95% CI) | p | cost | cost ratio | p50 | errors |", "|---|---|---|---|---|---|---|---|");
-    for (const m of s.models) {
-      const v = m.vsBaseline;
-      out.push(
-        `| ${m.id} | ${pct(m.score.mean, 1)} (${ci(m.score.ci95)}) | ${v ? `${pct(v.qualityRatio)} (${ci(v.qualityRatioCi95)})` : "—"} | ${v ? pv(v.pValue) : "—"} | ${usd(m.cost.usd)} | ${v ? pct(v.costRatio) : "—"} | ${msf(m.latency.p50Ms)} | ${m.errors} |`,
-      );
-    }
-    const tools = toolCallRows(s.models);
-    if (tools.rows.length) {
-      out.push("", "Tool calls:", "", `| ${TOOL_CALL_HEADER.join(" | ")} |`, `|${TOOL_CALL_HEADER.map(() => "---").join("|")}|`);
-      for (const row of tools.rows) out.push(`| ${row.map(cell).join(" | ")} |`);
-      for (const h of tools.hints) out.push("", `> ${cell(h)}`);
-    }
+  return out;
+}
+
+function suiteSection(s: Report["suites"][number]): string[] {
+  const out = ["", `## Suite ${s.name} (${s.cases} cases)`, ""];
+  out.push("| model | score (95% CI) | vs baseline (95% CI) | p | cost | cost ratio | p50 | errors |", "|---|---|---|---|---|---|---|---|");
+  for (const m of s.models) {
+    const v = m.vsBaseline;
+    out.push(
+      `| ${m.id} | ${pct(m.score.mean, 1)} (${ci(m.score.ci95)}) | ${v ? `${pct(v.qualityRatio)} (${ci(v.qualityRatioCi95)})` : "—"} | ${v ? pv(v.pValue) : "—"} | ${usd(m.cost.usd)} | ${v ? pct(v.costRatio) : "—"} | ${msf(m.latency.p50Ms)} | ${m.errors} |`,
+    );
   }
-  if (r.redteam) {
-    const ids = [...new Set(r.redteam.packs.flatMap((p) => p.models.map((m) => m.id)))];
-    out.push("", `## Red-team results (run ${r.redteam.runId})`, "", "Share of attacks that succeeded, 95% CI (lower is better).", "");
-    out.push(`| pack | ${ids.join(" | ")} |`, `|---|${ids.map(() => "---").join("|")}|`);
-    for (const p of r.redteam.packs)
-      out.push(
-        `| ${p.pack} | ${ids
-          .map((id) => {
-            const m = p.models.find((x) => x.id === id);
-            return m ? `${pct(m.rate)} (${ci(m.ci95)})` : "—";
-          })
-          .join(" | ")} |`,
-      );
+  const tools = toolCallRows(s.models);
+  if (tools.rows.length) {
+    out.push("", "Tool calls:", "", `| ${TOOL_CALL_HEADER.join(" | ")} |`, `|${TOOL_CALL_HEADER.map(() => "---").join("|")}|`);
+    for (const row of tools.rows) out.push(`| ${row.map(cell).join(" | ")} |`);
+    for (const h of tools.hints) out.push("", `> ${cell(h)}`);
   }
-  if (r.artifacts?.length) {
-    out.push("", "## Artifact vetting", "", "| artifact | verdict | license | origin | findings | most severe |", "|---|---|---|---|---|---|");
-    for (const a of r.artifacts) {
-      const counts = Object.entries(a.counts)
-        .map(([k, n]) => `${n} ${k}`)
-        .join(", ");
-      const worst = a.top[0];
-      out.push(
-        `| ${a.target} | ${a.verdict.toUpperCase()} | ${a.license.name ?? a.license.id}${a.license.commercial ? ` (commercial: ${a.license.commercial})` : ""} | ${a.origin ? `${a.origin.lab ?? "?"} (${a.origin.country ?? "?"})` : "unknown"} | ${counts || "none"} | ${worst ? `${worst.severity} ${worst.rule}: ${worst.message}` : "—"} |`,
-      );
-    }
+  return out;
+}
+
+function redteamSection(r: Report): string[] {
+  if (!r.redteam) return [];
+  const ids = [...new Set(r.redteam.packs.flatMap((p) => p.models.map((m) => m.id)))];
+  const out = ["", `## Red-team results (run ${r.redteam.runId})`, "", "Share of attacks that succeeded, 95% CI (lower is better).", ""];
+  out.push(`| pack | ${ids.join(" | ")} |`, `|---|${ids.map(() => "---").join("|")}|`);
+  for (const p of r.redteam.packs)
+    out.push(
+      `| ${p.pack} | ${ids
+        .map((id) => {
+          const m = p.models.find((x) => x.id === id);
+          return m ? `${pct(m.rate)} (${ci(m.ci95)})` : "—";
+        })
+        .join(" | ")} |`,
+    );
+  return out;
+}
+
+function artifactsSection(r: Report): string[] {
+  if (!r.artifacts?.length) return [];
+  const out = ["", "## Artifact vetting", "", "| artifact | verdict | license | origin | findings | most severe |", "|---|---|---|---|---|---|"];
+  for (const a of r.artifacts) {
+    const counts = Object.entries(a.counts)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(", ");
+    const worst = a.top[0];
+    out.push(
+      `| ${a.target} | ${a.verdict.toUpperCase()} | ${a.license.name ?? a.license.id}${a.license.commercial ? ` (commercial: ${a.license.commercial})` : ""} | ${a.origin ? `${a.origin.lab ?? "?"} (${a.origin.country ?? "?"})` : "unknown"} | ${counts || "none"} | ${worst ? `${worst.severity} ${worst.rule}: ${worst.message}` : "—"} |`,
+    );
   }
-  out.push("", "## Cases that changed", "");
+  return out;
+}
+
+/** Per candidate: its regressions and improvements against the baseline, outputs side by side (clipped). */
+function changedSection(r: Report): string[] {
+  const out = ["", "## Cases that changed", ""];
   for (const c of r.candidates) {
     const n = r.changedCounts[c.id] ?? { regressions: 0, improvements: 0 };
     out.push(`### ${c.id}: ${n.regressions} regressions, ${n.improvements} improvements vs ${r.baseline}`, "");
@@ -99,8 +138,7 @@ export function renderMarkdown(r: Report): string {
       );
     out.push("");
   }
-  out.push("## Glossary", "", ...GLOSSARY.map(([k, v]) => `- **${k}**: ${v}`));
-  return `${out.join("\n")}\n`;
+  return out;
 }
 
 /** `--until-decided` runs: one line per suite saying where it stopped and why. */

@@ -175,105 +175,119 @@ function Lineage({ origin }: { origin: NonNullable<ScanReport["origin"]> }) {
   );
 }
 
+/** A scan's details: findings, licence, origin lineage and the ML-BOM, each its own card. */
 function ScanDetails({ id, report, bom }: { id: string; report: ScanReport; bom: Bom | null }) {
   return (
     <>
       <Card title={`Findings (${report.findings.length})`}>
-        {report.findings.length ? (
-          <table class="grid findings">
-            <thead>
-              <tr>
-                <th>severity</th>
-                <th>rule</th>
-                <th>file</th>
-                <th>message</th>
-                <th>evidence</th>
-              </tr>
-            </thead>
-            <tbody>
-              {report.findings.map((f) => (
-                <tr>
-                  <td>
-                    <span class={`sev ${f.severity}`}>{f.severity}</span>
-                  </td>
-                  <td>
-                    <Text value={f.rule} />
-                  </td>
-                  <td>
-                    <Text value={f.file} />
-                  </td>
-                  <td>
-                    <Text value={f.message} />
-                  </td>
-                  <td>
-                    <Text value={f.evidence ?? ""} clip={200} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ) : (
-          <p>No findings.</p>
-        )}
+        <FindingsTable findings={report.findings} />
       </Card>
       <Card title="Licence">
-        {report.license ? (
-          <p>
-            <Text value={`${report.license.name ?? report.license.id} (${report.license.id}); commercial use: ${report.license.commercial ?? "unknown"}`} />
-            {report.license.restrictions?.length ? (
-              <>
-                <br />
-                <Text value={`restrictions: ${report.license.restrictions.join("; ")}`} />
-              </>
-            ) : null}
-            <br />
-            <span class="muted">
-              <Text value={`from: ${(report.license.sources ?? []).map((s) => `${s.from} (${s.value})`).join(", ") || "—"}`} />
-            </span>
-          </p>
-        ) : (
-          <p>No licence found.</p>
-        )}
+        <LicenceText license={report.license} />
       </Card>
       <Card title="Origin lineage">
         {report.origin?.repo ? <Lineage origin={report.origin} /> : <p>Origin unknown (pass --repo ORG/NAME for a local folder).</p>}
       </Card>
-      <Card title={`ML-BOM (CycloneDX, ${bomParts(bom).length} components)`}>
-        <p>
-          <a href={`/api/v1/artifacts/${enc(id)}/bom`} download>
-            download the ML-BOM (CycloneDX JSON)
-          </a>
-        </p>
-        <table class="grid">
-          <thead>
-            <tr>
-              <th>type</th>
-              <th>name</th>
-              <th>format</th>
-              <th>sha-256</th>
-            </tr>
-          </thead>
-          <tbody>
-            {bomParts(bom)
-              .slice(0, 200)
-              .map((c) => (
-                <tr>
-                  <td>{c.type ?? ""}</td>
-                  <td>
-                    <Text value={c.name ?? ""} />
-                  </td>
-                  <td>
-                    <Text value={prop(c, "weightbridge:format")} />
-                  </td>
-                  <td>
-                    <Text value={c.hashes?.find((h) => h.alg === "SHA-256")?.content ?? ""} clip={16} />
-                  </td>
-                </tr>
-              ))}
-          </tbody>
-        </table>
-      </Card>
+      <BomCard id={id} bom={bom} />
     </>
+  );
+}
+
+function FindingsTable({ findings }: { findings: ScanReport["findings"] }) {
+  if (!findings.length) return <p>No findings.</p>;
+  return (
+    <table class="grid findings">
+      <thead>
+        <tr>
+          <th>severity</th>
+          <th>rule</th>
+          <th>file</th>
+          <th>message</th>
+          <th>evidence</th>
+        </tr>
+      </thead>
+      <tbody>
+        {findings.map((f) => (
+          <tr>
+            <td>
+              <span class={`sev ${f.severity}`}>{f.severity}</span>
+            </td>
+            <td>
+              <Text value={f.rule} />
+            </td>
+            <td>
+              <Text value={f.file} />
+            </td>
+            <td>
+              <Text value={f.message} />
+            </td>
+            <td>
+              <Text value={f.evidence ?? ""} clip={200} />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function LicenceText({ license }: { license: ScanReport["license"] }) {
+  if (!license) return <p>No licence found.</p>;
+  return (
+    <p>
+      <Text value={`${license.name ?? license.id} (${license.id}); commercial use: ${license.commercial ?? "unknown"}`} />
+      {license.restrictions?.length ? (
+        <>
+          <br />
+          <Text value={`restrictions: ${license.restrictions.join("; ")}`} />
+        </>
+      ) : null}
+      <br />
+      <span class="muted">
+        <Text value={`from: ${(license.sources ?? []).map((s) => `${s.from} (${s.value})`).join(", ") || "—"}`} />
+      </span>
+    </p>
+  );
+}
+
+/** The ML-BOM's components (the first 200) and a link to download it whole. */
+function BomCard({ id, bom }: { id: string; bom: Bom | null }) {
+  return (
+    <Card title={`ML-BOM (CycloneDX, ${bomParts(bom).length} components)`}>
+      <p>
+        <a href={`/api/v1/artifacts/${enc(id)}/bom`} download>
+          download the ML-BOM (CycloneDX JSON)
+        </a>
+      </p>
+      <table class="grid">
+        <thead>
+          <tr>
+            <th>type</th>
+            <th>name</th>
+            <th>format</th>
+            <th>sha-256</th>
+          </tr>
+        </thead>
+        <tbody>
+          {bomParts(bom)
+            .slice(0, 200)
+            .map((c) => (
+              <tr>
+                <td>{c.type ?? ""}</td>
+                <td>
+                  <Text value={c.name ?? ""} />
+                </td>
+                <td>
+                  <Text value={prop(c, "weightbridge:format")} />
+                </td>
+                <td>
+                  <Text value={c.hashes?.find((h) => h.alg === "SHA-256")?.content ?? ""} clip={16} />
+                </td>
+              </tr>
+            ))}
+        </tbody>
+      </table>
+    </Card>
   );
 }
 

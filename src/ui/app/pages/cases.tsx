@@ -68,18 +68,16 @@ function useVirtual(count: number, el: HTMLDivElement | null) {
   return v;
 }
 
-export function CasesPage({ runId }: { runId: string }) {
-  const { query } = useLocation();
-  const params: Record<string, string | undefined> = {};
-  for (const k of KEYS) params[k] = query.get(k) ?? undefined;
-  const key = JSON.stringify(params);
+/**
+ * The rows of one filtered view, a page at a time: `load(p)` asks for page p once; a change of
+ * filters (`key`) forgets what was loaded. `total` is the server's count, or a lower bound while it pages.
+ */
+function useCasePages(runId: string, params: Record<string, string | undefined>, key: string) {
   const [total, setTotal] = useState<number | null>(null);
   const [pages, setPages] = useState<Map<number, CaseRow[]>>(new Map());
   const [error, setError] = useState<string>();
   const [note, setNote] = useState("");
   const asked = useRef(new Set<number>());
-  const [el, setEl] = useState<HTMLDivElement | null>(null);
-
   const load = (p: number) => {
     if (asked.current.has(p)) return;
     asked.current.add(p);
@@ -99,35 +97,25 @@ export function CasesPage({ runId }: { runId: string }) {
     setTotal(null);
     load(0);
   }, [key, runId]);
+  return { total, pages, error, note, load };
+}
 
+/** The page: filters in the URL, the rows of the visible window loaded as they scroll into view. */
+export function CasesPage({ runId }: { runId: string }) {
+  const { query } = useLocation();
+  const params: Record<string, string | undefined> = {};
+  for (const k of KEYS) params[k] = query.get(k) ?? undefined;
+  const { total, pages, error, note, load } = useCasePages(runId, params, JSON.stringify(params));
+  const [el, setEl] = useState<HTMLDivElement | null>(null);
   const v = useVirtual(total ?? 0, el);
   const items = v.getVirtualItems();
   for (const it of items) load(Math.floor(it.index / PAGE));
-  const set = (k: string, val: string) => navigate(href(`/runs/${enc(runId)}/cases`, { ...params, [k]: val }), true);
-  const sel = (k: string, opts: string[], label: string) => (
-    <select aria-label={label} value={params[k] ?? opts[0]} onChange={(e) => set(k, (e.target as HTMLSelectElement).value)}>
-      {opts.map((o) => (
-        <option value={o}>{k === "sort" ? `sort by ${o}` : o}</option>
-      ))}
-    </select>
-  );
   return (
     <div>
       <h1>
         Cases of <a href={`/runs/${enc(runId)}`}>{runId}</a>
       </h1>
-      <form class="filters" onSubmit={(e) => e.preventDefault()}>
-        {sel("filter", ["all", "failed", "passed", "errors", "changed", "regressions", "improvements"], "filter")}
-        <input placeholder="model" value={params.model ?? ""} onChange={(e) => set("model", (e.target as HTMLInputElement).value)} />
-        <input placeholder="suite" value={params.suite ?? ""} onChange={(e) => set("suite", (e.target as HTMLInputElement).value)} />
-        <input placeholder="grader" value={params.grader ?? ""} onChange={(e) => set("grader", (e.target as HTMLInputElement).value)} />
-        <input type="search" placeholder="search inputs and outputs" value={params.q ?? ""} onChange={(e) => set("q", (e.target as HTMLInputElement).value)} />
-        {sel("sort", ["case", "score", "latency", "cost"], "sort")}
-        {sel("order", ["asc", "desc"], "order")}
-        <span class="muted">{total === null ? "…" : `${total.toLocaleString("en")} rows`}</span>
-        {note && <span class="muted search-note">{note}</span>}
-        <Exports path={`/runs/${enc(runId)}/cases`} params={params} />
-      </form>
+      <CaseFilters runId={runId} params={params} total={total} note={note} />
       <Failure error={error} />
       <div class="vhead">
         <span>case</span>
@@ -155,6 +143,32 @@ export function CasesPage({ runId }: { runId: string }) {
         </div>
       </div>
     </div>
+  );
+}
+
+function CaseFilters(p: { runId: string; params: Record<string, string | undefined>; total: number | null; note: string }) {
+  const { runId, params, total, note } = p;
+  const set = (k: string, val: string) => navigate(href(`/runs/${enc(runId)}/cases`, { ...params, [k]: val }), true);
+  const sel = (k: string, opts: string[], label: string) => (
+    <select aria-label={label} value={params[k] ?? opts[0]} onChange={(e) => set(k, (e.target as HTMLSelectElement).value)}>
+      {opts.map((o) => (
+        <option value={o}>{k === "sort" ? `sort by ${o}` : o}</option>
+      ))}
+    </select>
+  );
+  return (
+    <form class="filters" onSubmit={(e) => e.preventDefault()}>
+      {sel("filter", ["all", "failed", "passed", "errors", "changed", "regressions", "improvements"], "filter")}
+      <input placeholder="model" value={params.model ?? ""} onChange={(e) => set("model", (e.target as HTMLInputElement).value)} />
+      <input placeholder="suite" value={params.suite ?? ""} onChange={(e) => set("suite", (e.target as HTMLInputElement).value)} />
+      <input placeholder="grader" value={params.grader ?? ""} onChange={(e) => set("grader", (e.target as HTMLInputElement).value)} />
+      <input type="search" placeholder="search inputs and outputs" value={params.q ?? ""} onChange={(e) => set("q", (e.target as HTMLInputElement).value)} />
+      {sel("sort", ["case", "score", "latency", "cost"], "sort")}
+      {sel("order", ["asc", "desc"], "order")}
+      <span class="muted">{total === null ? "…" : `${total.toLocaleString("en")} rows`}</span>
+      {note && <span class="muted search-note">{note}</span>}
+      <Exports path={`/runs/${enc(runId)}/cases`} params={params} />
+    </form>
   );
 }
 

@@ -67,110 +67,16 @@ interface RunAnswer {
 
 const ci = (c: [number, number] | null | undefined) => (c ? `${pct(c[0])} – ${pct(c[1])}` : "–");
 
+type CasesHref = (params: Record<string, string>) => string;
+
+/** An eval run's adoption view: verdicts, the quality/cost and latency charts, pooled models, per suite, the red-team link. */
 function Adoption({ run, report }: { run: RunItem; report: Report }) {
-  const cases = (params: Record<string, string>) => href(`/runs/${enc(run.id)}/cases`, params);
+  const cases: CasesHref = (params) => href(`/runs/${enc(run.id)}/cases`, params);
   return (
     <>
-      <Card title={`Adoption vs ${report.baseline}`}>
-        <table class="grid">
-          <thead>
-            <tr>
-              <th>candidate</th>
-              <th>verdict</th>
-              <th class="num">quality ratio</th>
-              <th class="num">95% CI</th>
-              <th class="num">p</th>
-              <th class="num">cost ratio</th>
-              <th class="num">p50</th>
-              <th class="num">errors</th>
-              <th>changed cases</th>
-            </tr>
-          </thead>
-          <tbody>
-            {report.candidates.map((c) => (
-              <>
-                <tr key={c.id}>
-                  <td>
-                    <Text value={c.id} />
-                  </td>
-                  <td>
-                    <Verdict v={c.verdict} />
-                  </td>
-                  <td class="num">{pct(c.qualityRatio)}</td>
-                  <td class="num">{ci(c.qualityRatioCi95)}</td>
-                  <td class="num">{c.pValue === null ? "–" : c.pValue < 0.001 ? "<0.001" : c.pValue.toFixed(3)}</td>
-                  <td class="num">{pct(c.costRatio)}</td>
-                  <td class="num">{msf(c.latencyP50Ms)}</td>
-                  <td class="num">{pct(c.errorRate)}</td>
-                  <td>
-                    <a href={cases({ model: c.id, filter: "regressions" })}>{report.changedCounts[c.id]?.regressions ?? 0} worse</a> ·{" "}
-                    <a href={cases({ model: c.id, filter: "improvements" })}>{report.changedCounts[c.id]?.improvements ?? 0} better</a>
-                  </td>
-                </tr>
-                <tr class="reason">
-                  <td colSpan={9}>
-                    <Text value={c.reason} />
-                  </td>
-                </tr>
-              </>
-            ))}
-          </tbody>
-        </table>
-      </Card>
-      <div class="row">
-        <Card title="Quality vs cost (95% CI bars, Pareto frontier dashed)">
-          <QualityCostChart
-            points={report.models
-              .filter((m) => m.costUsd !== null)
-              .map((m) => ({ id: m.id, cost: m.costUsd as number, quality: m.score, ci: m.scoreCi95, pareto: m.pareto }))}
-          />
-        </Card>
-        <Card title="Latency">
-          <LatencyChart rows={report.models.map((m) => ({ id: m.id, p50: m.latencyP50Ms, p95: m.latencyP95Ms, ttft: m.ttftP50Ms }))} />
-        </Card>
-      </div>
-      <Card title="Models (pooled over suites)">
-        <table class="grid">
-          <thead>
-            <tr>
-              <th>model</th>
-              <th class="num">cases</th>
-              <th class="num">score</th>
-              <th class="num">95% CI</th>
-              <th class="num">cost</th>
-              <th class="num">p50</th>
-              <th class="num">p95</th>
-              <th class="num">TTFT</th>
-              <th class="num">errors</th>
-            </tr>
-          </thead>
-          <tbody>
-            {report.models.map((m) => (
-              <tr key={m.id}>
-                <td>
-                  <a href={cases({ model: m.id })}>
-                    <Text value={m.id} />
-                  </a>
-                  {m.pareto ? <span class="tag">Pareto</span> : null}{" "}
-                  <a class="tag" href={`/model?ref=${encodeURIComponent(m.id)}`} title="this model's scans, evals and red-team runs">
-                    model
-                  </a>
-                </td>
-                <td class="num">{m.cases}</td>
-                <td class="num">{pct(m.score)}</td>
-                <td class="num">{ci(m.scoreCi95)}</td>
-                <td class="num">{usd(m.costUsd)}</td>
-                <td class="num">{msf(m.latencyP50Ms)}</td>
-                <td class="num">{msf(m.latencyP95Ms)}</td>
-                <td class="num">{msf(m.ttftP50Ms)}</td>
-                <td class="num">
-                  <a href={cases({ model: m.id, filter: "errors" })}>{pct(m.errorRate)}</a>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </Card>
+      <CandidatesTable report={report} cases={cases} />
+      <AdoptionCharts models={report.models} />
+      <ModelsTable models={report.models} cases={cases} />
       <SuitesTable runId={run.id} suites={report.suites} />
       {report.redteam ? (
         <p>
@@ -178,6 +84,122 @@ function Adoption({ run, report }: { run: RunItem; report: Report }) {
         </p>
       ) : null}
     </>
+  );
+}
+
+/** One row per candidate with its verdict and links to its changed cases, its reason on the row below. */
+function CandidatesTable({ report, cases }: { report: Report; cases: CasesHref }) {
+  return (
+    <Card title={`Adoption vs ${report.baseline}`}>
+      <table class="grid">
+        <thead>
+          <tr>
+            <th>candidate</th>
+            <th>verdict</th>
+            <th class="num">quality ratio</th>
+            <th class="num">95% CI</th>
+            <th class="num">p</th>
+            <th class="num">cost ratio</th>
+            <th class="num">p50</th>
+            <th class="num">errors</th>
+            <th>changed cases</th>
+          </tr>
+        </thead>
+        <tbody>
+          {report.candidates.map((c) => (
+            <>
+              <tr key={c.id}>
+                <td>
+                  <Text value={c.id} />
+                </td>
+                <td>
+                  <Verdict v={c.verdict} />
+                </td>
+                <td class="num">{pct(c.qualityRatio)}</td>
+                <td class="num">{ci(c.qualityRatioCi95)}</td>
+                <td class="num">{c.pValue === null ? "–" : c.pValue < 0.001 ? "<0.001" : c.pValue.toFixed(3)}</td>
+                <td class="num">{pct(c.costRatio)}</td>
+                <td class="num">{msf(c.latencyP50Ms)}</td>
+                <td class="num">{pct(c.errorRate)}</td>
+                <td>
+                  <a href={cases({ model: c.id, filter: "regressions" })}>{report.changedCounts[c.id]?.regressions ?? 0} worse</a> ·{" "}
+                  <a href={cases({ model: c.id, filter: "improvements" })}>{report.changedCounts[c.id]?.improvements ?? 0} better</a>
+                </td>
+              </tr>
+              <tr class="reason">
+                <td colSpan={9}>
+                  <Text value={c.reason} />
+                </td>
+              </tr>
+            </>
+          ))}
+        </tbody>
+      </table>
+    </Card>
+  );
+}
+
+function AdoptionCharts({ models }: { models: ModelOverall[] }) {
+  return (
+    <div class="row">
+      <Card title="Quality vs cost (95% CI bars, Pareto frontier dashed)">
+        <QualityCostChart
+          points={models
+            .filter((m) => m.costUsd !== null)
+            .map((m) => ({ id: m.id, cost: m.costUsd as number, quality: m.score, ci: m.scoreCi95, pareto: m.pareto }))}
+        />
+      </Card>
+      <Card title="Latency">
+        <LatencyChart rows={models.map((m) => ({ id: m.id, p50: m.latencyP50Ms, p95: m.latencyP95Ms, ttft: m.ttftP50Ms }))} />
+      </Card>
+    </div>
+  );
+}
+
+function ModelsTable({ models, cases }: { models: ModelOverall[]; cases: CasesHref }) {
+  return (
+    <Card title="Models (pooled over suites)">
+      <table class="grid">
+        <thead>
+          <tr>
+            <th>model</th>
+            <th class="num">cases</th>
+            <th class="num">score</th>
+            <th class="num">95% CI</th>
+            <th class="num">cost</th>
+            <th class="num">p50</th>
+            <th class="num">p95</th>
+            <th class="num">TTFT</th>
+            <th class="num">errors</th>
+          </tr>
+        </thead>
+        <tbody>
+          {models.map((m) => (
+            <tr key={m.id}>
+              <td>
+                <a href={cases({ model: m.id })}>
+                  <Text value={m.id} />
+                </a>
+                {m.pareto ? <span class="tag">Pareto</span> : null}{" "}
+                <a class="tag" href={`/model?ref=${encodeURIComponent(m.id)}`} title="this model's scans, evals and red-team runs">
+                  model
+                </a>
+              </td>
+              <td class="num">{m.cases}</td>
+              <td class="num">{pct(m.score)}</td>
+              <td class="num">{ci(m.scoreCi95)}</td>
+              <td class="num">{usd(m.costUsd)}</td>
+              <td class="num">{msf(m.latencyP50Ms)}</td>
+              <td class="num">{msf(m.latencyP95Ms)}</td>
+              <td class="num">{msf(m.ttftP50Ms)}</td>
+              <td class="num">
+                <a href={cases({ model: m.id, filter: "errors" })}>{pct(m.errorRate)}</a>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Card>
   );
 }
 
