@@ -310,17 +310,23 @@ const status = (pid) => {
 };
 const kb = (s, k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0) / 1024;
 
-/** Samples the tree's summed RSS (strace excluded) every 250 ms; kills the tree above RSS_LIMIT_MB. */
+/**
+ * Samples the tree's summed RSS (strace excluded) every 250 ms, and apart: the server process itself
+ * (the first node process of the tree) and its children (weightbridge builds a big run's Report in
+ * a child). Kills the tree above RSS_LIMIT_MB.
+ */
 function watchRss(proc) {
-  const w = { peakMb: 0, nowMb: 0, killed: false };
+  const w = { peakMb: 0, nowMb: 0, serverPeakMb: 0, childrenPeakMb: 0, killed: false };
   const t = setInterval(() => {
-    let sum = 0;
-    for (const p of tree(proc.pid)) {
-      const s = status(p);
-      if (!/^Name:\s+strace/m.test(s)) sum += kb(s, "VmRSS");
-    }
+    const mbs = tree(proc.pid)
+      .map(status)
+      .filter((s) => s && !/^Name:\s+strace/m.test(s))
+      .map((s) => kb(s, "VmRSS"));
+    const sum = mbs.reduce((a, x) => a + x, 0);
     w.nowMb = sum;
     w.peakMb = Math.max(w.peakMb, sum);
+    w.serverPeakMb = Math.max(w.serverPeakMb, mbs[0] ?? 0);
+    w.childrenPeakMb = Math.max(w.childrenPeakMb, sum - (mbs[0] ?? 0));
     if (sum > RSS_LIMIT_MB && !w.killed) {
       w.killed = true;
       console.log(`  ! server tree RSS ${sum.toFixed(0)} MB > ${RSS_LIMIT_MB} MB: killed`);
@@ -633,6 +639,8 @@ async function measure(tool, meta, analyze = false) {
     rss.stop();
     out.rssEndMb = rss.nowMb;
     out.rssPeakMb = rss.peakMb;
+    out.rssServerPeakMb = rss.serverPeakMb;
+    out.rssChildrenPeakMb = rss.childrenPeakMb;
     out.killedForRss = rss.killed;
     out.died = proc.exitCode !== null || proc.signalCode ? `exited (${proc.exitCode ?? proc.signalCode})` : null;
     out.serverConnects = server.connects();
@@ -694,6 +702,8 @@ function table(meta, wb, pf, wbA) {
     row(`API: ${a?.name ?? b?.name} (first / median)`, c(a), c(b), q, c(wbA?.api?.[i]));
   }
   const mb = (r) => (r?.rssPeakMb ? `${r.rssPeakMb.toFixed(0)} MB${r.killedForRss ? " (killed)" : ""}` : "—");
+  const split = (r) => (r?.rssPeakMb ? `${r.rssServerPeakMb.toFixed(0)} MB / ${r.rssChildrenPeakMb.toFixed(0)} MB` : "—");
+  row("RSS peaks: the server process / its children", split(wb), split(pf), "", split(wbA));
   row("server RSS, peak (process tree)", mb(wb), mb(pf), wb.rssPeakMb && pf.rssPeakMb ? (pf.rssPeakMb / wb.rssPeakMb).toFixed(1) : "—", mb(wbA));
   const blocked = (r) => [...new Set([...(r.cold?.blocked ?? []), ...(r.pages ?? []).flatMap((p) => p.blocked)])].join(", ") || "none";
   row("requests to other origins (blocked)", blocked(wb), blocked(pf), "", wbA ? blocked(wbA) : "—");
