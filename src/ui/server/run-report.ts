@@ -27,15 +27,20 @@ import {
 import type { Message } from "../../providers/index.js";
 import type { GradeRecord, ResultRecord } from "../../records/index.js";
 import {
+  type AdoptionCriteria,
+  bySuiteCase,
+  type Changed,
   type ChangedCase,
   candidateRow,
+  changedCase,
+  changedOf,
   DEFAULT_CRITERIA,
   evalReport,
+  firstRepeats,
   markPareto,
   modelOverall,
   pairedOptionsFor,
   type Report,
-  r6,
   redteamSection,
 } from "../../report/index.js";
 import { comparePairedByKey, type PairedComparison } from "../../stats/index.js";
@@ -49,7 +54,6 @@ type RunPlan = Plan & { simulated?: string[]; record?: DecisionRecord };
 
 const NO_MESSAGES: Message[] = [];
 const NO_GRADES: GradeRecord[] = [];
-const bySuiteCase = (r: ResultRecord) => `${r.suite}\u0000${r.caseIndex}`;
 
 const GRADES_SQL = `case when scores_json like '%"type":"label"%' or scores_json like '%"type":"ranking"%' then scores_json else '[]' end`;
 const COLUMNS = "suite, case_index, case_id, repeat, score, passed, input_tokens, output_tokens, cost_pusd, latency_ms, ttft_ms, error, cached, attempts";
@@ -115,25 +119,6 @@ async function modelRows(store: StoreHandle, runId: string, modelId: string): Pr
   return rows.rows.map((r) => toRecord(Object.values(r) as Row));
 }
 
-interface Changed {
-  counts: { regressions: number; improvements: number };
-  kept: { direction: "regression" | "improvement"; base: ResultRecord; cand: ResultRecord }[];
-}
-
-/** Cases whose first repeat passed for one model and failed for the other (at most `max` per direction kept). */
-function changedOf(rows: readonly ResultRecord[], baseFirst: ReadonlyMap<string, ResultRecord>, max: number): Changed {
-  const out: Changed = { counts: { regressions: 0, improvements: 0 }, kept: [] };
-  const candFirst = new Map(rows.filter((r) => r.repeat === 0).map((r) => [bySuiteCase(r), r]));
-  for (const [key, cand] of candFirst) {
-    const base = baseFirst.get(key);
-    if (!base || base.passed === cand.passed) continue;
-    const direction = base.passed ? "regression" : "improvement";
-    const n = direction === "regression" ? ++out.counts.regressions : ++out.counts.improvements;
-    if (n <= max) out.kept.push({ direction, base, cand });
-  }
-  return out;
-}
-
 /** The texts of the kept changed cases: one query per candidate. */
 async function changedTexts(store: StoreHandle, runId: string, candidate: string, baseline: string, c: Changed): Promise<ChangedCase[]> {
   if (c.kept.length === 0) return [];
@@ -147,21 +132,11 @@ async function changedTexts(store: StoreHandle, runId: string, candidate: string
     .execute();
   const text = new Map(rows.map((r) => [`${r.suite}\u0000${r.case_index}\u0000${r.model_id}`, r]));
   const of = (r: ResultRecord) => text.get(`${bySuiteCase(r)}\u0000${r.modelId}`);
-  return c.kept.map(({ direction, base, cand }) => {
-    const ct = of(cand);
-    const bt = of(base);
+  return c.kept.map((k) => {
+    const ct = of(k.cand);
+    const bt = of(k.base);
     const messages = ct ? (JSON.parse(ct.messages_json) as Message[]) : [];
-    return {
-      candidate,
-      suite: cand.suite,
-      caseId: cand.caseId,
-      direction,
-      input: [...messages].reverse().find((m) => m.role === "user")?.content ?? "",
-      baselineOutput: base.error ? `[error] ${base.error}` : (bt?.output ?? null),
-      candidateOutput: cand.error ? `[error] ${cand.error}` : (ct?.output ?? null),
-      baselineScore: r6(base.score),
-      candidateScore: r6(cand.score),
-    };
+    return changedCase(candidate, k, { messages, baseOutput: bt?.output ?? null, candOutput: ct?.output ?? null });
   });
 }
 
@@ -191,43 +166,7 @@ export async function buildRunReport(store: StoreHandle, runId: string): Promise
     .where("run_id", "=", run.id)
     .executeTakeFirstOrThrow();
   const completion = { done: Number(done.n), total: planSize(plan) };
-
-  // Tool-call fidelity facts (suites with tools only): small, read once for every model's summary.
-  const toolFacts = await toolFactsOf(store, plan, run.id);
-  const base = await modelRows(store, run.id, baseline);
-  const baseScores = caseScores(base, bySuiteCase);
-  const baseFirst = new Map(base.filter((r) => r.repeat === 0).map((r) => [bySuiteCase(r), r]));
-  const summaries = new Map<string, Map<string, ModelSummary>>();
-  const overall = new Map<string, ModelOverall>();
-  const compared = new Map<string, { c: PairedComparison | null; changed: Changed }>();
-  for (const pm of [basePm, ...plan.models.filter((m) => m !== basePm)]) {
-    const id = pm.config.id;
-    const rows = id === baseline ? base : await modelRows(store, run.id, id);
-    // summarise() on this model and the baseline gives this model's per-suite summaries, vsBaseline included.
-    const part = summarise(
-      { ...plan, models: id === baseline ? [basePm] : [basePm, pm] },
-      run.id,
-      id === baseline ? base : base.concat(rows),
-      baseline,
-      toolFacts ? { toolFacts } : {},
-    );
-    for (const s of part.suites) {
-      const m = s.models.find((x) => x.id === id);
-      if (m) summaries.set(s.name, (summaries.get(s.name) ?? new Map()).set(id, m));
-    }
-    const scores = id === baseline ? baseScores : caseScores(rows, bySuiteCase);
-    overall.set(
-      id,
-      modelOverall(id, rows, scores.values(), {
-        usd: pm.price ? Number(sumPusdToUsd(rows.map((r) => r.costPusd ?? 0)).toFixed(9)) : null,
-        source: pm.price ? (pm.price.source ?? null) : null,
-      }),
-    );
-    if (id !== baseline) {
-      const c = comparePairedByKey(scores, baseScores, undefined, pairedOptionsFor(plan, criteria)) ?? null;
-      compared.set(id, { c, changed: changedOf(rows, baseFirst, 25) });
-    }
-  }
+  const { summaries, overall, compared } = await eachModel(store, run.id, plan, basePm, criteria);
   const models = plan.models.map((m) => overall.get(m.config.id) as ModelOverall);
   markPareto(models);
   const baseO = overall.get(baseline) as ModelOverall;
@@ -266,4 +205,48 @@ export async function buildRunReport(store: StoreHandle, runId: string): Promise
     changedCounts,
     redteam,
   });
+}
+
+type PlannedModel = RunPlan["models"][number];
+
+/** Each model's rows read in turn (the baseline's kept): its per-suite summaries, pooled figures and, for a candidate, its comparison and changed cases. */
+async function eachModel(store: StoreHandle, runId: string, plan: RunPlan, basePm: PlannedModel, criteria: AdoptionCriteria) {
+  const baseline = basePm.config.id;
+  // Tool-call fidelity facts (suites with tools only): small, read once for every model's summary.
+  const toolFacts = await toolFactsOf(store, plan, runId);
+  const base = await modelRows(store, runId, baseline);
+  const baseScores = caseScores(base, bySuiteCase);
+  const baseFirst = firstRepeats(base);
+  const summaries = new Map<string, Map<string, ModelSummary>>();
+  const overall = new Map<string, ModelOverall>();
+  const compared = new Map<string, { c: PairedComparison | null; changed: Changed }>();
+  for (const pm of [basePm, ...plan.models.filter((m) => m !== basePm)]) {
+    const id = pm.config.id;
+    const rows = id === baseline ? base : await modelRows(store, runId, id);
+    // summarise() on this model and the baseline gives this model's per-suite summaries, vsBaseline included.
+    const part = summarise(
+      { ...plan, models: id === baseline ? [basePm] : [basePm, pm] },
+      runId,
+      id === baseline ? base : base.concat(rows),
+      baseline,
+      toolFacts ? { toolFacts } : {},
+    );
+    for (const s of part.suites) {
+      const m = s.models.find((x) => x.id === id);
+      if (m) summaries.set(s.name, (summaries.get(s.name) ?? new Map()).set(id, m));
+    }
+    const scores = id === baseline ? baseScores : caseScores(rows, bySuiteCase);
+    overall.set(
+      id,
+      modelOverall(id, rows, scores.values(), {
+        usd: pm.price ? Number(sumPusdToUsd(rows.map((r) => r.costPusd ?? 0)).toFixed(9)) : null,
+        source: pm.price ? (pm.price.source ?? null) : null,
+      }),
+    );
+    if (id !== baseline) {
+      const c = comparePairedByKey(scores, baseScores, undefined, pairedOptionsFor(plan, criteria)) ?? null;
+      compared.set(id, { c, changed: changedOf(rows, baseFirst, 25) });
+    }
+  }
+  return { summaries, overall, compared };
 }
