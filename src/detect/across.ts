@@ -13,19 +13,11 @@
  */
 import { scanText } from "./pipeline.js";
 import { defaultDetectors, detect } from "./redact.js";
+import { lastAtOrBefore } from "./sorted.js";
 import type { Detector, Entity } from "./types.js";
 
 /** Index of the text holding offset `at` of the join (the last text starting at or before it). */
-function textAt(starts: readonly number[], at: number): number {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if ((starts[mid] as number) <= at) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}
+const textAt = (starts: readonly number[], at: number): number => lastAtOrBefore(starts, at);
 
 /** The text's own entities with the pieces added; where they overlap, the split value's piece grows to cover both. */
 function merge(own: Entity[], pieces: Entity[]): Entity[] {

@@ -7,8 +7,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import { detectAcross } from "./across.js";
-import { buildDetectors, type DetectOptions } from "./redact.js";
-import type { Detector } from "./types.js";
+import { type DetectOptions, detectorSets } from "./redact.js";
 
 export interface DetectJob {
   id: number;
@@ -18,18 +17,7 @@ export interface DetectJob {
   maxValues?: number;
 }
 
-const sets = new Map<string, Detector[]>();
-
-function detectorsFor(options: DetectOptions): Detector[] {
-  const key = JSON.stringify(options);
-  let d = sets.get(key);
-  if (!d) {
-    if (sets.size >= 64) sets.clear();
-    d = buildDetectors(options);
-    sets.set(key, d);
-  }
-  return d;
-}
+const detectorsFor = detectorSets();
 
 parentPort?.on("message", (job: DetectJob) => {
   try {

@@ -18,6 +18,7 @@
  *   normalised text is at most 3× the original.
  * ASCII text (the common case) is returned as it is, without a map.
  */
+import { lastAtOrBefore } from "./sorted.js";
 
 export interface Normalised {
   text: string;
@@ -66,14 +67,7 @@ function zeros(): number[] {
 /** ASCII value of a non-ASCII decimal digit. */
 function digitValue(cp: number): number {
   const z = zeros();
-  let lo = 0;
-  let hi = z.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if ((z[mid] as number) <= cp) lo = mid;
-    else hi = mid - 1;
-  }
-  return (cp - (z[lo] as number)) % 10;
+  return (cp - (z[lastAtOrBefore(z, cp)] as number)) % 10;
 }
 
 /** What one non-ASCII code point becomes ("" when removed); memoised, texts reuse few distinct characters. */

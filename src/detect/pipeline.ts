@@ -9,6 +9,7 @@ import { findEncodedRuns } from "./decode.js";
 import { type Normalised, normalise, originalSpan } from "./normalise.js";
 import { PRIORITY, resolveOverlaps } from "./overlaps.js";
 import { mayHoldValue } from "./prefilter.js";
+import { lastAtOrBefore } from "./sorted.js";
 import type { Detector, Entity } from "./types.js";
 
 /** Joins decoded runs for one pass of the detectors; no detector matches across a NUL between line breaks. */
@@ -37,13 +38,7 @@ function encodedEntities(n: Normalised, detectors: readonly Detector[]): Entity[
   // Overlaps are resolved inside the decoded text first: an IBAN there keeps the digits it holds.
   for (const e of resolveOverlaps(runAll(inner.text, detectors))) {
     const [s] = originalSpan(inner, e.start, e.end);
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((starts[mid] as number) <= s) lo = mid;
-      else hi = mid - 1;
-    }
+    const lo = lastAtOrBefore(starts, s);
     const r = runs[lo];
     const had = best.get(lo);
     if (!r || (had && (PRIORITY[had.type] ?? 9) <= (PRIORITY[e.type] ?? 9))) continue;

@@ -13,8 +13,8 @@
 import { Worker } from "node:worker_threads";
 import { detectAcross as detectAcrossHere } from "./across.js";
 import type { DetectJob } from "./detect-worker.js";
-import { buildDetectors, type DetectOptions } from "./redact.js";
-import { type Detector, type Entity, TooManyValues } from "./types.js";
+import { type DetectOptions, detectorSets } from "./redact.js";
+import { type Entity, TooManyValues } from "./types.js";
 
 export interface DetectPoolOptions {
   /** Worker threads (default 1: the gateway's other work keeps the remaining cores busy). */
@@ -61,7 +61,7 @@ export function createDetectPool(o: DetectPoolOptions = {}): DetectPool {
   const offThreadAt = o.offThreadAt ?? 256 * 1024;
   const url = o.workerUrl ?? defaultWorkerUrl();
   const threads: (Thread | undefined)[] = [];
-  const here = new Map<string, Detector[]>();
+  const here = detectorSets();
   let nextId = 0;
   let closed = false;
 
@@ -103,15 +103,8 @@ export function createDetectPool(o: DetectPoolOptions = {}): DetectPool {
       let total = 0;
       for (const t of texts) total += t.length;
       if (total < offThreadAt) {
-        const key = JSON.stringify(options);
-        let d = here.get(key);
-        if (!d) {
-          if (here.size >= 64) here.clear();
-          d = buildDetectors(options);
-          here.set(key, d);
-        }
         try {
-          return Promise.resolve(detectAcrossHere(texts, d));
+          return Promise.resolve(detectAcrossHere(texts, here(options)));
         } catch (e) {
           return Promise.reject(e);
         }

@@ -28,6 +28,21 @@ export function buildDetectors(o: DetectOptions = {}): Detector[] {
   return all.filter(([name]) => want.has(name)).map(([, d]) => d);
 }
 
+/** A cache of detector sets by their options (each built once; cleared past 64 sets, as options come from config and few differ). */
+export function detectorSets(): (options: DetectOptions) => Detector[] {
+  const sets = new Map<string, Detector[]>();
+  return (options) => {
+    const key = JSON.stringify(options);
+    let d = sets.get(key);
+    if (!d) {
+      if (sets.size >= 64) sets.clear();
+      d = buildDetectors(options);
+      sets.set(key, d);
+    }
+    return d;
+  };
+}
+
 let builtins: Detector[] | undefined;
 /** The built-in detectors with default options, built once (they are pure and shareable). */
 export function defaultDetectors(): readonly Detector[] {

@@ -13,7 +13,7 @@ import type { ResultRecord } from "../records/index.js";
 import type { StoreHandle } from "../store/index.js";
 import { finishedKeys, loadTurns, mergeIntoPlan, resultKey } from "../store/index.js";
 import { UserError } from "../util/errors.js";
-import { type Item, isConversation, itemRecordHead, runAttempt, type StoredTurn } from "./attempt.js";
+import { type AttemptDeps, type Item, isConversation, itemRecordHead, runAttempt, type StoredTurn } from "./attempt.js";
 import { DEFAULT_CONCURRENCY, ModelCaller } from "./model-call.js";
 import type { Plan } from "./plan.js";
 import { Recorder } from "./recorder.js";
@@ -123,6 +123,7 @@ function errorRecord(runId: string, it: Item, e: ProviderError): ResultRecord {
   };
 }
 
+/** queues → cache prefetch → workers per model (under its limit and the global cap) → drain and close. */
 export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
   const { plan, store, runId, signal } = opts;
   // Every request in flight listens on the run's signal; that is expected, not a leak.
@@ -130,6 +131,40 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
   const caller = new ModelCaller({ ...opts });
   const { queues, total, skipped } = await queuesOf(plan, store, runId);
   const stored = await storedTurnsOf(plan, store, runId);
+  await prefetch(caller, queues);
+  const recorder = new Recorder(store, total, skipped, opts.keep, opts.onProgress);
+  const simulated = new Set<string>();
+  const runItem = itemRunner({ runId, caller, recorder, ...(signal ? { signal } : {}) }, queues, stored, simulated);
+  const workers: Promise<void>[] = [];
+  for (const [modelId, queue] of queues) {
+    const m = caller.model(modelId)?.config;
+    if (!m) continue;
+    const n = Math.min(caller.limiterFor(m).limits.concurrency, opts.concurrency ?? DEFAULT_CONCURRENCY, queue.length);
+    workers.push(...drainQueue(queue, n, runItem, recorder, signal));
+  }
+  try {
+    await Promise.all(workers);
+  } finally {
+    await recorder.drain();
+    await caller.close();
+    await closeAgents();
+    if (simulated.size) await recordSimulated(store, plan, runId, simulated, recorder);
+  }
+  if (recorder.fatal !== undefined) throw recorder.fatal;
+  return {
+    runId,
+    status: signal?.aborted ? "interrupted" : "completed",
+    total,
+    skipped,
+    requested: recorder.requested,
+    cached: recorder.cached,
+    errors: recorder.errors,
+    simulated: [...simulated],
+  };
+}
+
+/** Every queued item's cache entry read in one go before the first request. */
+async function prefetch(caller: ModelCaller, queues: Map<string, Item[]>): Promise<void> {
   const keys: string[] = [];
   for (const q of queues.values())
     for (const it of q) {
@@ -137,13 +172,13 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
       keys.push(caller.cacheKey(m, it.testCase.messages, caller.paramsFor(it.suite, m), it.repeat > 0 ? `repeat:${it.repeat}` : "", it.suite.tools));
     }
   await caller.prefetch(keys);
+}
 
-  const recorder = new Recorder(store, total, skipped, opts.keep, opts.onProgress);
+/** One item: its attempt recorded, or its provider error recorded as an error row (an unreachable endpoint stops the run). */
+function itemRunner(deps: AttemptDeps, queues: Map<string, Item[]>, stored: Map<string, StoredTurn[]>, simulated: Set<string>): (it: Item) => Promise<void> {
+  const { runId, recorder, signal } = deps;
   const health = new Health();
-  const simulated = new Set<string>();
-  const deps = { runId, caller, recorder, ...(signal ? { signal } : {}) };
-
-  const runItem = async (it: Item): Promise<void> => {
+  return async (it) => {
     const m = it.model.config;
     try {
       const key = resultKey(it.suite.name, it.testCase.index, m.id, it.repeat);
@@ -162,52 +197,31 @@ export async function runPlan(opts: RunOptions): Promise<RunOutcome> {
       recorder.result(errorRecord(runId, it, e));
     }
   };
+}
 
-  const workers: Promise<void>[] = [];
-  for (const [modelId, queue] of queues) {
-    const m = caller.model(modelId)?.config;
-    if (!m) continue;
-    const n = Math.min(caller.limiterFor(m).limits.concurrency, opts.concurrency ?? DEFAULT_CONCURRENCY, queue.length);
-    let next = 0;
-    for (let w = 0; w < n; w++)
-      workers.push(
-        (async () => {
-          while (!signal?.aborted && recorder.fatal === undefined) {
-            const it = queue[next++];
-            if (!it) return;
-            try {
-              await runItem(it);
-            } catch (e) {
-              if (signal?.aborted) return;
-              recorder.fatal ??= e;
-              return;
-            }
-          }
-        })(),
-      );
-  }
-  try {
-    await Promise.all(workers);
-  } finally {
-    await recorder.drain();
-    await caller.close();
-    await closeAgents();
-    if (simulated.size) {
-      const before = (plan as Plan & { simulated?: string[] }).simulated ?? [];
-      await mergeIntoPlan(store.db, runId, { simulated: [...new Set([...before, ...simulated])] }).catch((e: unknown) => {
+/** `n` workers taking items from one model's queue in order until it is empty, the run is aborted or an item fails fatally. */
+function drainQueue(queue: readonly Item[], n: number, runItem: (it: Item) => Promise<void>, recorder: Recorder, signal?: AbortSignal): Promise<void>[] {
+  let next = 0;
+  const worker = async () => {
+    while (!signal?.aborted && recorder.fatal === undefined) {
+      const it = queue[next++];
+      if (!it) return;
+      try {
+        await runItem(it);
+      } catch (e) {
+        if (signal?.aborted) return;
         recorder.fatal ??= e;
-      });
+        return;
+      }
     }
-  }
-  if (recorder.fatal !== undefined) throw recorder.fatal;
-  return {
-    runId,
-    status: signal?.aborted ? "interrupted" : "completed",
-    total,
-    skipped,
-    requested: recorder.requested,
-    cached: recorder.cached,
-    errors: recorder.errors,
-    simulated: [...simulated],
   };
+  return Array.from({ length: n }, worker);
+}
+
+/** Which models answered as `weightbridge simulate`, merged into the stored plan. */
+async function recordSimulated(store: StoreHandle, plan: Plan, runId: string, simulated: Set<string>, recorder: Recorder): Promise<void> {
+  const before = (plan as Plan & { simulated?: string[] }).simulated ?? [];
+  await mergeIntoPlan(store.db, runId, { simulated: [...new Set([...before, ...simulated])] }).catch((e: unknown) => {
+    recorder.fatal ??= e;
+  });
 }

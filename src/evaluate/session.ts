@@ -164,12 +164,46 @@ export async function openStoreFor(config?: string): Promise<{ store: StoreHandl
   return { store: await openStore(resolveStoreUrl(dirname(c.configPath), c.config.store)), configPath: c.configPath };
 }
 
+/** A run ready to go: its store (open), plan and id, from a resumed run or a fresh plan. */
+interface Opened {
+  store: StoreHandle;
+  plan: Plan;
+  runId: string;
+  configPath: string;
+  resumed: boolean;
+}
+
+/** flags → open (resume a stored run, or plan a new one) → run (sequentially, or once) → summary. */
 export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
-  let plan: Plan;
-  let runId: string;
-  let store: StoreHandle;
-  let configPath: string;
-  let resumed = false;
+  checkFlags(opts);
+  const { store, plan, runId, configPath, resumed } = opts.resume ? await openResumed(opts, opts.resume) : await openFresh(opts);
+  try {
+    opts.onStart?.({ runId, total: planSize(plan), resumed, storeLocation: store.location });
+    const done = (outcome: RunOutcome, summary: EvalSummary, rows: ResultRecord[]): EvaluateResult => ({
+      runId,
+      outcome,
+      summary,
+      storeLocation: store.location,
+      configPath,
+      failures: modelFailures(plan, rows),
+      results: rows,
+    });
+    if (opts.untilDecided) {
+      const { outcome, summary } = await evaluateSequentially(store, plan, runId, opts);
+      return done(outcome, summary, await loadResults(store.db, runId, { withTexts: false }));
+    }
+    const fresh: ResultRecord[] = [];
+    const outcome = await runAndRecord(store, plan, runId, { ...opts, keep: fresh });
+    // Nothing finished before this process: the stored rows are exactly the ones it committed, so
+    // the summary needs no read-back (2,000 rows took ~25 ms to read). Otherwise read the store.
+    const rows = outcome.skipped === 0 ? sortedResults(fresh) : await loadResults(store.db, runId, { withTexts: false });
+    return done(outcome, await summaryOf(store, plan, runId, rows, outcome), rows);
+  } finally {
+    await store.close();
+  }
+}
+
+function checkFlags(opts: EvaluateOptions): void {
   if (opts.maxCases !== undefined && !opts.untilDecided)
     throw new UserError("--max-cases needs --until-decided", "add --until-decided, or use --suite to run fewer suites");
   if (opts.resume && opts.untilDecided)
@@ -181,71 +215,59 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
         `--resume continues run ${opts.resume} with the plan it was started with; --${fixed[0] === "suites" ? "suite" : fixed[0]} cannot change it`,
         "drop the flag to resume, or start a new run without --resume",
       );
-    const opened = await openStoreFor(opts.config);
-    store = opened.store;
-    const run = await resolveRun(store, opts.resume);
-    if (run.kind !== "eval") throw new UserError(`run ${run.id} is a ${run.kind} run, not an eval`);
-    if (run.status === "running") throw new UserError(`run ${run.id} is still running in another process`, "wait for it, or stop it first");
-    if (run.status === "completed") {
-      await store.close();
-      throw new UserError(
-        `run ${run.id} is already complete: nothing to resume`,
-        `see it with \`weightbridge runs show ${run.id}\`, or start a new run without --resume`,
-      );
-    }
-    plan = run.plan as Plan;
-    runId = run.id;
-    configPath = run.configPath;
-    resumed = true;
-    await markRunning(store.db, runId);
-  } else {
-    const project = await loadProjectAsync(opts.config);
-    store = await openStore(project.storeUrl);
-    try {
-      plan = buildPlan(project, {
-        ...(opts.suites ? { suites: opts.suites } : {}),
-        ...(opts.models ? { models: opts.models } : {}),
-        ...(opts.repeat ? { repeat: opts.repeat } : {}),
-        prices: await loadPrices(store.db),
-      });
-      if (opts.untilDecided && !plan.baseline)
-        throw new UserError("--until-decided needs a baseline to decide against", "set `baseline: MODEL_ID` in the config (and run at least two models)");
-    } catch (e) {
-      await store.close();
-      throw e;
-    }
-    try {
-      await preflight(plan);
-    } catch (e) {
-      await store.close();
-      throw e;
-    }
-    runId = newRunId();
-    configPath = project.configPath;
-    await createRun(store.db, { id: runId, kind: "eval", configPath, plan: { ...plan, record: decisionRecord(configPath, plan) } });
   }
-  try {
-    opts.onStart?.({ runId, total: planSize(plan), resumed, storeLocation: store.location });
-    const fresh: ResultRecord[] = [];
-    if (opts.untilDecided) {
-      const { outcome, summary } = await evaluateSequentially(store, plan, runId, opts);
-      const rows = await loadResults(store.db, runId, { withTexts: false });
-      return { runId, outcome, summary, storeLocation: store.location, configPath, failures: modelFailures(plan, rows), results: rows };
-    }
-    const outcome = await runAndRecord(store, plan, runId, { ...opts, keep: fresh });
-    // Nothing finished before this process: the stored rows are exactly the ones it committed, so
-    // the summary needs no read-back (2,000 rows took ~25 ms to read). Otherwise read the store.
-    const rows = outcome.skipped === 0 ? sortedResults(fresh) : await loadResults(store.db, runId, { withTexts: false });
-    const toolFacts = await toolFactsOf(store, plan, runId);
-    const summary = summarise(plan, runId, rows, undefined, toolFacts ? { toolFacts } : {});
-    summary.status = outcome.status;
-    const simulated = [...new Set([...((plan as Plan & { simulated?: string[] }).simulated ?? []), ...outcome.simulated])];
-    // Additive: which models were answered by `weightbridge simulate` (absent when none).
-    if (simulated.length) (summary as EvalSummary & { simulated?: string[] }).simulated = simulated;
-    return { runId, outcome, summary: summary, storeLocation: store.location, configPath, failures: modelFailures(plan, rows), results: rows };
-  } finally {
+}
+
+/** `--resume`: the stored run's own plan, marked running again (a completed or running run is refused). */
+async function openResumed(opts: EvaluateOptions, id: string): Promise<Opened> {
+  const { store } = await openStoreFor(opts.config);
+  const run = await resolveRun(store, id);
+  if (run.kind !== "eval") throw new UserError(`run ${run.id} is a ${run.kind} run, not an eval`);
+  if (run.status === "running") throw new UserError(`run ${run.id} is still running in another process`, "wait for it, or stop it first");
+  if (run.status === "completed") {
     await store.close();
+    throw new UserError(
+      `run ${run.id} is already complete: nothing to resume`,
+      `see it with \`weightbridge runs show ${run.id}\`, or start a new run without --resume`,
+    );
   }
+  await markRunning(store.db, run.id);
+  return { store, plan: run.plan as Plan, runId: run.id, configPath: run.configPath, resumed: true };
+}
+
+/** A new run: the project loaded, planned and preflighted (the store closed again on failure), then created. */
+async function openFresh(opts: EvaluateOptions): Promise<Opened> {
+  const project = await loadProjectAsync(opts.config);
+  const store = await openStore(project.storeUrl);
+  let plan: Plan;
+  try {
+    plan = buildPlan(project, {
+      ...(opts.suites ? { suites: opts.suites } : {}),
+      ...(opts.models ? { models: opts.models } : {}),
+      ...(opts.repeat ? { repeat: opts.repeat } : {}),
+      prices: await loadPrices(store.db),
+    });
+    if (opts.untilDecided && !plan.baseline)
+      throw new UserError("--until-decided needs a baseline to decide against", "set `baseline: MODEL_ID` in the config (and run at least two models)");
+    await preflight(plan);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const runId = newRunId();
+  const configPath = project.configPath;
+  await createRun(store.db, { id: runId, kind: "eval", configPath, plan: { ...plan, record: decisionRecord(configPath, plan) } });
+  return { store, plan, runId, configPath, resumed: false };
+}
+
+/** The run's summary with its status and, additively, which models `weightbridge simulate` answered (absent when none). */
+async function summaryOf(store: StoreHandle, plan: Plan, runId: string, rows: ResultRecord[], outcome: RunOutcome): Promise<EvalSummary> {
+  const toolFacts = await toolFactsOf(store, plan, runId);
+  const summary = summarise(plan, runId, rows, undefined, toolFacts ? { toolFacts } : {});
+  summary.status = outcome.status;
+  const simulated = [...new Set([...((plan as Plan & { simulated?: string[] }).simulated ?? []), ...outcome.simulated])];
+  if (simulated.length) (summary as EvalSummary & { simulated?: string[] }).simulated = simulated;
+  return summary;
 }
 
 /** The summary of a stored run (for `runs show` and the report). */

@@ -64,8 +64,7 @@ export function createApiHandler(u: GatewayUnits) {
     const started = performance.now();
     const key = await u.keys.lookup(authorization);
     const routeName = typeof body.model === "string" ? body.model : null;
-    const record = (f: AuditFields) =>
-      u.audit.record(auditRow({ key_name: key?.name ?? null, route: routeName, latency_ms: performance.now() - started, ...f }));
+    const record = (f: AuditFields) => u.audit.record(auditRow(f, { key_name: key?.name ?? null, route: routeName, latency_ms: performance.now() - started }));
     const ctx: Ctx = { kind, body, res, started, key, routeName, record };
     if (!key) return unauthorised(ctx);
     const route = await admitRoute(u, ctx, key);
@@ -192,124 +191,175 @@ async function inspect(u: GatewayUnits, ctx: Ctx, route: Route): Promise<Inspect
 const costOf = (d: Target["deployment"], usage: Usage | undefined) =>
   usage && d.price ? costPusd(usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0, d.price) : null;
 
+type Action = "accepted" | "rerouted" | "redacted";
+type Settle = (usage: Usage | undefined, cost: number | null) => void;
+
+/** One target's attempt: the bytes sent and their hash, how its answer is scanned, and its audit rows. */
+interface Attempt {
+  deployment: Target["deployment"];
+  inspection: Inspection;
+  bytes: string;
+  sha: string;
+  scanOpts: ResponseScanOptions;
+  /** The audit row of this attempt failing with `status` (written out, no spread: see auditRow). */
+  failed(status: number): AuditFields;
+  /** Settle the key's metering and commit the audit row of the answer served. */
+  served(status: number, usage: Usage | undefined, responseClasses: Record<string, number> | null): Promise<void>;
+}
+
 /** Try the targets in order until one answers; audit what was sent where. */
-async function forward(
+async function forward(u: GatewayUnits, ctx: Ctx, route: Route, ins: Inspection, targets: Target[], action: Action, settle: Settle): Promise<void> {
+  const stream = ctx.kind !== "embeddings" && ctx.body.stream === true;
+  const sent = sentValuesOf(ins);
+  const attempts: AuditAttempt[] = [];
+  for (const t of targets) {
+    const at = prepareAttempt(u, ctx, route, ins, t, { stream, sent, attempts, action, settle });
+    if (await tryTarget(u, ctx, route, at, stream, attempts)) return;
+  }
+  await ctx.record({ classes: ins.counts, action: "failed", status: 502, attempts });
+  const last = attempts[attempts.length - 1]?.error ?? "no target";
+  return openAiError(ctx.res, 502, `every allowed target failed (last: ${last})`, "upstream_failed");
+}
+
+/** The body for target `t` (redacted as it requires, its model, `stream` as the gateway read it), serialised once and hashed. */
+function prepareAttempt(
   u: GatewayUnits,
   ctx: Ctx,
   route: Route,
   ins: Inspection,
-  targets: Target[],
-  action: "accepted" | "rerouted" | "redacted",
-  settle: (usage: Usage | undefined, cost: number | null) => void,
-): Promise<void> {
-  const { res, kind, body } = ctx;
-  const stream = kind !== "embeddings" && body.stream === true;
-  const sent = sentValuesOf(ins);
-  const attempts: AuditAttempt[] = [];
-  for (const t of targets) {
-    const d = t.deployment;
-    const redacted = redactBody(body, ins, t.redact);
-    // `stream` as the gateway read it: an upstream that coerces "true" or 1 would otherwise stream an answer read as one text.
-    const upstreamBody = {
-      ...(redacted.body as ApiBody),
-      model: d.model,
-      ...("stream" in body ? { stream } : {}),
-      ...(stream ? { stream_options: { include_usage: true } } : {}),
-    };
-    const bytes = JSON.stringify(upstreamBody);
-    const sha = sha256Hex(bytes);
-    const scanOpts: ResponseScanOptions = {
-      detectors: u.detectors,
-      window: u.config.holdBack,
-      redact: route.onSensitiveResponse === "redact",
-      sent,
-      ...(route.restore && Object.keys(redacted.placeholders).length ? { placeholders: redacted.placeholders } : {}),
-    };
-    const sentTo = { deployment: d.id, classes: ins.counts, upstream_sha256: sha, attempts };
-    const served = (status: number, usage: Usage | undefined, responseClasses: Record<string, number> | null) => {
+  t: Target,
+  o: { stream: boolean; sent: ReturnType<typeof sentValuesOf>; attempts: AuditAttempt[]; action: Action; settle: Settle },
+): Attempt {
+  const { body } = ctx;
+  const d = t.deployment;
+  const redacted = redactBody(body, ins, t.redact);
+  // `stream` as the gateway read it: an upstream that coerces "true" or 1 would otherwise stream an answer read as one text.
+  const upstreamBody = {
+    ...(redacted.body as ApiBody),
+    model: d.model,
+    ...("stream" in body ? { stream: o.stream } : {}),
+    ...(o.stream ? { stream_options: { include_usage: true } } : {}),
+  };
+  const bytes = JSON.stringify(upstreamBody);
+  const sha = sha256Hex(bytes);
+  const scanOpts: ResponseScanOptions = {
+    detectors: u.detectors,
+    window: u.config.holdBack,
+    redact: route.onSensitiveResponse === "redact",
+    sent: o.sent,
+    ...(route.restore && Object.keys(redacted.placeholders).length ? { placeholders: redacted.placeholders } : {}),
+  };
+  const bodies = u.config.audit.bodies;
+  return {
+    deployment: d,
+    inspection: ins,
+    bytes,
+    sha,
+    scanOpts,
+    failed: (status) => ({ deployment: d.id, classes: ins.counts, upstream_sha256: sha, attempts: o.attempts, action: "failed", status }),
+    served(status, usage, responseClasses) {
       const cost = costOf(d, usage);
-      settle(usage, cost);
+      o.settle(usage, cost);
       return ctx.record({
-        ...sentTo,
-        action,
+        deployment: d.id,
+        classes: ins.counts,
+        upstream_sha256: sha,
+        attempts: o.attempts,
+        action: o.action,
         status,
         response_classes: responseClasses,
         input_tokens: usage?.prompt_tokens ?? null,
         output_tokens: usage?.completion_tokens ?? null,
         cost_pusd: cost,
-        body: u.config.audit.bodies === "full" ? JSON.stringify(body) : u.config.audit.bodies === "redacted" ? bytes : null,
+        body: bodies === "full" ? JSON.stringify(body) : bodies === "redacted" ? bytes : null,
       });
-    };
-    const relay = stream ? new StreamRelay(kind, scanOpts, (data) => res.write(data)) : undefined;
-    const a = await u.forwarder.send({
-      deployment: d,
-      kind,
-      body: new JsonText(bytes), // the bytes hashed for the audit row are the bytes sent
-      ...(res.whenGone ? { cancel: (abort: (reason: unknown) => void) => res.whenGone?.(abort) ?? (() => {}) } : {}),
-      ...(relay ? { stream: { onStart: () => res.writeHead(200, SSE_HEADERS), onText: (piece: string) => relay.push(piece) } } : {}),
-    });
-    if (res.isGone) {
-      // The client went away: the upstream request was abandoned, and no other target is tried for nobody.
-      await ctx.record({ ...sentTo, action: "failed", status: 499 });
-      res.destroy();
-      return;
-    }
-    if (a.kind === "fallback") {
-      attempts.push({ deployment: d.id, sha256: sha, error: a.error });
-      if (a.retryAfterMs !== undefined) u.router.coolDown(d.id, a.retryAfterMs);
-      continue; // the next target the data may reach
-    }
-    if (a.kind === "broken") {
-      // The head is out: the answer cannot move to another target. End it (no [DONE]) and record the failure.
-      await ctx.record({ ...sentTo, action: "failed", status: 502 });
-      res.end();
-      return;
-    }
-    if (a.kind === "streamed" && relay) {
-      const responseClasses = relay.finish();
-      await served(200, relay.usage, responseClasses); // committed before the client sees [DONE]
-      res.end(relay.done ? "data: [DONE]\n\n" : undefined);
-      return;
-    }
-    if (a.kind !== "answer") continue;
-    let scanned: ScannedAnswer;
-    try {
-      scanned = await scanWholeAnswer(a.text, { contentType: a.contentType, contentEncoding: a.contentEncoding }, scanOpts, findLongWith(u));
-    } catch (e) {
-      if (!(e instanceof TooManyValues)) throw e;
-      // A dump of more sensitive values than a request may carry: withheld whatever the route says.
-      await ctx.record({ ...sentTo, action: "failed", status: 502 });
-      return openAiError(res, 502, `the answer of ${d.id} was withheld: ${e.message.replace("the request", "it")}`, "unscannable_response");
-    }
-    if (!scanned.scanned) {
-      if (route.onUnscannableResponse !== "pass") {
-        await ctx.record({ ...sentTo, action: "failed", status: 502 });
-        return openAiError(res, 502, `the answer of ${d.id} was withheld: ${scanned.reason}, so it could not be scanned`, "unscannable_response");
-      }
-      await served(a.status, undefined, null);
-      return send(res, a.status, a.contentType ?? "application/octet-stream", a.text);
-    }
-    // Shadow pairs and captures: their rows are committed with the audit row, mirroring starts once the caller is answered.
-    const kept =
-      u.traffic && (route.shadow || route.capture) && a.status < 300
-        ? await u.traffic.answered({
-            route,
-            kind,
-            body,
-            ins,
-            deployment: d,
-            text: scanned.text,
-            usage: scanned.usage,
-            costPusd: costOf(d, scanned.usage),
-            latencyMs: performance.now() - ctx.started,
-          })
-        : undefined;
-    await Promise.all([served(a.status, scanned.usage, scanned.counts), kept && u.audit.statements(kept.statements)]);
-    send(res, a.status, a.contentType ?? JSON_TYPE, scanned.text);
-    kept?.after();
-    return;
+    },
+  };
+}
+
+/** Send one attempt and finish the request if it can be finished there; false: try the next target. */
+async function tryTarget(u: GatewayUnits, ctx: Ctx, route: Route, at: Attempt, stream: boolean, attempts: AuditAttempt[]): Promise<boolean> {
+  const { res, kind } = ctx;
+  const d = at.deployment;
+  const relay = stream ? new StreamRelay(kind, at.scanOpts, (data) => res.write(data)) : undefined;
+  const a = await u.forwarder.send({
+    deployment: d,
+    kind,
+    body: new JsonText(at.bytes), // the bytes hashed for the audit row are the bytes sent
+    ...(res.whenGone ? { cancel: (abort: (reason: unknown) => void) => res.whenGone?.(abort) ?? (() => {}) } : {}),
+    ...(relay ? { stream: { onStart: () => res.writeHead(200, SSE_HEADERS), onText: (piece: string) => relay.push(piece) } } : {}),
+  });
+  if (res.isGone) {
+    // The client went away: the upstream request was abandoned, and no other target is tried for nobody.
+    await ctx.record(at.failed(499));
+    res.destroy();
+    return true;
   }
-  await ctx.record({ classes: ins.counts, action: "failed", status: 502, attempts });
-  const last = attempts[attempts.length - 1]?.error ?? "no target";
-  return openAiError(res, 502, `every allowed target failed (last: ${last})`, "upstream_failed");
+  if (a.kind === "fallback") {
+    attempts.push({ deployment: d.id, sha256: at.sha, error: a.error });
+    if (a.retryAfterMs !== undefined) u.router.coolDown(d.id, a.retryAfterMs);
+    return false; // the next target the data may reach
+  }
+  if (a.kind === "broken") {
+    // The head is out: the answer cannot move to another target. End it (no [DONE]) and record the failure.
+    await ctx.record(at.failed(502));
+    res.end();
+    return true;
+  }
+  if (a.kind === "streamed" && relay) {
+    const responseClasses = relay.finish();
+    await at.served(200, relay.usage, responseClasses); // committed before the client sees [DONE]
+    res.end(relay.done ? "data: [DONE]\n\n" : undefined);
+    return true;
+  }
+  if (a.kind !== "answer") return false;
+  await answerWhole(u, ctx, route, at, a);
+  return true;
+}
+
+/** A whole (not streamed) answer: scanned, withheld if it cannot be, else audited and sent; shadow traffic rides along. */
+async function answerWhole(
+  u: GatewayUnits,
+  ctx: Ctx,
+  route: Route,
+  at: Attempt,
+  a: { status: number; text: string; contentType?: string | undefined; contentEncoding?: string | undefined },
+): Promise<void> {
+  const { res, kind, body } = ctx;
+  const d = at.deployment;
+  let scanned: ScannedAnswer;
+  try {
+    scanned = await scanWholeAnswer(a.text, { contentType: a.contentType, contentEncoding: a.contentEncoding }, at.scanOpts, findLongWith(u));
+  } catch (e) {
+    if (!(e instanceof TooManyValues)) throw e;
+    // A dump of more sensitive values than a request may carry: withheld whatever the route says.
+    await ctx.record(at.failed(502));
+    return openAiError(res, 502, `the answer of ${d.id} was withheld: ${e.message.replace("the request", "it")}`, "unscannable_response");
+  }
+  if (!scanned.scanned) {
+    if (route.onUnscannableResponse !== "pass") {
+      await ctx.record(at.failed(502));
+      return openAiError(res, 502, `the answer of ${d.id} was withheld: ${scanned.reason}, so it could not be scanned`, "unscannable_response");
+    }
+    await at.served(a.status, undefined, null);
+    return send(res, a.status, a.contentType ?? "application/octet-stream", a.text);
+  }
+  // Shadow pairs and captures: their rows are committed with the audit row, mirroring starts once the caller is answered.
+  const kept =
+    u.traffic && (route.shadow || route.capture) && a.status < 300
+      ? await u.traffic.answered({
+          route,
+          kind,
+          body,
+          ins: at.inspection,
+          deployment: d,
+          text: scanned.text,
+          usage: scanned.usage,
+          costPusd: costOf(d, scanned.usage),
+          latencyMs: performance.now() - ctx.started,
+        })
+      : undefined;
+  await Promise.all([at.served(a.status, scanned.usage, scanned.counts), kept && u.audit.statements(kept.statements)]);
+  send(res, a.status, a.contentType ?? JSON_TYPE, scanned.text);
+  kept?.after();
 }

@@ -135,6 +135,104 @@ function basicAuthOf(u: URL): Record<string, string> {
   return { authorization: `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString("base64")}` };
 }
 
+/** undici's "invalid argument" (a header with a line break, say): the caller's mistake, said as one. */
+const invalidArg = (origin: string, e: unknown) =>
+  new UserError(`cannot send to ${origin}: ${(e as Error).message}`, "check the headers (an API key with a line break?)");
+
+/**
+ * One answer read through undici's dispatch handler: whole (up to `maxAnswerBytes`), or streamed to
+ * onStreamText for a 2xx event stream. Settles once: resolve with the result, or reject — and, for a
+ * failure of ours (timeout, abort, limit, the callback's throw), stop the request.
+ */
+class AnswerReader implements Dispatcher.DispatchHandler {
+  readonly result: PostResult = { status: 0, headers: {}, text: "", streamed: false };
+  settled = false;
+  timer: NodeJS.Timeout | undefined;
+  unsubscribe: (() => void) | undefined;
+  private readonly decoder = new StringDecoder("utf8");
+  private readonly limit: number;
+  private size = 0;
+  private controller: Dispatcher.DispatchController | undefined;
+
+  constructor(
+    private readonly u: URL,
+    private readonly opts: PostOptions,
+    private readonly resolve: (r: PostResult) => void,
+    private readonly reject: (e: unknown) => void,
+  ) {
+    this.limit = opts.maxAnswerBytes ?? 64 * 1024 * 1024;
+  }
+
+  readonly onAbort = () => this.finish(this.opts.signal?.reason ?? new Error("aborted"), true);
+
+  finish(err?: unknown, ours = false): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.opts.signal?.removeEventListener("abort", this.onAbort);
+    this.unsubscribe?.();
+    if (err === undefined) {
+      this.resolve(this.result);
+      return;
+    }
+    if (ours) this.controller?.abort(err instanceof Error ? err : new Error(String(err)));
+    this.reject(err);
+  }
+
+  /** The deadline: for the head, or (without timeoutUntilHeaders) for the whole answer. */
+  startTimer(ms: number): void {
+    this.timer = setTimeout(() => {
+      const r = this.result;
+      const what = r.status ? BodyTimeoutError : HeadTimeoutError;
+      const waiting = r.status ? "the rest of the answer" : "an answer";
+      this.finish(new what(`timed out after ${ms} ms waiting for ${waiting} from ${this.u.origin}`, this.u.origin), true);
+    }, ms);
+  }
+
+  private take(piece: string): void {
+    if (!this.result.streamed) this.result.text += piece;
+    else if (piece)
+      try {
+        this.opts.onStreamText?.(piece);
+      } catch (e) {
+        this.finish(e, true);
+      }
+  }
+
+  onRequestStart(c: Dispatcher.DispatchController): void {
+    this.controller = c;
+    if (this.settled) c.abort(new Error("already settled"));
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: ResponseHeaders): void {
+    if (this.opts.timeoutUntilHeaders && this.timer) clearTimeout(this.timer);
+    const r = this.result;
+    r.status = statusCode;
+    r.headers = headers;
+    r.streamed = statusCode < 300 && String(headers["content-type"] ?? "").includes("text/event-stream") && this.opts.onStreamText !== undefined;
+  }
+
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled) return;
+    this.size += chunk.length;
+    if (!this.result.streamed && this.size > this.limit)
+      this.finish(new MalformedBodyError(`${this.u.origin}: the answer is over ${this.limit} bytes`, this.u.origin), true);
+    else this.take(this.decoder.write(chunk));
+  }
+
+  onResponseEnd(): void {
+    this.take(this.decoder.end());
+    this.finish();
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    if (this.settled) return;
+    this.finish(
+      (err as { code?: unknown }).code === "UND_ERR_INVALID_ARG" ? invalidArg(this.u.origin, err) : classify(err, this.u.origin, this.result.status !== 0),
+    );
+  }
+}
+
 /**
  * POST JSON and read the answer: streamed to onStreamText for 2xx event streams, read whole otherwise
  * (any status: the caller decides what a 4xx/5xx means). Fails with a NetError, the caller's abort
@@ -151,75 +249,12 @@ export function postJson(url: string | URL, body: unknown, opts: PostOptions): P
   }
   if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
   return new Promise<PostResult>((resolve, reject) => {
-    const r = { status: 0, headers: {} as ResponseHeaders, text: "", streamed: false };
-    const decoder = new StringDecoder("utf8");
-    const limit = opts.maxAnswerBytes ?? 64 * 1024 * 1024;
-    let size = 0;
-    let settled = false;
-    let controller: Dispatcher.DispatchController | undefined;
-    let unsubscribe: (() => void) | undefined;
-    /** Settle once; a failure of ours (timeout, abort, limit, the callback's throw) also stops the request. */
-    const finish = (err?: unknown, ours = false) => {
-      if (settled) return;
-      settled = true;
-      if (timer) clearTimeout(timer);
-      opts.signal?.removeEventListener("abort", onAbort);
-      unsubscribe?.();
-      if (err === undefined) return resolve(r);
-      if (ours) controller?.abort(err instanceof Error ? err : new Error(String(err)));
-      reject(err);
-    };
-    const onAbort = () => finish(opts.signal?.reason ?? new Error("aborted"), true);
-    opts.signal?.addEventListener("abort", onAbort, { once: true });
-    const timer = opts.timeoutMs
-      ? setTimeout(() => {
-          const what = r.status ? BodyTimeoutError : HeadTimeoutError;
-          finish(
-            new what(`timed out after ${opts.timeoutMs} ms waiting for ${r.status ? "the rest of the answer" : "an answer"} from ${u.origin}`, u.origin),
-            true,
-          );
-        }, opts.timeoutMs)
-      : undefined;
-    // Subscribed once `timer` exists: a subscription may call back at once (the client is gone already).
-    unsubscribe = opts.cancel?.((reason) => finish(reason, true));
-    if (settled) return;
-    const take = (piece: string) => {
-      if (!r.streamed) r.text += piece;
-      else if (piece)
-        try {
-          opts.onStreamText?.(piece);
-        } catch (e) {
-          finish(e, true);
-        }
-    };
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart(c) {
-        controller = c;
-        if (settled) c.abort(new Error("already settled"));
-      },
-      onResponseStart(_c, statusCode, headers) {
-        if (opts.timeoutUntilHeaders && timer) clearTimeout(timer);
-        r.status = statusCode;
-        r.headers = headers;
-        r.streamed = statusCode < 300 && String(headers["content-type"] ?? "").includes("text/event-stream") && opts.onStreamText !== undefined;
-      },
-      onResponseData(_c, chunk) {
-        if (settled) return;
-        size += chunk.length;
-        if (!r.streamed && size > limit) return finish(new MalformedBodyError(`${u.origin}: the answer is over ${limit} bytes`, u.origin), true);
-        take(decoder.write(chunk));
-      },
-      onResponseEnd() {
-        take(decoder.end());
-        finish();
-      },
-      onResponseError(_c, err) {
-        if (settled) return;
-        if ((err as { code?: unknown }).code === "UND_ERR_INVALID_ARG")
-          return finish(new UserError(`cannot send to ${u.origin}: ${err.message}`, "check the headers (an API key with a line break?)"));
-        finish(classify(err, u.origin, r.status !== 0));
-      },
-    };
+    const reader = new AnswerReader(u, opts, resolve, reject);
+    opts.signal?.addEventListener("abort", reader.onAbort, { once: true });
+    if (opts.timeoutMs) reader.startTimer(opts.timeoutMs);
+    // Subscribed once the timer exists: a subscription may call back at once (the client is gone already).
+    reader.unsubscribe = opts.cancel?.((reason) => reader.finish(reason, true));
+    if (reader.settled) return;
     try {
       dispatcher.dispatch(
         {
@@ -230,12 +265,11 @@ export function postJson(url: string | URL, body: unknown, opts: PostOptions): P
           body: body instanceof JsonText ? body.text : JSON.stringify(body),
           ...(opts.timeoutMs ? { headersTimeout: opts.timeoutMs } : {}),
         },
-        handler,
+        reader,
       );
     } catch (e) {
-      if ((e as { code?: unknown }).code === "UND_ERR_INVALID_ARG")
-        finish(new UserError(`cannot send to ${u.origin}: ${(e as Error).message}`, "check the headers (an API key with a line break?)"));
-      else finish(classify(e, u.origin, false));
+      if ((e as { code?: unknown }).code === "UND_ERR_INVALID_ARG") reader.finish(invalidArg(u.origin, e));
+      else reader.finish(classify(e, u.origin, false));
     }
   });
 }

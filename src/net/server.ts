@@ -241,8 +241,10 @@ function hostLines(raw: string[]): number {
   return n;
 }
 
+type Options = HttpServerOptions & { [K in keyof typeof SERVER_DEFAULTS]: number };
+
 export function createHttpServer(opts: HttpServerOptions): HttpServer {
-  const o = { ...SERVER_DEFAULTS, ...opts };
+  const o: Options = { ...SERVER_DEFAULTS, ...opts };
   const server = http.createServer({
     maxHeaderSize: o.maxHeaderSize,
     // Checked in serve() instead: node:http's own check answers 400 but still dispatches what follows.
@@ -257,9 +259,43 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
   // node:http drops header lines past maxHeadersCount; one more than our limit lets us see and refuse them.
   server.maxHeadersCount = o.maxHeaders + 1;
   server.on("clientError", answerClientError);
-  const conns = new WeakMap<Socket, Conn>();
-  let stopping = false;
+  const state = { stopping: false };
+  server.on(
+    "request",
+    inOrder(o, (req, res) => serve(o, state, req, res)),
+  );
+  return {
+    server,
+    listen: (port, host) =>
+      new Promise<AddressInfo>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => {
+          server.off("error", reject);
+          resolve(server.address() as AddressInfo);
+        });
+      }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        state.stopping = true;
+        const grace = setTimeout(() => server.closeAllConnections(), o.closeGraceMs);
+        grace.unref();
+        server.close(() => {
+          clearTimeout(grace);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}
 
+type Serve = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+/**
+ * The "request" listener: one request at a time per connection, in order; the socket stops being
+ * read while more than `maxPipelined` wait; nothing after a closing answer is dispatched.
+ */
+function inOrder(o: Options, serveOne: Serve): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  const conns = new WeakMap<Socket, Conn>();
   const pump = (socket: Socket, c: Conn): void => {
     if (c.busy) return;
     const next = c.queue.shift();
@@ -280,50 +316,9 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
       }
       pump(socket, c);
     });
-    serve(next.req, next.res);
+    serveOne(next.req, next.res);
   };
-
-  const serve = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    if (stopping) res.shouldKeepAlive = false;
-    const hosts = hostLines(req.rawHeaders);
-    const bad =
-      req.rawHeaders.length / 2 > o.maxHeaders
-        ? ([431, `more than ${o.maxHeaders} header lines`] as const)
-        : hosts === 0 && req.httpVersionMinor === 1
-          ? ([400, "an HTTP/1.1 request without a Host header"] as const)
-          : hosts > 1
-            ? ([400, "more than one Host header"] as const)
-            : undefined;
-    if (bad) {
-      refuse(res, bad[0], bad[1], "bad_http_request");
-      return;
-    }
-    readBody(req, o.bodyLimit, (body, tooLarge) => {
-      if (!body) return void res.destroy();
-      if (tooLarge) res.shouldKeepAlive = false;
-      // node:http gives arrays only for set-cookie, which a request does not carry to us: joined if so.
-      const headers = req.headers as Record<string, string | undefined>;
-      const sc = req.headers["set-cookie"];
-      if (sc) headers["set-cookie"] = sc.join(", ");
-      const request: InboundRequest = { method: req.method ?? "GET", url: req.url ?? "/", headers, body, tooLarge };
-      const failed = (e: unknown) => {
-        if (!res.headersSent) refuse(res, 500, `internal error: ${(e as Error)?.message ?? String(e)}`, "internal_error");
-        else res.destroy();
-        o.onHandlerError?.(e, request);
-      };
-      try {
-        const r = o.onRequest(
-          request,
-          replyOf(res, () => stopping),
-        );
-        if (r) r.catch(failed);
-      } catch (e) {
-        failed(e);
-      }
-    });
-  };
-
-  server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+  return (req, res) => {
     const socket = req.socket;
     let c = conns.get(socket);
     if (!c) {
@@ -340,28 +335,47 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
       holdReading(socket, true);
     }
     pump(socket, c);
-  });
-
-  return {
-    server,
-    listen: (port, host) =>
-      new Promise<AddressInfo>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, host, () => {
-          server.off("error", reject);
-          resolve(server.address() as AddressInfo);
-        });
-      }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        stopping = true;
-        const grace = setTimeout(() => server.closeAllConnections(), o.closeGraceMs);
-        grace.unref();
-        server.close(() => {
-          clearTimeout(grace);
-          resolve();
-        });
-        server.closeIdleConnections();
-      }),
   };
+}
+
+/** What is wrong with a request's head that llhttp let through (too many lines, Host missing or repeated). */
+function headProblem(o: Options, req: http.IncomingMessage): readonly [number, string] | undefined {
+  const hosts = hostLines(req.rawHeaders);
+  if (req.rawHeaders.length / 2 > o.maxHeaders) return [431, `more than ${o.maxHeaders} header lines`];
+  if (hosts === 0 && req.httpVersionMinor === 1) return [400, "an HTTP/1.1 request without a Host header"];
+  if (hosts > 1) return [400, "more than one Host header"];
+  return undefined;
+}
+
+/** One request: its head checked, its body read whole, then handed to onRequest; a handler that fails gets a 500. */
+function serve(o: Options, state: { stopping: boolean }, req: http.IncomingMessage, res: http.ServerResponse): void {
+  if (state.stopping) res.shouldKeepAlive = false;
+  const bad = headProblem(o, req);
+  if (bad) {
+    refuse(res, bad[0], bad[1], "bad_http_request");
+    return;
+  }
+  readBody(req, o.bodyLimit, (body, tooLarge) => {
+    if (!body) return void res.destroy();
+    if (tooLarge) res.shouldKeepAlive = false;
+    // node:http gives arrays only for set-cookie, which a request does not carry to us: joined if so.
+    const headers = req.headers as Record<string, string | undefined>;
+    const sc = req.headers["set-cookie"];
+    if (sc) headers["set-cookie"] = sc.join(", ");
+    const request: InboundRequest = { method: req.method ?? "GET", url: req.url ?? "/", headers, body, tooLarge };
+    const failed = (e: unknown) => {
+      if (!res.headersSent) refuse(res, 500, `internal error: ${(e as Error)?.message ?? String(e)}`, "internal_error");
+      else res.destroy();
+      o.onHandlerError?.(e, request);
+    };
+    try {
+      const r = o.onRequest(
+        request,
+        replyOf(res, () => state.stopping),
+      );
+      if (r) r.catch(failed);
+    } catch (e) {
+      failed(e);
+    }
+  });
 }

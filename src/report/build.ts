@@ -8,7 +8,7 @@ import { comparePairedByKey } from "../stats/index.js";
 import type { StoreHandle } from "../store/index.js";
 import { listRuns, loadBenchLevels, loadResults, type RunRow } from "../store/index.js";
 import { UserError } from "../util/errors.js";
-import { candidateRow, markPareto, modelOverall, pairedOptionsFor, r6 } from "./rows.js";
+import { bySuiteCase, candidateRow, changedCase, changedOf, firstRepeats, markPareto, modelOverall, pairedOptionsFor } from "./rows.js";
 import { type AdoptionCriteria, type CandidateRow, type ChangedCase, DEFAULT_CRITERIA, type ModelOverall, type Report } from "./types.js";
 
 export interface BuildOptions {
@@ -41,9 +41,6 @@ async function selfHostPrice(
   };
 }
 
-/** A case across suites: suite and index. */
-const bySuiteCase = (r: ResultRecord) => `${r.suite}\u0000${r.caseIndex}`;
-
 /** A bench or red-team run has its own report; the adoption report is for eval runs and gateway shadow runs (pairs of real traffic, the primary as baseline). */
 export function requireEvalRun(run: RunRow): void {
   if (run.kind !== "eval" && run.kind !== "shadow")
@@ -53,51 +50,30 @@ export function requireEvalRun(run: RunRow): void {
     );
 }
 
+/** run and baseline → results and summary → per-model rows (costs, Pareto) → candidates → changed cases → red-team section. */
 export async function buildReport(store: StoreHandle, runId: string, opts: BuildOptions = {}): Promise<Report> {
   const run = await resolveRun(store, runId);
   requireEvalRun(run);
   const plan = run.plan as Plan & { simulated?: string[]; record?: DecisionRecord };
-  const baseline = opts.baseline ?? plan.baseline;
-  if (!baseline)
-    throw new UserError(`run ${run.id} has no baseline`, "pass --baseline MODEL_ID (one of: " + plan.models.map((m) => m.config.id).join(", ") + ")");
-  if (!plan.models.some((m) => m.config.id === baseline))
-    throw new UserError(`--baseline: model "${baseline}" is not in run ${run.id}`, `models in this run: ${plan.models.map((m) => m.config.id).join(", ")}`);
+  const baseline = baselineOf(run, plan, opts.baseline);
   const criteria: AdoptionCriteria = { ...DEFAULT_CRITERIA, ...opts.criteria };
   const results = await loadResults(store.db, run.id);
   const toolFacts = await toolFactsOf(store, plan, run.id);
   const summary = summarise(plan, run.id, results, baseline, toolFacts ? { toolFacts } : {});
-
   const byModel = new Map<string, ResultRecord[]>();
   for (const r of results) {
     const list = byModel.get(r.modelId);
     if (list) list.push(r);
     else byModel.set(r.modelId, [r]);
   }
-  const priced = new Set(plan.models.filter((m) => m.price).map((m) => m.config.id));
-  // Self-hosted models without an API price: cost from their latest bench run and hosting spec.
-  const tcoPerMTokens = new Map<string, { usd: number; source: string }>();
   // Bench and red-team runs are looked up in one listing (each listing parses every stored plan).
   const runs = await listRuns(store.db);
-  for (const m of plan.models) {
-    if (m.price || !m.config.hosting) continue;
-    const t = await selfHostPrice(store, runs, m.config.id, m.config.hosting, opts.utilisation ?? 0.5);
-    if (t) tcoPerMTokens.set(m.config.id, t);
-  }
-  const costOf = (id: string, rows: ResultRecord[]): number | null => {
-    if (priced.has(id)) return Number(sumPusdToUsd(rows.map((r) => r.costPusd ?? 0)).toFixed(9));
-    const t = tcoPerMTokens.get(id);
-    return t ? Number(((rows.reduce((a, r) => a + r.inputTokens + r.outputTokens, 0) * t.usd) / 1e6).toFixed(9)) : null;
-  };
-
+  const cost = await modelCosts(store, runs, plan, opts.utilisation ?? 0.5);
   const overall: ModelOverall[] = plan.models.map((m) => {
     const rows = byModel.get(m.config.id) ?? [];
-    return modelOverall(m.config.id, rows, caseScores(rows, bySuiteCase).values(), {
-      usd: costOf(m.config.id, rows),
-      source: priced.has(m.config.id) ? (m.price?.source ?? null) : (tcoPerMTokens.get(m.config.id)?.source ?? null),
-    });
+    return modelOverall(m.config.id, rows, caseScores(rows, bySuiteCase).values(), cost(m.config.id, rows));
   });
   markPareto(overall);
-
   const base = overall.find((o) => o.id === baseline);
   const completion = { done: results.length, total: planSize(plan) };
   const baseScores = caseScores(byModel.get(baseline) ?? [], bySuiteCase);
@@ -108,39 +84,8 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
       const c = comparePairedByKey(cand, baseScores, undefined, pairedOptionsFor(plan, criteria)) ?? null;
       return candidateRow(o, base, c, { baseline, status: run.status, completion, criteria });
     });
-
-  // Cases that changed: the baseline passed and the candidate failed, or the reverse (first repeat's outputs).
-  const max = opts.maxChanged ?? 25;
-  const changedCases: ChangedCase[] = [];
-  const changedCounts: Report["changedCounts"] = {};
-  const first = (rows: ResultRecord[]) => new Map(rows.filter((r) => r.repeat === 0).map((r) => [bySuiteCase(r), r]));
-  const baseFirst = first(byModel.get(baseline) ?? []);
-  for (const c of candidates) {
-    const candFirst = first(byModel.get(c.id) ?? []);
-    const counts = { regressions: 0, improvements: 0 };
-    for (const [key, cr] of candFirst) {
-      const br = baseFirst.get(key);
-      if (!br || br.passed === cr.passed) continue;
-      const direction = br.passed ? "regression" : "improvement";
-      const n = direction === "regression" ? ++counts.regressions : ++counts.improvements;
-      if (n > max) continue;
-      changedCases.push({
-        candidate: c.id,
-        suite: cr.suite,
-        caseId: cr.caseId,
-        direction,
-        input: [...cr.messages].reverse().find((m) => m.role === "user")?.content ?? "",
-        baselineOutput: br.error ? `[error] ${br.error}` : br.output,
-        candidateOutput: cr.error ? `[error] ${cr.error}` : cr.output,
-        baselineScore: r6(br.score),
-        candidateScore: r6(cr.score),
-      });
-    }
-    changedCounts[c.id] = counts;
-  }
-
+  const { changedCases, changedCounts } = changedCasesOf(candidates, byModel, baseline, opts.maxChanged ?? 25);
   const redteam = await latestRedteam(store, runs, new Set(plan.models.map((m) => m.config.id)));
-
   return evalReport({
     run,
     plan,
@@ -156,6 +101,55 @@ export async function buildReport(store: StoreHandle, runId: string, opts: Build
     changedCounts,
     redteam,
   });
+}
+
+/** The baseline asked for (or the plan's), which must be one of the run's models. */
+function baselineOf(run: RunRow, plan: Plan, asked: string | undefined): string {
+  const baseline = asked ?? plan.baseline;
+  if (!baseline)
+    throw new UserError(`run ${run.id} has no baseline`, "pass --baseline MODEL_ID (one of: " + plan.models.map((m) => m.config.id).join(", ") + ")");
+  if (!plan.models.some((m) => m.config.id === baseline))
+    throw new UserError(`--baseline: model "${baseline}" is not in run ${run.id}`, `models in this run: ${plan.models.map((m) => m.config.id).join(", ")}`);
+  return baseline;
+}
+
+/** Each model's cost of its rows and where it comes from: its API price, or for a self-hosted model without one its latest bench run and hosting spec. */
+async function modelCosts(
+  store: StoreHandle,
+  runs: readonly RunRow[],
+  plan: Plan,
+  utilisation: number,
+): Promise<(id: string, rows: readonly ResultRecord[]) => { usd: number | null; source: string | null }> {
+  const priced = new Map(plan.models.filter((m) => m.price).map((m) => [m.config.id, m.price?.source ?? null]));
+  const tcoPerMTokens = new Map<string, { usd: number; source: string }>();
+  for (const m of plan.models) {
+    if (m.price || !m.config.hosting) continue;
+    const t = await selfHostPrice(store, runs, m.config.id, m.config.hosting, utilisation);
+    if (t) tcoPerMTokens.set(m.config.id, t);
+  }
+  return (id, rows) => {
+    if (priced.has(id)) return { usd: Number(sumPusdToUsd(rows.map((r) => r.costPusd ?? 0)).toFixed(9)), source: priced.get(id) ?? null };
+    const t = tcoPerMTokens.get(id);
+    return { usd: t ? Number(((rows.reduce((a, r) => a + r.inputTokens + r.outputTokens, 0) * t.usd) / 1e6).toFixed(9)) : null, source: t?.source ?? null };
+  };
+}
+
+/** Cases that changed: the baseline passed and the candidate failed, or the reverse (first repeat's outputs), at most `max` per candidate and direction. */
+function changedCasesOf(
+  candidates: readonly CandidateRow[],
+  byModel: ReadonlyMap<string, ResultRecord[]>,
+  baseline: string,
+  max: number,
+): { changedCases: ChangedCase[]; changedCounts: Report["changedCounts"] } {
+  const changedCases: ChangedCase[] = [];
+  const changedCounts: Report["changedCounts"] = {};
+  const baseFirst = firstRepeats(byModel.get(baseline) ?? []);
+  for (const c of candidates) {
+    const changed = changedOf(byModel.get(c.id) ?? [], baseFirst, max);
+    for (const k of changed.kept) changedCases.push(changedCase(c.id, k, { messages: k.cand.messages, baseOutput: k.base.output, candOutput: k.cand.output }));
+    changedCounts[c.id] = changed.counts;
+  }
+  return { changedCases, changedCounts };
 }
 
 /** The parts an eval Report is made of, as its builders compute them. */

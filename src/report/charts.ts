@@ -1,4 +1,5 @@
 /** Inline SVG charts (no scripts, no network): quality vs cost with the Pareto frontier, and latency. Pure. */
+import { plotArea } from "../util/plot-area.js";
 import { escapeXml } from "../util/xml.js";
 import type { ModelOverall } from "./types.js";
 
@@ -12,16 +13,12 @@ function niceMax(x: number): number {
 }
 
 export function qualityCostChart(models: readonly ModelOverall[], baseline: string): string {
-  const W = 640;
-  const H = 380;
-  const L = 70;
-  const R = 20;
-  const T = 30;
-  const B = 55;
+  const area = plotArea(640, 380, { left: 70, right: 20, top: 30, bottom: 55 });
+  const { W, H, L, R, T, B } = area;
   const priced = models.filter((m) => m.costUsd !== null && Number.isFinite(m.score));
   const maxCost = niceMax(Math.max(...priced.map((m) => m.costUsd as number), 0) * 1.1);
-  const x = (c: number) => L + (c / maxCost) * (W - L - R);
-  const y = (q: number) => T + (1 - q) * (H - T - B);
+  const x = (c: number) => area.x(c / maxCost);
+  const y = area.y;
   const parts: string[] = [];
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="Quality versus cost" class="chart" id="chart-quality-cost">`,
@@ -111,18 +108,14 @@ interface Series {
 
 /** A small line chart with a log-scaled x axis (concurrency levels double) and labelled series. */
 function lineChart(id: string, title: string, yLabel: string, xs: readonly number[], series: readonly Series[]): string {
-  const W = 520;
-  const H = 260;
-  const L = 56;
-  const R = 16;
-  const T = 30;
-  const B = 44;
+  const area = plotArea(520, 260, { left: 56, right: 16, top: 30, bottom: 44 });
+  const { W, H, L, R, T, B } = area;
   const ys = series.flatMap((s) => s.points.map((p) => p[1] ?? 0));
   const maxY = niceMax(Math.max(...ys, 0) * 1.05);
   const lx = xs.map((v) => Math.log2(Math.max(v, 1)));
   const [x0, x1] = [Math.min(...lx), Math.max(...lx)];
-  const x = (v: number) => L + (x1 === x0 ? 0.5 : (Math.log2(Math.max(v, 1)) - x0) / (x1 - x0)) * (W - L - R);
-  const y = (v: number) => T + (1 - v / maxY) * (H - T - B);
+  const x = (v: number) => area.x(x1 === x0 ? 0.5 : (Math.log2(Math.max(v, 1)) - x0) / (x1 - x0));
+  const y = (v: number) => area.y(v / maxY);
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeXml(title)}" class="chart" id="${id}">`,
     `<title>${escapeXml(title)}</title>`,

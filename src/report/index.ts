@@ -19,6 +19,6 @@ export {
 } from "./kinds.js";
 export { renderMarkdown } from "./markdown.js";
 export { paretoFrontier } from "./pareto.js";
-export { candidateRow, markPareto, modelOverall, pairedOptionsFor, r6 } from "./rows.js";
+export { bySuiteCase, type Changed, candidateRow, changedCase, changedOf, firstRepeats, markPareto, modelOverall, pairedOptionsFor, r6 } from "./rows.js";
 export { type AdoptionCriteria, type CandidateRow, type ChangedCase, DEFAULT_CRITERIA, type Report, type Verdict } from "./types.js";
 export { decideVerdict } from "./verdict.js";

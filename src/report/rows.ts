@@ -5,12 +5,16 @@
  * (ui/server/run-report.ts), whose Reports must be equal.
  */
 import { ms, type Plan, zForAlpha } from "../evaluate/index.js";
+import type { Message } from "../providers/index.js";
 import type { ResultRecord } from "../records/index.js";
 import { estimateMean, type PairedComparison, quantile } from "../stats/index.js";
 import { gateVerdict } from "./gate.js";
 import { paretoFrontier } from "./pareto.js";
-import type { AdoptionCriteria, CandidateRow, ModelOverall, Report } from "./types.js";
+import type { AdoptionCriteria, CandidateRow, ChangedCase, ModelOverall, Report } from "./types.js";
 import { decideVerdict } from "./verdict.js";
+
+/** A case across suites: suite and index. */
+export const bySuiteCase = (r: ResultRecord) => `${r.suite}\u0000${r.caseIndex}`;
 
 /** Figures are rounded to 6 decimals so that Reports built either way compare equal. */
 export const r6 = (x: number) => Number(x.toFixed(6));
@@ -104,5 +108,49 @@ export function candidateRow(
     errorRate: o.errorRate,
     verdict: v.verdict,
     reason: v.reason,
+  };
+}
+
+/** Changed cases of one candidate: how many in each direction, and the first `max` of each kept (both rows). */
+export interface Changed {
+  counts: { regressions: number; improvements: number };
+  kept: { direction: "regression" | "improvement"; base: ResultRecord; cand: ResultRecord }[];
+}
+
+/** A model's first-repeat rows by case (the rows whose outputs a changed case shows). */
+export function firstRepeats(rows: readonly ResultRecord[]): Map<string, ResultRecord> {
+  return new Map(rows.filter((r) => r.repeat === 0).map((r) => [bySuiteCase(r), r]));
+}
+
+/** Cases whose first repeat passed for one model and failed for the other (at most `max` per direction kept). */
+export function changedOf(rows: readonly ResultRecord[], baseFirst: ReadonlyMap<string, ResultRecord>, max: number): Changed {
+  const out: Changed = { counts: { regressions: 0, improvements: 0 }, kept: [] };
+  for (const [key, cand] of firstRepeats(rows)) {
+    const base = baseFirst.get(key);
+    if (!base || base.passed === cand.passed) continue;
+    const direction = base.passed ? "regression" : "improvement";
+    const n = direction === "regression" ? ++out.counts.regressions : ++out.counts.improvements;
+    if (n <= max) out.kept.push({ direction, base, cand });
+  }
+  return out;
+}
+
+/** A kept changed case as the Report shows it, with the texts its builder read (the last user message, each output or its error). */
+export function changedCase(
+  candidate: string,
+  k: Changed["kept"][number],
+  texts: { messages: readonly Message[]; baseOutput: string | null; candOutput: string | null },
+): ChangedCase {
+  const { direction, base, cand } = k;
+  return {
+    candidate,
+    suite: cand.suite,
+    caseId: cand.caseId,
+    direction,
+    input: [...texts.messages].reverse().find((m) => m.role === "user")?.content ?? "",
+    baselineOutput: base.error ? `[error] ${base.error}` : texts.baseOutput,
+    candidateOutput: cand.error ? `[error] ${cand.error}` : texts.candOutput,
+    baselineScore: r6(base.score),
+    candidateScore: r6(cand.score),
   };
 }

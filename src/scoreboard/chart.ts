@@ -1,4 +1,5 @@
 /** SVG charts that read on their own: bars for one snapshot, stacked shares over time. Pure. */
+import { plotArea } from "../util/plot-area.js";
 import { escapeXml } from "../util/xml.js";
 
 const COLORS = ["#dc2626", "#2563eb", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#be185d", "#4d7c0f", "#a16207", "#475569"];
@@ -27,15 +28,11 @@ export function barChart(title: string, rows: { key: string; share: number; valu
 
 /** Stacked shares over time for the top groups (the rest as "other"). */
 export function stackedShareChart(title: string, times: string[], series: { key: string; shares: number[] }[]): string {
-  const W = 940;
-  const H = 440;
-  const L = 60;
-  const R = 270;
-  const T = 50;
-  const B = 50;
+  const area = plotArea(940, 440, { left: 60, right: 270, top: 50, bottom: 50 });
+  const { W, H, L, R, T, B } = area;
   const n = times.length;
-  const x = (i: number) => L + (n <= 1 ? 0 : (i / (n - 1)) * (W - L - R));
-  const y = (v: number) => T + (1 - v) * (H - T - B);
+  const x = (i: number) => area.x(n <= 1 ? 0 : i / (n - 1));
+  const y = area.y;
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="system-ui,sans-serif">`];
   parts.push(`<rect width="100%" height="100%" fill="#fff"/><text x="20" y="30" font-size="17" font-weight="600" fill="#111827">${escapeXml(title)}</text>`);
   const base = new Array<number>(n).fill(0);

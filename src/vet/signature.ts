@@ -60,6 +60,11 @@ interface Bundle {
   dsseEnvelope?: { payload?: string; payloadType?: string; signatures?: { sig?: string }[] };
 }
 
+/** A step that either gives its value or the reason the signature is invalid. */
+type Step<T> = { value: T; reason?: undefined } | { value?: undefined; reason: string };
+type Signer = NonNullable<SignatureReport["signer"]>;
+
+/** bundle → signing key (given, or the certificate's after its identity checks) → DSSE signature → signed digests vs files. */
 export function verifySignature(root: string, files: { path: string; sha256: string }[], opts: SignatureOptions, sigFile = "model.sig"): SignatureReport {
   const path = join(root, sigFile);
   if (!existsSync(path)) return { status: "unsigned", files: files.map((f) => ({ path: f.path, status: "unsigned" as const })) };
@@ -70,58 +75,77 @@ export function verifySignature(root: string, files: { path: string; sha256: str
     reason,
     files: files.map((f) => ({ path: f.path, status: "unsigned" as const })),
   });
+  const read = readBundle(path);
+  if (read.reason !== undefined) return invalid(read.reason);
+  const { bundle, env } = read.value;
+  const signing = opts.key ? keyFromFile(opts.key) : keyFromCertificate(bundle, opts);
+  if (signing.reason !== undefined) return invalid(signing.reason);
+  const { key, signer } = signing.value;
+  const payload = Buffer.from(env.payload, "base64");
+  const ok = verify(key.asymmetricKeyType === "ed25519" ? null : "sha256", pae(env.payloadType, payload), key, Buffer.from(env.sig, "base64"));
+  if (!ok) return invalid("the DSSE signature does not verify with the given key");
+  const signed = signedDigests(payload);
+  if (signed.reason !== undefined) return invalid(signed.reason);
+  return compareFiles(files, signed.value, sigFile, signer);
+}
+
+function readBundle(path: string): Step<{ bundle: Bundle; env: { payload: string; payloadType: string; sig: string } }> {
   let bundle: Bundle;
   try {
     bundle = JSON.parse(readFileSync(path, "utf8")) as Bundle;
   } catch (e) {
-    return invalid(`not a JSON Sigstore bundle: ${(e as Error).message}`);
+    return { reason: `not a JSON Sigstore bundle: ${(e as Error).message}` };
   }
   const env = bundle.dsseEnvelope;
   const sig = env?.signatures?.[0]?.sig;
-  if (!env?.payload || !env.payloadType || !sig) return invalid("the bundle has no DSSE envelope with a signature");
-  const payload = Buffer.from(env.payload, "base64");
-  let key: KeyObject;
-  let signer: SignatureReport["signer"];
-  if (opts.key) {
-    try {
-      key = createPublicKey(readFileSync(opts.key));
-    } catch (e) {
-      throw new UserError(`--key ${opts.key}: cannot read a PEM public key (${(e as Error).message})`);
-    }
-    signer = { method: "key" };
-  } else {
-    const raw = bundle.verificationMaterial?.certificate?.rawBytes ?? bundle.verificationMaterial?.x509CertificateChain?.certificates?.[0]?.rawBytes;
-    if (!raw) return invalid("the bundle carries no certificate, and no --key was given");
-    const der = Buffer.from(raw, "base64");
-    let cert: X509Certificate;
-    try {
-      cert = new X509Certificate(der);
-    } catch (e) {
-      return invalid(`the bundle's certificate does not parse: ${(e as Error).message}`);
-    }
-    const sans = (cert.subjectAltName ?? "").split(/,\s*/).map((s) => s.replace(/^(email|URI):/, ""));
-    const issuer = fulcioExtension(der, 8) ?? fulcioExtension(der, 1);
-    if (opts.identity && !sans.includes(opts.identity)) return invalid(`certificate identity ${sans.join(", ") || "(none)"} is not ${opts.identity}`);
-    if (opts.issuer && issuer !== opts.issuer) return invalid(`certificate OIDC issuer ${issuer ?? "(none)"} is not ${opts.issuer}`);
-    let chainVerified: boolean | undefined;
-    if (opts.trustRoot) {
-      const pems = readFileSync(opts.trustRoot, "utf8").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-      chainVerified = pems.some((p) => {
-        const ca = new X509Certificate(p);
-        return cert.checkIssued(ca) && cert.verify(ca.publicKey);
-      });
-      if (!chainVerified) return invalid(`the signing certificate is not issued by a CA in ${opts.trustRoot}`);
-    }
-    key = cert.publicKey;
-    signer = {
-      method: "certificate",
-      ...(sans[0] ? { identity: sans[0] } : {}),
-      ...(issuer ? { issuer } : {}),
-      ...(chainVerified !== undefined ? { chainVerified } : {}),
-    };
+  if (!env?.payload || !env.payloadType || !sig) return { reason: "the bundle has no DSSE envelope with a signature" };
+  return { value: { bundle, env: { payload: env.payload, payloadType: env.payloadType, sig } } };
+}
+
+/** --key: a PEM public key the user gave (one that cannot be read is the user's error, not an invalid signature). */
+function keyFromFile(file: string): Step<{ key: KeyObject; signer: Signer }> {
+  try {
+    return { value: { key: createPublicKey(readFileSync(file)), signer: { method: "key" } } };
+  } catch (e) {
+    throw new UserError(`--key ${file}: cannot read a PEM public key (${(e as Error).message})`);
   }
-  const ok = verify(key.asymmetricKeyType === "ed25519" ? null : "sha256", pae(env.payloadType, payload), key, Buffer.from(sig, "base64"));
-  if (!ok) return invalid("the DSSE signature does not verify with the given key");
+}
+
+/** The bundle's certificate, once its identity (SAN), OIDC issuer and, when given, its chain to a trusted CA match. */
+function keyFromCertificate(bundle: Bundle, opts: SignatureOptions): Step<{ key: KeyObject; signer: Signer }> {
+  const raw = bundle.verificationMaterial?.certificate?.rawBytes ?? bundle.verificationMaterial?.x509CertificateChain?.certificates?.[0]?.rawBytes;
+  if (!raw) return { reason: "the bundle carries no certificate, and no --key was given" };
+  const der = Buffer.from(raw, "base64");
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(der);
+  } catch (e) {
+    return { reason: `the bundle's certificate does not parse: ${(e as Error).message}` };
+  }
+  const sans = (cert.subjectAltName ?? "").split(/,\s*/).map((s) => s.replace(/^(email|URI):/, ""));
+  const issuer = fulcioExtension(der, 8) ?? fulcioExtension(der, 1);
+  if (opts.identity && !sans.includes(opts.identity)) return { reason: `certificate identity ${sans.join(", ") || "(none)"} is not ${opts.identity}` };
+  if (opts.issuer && issuer !== opts.issuer) return { reason: `certificate OIDC issuer ${issuer ?? "(none)"} is not ${opts.issuer}` };
+  let chainVerified: boolean | undefined;
+  if (opts.trustRoot) {
+    const pems = readFileSync(opts.trustRoot, "utf8").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    chainVerified = pems.some((p) => {
+      const ca = new X509Certificate(p);
+      return cert.checkIssued(ca) && cert.verify(ca.publicKey);
+    });
+    if (!chainVerified) return { reason: `the signing certificate is not issued by a CA in ${opts.trustRoot}` };
+  }
+  const signer: Signer = {
+    method: "certificate",
+    ...(sans[0] ? { identity: sans[0] } : {}),
+    ...(issuer ? { issuer } : {}),
+    ...(chainVerified !== undefined ? { chainVerified } : {}),
+  };
+  return { value: { key: cert.publicKey, signer } };
+}
+
+/** The signed in-toto statement's digests by file name: model-transparency's resources, else the statement's subjects. */
+function signedDigests(payload: Buffer): Step<Map<string, string>> {
   let statement: {
     predicate?: { resources?: { name?: string; digest?: string; algorithm?: string }[] };
     subject?: { name?: string; digest?: { sha256?: string } }[];
@@ -129,11 +153,15 @@ export function verifySignature(root: string, files: { path: string; sha256: str
   try {
     statement = JSON.parse(payload.toString("utf8"));
   } catch {
-    return invalid("the signed payload is not a JSON in-toto statement");
+    return { reason: "the signed payload is not a JSON in-toto statement" };
   }
   const signed = new Map<string, string>();
   for (const r of statement.predicate?.resources ?? []) if (r.name && r.digest) signed.set(r.name, r.digest);
   if (!signed.size) for (const s of statement.subject ?? []) if (s.name && s.digest?.sha256) signed.set(s.name, s.digest.sha256);
+  return { value: signed };
+}
+
+function compareFiles(files: { path: string; sha256: string }[], signed: Map<string, string>, sigFile: string, signer: Signer): SignatureReport {
   const out: SignatureReport["files"] = [];
   const present = new Set<string>();
   for (const f of files) {

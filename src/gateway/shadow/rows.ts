@@ -3,7 +3,7 @@
  * `results` under the route's shadow run, same case index — the primary's (the reference, score 1)
  * and the shadow deployment's (graded against it). Pure.
  */
-import type { GradeRecord } from "../../records/index.js";
+import type { ResultRecord } from "../../records/index.js";
 import type { ResultsTable } from "../../store/index.js";
 import { sha256Hex } from "../audit-log.js";
 import type { Deployment, Route } from "../config.js";
@@ -43,21 +43,14 @@ export function shadowPlan(route: Route, deployments: readonly Deployment[], con
   };
 }
 
-export interface Half {
+/** Half of a pair: the figures of a result record (store/results.ts keeps both the same way), keyed by the route's run and case. */
+export interface Half
+  extends Pick<ResultRecord, "output" | "grades" | "score" | "passed" | "inputTokens" | "outputTokens" | "costPusd" | "latencyMs" | "error"> {
   runId: string;
   route: string;
   caseIndex: number;
   deployment: string;
   messagesJson: string;
-  output: string | null;
-  grades: GradeRecord[];
-  score: number;
-  passed: boolean;
-  inputTokens: number;
-  outputTokens: number;
-  costPusd: number | null;
-  latencyMs: number | null;
-  error: string | null;
   createdAt: string;
 }
 

@@ -34,111 +34,22 @@ interface Loaded {
   template: string | undefined;
 }
 
+/** One request at a time per model (one context sequence); the library and the model load on the first request. */
 export function createLocalProvider(o: LocalOptions): Provider<"local"> {
   if (!existsSync(o.path))
     throw new UserError(`model ${o.id}: GGUF file not found: ${o.path}`, "download one with `weightbridge pull hf:ORG/REPO --file NAME.gguf` or fix `path`");
   const st = statSync(o.path);
   let loading: Promise<Loaded> | undefined;
   let queue: Promise<unknown> = Promise.resolve();
-
-  const load = async (): Promise<Loaded> => {
-    let lib: Lib;
-    try {
-      lib = (await import("node-llama-cpp")) as Lib;
-    } catch (e) {
-      // An optional peer dependency (issue 17: ~700 MB of prebuilt binaries nobody but provider: local needs).
-      const missing = (e as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" || /Cannot find (module|package) 'node-llama-cpp'/.test(String(e));
-      if (missing)
-        throw new UserError(
-          `model ${o.id}: provider: local needs node-llama-cpp, which is not installed`,
-          `add it with \`npm i node-llama-cpp@${LLAMA_VERSION}\``,
-        );
-      throw new UserError(
-        `model ${o.id}: node-llama-cpp could not be loaded: ${(e as Error).message}`,
-        `reinstall it with \`npm i node-llama-cpp@${LLAMA_VERSION}\``,
-      );
-    }
-    const llama = await lib.getLlama({ gpu: o.gpu === true || o.gpu === "auto" ? "auto" : false, build: "never", logLevel: lib.LlamaLogLevel.error });
-    let model: import("node-llama-cpp").LlamaModel;
-    try {
-      model = await llama.loadModel({ modelPath: o.path });
-    } catch (e) {
-      throw new UserError(
-        `model ${o.id}: node-llama-cpp could not load ${o.path}: ${(e as Error).message}`,
-        "check that the file is a complete GGUF (re-run `weightbridge pull`)",
-      );
-    }
-    const context = await model.createContext({ contextSize: o.contextSize ?? 4096, ...(o.threads ? { threads: o.threads } : {}) });
-    const template = (model.fileInfo.metadata as { tokenizer?: { chat_template?: string } }).tokenizer?.chat_template;
-    if (template) await loadTemplateEngine();
-    return { lib, model, context, sequence: context.getSequence(), template };
-  };
-
   let wrapper: import("node-llama-cpp").ChatWrapper | undefined;
   const run = async (req: ChatRequest): Promise<ChatResponse> => {
-    loading ??= load();
+    loading ??= loadModel(o);
     const m = await loading;
-    if (usesTools(req)) {
-      wrapper ??= m.lib.resolveChatWrapper(m.model);
-      const tc = { lib: m.lib, sequence: m.sequence, wrapper, tokenizer: m.model.tokenizer, ...(o.bias ? { bias: o.bias } : {}) };
-      return chatWithTools(tc, req, req.params.maxTokens ?? DEFAULT_MAX_TOKENS);
-    }
-    const started = performance.now();
-    const text = m.template
-      ? renderChatTemplate(m.template, req.messages, { bos: m.model.tokens.bosString ?? "", eos: m.model.tokens.eosString ?? "" })
-      : renderPlainTranscript(req.messages);
-    const prompt = m.model.tokenize(text, true);
-    const bos = m.model.tokens.bos;
-    if (bos !== null && m.model.tokens.shouldPrependBosToken && prompt[0] !== bos) prompt.unshift(bos);
-    const maxTokens = req.params.maxTokens ?? DEFAULT_MAX_TOKENS;
-    if (prompt.length + maxTokens > m.context.contextSize)
-      throw new ProviderError(`prompt of ${prompt.length} tokens + ${maxTokens} output tokens exceeds the context size ${m.context.contextSize}`, {
-        retryable: false,
-      });
-    await m.sequence.clearHistory();
-    const out: import("node-llama-cpp").Token[] = [];
-    let ttftMs: number | undefined;
-    let finish: ChatResponse["finishReason"] = "length";
-    const stops = req.params.stop ?? [];
-    let textSoFar = "";
-    try {
-      for await (const tok of m.sequence.evaluate(prompt, {
-        temperature: req.params.temperature ?? 0,
-        ...(req.params.topP !== undefined ? { topP: req.params.topP } : {}),
-        ...(req.params.seed !== undefined ? { seed: req.params.seed } : {}),
-      })) {
-        if (req.signal?.aborted) throw req.signal.reason;
-        if (m.model.isEogToken(tok)) {
-          finish = "stop";
-          break;
-        }
-        ttftMs ??= performance.now() - started;
-        out.push(tok);
-        if (stops.length) {
-          textSoFar = m.model.detokenize(out);
-          const hit = stops.find((s) => textSoFar.includes(s));
-          if (hit) {
-            textSoFar = textSoFar.slice(0, textSoFar.indexOf(hit));
-            finish = "stop";
-            break;
-          }
-        }
-        if (out.length >= maxTokens) break;
-      }
-    } catch (e) {
-      if (req.signal?.aborted) throw e;
-      throw new ProviderError(`local generation failed: ${(e as Error).message}`, { retryable: false });
-    }
-    const answer = stops.length && finish === "stop" ? textSoFar : m.model.detokenize(out);
-    return {
-      text: answer,
-      usage: { inputTokens: prompt.length, outputTokens: out.length },
-      latencyMs: performance.now() - started,
-      ...(ttftMs !== undefined ? { ttftMs } : {}),
-      finishReason: finish,
-    };
+    if (!usesTools(req)) return chatPlain(m, req);
+    wrapper ??= m.lib.resolveChatWrapper(m.model);
+    const tc = { lib: m.lib, sequence: m.sequence, wrapper, tokenizer: m.model.tokenizer, ...(o.bias ? { bias: o.bias } : {}) };
+    return chatWithTools(tc, req, req.params.maxTokens ?? DEFAULT_MAX_TOKENS);
   };
-
   return {
     id: o.id,
     kind: "local",
@@ -157,4 +68,114 @@ export function createLocalProvider(o: LocalOptions): Provider<"local"> {
       }
     },
   };
+}
+
+/** node-llama-cpp, an optional peer dependency: missing or broken, it is a one-line error saying how to add it. */
+async function importLlama(id: string): Promise<Lib> {
+  try {
+    return (await import("node-llama-cpp")) as Lib;
+  } catch (e) {
+    // An optional peer dependency (issue 17: ~700 MB of prebuilt binaries nobody but provider: local needs).
+    const missing = (e as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" || /Cannot find (module|package) 'node-llama-cpp'/.test(String(e));
+    if (missing)
+      throw new UserError(`model ${id}: provider: local needs node-llama-cpp, which is not installed`, `add it with \`npm i node-llama-cpp@${LLAMA_VERSION}\``);
+    throw new UserError(
+      `model ${id}: node-llama-cpp could not be loaded: ${(e as Error).message}`,
+      `reinstall it with \`npm i node-llama-cpp@${LLAMA_VERSION}\``,
+    );
+  }
+}
+
+async function loadModel(o: LocalOptions): Promise<Loaded> {
+  const lib = await importLlama(o.id);
+  const llama = await lib.getLlama({ gpu: o.gpu === true || o.gpu === "auto" ? "auto" : false, build: "never", logLevel: lib.LlamaLogLevel.error });
+  let model: import("node-llama-cpp").LlamaModel;
+  try {
+    model = await llama.loadModel({ modelPath: o.path });
+  } catch (e) {
+    throw new UserError(
+      `model ${o.id}: node-llama-cpp could not load ${o.path}: ${(e as Error).message}`,
+      "check that the file is a complete GGUF (re-run `weightbridge pull`)",
+    );
+  }
+  const context = await model.createContext({ contextSize: o.contextSize ?? 4096, ...(o.threads ? { threads: o.threads } : {}) });
+  const template = (model.fileInfo.metadata as { tokenizer?: { chat_template?: string } }).tokenizer?.chat_template;
+  if (template) await loadTemplateEngine();
+  return { lib, model, context, sequence: context.getSequence(), template };
+}
+
+/** A request without tools: the prompt rendered with the GGUF's own chat template (or a plain transcript), then generated. */
+async function chatPlain(m: Loaded, req: ChatRequest): Promise<ChatResponse> {
+  const started = performance.now();
+  const prompt = promptTokens(m, req);
+  const maxTokens = req.params.maxTokens ?? DEFAULT_MAX_TOKENS;
+  if (prompt.length + maxTokens > m.context.contextSize)
+    throw new ProviderError(`prompt of ${prompt.length} tokens + ${maxTokens} output tokens exceeds the context size ${m.context.contextSize}`, {
+      retryable: false,
+    });
+  await m.sequence.clearHistory();
+  const g = await generate(m, prompt, req, maxTokens, started);
+  return {
+    text: g.text,
+    usage: { inputTokens: prompt.length, outputTokens: g.outputTokens },
+    latencyMs: performance.now() - started,
+    ...(g.ttftMs !== undefined ? { ttftMs: g.ttftMs } : {}),
+    finishReason: g.finish,
+  };
+}
+
+function promptTokens(m: Loaded, req: ChatRequest): import("node-llama-cpp").Token[] {
+  const text = m.template
+    ? renderChatTemplate(m.template, req.messages, { bos: m.model.tokens.bosString ?? "", eos: m.model.tokens.eosString ?? "" })
+    : renderPlainTranscript(req.messages);
+  const prompt = m.model.tokenize(text, true);
+  const bos = m.model.tokens.bos;
+  if (bos !== null && m.model.tokens.shouldPrependBosToken && prompt[0] !== bos) prompt.unshift(bos);
+  return prompt;
+}
+
+interface Generated {
+  text: string;
+  outputTokens: number;
+  ttftMs: number | undefined;
+  finish: ChatResponse["finishReason"];
+}
+
+/** Tokens until an end-of-generation token, a stop string (the text is cut before it), or maxTokens. */
+async function generate(m: Loaded, prompt: import("node-llama-cpp").Token[], req: ChatRequest, maxTokens: number, started: number): Promise<Generated> {
+  const out: import("node-llama-cpp").Token[] = [];
+  let ttftMs: number | undefined;
+  let finish: ChatResponse["finishReason"] = "length";
+  const stops = req.params.stop ?? [];
+  let textSoFar = "";
+  try {
+    for await (const tok of m.sequence.evaluate(prompt, {
+      temperature: req.params.temperature ?? 0,
+      ...(req.params.topP !== undefined ? { topP: req.params.topP } : {}),
+      ...(req.params.seed !== undefined ? { seed: req.params.seed } : {}),
+    })) {
+      if (req.signal?.aborted) throw req.signal.reason;
+      if (m.model.isEogToken(tok)) {
+        finish = "stop";
+        break;
+      }
+      ttftMs ??= performance.now() - started;
+      out.push(tok);
+      if (stops.length) {
+        textSoFar = m.model.detokenize(out);
+        const hit = stops.find((s) => textSoFar.includes(s));
+        if (hit) {
+          textSoFar = textSoFar.slice(0, textSoFar.indexOf(hit));
+          finish = "stop";
+          break;
+        }
+      }
+      if (out.length >= maxTokens) break;
+    }
+  } catch (e) {
+    if (req.signal?.aborted) throw e;
+    throw new ProviderError(`local generation failed: ${(e as Error).message}`, { retryable: false });
+  }
+  const text = stops.length && finish === "stop" ? textSoFar : m.model.detokenize(out);
+  return { text, outputTokens: out.length, ttftMs, finish };
 }

@@ -46,24 +46,16 @@ class ByteWriter {
     this.length += b.length;
   }
   u32(v: number): void {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(v);
-    this.push(b);
+    this.fixed(4, (b) => b.writeUInt32LE(v));
   }
   i32(v: number): void {
-    const b = Buffer.alloc(4);
-    b.writeInt32LE(v);
-    this.push(b);
+    this.fixed(4, (b) => b.writeInt32LE(v));
   }
   u64(v: number): void {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(BigInt(v));
-    this.push(b);
+    this.fixed(8, (b) => b.writeBigUInt64LE(BigInt(v)));
   }
   f32(v: number): void {
-    const b = Buffer.alloc(4);
-    b.writeFloatLE(v);
-    this.push(b);
+    this.fixed(4, (b) => b.writeFloatLE(v));
   }
   str(s: string): void {
     const b = Buffer.from(s, "utf8");
@@ -76,6 +68,11 @@ class ByteWriter {
   }
   concat(): Buffer {
     return Buffer.concat(this.chunks);
+  }
+  private fixed(size: number, write: (b: Buffer) => void): void {
+    const b = Buffer.alloc(size);
+    write(b);
+    this.push(b);
   }
 }
 
@@ -95,17 +92,46 @@ function vocabulary(): { tokens: string[]; scores: number[]; types: number[] } {
   return { tokens, scores, types };
 }
 
-export function buildTinyGguf(options: TinyGgufOptions = {}): Buffer {
-  const n = options.embedding ?? 64;
-  const layers = options.layers ?? 2;
-  const ff = options.feedForward ?? 128;
-  const heads = options.heads ?? 4;
-  const ctx = options.contextLength ?? 4096;
-  const rand = seededRng(options.seed ?? 42);
-  const vocab = vocabulary();
-  const nVocab = vocab.tokens.length;
+interface TinyShape {
+  n: number;
+  layers: number;
+  ff: number;
+  heads: number;
+  ctx: number;
+  nVocab: number;
+}
 
-  const kvs: Kv[] = [
+interface TinyTensor {
+  name: string;
+  dims: number[];
+  fill: "one" | "rand";
+}
+
+/** header → metadata → tensor infos → aligned tensor data (F32, ones for norms, seeded random elsewhere). */
+export function buildTinyGguf(options: TinyGgufOptions = {}): Buffer {
+  const vocab = vocabulary();
+  const shape: TinyShape = {
+    n: options.embedding ?? 64,
+    layers: options.layers ?? 2,
+    ff: options.feedForward ?? 128,
+    heads: options.heads ?? 4,
+    ctx: options.contextLength ?? 4096,
+    nVocab: vocab.tokens.length,
+  };
+  const kvs = metadata(shape, vocab, options.chatTemplate ?? TINY_CHAT_TEMPLATE);
+  const tensors = tensorList(shape);
+  const w = new ByteWriter();
+  w.push(Buffer.from("GGUF", "ascii"));
+  w.u32(3);
+  w.u64(tensors.length);
+  w.u64(kvs.length);
+  for (const kv of kvs) writeKv(w, kv);
+  writeTensors(w, tensors, seededRng(options.seed ?? 42));
+  return w.concat();
+}
+
+function metadata({ n, layers, ff, heads, ctx, nVocab }: TinyShape, vocab: ReturnType<typeof vocabulary>, chatTemplate: string): Kv[] {
+  return [
     { key: "general.architecture", type: T.STRING, value: "llama" },
     { key: "general.name", type: T.STRING, value: "weightbridge-tiny-random" },
     { key: "general.license", type: T.STRING, value: "apache-2.0" },
@@ -128,10 +154,12 @@ export function buildTinyGguf(options: TinyGgufOptions = {}): Buffer {
     { key: "tokenizer.ggml.bos_token_id", type: T.UINT32, value: 1 },
     { key: "tokenizer.ggml.eos_token_id", type: T.UINT32, value: 2 },
     { key: "tokenizer.ggml.add_bos_token", type: T.BOOL, value: true },
-    { key: "tokenizer.chat_template", type: T.STRING, value: options.chatTemplate ?? TINY_CHAT_TEMPLATE },
+    { key: "tokenizer.chat_template", type: T.STRING, value: chatTemplate },
   ];
+}
 
-  const tensors: { name: string; dims: number[]; fill: "one" | "rand" }[] = [
+function tensorList({ n, layers, ff, nVocab }: TinyShape): TinyTensor[] {
+  const tensors: TinyTensor[] = [
     { name: "token_embd.weight", dims: [n, nVocab], fill: "rand" },
     { name: "output_norm.weight", dims: [n], fill: "one" },
     { name: "output.weight", dims: [n, nVocab], fill: "rand" },
@@ -150,42 +178,42 @@ export function buildTinyGguf(options: TinyGgufOptions = {}): Buffer {
       { name: `${p}ffn_down.weight`, dims: [ff, n], fill: "rand" },
     );
   }
+  return tensors;
+}
 
-  const w = new ByteWriter();
-  w.push(Buffer.from("GGUF", "ascii"));
-  w.u32(3);
-  w.u64(tensors.length);
-  w.u64(kvs.length);
-  for (const kv of kvs) {
-    w.str(kv.key);
-    w.u32(kv.type);
-    switch (kv.type) {
-      case T.UINT32:
-        w.u32(kv.value);
-        break;
-      case T.INT32:
-        w.i32(kv.value);
-        break;
-      case T.FLOAT32:
-        w.f32(kv.value);
-        break;
-      case T.BOOL:
-        w.push(Buffer.from([kv.value ? 1 : 0]));
-        break;
-      case T.STRING:
-        w.str(kv.value);
-        break;
-      case T.ARRAY:
-        w.u32(kv.of);
-        w.u64(kv.value.length);
-        for (const v of kv.value) {
-          if (kv.of === T.STRING) w.str(v as string);
-          else if (kv.of === T.FLOAT32) w.f32(v as number);
-          else w.i32(v as number);
-        }
-        break;
-    }
+function writeKv(w: ByteWriter, kv: Kv): void {
+  w.str(kv.key);
+  w.u32(kv.type);
+  switch (kv.type) {
+    case T.UINT32:
+      w.u32(kv.value);
+      break;
+    case T.INT32:
+      w.i32(kv.value);
+      break;
+    case T.FLOAT32:
+      w.f32(kv.value);
+      break;
+    case T.BOOL:
+      w.push(Buffer.from([kv.value ? 1 : 0]));
+      break;
+    case T.STRING:
+      w.str(kv.value);
+      break;
+    case T.ARRAY:
+      w.u32(kv.of);
+      w.u64(kv.value.length);
+      for (const v of kv.value) {
+        if (kv.of === T.STRING) w.str(v as string);
+        else if (kv.of === T.FLOAT32) w.f32(v as number);
+        else w.i32(v as number);
+      }
+      break;
   }
+}
+
+/** The tensor infos (F32, offsets aligned), then the data section, each tensor padded to the alignment. */
+function writeTensors(w: ByteWriter, tensors: readonly TinyTensor[], rand: () => number): void {
   let offset = 0;
   const sizes: number[] = [];
   for (const t of tensors) {
@@ -205,7 +233,6 @@ export function buildTinyGguf(options: TinyGgufOptions = {}): Buffer {
     for (let j = 0; j < size / 4; j++) data.writeFloatLE(t.fill === "one" ? 1 : (rand() - 0.5) * 0.2, j * 4);
     w.push(data);
   });
-  return w.concat();
 }
 
 export async function writeTinyGguf(path: string, options: TinyGgufOptions = {}): Promise<number> {

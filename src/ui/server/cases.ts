@@ -116,25 +116,9 @@ async function pageKeys(q: Q, p: CasesParams, total: number | null): Promise<{ k
 }
 
 export function registerCaseRoutes(app: FastifyInstance, store: StoreHandle, runs: RunCache, searchBatch?: number): void {
-  const totals = new Map<string, number>();
+  const totalOf = caseTotals(store);
   const searchIndex = new SearchIndex(store, searchBatch);
   app.addHook("onClose", () => searchIndex.close());
-  /** Rows under a filter; a finished run's totals are kept in memory and in the store (case_totals). */
-  const totalOf = async (meta: RunMeta, p: CasesParams): Promise<number> => {
-    const finished = meta.status !== "running";
-    const tkey = caseTotalKey(meta.status, meta.finishedAt, p);
-    const kept = totals.get(`${meta.id}|${tkey}`) ?? (finished ? await loadCaseTotal(store.db, meta.id, tkey) : undefined);
-    if (kept !== undefined) return kept;
-    const t = await filtered(store, meta, p)
-      .select((eb) => eb.fn.countAll<number>().as("n"))
-      .executeTakeFirst();
-    const total = Number(t?.n ?? 0);
-    if (finished) {
-      totals.set(`${meta.id}|${tkey}`, total);
-      await saveCaseTotal(store.db, meta.id, tkey, total).catch(() => undefined);
-    }
-    return total;
-  };
   app.get<{ Params: { id: string } }>("/api/v1/runs/:id/cases", async (req, reply) => {
     const meta = await runs.require(req.params.id);
     const p = parseQuery(CasesQuery, req.query);
@@ -165,65 +149,93 @@ export function registerCaseRoutes(app: FastifyInstance, store: StoreHandle, run
     };
     return sendTable(reply, p.format, `cases-${meta.id}`, envelope, rows);
   });
-
   app.get<{ Params: { id: string; suite: string; index: string } }>("/api/v1/runs/:id/cases/:suite/:index", async (req) => {
     const meta = await runs.require(req.params.id);
     const index = Number(req.params.index);
     if (!Number.isSafeInteger(index) || index < 0) throw new ApiError(400, `bad case index "${req.params.index}"`);
-    const rows = await store.db
-      .selectFrom("results")
-      .selectAll()
-      .where("run_id", "=", meta.id)
-      .where("suite", "=", req.params.suite)
-      .where("case_index", "=", index)
-      .orderBy("model_id")
-      .orderBy("repeat")
-      .execute();
-    const first = rows[0];
-    if (!first) throw new ApiError(404, `no case ${req.params.suite}#${index} in run ${meta.id}`);
-    // A conversation's answers (issue 19), by model and repeat; none for plain cases.
-    const turnRows = await store.db
-      .selectFrom("result_turns")
-      .select(["model_id", "repeat", "response_json"])
-      .where("run_id", "=", meta.id)
-      .where("suite", "=", req.params.suite)
-      .where("case_index", "=", index)
-      .orderBy("turn")
-      .execute();
-    const turnsOf = (model: string, repeat: number) =>
-      turnRows
-        .filter((t) => t.model_id === model && t.repeat === repeat)
-        .map((t) => {
-          const r = JSON.parse(t.response_json) as { text?: string; toolCalls?: unknown[] };
-          return { text: r.text ?? "", toolCalls: r.toolCalls ?? [] };
-        });
-    return {
-      runId: meta.id,
-      suite: first.suite,
-      caseIndex: first.case_index,
-      caseId: first.case_id,
-      baseline: meta.baseline,
-      models: meta.models,
-      messages: JSON.parse(first.messages_json) as Message[],
-      results: rows.map((r) => ({
-        model: r.model_id,
-        repeat: r.repeat,
-        output: r.output,
-        grades: JSON.parse(r.scores_json) as unknown[],
-        score: r.score,
-        passed: r.passed === 1,
-        inputTokens: r.input_tokens,
-        outputTokens: r.output_tokens,
-        costUsd: r.cost_pusd === null ? null : Number(r.cost_pusd) / 1e12,
-        latencyMs: r.latency_ms,
-        ttftMs: r.ttft_ms,
-        attempts: r.attempts,
-        cached: r.cached === 1,
-        error: r.error,
-        turns: turnsOf(r.model_id, r.repeat),
-      })),
-    };
+    return oneCase(store, meta, req.params.suite, index);
   });
+}
+
+/** Rows under a filter; a finished run's totals are kept in memory and in the store (case_totals). */
+function caseTotals(store: StoreHandle): (meta: RunMeta, p: CasesParams) => Promise<number> {
+  const totals = new Map<string, number>();
+  return async (meta, p) => {
+    const finished = meta.status !== "running";
+    const tkey = caseTotalKey(meta.status, meta.finishedAt, p);
+    const kept = totals.get(`${meta.id}|${tkey}`) ?? (finished ? await loadCaseTotal(store.db, meta.id, tkey) : undefined);
+    if (kept !== undefined) return kept;
+    const t = await filtered(store, meta, p)
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirst();
+    const total = Number(t?.n ?? 0);
+    if (finished) {
+      totals.set(`${meta.id}|${tkey}`, total);
+      await saveCaseTotal(store.db, meta.id, tkey, total).catch(() => undefined);
+    }
+    return total;
+  };
+}
+
+/** One case: its messages and every model's results, each with its conversation's answers (issue 19; none for plain cases). */
+async function oneCase(store: StoreHandle, meta: RunMeta, suite: string, index: number) {
+  const rows = await store.db
+    .selectFrom("results")
+    .selectAll()
+    .where("run_id", "=", meta.id)
+    .where("suite", "=", suite)
+    .where("case_index", "=", index)
+    .orderBy("model_id")
+    .orderBy("repeat")
+    .execute();
+  const first = rows[0];
+  if (!first) throw new ApiError(404, `no case ${suite}#${index} in run ${meta.id}`);
+  const turnsOf = await caseTurns(store, meta.id, suite, index);
+  return {
+    runId: meta.id,
+    suite: first.suite,
+    caseIndex: first.case_index,
+    caseId: first.case_id,
+    baseline: meta.baseline,
+    models: meta.models,
+    messages: JSON.parse(first.messages_json) as Message[],
+    results: rows.map((r) => ({
+      model: r.model_id,
+      repeat: r.repeat,
+      output: r.output,
+      grades: JSON.parse(r.scores_json) as unknown[],
+      score: r.score,
+      passed: r.passed === 1,
+      inputTokens: r.input_tokens,
+      outputTokens: r.output_tokens,
+      costUsd: r.cost_pusd === null ? null : Number(r.cost_pusd) / 1e12,
+      latencyMs: r.latency_ms,
+      ttftMs: r.ttft_ms,
+      attempts: r.attempts,
+      cached: r.cached === 1,
+      error: r.error,
+      turns: turnsOf(r.model_id, r.repeat),
+    })),
+  };
+}
+
+/** A case's stored conversation answers, looked up by model and repeat. */
+async function caseTurns(store: StoreHandle, runId: string, suite: string, index: number) {
+  const turnRows = await store.db
+    .selectFrom("result_turns")
+    .select(["model_id", "repeat", "response_json"])
+    .where("run_id", "=", runId)
+    .where("suite", "=", suite)
+    .where("case_index", "=", index)
+    .orderBy("turn")
+    .execute();
+  return (model: string, repeat: number) =>
+    turnRows
+      .filter((t) => t.model_id === model && t.repeat === repeat)
+      .map((t) => {
+        const r = JSON.parse(t.response_json) as { text?: string; toolCalls?: unknown[] };
+        return { text: r.text ?? "", toolCalls: r.toolCalls ?? [] };
+      });
 }
 
 async function fetchRows(store: StoreHandle, meta: RunMeta, keys: { suite: string; case_index: number; model_id: string; repeat: number }[]) {

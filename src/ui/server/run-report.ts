@@ -8,6 +8,9 @@
  * Memory: the baseline's rows and one model's rows (about 200 bytes each without texts).
  * test/ui/run-report.test.ts checks that the Report equals buildReport's on real stores.
  *
+ * reportFromRows builds the same Report from rows already in memory and the run's summary (what
+ * eval holds when a run completes: keep.ts), reusing the summary's per-suite figures.
+ *
  * Runs this path does not cover (a self-hosted model priced from a bench run) raise NeedsFullBuild;
  * the caller then uses buildReport itself.
  */
@@ -28,15 +31,20 @@ import {
 import type { Message } from "../../providers/index.js";
 import type { GradeRecord, ResultRecord } from "../../records/index.js";
 import {
+  type AdoptionCriteria,
+  bySuiteCase,
+  type Changed,
   type ChangedCase,
   candidateRow,
+  changedCase,
+  changedOf,
   DEFAULT_CRITERIA,
   evalReport,
+  firstRepeats,
   markPareto,
   modelOverall,
   pairedOptionsFor,
   type Report,
-  r6,
   redteamSection,
 } from "../../report/index.js";
 import { comparePairedByKey, type PairedComparison } from "../../stats/index.js";
@@ -50,7 +58,6 @@ type RunPlan = Plan & { simulated?: string[]; record?: DecisionRecord };
 
 const NO_MESSAGES: Message[] = [];
 const NO_GRADES: GradeRecord[] = [];
-const bySuiteCase = (r: ResultRecord) => `${r.suite}\u0000${r.caseIndex}`;
 
 const GRADES_SQL = `case when scores_json like '%"type":"label"%' or scores_json like '%"type":"ranking"%' then scores_json else '[]' end`;
 const COLUMNS = "suite, case_index, case_id, repeat, score, passed, input_tokens, output_tokens, cost_pusd, latency_ms, ttft_ms, error, cached, attempts";
@@ -116,25 +123,6 @@ async function modelRows(store: StoreHandle, runId: string, modelId: string): Pr
   return rows.rows.map((r) => toRecord(Object.values(r) as Row));
 }
 
-interface Changed {
-  counts: { regressions: number; improvements: number };
-  kept: { direction: "regression" | "improvement"; base: ResultRecord; cand: ResultRecord }[];
-}
-
-/** Cases whose first repeat passed for one model and failed for the other (at most `max` per direction kept). */
-function changedOf(rows: readonly ResultRecord[], baseFirst: ReadonlyMap<string, ResultRecord>, max: number): Changed {
-  const out: Changed = { counts: { regressions: 0, improvements: 0 }, kept: [] };
-  const candFirst = new Map(rows.filter((r) => r.repeat === 0).map((r) => [bySuiteCase(r), r]));
-  for (const [key, cand] of candFirst) {
-    const base = baseFirst.get(key);
-    if (!base || base.passed === cand.passed) continue;
-    const direction = base.passed ? "regression" : "improvement";
-    const n = direction === "regression" ? ++out.counts.regressions : ++out.counts.improvements;
-    if (n <= max) out.kept.push({ direction, base, cand });
-  }
-  return out;
-}
-
 type Texts = (r: ResultRecord) => { messages: Message[]; output: string | null } | undefined;
 
 /** The texts of the kept changed cases, read by key (each an index lookup): one query per candidate. */
@@ -159,21 +147,9 @@ async function changedTexts(store: StoreHandle, runId: string, candidate: string
   // Every case has a message: rows read without texts have none.
   const inRows = c.kept.every((k) => k.cand.messages.length > 0 && k.base.messages.length > 0);
   const of: Texts = inRows ? (r) => ({ messages: r.messages, output: r.output }) : await textsIn(store, runId, candidate, baseline, c);
-  return c.kept.map(({ direction, base, cand }) => {
-    const ct = of(cand);
-    const bt = of(base);
-    const messages = ct?.messages ?? [];
-    return {
-      candidate,
-      suite: cand.suite,
-      caseId: cand.caseId,
-      direction,
-      input: [...messages].reverse().find((m) => m.role === "user")?.content ?? "",
-      baselineOutput: base.error ? `[error] ${base.error}` : (bt?.output ?? null),
-      candidateOutput: cand.error ? `[error] ${cand.error}` : (ct?.output ?? null),
-      baselineScore: r6(base.score),
-      candidateScore: r6(cand.score),
-    };
+  return c.kept.map((k) => {
+    const ct = of(k.cand);
+    return changedCase(candidate, k, { messages: ct?.messages ?? [], baseOutput: of(k.base)?.output ?? null, candOutput: ct?.output ?? null });
   });
 }
 
@@ -188,12 +164,14 @@ async function latestRedteam(store: StoreHandle, modelIds: Set<string>): Promise
   return undefined;
 }
 
-/** What assemble() builds a Report from: the run, how to read each model's rows, and optionally the run's summary. */
+type PlannedModel = RunPlan["models"][number];
+
+/** What a Report is built from: the run, how to read each model's rows, and optionally the run's summary. */
 interface Source {
   run: RunRow;
   plan: RunPlan;
   baseline: string;
-  basePm: Plan["models"][number];
+  basePm: PlannedModel;
   /** Results stored for the run (the Report's completion). */
   done: number;
   rowsOf(modelId: string): Promise<ResultRecord[]> | ResultRecord[];
@@ -205,7 +183,7 @@ interface Source {
 }
 
 /** The checks both builders share: an eval (or shadow) run with a baseline, and no model priced from a bench run. */
-function sourceOf(run: RunRow): { plan: RunPlan; baseline: string; basePm: Plan["models"][number] } {
+function sourceOf(run: RunRow): { plan: RunPlan; baseline: string; basePm: PlannedModel } {
   const plan = run.plan as RunPlan;
   const baseline = plan.baseline;
   const basePm = plan.models.find((m) => m.config.id === baseline);
@@ -244,14 +222,62 @@ export async function reportFromRows(store: StoreHandle, run: RunRow, rows: read
   return assemble(store, { run, ...s, done: rows.length, rowsOf: (id) => byModel.get(id) ?? [], summary });
 }
 
-/** The Report from one model's rows at a time, paired with the baseline's (the only rows kept throughout). */
+/** The Report from the per-model parts: candidate rows, changed cases with their texts, suites, red-team section. */
 async function assemble(store: StoreHandle, src: Source): Promise<Report> {
-  const { run, plan, baseline, basePm, toolFacts } = src;
+  const { run, plan, baseline } = src;
   const criteria = { ...DEFAULT_CRITERIA };
   const completion = { done: src.done, total: planSize(plan) };
+  const { summaries, overall, compared } = await eachModel(src, criteria);
+  const models = plan.models.map((m) => overall.get(m.config.id) as ModelOverall);
+  markPareto(models);
+  const baseO = overall.get(baseline) as ModelOverall;
+  const candidates = models
+    .filter((o) => o.id !== baseline)
+    .map((o) => {
+      const { c } = compared.get(o.id) as { c: PairedComparison | null };
+      return candidateRow(o, baseO, c, { baseline, status: run.status, completion, criteria });
+    });
+  const changedCases: ChangedCase[] = [];
+  const changedCounts: Report["changedCounts"] = {};
+  for (const cand of candidates) {
+    const { changed } = compared.get(cand.id) as { changed: Changed };
+    changedCases.push(...(await changedTexts(store, run.id, cand.id, baseline, changed)));
+    changedCounts[cand.id] = changed.counts;
+  }
+  const suites =
+    src.summary?.suites ??
+    plan.suites.map((s) => ({
+      name: s.name,
+      cases: s.cases.length,
+      models: plan.models.flatMap((m) => summaries.get(s.name)?.get(m.config.id) ?? []),
+    }));
+  const redteam = await latestRedteam(store, new Set(plan.models.map((m) => m.config.id)));
+  return evalReport({
+    run,
+    plan,
+    completion,
+    baseline,
+    criteria,
+    candidates,
+    models,
+    suites,
+    multiplicity: src.summary ? src.summary.multiplicity : adjustForMultiplicity(suites),
+    sequential: src.summary ? src.summary.sequential : plan.sequential,
+    changedCases,
+    changedCounts,
+    redteam,
+  });
+}
+
+/**
+ * Each model's rows in turn (the baseline's kept): its per-suite summaries (unless the caller has
+ * the run's summary), pooled figures and, for a candidate, its comparison and changed cases.
+ */
+async function eachModel(src: Source, criteria: AdoptionCriteria) {
+  const { run, plan, baseline, basePm, toolFacts } = src;
   const base = await src.rowsOf(baseline);
   const baseScores = caseScores(base, bySuiteCase);
-  const baseFirst = new Map(base.filter((r) => r.repeat === 0).map((r) => [bySuiteCase(r), r]));
+  const baseFirst = firstRepeats(base);
   const summaries = new Map<string, Map<string, ModelSummary>>();
   const overall = new Map<string, ModelOverall>();
   const compared = new Map<string, { c: PairedComparison | null; changed: Changed }>();
@@ -287,61 +313,5 @@ async function assemble(store: StoreHandle, src: Source): Promise<Report> {
     }
     src.onModel?.(i + 1, order.length);
   }
-  return finish(store, src, { overall, compared, summaries, completion, criteria });
-}
-
-/** The Report from the per-model parts: candidate rows, changed cases with their texts, suites, red-team section. */
-async function finish(
-  store: StoreHandle,
-  src: Source,
-  parts: {
-    overall: Map<string, ModelOverall>;
-    compared: Map<string, { c: PairedComparison | null; changed: Changed }>;
-    summaries: Map<string, Map<string, ModelSummary>>;
-    completion: Report["completion"];
-    criteria: typeof DEFAULT_CRITERIA;
-  },
-): Promise<Report> {
-  const { run, plan, baseline } = src;
-  const { overall, compared, summaries, completion, criteria } = parts;
-  const models = plan.models.map((m) => overall.get(m.config.id) as ModelOverall);
-  markPareto(models);
-  const baseO = overall.get(baseline) as ModelOverall;
-  const candidates = models
-    .filter((o) => o.id !== baseline)
-    .map((o) => {
-      const { c } = compared.get(o.id) as { c: PairedComparison | null };
-      return candidateRow(o, baseO, c, { baseline, status: run.status, completion, criteria });
-    });
-  const changedCases: ChangedCase[] = [];
-  const changedCounts: Report["changedCounts"] = {};
-  for (const cand of candidates) {
-    const { changed } = compared.get(cand.id) as { changed: Changed };
-    changedCases.push(...(await changedTexts(store, run.id, cand.id, baseline, changed)));
-    changedCounts[cand.id] = changed.counts;
-  }
-  const suites =
-    src.summary?.suites ??
-    plan.suites.map((s) => ({
-      name: s.name,
-      cases: s.cases.length,
-      models: plan.models.flatMap((m) => summaries.get(s.name)?.get(m.config.id) ?? []),
-    }));
-  const multiplicity = src.summary ? src.summary.multiplicity : adjustForMultiplicity(suites);
-  const redteam = await latestRedteam(store, new Set(plan.models.map((m) => m.config.id)));
-  return evalReport({
-    run,
-    plan,
-    completion,
-    baseline,
-    criteria,
-    candidates,
-    models,
-    suites,
-    multiplicity,
-    sequential: src.summary ? src.summary.sequential : plan.sequential,
-    changedCases,
-    changedCounts,
-    redteam,
-  });
+  return { summaries, overall, compared };
 }

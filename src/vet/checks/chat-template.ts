@@ -87,113 +87,149 @@ function ownKeyReads(fors: readonly Node[], sets: readonly Node[]): (member: Nod
   };
 }
 
+type Add = (i: Issue) => void;
+
+/** What the node rules need to know about the whole template. */
+interface TemplateScope {
+  where: string;
+  stringVars: Set<string>;
+  ownKey: (member: Node) => boolean;
+}
+
+/** parse → rules on every node of the tree → rules on the raw text; one finding per rule and evidence. */
 export function analyseChatTemplate(source: string, where: string): Issue[] {
   const issues = new Map<string, Issue>();
-  const add = (i: Issue) => {
+  const add: Add = (i) => {
     const key = `${i.rule}|${i.evidence ?? i.message}`;
     if (!issues.has(key)) issues.set(key, i);
   };
-  let ast: Node | undefined;
+  const ast = parseTemplate(source, where, add);
+  if (ast) {
+    const scope = templateScope(ast, where);
+    eachNode(ast, (node) => nodeRules(node, scope, add));
+  }
+  rawTextRules(source, where, [...issues.values()], add);
+  return [...issues.values()];
+}
+
+function parseTemplate(source: string, where: string, add: Add): Node | undefined {
   try {
     // Loaded on first use: most scans have no template, and scan start-up is benchmarked.
     const { parse, tokenize } = createRequire(import.meta.url)("@huggingface/jinja") as typeof import("@huggingface/jinja");
-    ast = parse(tokenize(source)) as unknown as Node;
+    return parse(tokenize(source)) as unknown as Node;
   } catch (e) {
     add({
       severity: "medium",
       rule: "template.unparseable",
       message: `${where}: the chat template does not parse (${(e as Error).message.slice(0, 120)}); it was judged on its raw text only`,
     });
+    return undefined;
   }
-  if (ast) {
-    const sets: Node[] = [];
-    const macros: Node[] = [];
-    const calls: Node[] = [];
-    const fors: Node[] = [];
-    eachNode(ast, (n) => {
-      if (n.type === "For") fors.push(n);
-      else if (n.type === "Set") sets.push(n);
-      else if (n.type === "Macro") macros.push(n);
-      else if (n.type === "CallExpression") calls.push(n);
-    });
-    const stringVars = stringVariables(sets, macros, calls, fors);
-    const ownKey = ownKeyReads(fors, sets);
-    eachNode(ast, (node) => {
-      switch (node.type) {
-        case "MemberExpression": {
-          if (node.computed && (node.property as Node)?.type === "Identifier" && stringVars.has((node.property as Node).value as string) && !ownKey(node))
-            add({
-              severity: "high",
-              rule: "template.computed-attribute",
-              message: `${where}: a subscript uses a variable the template sets to a string, so an attribute name can be built at render time`,
-              evidence: `[${(node.property as Node).value as string}]`,
-            });
-          const prop = node.property as Node;
-          const name = prop?.type === "Identifier" ? (prop.value as string) : prop?.type === "StringLiteral" ? (prop.value as string) : undefined;
-          if (name !== undefined && /^__\w+__$/.test(name))
-            add({
-              severity: ESCAPE_ATTRS.has(name) ? "critical" : "high",
-              rule: "template.sandbox-escape",
-              message: `${where}: the chat template reads the Python internal attribute ${name}, the first step of a sandbox escape`,
-              evidence: `.${name}`,
-            });
-          else if (name?.startsWith("_"))
-            add({
-              severity: "high",
-              rule: "template.private-attribute",
-              message: `${where}: the chat template reads the private attribute ${name}`,
-              evidence: `.${name}`,
-            });
-          else if (node.computed && prop && !["StringLiteral", "Identifier"].includes(prop.type ?? "") && kindOf(prop, stringVars) === "str")
-            add({
-              severity: "high",
-              rule: "template.computed-attribute",
-              message: `${where}: a subscript can evaluate to a string built at render time (e.g. "__cla" ~ "ss__"), hiding which attribute is read`,
-            });
-          break;
-        }
-        case "Identifier":
-          if (GADGETS.has(node.value as string))
-            add({
-              severity: "high",
-              rule: "template.gadget",
-              message: `${where}: the chat template uses the Jinja global "${node.value}", whose internals lead to Python modules`,
-              evidence: String(node.value),
-            });
-          break;
-        case "FilterExpression": {
-          const f = node.filter as Node;
-          const fname = f?.type === "Identifier" ? f.value : (f?.callee as Node | undefined)?.value;
-          if (fname === "attr")
-            add({
-              severity: "high",
-              rule: "template.attr-filter",
-              message: `${where}: the attr filter reads attributes by name, a common way to reach dunder attributes`,
-              evidence: "|attr(…)",
-            });
-          break;
-        }
-        case "StringLiteral":
-          if (/^__\w|\w__$/.test(node.value as string) && !RAW_DUNDER.test(node.value as string))
-            add({
-              severity: "high",
-              rule: "template.dunder-fragment",
-              message: `${where}: a string in the chat template looks like part of a dunder name, as used to build "__class__" from pieces`,
-              evidence: JSON.stringify((node.value as string).slice(0, 60)),
-            });
-          if (RAW_DUNDER.test(node.value as string))
-            add({
-              severity: "critical",
-              rule: "template.sandbox-escape",
-              message: `${where}: a string in the chat template names a Python internal attribute`,
-              evidence: JSON.stringify((node.value as string).slice(0, 60)),
-            });
-          break;
-      }
-    });
+}
+
+/** The variables the template sets to strings, and which subscripts read a dict by its own keys. */
+function templateScope(ast: Node, where: string): TemplateScope {
+  const sets: Node[] = [];
+  const macros: Node[] = [];
+  const calls: Node[] = [];
+  const fors: Node[] = [];
+  eachNode(ast, (n) => {
+    if (n.type === "For") fors.push(n);
+    else if (n.type === "Set") sets.push(n);
+    else if (n.type === "Macro") macros.push(n);
+    else if (n.type === "CallExpression") calls.push(n);
+  });
+  return { where, stringVars: stringVariables(sets, macros, calls, fors), ownKey: ownKeyReads(fors, sets) };
+}
+
+function nodeRules(node: Node, scope: TemplateScope, add: Add): void {
+  const where = scope.where;
+  switch (node.type) {
+    case "MemberExpression":
+      memberRules(node, scope, add);
+      break;
+    case "Identifier":
+      if (GADGETS.has(node.value as string))
+        add({
+          severity: "high",
+          rule: "template.gadget",
+          message: `${where}: the chat template uses the Jinja global "${node.value}", whose internals lead to Python modules`,
+          evidence: String(node.value),
+        });
+      break;
+    case "FilterExpression": {
+      const f = node.filter as Node;
+      const fname = f?.type === "Identifier" ? f.value : (f?.callee as Node | undefined)?.value;
+      if (fname === "attr")
+        add({
+          severity: "high",
+          rule: "template.attr-filter",
+          message: `${where}: the attr filter reads attributes by name, a common way to reach dunder attributes`,
+          evidence: "|attr(…)",
+        });
+      break;
+    }
+    case "StringLiteral":
+      stringRules(node.value as string, where, add);
+      break;
   }
+}
+
+/** `x.name` and `x[expr]`: dunder and private attributes, and subscripts whose name is built at render time. */
+function memberRules(node: Node, { where, stringVars, ownKey }: TemplateScope, add: Add): void {
+  if (node.computed && (node.property as Node)?.type === "Identifier" && stringVars.has((node.property as Node).value as string) && !ownKey(node))
+    add({
+      severity: "high",
+      rule: "template.computed-attribute",
+      message: `${where}: a subscript uses a variable the template sets to a string, so an attribute name can be built at render time`,
+      evidence: `[${(node.property as Node).value as string}]`,
+    });
+  const prop = node.property as Node;
+  const name = prop?.type === "Identifier" ? (prop.value as string) : prop?.type === "StringLiteral" ? (prop.value as string) : undefined;
+  if (name !== undefined && /^__\w+__$/.test(name))
+    add({
+      severity: ESCAPE_ATTRS.has(name) ? "critical" : "high",
+      rule: "template.sandbox-escape",
+      message: `${where}: the chat template reads the Python internal attribute ${name}, the first step of a sandbox escape`,
+      evidence: `.${name}`,
+    });
+  else if (name?.startsWith("_"))
+    add({
+      severity: "high",
+      rule: "template.private-attribute",
+      message: `${where}: the chat template reads the private attribute ${name}`,
+      evidence: `.${name}`,
+    });
+  else if (node.computed && prop && !["StringLiteral", "Identifier"].includes(prop.type ?? "") && kindOf(prop, stringVars) === "str")
+    add({
+      severity: "high",
+      rule: "template.computed-attribute",
+      message: `${where}: a subscript can evaluate to a string built at render time (e.g. "__cla" ~ "ss__"), hiding which attribute is read`,
+    });
+}
+
+/** String literals that are, or look like pieces of, dunder names. */
+function stringRules(value: string, where: string, add: Add): void {
+  if (/^__\w|\w__$/.test(value) && !RAW_DUNDER.test(value))
+    add({
+      severity: "high",
+      rule: "template.dunder-fragment",
+      message: `${where}: a string in the chat template looks like part of a dunder name, as used to build "__class__" from pieces`,
+      evidence: JSON.stringify(value.slice(0, 60)),
+    });
+  if (RAW_DUNDER.test(value))
+    add({
+      severity: "critical",
+      rule: "template.sandbox-escape",
+      message: `${where}: a string in the chat template names a Python internal attribute`,
+      evidence: JSON.stringify(value.slice(0, 60)),
+    });
+}
+
+/** The raw text: so a template the parser rejects, or one that hides names in escapes, is still judged. */
+function rawTextRules(source: string, where: string, found: readonly Issue[], add: Add): void {
   const raw = RAW_DUNDER.exec(source);
-  if (raw && ![...issues.values()].some((i) => i.severity === "critical"))
+  if (raw && !found.some((i) => i.severity === "critical"))
     add({ severity: "critical", rule: "template.sandbox-escape", message: `${where}: the chat template text names ${raw[0]}`, evidence: raw[0] });
   if (/\\x5f|\\u005f|\\137/i.test(source))
     add({
@@ -204,5 +240,4 @@ export function analyseChatTemplate(source: string, where: string): Issue[] {
   const imp = /\{%-?\s*(import|from|include|extends)\b/.exec(source);
   if (imp)
     add({ severity: "high", rule: "template.import", message: `${where}: the chat template uses {% ${imp[1]} %}, loading other templates`, evidence: imp[0] });
-  return [...issues.values()];
 }

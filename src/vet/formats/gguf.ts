@@ -82,146 +82,208 @@ export function isGguf(head: Buffer): boolean {
   return head.length >= 4 && head.toString("latin1", 0, 4) === "GGUF";
 }
 
-export function scanGguf(src: ByteSource, limits: GgufLimits = DEFAULT_GGUF_LIMITS): GgufScan {
-  const out: GgufScan = { issues: [], metadata: {}, templates: {}, facts: {}, tensors: 0 };
-  let pos = 0;
-  const take = (n: number) => {
-    if (pos + n > src.size) throw new GgufError(`needs ${n} bytes at ${pos} but the file ends at ${src.size}`);
-    const b = src.read(pos, n);
-    pos += n;
+/** A bounded cursor over the file: every read is checked against the file's size and every count against its limit. */
+class GgufReader {
+  pos = 0;
+  /** 64-bit counts and lengths (version ≥ 2); version 1 has 32-bit ones. */
+  wide = true;
+
+  constructor(
+    private readonly src: ByteSource,
+    readonly limits: GgufLimits,
+  ) {}
+
+  take(n: number): Buffer {
+    if (this.pos + n > this.src.size) throw new GgufError(`needs ${n} bytes at ${this.pos} but the file ends at ${this.src.size}`);
+    const b = this.src.read(this.pos, n);
+    this.pos += n;
     return b;
-  };
-  const u32 = () => take(4).readUInt32LE(0);
-  let wide = true;
-  const count = (what: string, max: number) => {
-    const v = wide ? take(8).readBigUInt64LE(0) : BigInt(u32());
+  }
+
+  u32(): number {
+    return this.take(4).readUInt32LE(0);
+  }
+
+  u64(): bigint {
+    return this.take(8).readBigUInt64LE(0);
+  }
+
+  count(what: string, max: number): number {
+    const v = this.wide ? this.u64() : BigInt(this.u32());
     if (v > BigInt(max)) throw new GgufError(`${what} ${v} is over the limit of ${max}`);
     return Number(v);
-  };
-  const str = (max: number, keep: boolean): string | undefined => {
-    const n = count("string length", max);
-    if (pos + n > src.size) throw new GgufError(`string of ${n} bytes at ${pos} runs past the end of the file`);
-    const s = keep ? src.read(pos, n).toString("utf8") : undefined;
-    pos += n;
+  }
+
+  /** A string's bytes are skipped, not read, when it is not kept. */
+  str(max: number, keep: boolean): string | undefined {
+    const n = this.count("string length", max);
+    if (this.pos + n > this.src.size) throw new GgufError(`string of ${n} bytes at ${this.pos} runs past the end of the file`);
+    const s = keep ? this.src.read(this.pos, n).toString("utf8") : undefined;
+    this.pos += n;
     return s;
-  };
-  const value = (type: number, keep: boolean, depth = 0): unknown => {
-    if (type === 8) return str(limits.maxStringLen, keep);
-    if (type === 9) {
-      if (depth > 2) throw new GgufError("arrays nested more than 2 deep");
-      const et = u32();
-      const n = count("array length", limits.maxArrayLen);
-      const size = SCALAR_SIZE[et];
-      if (size !== undefined) {
-        if (pos + n * size > src.size) throw new GgufError(`array of ${n} × ${size} bytes runs past the end of the file`);
-        pos += n * size;
-        return undefined;
-      }
-      const items: unknown[] = [];
-      for (let i = 0; i < n; i++) {
-        const v = value(et, keep && items.length < 64, depth + 1);
-        if (keep && items.length < 64) items.push(v);
-      }
-      return keep ? items : undefined;
-    }
+  }
+
+  /** A metadata value of `type`; arrays of scalars are skipped whole, other arrays keep their first 64 items. */
+  value(type: number, keep: boolean, depth = 0): unknown {
+    if (type === 8) return this.str(this.limits.maxStringLen, keep);
+    if (type === 9) return this.array(keep, depth);
     const size = SCALAR_SIZE[type];
     if (size === undefined) throw new GgufError(`unknown metadata value type ${type}`);
-    const b = take(size);
-    if (!keep) return undefined;
-    switch (type) {
-      case 0:
-        return b.readUInt8(0);
-      case 1:
-        return b.readInt8(0);
-      case 2:
-        return b.readUInt16LE(0);
-      case 3:
-        return b.readInt16LE(0);
-      case 4:
-        return b.readUInt32LE(0);
-      case 5:
-        return b.readInt32LE(0);
-      case 6:
-        return b.readFloatLE(0);
-      case 7:
-        return b[0] !== 0;
-      case 10:
-        return Number(b.readBigUInt64LE(0));
-      case 11:
-        return Number(b.readBigInt64LE(0));
-      default:
-        return b.readDoubleLE(0);
+    const b = this.take(size);
+    return keep ? scalar(type, b) : undefined;
+  }
+
+  private array(keep: boolean, depth: number): unknown {
+    if (depth > 2) throw new GgufError("arrays nested more than 2 deep");
+    const et = this.u32();
+    const n = this.count("array length", this.limits.maxArrayLen);
+    const size = SCALAR_SIZE[et];
+    if (size !== undefined) {
+      if (this.pos + n * size > this.src.size) throw new GgufError(`array of ${n} × ${size} bytes runs past the end of the file`);
+      this.pos += n * size;
+      return undefined;
     }
-  };
+    const items: unknown[] = [];
+    for (let i = 0; i < n; i++) {
+      const v = this.value(et, keep && items.length < 64, depth + 1);
+      if (keep && items.length < 64) items.push(v);
+    }
+    return keep ? items : undefined;
+  }
+}
+
+function scalar(type: number, b: Buffer): unknown {
+  switch (type) {
+    case 0:
+      return b.readUInt8(0);
+    case 1:
+      return b.readInt8(0);
+    case 2:
+      return b.readUInt16LE(0);
+    case 3:
+      return b.readInt16LE(0);
+    case 4:
+      return b.readUInt32LE(0);
+    case 5:
+      return b.readInt32LE(0);
+    case 6:
+      return b.readFloatLE(0);
+    case 7:
+      return b[0] !== 0;
+    case 10:
+      return Number(b.readBigUInt64LE(0));
+    case 11:
+      return Number(b.readBigInt64LE(0));
+    default:
+      return b.readDoubleLE(0);
+  }
+}
+
+interface TensorInfo {
+  name: string;
+  offset: number;
+  bytes: number | undefined;
+}
+
+/** header → metadata → tensor infos → tensor data; a structural error ends the walk in one `gguf.malformed` finding. */
+export function scanGguf(src: ByteSource, limits: GgufLimits = DEFAULT_GGUF_LIMITS): GgufScan {
+  const out: GgufScan = { issues: [], metadata: {}, templates: {}, facts: {}, tensors: 0 };
+  const r = new GgufReader(src, limits);
   try {
-    if (take(4).toString("latin1") !== "GGUF") throw new GgufError("bad magic (not GGUF)");
-    const version = u32();
-    if (version < 1 || version > 3) throw new GgufError(`unknown GGUF version ${version}`);
-    wide = version >= 2;
-    const nTensors = count("tensor count", limits.maxTensors);
-    const nKv = count("metadata count", limits.maxKv);
-    for (let i = 0; i < nKv; i++) {
-      const key = str(limits.maxKeyLen, true) as string;
-      const type = u32();
-      const keep = KEEP.test(key);
-      const v = value(type, keep);
-      if (keep) out.metadata[key] = v;
-      if (key.startsWith("tokenizer.chat_template") && typeof v === "string") out.templates[key] = v;
-    }
+    const { nTensors, nKv } = readHeader(r);
+    readMetadata(r, nKv, out);
     const alignment = typeof out.metadata["general.alignment"] === "number" ? (out.metadata["general.alignment"] as number) : 32;
     if (alignment <= 0 || alignment % 8 !== 0 || alignment > 1 << 20) throw new GgufError(`general.alignment ${alignment} is not a sensible multiple of 8`);
-    const tensors: { name: string; offset: number; bytes: number | undefined }[] = [];
-    for (let i = 0; i < nTensors; i++) {
-      const name = str(limits.maxKeyLen, true) as string;
-      const dims = u32();
-      if (dims > limits.maxDims) throw new GgufError(`tensor "${name}" has ${dims} dimensions`);
-      let elems = 1n;
-      for (let d = 0; d < dims; d++) elems *= take(8).readBigUInt64LE(0);
-      const type = u32();
-      const offset = Number(take(8).readBigUInt64LE(0));
-      const t = GGML_TYPES[type];
-      let bytes: number | undefined;
-      if (t) {
-        if (elems % BigInt(t[0]) !== 0n)
-          out.issues.push({
-            severity: "medium",
-            rule: "gguf.invalid",
-            message: `tensor "${name}" has ${elems} elements, not a multiple of its block size ${t[0]}`,
-          });
-        bytes = Number((elems / BigInt(t[0])) * BigInt(t[1]));
-      } else out.issues.push({ severity: "low", rule: "gguf.unknown-type", message: `tensor "${name}" has ggml type ${type}, unknown to this scanner` });
-      tensors.push({ name, offset, bytes });
-    }
+    const tensors = readTensorInfos(r, nTensors, out.issues);
     out.tensors = tensors.length;
-    const dataStart = Math.ceil(pos / alignment) * alignment;
-    const dataLen = src.size - dataStart;
-    for (const t of tensors) {
-      if (t.offset % alignment !== 0)
-        out.issues.push({ severity: "medium", rule: "gguf.invalid", message: `tensor "${t.name}" offset ${t.offset} is not aligned to ${alignment}` });
-      if (t.offset + (t.bytes ?? 0) > dataLen)
-        out.issues.push({
-          severity: "medium",
-          rule: "gguf.invalid",
-          message: `tensor "${t.name}" data (${t.offset}+${t.bytes ?? "?"}) lies past the end of the file`,
-        });
-    }
+    checkTensorData(tensors, alignment, src.size - Math.ceil(r.pos / alignment) * alignment, out.issues);
   } catch (e) {
     if (!(e instanceof GgufError)) throw e;
     out.issues.push({ severity: "medium", rule: "gguf.malformed", message: `GGUF is malformed: ${e.message}` });
   }
-  const m = out.metadata;
+  out.facts = ggufFacts(out.metadata);
+  return out;
+}
+
+function readHeader(r: GgufReader): { nTensors: number; nKv: number } {
+  if (r.take(4).toString("latin1") !== "GGUF") throw new GgufError("bad magic (not GGUF)");
+  const version = r.u32();
+  if (version < 1 || version > 3) throw new GgufError(`unknown GGUF version ${version}`);
+  r.wide = version >= 2;
+  const nTensors = r.count("tensor count", r.limits.maxTensors);
+  const nKv = r.count("metadata count", r.limits.maxKv);
+  return { nTensors, nKv };
+}
+
+/** Keys we need (general.*, chat templates) are kept; the others, token arrays among them, are skipped. */
+function readMetadata(r: GgufReader, nKv: number, out: GgufScan): void {
+  for (let i = 0; i < nKv; i++) {
+    const key = r.str(r.limits.maxKeyLen, true) as string;
+    const type = r.u32();
+    const keep = KEEP.test(key);
+    const v = r.value(type, keep);
+    if (keep) out.metadata[key] = v;
+    if (key.startsWith("tokenizer.chat_template") && typeof v === "string") out.templates[key] = v;
+  }
+}
+
+function readTensorInfos(r: GgufReader, nTensors: number, issues: Issue[]): TensorInfo[] {
+  const tensors: TensorInfo[] = [];
+  for (let i = 0; i < nTensors; i++) {
+    const name = r.str(r.limits.maxKeyLen, true) as string;
+    const dims = r.u32();
+    if (dims > r.limits.maxDims) throw new GgufError(`tensor "${name}" has ${dims} dimensions`);
+    let elems = 1n;
+    for (let d = 0; d < dims; d++) elems *= r.u64();
+    const type = r.u32();
+    const offset = Number(r.u64());
+    tensors.push({ name, offset, bytes: tensorBytes(name, elems, type, issues) });
+  }
+  return tensors;
+}
+
+/** The tensor's data size from its ggml type, or undefined (and a finding) for a type this scanner does not know. */
+function tensorBytes(name: string, elems: bigint, type: number, issues: Issue[]): number | undefined {
+  const t = GGML_TYPES[type];
+  if (!t) {
+    issues.push({ severity: "low", rule: "gguf.unknown-type", message: `tensor "${name}" has ggml type ${type}, unknown to this scanner` });
+    return undefined;
+  }
+  if (elems % BigInt(t[0]) !== 0n)
+    issues.push({
+      severity: "medium",
+      rule: "gguf.invalid",
+      message: `tensor "${name}" has ${elems} elements, not a multiple of its block size ${t[0]}`,
+    });
+  return Number((elems / BigInt(t[0])) * BigInt(t[1]));
+}
+
+/** Each tensor's data aligned and inside the data section (`dataLen` bytes after the aligned end of the infos). */
+function checkTensorData(tensors: readonly TensorInfo[], alignment: number, dataLen: number, issues: Issue[]): void {
+  for (const t of tensors) {
+    if (t.offset % alignment !== 0)
+      issues.push({ severity: "medium", rule: "gguf.invalid", message: `tensor "${t.name}" offset ${t.offset} is not aligned to ${alignment}` });
+    if (t.offset + (t.bytes ?? 0) > dataLen)
+      issues.push({
+        severity: "medium",
+        rule: "gguf.invalid",
+        message: `tensor "${t.name}" data (${t.offset}+${t.bytes ?? "?"}) lies past the end of the file`,
+      });
+  }
+}
+
+function ggufFacts(m: Record<string, unknown>): ModelFacts {
   const s = (k: string) => (typeof m[k] === "string" ? (m[k] as string) : undefined);
   const base = Object.keys(m)
     .filter((k) => /^general\.base_model\.\d+\.(repo_url|organization|name)$/.test(k))
     .sort();
   const baseRepos = base.filter((k) => k.endsWith("repo_url")).map((k) => (m[k] as string).replace(/^https?:\/\/huggingface\.co\//, ""));
-  out.facts = {
+  return {
     license: s("general.license"),
     architecture: s("general.architecture"),
     name: s("general.name"),
     ...(baseRepos.length ? { baseModel: baseRepos } : {}),
   };
-  return out;
 }
 
 export const ggufFormat: FormatDef = {

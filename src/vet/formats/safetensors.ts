@@ -70,28 +70,24 @@ export interface SafetensorsInfo {
   metadata?: Record<string, string>;
 }
 
+const invalid = (message: string, evidence?: string): Issue => ({
+  severity: "medium",
+  rule: "safetensors.invalid",
+  message,
+  ...(evidence ? { evidence } : {}),
+});
+
+interface Span {
+  name: string;
+  begin: number;
+  end: number;
+}
+
+/** header → tensors (dtype, shape, offsets) → data layout (contiguous, ending where the file ends). */
 export function scanSafetensors(src: ByteSource): { issues: Issue[]; info?: SafetensorsInfo } {
-  const bad = (message: string, evidence?: string): { issues: Issue[] } => ({
-    issues: [{ severity: "medium", rule: "safetensors.invalid", message, ...(evidence ? { evidence } : {}) }],
-  });
-  if (src.size < 8) return bad(`file of ${src.size} bytes is too short for a header length`);
-  const n = Number(src.read(0, 8).readBigUInt64LE(0));
-  if (n > MAX_HEADER) return bad(`header length ${n} is over the ${MAX_HEADER}-byte limit`);
-  if (8 + n > src.size) return bad(`header length ${n} runs past the end of the ${src.size}-byte file`);
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(src.read(8, n));
-  } catch {
-    return bad("header is not valid UTF-8");
-  }
-  if (!text.startsWith("{")) return bad('header does not begin with "{"');
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch (e) {
-    return bad(`header is not valid JSON: ${(e as Error).message}`);
-  }
-  if (typeof header !== "object" || header === null || Array.isArray(header)) return bad("header is not a JSON object");
+  const head = readHeader(src);
+  if ("issue" in head) return { issues: [head.issue] };
+  const { n, text, header } = head;
   const issues: Issue[] = [];
   const keys = topLevelKeys(text);
   const dup = keys.filter((k, i) => keys.indexOf(k) !== i);
@@ -101,68 +97,94 @@ export function scanSafetensors(src: ByteSource): { issues: Issue[]; info?: Safe
       rule: "safetensors.duplicate-key",
       message: `header names ${dup.length} tensor(s) twice: ${[...new Set(dup)].slice(0, 5).join(", ")}`,
     });
-  const spans: { name: string; begin: number; end: number }[] = [];
+  const spans: Span[] = [];
   let metadata: Record<string, string> | undefined;
-  for (const [name, v] of Object.entries(header as Record<string, unknown>)) {
-    if (name === "__metadata__") {
-      if (typeof v !== "object" || v === null || Object.values(v).some((x) => typeof x !== "string"))
-        issues.push({ severity: "medium", rule: "safetensors.invalid", message: "__metadata__ must map strings to strings" });
-      else metadata = v as Record<string, string>;
-      continue;
-    }
-    const t = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    const bits = typeof t?.dtype === "string" ? DTYPE_BITS[t.dtype] : undefined;
-    if (bits === undefined) {
-      issues.push({ severity: "medium", rule: "safetensors.invalid", message: `tensor "${name}" has an unknown dtype ${JSON.stringify(t?.dtype)}` });
-      continue;
-    }
-    const shape = t.shape;
-    const offs = t.data_offsets;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      issues.push({ severity: "medium", rule: "safetensors.invalid", message: `tensor "${name}" has an invalid shape` });
-      continue;
-    }
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0) || (offs[0] as number) > (offs[1] as number)) {
-      issues.push({ severity: "medium", rule: "safetensors.invalid", message: `tensor "${name}" has invalid data_offsets` });
-      continue;
-    }
-    const [begin, end] = offs as [number, number];
-    let elems = 1n;
-    for (const d of shape as number[]) elems *= BigInt(d);
-    const bitsTotal = elems * BigInt(bits);
-    if (bitsTotal % 8n !== 0n || bitsTotal / 8n !== BigInt(end - begin))
-      issues.push({
-        severity: "medium",
-        rule: "safetensors.invalid",
-        message: `tensor "${name}": shape [${(shape as number[]).join(", ")}] × ${t.dtype} is ${bitsTotal / 8n} bytes but its offsets span ${end - begin}`,
-      });
-    spans.push({ name, begin, end });
+  for (const [name, v] of Object.entries(header)) {
+    if (name !== "__metadata__") {
+      const span = tensorSpan(name, v, issues);
+      if (span) spans.push(span);
+    } else if (typeof v !== "object" || v === null || Object.values(v).some((x) => typeof x !== "string"))
+      issues.push(invalid("__metadata__ must map strings to strings"));
+    else metadata = v as Record<string, string>;
   }
+  checkLayout(spans, src.size - 8 - n, 8 + n, src.size, issues);
+  return { issues, info: { tensors: spans.length, ...(metadata ? { metadata } : {}) } };
+}
+
+/** The header length (bounded), then the header: UTF-8, JSON, an object. */
+function readHeader(src: ByteSource): { n: number; text: string; header: Record<string, unknown> } | { issue: Issue } {
+  if (src.size < 8) return { issue: invalid(`file of ${src.size} bytes is too short for a header length`) };
+  const n = Number(src.read(0, 8).readBigUInt64LE(0));
+  if (n > MAX_HEADER) return { issue: invalid(`header length ${n} is over the ${MAX_HEADER}-byte limit`) };
+  if (8 + n > src.size) return { issue: invalid(`header length ${n} runs past the end of the ${src.size}-byte file`) };
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(src.read(8, n));
+  } catch {
+    return { issue: invalid("header is not valid UTF-8") };
+  }
+  if (!text.startsWith("{")) return { issue: invalid('header does not begin with "{"') };
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (e) {
+    return { issue: invalid(`header is not valid JSON: ${(e as Error).message}`) };
+  }
+  if (typeof header !== "object" || header === null || Array.isArray(header)) return { issue: invalid("header is not a JSON object") };
+  return { n, text, header: header as Record<string, unknown> };
+}
+
+/** A tensor entry's data span, or undefined (and a finding) when its dtype, shape or offsets are not valid; a size that does not match is a finding too. */
+function tensorSpan(name: string, v: unknown, issues: Issue[]): Span | undefined {
+  const t = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+  const bits = typeof t?.dtype === "string" ? DTYPE_BITS[t.dtype] : undefined;
+  if (bits === undefined) {
+    issues.push(invalid(`tensor "${name}" has an unknown dtype ${JSON.stringify(t?.dtype)}`));
+    return undefined;
+  }
+  const shape = t.shape;
+  const offs = t.data_offsets;
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    issues.push(invalid(`tensor "${name}" has an invalid shape`));
+    return undefined;
+  }
+  if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0) || (offs[0] as number) > (offs[1] as number)) {
+    issues.push(invalid(`tensor "${name}" has invalid data_offsets`));
+    return undefined;
+  }
+  const [begin, end] = offs as [number, number];
+  let elems = 1n;
+  for (const d of shape as number[]) elems *= BigInt(d);
+  const bitsTotal = elems * BigInt(bits);
+  if (bitsTotal % 8n !== 0n || bitsTotal / 8n !== BigInt(end - begin))
+    issues.push(
+      invalid(`tensor "${name}": shape [${(shape as number[]).join(", ")}] × ${t.dtype} is ${bitsTotal / 8n} bytes but its offsets span ${end - begin}`),
+    );
+  return { name, begin, end };
+}
+
+/** Spans contiguous from 0 (no gap, no overlap), and the data section (`dataLen` bytes from `dataStart`) ending where they end. */
+function checkLayout(spans: Span[], dataLen: number, dataStart: number, fileSize: number, issues: Issue[]): void {
   spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
   for (const s of spans) {
-    if (s.begin !== cursor) {
-      issues.push({
-        severity: "medium",
-        rule: "safetensors.invalid",
-        message:
+    if (s.begin !== cursor)
+      issues.push(
+        invalid(
           s.begin > cursor ? `gap in the data before tensor "${s.name}" (bytes ${cursor}–${s.begin})` : `tensor "${s.name}" overlaps the tensor before it`,
-        evidence: `data_offsets [${s.begin}, ${s.end}]`,
-      });
-    }
+          `data_offsets [${s.begin}, ${s.end}]`,
+        ),
+      );
     cursor = Math.max(cursor, s.end);
   }
-  const dataLen = src.size - 8 - n;
-  if (cursor > dataLen)
-    issues.push({ severity: "medium", rule: "safetensors.invalid", message: `tensors need ${cursor} data bytes but the file holds ${dataLen}: truncated` });
+  if (cursor > dataLen) issues.push(invalid(`tensors need ${cursor} data bytes but the file holds ${dataLen}: truncated`));
   else if (cursor < dataLen)
     issues.push({
       severity: "high",
       rule: "safetensors.trailing-bytes",
       message: `${dataLen - cursor} bytes follow the last tensor: a polyglot file can hide a second format (e.g. a pickle or zip) there`,
-      evidence: `data ends at byte ${8 + n + cursor} of ${src.size}`,
+      evidence: `data ends at byte ${dataStart + cursor} of ${fileSize}`,
     });
-  return { issues, info: { tensors: spans.length, ...(metadata ? { metadata } : {}) } };
 }
 
 export const safetensorsFormat: FormatDef = {

@@ -37,8 +37,36 @@ export function isZip(head: Buffer): boolean {
   return head.length >= 4 && (head.readUInt32LE(0) === LFH || head.readUInt32LE(0) === EOCD);
 }
 
+const malformed = (message: string, evidence?: string): Issue => ({ severity: "medium", rule: "zip.malformed", message, ...(evidence ? { evidence } : {}) });
+
+/** end record → central directory → entries (each located by its local header) → rules over the names and sizes. */
 export function readZip(src: ByteSource, limits: ZipLimits = DEFAULT_ZIP_LIMITS): { entries: ZipEntry[]; issues: Issue[] } {
   const issues: Issue[] = [];
+  const end = readEnd(src, issues);
+  if (!end) return { entries: [], issues: [malformed("no zip end-of-central-directory record: truncated or not a zip")] };
+  let count = end.count;
+  if (count > limits.maxEntries) {
+    issues.push({ severity: "medium", rule: "zip.too-many-entries", message: `zip declares ${count} entries; only the first ${limits.maxEntries} are read` });
+    count = limits.maxEntries;
+  }
+  const { cdSize, cdOffset } = end;
+  if (cdSize > limits.maxCentralDirectory || cdOffset + cdSize > src.size) {
+    issues.push(malformed(`central directory (${cdSize} bytes at ${cdOffset}) is larger than allowed or past the end of the file`));
+    return { entries: [], issues };
+  }
+  const entries = readCentralDirectory(src, Buffer.from(src.read(cdOffset, cdSize)), cdOffset, count, issues);
+  entryRules(entries, issues);
+  return { entries, issues };
+}
+
+interface ZipEnd {
+  count: number;
+  cdSize: number;
+  cdOffset: number;
+}
+
+/** The end-of-central-directory record (searched in the last 64 KiB + 22 bytes), with its zip64 record where the fields overflow. */
+function readEnd(src: ByteSource, issues: Issue[]): ZipEnd | undefined {
   const tailLen = Math.min(src.size, 22 + 65_535);
   const tail = Buffer.from(src.read(src.size - tailLen, tailLen));
   let eocd = -1;
@@ -47,49 +75,37 @@ export function readZip(src: ByteSource, limits: ZipLimits = DEFAULT_ZIP_LIMITS)
       eocd = i;
       break;
     }
-  if (eocd < 0)
-    return { entries: [], issues: [{ severity: "medium", rule: "zip.malformed", message: "no zip end-of-central-directory record: truncated or not a zip" }] };
-  let count = tail.readUInt16LE(eocd + 10);
-  let cdSize = tail.readUInt32LE(eocd + 12);
-  let cdOffset = tail.readUInt32LE(eocd + 16);
-  const eocdAbs = src.size - tailLen + eocd;
-  if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
-    const loc = src.read(eocdAbs - 20, 20);
-    if (loc.length === 20 && loc.readUInt32LE(0) === EOCD64_LOCATOR) {
-      const at = Number(loc.readBigUInt64LE(8));
-      const rec = src.read(at, 56);
-      if (rec.length === 56 && rec.readUInt32LE(0) === EOCD64) {
-        count = Number(rec.readBigUInt64LE(32));
-        cdSize = Number(rec.readBigUInt64LE(40));
-        cdOffset = Number(rec.readBigUInt64LE(48));
-      } else issues.push({ severity: "medium", rule: "zip.malformed", message: "zip64 end record missing where the locator points" });
-    }
-  }
-  if (count > limits.maxEntries) {
-    issues.push({ severity: "medium", rule: "zip.too-many-entries", message: `zip declares ${count} entries; only the first ${limits.maxEntries} are read` });
-    count = limits.maxEntries;
-  }
-  if (cdSize > limits.maxCentralDirectory || cdOffset + cdSize > src.size) {
-    issues.push({
-      severity: "medium",
-      rule: "zip.malformed",
-      message: `central directory (${cdSize} bytes at ${cdOffset}) is larger than allowed or past the end of the file`,
-    });
-    return { entries: [], issues };
-  }
-  const cd = Buffer.from(src.read(cdOffset, cdSize));
+  if (eocd < 0) return undefined;
+  const end = { count: tail.readUInt16LE(eocd + 10), cdSize: tail.readUInt32LE(eocd + 12), cdOffset: tail.readUInt32LE(eocd + 16) };
+  if (end.count === 0xffff || end.cdSize === 0xffffffff || end.cdOffset === 0xffffffff) return readEnd64(src, src.size - tailLen + eocd, end, issues);
+  return end;
+}
+
+function readEnd64(src: ByteSource, eocdAbs: number, end: ZipEnd, issues: Issue[]): ZipEnd {
+  const loc = src.read(eocdAbs - 20, 20);
+  if (loc.length !== 20 || loc.readUInt32LE(0) !== EOCD64_LOCATOR) return end;
+  const at = Number(loc.readBigUInt64LE(8));
+  const rec = src.read(at, 56);
+  if (rec.length === 56 && rec.readUInt32LE(0) === EOCD64)
+    return { count: Number(rec.readBigUInt64LE(32)), cdSize: Number(rec.readBigUInt64LE(40)), cdOffset: Number(rec.readBigUInt64LE(48)) };
+  issues.push(malformed("zip64 end record missing where the locator points"));
+  return end;
+}
+
+/** Up to `count` entries; the walk stops at the first broken record (a finding). */
+function readCentralDirectory(src: ByteSource, cd: Buffer, cdOffset: number, count: number, issues: Issue[]): ZipEntry[] {
   const entries: ZipEntry[] = [];
   let p = 0;
   for (let i = 0; i < count; i++) {
     if (p + 46 > cd.length || cd.readUInt32LE(p) !== CDH) {
-      issues.push({ severity: "medium", rule: "zip.malformed", message: `central directory entry ${i} is broken`, evidence: `at byte ${cdOffset + p}` });
+      issues.push(malformed(`central directory entry ${i} is broken`, `at byte ${cdOffset + p}`));
       break;
     }
     const nameLen = cd.readUInt16LE(p + 28);
     const extraLen = cd.readUInt16LE(p + 30);
     const commentLen = cd.readUInt16LE(p + 32);
     if (p + 46 + nameLen + extraLen + commentLen > cd.length) {
-      issues.push({ severity: "medium", rule: "zip.malformed", message: `central directory entry ${i} runs past the directory` });
+      issues.push(malformed(`central directory entry ${i} runs past the directory`));
       break;
     }
     const e: ZipEntry = {
@@ -100,42 +116,54 @@ export function readZip(src: ByteSource, limits: ZipLimits = DEFAULT_ZIP_LIMITS)
       size: cd.readUInt32LE(p + 24),
       localOffset: cd.readUInt32LE(p + 42),
     };
-    // zip64 extended information: the 0xffffffff fields, in order.
-    let x = p + 46 + nameLen;
-    const xEnd = x + extraLen;
-    while (x + 4 <= xEnd) {
-      const id = cd.readUInt16LE(x);
-      const len = cd.readUInt16LE(x + 2);
-      if (id === 1) {
-        let q = x + 4;
-        const take = () => {
-          if (q + 8 > x + 4 + len) return undefined;
-          const v = Number(cd.readBigUInt64LE(q));
-          q += 8;
-          return v;
-        };
-        if (e.size === 0xffffffff) e.size = take() ?? e.size;
-        if (e.compressedSize === 0xffffffff) e.compressedSize = take() ?? e.compressedSize;
-        if (e.localOffset === 0xffffffff) e.localOffset = take() ?? e.localOffset;
-      }
-      x += 4 + len;
-    }
-    const lh = src.read(e.localOffset, 30);
-    if (lh.length === 30 && lh.readUInt32LE(0) === LFH) {
-      const dataOffset = e.localOffset + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28);
-      if (dataOffset + e.compressedSize <= src.size) e.dataOffset = dataOffset;
-    }
-    if (e.dataOffset === undefined)
-      issues.push({ severity: "medium", rule: "zip.malformed", message: `entry "${e.name}" has no valid local header or runs past the end of the file` });
-    else if (e.method === 0 && e.compressedSize !== e.size)
-      issues.push({
-        severity: "medium",
-        rule: "zip.size-mismatch",
-        message: `stored entry "${e.name}" declares ${e.size} bytes but holds ${e.compressedSize}`,
-      });
+    applyZip64Extra(e, cd, p + 46 + nameLen, p + 46 + nameLen + extraLen);
+    locateData(src, e, issues);
     entries.push(e);
     p += 46 + nameLen + extraLen + commentLen;
   }
+  return entries;
+}
+
+/** zip64 extended information (extra field id 1): the 0xffffffff fields, in order, each only if the field holds it. */
+function applyZip64Extra(e: ZipEntry, cd: Buffer, from: number, xEnd: number): void {
+  let x = from;
+  while (x + 4 <= xEnd) {
+    const id = cd.readUInt16LE(x);
+    const len = cd.readUInt16LE(x + 2);
+    if (id === 1) {
+      let q = x + 4;
+      const take = () => {
+        if (q + 8 > x + 4 + len) return undefined;
+        const v = Number(cd.readBigUInt64LE(q));
+        q += 8;
+        return v;
+      };
+      if (e.size === 0xffffffff) e.size = take() ?? e.size;
+      if (e.compressedSize === 0xffffffff) e.compressedSize = take() ?? e.compressedSize;
+      if (e.localOffset === 0xffffffff) e.localOffset = take() ?? e.localOffset;
+    }
+    x += 4 + len;
+  }
+}
+
+/** The entry's data offset from its local header, when the header is there and the data inside the file. */
+function locateData(src: ByteSource, e: ZipEntry, issues: Issue[]): void {
+  const lh = src.read(e.localOffset, 30);
+  if (lh.length === 30 && lh.readUInt32LE(0) === LFH) {
+    const dataOffset = e.localOffset + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28);
+    if (dataOffset + e.compressedSize <= src.size) e.dataOffset = dataOffset;
+  }
+  if (e.dataOffset === undefined) issues.push(malformed(`entry "${e.name}" has no valid local header or runs past the end of the file`));
+  else if (e.method === 0 && e.compressedSize !== e.size)
+    issues.push({
+      severity: "medium",
+      rule: "zip.size-mismatch",
+      message: `stored entry "${e.name}" declares ${e.size} bytes but holds ${e.compressedSize}`,
+    });
+}
+
+/** Duplicate names, paths out of the folder, declared bombs, encryption. */
+function entryRules(entries: readonly ZipEntry[], issues: Issue[]): void {
   const seen = new Set<string>();
   for (const e of entries) {
     if (seen.has(e.name))
@@ -156,7 +184,6 @@ export function readZip(src: ByteSource, limits: ZipLimits = DEFAULT_ZIP_LIMITS)
       });
     if (e.flags & 1) issues.push({ severity: "medium", rule: "zip.encrypted", message: `entry "${e.name}" is encrypted and cannot be scanned` });
   }
-  return { entries, issues };
 }
 
 export type EntryRead = { source: ByteSource; issue?: undefined } | { source?: undefined; issue: Issue };
