@@ -81,6 +81,18 @@ describe("eval keeps the run's page for the UI", { timeout: 120_000 }, () => {
     const runId = (JSON.parse(r.stdout) as { runId: string }).runId;
     let store = await openStore(db);
     const kept = await store.db.selectFrom("case_totals").select(["query_key", "total"]).where("run_id", "=", runId).execute();
+    // The server reads the kept totals: a marked one comes back as it is.
+    const reg = kept.find((k) => JSON.parse(k.query_key)[3] === "beta" && JSON.parse(k.query_key)[5] === "regressions");
+    await store.db
+      .updateTable("case_totals")
+      .set({ total: 777 })
+      .where("run_id", "=", runId)
+      .where("query_key", "=", reg?.query_key ?? "")
+      .execute();
+    const marked = await createUiServer({ store, host: "127.0.0.1", port: 0, appDir: packagePath("dist", "ui") });
+    const url = `http://127.0.0.1:${(marked.server.address() as { port: number }).port}/api/v1/runs/${runId}/cases?limit=1&filter=regressions&model=beta`;
+    expect(((await (await fetch(url)).json()) as { total: number }).total).toBe(777);
+    await marked.close();
     // Removed, so that the server counts each one itself.
     await store.db.deleteFrom("case_totals").where("run_id", "=", runId).execute();
     await store.close();
