@@ -59,6 +59,10 @@ describe("the UI's API on PostgreSQL", () => {
       const r2 = await runCli(["eval", "-c", config, "--json", "--no-cache"], { env: { WEIGHTBRIDGE_DATABASE_URL: onSqlite } });
       const id1 = (JSON.parse(r1.stdout) as { runId: string }).runId;
       const id2 = (JSON.parse(r2.stdout) as { runId: string }).runId;
+      // eval kept the run's Report, listing and case totals on PostgreSQL too.
+      expect(r1.stderr).not.toMatch(/was not kept/);
+      for (const table of ["run_reports", "run_summaries", "case_totals"])
+        expect((await queryPostgres(onPg, `select count(*)::int as n from ${table} where run_id = '${id1}'`))[0]?.n, table).toBeGreaterThan(0);
       // Same stubs, same seeds: the same answers; only run ids, times and latencies differ.
       const norm = (x: unknown, id: string) =>
         JSON.parse(
