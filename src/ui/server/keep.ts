@@ -1,13 +1,14 @@
 /**
  * What a command that has just finished a run leaves for the UI, so that the run's first visit reads
  * rows instead of computing them (31 s for a run of 1,000,000 results): the run's Report (eval runs
- * with a baseline; run_reports, under the fingerprint the server checks) and its listing summary
- * (run_summaries: models, suites, planned size, counts), and the totals of the case table's
- * filters the run page links to (case_totals: all, failed, passed, errors per model and for the
- * run; changed, regressions and improvements per candidate and for the run). `eval` passes the rows
- * and the summary it already holds, so the Report costs its pooled figures and a serialise + insert;
- * the red-team command passes nothing and only its counts are read. Both rows are derived data: failing to write
- * them (a read-only store) loses time at the first visit, never data, and is reported, not thrown.
+ * with a baseline; run_reports, under the fingerprint the server checks), its listing
+ * (run_summaries: models, suites, planned size, counts) and the totals of the case table's filters
+ * the run page links to (case_totals: all, failed, passed, errors per model and for the run;
+ * changed, regressions and improvements per candidate and for the run). `eval` passes the rows and
+ * the summary it already holds: the Report reuses the summary's per-suite figures and adds its
+ * pooled ones; the red-team command passes nothing and only its counts are read. All of it is
+ * derived data: failing to write it (a read-only store) loses time at the first visit, never data,
+ * and is reported, not thrown.
  */
 import { type EvalSummary, openStoreFor } from "../../evaluate/index.js";
 import type { ResultRecord } from "../../records/index.js";
