@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { buildReport, type Report } from "../../src/report/index.js";
-import { openStore, type StoreHandle } from "../../src/store/index.js";
+import { createRun, openStore, type StoreHandle } from "../../src/store/index.js";
 import { createUiServer } from "../../src/ui/server/index.js";
 import { packagePath } from "../../src/util/package-root.js";
 import { expectInterrupted, killWhen, runCli } from "../support/cli.js";
@@ -236,6 +236,52 @@ describe("a run without a kept Report (older stores, other tools)", { timeout: 1
       expect((await s.get(`/runs/${runId}?wait=1`)).status).toBe(500);
     } finally {
       await s.close();
+    }
+  });
+
+  it("a run in flight: one build at a time, and the Report built before is shown at once while a newer one builds", async () => {
+    const { db, runId } = await legacyRun(40);
+    const store = await openStore(db);
+    const sq = store.sqlite;
+    if (!sq) throw new Error("a SQLite store");
+    // A run of this process (so: in flight), with the finished run's plan and its first cases' results.
+    const plan = (await store.db.selectFrom("runs").select("plan_json").where("id", "=", runId).executeTakeFirstOrThrow()).plan_json;
+    await createRun(store.db, { id: "live", kind: "eval", configPath: "/x.yaml", plan: JSON.parse(plan) });
+    const cols = (sq.prepare("select name from pragma_table_info('results')").all() as { name: string }[]).map((c) => c.name).filter((c) => c !== "run_id");
+    const copy = (from: number, to: number) =>
+      sq
+        .prepare(
+          `insert into results (run_id, ${cols.join(", ")}) select 'live', ${cols.join(", ")} from results where run_id = ? and case_index >= ? and case_index < ?`,
+        )
+        .run(runId, from, to);
+    copy(0, 20);
+    const s = await serve(db, 0);
+    try {
+      const reportOf = async () => {
+        for (let i = 0; i < 300; i++) {
+          const r = await s.get("/runs/live");
+          expect(r.status).toBe(200);
+          if (r.body.report) return r.body.report;
+          await new Promise((res) => setTimeout(res, 100));
+        }
+        throw new Error("no Report");
+      };
+      expect((await s.get("/runs/live")).body.reportBuilding).toBeDefined();
+      expect((await reportOf()).completion.done).toBe(40);
+      // Nothing changed: the same Report at once, no new build.
+      for (let i = 0; i < 3; i++) expect((await s.get("/runs/live")).body.report?.completion.done).toBe(40);
+      // Ten more cases: the previous Report at once while the newer one builds, then the newer one.
+      copy(20, 30);
+      expect((await s.get("/runs/live")).body.report?.completion.done).toBe(40);
+      let done = 40;
+      for (let i = 0; i < 300 && done === 40; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        done = (await reportOf()).completion.done;
+      }
+      expect(done).toBe(60);
+    } finally {
+      await s.close();
+      await store.close();
     }
   });
 });

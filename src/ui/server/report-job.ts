@@ -101,6 +101,10 @@ type RunRef = { id: string; status: string; finishedAt: string | null };
 export class ReportCache {
   private readonly done = new Map<string, Report>();
   private readonly jobs = new Map<string, Job>();
+  /** The build in flight per run, whatever its state: a run in flight gets one build at a time. */
+  private readonly inFlight = new Map<string, Job>();
+  /** The newest Report built per run: a run in flight is shown it while a newer one builds. */
+  private readonly latest = new Map<string, { key: string; report: Report }>();
   constructor(
     private readonly store: StoreHandle,
     private readonly childAbove = CHILD_ABOVE,
@@ -112,7 +116,9 @@ export class ReportCache {
     const key = `${run.id}|${run.status}|${run.finishedAt ?? ""}|${results}`;
     const kept = this.done.get(key);
     if (kept) return { report: kept };
-    let job = this.jobs.get(key);
+    const last = this.latest.get(run.id);
+    if (last?.key === key) return { report: last.report };
+    let job = this.jobs.get(key) ?? (finished ? undefined : this.inFlight.get(run.id));
     if (!job) {
       const fp = finished ? await reportFingerprint(this.store, run.status, run.finishedAt, results) : null;
       const stored = fp ? await loadRunReport(this.store.db, run.id, fp) : undefined;
@@ -125,6 +131,8 @@ export class ReportCache {
     }
     if (job.failed) throw job.failed;
     if (wait) return { report: await job.promise };
+    // A run in flight whose newer Report is being built: the one built before, at once.
+    if (last && !finished) return { report: last.report };
     let timer: NodeJS.Timeout | undefined;
     const ready = await Promise.race([
       job.promise.catch(() => undefined),
@@ -143,8 +151,11 @@ export class ReportCache {
     const progress: Progress = { done: 0, total: 0 };
     const job: Job = { progress, promise: this.build(runId, results, progress) };
     this.jobs.set(key, job);
+    this.inFlight.set(runId, job);
     job.promise.then(
       async (report) => {
+        this.latest.set(runId, { key, report });
+        this.inFlight.delete(runId);
         if (fp) {
           this.done.set(key, report);
           // The store may be read-only to this user: the Report is then rebuilt by the next server.
@@ -153,6 +164,7 @@ export class ReportCache {
         this.jobs.delete(key);
       },
       (e: unknown) => {
+        this.inFlight.delete(runId);
         job.failed = e; // answered to every visit of this run state; a changed run builds again
       },
     );
