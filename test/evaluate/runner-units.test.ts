@@ -12,6 +12,7 @@ import type { ResultRecord, TurnRecord } from "../../src/records/index.js";
 import { createRun, loadResults, loadTurns, openStore, type StoreHandle } from "../../src/store/index.js";
 import { startAgentUpstream } from "../support/agent-upstream.js";
 import { tempDir, writeFiles } from "../support/project.js";
+import { resultRecord } from "../support/result-record.js";
 
 const closers: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -25,27 +26,8 @@ async function store(): Promise<StoreHandle> {
   return s;
 }
 
-const result = (caseIndex: number, runId = "r1"): ResultRecord => ({
-  runId,
-  suite: "s",
-  caseIndex,
-  caseId: `c${caseIndex}`,
-  modelId: "m",
-  repeat: 0,
-  messages: [{ role: "user", content: "hi" }],
-  output: "ok",
-  grades: [],
-  score: 1,
-  passed: true,
-  inputTokens: 1,
-  outputTokens: 1,
-  costPusd: null,
-  latencyMs: 1,
-  ttftMs: null,
-  error: null,
-  cached: false,
-  attempts: 1,
-});
+const result = (caseIndex: number, runId = "r1"): ResultRecord =>
+  resultRecord({ runId, caseIndex, caseId: `c${caseIndex}`, modelId: "m", messages: [{ role: "user", content: "hi" }], costPusd: null, ttftMs: null });
 const turn = (t: number): TurnRecord => ({ runId: "r1", suite: "s", caseIndex: 0, modelId: "m", repeat: 0, turn: t, response: { text: `t${t}` }, facts: null });
 
 describe("recorder", () => {

@@ -11,6 +11,7 @@ import { summarise } from "../../src/evaluate/summary.js";
 import type { ResultRecord } from "../../src/records/index.js";
 import { runCli } from "../support/cli.js";
 import { tempDir, twoModelConfig, writeFiles } from "../support/project.js";
+import { resultRecord } from "../support/result-record.js";
 import { behaviourFor, type Simulator, startStub } from "../support/stub-server.js";
 
 function groupedSuite(n: number, perGroup: number, how: "groupBy" | "group"): string {
@@ -23,27 +24,8 @@ function groupedSuite(n: number, perGroup: number, how: "groupBy" | "group"): st
 }
 
 function record(modelId: string, caseIndex: number, repeat: number, score: number): ResultRecord {
-  return {
-    runId: "r",
-    suite: "g",
-    caseIndex,
-    caseId: `g#${caseIndex + 1}`,
-    modelId,
-    repeat,
-    messages: [],
-    output: "x",
-    grades: [],
-    score,
-    passed: score === 1,
-    inputTokens: 10,
-    outputTokens: 2,
-    costPusd: 100,
-    latencyMs: 5,
-    ttftMs: null,
-    error: null,
-    cached: false,
-    attempts: 1,
-  };
+  const r = { runId: "r", suite: "g", caseIndex, modelId, repeat, messages: [], output: "x", score, passed: score === 1 };
+  return resultRecord({ ...r, inputTokens: 10, outputTokens: 2, costPusd: 100, latencyMs: 5, ttftMs: null });
 }
 
 function project(suiteYaml: string) {

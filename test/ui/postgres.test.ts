@@ -12,6 +12,7 @@ import { runCli } from "../support/cli.js";
 import { twoModelProject } from "../support/eval-project.js";
 import { type Postgres, queryPostgres, startPostgres } from "../support/postgres.js";
 import { tempDir } from "../support/project.js";
+import { resultRecord } from "../support/result-record.js";
 
 let pg: Postgres;
 beforeAll(async () => {
@@ -102,27 +103,9 @@ describe("case search on PostgreSQL", () => {
     let store = await openStore(url);
     const rows: ResultRecord[] = [];
     for (let i = 0; i < 20_000; i++)
-      rows.push({
-        runId: "t1",
-        suite: "s",
-        caseIndex: i,
-        caseId: `s#${i + 1}`,
-        modelId: "a",
-        repeat: 0,
-        messages: [{ role: "user", content: `question ${i}` }],
-        output: `Answer Number ${i}`,
-        grades: [],
-        score: 1,
-        passed: true,
-        inputTokens: 1,
-        outputTokens: 1,
-        costPusd: 1,
-        latencyMs: 1,
-        ttftMs: 1,
-        error: null,
-        cached: false,
-        attempts: 1,
-      });
+      rows.push(
+        resultRecord({ runId: "t1", caseIndex: i, modelId: "a", messages: [{ role: "user", content: `question ${i}` }], output: `Answer Number ${i}` }),
+      );
     const indexScans = async () => {
       const r = await sql<{ n: string }>`select coalesce(sum(idx_scan), 0) as n from pg_stat_user_indexes where indexrelname like 'results_trgm_%'`.execute(
         store.db,

@@ -13,32 +13,13 @@ import { createUiServer } from "../../src/ui/server/index.js";
 import { CAP } from "../../src/ui/server/search.js";
 import { packagePath } from "../../src/util/package-root.js";
 import { tempDir } from "../support/project.js";
+import { resultRecord } from "../support/result-record.js";
 
 const SPECIAL = ['say "hi" OR bye', "NEAR(a b)", "col: value*", "-minus ^caret", "Ünïcode ÄÖ", "50% off_sale \\ back"];
 const CASES = Math.ceil((CAP + 500) / 2);
 
 function row(caseIndex: number, modelId: string, output: string): ResultRecord {
-  return {
-    runId: "s1",
-    suite: "s",
-    caseIndex,
-    caseId: `s#${caseIndex + 1}`,
-    modelId,
-    repeat: 0,
-    messages: [{ role: "user", content: `question number ${caseIndex}` }],
-    output,
-    grades: [],
-    score: 1,
-    passed: true,
-    inputTokens: 1,
-    outputTokens: 1,
-    costPusd: 1,
-    latencyMs: 1,
-    ttftMs: 1,
-    error: null,
-    cached: false,
-    attempts: 1,
-  };
+  return resultRecord({ runId: "s1", caseIndex, modelId, messages: [{ role: "user", content: `question number ${caseIndex}` }], output });
 }
 
 let store: StoreHandle;
