@@ -13,7 +13,7 @@ import type { ResultRecord } from "../records/index.js";
 import type { StoreHandle } from "../store/index.js";
 import { finishedKeys, loadTurns, mergeIntoPlan, resultKey } from "../store/index.js";
 import { UserError } from "../util/errors.js";
-import { type AttemptDeps, type Item, isConversation, itemRecordHead, runAttempt, type StoredTurn } from "./attempt.js";
+import { type AttemptDeps, type Item, isConversation, itemRecord, runAttempt, type StoredTurn } from "./attempt.js";
 import { DEFAULT_CONCURRENCY, ModelCaller } from "./model-call.js";
 import type { Plan } from "./plan.js";
 import { Recorder } from "./recorder.js";
@@ -106,8 +106,7 @@ class Health {
 }
 
 function errorRecord(runId: string, it: Item, e: ProviderError): ResultRecord {
-  return {
-    ...itemRecordHead(runId, it),
+  return itemRecord(runId, it, {
     output: null,
     grades: [],
     score: 0,
@@ -120,7 +119,7 @@ function errorRecord(runId: string, it: Item, e: ProviderError): ResultRecord {
     error: e.message,
     cached: false,
     attempts: (e as ProviderError & { attempts?: number }).attempts ?? 1,
-  };
+  });
 }
 
 /** queues → cache prefetch → workers per model (under its limit and the global cap) → drain and close. */
