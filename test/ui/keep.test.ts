@@ -6,8 +6,10 @@
  * will change), and gets its Report when it completes on --resume; a store the command cannot write
  * warns and the eval still succeeds.
  */
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { summariseStoredRun } from "../../src/evaluate/index.js";
 import { buildReport, type Report } from "../../src/report/index.js";
 import { createRun, openStore, type StoreHandle } from "../../src/store/index.js";
 import { createUiServer } from "../../src/ui/server/index.js";
@@ -70,6 +72,29 @@ describe("eval keeps the run's page for the UI", { timeout: 120_000 }, () => {
     expect(v.body.reportBuilding).toBeUndefined();
     expect(v.body.report?.runId).toBe("from-the-row");
     expect(v.listed).toMatchObject({ id: runId, results: 100, errors: 7 });
+  });
+
+  it("an eval without a baseline keeps the summary its page shows, equal to runs show's; a fresh server reads it", async () => {
+    const p = await twoModelProject(30);
+    open.push(p.a, p.b);
+    writeFileSync(p.config, readFileSync(p.config, "utf8").replace(/^baseline: alpha\n/m, ""));
+    const db = join(p.dir, "keep-nobase.sqlite");
+    const r = await runCli(["eval", "-c", p.config, "--json", "--no-cache"], { env: { WEIGHTBRIDGE_DATABASE_URL: db } });
+    expect(r.code, r.stderr).toBe(0);
+    const runId = (JSON.parse(r.stdout) as { runId: string }).runId;
+    const store = await openStore(db);
+    try {
+      const row = await store.db.selectFrom("run_reports").select("report_json").where("run_id", "=", runId).executeTakeFirst();
+      expect(row, "no kept summary after eval").toBeDefined();
+      const { summary } = await summariseStoredRun(store, runId);
+      const { status: _status, ...computed } = summary;
+      expect(JSON.parse(row?.report_json ?? "{}")).toEqual(JSON.parse(JSON.stringify(computed)));
+      store.sqlite?.prepare("update run_reports set report_json = json_set(report_json, '$.runId', 'from-the-row') where run_id = ?").run(runId);
+    } finally {
+      await store.close();
+    }
+    const v = (await firstVisit(db, runId)) as unknown as { body: { summary?: { runId: string } } };
+    expect(v.body.summary?.runId).toBe("from-the-row");
   });
 
   it("keeps the case table's totals of the filters the run page links to, equal to what the server counts", async () => {

@@ -15,6 +15,7 @@ import type { ResultRecord } from "../../records/index.js";
 import type { StoreHandle } from "../../store/index.js";
 import { getRun, type RunRow, saveCaseTotals, saveRunReport, saveRunSummary } from "../../store/index.js";
 import { caseTotalKey, metaOf, type RunCounts } from "./http.js";
+import { keepPageSummary, showsSummary } from "./page-summary.js";
 import { reportFingerprint } from "./report-job.js";
 import { NeedsFullBuild, reportFromRows } from "./run-report.js";
 
@@ -83,7 +84,12 @@ export async function keepRunForUi(store: StoreHandle, runId: string, given?: { 
   await saveRunSummary(store.db, run.id, run.status, run.finishedAt, JSON.stringify({ ...fixed, counts }));
   kept.summary = true;
   if (given) await saveCaseTotals(store.db, run.id, caseTotalsOf(run, given.rows, fixed.baseline));
-  if (!given || !fixed.baseline || run.kind !== "eval") return kept;
+  if (showsSummary(run.kind, fixed.baseline)) {
+    await keepPageSummary(store, run, counts.results, given?.rows);
+    kept.report = true;
+    return kept;
+  }
+  if (!given || run.kind !== "eval") return kept;
   let report: Awaited<ReturnType<typeof reportFromRows>>;
   try {
     report = await reportFromRows(store, run, given.rows, given.summary);

@@ -6,12 +6,11 @@
 import type { FastifyInstance } from "fastify";
 import { sql } from "kysely";
 import { z } from "zod";
-import type { Plan } from "../../evaluate/index.js";
-import { summarise, toolFactsOf } from "../../evaluate/index.js";
 import type { StoreHandle } from "../../store/index.js";
-import { getRun, loadBenchLevels, loadResults } from "../../store/index.js";
+import { getRun, loadBenchLevels } from "../../store/index.js";
 import { sendTable } from "./export.js";
 import { ApiError, parseQuery, type RunCache, type RunCounts, type RunMeta } from "./http.js";
+import { pageSummary } from "./page-summary.js";
 import { ReportCache } from "./report-job.js";
 
 const RunsQuery = z.object({
@@ -158,15 +157,7 @@ export function registerRunRoutes(app: FastifyInstance, store: StoreHandle, runs
     }
     const full = await getRun(store.db, meta.id);
     if (!full) throw new ApiError(404, `no run "${meta.id}"`);
-    const toolFacts = await toolFactsOf(store, full.plan as Plan, meta.id);
-    const summary = summarise(
-      full.plan as Plan,
-      meta.id,
-      await loadResults(store.db, meta.id, { withTexts: false }),
-      undefined,
-      toolFacts ? { toolFacts } : {},
-    );
-    return { run, summary };
+    return { run, summary: await pageSummary(store, full, c?.results ?? 0) };
   });
 }
 
