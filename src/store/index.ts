@@ -7,7 +7,7 @@ export { startCheckpointer } from "./checkpointer.js";
 export * from "./gateway.js";
 export { listKeys } from "./gateway.js";
 export * from "./open.js";
-export { openStore, type StoreHandle } from "./open.js";
+export { openStore, refreshStatistics, type StoreHandle } from "./open.js";
 export * from "./prices.js";
 export { loadPrices, savePrices } from "./prices.js";
 export * from "./results.js";

@@ -101,14 +101,15 @@ async function openPostgres(url: string): Promise<StoreHandle> {
 }
 
 /**
- * Before a SQLite connection closes, SQLite refreshes its planner statistics for tables that grew
+ * Before a SQLite connection closes (and when the UI server opens one: a long-lived connection over a
+ * store another tool filled), SQLite refreshes its planner statistics for tables that grew
  * (`PRAGMA optimize` over every table, sampling at most 1,000 rows per index: ~18 ms on a
  * 1,000,000-row table, nothing when nothing changed). Without them a store that eval filled and
  * nothing ever analysed made the UI's cases page pick a bad plan: 2.5 s at 1,000,000 results against
  * 4–10 ms once analysed (bench/ui-vs-promptfoo.mjs). Best effort: a busy or read-only store skips it.
  * PostgreSQL's autovacuum analyses on its own.
  */
-function optimizeBeforeClose(raw: import("better-sqlite3").Database | undefined): void {
+export function refreshStatistics(raw: import("better-sqlite3").Database | undefined): void {
   if (!raw?.open) return;
   try {
     raw.pragma("analysis_limit = 1000");
@@ -124,7 +125,7 @@ function handle(h: Omit<StoreHandle, "writeBatch" | "close">): StoreHandle {
     ...h,
     writeBatch: (results, cache) => h.write(resultAndCacheWrites(results, cache)),
     close: () => {
-      optimizeBeforeClose(h.sqlite);
+      refreshStatistics(h.sqlite);
       return h.db.destroy();
     },
   };
