@@ -169,6 +169,17 @@ try {
     console.log(
       `median RSS minute 2: ${med(firstMin).toFixed(0)} MB, last minute: ${med(lastMin).toFixed(0)} MB; slope after minute 1: ${(slope * 60).toFixed(2)} MB/min`,
     );
+    // The old generation is collected about once a minute (cli/gateway.ts, GATEWAY_INITIAL_OLD_SPACE_MB),
+    // so RSS is a sawtooth and a straight-line slope depends on where the run ends: a leak shows in
+    // the troughs (RSS just after each collection) and the peaks rising from cycle to cycle.
+    const troughs = samples.filter(([, m], i) => i > 0 && i < samples.length - 1 && m < samples[i - 1][1] && m <= samples[i + 1][1]);
+    const peaks = samples.filter(([, m], i) => i > 0 && i < samples.length - 1 && m > samples[i - 1][1] && m >= samples[i + 1][1]);
+    const fmt = (xs) => xs.map(([t, m]) => `${t}:${m.toFixed(0)}`).join(" ");
+    console.log(`troughs (after each old-generation collection): ${fmt(troughs)}; peaks: ${fmt(peaks)}`);
+    if (troughs.length >= 2)
+      console.log(
+        `trough drift: ${(((troughs.at(-1)[1] - troughs[0][1]) / (troughs.at(-1)[0] - troughs[0][0])) * 60).toFixed(2)} MB/min over ${troughs.length} cycles`,
+      );
   } else {
     const servers = [
       { name: "direct (floor)", url: `http://127.0.0.1:${stubPort}/v1/chat/completions`, headers: {}, pid: stub.pid },
