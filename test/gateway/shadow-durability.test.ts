@@ -5,6 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadGatewayConfig } from "../../src/gateway/config.js";
 import { hashKey } from "../../src/gateway/server.js";
@@ -78,7 +79,20 @@ routes:
     };
     const load = Promise.all(Array.from({ length: 12 }, (_, w) => worker(w)));
     const until = Date.now() + 20_000;
-    while (answered.length < 120 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    // Killed under load once 120 callers have their answer and the slow shadow has completed at least
+    // one pair (a fast gateway answers 120 before the 150-ms shadow finishes any: then there would be
+    // no complete pair to find, which says nothing about durability).
+    const shadowHalves = () => {
+      const db = new BetterSqlite3(dbFile, { readonly: true, fileMustExist: true });
+      try {
+        return (db.prepare("select count(*) as n from results where model_id = 'cand' and error is null").get() as { n: number }).n;
+      } catch {
+        return 0; // the table is being created or locked: ask again
+      } finally {
+        db.close();
+      }
+    };
+    while ((answered.length < 120 || shadowHalves() === 0) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     gw.kill("SIGKILL");
     await new Promise((r) => gw.once("exit", r));
     stop = true;
