@@ -3,19 +3,16 @@
  * answer: the primary half is committed with the audit row before the answer leaves, and a pair
  * whose shadow half never came is reported as missing, not lost. A real gateway process, real load.
  */
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadGatewayConfig } from "../../src/gateway/config.js";
-import { hashKey } from "../../src/gateway/server.js";
 import { buildShadowReport } from "../../src/gateway/shadow/index.js";
-import { insertKey } from "../../src/store/gateway.js";
 import { openStore } from "../../src/store/open.js";
-import { BIN } from "../support/cli.js";
 import { freePort } from "../support/ports.js";
 import { tempDir, writeFiles } from "../support/project.js";
 import { startStub } from "../support/stub-server.js";
+import { spawnLoadGateway } from "../support/test-gateway.js";
 
 const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -46,20 +43,11 @@ routes:
 `,
     });
     const dbFile = join(dir, ".weightbridge", "weightbridge.db");
-    const seed = await openStore(dbFile);
-    await insertKey(seed.db, { name: "load", keyHash: hashKey("wb_load"), routes: null, rpm: null, tpm: null, budgetUsd: null });
-    await seed.close();
-
-    const gw = spawn(process.execPath, [BIN, "gateway", "-c", join(dir, "gateway.yaml")], { stdio: ["ignore", "pipe", "pipe"] });
-    closers.push(() => {
-      if (gw.exitCode === null) gw.kill("SIGKILL");
-    });
-    await new Promise<void>((resolve, reject) => {
-      gw.stdout.on("data", (d: Buffer) => {
-        if (d.toString().includes("weightbridge gateway on")) resolve();
-      });
-      gw.once("exit", (code) => reject(new Error(`gateway exited early (${code})`)));
-    });
+    const gw = await spawnLoadGateway(dir, dbFile, (p) =>
+      closers.push(() => {
+        if (p.exitCode === null) p.kill("SIGKILL");
+      }),
+    );
     const answered: string[] = [];
     let sent = 0;
     let stop = false;

@@ -1,12 +1,34 @@
 /** A gateway started in this process for tests: the `gateway.yaml` in `dir`, a SQLite store, and the key `wb_test` (named "bot"). */
+import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { loadGatewayConfig } from "../../src/gateway/config.js";
 import { hashKey, startGateway } from "../../src/gateway/server.js";
 import { insertKey } from "../../src/store/gateway.js";
 import { openStore } from "../../src/store/open.js";
+import { BIN } from "./cli.js";
 import { tempDir, writeFiles } from "./project.js";
 
 export const TEST_KEY = "wb_test";
+
+/**
+ * A real `weightbridge gateway` process (to kill -9 under load) for the `gateway.yaml` in `dir`, once
+ * the key `wb_load` (named "load") is stored in `dbFile`. `track` gets the process at once, so a test
+ * can kill it whatever happens; the promise resolves when it serves.
+ */
+export async function spawnLoadGateway(dir: string, dbFile: string, track: (p: ChildProcess) => void): Promise<ChildProcess> {
+  const seed = await openStore(dbFile);
+  await insertKey(seed.db, { name: "load", keyHash: hashKey("wb_load"), routes: null, rpm: null, tpm: null, budgetUsd: null });
+  await seed.close();
+  const gw = spawn(process.execPath, [BIN, "gateway", "-c", join(dir, "gateway.yaml")], { stdio: ["ignore", "pipe", "pipe"] });
+  track(gw);
+  await new Promise<void>((resolve, reject) => {
+    gw.stdout.on("data", (d: Buffer) => {
+      if (d.toString().includes("weightbridge gateway on")) resolve();
+    });
+    gw.once("exit", (code) => reject(new Error(`gateway exited early (${code})`)));
+  });
+  return gw;
+}
 
 /** `storeFile` is relative to `dir`; close() stops the gateway, then the store. */
 export async function startTestGateway(dir: string, storeFile: string) {
