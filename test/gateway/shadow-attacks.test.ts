@@ -15,6 +15,7 @@ import { openStore } from "../../src/store/open.js";
 import { UserError } from "../../src/util/errors.js";
 import { tempDir, writeFiles } from "../support/project.js";
 import { type Answer, startRecordingUpstream } from "../support/recording-upstream.js";
+import { startShadowGateway } from "../support/shadow-gateway.js";
 import { startTestGateway, TEST_KEY } from "../support/test-gateway.js";
 
 const EMAIL = "jane.doe@example.com";
@@ -35,37 +36,16 @@ const chatAnswer =
   };
 
 async function setup(route: string, o: { shadowAccepts?: string; shadowExtra?: string; more?: string } = {}) {
-  const primary = await startRecordingUpstream();
-  const shadow = await startRecordingUpstream();
-  closers.push(primary.close, shadow.close);
-  const dir = tempDir();
-  writeFiles(dir, {
-    "gateway.yaml": `deployments:
-  - { id: main, baseUrl: "${primary.baseUrl}", model: big, accepts: [EMAIL, CREDIT_CARD, PHONE] }
-  - { id: cand, baseUrl: "${shadow.baseUrl}", model: small, accepts: ${o.shadowAccepts ?? "[]"}${o.shadowExtra ?? ""} }
-${o.more ?? ""}
-routes:
-${route}`,
-  });
-  const g = await startTestGateway(dir, "wb.db");
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await g.gw.close();
-  };
-  closers.push(async () => {
-    await close();
-    await g.store.close();
-  });
-  const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
-    const r = await fetch(`${g.gw.url}/v1/${path}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${TEST_KEY}`, "content-type": "application/json", ...headers },
-      body: JSON.stringify({ model: "support", ...(body as object) }),
-    });
-    return { status: r.status, body: await r.text() };
-  };
+  const s = await startShadowGateway(
+    {
+      route,
+      main: "model: big, accepts: [EMAIL, CREDIT_CARD, PHONE]",
+      cand: `model: small, accepts: ${o.shadowAccepts ?? "[]"}${o.shadowExtra ?? ""}`,
+      ...(o.more ? { more: o.more } : {}),
+    },
+    (c) => closers.push(c),
+  );
+  const { g, dir } = s;
   const pairs = async () => {
     const runs = await g.store.db.selectFrom("runs").select("id").where("kind", "=", "shadow").execute();
     return loadShadowResults(
@@ -91,7 +71,7 @@ ${route}`,
         }
       })
       .join("\n");
-  return { primary, shadow, g, post, close, pairs, counters, storeBytes };
+  return { primary: s.primary, shadow: s.shadow, g, post: s.post, close: s.close, pairs, counters, storeBytes };
 }
 
 const user = (content: unknown) => ({ messages: [{ role: "user", content }] });

@@ -10,8 +10,7 @@ import { loadGatewayConfig } from "../../src/gateway/config.js";
 import { loadShadowCounters, loadShadowResults } from "../../src/store/index.js";
 import { UserError } from "../../src/util/errors.js";
 import { tempDir, writeFiles } from "../support/project.js";
-import { startRecordingUpstream } from "../support/recording-upstream.js";
-import { startTestGateway, TEST_KEY } from "../support/test-gateway.js";
+import { startShadowGateway } from "../support/shadow-gateway.js";
 
 const EMAIL = "jane.doe@example.com";
 const CARD = "4111 1111 1111 1111";
@@ -22,42 +21,16 @@ afterEach(async () => {
 });
 
 async function setup(route: string, shadowAccepts = "[]") {
-  const primary = await startRecordingUpstream();
-  const shadow = await startRecordingUpstream();
-  closers.push(primary.close, shadow.close);
-  const dir = tempDir();
-  writeFiles(dir, {
-    "gateway.yaml": `deployments:
-  - { id: main, baseUrl: "${primary.baseUrl}", model: big, accepts: [EMAIL, CREDIT_CARD], price: { input: 10, output: 30 } }
-  - { id: cand, baseUrl: "${shadow.baseUrl}", model: small, accepts: ${shadowAccepts}, price: { input: 1, output: 3 } }
-routes:
-${route}`,
-  });
-  const g = await startTestGateway(dir, "wb.db");
-  let closed = false;
-  let storeClosed = false;
-  /** Stops the gateway (draining the shadow queue); the store stays open for the test to read. */
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await g.gw.close();
-  };
-  const closeStore = async () => {
-    await close();
-    if (storeClosed) return;
-    storeClosed = true;
-    await g.store.close();
-  };
-  closers.push(closeStore);
-  const ask = async (content: string) => {
-    const r = await fetch(`${g.gw.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${TEST_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify({ model: "support", messages: [{ role: "user", content }] }),
-    });
-    return { status: r.status, body: await r.text() };
-  };
-  return { primary, shadow, g, ask, close, closeStore, db: join(dir, "wb.db") };
+  const s = await startShadowGateway(
+    {
+      route,
+      main: "model: big, accepts: [EMAIL, CREDIT_CARD], price: { input: 10, output: 30 }",
+      cand: `model: small, accepts: ${shadowAccepts}, price: { input: 1, output: 3 }`,
+    },
+    (c) => closers.push(c),
+  );
+  const ask = (content: string) => s.post("chat/completions", { messages: [{ role: "user", content }] });
+  return { primary: s.primary, shadow: s.shadow, g: s.g, ask, close: s.close, closeStore: s.closeStore, db: join(s.dir, "wb.db") };
 }
 
 describe("shadow targets under the data-class policy", () => {
