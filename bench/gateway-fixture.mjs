@@ -1,5 +1,28 @@
-/** What both gateway benchmarks send and route: one config, one realistic request, free ports. */
+/** What the gateway benchmarks send and route (one config, one realistic request, free ports), and how they start and measure their servers. */
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
+
+/** Spawn a server; resolves with the process once its output matches `ready`, rejects if it exits first. */
+export function start(cmd, args, ready, opts = {}) {
+  const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const onData = (d) => {
+      out += d.toString();
+      if (ready.test(out)) resolve(p);
+    };
+    p.stdout.on("data", onData);
+    p.stderr.on("data", onData);
+    p.once("exit", (code) => reject(new Error(`${cmd} ${args.join(" ")} exited (${code}): ${out.slice(-500)}`)));
+  });
+}
+
+/** CPU time (user + system, ms) a process has used, all its threads, from /proc (clock ticks of 10 ms). */
+export const cpuMs = (pid) => {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10;
+};
 
 export const freePort = () =>
   new Promise((resolve) => {

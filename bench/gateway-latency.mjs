@@ -15,14 +15,14 @@
  *   BASE_ROOT=/tmp/wb-old node bench/gateway-latency.mjs            # + the gateway of another built checkout (A/B)
  *   node bench/gateway-latency.mjs --soak 300                       # 5-minute soak at 1,000 req/s: gateway RSS over time
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { quantile } from "../dist/stats/quantile.js";
-import { body, freePort, gatewayYaml, uniqueTickets } from "./gateway-fixture.mjs";
+import { body, cpuMs, freePort, gatewayYaml, start, uniqueTickets } from "./gateway-fixture.mjs";
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -38,32 +38,12 @@ const BIN = fileURLToPath(new URL("../bin/weightbridge.js", import.meta.url));
 const STUB = fileURLToPath(new URL("./stub.mjs", import.meta.url));
 const REFERENCE = fileURLToPath(new URL("./reference-proxy.mjs", import.meta.url));
 
-function start(cmd, args, ready, opts = {}) {
-  const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const onData = (d) => {
-      out += d.toString();
-      if (ready.test(out)) resolve(p);
-    };
-    p.stdout.on("data", onData);
-    p.stderr.on("data", onData);
-    p.once("exit", (code) => reject(new Error(`${cmd} ${args.join(" ")} exited (${code}): ${out.slice(-500)}`)));
-  });
-}
-
 const rssMb = (pid) => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) / 1024 : Number.NaN;
 };
 
 const { requests } = uniqueTickets();
-
-/** CPU time (user + system, ms) a process has used, from /proc. */
-const cpuMs = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(f[11]) + Number(f[12])) * (1000 / 100); // clock ticks of 10 ms
-};
 
 /** autocannon's options for one server at one offered rate (32 connections, unique tickets). */
 const load = (url, headers, rate) => ({

@@ -9,14 +9,14 @@
  *
  *   node bench/shadow.mjs [--rate 500] [--rounds 3] [--duration 10] [--warmup 5] [--sample 1]
  */
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { quantile } from "../dist/stats/quantile.js";
-import { body, freePort, gatewayYaml, uniqueTickets } from "./gateway-fixture.mjs";
+import { body, cpuMs, freePort, gatewayYaml, start, uniqueTickets } from "./gateway-fixture.mjs";
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,25 +30,6 @@ const SAMPLE = Number(arg("sample", "1"));
 const BIN = fileURLToPath(new URL("../bin/weightbridge.js", import.meta.url));
 const STUB = fileURLToPath(new URL("./stub.mjs", import.meta.url));
 const med = (xs) => quantile(xs, 0.5);
-/** CPU time (user + system, ms) a process has used, all its threads, from /proc. */
-const cpuMs = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(f[11]) + Number(f[12])) * 10;
-};
-
-function start(cmd, args, ready) {
-  const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const onData = (d) => {
-      out += d.toString();
-      if (ready.test(out)) resolve(p);
-    };
-    p.stdout.on("data", onData);
-    p.stderr.on("data", onData);
-    p.once("exit", (code) => reject(new Error(`${cmd} ${args.join(" ")} exited (${code}): ${out.slice(-500)}`)));
-  });
-}
 
 /** The fixture's gateway, plus (shadow on) a candidate deployment on the second stub that accepts EMAIL, so every request is mirrored. */
 function yaml(stubPort, shadowPort, listen, shadow) {
