@@ -149,9 +149,9 @@ try {
     console.log(
       `median RSS minute 2: ${med(firstMin).toFixed(0)} MB, last minute: ${med(lastMin).toFixed(0)} MB; slope after minute 1: ${(slope * 60).toFixed(2)} MB/min`,
     );
-    // The old generation is collected about once a minute (cli/gateway.ts, GATEWAY_INITIAL_OLD_SPACE_MB),
-    // so RSS is a sawtooth and a straight-line slope depends on where the run ends: a leak shows in
-    // the troughs (RSS just after each collection) and the peaks rising from cycle to cycle.
+    // RSS rises and falls with the old generation's collections, so a straight-line slope depends on
+    // where the run ends: a leak shows in the troughs (RSS just after each collection) and the peaks
+    // rising from cycle to cycle.
     const troughs = samples.filter(([, m], i) => i > 0 && i < samples.length - 1 && m < samples[i - 1][1] && m <= samples[i + 1][1]);
     const peaks = samples.filter(([, m], i) => i > 0 && i < samples.length - 1 && m > samples[i - 1][1] && m >= samples[i + 1][1]);
     const fmt = (xs) => xs.map(([t, m]) => `${t}:${m.toFixed(0)}`).join(" ");
@@ -238,7 +238,7 @@ try {
         );
       }
     console.log(`load average at the end: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
-    console.log(`gateway RSS after the runs: ${rssMb(gw.pid).toFixed(0)} MB`);
+    console.log(`gateway RSS after the runs: ${rssMb(gw.pid).toFixed(0)} MB${baseGw ? `; base gateway: ${rssMb(baseGw.proc.pid).toFixed(0)} MB` : ""}`);
   }
 } finally {
   for (const p of [gw, stub, reference, referenceTexts, baseGw?.proc, portkey]) p?.kill("SIGTERM");

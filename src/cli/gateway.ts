@@ -17,54 +17,6 @@ export async function openGatewayStore(configFile: string) {
   return { config, store };
 }
 
-/**
- * Young-generation size for the gateway's thread. Node's default (16 MiB semi-spaces) is too small
- * for 1,000 req/s: scavenges came every ~0.1 s, each found the requests in flight still alive and,
- * the next time, promoted them (~1.5 MiB each time), so every scavenge copied ~5 ms of objects and
- * old-space collections followed. With 32 MiB semi-spaces: ~1.6 ms scavenges, nothing promoted,
- * p99 26 -> 19 ms (A/B, 8 alternating rounds). The size can only be set when a heap is created,
- * hence a worker thread (kill -9 still ends it with the process; WEIGHTBRIDGE_GATEWAY_THREAD=0
- * serves on the main thread).
- */
-const GATEWAY_YOUNG_GENERATION_MB = 96;
-
-/**
- * Old-generation room before the gateway thread's first mark-compact. Under bursts of load some
- * objects of requests in flight still survive two scavenges and are promoted (~1 MiB a scavenge at
- * 1,000 req/s); with V8's default limit a mark-compact followed every few seconds, ~40 ms of
- * concurrent marking and a 10–20 ms pause, which landed in bursts and made the p99. With 256 MiB of
- * room they come about once a minute: p99 25/27/27 -> 19/19/13 ms and CPU per request -9 to -26% in
- * three alternating pairs (bench/README.md). The cost is memory that is used before it is collected
- * (RSS up to ~300 MiB at 1,000 req/s, then back). V8 reads the size when a heap is created and Node
- * has no per-worker option for it, so the flag is set for the thread's creation and reset once the
- * thread is online (threads made later keep V8's default).
- */
-const GATEWAY_INITIAL_OLD_SPACE_MB = 256;
-
-/** Run `weightbridge gateway …` again on a worker thread; resolves with its exit code. */
-async function serveOnThread(Worker: typeof import("node:worker_threads").Worker, entry: string, args: string[]): Promise<number> {
-  const v8 = await import("node:v8");
-  v8.setFlagsFromString(`--initial-old-space-size=${GATEWAY_INITIAL_OLD_SPACE_MB}`);
-  const w = new Worker(entry, {
-    argv: args,
-    workerData: { weightbridgeGateway: true },
-    resourceLimits: { maxYoungGenerationSizeMb: GATEWAY_YOUNG_GENERATION_MB },
-  });
-  w.once("online", () => v8.setFlagsFromString("--initial-old-space-size=0"));
-  const stop = () => w.postMessage("stop");
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
-  let failed = false;
-  w.on("error", (e) => {
-    failed = true;
-    warn(`gateway thread failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-  });
-  const code = await new Promise<number>((resolve) => w.once("exit", resolve));
-  process.off("SIGINT", stop);
-  process.off("SIGTERM", stop);
-  return code !== 0 ? code : failed ? 1 : 0;
-}
-
 function shadowWindow(v: string): string {
   if (!/^[\w.-]{1,64}$/.test(v)) throw new InvalidArgumentError("letters, digits, . _ - (at most 64)");
   return v;
@@ -127,14 +79,13 @@ async function withGatewayStore<T>(
   }
 }
 
-/** `gateway`: re-run on a worker thread (see GATEWAY_YOUNG_GENERATION_MB), else serve until SIGINT/SIGTERM. */
+/**
+ * `gateway`: serve until SIGINT/SIGTERM, on the main thread with V8's default heap. (It ran on a
+ * worker thread with a 96 MiB young generation and 256 MiB of old-generation room while every
+ * request's state was promoted by a getter-literal Reply (net/server.ts, ServerReply); without that,
+ * V8's defaults give the same CPU and p99 at ~40% less memory: bench/README.md.)
+ */
 async function gatewayAction(o: { config: string; listen?: string; shadowRun?: string }): Promise<void> {
-  const threads = await import("node:worker_threads");
-  const inThread = !threads.isMainThread && (threads.workerData as { weightbridgeGateway?: boolean } | undefined)?.weightbridgeGateway === true;
-  if (!inThread && process.env.WEIGHTBRIDGE_GATEWAY_THREAD !== "0" && process.argv[1]) {
-    process.exitCode = await serveOnThread(threads.Worker, process.argv[1], process.argv.slice(2));
-    return;
-  }
   const { config, store } = await openGatewayStore(o.config);
   const { startGateway } = await import("../gateway/index.js");
   const listen = o.listen ?? config.listen;
@@ -152,20 +103,16 @@ async function gatewayAction(o: { config: string; listen?: string; shadowRun?: s
   });
   say(`weightbridge gateway on ${gw.url}/v1 — routes: ${config.routes.map((r) => `${r.model} → ${r.targets.join(" > ")} (${r.onSensitive})`).join("; ")}`);
   warn("Ctrl-C to stop.");
-  await stopRequested(inThread, threads.parentPort);
+  await stopRequested();
   await gw.close();
   await store.close();
 }
 
-/** Resolves on SIGINT/SIGTERM; on the gateway's thread, when the main thread (which got the signal) says stop. */
-function stopRequested(inThread: boolean, parentPort: import("node:worker_threads").MessagePort | null): Promise<void> {
+/** Resolves on the first SIGINT or SIGTERM. */
+function stopRequested(): Promise<void> {
   return new Promise<void>((r) => {
-    if (inThread)
-      parentPort?.once("message", () => r()); // the main thread got SIGINT/SIGTERM
-    else {
-      process.once("SIGINT", () => r());
-      process.once("SIGTERM", () => r());
-    }
+    process.once("SIGINT", () => r());
+    process.once("SIGTERM", () => r());
   });
 }
 

@@ -10,8 +10,8 @@ afterEach(() => {
   for (const c of children.splice(0)) c.kill("SIGKILL");
 });
 
-function gateway(dir: string, env: Record<string, string> = {}) {
-  const p = spawn(process.execPath, [BIN, "gateway", "-c", join(dir, "gateway.yaml")], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+function gateway(dir: string) {
+  const p = spawn(process.execPath, [BIN, "gateway", "-c", join(dir, "gateway.yaml")], { stdio: ["ignore", "pipe", "pipe"], env: process.env });
   children.push(p);
   let out = "";
   p.stdout?.on("data", (d) => {
@@ -30,15 +30,11 @@ function gateway(dir: string, env: Record<string, string> = {}) {
 }
 
 describe("the gateway process", () => {
-  for (const [mode, env] of [
-    ["on its worker thread", {}],
-    ["on the main thread", { WEIGHTBRIDGE_GATEWAY_THREAD: "0" }],
-  ] as const)
-    it(`serves ${mode}, stops on SIGTERM with exit code 0, and refuses a second one on the same address`, async () => {
-      const dir = tempDir();
-      const port = await freePort();
-      writeFiles(dir, {
-        "gateway.yaml": `listen: 127.0.0.1:${port}
+  it("serves, stops on SIGTERM with exit code 0, and refuses a second one on the same address", async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    writeFiles(dir, {
+      "gateway.yaml": `listen: 127.0.0.1:${port}
 deployments:
   - id: a
     baseUrl: http://127.0.0.1:9/v1
@@ -49,14 +45,14 @@ routes:
     targets: [a]
     onSensitive: block
 `,
-      });
-      const first = gateway(dir, env);
-      await first.ready();
-      expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).toEqual({ ok: true });
-      const second = gateway(dir, env);
-      expect(await second.exited).toBe(2);
-      expect(second.output()).toMatch(/cannot listen on 127\.0\.0\.1:\d+: the address is in use/);
-      first.p.kill("SIGTERM");
-      expect(await first.exited).toBe(0);
-    }, 40_000);
+    });
+    const first = gateway(dir);
+    await first.ready();
+    expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).toEqual({ ok: true });
+    const second = gateway(dir);
+    expect(await second.exited).toBe(2);
+    expect(second.output()).toMatch(/cannot listen on 127\.0\.0\.1:\d+: the address is in use/);
+    first.p.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+  }, 40_000);
 });
