@@ -4,7 +4,7 @@
  * other text (an HTML error page, plain text) is scanned as text. An answer the gateway cannot read
  * as text (compressed, binary) cannot be scanned and is withheld, unless the route passes it.
  */
-import type { Entity } from "../detect/index.js";
+import { detectUncached, type Entity } from "../detect/index.js";
 import { JsonTooDeep, replaceSlots, type Slot, walkJson } from "./json-walk.js";
 import { type ResponseScanOptions, scanAnswer } from "./response-scan.js";
 
@@ -62,10 +62,14 @@ export async function scanWholeAnswer(
     const r = scanAnswer(text, await withLongFound(o, text.length, () => [text], findLong));
     return { scanned: true, text: r.text, counts: { ...r.counts }, usage: undefined };
   }
+  const usage = j !== null && typeof j === "object" && "usage" in j ? ((j as { usage?: Usage }).usage ?? undefined) : undefined;
+  // Most answers hold nothing: one walk that detects every string and key, no slots. Anything found
+  // (or a placeholder to restore, a large answer, a deep one) takes the full path below.
+  if (text.length < LARGE_ANSWER && !o.placeholders && holdsNothing(j, o)) return { scanned: true, text: JSON.stringify(j), counts: {}, usage };
   const counts: Record<string, number> = {};
   let slots: Slot[];
   try {
-    slots = walkJson(j, { numbers: false, maxDepth: 256 });
+    slots = walkJson(j, { numbers: false, maxDepth: ANSWER_DEPTH });
   } catch (e) {
     // Thrown past here it became a 500 audited as if nothing had been sent upstream.
     if (e instanceof JsonTooDeep) return { scanned: false, reason: `the answer is nested deeper than ${e.limit} levels` };
@@ -79,12 +83,45 @@ export async function scanWholeAnswer(
     if (r.text !== s.text) changed = true;
     return r.text;
   });
-  const usage = j !== null && typeof j === "object" && "usage" in j ? ((j as { usage?: Usage }).usage ?? undefined) : undefined;
   const out = changed ? replaceSlots(j, slots, texts) : j;
   if (o.redact && Object.keys(counts).length > 0) dropLogprobs(out);
   // Always the value that was scanned, re-serialised: the upstream's own text can hold what
   // JSON.parse dropped unscanned (the first of two duplicate keys).
   return { scanned: true, text: JSON.stringify(out), counts, usage };
+}
+
+/** Depth of the answers walkJson accepts (deeper ones are withheld as unscannable). */
+const ANSWER_DEPTH = 256;
+
+/**
+ * Whether no string or object key of a parsed answer holds an entity (numbers are not scanned in
+ * answers, as in walkJson's `numbers: false`). False also when the answer is nested deeper than
+ * walkJson accepts, so that the full path refuses it.
+ */
+function holdsNothing(j: unknown, o: ResponseScanOptions): boolean {
+  const values: unknown[] = [j];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const v = values.pop();
+    const depth = depths.pop() as number;
+    if (typeof v === "string") {
+      if (detectUncached(v, o.detectors).length > 0) return false;
+    } else if (v !== null && typeof v === "object") {
+      if (depth >= ANSWER_DEPTH) return false;
+      if (Array.isArray(v))
+        for (const x of v) {
+          values.push(x);
+          depths.push(depth + 1);
+        }
+      else
+        for (const k in v) {
+          if (detectUncached(k, o.detectors).length > 0) return false;
+          values.push((v as Record<string, unknown>)[k]);
+          depths.push(depth + 1);
+        }
+    }
+  }
+  return true;
 }
 
 /**
