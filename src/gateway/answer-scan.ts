@@ -5,7 +5,7 @@
  * as text (compressed, binary) cannot be scanned and is withheld, unless the route passes it.
  */
 import { detectUncached, type Entity } from "../detect/index.js";
-import { JsonTooDeep, replaceSlots, type Slot, walkJson } from "./json-walk.js";
+import { JsonTooDeep, replaceSlots, type Slot, someText, walkJson } from "./json-walk.js";
 import { type ResponseScanOptions, scanAnswer } from "./response-scan.js";
 
 export type Usage = { prompt_tokens?: number; completion_tokens?: number };
@@ -65,7 +65,8 @@ export async function scanWholeAnswer(
   const usage = j !== null && typeof j === "object" && "usage" in j ? ((j as { usage?: Usage }).usage ?? undefined) : undefined;
   // Most answers hold nothing: one walk that detects every string and key, no slots. Anything found
   // (or a placeholder to restore, a large answer, a deep one) takes the full path below.
-  if (text.length < LARGE_ANSWER && !o.placeholders && holdsNothing(j, o)) return { scanned: true, text: JSON.stringify(j), counts: {}, usage };
+  if (text.length < LARGE_ANSWER && !o.placeholders && !someText(j, (t) => detectUncached(t, o.detectors).length > 0, ANSWER_DEPTH))
+    return { scanned: true, text: JSON.stringify(j), counts: {}, usage };
   const counts: Record<string, number> = {};
   let slots: Slot[];
   try {
@@ -92,37 +93,6 @@ export async function scanWholeAnswer(
 
 /** Depth of the answers walkJson accepts (deeper ones are withheld as unscannable). */
 const ANSWER_DEPTH = 256;
-
-/**
- * Whether no string or object key of a parsed answer holds an entity (numbers are not scanned in
- * answers, as in walkJson's `numbers: false`). False also when the answer is nested deeper than
- * walkJson accepts, so that the full path refuses it.
- */
-function holdsNothing(j: unknown, o: ResponseScanOptions): boolean {
-  const values: unknown[] = [j];
-  const depths: number[] = [0];
-  while (values.length > 0) {
-    const v = values.pop();
-    const depth = depths.pop() as number;
-    if (typeof v === "string") {
-      if (detectUncached(v, o.detectors).length > 0) return false;
-    } else if (v !== null && typeof v === "object") {
-      if (depth >= ANSWER_DEPTH) return false;
-      if (Array.isArray(v))
-        for (const x of v) {
-          values.push(x);
-          depths.push(depth + 1);
-        }
-      else
-        for (const k in v) {
-          if (detectUncached(k, o.detectors).length > 0) return false;
-          values.push((v as Record<string, unknown>)[k]);
-          depths.push(depth + 1);
-        }
-    }
-  }
-  return true;
-}
 
 /**
  * Log probabilities spell the answer out token by token (`"leak"`, `"@"`, `"example"`…), each token

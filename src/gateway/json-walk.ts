@@ -70,6 +70,38 @@ export function countTexts(value: unknown, limit: number): number {
   return n;
 }
 
+/**
+ * Whether `test` holds for any string or object key of `value` (numbers are not texts here, as with
+ * walkJson's `numbers: false`), stopping at the first. True also when a container sits `maxDepth`
+ * levels deep or deeper, where walkJson would throw JsonTooDeep: the caller then takes walkJson's
+ * path and refuses it there. No slots, no paths: for checking that nothing in a value needs them.
+ */
+export function someText(value: unknown, test: (text: string) => boolean, maxDepth: number): boolean {
+  const values: unknown[] = [value];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const v = values.pop();
+    const depth = depths.pop() as number;
+    if (typeof v === "string") {
+      if (test(v)) return true;
+    } else if (v !== null && typeof v === "object") {
+      if (depth >= maxDepth) return true;
+      if (Array.isArray(v))
+        for (const x of v) {
+          values.push(x);
+          depths.push(depth + 1);
+        }
+      else
+        for (const k in v) {
+          if (test(k)) return true;
+          values.push((v as Record<string, unknown>)[k]);
+          depths.push(depth + 1);
+        }
+    }
+  }
+  return false;
+}
+
 /** Numbers from 100,000 up can be an SSN, a card, a phone number or an IBAN's digits. */
 const SCAN_NUMBERS_FROM = 100_000;
 
