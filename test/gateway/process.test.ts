@@ -11,7 +11,7 @@ afterEach(() => {
 });
 
 function gateway(dir: string) {
-  const p = spawn(process.execPath, [BIN, "gateway", "-c", join(dir, "gateway.yaml")], { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+  const p = spawn(process.execPath, [BIN, "gateway", "-c", join(dir, "gateway.yaml")], { stdio: ["ignore", "pipe", "pipe"] });
   children.push(p);
   let out = "";
   p.stdout?.on("data", (d) => {
